@@ -1,0 +1,35 @@
+//! The HTTP surface: routes, shared state, and the JSON error type.
+
+mod error;
+mod events;
+mod health;
+mod incidents;
+mod views;
+
+pub use error::ApiError;
+
+use crate::ingest::{Ingest, Source};
+use axum::Router;
+use axum::routing::{get, post};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub ingest: Ingest,
+    /// Sources by integration name; the key is checked in constant time.
+    pub sources: HashMap<String, Vec<Arc<Source>>>,
+    pub body_limit: usize,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/events/{integration}/{key}", post(events::receive))
+        .route("/api/v1/incidents", get(incidents::list))
+        .route("/api/v1/incidents/{id}", get(incidents::show))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state)
+}

@@ -1,0 +1,122 @@
+//! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
+
+use super::{ApiError, AppState, views};
+use crate::ingest::{DeliveryError, Source};
+use crate::plugin::CallError;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+use subtle::ConstantTimeEq;
+
+pub async fn receive(
+    State(app): State<Arc<AppState>>,
+    Path((integration, key)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let started = Instant::now();
+    let source = find_source(&app, &integration, &key)?;
+    let body = read_body(&headers, body, app.body_limit).await?;
+    let header_list = headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect();
+
+    let delivered = app.ingest.deliver(&source, header_list, body).await.map_err(|error| {
+        tracing::warn!(source = %source.name, code = delivery_code(&error), error = %error, "webhook failed");
+        delivery_error(error)
+    })?;
+
+    let (action, incident) = match delivered.outcomes.first() {
+        Some((action, incident)) => (json!(action), views::incident(incident)),
+        None => (json!("unchanged"), Value::Null),
+    };
+    let outcomes: Vec<Value> = delivered
+        .outcomes
+        .iter()
+        .map(|(action, incident)| json!({"action": action, "incident_id": incident.id}))
+        .collect();
+    tracing::info!(
+        source = %source.name,
+        action = %action.as_str().unwrap_or_default(),
+        incident = delivered.outcomes.first().map(|(_, i)| i.id),
+        plugin_us = delivered.plugin_time.as_micros() as u64,
+        latency_us = started.elapsed().as_micros() as u64,
+        "webhook"
+    );
+    Ok((StatusCode::ACCEPTED, Json(json!({"action": action, "incident": incident, "outcomes": outcomes}))))
+}
+
+/// Finds the source whose key matches. Every candidate key is compared in
+/// constant time, so timing reveals nothing about how much of a key matched.
+fn find_source(app: &AppState, integration: &str, key: &str) -> Result<Arc<Source>, ApiError> {
+    let candidates = app.sources.get(integration).ok_or_else(|| {
+        ApiError::not_found("unknown-integration", format!("no source uses the integration {integration:?}"))
+    })?;
+    let mut found = None;
+    for source in candidates {
+        if bool::from(source.key.as_bytes().ct_eq(key.as_bytes())) {
+            found = Some(source.clone());
+        }
+    }
+    found.ok_or_else(|| {
+        ApiError::not_found(
+            "unknown-key",
+            format!("no {integration} source has this key; copy the webhook URL from `inbound check`"),
+        )
+    })
+}
+
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            format!("the request body is larger than the {limit} bytes this host accepts (server.body_limit_bytes)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let over_limit = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+            .any(|e| e.to_string().contains("length limit exceeded"));
+        if over_limit {
+            too_large()
+        } else {
+            ApiError::bad_request("body-unreadable", format!("cannot read the request body: {error}"))
+        }
+    })
+}
+
+fn delivery_code(error: &DeliveryError) -> &str {
+    match error {
+        DeliveryError::Plugin(call) => call.code(),
+        DeliveryError::Storage(_) => "storage",
+        DeliveryError::Contended => "contended",
+    }
+}
+
+fn delivery_error(error: DeliveryError) -> ApiError {
+    match error {
+        DeliveryError::Plugin(CallError::Rejected { code, message }) => ApiError::bad_request(code, message),
+        DeliveryError::Plugin(call) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, call.code().to_string(), call.to_string())
+        }
+        DeliveryError::Storage(message) => ApiError::internal(format!("the event was not stored: {message}")),
+        DeliveryError::Contended => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "contended",
+            "too many simultaneous changes to the same incident; nothing was stored, retry",
+        )
+        .retry_after(1),
+    }
+}

@@ -1,0 +1,33 @@
+//! JSON shapes of the public API. Kept apart from the stored model so the
+//! storage format can change without changing the API.
+
+use crate::store::{Incident, LogEntry, Millis};
+use serde_json::{Value, json};
+
+pub fn incident(incident: &Incident) -> Value {
+    json!({
+        "id": incident.id,
+        "key": incident.key,
+        "status": incident.status,
+        "summary": incident.summary,
+        "details": incident.details,
+        "priority": incident.priority,
+        "url": incident.url,
+        "source": incident.source,
+        "escalation_policy": incident.escalation_policy,
+        "created_at": timestamp(incident.created_at),
+        "updated_at": timestamp(incident.updated_at),
+    })
+}
+
+pub fn log_entry(entry: &LogEntry) -> Value {
+    let mut value = serde_json::to_value(entry).expect("log entries always serialize");
+    value["at"] = json!(timestamp(entry.at));
+    value
+}
+
+/// RFC 3339 in UTC with milliseconds.
+pub fn timestamp(millis: Millis) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
+    humantime::format_rfc3339_millis(time).to_string()
+}

@@ -1,0 +1,15 @@
+//! inbound: a self-hosted integration host that turns webhooks from alert
+//! sources into incidents, through sandboxed WebAssembly plugins.
+//!
+//! - [`config`]: `config.toml`, typed and validated.
+//! - [`http`]: the axum routes.
+//! - [`ingest`]: one webhook through its plugin into a durable commit.
+//! - [`plugin`]: the wasmtime engine, components, limits and the host API.
+//! - [`store`]: redb tables, the incident model and group commit.
+
+pub mod config;
+pub mod http;
+pub mod ingest;
+pub mod plugin;
+pub mod server;
+pub mod store;

@@ -1,0 +1,233 @@
+//! Plugins: the wasmtime engine, loading components, and running one call.
+//!
+//! Per-integration work (compile, link, `InstancePre`) happens once at
+//! start-up. Per-request work is only: a new `Store`, instantiate, call.
+
+mod host_api;
+pub mod limits;
+pub mod session;
+
+pub use host_api::{CallState, PluginLog};
+pub use limits::CallLimits;
+pub use session::{Session, SourceScope};
+
+use crate::store::{Action, IncidentId};
+use anyhow::Context;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, StoreLimitsBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+/// Bindings generated from `host/wit`, the contract with plugins.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "plugin",
+        imports: { default: trappable },
+    });
+}
+
+/// How often the epoch advances. Deadlines are whole ticks, so this is the
+/// granularity of the per-call timeout.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// The request handed to a plugin.
+pub struct PluginRequest {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The source's `settings` table as a JSON object.
+    pub settings_json: String,
+}
+
+/// Why a call produced no usable answer.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum CallError {
+    /// The plugin refused the request: the sender's fault (400).
+    #[error("{code}: {message}")]
+    Rejected { code: String, message: String },
+    #[error("the plugin ran longer than its {0:?} limit")]
+    Timeout(Duration),
+    #[error("the plugin needed more than its {0} bytes memory limit")]
+    MemoryLimit(usize),
+    /// A trap: panic, unreachable, storage failure. Carries the plugin's stderr.
+    #[error("the plugin failed: {0}")]
+    Trap(String),
+    /// The plugin answered with something the host cannot accept.
+    #[error("the plugin returned an invalid result: {0}")]
+    InvalidResult(String),
+}
+
+impl CallError {
+    pub fn code(&self) -> &str {
+        match self {
+            CallError::Rejected { code, .. } => code,
+            CallError::Timeout(_) => "plugin-timeout",
+            CallError::MemoryLimit(_) => "plugin-memory-limit",
+            CallError::Trap(_) => "plugin-failed",
+            CallError::InvalidResult(_) => "plugin-invalid-result",
+        }
+    }
+}
+
+/// Everything a call produced, successful or not.
+pub struct CallOutput {
+    pub result: Result<Vec<(Action, IncidentId)>, CallError>,
+    pub session: Session,
+    pub log: PluginLog,
+    pub elapsed: Duration,
+}
+
+pub struct LoadedPlugin {
+    pub integration: String,
+    pre: bindings::PluginPre<CallState>,
+}
+
+/// The engine and every loaded plugin.
+pub struct PluginHost {
+    engine: Engine,
+    linker: Linker<CallState>,
+    plugins: HashMap<String, Arc<LoadedPlugin>>,
+}
+
+impl PluginHost {
+    pub fn new() -> anyhow::Result<PluginHost> {
+        let mut config = Config::new();
+        // Deadlines by epoch: a counter check in loops and calls, far cheaper
+        // than fuel, and a wall-clock limit is what the sender experiences.
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(anyhow::Error::from).context("cannot configure the WebAssembly engine")?;
+        spawn_epoch_ticker(&engine)?;
+
+        let mut linker = Linker::new(&engine);
+        // Rust guests import a few WASI interfaces through std. They are linked
+        // to an empty context: no files, sockets, environment or arguments.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the WASI interfaces")?;
+        bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the host API")?;
+        Ok(PluginHost { engine, linker, plugins: HashMap::new() })
+    }
+
+    /// Compiles and links the component at `path` for `integration`.
+    pub fn load(&mut self, integration: &str, path: &Path) -> anyhow::Result<()> {
+        let component = Component::from_file(&self.engine, path).map_err(anyhow::Error::from).with_context(|| {
+            format!("cannot compile the plugin {} for integration {integration:?}", path.display())
+        })?;
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
+            format!(
+                "the plugin {} does not fit the inbound:plugin world this host provides",
+                path.display()
+            )
+        })?;
+        let pre = bindings::PluginPre::new(instance_pre).map_err(anyhow::Error::from).with_context(|| {
+            format!("the plugin {} does not export the inbound:plugin handler", path.display())
+        })?;
+        self.plugins.insert(
+            integration.to_string(),
+            Arc::new(LoadedPlugin { integration: integration.to_string(), pre }),
+        );
+        Ok(())
+    }
+
+    pub fn plugin(&self, integration: &str) -> Option<Arc<LoadedPlugin>> {
+        self.plugins.get(integration).cloned()
+    }
+
+    /// Runs one request through a fresh instance of `plugin`. Blocking: call
+    /// it off the async runtime.
+    pub fn call(
+        &self,
+        plugin: &LoadedPlugin,
+        session: Session,
+        request: PluginRequest,
+        limits: &CallLimits,
+    ) -> CallOutput {
+        let started = Instant::now();
+        let stderr = MemoryOutputPipe::new(limits.max_stderr_bytes);
+        let wasi = WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let source = session.scope.name.clone();
+        let state = CallState {
+            session,
+            limits: limits.clone(),
+            memory: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
+            log: PluginLog::default(),
+            wasi,
+            table: ResourceTable::new(),
+        };
+        let mut store = wasmtime::Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.memory);
+        let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        // +1: the current tick may be about to end.
+        store.set_epoch_deadline(ticks + 1);
+
+        let wit_request = bindings::inbound::plugin::types::Request {
+            source,
+            headers: request.headers,
+            body: request.body,
+            settings: request.settings_json,
+        };
+        let outcome = plugin
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| instance.inbound_plugin_handler().call_handle(&mut store, &wit_request));
+        let result = match outcome {
+            Ok(Ok(outcomes)) => Ok(outcomes
+                .into_iter()
+                .map(|o| (host_api::action_from_wit(o.action), o.incident))
+                .collect()),
+            Ok(Err(rejection)) => {
+                Err(CallError::Rejected { code: rejection.code, message: rejection.message })
+            }
+            Err(error) => Err(classify_trap(error, limits, &stderr)),
+        };
+        let state = store.into_data();
+        CallOutput { result, session: state.session, log: state.log, elapsed: started.elapsed() }
+    }
+}
+
+fn classify_trap(error: wasmtime::Error, limits: &CallLimits, stderr: &MemoryOutputPipe) -> CallError {
+    if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
+        return CallError::Timeout(limits.timeout);
+    }
+    let text = format!("{error:#}");
+    if text.contains("forcing trap when growing memory") {
+        return CallError::MemoryLimit(limits.memory_bytes);
+    }
+    let stderr = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
+    let root = error.root_cause().to_string();
+    if stderr.is_empty() {
+        CallError::Trap(root)
+    } else {
+        CallError::Trap(format!("{root}; plugin stderr: {stderr}"))
+    }
+}
+
+fn spawn_epoch_ticker(engine: &Engine) -> anyhow::Result<()> {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("inbound-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .context("cannot start the epoch thread")?;
+    Ok(())
+}

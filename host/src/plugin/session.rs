@@ -1,0 +1,180 @@
+//! One plugin call's view of storage: a snapshot plus the call's own writes.
+//!
+//! Reads see the call's earlier writes. Every read answered from the snapshot
+//! is recorded, so the writer can refuse the change set if that read has
+//! changed by commit time (see `store::changes`).
+
+use crate::store::{
+    ChangeSet, Incident, IncidentId, LogEntry, LogKind, Millis, ReadCheck, Snapshot, Status, Store,
+    Write,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The source a call serves: everything the host API scopes by.
+#[derive(Debug, Clone)]
+pub struct SourceScope {
+    pub name: String,
+    pub escalation_policy: String,
+    /// Who the log says made changes, e.g. `plugin zendesk`.
+    pub actor: String,
+}
+
+pub struct Session {
+    store: Arc<Store>,
+    snapshot: Snapshot,
+    pub scope: SourceScope,
+    pub now: Millis,
+    changes: ChangeSet,
+    incidents: HashMap<IncidentId, Incident>,
+    open_by_key: HashMap<String, Option<IncidentId>>,
+    latest_by_key: HashMap<String, Option<IncidentId>>,
+    state: HashMap<String, Option<Vec<u8>>>,
+    /// Incidents written by this call, in first-touched order.
+    touched: Vec<IncidentId>,
+}
+
+impl Session {
+    pub fn new(store: Arc<Store>, scope: SourceScope, now: Millis) -> Result<Self, redb::Error> {
+        Ok(Session {
+            snapshot: store.snapshot()?,
+            store,
+            scope,
+            now,
+            changes: ChangeSet::default(),
+            incidents: HashMap::new(),
+            open_by_key: HashMap::new(),
+            latest_by_key: HashMap::new(),
+            state: HashMap::new(),
+            touched: Vec::new(),
+        })
+    }
+
+    pub fn open_incident(&mut self, key: &str) -> Result<Option<Incident>, redb::Error> {
+        let id = match self.open_by_key.get(key) {
+            Some(id) => *id,
+            None => {
+                let id = self.snapshot.open_incident_id(&self.scope.name, key)?;
+                self.changes.reads.push(ReadCheck::OpenIncident {
+                    source: self.scope.name.clone(),
+                    key: key.to_string(),
+                    expected: id,
+                });
+                self.open_by_key.insert(key.to_string(), id);
+                id
+            }
+        };
+        id.map(|id| self.incident(id)).transpose().map(Option::flatten)
+    }
+
+    pub fn latest_incident(&mut self, key: &str) -> Result<Option<Incident>, redb::Error> {
+        let id = match self.latest_by_key.get(key) {
+            Some(id) => *id,
+            None => {
+                let id = self.snapshot.latest_incident_id(&self.scope.name, key)?;
+                self.changes.reads.push(ReadCheck::LatestIncident {
+                    source: self.scope.name.clone(),
+                    key: key.to_string(),
+                    expected: id,
+                });
+                self.latest_by_key.insert(key.to_string(), id);
+                id
+            }
+        };
+        id.map(|id| self.incident(id)).transpose().map(Option::flatten)
+    }
+
+    /// The incident if it exists and belongs to this source; other sources'
+    /// incidents are indistinguishable from missing ones.
+    pub fn incident(&mut self, id: IncidentId) -> Result<Option<Incident>, redb::Error> {
+        if let Some(incident) = self.incidents.get(&id) {
+            return Ok(Some(incident.clone()));
+        }
+        let found = self.snapshot.incident(id)?;
+        self.changes.reads.push(ReadCheck::IncidentVersion {
+            id,
+            expected: found.as_ref().map(|i| i.version),
+        });
+        let found = found.filter(|incident| incident.source == self.scope.name);
+        if let Some(incident) = &found {
+            self.incidents.insert(id, incident.clone());
+        }
+        Ok(found)
+    }
+
+    /// Records a new or changed incident and keeps the key lookups in step.
+    pub fn put_incident(&mut self, mut incident: Incident, log: LogKind) {
+        incident.version += 1;
+        incident.updated_at = self.now;
+        let key = incident.key.clone();
+        if incident.status.is_open() {
+            self.open_by_key.insert(key.clone(), Some(incident.id));
+        } else if self.open_by_key.get(&key) == Some(&Some(incident.id)) {
+            self.open_by_key.insert(key.clone(), None);
+        }
+        if incident.version == 1 {
+            self.latest_by_key.insert(key, Some(incident.id));
+        }
+        self.append_log(incident.id, log);
+        self.incidents.insert(incident.id, incident.clone());
+        self.changes.writes.push(Write::PutIncident(incident));
+    }
+
+    pub fn append_log(&mut self, incident: IncidentId, kind: LogKind) {
+        if !self.touched.contains(&incident) {
+            self.touched.push(incident);
+        }
+        self.changes.writes.push(Write::AppendLog {
+            incident,
+            entry: LogEntry { at: self.now, kind },
+        });
+    }
+
+    pub fn new_incident_id(&self) -> IncidentId {
+        self.store.allocate_incident_id()
+    }
+
+    pub fn state_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, redb::Error> {
+        if let Some(value) = self.state.get(key) {
+            return Ok(value.clone());
+        }
+        let value = self.snapshot.state(&self.scope.name, key)?;
+        self.changes.reads.push(ReadCheck::State {
+            source: self.scope.name.clone(),
+            key: key.to_string(),
+            expected: value.clone(),
+        });
+        self.state.insert(key.to_string(), value.clone());
+        Ok(value)
+    }
+
+    pub fn state_set(&mut self, key: &str, value: Vec<u8>) {
+        self.state.insert(key.to_string(), Some(value.clone()));
+        self.changes.writes.push(Write::SetState {
+            source: self.scope.name.clone(),
+            key: key.to_string(),
+            value,
+        });
+    }
+
+    pub fn state_delete(&mut self, key: &str) {
+        self.state.insert(key.to_string(), None);
+        self.changes.writes.push(Write::DeleteState {
+            source: self.scope.name.clone(),
+            key: key.to_string(),
+        });
+    }
+
+    /// Number of writes so far, for the per-call action cap.
+    pub fn write_count(&self) -> usize {
+        self.changes.writes.len()
+    }
+
+    pub fn into_changes(self) -> ChangeSet {
+        self.changes
+    }
+
+    pub fn status_of(&self, id: IncidentId) -> Option<Status> {
+        self.incidents.get(&id).map(|incident| incident.status)
+    }
+}

@@ -1,0 +1,242 @@
+//! Storage: the only module that knows about redb.
+//!
+//! Plugins read through a [`Snapshot`] and hand back a [`ChangeSet`]; the
+//! [`writer`] applies change sets in group commits. A successful
+//! [`Store::commit`] means the change is on disk.
+
+pub mod changes;
+pub mod model;
+mod reads;
+mod tables;
+pub mod writer;
+
+pub use changes::{ChangeSet, ReadCheck, Write};
+pub use model::*;
+pub use writer::{BatchStats, CommitError, WriterOptions};
+
+use anyhow::Context;
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tables::*;
+
+/// A page of incidents, newest first.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page {
+    pub incidents: Vec<Incident>,
+    /// Pass as `before` to get the next page; `None` on the last page.
+    pub next_before: Option<IncidentId>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<Status>,
+    pub source: Option<String>,
+    /// Only incidents with a smaller id (the `next_before` of the previous page).
+    pub before: Option<IncidentId>,
+    pub limit: usize,
+}
+
+pub struct Store {
+    db: Arc<Database>,
+    writer: writer::WriterHandle,
+    writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    next_incident_id: AtomicU64,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` and starts the writer.
+    pub fn open(
+        path: &Path,
+        options: WriterOptions,
+        on_batch: impl Fn(BatchStats) + Send + 'static,
+    ) -> anyhow::Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the data directory {}", parent.display()))?;
+        }
+        let db = Database::create(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        let next_incident_id = create_tables(&db)
+            .with_context(|| format!("cannot prepare the database {}", path.display()))?;
+        let db = Arc::new(db);
+        let (writer, thread) = writer::spawn(db.clone(), options, on_batch)
+            .context("cannot start the storage writer thread")?;
+        Ok(Store {
+            db,
+            writer,
+            writer_thread: std::sync::Mutex::new(Some(thread)),
+            next_incident_id: AtomicU64::new(next_incident_id),
+        })
+    }
+
+    /// A consistent read-only view for one plugin call.
+    pub fn snapshot(&self) -> Result<Snapshot, redb::Error> {
+        Ok(Snapshot { txn: self.db.begin_read()? })
+    }
+
+    /// Ids are handed out before commit so a plugin sees its new incident's id;
+    /// a call that fails or conflicts leaves a gap, which is harmless.
+    pub fn allocate_incident_id(&self) -> IncidentId {
+        self.next_incident_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Applies `changes` durably, or not at all.
+    pub async fn commit(&self, changes: ChangeSet) -> Result<(), CommitError> {
+        self.writer.commit(changes).await
+    }
+
+    /// Waits for the writer to finish what it has received. Call after every
+    /// request has been answered; later commits fail with `WriterStopped`.
+    pub fn close(self) {
+        let Store { writer, writer_thread, .. } = self;
+        drop(writer);
+        if let Some(thread) = writer_thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
+
+    pub fn list(&self, query: &ListQuery) -> Result<Page, redb::Error> {
+        let txn = self.db.begin_read()?;
+        let incidents = txn.open_table(INCIDENTS)?;
+        let before = query.before.unwrap_or(u64::MAX);
+        let limit = query.limit.max(1);
+        let mut ids: Vec<IncidentId> = Vec::with_capacity(limit + 1);
+        // Each index is ordered by id within its prefix, so walking it backwards
+        // from `before` yields newest first and stops after one page.
+        match (&query.source, query.status) {
+            (None, None) => {
+                for entry in incidents.range(..before)?.rev().take(limit + 1) {
+                    ids.push(entry?.0.value());
+                }
+            }
+            (None, Some(status)) => {
+                let table = txn.open_table(BY_STATUS)?;
+                let code = status.code();
+                for entry in table.range((code, 0)..(code, before))?.rev().take(limit + 1) {
+                    ids.push(entry?.0.value().1);
+                }
+            }
+            (Some(source), None) => {
+                let table = txn.open_table(BY_SOURCE)?;
+                let range = (source.as_str(), 0)..(source.as_str(), before);
+                for entry in table.range(range)?.rev().take(limit + 1) {
+                    ids.push(entry?.0.value().1);
+                }
+            }
+            (Some(source), Some(status)) => {
+                let table = txn.open_table(BY_SOURCE_STATUS)?;
+                let code = status.code();
+                let range = (source.as_str(), code, 0)..(source.as_str(), code, before);
+                for entry in table.range(range)?.rev().take(limit + 1) {
+                    ids.push(entry?.0.value().2);
+                }
+            }
+        }
+        let next_before = if ids.len() > limit {
+            ids.truncate(limit);
+            ids.last().copied()
+        } else {
+            None
+        };
+        let mut page = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(incident) = reads::incident(&incidents, id)? {
+                page.push(incident);
+            }
+        }
+        Ok(Page { incidents: page, next_before })
+    }
+
+    /// The incident and its whole log, oldest entry first.
+    pub fn incident_with_log(
+        &self,
+        id: IncidentId,
+    ) -> Result<Option<(Incident, Vec<LogEntry>)>, redb::Error> {
+        let txn = self.db.begin_read()?;
+        let Some(incident) = reads::incident(&txn.open_table(INCIDENTS)?, id)? else {
+            return Ok(None);
+        };
+        let log_table = txn.open_table(INCIDENT_LOG)?;
+        let mut log = Vec::new();
+        for entry in log_table.range((id, 0)..=(id, u64::MAX))? {
+            log.push(reads::decode(entry?.1.value())?);
+        }
+        Ok(Some((incident, log)))
+    }
+
+    /// Number of incidents in each status, for metrics.
+    pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, redb::Error> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(BY_STATUS)?;
+        let mut counts = Vec::new();
+        for status in [Status::Pending, Status::Accepted, Status::Resolved] {
+            let code = status.code();
+            counts.push((status, table.range((code, 0)..=(code, u64::MAX))?.count() as u64));
+        }
+        Ok(counts)
+    }
+
+    /// True when a read transaction can be opened: the database is usable.
+    pub fn is_ready(&self) -> bool {
+        self.db.begin_read().is_ok()
+    }
+}
+
+/// Creates missing tables, checks the schema version, and returns the next
+/// free incident id.
+fn create_tables(db: &Database) -> Result<IncidentId, redb::Error> {
+    let txn = db.begin_write()?;
+    let next_id;
+    {
+        let mut meta = txn.open_table(META)?;
+        let version = meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
+        match version {
+            None => {
+                meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
+            }
+            Some(SCHEMA_VERSION) => {}
+            Some(other) => {
+                return Err(redb::Error::Corrupted(format!(
+                    "database schema version {other} is not supported (this build reads {SCHEMA_VERSION})"
+                )));
+            }
+        }
+        let incidents = txn.open_table(INCIDENTS)?;
+        next_id = incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
+        txn.open_table(OPEN_BY_KEY)?;
+        txn.open_table(LATEST_BY_KEY)?;
+        txn.open_table(BY_STATUS)?;
+        txn.open_table(BY_SOURCE)?;
+        txn.open_table(BY_SOURCE_STATUS)?;
+        txn.open_table(INCIDENT_LOG)?;
+        txn.open_table(PLUGIN_STATE)?;
+        let _ = incidents.len()?;
+    }
+    txn.commit()?;
+    Ok(next_id)
+}
+
+/// A consistent read-only view of the database at one moment.
+pub struct Snapshot {
+    txn: ReadTransaction,
+}
+
+impl Snapshot {
+    pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, redb::Error> {
+        Ok(reads::id_for_key(&self.txn.open_table(OPEN_BY_KEY)?, source, key)?)
+    }
+
+    pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, redb::Error> {
+        Ok(reads::id_for_key(&self.txn.open_table(LATEST_BY_KEY)?, source, key)?)
+    }
+
+    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, redb::Error> {
+        Ok(reads::incident(&self.txn.open_table(INCIDENTS)?, id)?)
+    }
+
+    pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, redb::Error> {
+        Ok(reads::state_value(&self.txn.open_table(PLUGIN_STATE)?, source, key)?)
+    }
+}

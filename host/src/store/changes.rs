@@ -1,0 +1,41 @@
+//! What one plugin call wants to change, and what it read to decide it.
+//!
+//! Plugin calls run in parallel against a snapshot. The writer applies a
+//! change set only if everything it read is still true (optimistic
+//! concurrency); otherwise the call is run again on a fresh snapshot. This is
+//! what makes concurrent deliveries of the same new ticket create one incident.
+
+use super::model::{Incident, IncidentId, LogEntry};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadCheck {
+    /// The open incident for (source, key) was `expected`.
+    OpenIncident { source: String, key: String, expected: Option<IncidentId> },
+    /// The latest incident for (source, key) was `expected`.
+    LatestIncident { source: String, key: String, expected: Option<IncidentId> },
+    /// Incident `id` was at `expected` version (None: did not exist).
+    IncidentVersion { id: IncidentId, expected: Option<u64> },
+    /// The state value under (source, key) was `expected`.
+    State { source: String, key: String, expected: Option<Vec<u8>> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Insert or replace the incident; the writer keeps every index in step.
+    PutIncident(Incident),
+    AppendLog { incident: IncidentId, entry: LogEntry },
+    SetState { source: String, key: String, value: Vec<u8> },
+    DeleteState { source: String, key: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangeSet {
+    pub reads: Vec<ReadCheck>,
+    pub writes: Vec<Write>,
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+}

@@ -1,0 +1,128 @@
+//! The incident model as the host stores and serves it.
+
+use serde::{Deserialize, Serialize};
+
+pub type IncidentId = u64;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = u64;
+
+pub fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Accepted,
+    Resolved,
+}
+
+impl Status {
+    pub fn is_open(self) -> bool {
+        self != Status::Resolved
+    }
+
+    /// Stable one-byte code used in index keys. Never renumber.
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Pending => 0,
+            Status::Accepted => 1,
+            Status::Resolved => 2,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "pending" => Some(Status::Pending),
+            "accepted" => Some(Status::Accepted),
+            "resolved" => Some(Status::Resolved),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+/// What a webhook did to one incident; also the `action` of the HTTP answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Created,
+    Accepted,
+    Resolved,
+    Commented,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub source: String,
+    pub key: String,
+    pub status: Status,
+    pub summary: String,
+    pub details: String,
+    pub priority: Option<Priority>,
+    pub url: Option<String>,
+    /// Copied from the source's configuration when the incident is created,
+    /// so later config changes do not rewrite history.
+    pub escalation_policy: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    /// Bumped on every change; lets the writer detect concurrent changes.
+    pub version: u64,
+}
+
+/// One line of an incident's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub at: Millis,
+    #[serde(flatten)]
+    pub kind: LogKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LogKind {
+    /// A webhook request that concerned this incident.
+    EventReceived {
+        action: Action,
+        /// Request headers, minus credentials.
+        headers: Vec<(String, String)>,
+        /// The body as text (invalid UTF-8 replaced), cut to the configured cap.
+        body: String,
+        body_bytes: usize,
+        body_truncated: bool,
+    },
+    Created {
+        by: String,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+        by: String,
+        note: Option<String>,
+    },
+    Comment {
+        author: Option<String>,
+        text: String,
+        by: String,
+    },
+}
+
+/// Longest summary kept, in characters (the WIT documents this limit).
+pub const SUMMARY_MAX_CHARS: usize = 512;
+/// Longest details text kept, in characters.
+pub const DETAILS_MAX_CHARS: usize = 16_384;

@@ -1,0 +1,41 @@
+//! Lookups shared by the snapshot a plugin reads and the writer's validation,
+//! written once over redb's `ReadableTable` so both see the same logic.
+
+use super::model::{Incident, IncidentId};
+use redb::{ReadableTable, StorageError};
+
+pub fn incident(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    id: IncidentId,
+) -> Result<Option<Incident>, StorageError> {
+    match table.get(id)? {
+        Some(bytes) => Ok(Some(decode(bytes.value())?)),
+        None => Ok(None),
+    }
+}
+
+pub fn id_for_key(
+    table: &impl ReadableTable<(&'static str, &'static str), u64>,
+    source: &str,
+    key: &str,
+) -> Result<Option<IncidentId>, StorageError> {
+    Ok(table.get((source, key))?.map(|id| id.value()))
+}
+
+pub fn state_value(
+    table: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    source: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    Ok(table.get((source, key))?.map(|value| value.value().to_vec()))
+}
+
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StorageError> {
+    serde_json::from_slice(bytes)
+        .map_err(|error| StorageError::Corrupted(format!("undecodable record: {error}")))
+}
+
+pub fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("model types always serialize")
+}
+

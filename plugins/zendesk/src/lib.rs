@@ -1,0 +1,160 @@
+//! The Zendesk integration for inbound.
+//!
+//! A Zendesk trigger posts the ticket (the JSON body from the setup guide,
+//! `docs/zendesk.md`) on every create and update. The ticket number is the
+//! incident key; the ticket's status decides whether its incident is created,
+//! accepted, resolved or left alone, and a new latest comment is added to the
+//! incident's log.
+//!
+//! - [`ticket`]: the body -> a `Ticket`
+//! - [`status`]: the status word and the source's settings -> Open/Pending/Solved
+//! - [`lifecycle`]: the decision, against a small `Host` trait
+//! - [`incident_text`]: summary, details, priority and link of a new incident
+//!
+//! Built for `wasm32-wasip2`, the crate is the component the host loads.
+
+mod fingerprint;
+mod incident_text;
+mod lifecycle;
+mod sdk_host;
+mod status;
+mod ticket;
+
+#[cfg(test)]
+mod fake_host;
+
+use inbound_sdk::{Outcome, Plugin, Rejection, Request};
+use lifecycle::Host;
+
+pub struct Zendesk;
+
+impl Plugin for Zendesk {
+    fn handle(request: Request) -> Result<Vec<Outcome>, Rejection> {
+        handle(&mut sdk_host::SdkHost, &request.body, &request.settings).map(|outcome| vec![outcome])
+    }
+}
+
+/// Everything is checked before the first host call that changes anything,
+/// so a rejected request leaves no trace.
+fn handle(host: &mut impl Host, body: &[u8], settings: &str) -> Result<Outcome, Rejection> {
+    let ticket = ticket::Ticket::parse(body)?;
+    let status = status::StatusWords::from_settings(settings)?.classify(&ticket.status)?;
+    lifecycle::apply(host, &ticket, status)
+}
+
+inbound_sdk::register_plugin!(Zendesk);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fake_host::FakeHost;
+    use inbound_sdk::{Action, IncidentStatus, Priority};
+
+    /// The setup guide's trigger body with `status` and `latest_comment`
+    /// left to fill in, the other placeholders rendered as Zendesk would.
+    fn guide_body(status: &str, latest_comment: &str) -> Vec<u8> {
+        format!(
+            r#"{{
+  "id": "35436",
+  "title": "VPN down for the Oslo office",
+  "description": "Nobody in Oslo can connect.",
+  "via": "Mail",
+  "status": "{status}",
+  "priority": "High",
+  "requester_name": "Kari Nordmann",
+  "group_name": "IT",
+  "assignee_name": "Ola Nordmann",
+  "account": "Example AS",
+  "link": "https://example.zendesk.com/agent/tickets/35436",
+  "latest_comment": "{latest_comment}"
+}}"#
+        )
+        .into_bytes()
+    }
+
+    fn send(host: &mut FakeHost, status: &str, settings: &str) -> Result<Outcome, Rejection> {
+        handle(host, &guide_body(status, ""), settings)
+    }
+
+    #[test]
+    fn guide_body_creates_an_incident_from_every_field() {
+        let mut host = FakeHost::default();
+        let outcome = handle(&mut host, &guide_body("New", "Nobody in Oslo can connect."), "{}").unwrap();
+        assert_eq!((outcome.action, outcome.incident), (Action::Created, 1));
+        let incident = host.incident(1);
+        assert_eq!(incident.key, "35436");
+        assert_eq!(incident.summary, "VPN down for the Oslo office");
+        assert!(incident.details.starts_with("Nobody in Oslo can connect.\n\nRequester: Kari Nordmann\n"));
+        assert_eq!(incident.priority, Some(Priority::High));
+        assert_eq!(incident.url.as_deref(), Some("https://example.zendesk.com/agent/tickets/35436"));
+        assert!(host.comments().is_empty(), "the first comment is the description");
+    }
+
+    #[test]
+    fn raw_newline_in_the_comment_is_accepted() {
+        let mut host = FakeHost::default();
+        handle(&mut host, &guide_body("Open", "line one\nline two"), "{}").unwrap();
+        assert_eq!(host.comments()[0].2, "line one\nline two");
+    }
+
+    #[test]
+    fn full_ticket_life_in_norwegian() {
+        let settings = r#"{"status_aliases": {"ny": "new", "åpen": "open", "venter": "pending", "løst": "solved", "lukket": "closed"}}"#;
+        let mut host = FakeHost::default();
+        let mut step = |status: &str| send(&mut host, status, settings).map(|o| o.action).unwrap();
+        assert_eq!(step("Ny"), Action::Created);
+        assert_eq!(step("Åpen"), Action::Unchanged);
+        assert_eq!(step("Venter"), Action::Accepted);
+        assert_eq!(step("Løst"), Action::Resolved);
+        assert_eq!(step("Lukket"), Action::Unchanged);
+    }
+
+    #[test]
+    fn on_hold_setting_decides_what_hold_means() {
+        let mut host = FakeHost::default();
+        send(&mut host, "Open", "{}").unwrap();
+        assert_eq!(send(&mut host, "On-hold", "{}").unwrap().action, Action::Unchanged);
+        assert_eq!(send(&mut host, "On-hold", r#"{"on_hold": "pending"}"#).unwrap().action, Action::Accepted);
+        assert_eq!(host.incident(1).status, IncidentStatus::Accepted);
+    }
+
+    #[test]
+    fn on_hold_ticket_without_incident_creates_one() {
+        let mut host = FakeHost::default();
+        assert_eq!(send(&mut host, "hold", "{}").unwrap().action, Action::Created);
+    }
+
+    #[test]
+    fn unknown_status_is_rejected_before_touching_the_host() {
+        let mut host = FakeHost::default();
+        let error = send(&mut host, "Escalated", "{}").unwrap_err();
+        assert_eq!(error.code, "invalid-status");
+        assert!(host.calls.is_empty());
+    }
+
+    #[test]
+    fn invalid_settings_are_rejected_before_touching_the_host() {
+        let mut host = FakeHost::default();
+        let error = send(&mut host, "Open", r#"{"on_hold": "later"}"#).unwrap_err();
+        assert_eq!(error.code, "invalid-settings");
+        assert!(host.calls.is_empty());
+    }
+
+    #[test]
+    fn invalid_body_is_rejected_before_touching_the_host() {
+        let mut host = FakeHost::default();
+        assert_eq!(handle(&mut host, br#"{"status": "Open"}"#, "{}").unwrap_err().code, "missing-field");
+        assert_eq!(handle(&mut host, b"{\"id\": 1,}", "{}").unwrap_err().code, "invalid-json");
+        assert!(host.calls.is_empty());
+    }
+
+    #[test]
+    fn duplicate_deliveries_are_harmless() {
+        let mut host = FakeHost::default();
+        for status in ["Open", "Open", "Pending", "Pending", "Solved", "Solved", "Closed"] {
+            send(&mut host, status, "{}").unwrap();
+        }
+        assert_eq!(host.incidents.len(), 1);
+        assert_eq!(host.incident(1).status, IncidentStatus::Resolved);
+    }
+}

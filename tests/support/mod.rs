@@ -1,0 +1,200 @@
+//! Test support: runs the real `inbound` binary on a free port with a fresh
+//! data directory and the real plugin `.wasm`, and talks to it over HTTP.
+
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+pub const KEY: &str = "test-key-0123456789abcdefghij";
+
+/// The workspace's target folder, where `make plugins` puts the components.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn plugin_wasm(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let path = target.join("wasm32-wasip2/release").join(format!("inbound_{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: build the plugins first with `make plugins` (make test does it)",
+        path.display()
+    );
+    path
+}
+
+/// A running host and the folder that holds its config and database.
+pub struct Host {
+    child: Option<Child>,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    logs: Arc<Mutex<Vec<String>>>,
+    client: reqwest::blocking::Client,
+}
+
+/// A config with one Zendesk source named `support`, plus `extra` TOML.
+pub fn zendesk_config(extra: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[storage]
+path = "data/inbound.redb"
+
+[integrations.zendesk]
+plugin = "{wasm}"
+
+[[escalation_policies]]
+name = "support-oncall"
+
+[[sources]]
+name = "support"
+integration = "zendesk"
+escalation_policy = "support-oncall"
+key = "{KEY}"
+{extra}
+"#,
+        wasm = plugin_wasm("zendesk").display()
+    )
+}
+
+impl Host {
+    pub fn start(config: &str) -> Host {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        Self::start_in(dir)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir) -> Host {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_inbound"))
+            .arg("serve")
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .env("INBOUND_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the inbound binary");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (address_tx, address_rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let address = line[at + "listening on ".len()..].split_whitespace().next().unwrap().to_string();
+                    let _ = address_tx.send(address);
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let base = match address_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("inbound did not start; its log:\n{}", logs.lock().unwrap().join("\n"));
+            }
+        };
+        let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        Host { child: Some(child), base, dir, logs, client }
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    /// Stops the host with SIGTERM (a clean shutdown) and starts it again on
+    /// the same folder.
+    pub fn restart(mut self) -> Host {
+        self.stop();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Host::start_in(dir)
+    }
+
+    /// SIGTERM, then waits; asserts a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+            assert!(status.success());
+            let exit = child.wait().unwrap();
+            assert!(exit.success(), "inbound exited with {exit}; log:\n{}", self.logs());
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .expect("POST");
+        let status = response.status().as_u16();
+        let text = response.text().unwrap();
+        let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        (status, value)
+    }
+
+    /// Posts a Zendesk webhook body to the `support` source.
+    pub fn zendesk(&self, body: &Value) -> (u16, Value) {
+        self.post_raw(&format!("/api/v1/events/zendesk/{KEY}"), "application/json", body.to_string())
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().expect("JSON answer"))
+    }
+
+    pub fn incidents(&self) -> Vec<Value> {
+        let (status, body) = self.get("/api/v1/incidents?limit=500");
+        assert_eq!(status, 200, "{body}");
+        body["incidents"].as_array().unwrap().clone()
+    }
+
+    pub fn incident(&self, id: &Value) -> Value {
+        let (status, body) = self.get(&format!("/api/v1/incidents/{id}"));
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The JSON body of the public Zendesk setup guide, with its placeholders
+/// filled the way Zendesk renders them.
+pub fn ticket(id: u64, status: &str) -> Value {
+    json!({
+        "id": id.to_string(),
+        "title": format!("Printer on fire #{id}"),
+        "description": "The printer on floor 3 is on fire.",
+        "via": "Web form",
+        "status": status,
+        "priority": "Urgent",
+        "requester_name": "Ada Lovelace",
+        "group_name": "Facilities",
+        "assignee_name": "Grace Hopper",
+        "account": "Example Corp",
+        "link": format!("https://example.zendesk.com/agent/tickets/{id}"),
+        "latest_comment": "The printer on floor 3 is on fire."
+    })
+}
