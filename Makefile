@@ -14,7 +14,8 @@ test: plugins
 	$(CARGO) test --release --workspace
 
 plugins: toolchain
-	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk
+	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk \
+		-p inbound-test-hostile -p inbound-test-wrong-world
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

@@ -63,13 +63,17 @@ impl Default for StorageConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PluginConfig {
+    /// Default per-call deadline; a source may override it.
     pub timeout_ms: u64,
+    /// Default linear memory cap per instance; a source may override it.
     pub memory_limit_mib: usize,
+    /// Plugin calls running at once; sizes the instance pool.
+    pub max_concurrent_calls: u32,
 }
 
 impl Default for PluginConfig {
     fn default() -> Self {
-        PluginConfig { timeout_ms: 100, memory_limit_mib: 32 }
+        PluginConfig { timeout_ms: 100, memory_limit_mib: 32, max_concurrent_calls: 128 }
     }
 }
 
@@ -109,6 +113,29 @@ pub struct SourceConfig {
     /// Handed to the plugin as JSON, e.g. Zendesk status translations.
     #[serde(default)]
     pub settings: toml::Table,
+    /// What the sender hears when the plugin fails: "retry" (503 with
+    /// Retry-After) or "accept" (202 and a fallback incident).
+    #[serde(default)]
+    pub on_plugin_failure: OnPluginFailure,
+    /// Retry-After of the "retry" answer. Zendesk only honours values under 60.
+    #[serde(default = "default_retry_after")]
+    pub retry_after_seconds: u32,
+    /// Overrides [plugins] timeout_ms for this source.
+    pub timeout_ms: Option<u64>,
+    /// Overrides [plugins] memory_limit_mib for this source.
+    pub memory_limit_mib: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnPluginFailure {
+    #[default]
+    Retry,
+    Accept,
+}
+
+fn default_retry_after() -> u32 {
+    30
 }
 
 /// Shortest accepted integration key: 22 URL-safe characters carry 128 bits.

@@ -2,6 +2,7 @@
 
 mod error;
 mod events;
+mod failed;
 mod health;
 mod incidents;
 mod views;
@@ -27,6 +28,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/events/{integration}/{key}", post(events::receive))
         .route("/api/v1/incidents", get(incidents::list))
         .route("/api/v1/incidents/{id}", get(incidents::show))
+        .route("/api/v1/failed", get(failed::list))
+        .route("/api/v1/failed/{id}", get(failed::show))
+        .route("/api/v1/failed/{id}/replay", post(failed::replay))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(error::not_found)

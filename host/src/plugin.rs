@@ -3,12 +3,15 @@
 //! Per-integration work (compile, link, `InstancePre`) happens once at
 //! start-up. Per-request work is only: a new `Store`, instantiate, call.
 
+pub mod engine;
 mod host_api;
 pub mod limits;
 pub mod session;
+pub mod world;
 
 pub use host_api::{CallState, PluginLog};
 pub use limits::CallLimits;
+pub use engine::{Allocator, EngineSettings};
 pub use session::{Session, SourceScope};
 
 use crate::store::{Action, IncidentId};
@@ -18,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, StoreLimitsBuilder};
+use wasmtime::{Engine, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -30,10 +33,6 @@ pub mod bindings {
         imports: { default: trappable },
     });
 }
-
-/// How often the epoch advances. Deadlines are whole ticks, so this is the
-/// granularity of the per-call timeout.
-const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// The request handed to a plugin.
 pub struct PluginRequest {
@@ -59,6 +58,9 @@ pub enum CallError {
     /// The plugin answered with something the host cannot accept.
     #[error("the plugin returned an invalid result: {0}")]
     InvalidResult(String),
+    /// The plugin hit a host API limit and then failed the call.
+    #[error("the plugin exceeded a host API limit: {0}")]
+    HostApiLimit(String),
 }
 
 impl CallError {
@@ -69,6 +71,7 @@ impl CallError {
             CallError::MemoryLimit(_) => "plugin-memory-limit",
             CallError::Trap(_) => "plugin-failed",
             CallError::InvalidResult(_) => "plugin-invalid-result",
+            CallError::HostApiLimit(_) => "plugin-host-api-limit",
         }
     }
 }
@@ -89,19 +92,15 @@ pub struct LoadedPlugin {
 /// The engine and every loaded plugin.
 pub struct PluginHost {
     engine: Engine,
+    pub allocator: Allocator,
     linker: Linker<CallState>,
     plugins: HashMap<String, Arc<LoadedPlugin>>,
 }
 
 impl PluginHost {
-    pub fn new() -> anyhow::Result<PluginHost> {
-        let mut config = Config::new();
-        // Deadlines by epoch: a counter check in loops and calls, far cheaper
-        // than fuel, and a wall-clock limit is what the sender experiences.
-        config.epoch_interruption(true);
-        config.wasm_component_model(true);
-        let engine = Engine::new(&config).map_err(anyhow::Error::from).context("cannot configure the WebAssembly engine")?;
-        spawn_epoch_ticker(&engine)?;
+    pub fn new(settings: &EngineSettings) -> anyhow::Result<PluginHost> {
+        let (engine, allocator) = engine::build(settings)?;
+        engine::spawn_epoch_ticker(&engine)?;
 
         let mut linker = Linker::new(&engine);
         // Rust guests import a few WASI interfaces through std. They are linked
@@ -112,7 +111,7 @@ impl PluginHost {
         bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("cannot link the host API")?;
-        Ok(PluginHost { engine, linker, plugins: HashMap::new() })
+        Ok(PluginHost { engine, allocator, linker, plugins: HashMap::new() })
     }
 
     /// Compiles and links the component at `path` for `integration`.
@@ -120,6 +119,8 @@ impl PluginHost {
         let component = Component::from_file(&self.engine, path).map_err(anyhow::Error::from).with_context(|| {
             format!("cannot compile the plugin {} for integration {integration:?}", path.display())
         })?;
+        world::check(&self.engine, &component)
+            .with_context(|| format!("cannot load the plugin {} for integration {integration:?}", path.display()))?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
             format!(
                 "the plugin {} does not fit the inbound:plugin world this host provides",
@@ -168,10 +169,11 @@ impl PluginHost {
             log: PluginLog::default(),
             wasi,
             table: ResourceTable::new(),
+            limit_errors: Vec::new(),
         };
         let mut store = wasmtime::Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
-        let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        let ticks = (limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis()).max(1) as u64;
         // +1: the current tick may be about to end.
         store.set_epoch_deadline(ticks + 1);
 
@@ -185,11 +187,15 @@ impl PluginHost {
             .pre
             .instantiate(&mut store)
             .and_then(|instance| instance.inbound_plugin_handler().call_handle(&mut store, &wit_request));
+        let limit_errors = std::mem::take(&mut store.data_mut().limit_errors);
         let result = match outcome {
             Ok(Ok(outcomes)) => Ok(outcomes
                 .into_iter()
                 .map(|o| (host_api::action_from_wit(o.action), o.incident))
                 .collect()),
+            // A rejection after a host API limit is the plugin's failure to
+            // stay within bounds, not a bad request.
+            Ok(Err(_)) if !limit_errors.is_empty() => Err(CallError::HostApiLimit(limit_errors.join("; "))),
             Ok(Err(rejection)) => {
                 Err(CallError::Rejected { code: rejection.code, message: rejection.message })
             }
@@ -201,8 +207,12 @@ impl PluginHost {
 }
 
 fn classify_trap(error: wasmtime::Error, limits: &CallLimits, stderr: &MemoryOutputPipe) -> CallError {
-    if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
-        return CallError::Timeout(limits.timeout);
+    match error.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => return CallError::Timeout(limits.timeout),
+        Some(wasmtime::Trap::StackOverflow) => {
+            return CallError::Trap("stack overflow (deep recursion)".to_string());
+        }
+        _ => {}
     }
     let text = format!("{error:#}");
     if text.contains("forcing trap when growing memory") {
@@ -215,19 +225,4 @@ fn classify_trap(error: wasmtime::Error, limits: &CallLimits, stderr: &MemoryOut
     } else {
         CallError::Trap(format!("{root}; plugin stderr: {stderr}"))
     }
-}
-
-fn spawn_epoch_ticker(engine: &Engine) -> anyhow::Result<()> {
-    let engine = engine.weak();
-    std::thread::Builder::new()
-        .name("inbound-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = engine.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })
-        .context("cannot start the epoch thread")?;
-    Ok(())
 }

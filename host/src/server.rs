@@ -2,8 +2,9 @@
 
 use crate::config::Config;
 use crate::http::{self, AppState};
-use crate::ingest::{Ingest, Source};
-use crate::plugin::{CallLimits, PluginHost};
+use crate::config::OnPluginFailure;
+use crate::ingest::{FailurePolicy, Ingest, Source};
+use crate::plugin::{CallLimits, EngineSettings, PluginHost};
 use crate::store::{Store, WriterOptions};
 use anyhow::Context;
 use std::collections::HashMap;
@@ -38,17 +39,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let store = Store::open(&config.resolve(&config.storage.path), WriterOptions::default(), |_| {})?;
-    let mut plugins = PluginHost::new()?;
+    let largest_memory_mib = config
+        .sources
+        .iter()
+        .filter_map(|source| source.memory_limit_mib)
+        .chain([config.plugins.memory_limit_mib])
+        .max()
+        .unwrap_or(config.plugins.memory_limit_mib);
+    let engine_settings = EngineSettings {
+        max_concurrent_calls: config.plugins.max_concurrent_calls,
+        max_memory_bytes: largest_memory_mib << 20,
+    };
+    let mut plugins = PluginHost::new(&engine_settings)?;
+    tracing::info!(allocator = ?plugins.allocator, "WebAssembly engine ready");
     for (name, integration) in &config.integrations {
         let started = std::time::Instant::now();
         plugins.load(name, &config.resolve(&integration.plugin))?;
         tracing::info!(integration = %name, ms = started.elapsed().as_millis() as u64, "plugin loaded");
     }
-    let limits = CallLimits {
-        timeout: Duration::from_millis(config.plugins.timeout_ms),
-        memory_bytes: config.plugins.memory_limit_mib << 20,
-        ..CallLimits::default()
-    };
     let mut sources: HashMap<String, Vec<Arc<Source>>> = HashMap::new();
     for source in &config.sources {
         let settings_json = serde_json::to_string(&source.settings)
@@ -59,15 +67,24 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
             escalation_policy: source.escalation_policy.clone(),
             key: source.key.clone(),
             settings_json,
-            limits: limits.clone(),
+            limits: CallLimits {
+                timeout: Duration::from_millis(source.timeout_ms.unwrap_or(config.plugins.timeout_ms)),
+                memory_bytes: source.memory_limit_mib.unwrap_or(config.plugins.memory_limit_mib) << 20,
+                ..CallLimits::default()
+            },
+            on_failure: match source.on_plugin_failure {
+                OnPluginFailure::Retry => FailurePolicy::Retry { after_seconds: source.retry_after_seconds },
+                OnPluginFailure::Accept => FailurePolicy::Accept,
+            },
         }));
     }
     Ok(AppState {
-        ingest: Ingest {
-            store: Arc::new(store),
-            plugins: Arc::new(plugins),
-            event_body_cap: config.storage.event_body_cap_bytes,
-        },
+        ingest: Ingest::new(
+            Arc::new(store),
+            Arc::new(plugins),
+            config.storage.event_body_cap_bytes,
+            config.plugins.max_concurrent_calls as usize,
+        ),
         sources,
         body_limit: config.server.body_limit_bytes,
     })

@@ -15,7 +15,7 @@ pub use model::*;
 pub use writer::{BatchStats, CommitError, WriterOptions};
 
 use anyhow::Context;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +43,7 @@ pub struct Store {
     writer: writer::WriterHandle,
     writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     next_incident_id: AtomicU64,
+    next_failure_id: AtomicU64,
 }
 
 impl Store {
@@ -58,7 +59,7 @@ impl Store {
         }
         let db = Database::create(path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
-        let next_incident_id = create_tables(&db)
+        let (next_incident_id, next_failure_id) = create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
         let db = Arc::new(db);
         let (writer, thread) = writer::spawn(db.clone(), options, on_batch)
@@ -68,6 +69,7 @@ impl Store {
             writer,
             writer_thread: std::sync::Mutex::new(Some(thread)),
             next_incident_id: AtomicU64::new(next_incident_id),
+            next_failure_id: AtomicU64::new(next_failure_id),
         })
     }
 
@@ -80,6 +82,10 @@ impl Store {
     /// a call that fails or conflicts leaves a gap, which is harmless.
     pub fn allocate_incident_id(&self) -> IncidentId {
         self.next_incident_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn allocate_failure_id(&self) -> FailureId {
+        self.next_failure_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Applies `changes` durably, or not at all.
@@ -166,6 +172,38 @@ impl Store {
         Ok(Some((incident, log)))
     }
 
+    /// Failed deliveries, newest first, one page at a time.
+    pub fn failures(
+        &self,
+        before: Option<FailureId>,
+        limit: usize,
+    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), redb::Error> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(FAILED_DELIVERIES)?;
+        let mut page = Vec::new();
+        for entry in table.range(..before.unwrap_or(u64::MAX))?.rev().take(limit.max(1) + 1) {
+            page.push(reads::decode::<FailedDelivery>(entry?.1.value())?);
+        }
+        let next = if page.len() > limit.max(1) {
+            page.truncate(limit.max(1));
+            page.last().map(|failure| failure.id)
+        } else {
+            None
+        };
+        Ok((page, next))
+    }
+
+    /// One failed delivery and its original body.
+    pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, redb::Error> {
+        let txn = self.db.begin_read()?;
+        let Some(record) = txn.open_table(FAILED_DELIVERIES)?.get(id)? else {
+            return Ok(None);
+        };
+        let failure: FailedDelivery = reads::decode(record.value())?;
+        let body = txn.open_table(FAILED_BODIES)?.get(id)?.map(|b| b.value().to_vec()).unwrap_or_default();
+        Ok(Some((failure, body)))
+    }
+
     /// Number of incidents in each status, for metrics.
     pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, redb::Error> {
         let txn = self.db.begin_read()?;
@@ -185,10 +223,11 @@ impl Store {
 }
 
 /// Creates missing tables, checks the schema version, and returns the next
-/// free incident id.
-fn create_tables(db: &Database) -> Result<IncidentId, redb::Error> {
+/// free incident and failure ids.
+fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), redb::Error> {
     let txn = db.begin_write()?;
     let next_id;
+    let next_failure_id;
     {
         let mut meta = txn.open_table(META)?;
         let version = meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
@@ -212,10 +251,12 @@ fn create_tables(db: &Database) -> Result<IncidentId, redb::Error> {
         txn.open_table(BY_SOURCE_STATUS)?;
         txn.open_table(INCIDENT_LOG)?;
         txn.open_table(PLUGIN_STATE)?;
-        let _ = incidents.len()?;
+        let failures = txn.open_table(FAILED_DELIVERIES)?;
+        next_failure_id = failures.last()?.map_or(1, |(id, _)| id.value() + 1);
+        txn.open_table(FAILED_BODIES)?;
     }
     txn.commit()?;
-    Ok(next_id)
+    Ok((next_id, next_failure_id))
 }
 
 /// A consistent read-only view of the database at one moment.

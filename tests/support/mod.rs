@@ -134,6 +134,17 @@ impl Host {
     }
 
     pub fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, Value) {
+        let (status, _, value) = self.post_full(path, content_type, body);
+        (status, value)
+    }
+
+    /// POST, returning the status, the headers and the JSON answer.
+    pub fn post_full(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::blocking::Body>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
         let response = self
             .client
             .post(self.url(path))
@@ -142,9 +153,10 @@ impl Host {
             .send()
             .expect("POST");
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let text = response.text().unwrap();
         let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
-        (status, value)
+        (status, headers, value)
     }
 
     /// Posts a Zendesk webhook body to the `support` source.
@@ -169,6 +181,21 @@ impl Host {
         assert_eq!(status, 200, "{body}");
         body
     }
+}
+
+/// Runs `inbound serve` on `config` expecting it to refuse to start; returns
+/// its exit status and everything it wrote to stderr.
+pub fn serve_expecting_failure(config: &str) -> (std::process::ExitStatus, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_inbound"))
+        .arg("serve")
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the inbound binary");
+    (output.status, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 impl Drop for Host {

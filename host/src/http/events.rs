@@ -2,7 +2,6 @@
 
 use super::{ApiError, AppState, views};
 use crate::ingest::{DeliveryError, Source};
-use crate::plugin::CallError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -27,7 +26,7 @@ pub async fn receive(
         .collect();
 
     let delivered = app.ingest.deliver(&source, header_list, body).await.map_err(|error| {
-        tracing::warn!(source = %source.name, code = delivery_code(&error), error = %error, "webhook failed");
+        tracing::warn!(source = %source.name, code = error.code(), error = %error, "webhook failed");
         delivery_error(error)
     })?;
 
@@ -48,7 +47,11 @@ pub async fn receive(
         latency_us = started.elapsed().as_micros() as u64,
         "webhook"
     );
-    Ok((StatusCode::ACCEPTED, Json(json!({"action": action, "incident": incident, "outcomes": outcomes}))))
+    let mut answer = json!({"action": action, "incident": incident, "outcomes": outcomes});
+    if let Some(failure) = delivered.failure {
+        answer["failed_delivery"] = json!(failure);
+    }
+    Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
 /// Finds the source whose key matches. Every candidate key is compared in
@@ -97,19 +100,16 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<byte
     })
 }
 
-fn delivery_code(error: &DeliveryError) -> &str {
+pub fn delivery_error(error: DeliveryError) -> ApiError {
     match error {
-        DeliveryError::Plugin(call) => call.code(),
-        DeliveryError::Storage(_) => "storage",
-        DeliveryError::Contended => "contended",
-    }
-}
-
-fn delivery_error(error: DeliveryError) -> ApiError {
-    match error {
-        DeliveryError::Plugin(CallError::Rejected { code, message }) => ApiError::bad_request(code, message),
-        DeliveryError::Plugin(call) => {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, call.code().to_string(), call.to_string())
+        DeliveryError::Rejected { code, message } => ApiError::bad_request(code, message),
+        DeliveryError::PluginFailed { error, failure, retry_after } => {
+            let answer = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                error.code().to_string(),
+                format!("{error}; the event is kept as failed delivery {failure} and can be replayed"),
+            );
+            if retry_after > 0 { answer.retry_after(retry_after) } else { answer }
         }
         DeliveryError::Storage(message) => ApiError::internal(format!("the event was not stored: {message}")),
         DeliveryError::Contended => ApiError::new(
@@ -118,5 +118,6 @@ fn delivery_error(error: DeliveryError) -> ApiError {
             "too many simultaneous changes to the same incident; nothing was stored, retry",
         )
         .retry_after(1),
+        DeliveryError::Replay(message) => ApiError::new(StatusCode::CONFLICT, "replay-refused", message),
     }
 }

@@ -18,6 +18,9 @@ pub struct CallState {
     pub log: PluginLog,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
+    /// Limits the plugin ran into; a call that then fails is the plugin's
+    /// failure (5xx), not the sender's (400).
+    pub limit_errors: Vec<String>,
 }
 
 /// Plugin log lines kept for the caller (harness, failed deliveries) and
@@ -42,6 +45,15 @@ fn storage_trap(error: redb::Error) -> wasmtime::Error {
 }
 
 impl CallState {
+    fn noted<T>(&mut self, result: Result<T, types::ApiError>) -> HostResult<Result<T, types::ApiError>> {
+        if let Err(types::ApiError::LimitExceeded(what)) = &result {
+            if self.limit_errors.len() < 8 {
+                self.limit_errors.push(what.clone());
+            }
+        }
+        Ok(result)
+    }
+
     fn check_text(&self, what: &str, text: &str, max: usize) -> Result<(), types::ApiError> {
         if text.len() > max {
             return Err(types::ApiError::LimitExceeded(format!(
@@ -124,6 +136,33 @@ impl incidents::Host for CallState {
     }
 
     fn create(&mut self, new: types::NewIncident) -> HostResult<Result<types::Incident, types::ApiError>> {
+        let result = self.create_incident(new)?;
+        self.noted(result)
+    }
+
+    fn accept(&mut self, id: IncidentId, note: Option<String>) -> HostResult<Result<types::Incident, types::ApiError>> {
+        let result = self.change_status(id, Status::Accepted, note)?;
+        self.noted(result)
+    }
+
+    fn resolve(&mut self, id: IncidentId, note: Option<String>) -> HostResult<Result<types::Incident, types::ApiError>> {
+        let result = self.change_status(id, Status::Resolved, note)?;
+        self.noted(result)
+    }
+
+    fn comment(
+        &mut self,
+        id: IncidentId,
+        author: Option<String>,
+        text: String,
+    ) -> HostResult<Result<types::Incident, types::ApiError>> {
+        let result = self.add_comment(id, author, text)?;
+        self.noted(result)
+    }
+}
+
+impl CallState {
+    fn create_incident(&mut self, new: types::NewIncident) -> HostResult<Result<types::Incident, types::ApiError>> {
         let checks = self
             .check_key(&new.key)
             .and_then(|_| self.check_text("the summary", &new.summary, self.limits.max_text_bytes))
@@ -163,15 +202,7 @@ impl incidents::Host for CallState {
         Ok(Ok(to_wit(&self.session.incident(id).map_err(storage_trap)?.expect("just written"))))
     }
 
-    fn accept(&mut self, id: IncidentId, note: Option<String>) -> HostResult<Result<types::Incident, types::ApiError>> {
-        self.change_status(id, Status::Accepted, note)
-    }
-
-    fn resolve(&mut self, id: IncidentId, note: Option<String>) -> HostResult<Result<types::Incident, types::ApiError>> {
-        self.change_status(id, Status::Resolved, note)
-    }
-
-    fn comment(
+    fn add_comment(
         &mut self,
         id: IncidentId,
         author: Option<String>,
@@ -218,7 +249,7 @@ impl state::Host for CallState {
             })
             .and_then(|_| self.check_action_budget());
         if let Err(error) = checks {
-            return Ok(Err(error));
+            return self.noted(Err(error));
         }
         self.session.state_set(&key, value);
         Ok(Ok(()))

@@ -5,7 +5,7 @@
 //! concurrency); otherwise the call is run again on a fresh snapshot. This is
 //! what makes concurrent deliveries of the same new ticket create one incident.
 
-use super::model::{Incident, IncidentId, LogEntry};
+use super::model::{FailedDelivery, Incident, IncidentId, LogEntry};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadCheck {
@@ -26,6 +26,8 @@ pub enum Write {
     AppendLog { incident: IncidentId, entry: LogEntry },
     SetState { source: String, key: String, value: Vec<u8> },
     DeleteState { source: String, key: String },
+    /// Insert or replace a failed delivery; `body` is stored only when given.
+    PutFailure { failure: FailedDelivery, body: Option<Vec<u8>> },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -126,3 +126,34 @@ pub enum LogKind {
 pub const SUMMARY_MAX_CHARS: usize = 512;
 /// Longest details text kept, in characters.
 pub const DETAILS_MAX_CHARS: usize = 16_384;
+
+pub type FailureId = u64;
+
+/// An event whose plugin call failed (trap, timeout, memory, invalid result).
+/// Kept with everything needed to replay it once the plugin is fixed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedDelivery {
+    pub id: FailureId,
+    pub source: String,
+    pub integration: String,
+    pub received_at: Millis,
+    /// Request headers, minus credentials.
+    pub headers: Vec<(String, String)>,
+    pub body_bytes: usize,
+    /// Machine-readable error code, e.g. `plugin-timeout`.
+    pub error_code: String,
+    pub error: String,
+    /// Plugin calls made for this event so far (first delivery and replays).
+    pub attempts: u32,
+    /// The fallback incident opened for it, when the source accepts failures.
+    pub fallback_incident: Option<IncidentId>,
+    /// Set once a replay succeeded.
+    pub replayed: Option<Replayed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replayed {
+    pub at: Millis,
+    pub action: Action,
+    pub incident: Option<IncidentId>,
+}

@@ -172,6 +172,12 @@ fn apply(txn: &WriteTransaction, writes: &[Write]) -> Result<(), redb::Error> {
             Write::DeleteState { source, key } => {
                 txn.open_table(PLUGIN_STATE)?.remove((source.as_str(), key.as_str()))?;
             }
+            Write::PutFailure { failure, body } => {
+                txn.open_table(FAILED_DELIVERIES)?.insert(failure.id, encode(failure).as_slice())?;
+                if let Some(body) = body {
+                    txn.open_table(FAILED_BODIES)?.insert(failure.id, body.as_slice())?;
+                }
+            }
         }
     }
     Ok(())

@@ -1,0 +1,127 @@
+//! Checks that a component fits the world this host provides, before linking,
+//! so an operator reads what is missing or extra instead of a linker error.
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The WIT package versions this host implements.
+pub const SUPPORTED_VERSIONS: &[&str] = &["0.1.0"];
+
+const HOST_INTERFACES: &[&str] = &["types", "incidents", "state", "log"];
+const HANDLER: &str = "handler";
+
+/// A component that does not fit, with what is wrong.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{}", describe(.extra_imports, *.missing_export, .found_version))]
+pub struct WorldMismatch {
+    /// Imports the host does not provide.
+    pub extra_imports: Vec<String>,
+    /// True when no supported `inbound:plugin/handler` is exported.
+    pub missing_export: bool,
+    /// The inbound:plugin version the component was built against, if any.
+    pub found_version: Option<String>,
+}
+
+pub fn check(engine: &Engine, component: &Component) -> Result<(), WorldMismatch> {
+    let ty = component.component_type();
+    let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
+    let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    check_names(&imports, &exports)
+}
+
+fn check_names(imports: &[String], exports: &[String]) -> Result<(), WorldMismatch> {
+    let extra_imports: Vec<String> = imports.iter().filter(|name| !is_provided(name)).cloned().collect();
+    let handler = exports.iter().find_map(|name| inbound_interface(name).filter(|(i, _)| *i == HANDLER));
+    let found_version = handler
+        .map(|(_, version)| version.to_string())
+        .or_else(|| imports.iter().chain(exports).find_map(|n| inbound_interface(n).map(|(_, v)| v.to_string())));
+    let missing_export = !handler.is_some_and(|(_, version)| SUPPORTED_VERSIONS.contains(&version));
+    if extra_imports.is_empty() && !missing_export {
+        Ok(())
+    } else {
+        Err(WorldMismatch { extra_imports, missing_export, found_version })
+    }
+}
+
+/// `inbound:plugin/NAME@VERSION` -> (NAME, VERSION).
+fn inbound_interface(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix("inbound:plugin/")?;
+    rest.split_once('@')
+}
+
+fn is_provided(name: &str) -> bool {
+    if let Some((interface, version)) = inbound_interface(name) {
+        return HOST_INTERFACES.contains(&interface) && SUPPORTED_VERSIONS.contains(&version);
+    }
+    // WASI 0.2 is linked with an empty context (see `plugin::PluginHost`):
+    // std-built guests need the imports, and they grant nothing.
+    name.starts_with("wasi:") && name.contains("@0.2.")
+}
+
+fn describe(extra: &[String], missing_export: bool, found: &Option<String>) -> String {
+    let supported = SUPPORTED_VERSIONS.join(", ");
+    let mut problems = Vec::new();
+    if !extra.is_empty() {
+        problems.push(format!(
+            "it imports {}, which this host does not provide (it provides inbound:plugin/{{{}}} and WASI 0.2 with no capabilities)",
+            extra.join(", "),
+            HOST_INTERFACES.join(",")
+        ));
+    }
+    if missing_export {
+        let found = match found {
+            Some(version) if !SUPPORTED_VERSIONS.contains(&version.as_str()) => {
+                format!("; it was built against inbound:plugin@{version}")
+            }
+            _ => String::new(),
+        };
+        problems.push(format!(
+            "it does not export inbound:plugin/handler for a supported version (supported: {supported}){found}"
+        ));
+    }
+    format!("the component does not fit the inbound:plugin world: {}", problems.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_plugin_of_the_supported_world_fits() {
+        let imports = names(&["inbound:plugin/incidents@0.1.0", "wasi:cli/environment@0.2.6", "inbound:plugin/log@0.1.0"]);
+        assert_eq!(check_names(&imports, &names(&["inbound:plugin/handler@0.1.0"])), Ok(()));
+    }
+
+    #[test]
+    fn extra_imports_are_named() {
+        let error = check_names(&names(&["evil:net/fetch@1.0.0"]), &names(&["inbound:plugin/handler@0.1.0"])).unwrap_err();
+        assert_eq!(error.extra_imports, ["evil:net/fetch@1.0.0"]);
+        assert!(!error.missing_export);
+        assert!(error.to_string().contains("imports evil:net/fetch@1.0.0"), "{error}");
+    }
+
+    #[test]
+    fn missing_handler_is_named() {
+        let error = check_names(&[], &names(&["evil:plugin/handler@0.1.0"])).unwrap_err();
+        assert!(error.missing_export);
+        assert!(error.to_string().contains("does not export inbound:plugin/handler"), "{error}");
+    }
+
+    #[test]
+    fn unsupported_version_names_both_versions() {
+        let error = check_names(&names(&["inbound:plugin/log@9.0.0"]), &names(&["inbound:plugin/handler@9.0.0"])).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("supported: 0.1.0") && text.contains("built against inbound:plugin@9.0.0"), "{text}");
+    }
+
+    #[test]
+    fn wasi_preview1_or_future_wasi_is_not_provided() {
+        let error = check_names(&names(&["wasi:http/outgoing-handler@0.3.0"]), &names(&["inbound:plugin/handler@0.1.0"]))
+            .unwrap_err();
+        assert_eq!(error.extra_imports.len(), 1);
+    }
+}

@@ -1,0 +1,123 @@
+//! A plugin that misbehaves on request, for the sandbox's end-to-end tests.
+//!
+//! The body's first word picks the behaviour; the rest is an argument.
+//! `ok KEY` behaves well (creates or finds the open incident for KEY), so the
+//! same plugin also serves as the well-behaved neighbour in tests.
+
+use inbound_sdk::{Action, NewIncident, Outcome, Plugin, Rejection, Request, incidents, state};
+
+struct Hostile;
+
+impl Plugin for Hostile {
+    fn handle(request: Request) -> Result<Vec<Outcome>, Rejection> {
+        let body = String::from_utf8_lossy(&request.body).into_owned();
+        let (command, argument) = body.trim().split_once(' ').unwrap_or((body.trim(), ""));
+        match command {
+            "ok" => open_incident(argument, "well behaved", String::new()),
+            "loop" => loop {
+                std::hint::black_box(());
+            },
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recurse" => Ok(vec![Outcome { action: Action::Unchanged, incident: recurse(1) }]),
+            "panic" => panic!("hostile plugin panicked on purpose"),
+            "log-flood" => {
+                let line = "x".repeat(1024);
+                for _ in 0..100_000 {
+                    inbound_sdk::info!("{line}");
+                }
+                open_incident("flood", "survived its own log flood", String::new())
+            }
+            "stderr-flood" => {
+                let line = "y".repeat(1024);
+                for _ in 0..10_000 {
+                    eprintln!("{line}");
+                }
+                panic!("after flooding stderr");
+            }
+            "oversized" => {
+                let huge = "k".repeat(1 << 20);
+                incidents::create(&NewIncident {
+                    key: huge,
+                    summary: "too big".into(),
+                    details: String::new(),
+                    priority: None,
+                    url: None,
+                })?;
+                Ok(vec![])
+            }
+            "too-many-actions" => {
+                for index in 0..100_000 {
+                    state::set(&format!("k{index}"), b"v")?;
+                }
+                Ok(vec![])
+            }
+            "escape" => open_incident("escape", "escape attempts", escape_attempts()),
+            "write-then-trap" => {
+                state::set("written-before-trap", b"yes").expect("state write");
+                open_incident(argument, "written before a trap", String::new())?;
+                panic!("trapping after writing");
+            }
+            "peek" => {
+                // Try to read and change an incident by id, whatever its source.
+                let id: u64 = argument.parse().map_err(|_| Rejection::new("bad-argument", "peek needs an id"))?;
+                let seen = incidents::get(id);
+                let accepted = incidents::accept(id, Some("peeking".into()));
+                let report = format!("get: {:?}; accept: {:?}", seen.map(|i| i.id), accepted.map(|i| i.id));
+                open_incident("peek", "peek report", report)
+            }
+            "state" => {
+                let before = state::get("counter").map(|v| String::from_utf8_lossy(&v).into_owned());
+                state::set("counter", argument.as_bytes())?;
+                open_incident("state", "state report", format!("before: {before:?}"))
+            }
+            // Stands in for a broken plugin release: any JSON body traps.
+            json if json.starts_with('{') => panic!("this release cannot read JSON bodies"),
+            "reject" => Err(Rejection::new("not-supported", format!("the hostile plugin rejects {argument:?}"))),
+            "bad-outcome" => Ok(vec![Outcome { action: Action::Created, incident: 999_999 }]),
+            other => Err(Rejection::new("unknown-command", format!("unknown command {other:?}"))),
+        }
+    }
+}
+
+fn open_incident(key: &str, summary: &str, details: String) -> Result<Vec<Outcome>, Rejection> {
+    let key = if key.is_empty() { "default" } else { key };
+    if let Some(open) = incidents::find_open(key) {
+        return Ok(vec![Outcome { action: Action::Unchanged, incident: open.id }]);
+    }
+    let incident = incidents::create(&NewIncident {
+        key: key.into(),
+        summary: summary.into(),
+        details,
+        priority: None,
+        url: None,
+    })?;
+    Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
+}
+
+/// Everything a plugin might try to reach outside its sandbox, and what it got.
+fn escape_attempts() -> String {
+    let file = std::fs::read_to_string("/etc/passwd").map(|text| text.len());
+    let dir = std::fs::read_dir(".").map(|entries| entries.count());
+    let write = std::fs::write("/tmp/inbound-escape", b"escaped");
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let args: Vec<String> = std::env::args().collect();
+    let net = std::net::TcpStream::connect("127.0.0.1:1").map(|_| ());
+    format!("file: {file:?}\ndir: {dir:?}\nwrite: {write:?}\nenv: {env:?}\nargs: {args:?}\nnet: {net:?}\n")
+}
+
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    if depth == u64::MAX {
+        return 0;
+    }
+    let padding = std::hint::black_box([depth; 64]);
+    recurse(depth + 1) + padding[3]
+}
+
+inbound_sdk::register_plugin!(Hostile);

@@ -1,0 +1,295 @@
+//! End to end: a hostile plugin is contained, its events are never lost, and
+//! a well-behaved source on the same host keeps answering while it misbehaves.
+//! The guest is tests/plugins/hostile (its body picks the misbehaviour).
+
+mod support;
+
+use serde_json::{Value, json};
+use std::thread;
+use support::{Host, KEY, plugin_wasm, serve_expecting_failure, ticket};
+
+const HOSTILE_KEY: &str = "hostile-key-0123456789abcdefghij";
+const NEIGHBOUR_KEY: &str = "neighbour-key-0123456789abcdefgh";
+const ACCEPTING_KEY: &str = "accepting-key-0123456789abcdefgh";
+
+/// Sources: `support` (Zendesk, well behaved), `hostile` and `neighbour`
+/// (both the hostile plugin: isolation between sources of one plugin), and
+/// `accepting` (hostile plugin, failures answered 202 with a fallback incident).
+fn config(zendesk_plugin: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[storage]
+path = "data/inbound.redb"
+
+[integrations.zendesk]
+plugin = "{zendesk_plugin}"
+
+[integrations.hostile]
+plugin = "{hostile}"
+
+[[escalation_policies]]
+name = "oncall"
+
+[[sources]]
+name = "support"
+integration = "zendesk"
+escalation_policy = "oncall"
+key = "{KEY}"
+
+[[sources]]
+name = "hostile"
+integration = "hostile"
+escalation_policy = "oncall"
+key = "{HOSTILE_KEY}"
+
+[[sources]]
+name = "neighbour"
+integration = "hostile"
+escalation_policy = "oncall"
+key = "{NEIGHBOUR_KEY}"
+
+[[sources]]
+name = "accepting"
+integration = "hostile"
+escalation_policy = "oncall"
+key = "{ACCEPTING_KEY}"
+on_plugin_failure = "accept"
+"#,
+        hostile = plugin_wasm("test_hostile").display()
+    )
+}
+
+fn host() -> Host {
+    Host::start(&config(&plugin_wasm("zendesk").display().to_string()))
+}
+
+fn send(host: &Host, key: &str, body: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+    host.post_full(&format!("/api/v1/events/hostile/{key}"), "text/plain", body.to_string())
+}
+
+fn failed(host: &Host) -> Vec<Value> {
+    let (status, body) = host.get("/api/v1/failed");
+    assert_eq!(status, 200, "{body}");
+    body["failed_deliveries"].as_array().unwrap().clone()
+}
+
+/// Asserts a 503 with the code, a Retry-After, nothing applied, and the
+/// event kept as a failed delivery with its body. Returns the message.
+fn assert_contained(host: &Host, body: &str, code: &str) -> String {
+    let hostile_incidents = || -> Vec<Value> { host.incidents().into_iter().filter(|i| i["source"] != "support").collect() };
+    let incidents_before = hostile_incidents();
+    let failed_before = failed(host).len();
+    let (status, headers, answer) = send(host, HOSTILE_KEY, body);
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"]["code"], code, "{answer}");
+    assert_eq!(headers.get("retry-after").map(|v| v.to_str().unwrap()), Some("30"));
+    assert_eq!(hostile_incidents(), incidents_before, "a failed call must apply nothing");
+    let kept = failed(host);
+    assert_eq!(kept.len(), failed_before + 1);
+    assert_eq!(kept[0]["error_code"], code);
+    assert_eq!(kept[0]["source"], "hostile");
+    let (_, shown) = host.get(&format!("/api/v1/failed/{}", kept[0]["id"]));
+    assert_eq!(shown["body"], body, "the failed delivery keeps the original body");
+    answer["error"]["message"].as_str().unwrap().to_string()
+}
+
+/// Runs `misbehave` while the Zendesk source takes tickets; every ticket must
+/// be answered 202 and stored.
+fn neighbour_keeps_answering(host: &Host, first_ticket: u64, misbehave: impl FnOnce() + Send) {
+    thread::scope(|scope| {
+        let hostile = scope.spawn(misbehave);
+        for id in first_ticket..first_ticket + 10 {
+            let (status, body) = host.zendesk(&ticket(id, "Open"));
+            assert_eq!(status, 202, "the well-behaved source must keep answering: {body}");
+        }
+        hostile.join().unwrap();
+    });
+    let keys: Vec<String> = host
+        .incidents()
+        .iter()
+        .filter(|i| i["source"] == "support")
+        .map(|i| i["key"].as_str().unwrap().to_string())
+        .collect();
+    for id in first_ticket..first_ticket + 10 {
+        assert!(keys.contains(&id.to_string()), "ticket {id} missing");
+    }
+}
+
+#[test]
+fn infinite_loop_is_stopped_at_its_deadline() {
+    let host = host();
+    neighbour_keeps_answering(&host, 100, || {
+        let message = assert_contained(&host, "loop", "plugin-timeout");
+        assert!(message.contains("100ms"), "{message}");
+    });
+}
+
+#[test]
+fn memory_bomb_hits_the_memory_cap() {
+    let host = host();
+    neighbour_keeps_answering(&host, 200, || {
+        let message = assert_contained(&host, "alloc", "plugin-memory-limit");
+        assert!(message.contains(&(32u64 << 20).to_string()), "{message}");
+    });
+}
+
+#[test]
+fn panic_message_reaches_the_operator() {
+    let host = host();
+    neighbour_keeps_answering(&host, 300, || {
+        let message = assert_contained(&host, "panic", "plugin-failed");
+        assert!(message.contains("hostile plugin panicked on purpose"), "{message}");
+    });
+}
+
+#[test]
+fn deep_recursion_traps_without_hurting_the_host() {
+    let host = host();
+    // Rust guests keep their stack in linear memory: overflowing it is an
+    // out-of-bounds access; a deep native stack is wasmtime's stack overflow.
+    let message = assert_contained(&host, "recurse", "plugin-failed");
+    assert!(message.contains("out of bounds memory access") || message.contains("stack overflow"), "{message}");
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "ok after-recursion");
+    assert_eq!(status, 202, "{answer}");
+}
+
+#[test]
+fn stderr_flood_is_bounded() {
+    let host = host();
+    let message = assert_contained(&host, "stderr-flood", "plugin-failed");
+    assert!(message.len() < 20 * 1024, "captured stderr must be bounded, got {} bytes", message.len());
+}
+
+#[test]
+fn log_flood_is_capped_and_the_call_still_succeeds() {
+    let host = host();
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "log-flood");
+    assert_eq!(status, 202, "{answer}");
+    let flood_line = "x".repeat(1024);
+    let logged = host.logs().lines().filter(|line| line.contains(&flood_line)).count();
+    assert!(logged <= 16, "at most 16 KiB of plugin log per call, saw {logged} lines");
+}
+
+#[test]
+fn oversized_host_api_arguments_fail_the_call() {
+    let host = host();
+    let message = assert_contained(&host, "oversized", "plugin-host-api-limit");
+    assert!(message.contains("1048576 bytes; the limit is 256"), "{message}");
+}
+
+#[test]
+fn too_many_actions_in_one_call_fail_it() {
+    let host = host();
+    let message = assert_contained(&host, "too-many-actions", "plugin-host-api-limit");
+    assert!(message.contains("at most 256 changes"), "{message}");
+}
+
+#[test]
+fn invalid_result_is_refused() {
+    let host = host();
+    let message = assert_contained(&host, "bad-outcome", "plugin-invalid-result");
+    assert!(message.contains("999999"), "{message}");
+}
+
+#[test]
+fn no_files_environment_arguments_or_network() {
+    let host = host();
+    let _ = std::fs::remove_file("/tmp/inbound-escape");
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "escape");
+    assert_eq!(status, 202, "{answer}");
+    let details = answer["incident"]["details"].as_str().unwrap();
+    for line in ["file: Err", "dir: Err", "write: Err", "env: []", "args: []", "net: Err"] {
+        assert!(details.contains(line), "expected {line:?} in:\n{details}");
+    }
+    assert!(!std::path::Path::new("/tmp/inbound-escape").exists());
+}
+
+#[test]
+fn writes_before_a_trap_are_not_applied() {
+    let host = host();
+    assert_contained(&host, "write-then-trap k1", "plugin-failed");
+    // The state write did not land either: the next call sees no counter.
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "state 1");
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["incident"]["details"], "before: None");
+    let (_, _, answer) = send(&host, HOSTILE_KEY, "state 2");
+    assert_eq!(answer["incident"]["details"], "before: None", "unchanged incident keeps its first details");
+}
+
+#[test]
+fn a_source_cannot_see_or_change_another_sources_incidents() {
+    let host = host();
+    let (status, _, created) = send(&host, HOSTILE_KEY, "ok target");
+    assert_eq!(status, 202, "{created}");
+    let id = created["incident"]["id"].as_u64().unwrap();
+    let (status, _, report) = send(&host, NEIGHBOUR_KEY, &format!("peek {id}"));
+    assert_eq!(status, 202, "{report}");
+    assert_eq!(report["incident"]["details"], format!("get: None; accept: Err(ApiError::NotFound({id}))"));
+    assert_eq!(host.incident(&json!(id))["incident"]["status"], "pending");
+}
+
+#[test]
+fn plugin_state_is_scoped_to_its_source() {
+    let host = host();
+    send(&host, HOSTILE_KEY, "ok warm-up");
+    let (_, _, first) = send(&host, HOSTILE_KEY, "state from-hostile");
+    assert_eq!(first["incident"]["details"], "before: None");
+    let (_, _, other) = send(&host, NEIGHBOUR_KEY, "state from-neighbour");
+    assert_eq!(other["incident"]["details"], "before: None", "another source's state must be invisible");
+}
+
+#[test]
+fn accepting_source_answers_202_with_a_fallback_incident() {
+    let host = host();
+    let (status, _, answer) = send(&host, ACCEPTING_KEY, "panic");
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["action"], "created");
+    assert_eq!(answer["incident"]["summary"], "Unprocessed event from accepting");
+    assert!(answer["incident"]["details"].as_str().unwrap().contains("hostile plugin panicked on purpose"));
+    let kept = failed(&host);
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["fallback_incident"], answer["incident"]["id"]);
+    assert_eq!(kept[0]["id"], answer["failed_delivery"]);
+}
+
+#[test]
+fn failed_delivery_is_replayed_after_the_plugin_is_fixed() {
+    // A broken release of the Zendesk plugin (the hostile one traps on JSON)...
+    let host = Host::start(&config(&plugin_wasm("test_hostile").display().to_string()));
+    let (status, body) = host.zendesk(&ticket(77, "Open"));
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(host.incidents(), Vec::<Value>::new());
+    let id = failed(&host)[0]["id"].clone();
+
+    // ...is replaced by the real plugin, on the same data directory.
+    std::fs::write(host.dir.path().join("config.toml"), config(&plugin_wasm("zendesk").display().to_string())).unwrap();
+    let host = host.restart();
+    let (status, answer) = host.post_raw(&format!("/api/v1/failed/{id}/replay"), "application/json", "");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["action"], "created");
+    assert_eq!(answer["incident"]["key"], "77");
+    let record = &failed(&host)[0];
+    assert_eq!(record["replayed"]["incident"], answer["incident"]["id"]);
+    assert_eq!(record["attempts"], 2);
+    let log = host.incident(&answer["incident"]["id"])["log"].clone();
+    assert!(log.as_array().unwrap().iter().any(|e| e["type"] == "event_received"), "{log}");
+
+    let (status, again) = host.post_raw(&format!("/api/v1/failed/{id}/replay"), "application/json", "");
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["error"]["code"], "replay-refused");
+    assert_eq!(host.incidents().len(), 1, "a refused replay changes nothing");
+}
+
+#[test]
+fn a_component_of_the_wrong_world_is_refused_at_start_up() {
+    let config = config(&plugin_wasm("zendesk").display().to_string())
+        .replace(&plugin_wasm("test_hostile").display().to_string(), &plugin_wasm("test_wrong_world").display().to_string());
+    let (status, stderr) = serve_expecting_failure(&config);
+    assert!(!status.success());
+    assert!(stderr.contains("imports evil:plugin/network@0.1.0"), "{stderr}");
+    assert!(stderr.contains("does not export inbound:plugin/handler"), "{stderr}");
+    assert!(stderr.contains("supported: 0.1.0"), "{stderr}");
+}
