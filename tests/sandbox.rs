@@ -24,6 +24,9 @@ listen = "127.0.0.1:0"
 [storage]
 path = "data/inbound.redb"
 
+[plugins]
+state_limit_bytes = 100000
+
 [integrations.zendesk]
 plugin = "{zendesk_plugin}"
 
@@ -185,6 +188,18 @@ fn too_many_actions_in_one_call_fail_it() {
     let host = host();
     let message = assert_contained(&host, "too-many-actions", "plugin-host-api-limit");
     assert!(message.contains("at most 256 changes"), "{message}");
+}
+
+#[test]
+fn state_quota_per_source_is_enforced_across_calls() {
+    let host = host();
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "state-fill a");
+    assert_eq!(status, 202, "{answer}");
+    let message = assert_contained(&host, "state-fill b", "plugin-host-api-limit");
+    assert!(message.contains("the limit is 100000"), "{message}");
+    // Rewriting the same key does not grow the total, and another source has its own quota.
+    assert_eq!(send(&host, HOSTILE_KEY, "state-fill a").0, 202);
+    assert_eq!(send(&host, NEIGHBOUR_KEY, "state-fill b").0, 202);
 }
 
 #[test]

@@ -69,11 +69,13 @@ pub struct PluginConfig {
     pub memory_limit_mib: usize,
     /// Plugin calls running at once; sizes the instance pool.
     pub max_concurrent_calls: u32,
+    /// Plugin state (keys + values) one source may hold.
+    pub state_limit_bytes: u64,
 }
 
 impl Default for PluginConfig {
     fn default() -> Self {
-        PluginConfig { timeout_ms: 100, memory_limit_mib: 32, max_concurrent_calls: 128 }
+        PluginConfig { timeout_ms: 100, memory_limit_mib: 32, max_concurrent_calls: 128, state_limit_bytes: 16 << 20 }
     }
 }
 

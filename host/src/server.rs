@@ -70,6 +70,7 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
             limits: CallLimits {
                 timeout: Duration::from_millis(source.timeout_ms.unwrap_or(config.plugins.timeout_ms)),
                 memory_bytes: source.memory_limit_mib.unwrap_or(config.plugins.memory_limit_mib) << 20,
+                max_state_bytes_per_source: config.plugins.state_limit_bytes,
                 ..CallLimits::default()
             },
             on_failure: match source.on_plugin_failure {

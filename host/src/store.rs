@@ -251,6 +251,7 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), redb::Error> 
         txn.open_table(BY_SOURCE_STATUS)?;
         txn.open_table(INCIDENT_LOG)?;
         txn.open_table(PLUGIN_STATE)?;
+        txn.open_table(STATE_BYTES)?;
         let failures = txn.open_table(FAILED_DELIVERIES)?;
         next_failure_id = failures.last()?.map_or(1, |(id, _)| id.value() + 1);
         txn.open_table(FAILED_BODIES)?;
@@ -279,5 +280,10 @@ impl Snapshot {
 
     pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, redb::Error> {
         Ok(reads::state_value(&self.txn.open_table(PLUGIN_STATE)?, source, key)?)
+    }
+
+    /// Bytes of plugin state (keys + values) the source holds.
+    pub fn state_bytes(&self, source: &str) -> Result<u64, redb::Error> {
+        Ok(self.txn.open_table(STATE_BYTES)?.get(source)?.map_or(0, |v| v.value()))
     }
 }

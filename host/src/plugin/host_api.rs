@@ -251,6 +251,13 @@ impl state::Host for CallState {
         if let Err(error) = checks {
             return self.noted(Err(error));
         }
+        let total = self.session.state_bytes_after(&key, Some(value.len())).map_err(storage_trap)?;
+        if total > self.limits.max_state_bytes_per_source {
+            return self.noted(Err(types::ApiError::LimitExceeded(format!(
+                "the source's state would be {total} bytes; the limit is {}",
+                self.limits.max_state_bytes_per_source
+            ))));
+        }
         self.session.state_set(&key, value);
         Ok(Ok(()))
     }

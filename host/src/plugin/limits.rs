@@ -17,6 +17,8 @@ pub struct CallLimits {
     /// Summaries, details, comments and notes.
     pub max_text_bytes: usize,
     pub max_state_value_bytes: usize,
+    /// All state keys and values of one source together.
+    pub max_state_bytes_per_source: u64,
     pub max_log_bytes_per_call: usize,
     /// Plugin stderr kept (a panic message is a few hundred bytes).
     pub max_stderr_bytes: usize,
@@ -31,6 +33,7 @@ impl Default for CallLimits {
             max_key_bytes: 256,
             max_text_bytes: 256 << 10,
             max_state_value_bytes: 64 << 10,
+            max_state_bytes_per_source: 16 << 20,
             max_log_bytes_per_call: 16 << 10,
             max_stderr_bytes: 16 << 10,
         }

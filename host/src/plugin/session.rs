@@ -32,6 +32,8 @@ pub struct Session {
     state: HashMap<String, Option<Vec<u8>>>,
     /// Incidents written by this call, in first-touched order.
     touched: Vec<IncidentId>,
+    /// The source's state size at the snapshot, once read, plus this call's changes.
+    state_bytes: Option<i64>,
 }
 
 impl Session {
@@ -47,6 +49,7 @@ impl Session {
             latest_by_key: HashMap::new(),
             state: HashMap::new(),
             touched: Vec::new(),
+            state_bytes: None,
         })
     }
 
@@ -148,7 +151,22 @@ impl Session {
         Ok(value)
     }
 
+    /// The source's state size if `key` were set to a value of `new_len`
+    /// bytes (None: deleted). Concurrent calls may each pass the check, so
+    /// the quota can be exceeded by at most one value per concurrent call.
+    pub fn state_bytes_after(&mut self, key: &str, new_len: Option<usize>) -> Result<u64, redb::Error> {
+        let current = match self.state_bytes {
+            Some(bytes) => bytes,
+            None => self.snapshot.state_bytes(&self.scope.name)? as i64,
+        };
+        let old = self.state_get(key)?.map_or(0, |v| (key.len() + v.len()) as i64);
+        let new = new_len.map_or(0, |len| (key.len() + len) as i64);
+        self.state_bytes = Some(current);
+        Ok((current - old + new).max(0) as u64)
+    }
+
     pub fn state_set(&mut self, key: &str, value: Vec<u8>) {
+        self.adjust_state_bytes(key, Some(value.len()));
         self.state.insert(key.to_string(), Some(value.clone()));
         self.changes.writes.push(Write::SetState {
             source: self.scope.name.clone(),
@@ -157,7 +175,16 @@ impl Session {
         });
     }
 
+    fn adjust_state_bytes(&mut self, key: &str, new_len: Option<usize>) {
+        let old = self.state.get(key).cloned().flatten().map_or(0, |v| (key.len() + v.len()) as i64);
+        let new = new_len.map_or(0, |len| (key.len() + len) as i64);
+        if let Some(bytes) = self.state_bytes.as_mut() {
+            *bytes += new - old;
+        }
+    }
+
     pub fn state_delete(&mut self, key: &str) {
+        self.adjust_state_bytes(key, None);
         self.state.insert(key.to_string(), None);
         self.changes.writes.push(Write::DeleteState {
             source: self.scope.name.clone(),

@@ -20,6 +20,8 @@ pub const BY_SOURCE_STATUS: TableDefinition<(&str, u8, u64), ()> =
 pub const INCIDENT_LOG: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("incident_log");
 /// (source, key) -> plugin state value.
 pub const PLUGIN_STATE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("plugin_state");
+/// source -> bytes of plugin state (keys + values) it holds, for its quota.
+pub const STATE_BYTES: TableDefinition<&str, u64> = TableDefinition::new("state_bytes");
 /// failure id -> FailedDelivery (JSON).
 pub const FAILED_DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("failed_deliveries");
 /// failure id -> the raw request body, unmodified, for replay.

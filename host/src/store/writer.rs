@@ -167,10 +167,18 @@ fn apply(txn: &WriteTransaction, writes: &[Write]) -> Result<(), redb::Error> {
                 txn.open_table(INCIDENT_LOG)?.insert((*incident, seq), encode(entry).as_slice())?;
             }
             Write::SetState { source, key, value } => {
-                txn.open_table(PLUGIN_STATE)?.insert((source.as_str(), key.as_str()), value.as_slice())?;
+                let mut table = txn.open_table(PLUGIN_STATE)?;
+                let old = table.insert((source.as_str(), key.as_str()), value.as_slice())?;
+                let old = old.map_or(0, |v| (key.len() + v.value().len()) as i64);
+                drop(table);
+                adjust_state_bytes(txn, source, (key.len() + value.len()) as i64 - old)?;
             }
             Write::DeleteState { source, key } => {
-                txn.open_table(PLUGIN_STATE)?.remove((source.as_str(), key.as_str()))?;
+                let mut table = txn.open_table(PLUGIN_STATE)?;
+                let old = table.remove((source.as_str(), key.as_str()))?;
+                let old = old.map_or(0, |v| (key.len() + v.value().len()) as i64);
+                drop(table);
+                adjust_state_bytes(txn, source, -old)?;
             }
             Write::PutFailure { failure, body } => {
                 txn.open_table(FAILED_DELIVERIES)?.insert(failure.id, encode(failure).as_slice())?;
@@ -180,6 +188,16 @@ fn apply(txn: &WriteTransaction, writes: &[Write]) -> Result<(), redb::Error> {
             }
         }
     }
+    Ok(())
+}
+
+fn adjust_state_bytes(txn: &WriteTransaction, source: &str, delta: i64) -> Result<(), redb::Error> {
+    if delta == 0 {
+        return Ok(());
+    }
+    let mut table = txn.open_table(STATE_BYTES)?;
+    let current = table.get(source)?.map_or(0, |v| v.value());
+    table.insert(source, current.saturating_add_signed(delta))?;
     Ok(())
 }
 

@@ -57,6 +57,10 @@ impl Plugin for Hostile {
                 }
                 Ok(vec![])
             }
+            "state-fill" => {
+                state::set(argument, &vec![0; 64 << 10])?;
+                open_incident("fill", "state filled", String::new())
+            }
             "escape" => open_incident("escape", "escape attempts", escape_attempts()),
             "write-then-trap" => {
                 state::set("written-before-trap", b"yes").expect("state write");
