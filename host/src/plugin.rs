@@ -3,6 +3,7 @@
 //! Per-integration work (compile, link, `InstancePre`) happens once at
 //! start-up. Per-request work is only: a new `Store`, instantiate, call.
 
+pub mod cache;
 pub mod engine;
 mod host_api;
 pub mod limits;
@@ -20,7 +21,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -114,9 +115,10 @@ impl PluginHost {
         Ok(PluginHost { engine, allocator, linker, plugins: HashMap::new() })
     }
 
-    /// Compiles and links the component at `path` for `integration`.
-    pub fn load(&mut self, integration: &str, path: &Path) -> anyhow::Result<()> {
-        let component = Component::from_file(&self.engine, path).map_err(anyhow::Error::from).with_context(|| {
+    /// Compiles (or loads from `cache_dir`) and links the component at
+    /// `path` for `integration`.
+    pub fn load(&mut self, integration: &str, path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<cache::CacheOutcome> {
+        let (component, outcome) = cache::load(&self.engine, path, cache_dir).with_context(|| {
             format!("cannot compile the plugin {} for integration {integration:?}", path.display())
         })?;
         world::check(&self.engine, &component)
@@ -134,7 +136,7 @@ impl PluginHost {
             integration.to_string(),
             Arc::new(LoadedPlugin { integration: integration.to_string(), pre }),
         );
-        Ok(())
+        Ok(outcome)
     }
 
     pub fn plugin(&self, integration: &str) -> Option<Arc<LoadedPlugin>> {

@@ -52,10 +52,11 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
     };
     let mut plugins = PluginHost::new(&engine_settings)?;
     tracing::info!(allocator = ?plugins.allocator, "WebAssembly engine ready");
+    let cache_dir = plugin_cache_dir(config);
     for (name, integration) in &config.integrations {
         let started = std::time::Instant::now();
-        plugins.load(name, &config.resolve(&integration.plugin))?;
-        tracing::info!(integration = %name, ms = started.elapsed().as_millis() as u64, "plugin loaded");
+        let outcome = plugins.load(name, &config.resolve(&integration.plugin), Some(&cache_dir))?;
+        tracing::info!(integration = %name, cache = ?outcome, ms = started.elapsed().as_millis() as u64, "plugin loaded");
     }
     let mut sources: HashMap<String, Vec<Arc<Source>>> = HashMap::new();
     for source in &config.sources {
@@ -89,6 +90,12 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         sources,
         body_limit: config.server.body_limit_bytes,
     })
+}
+
+/// Compiled plugins are cached next to the database: same owner, same backups.
+fn plugin_cache_dir(config: &Config) -> std::path::PathBuf {
+    let database = config.resolve(&config.storage.path);
+    database.parent().unwrap_or(std::path::Path::new(".")).join("plugin-cache")
 }
 
 async fn shutdown_signal() {
