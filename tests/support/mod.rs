@@ -119,6 +119,39 @@ impl Host {
         Host::start_in(dir)
     }
 
+    /// SIGKILL: no chance to finish anything. Takes `&self` so it can be
+    /// sent while other threads are still posting.
+    pub fn kill(&self) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill").arg("-KILL").arg(child.id().to_string()).status().unwrap();
+            assert!(status.success());
+        }
+    }
+
+    /// Starts again on the same folder after `kill`.
+    pub fn restart_after_kill(mut self) -> Host {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Host::start_in(dir)
+    }
+
+    /// Like `zendesk`, but `None` when the host cannot be reached or the
+    /// connection breaks (for tests that kill it).
+    pub fn try_zendesk(&self, body: &Value) -> Option<(u16, Value)> {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1/events/zendesk/{KEY}")))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .ok()?;
+        let status = response.status().as_u16();
+        let value = response.json().ok()?;
+        Some((status, value))
+    }
+
     /// SIGTERM, then waits; asserts a clean exit.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
