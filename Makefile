@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test plugins toolchain
+.PHONY: run test plugins toolchain bench
 
 ## Build the host and the plugins, then serve config.toml.
 run: plugins
@@ -19,3 +19,9 @@ plugins: toolchain
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+## Benchmark against the ceilings (docs/performance.md). Not part of `make test`.
+bench: plugins
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(CARGO) build --release -p inbound -p inbound-bench
+	./target/release/bench run
