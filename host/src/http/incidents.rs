@@ -126,7 +126,7 @@ async fn change_status(
             }
             RespondError::Storage(_) => ApiError::internal(error.to_string()),
         })?;
-    tracing::info!(incident = incident.id, action = ?action, by = %caller.name, "incident status set by a person");
+    tracing::info!(incident = incident.id, action = %json!(action).as_str().unwrap_or_default(), by = %caller.name, "incident status set by a person");
     Ok(Json(json!({"action": action, "incident": views::incident(&incident)})))
 }
 
