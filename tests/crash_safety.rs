@@ -99,18 +99,8 @@ fn no_acknowledged_event_is_lost_across_sigkill() {
             assert!(logged >= *events, "incident {id}: {events} events acknowledged, {logged} logged");
         }
         let mut open_per_key: HashMap<String, usize> = HashMap::new();
-        let mut before = String::new();
-        loop {
-            let (_, page) = host.get(&format!("/api/v1/incidents?limit=500{before}"));
-            for incident in page["incidents"].as_array().unwrap() {
-                if incident["status"] != "resolved" {
-                    *open_per_key.entry(incident["key"].as_str().unwrap().to_string()).or_default() += 1;
-                }
-            }
-            match page["next_before"].as_u64() {
-                Some(next) => before = format!("&before={next}"),
-                None => break,
-            }
+        for incident in host.all_incidents().iter().filter(|i| i["status"] != "resolved") {
+            *open_per_key.entry(incident["key"].as_str().unwrap().to_string()).or_default() += 1;
         }
         assert!(open_per_key.values().all(|&n| n == 1), "duplicate open incidents: {open_per_key:?}");
         totals.0 += sent;

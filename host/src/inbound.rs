@@ -5,11 +5,16 @@
 //! - [`http`]: the axum routes.
 //! - [`ingest`]: one webhook through its plugin into a durable commit.
 //! - [`plugin`]: the wasmtime engine, components, limits and the host API.
+//! - [`respond`]: people accepting and resolving incidents.
+//! - [`server`]: wiring, signals and reload.
 //! - [`store`]: redb tables, the incident model and group commit.
+//! - [`telemetry`]: Prometheus metrics.
 
 pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod plugin;
+pub mod respond;
 pub mod server;
 pub mod store;
+pub mod telemetry;
