@@ -7,6 +7,7 @@
 //! start-up with an uncached and a cached plugin, list queries over a million
 //! stored incidents, and database size per event. See docs/performance.md.
 
+mod calls;
 mod native;
 mod servers;
 mod wrk;
@@ -37,6 +38,11 @@ enum Command {
         #[arg(long)]
         data: PathBuf,
     },
+    /// Time plugin calls alone, in process: no HTTP, no commit.
+    Calls {
+        #[arg(long, default_value_t = 20_000)]
+        iterations: u32,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -65,6 +71,7 @@ fn main() -> anyhow::Result<()> {
             )
         }
         Some(Command::Run(options)) => run(&options),
+        Some(Command::Calls { iterations }) => calls::run(iterations),
         None => run(&RunOptions { seconds: 10, connections: 64, incidents: 1_000_000 }),
     }
 }
