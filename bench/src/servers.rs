@@ -101,6 +101,10 @@ plugin = "{wasm}"
 [[escalation_policies]]
 name = "oncall"
 
+[[api.tokens]]
+name = "bench"
+token = "{TOKEN}"
+
 [[sources]]
 name = "bench"
 integration = "zendesk"
