@@ -8,6 +8,7 @@
 //! stored incidents, and database size per event. See docs/performance.md.
 
 mod calls;
+mod commits;
 mod native;
 mod servers;
 mod wrk;
@@ -37,6 +38,13 @@ enum Command {
     ServeNative {
         #[arg(long)]
         data: PathBuf,
+    },
+    /// Time durable group commits alone, in process: no HTTP, no plugin.
+    Commits {
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        #[arg(long, default_value_t = 200)]
+        batches: usize,
     },
     /// Time plugin calls alone, in process: no HTTP, no commit.
     Calls {
@@ -72,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Command::Run(options)) => run(&options),
         Some(Command::Calls { iterations }) => calls::run(iterations),
+        Some(Command::Commits { batch, batches }) => commits::run(batch, batches),
         None => run(&RunOptions { seconds: 10, connections: 64, incidents: 1_000_000 }),
     }
 }

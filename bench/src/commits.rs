@@ -1,0 +1,77 @@
+//! `bench commits`: the storage writer alone. Realistic change sets (a new
+//! incident, its created and event-received log entries, a state write), in
+//! batches of a given size, each batch one durable group commit.
+
+use inbound::store::{ChangeSet, Incident, LogEntry, LogKind, Action, Status, Store, Write, now_millis};
+use std::time::Instant;
+
+pub fn run(batch: usize, batches: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = std::sync::Arc::new(Store::open(&dir.path().join("commits.redb"), Default::default(), |_| {})?);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
+    let body = include_str!("../wrk/zendesk-mix.lua").chars().take(800).collect::<String>();
+    let started = Instant::now();
+    let mut per_batch = Vec::with_capacity(batches);
+    for _ in 0..batches {
+        let sets: Vec<ChangeSet> = (0..batch).map(|_| event(&store, &body)).collect();
+        let at = Instant::now();
+        // Sent together, as concurrent requests would be: one group commit.
+        runtime.block_on(async {
+            let tasks: Vec<_> = sets
+                .into_iter()
+                .map(|changes| {
+                    let store = store.clone();
+                    tokio::spawn(async move { store.commit(changes).await })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("task").expect("commit");
+            }
+        });
+        per_batch.push(at.elapsed());
+    }
+    per_batch.sort();
+    let total = started.elapsed();
+    println!(
+        "{batches} group commits of {batch} events: p50 {:.2} ms, p99 {:.2} ms per commit; {:.0} events/s",
+        per_batch[batches / 2].as_secs_f64() * 1000.0,
+        per_batch[batches * 99 / 100].as_secs_f64() * 1000.0,
+        (batch * batches) as f64 / total.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn event(store: &Store, body: &str) -> ChangeSet {
+    let id = store.allocate_incident_id();
+    let now = now_millis();
+    let incident = Incident {
+        id,
+        source: "bench".into(),
+        key: id.to_string(),
+        status: Status::Pending,
+        summary: "Printer on fire".into(),
+        details: body.chars().take(300).collect(),
+        priority: None,
+        url: Some(format!("https://example.zendesk.com/agent/tickets/{id}")),
+        escalation_policy: "oncall".into(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let received = LogKind::EventReceived {
+        action: Action::Created,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string(),
+        body_bytes: body.len(),
+        body_truncated: false,
+    };
+    ChangeSet {
+        reads: vec![],
+        writes: vec![
+            Write::PutIncident(incident),
+            Write::AppendLog { incident: id, entry: LogEntry { at: now, kind: LogKind::Created { by: "bench".into() } } },
+            Write::AppendLog { incident: id, entry: LogEntry { at: now, kind: received } },
+            Write::SetState { source: "bench".into(), key: format!("ticket/{id}/comment"), value: b"0123456789abcdef".to_vec() },
+        ],
+    }
+}
