@@ -15,7 +15,7 @@ test: plugins
 
 plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk \
-		-p inbound-test-hostile -p inbound-test-wrong-world
+		-p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
