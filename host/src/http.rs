@@ -8,8 +8,9 @@ mod incidents;
 mod views;
 
 pub use error::ApiError;
+pub use views::incident as incident_view;
 
-use crate::ingest::{Ingest, Source};
+use crate::ingest::{Delivered, DeliveryError, Ingest, Source};
 use axum::Router;
 use axum::routing::{get, post};
 use std::collections::HashMap;
@@ -36,4 +37,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
+}
+
+/// What `POST /api/v1/events/...` answers for a delivery, as status and JSON
+/// body: the test harness shows authors exactly what a sender would get.
+pub fn webhook_answer(result: Result<&Delivered, DeliveryError>) -> (u16, serde_json::Value) {
+    match result {
+        Ok(delivered) => (202, events::answer(delivered)),
+        Err(error) => {
+            let error = events::delivery_error(error);
+            (error.status.as_u16(), error.body())
+        }
+    }
 }

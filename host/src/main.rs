@@ -26,6 +26,11 @@ enum Command {
         #[arg(long, short, default_value = "config.toml", env = "INBOUND_CONFIG")]
         config: PathBuf,
     },
+    /// Tools for plugin authors: run, check, new.
+    Plugin {
+        #[command(subcommand)]
+        command: inbound::plugin_cli::PluginCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -72,5 +77,6 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Plugin { command } => inbound::plugin_cli::run(command),
     }
 }

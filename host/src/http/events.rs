@@ -1,7 +1,7 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
 use super::{ApiError, AppState, views};
-use crate::ingest::{DeliveryError, Source};
+use crate::ingest::{Delivered, DeliveryError, Source};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -30,6 +30,21 @@ pub async fn receive(
         delivery_error(error)
     })?;
 
+    let answer = answer(&delivered);
+    tracing::info!(
+        source = %source.name,
+        action = %answer["action"].as_str().unwrap_or_default(),
+        incident = delivered.outcomes.first().map(|(_, i)| i.id),
+        plugin_us = delivered.plugin_time.as_micros() as u64,
+        latency_us = started.elapsed().as_micros() as u64,
+        "webhook"
+    );
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// The `202` body for a delivered event: the first outcome in full, every
+/// outcome by id.
+pub fn answer(delivered: &Delivered) -> Value {
     let (action, incident) = match delivered.outcomes.first() {
         Some((action, incident)) => (json!(action), views::incident(incident)),
         None => (json!("unchanged"), Value::Null),
@@ -39,19 +54,11 @@ pub async fn receive(
         .iter()
         .map(|(action, incident)| json!({"action": action, "incident_id": incident.id}))
         .collect();
-    tracing::info!(
-        source = %source.name,
-        action = %action.as_str().unwrap_or_default(),
-        incident = delivered.outcomes.first().map(|(_, i)| i.id),
-        plugin_us = delivered.plugin_time.as_micros() as u64,
-        latency_us = started.elapsed().as_micros() as u64,
-        "webhook"
-    );
     let mut answer = json!({"action": action, "incident": incident, "outcomes": outcomes});
     if let Some(failure) = delivered.failure {
         answer["failed_delivery"] = json!(failure);
     }
-    Ok((StatusCode::ACCEPTED, Json(answer)))
+    answer
 }
 
 /// Finds the source whose key matches. Every candidate key is compared in
