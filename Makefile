@@ -14,7 +14,7 @@ test: plugins
 	$(CARGO) test --release --workspace
 
 plugins: toolchain
-	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk \
+	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \
 		-p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0
 
 toolchain:

@@ -103,6 +103,11 @@ macro_rules! register_plugin {
             }
             $crate::bindings::__export_plugin!(__InboundHandler with_types_in $crate::bindings);
         };
+        // Natively nothing calls the plugin; naming its entry point keeps
+        // the type from being reported as dead code in unit-test builds.
+        #[cfg(not(target_family = "wasm"))]
+        const _: fn($crate::Request) -> ::std::result::Result<::std::vec::Vec<$crate::Outcome>, $crate::Rejection> =
+            <$plugin as $crate::Plugin>::handle;
     };
 }
 
