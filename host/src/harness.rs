@@ -163,9 +163,11 @@ pub fn plugin_wasm(manifest_dir: &str, crate_name: &str) -> PathBuf {
     wasm
 }
 
-/// The most recently changed file under `src/` and `Cargo.toml`.
+/// The most recently changed file under `src/`. (Not `Cargo.toml`: a change
+/// there, e.g. a new dev-dependency, need not rebuild the component, so its
+/// time would make a fresh `.wasm` look stale forever.)
 fn newest_source(crate_dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
-    let mut pending = vec![crate_dir.join("src"), crate_dir.join("Cargo.toml")];
+    let mut pending = vec![crate_dir.join("src")];
     let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
     while let Some(path) = pending.pop() {
         let Ok(metadata) = std::fs::metadata(&path) else { continue };
