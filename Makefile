@@ -5,7 +5,7 @@ CARGO ?= cargo
 # apt-get needs root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-deps plugins toolchain
+.PHONY: run test test-deps plugins toolchain bench
 
 ## Build the host and the plugins, then serve config.toml.
 run: plugins
@@ -27,3 +27,9 @@ plugins: toolchain
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+## Benchmark against the ceilings (docs/performance.md). Not part of `make test`.
+bench: plugins
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(CARGO) build --release -p inbound -p inbound-bench
+	./target/release/bench run

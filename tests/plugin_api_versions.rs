@@ -44,8 +44,8 @@ fn the_harness_reports_the_version_a_plugin_was_built_against() {
 
 #[test]
 fn a_plugin_of_an_unsupported_version_is_refused_naming_both() {
-    let (status, stderr) = serve_expecting_failure(&plugins_config(&[("future", "test_future_api", OLD_KEY)]));
-    assert!(!status.success());
+    let (code, stderr) = serve_expecting_failure(&plugins_config(&[("future", "test_future_api", OLD_KEY)]));
+    assert_ne!(code, 0);
     assert!(stderr.contains("supported: 0.1.0, 0.2.0"), "{stderr}");
     assert!(stderr.contains("it was built against inbound:plugin@0.3.0"), "{stderr}");
     assert!(stderr.contains("it imports inbound:plugin/log@0.3.0"), "{stderr}");

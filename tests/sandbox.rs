@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::thread;
-use support::{Host, KEY, plugin_wasm, serve_expecting_failure, ticket};
+use support::{Host, KEY, TOKEN, inbound, plugin_wasm, serve_expecting_failure, ticket};
 
 const HOSTILE_KEY: &str = "hostile-key-0123456789abcdefghij";
 const NEIGHBOUR_KEY: &str = "neighbour-key-0123456789abcdefgh";
@@ -35,6 +35,10 @@ plugin = "{hostile}"
 
 [[escalation_policies]]
 name = "oncall"
+
+[[api.tokens]]
+name = "tests"
+token = "{TOKEN}"
 
 [[sources]]
 name = "support"
@@ -282,17 +286,29 @@ fn failed_delivery_is_replayed_after_the_plugin_is_fixed() {
     // ...is replaced by the real plugin, on the same data directory.
     std::fs::write(host.dir.path().join("config.toml"), config(&plugin_wasm("zendesk").display().to_string())).unwrap();
     let host = host.restart();
-    let (status, answer) = host.post_raw(&format!("/api/v1/failed/{id}/replay"), "application/json", "");
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["action"], "created");
-    assert_eq!(answer["incident"]["key"], "77");
+    // The operator's view, through the command line.
+    let remote = ["--url", host.base.as_str(), "--token", TOKEN];
+    let (code, listed, stderr) = inbound(&[&["failed", "list"][..], &remote].concat(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(listed.contains("kept") && listed.contains("plugin-failed"), "{listed}");
+    let (code, shown, stderr) = inbound(&[&["failed", "show", &id.to_string()][..], &remote].concat(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(shown.contains("Printer on fire #77"), "the original body is shown: {shown}");
+    let (code, replayed, stderr) = inbound(&[&["failed", "replay", &id.to_string()][..], &remote].concat(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(replayed.contains("replayed: created"), "{replayed}");
+
+    let incidents = host.incidents();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0]["key"], "77");
     let record = &failed(&host)[0];
+    let answer = json!({"incident": incidents[0].clone()});
     assert_eq!(record["replayed"]["incident"], answer["incident"]["id"]);
     assert_eq!(record["attempts"], 2);
     let log = host.incident(&answer["incident"]["id"])["log"].clone();
     assert!(log.as_array().unwrap().iter().any(|e| e["type"] == "event_received"), "{log}");
 
-    let (status, again) = host.post_raw(&format!("/api/v1/failed/{id}/replay"), "application/json", "");
+    let (status, again) = host.post_json(&format!("/api/v1/failed/{id}/replay"), &json!({}));
     assert_eq!(status, 409, "{again}");
     assert_eq!(again["error"]["code"], "replay-refused");
     assert_eq!(host.incidents().len(), 1, "a refused replay changes nothing");
@@ -302,8 +318,8 @@ fn failed_delivery_is_replayed_after_the_plugin_is_fixed() {
 fn a_component_of_the_wrong_world_is_refused_at_start_up() {
     let config = config(&plugin_wasm("zendesk").display().to_string())
         .replace(&plugin_wasm("test_hostile").display().to_string(), &plugin_wasm("test_wrong_world").display().to_string());
-    let (status, stderr) = serve_expecting_failure(&config);
-    assert!(!status.success());
+    let (code, stderr) = serve_expecting_failure(&config);
+    assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("imports evil:plugin/network@0.1.0"), "{stderr}");
     assert!(stderr.contains("does not export inbound:plugin/handler"), "{stderr}");
     assert!(stderr.contains("supported: 0.1.0, 0.2.0"), "{stderr}");

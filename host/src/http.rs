@@ -1,42 +1,140 @@
 //! The HTTP surface: routes, shared state, and the JSON error type.
+//!
+//! [`routes`] is the one list of routes: the router is built from it, and a
+//! test holds it equal to the OpenAPI document served at
+//! `/api/v1/openapi.json`.
 
+mod admin;
+mod auth;
 mod error;
 mod events;
 mod failed;
 mod health;
 mod incidents;
+mod metrics;
+mod openapi;
 mod views;
 
+pub use auth::Caller;
 pub use error::ApiError;
 pub use views::incident as incident_view;
 
+use crate::config::Config;
 use crate::ingest::{Delivered, DeliveryError, Ingest, Source};
+use crate::store::Store;
+use arc_swap::ArcSwap;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What every handler can reach.
 pub struct AppState {
+    /// Opened once; a new storage path needs a restart.
+    pub store: Arc<Store>,
+    /// Everything the config decides, swapped whole on reload. A request
+    /// keeps the version it started with until it is answered.
+    pub live: ArcSwap<Live>,
+    /// Renders `/metrics`; `None` when no recorder is installed.
+    pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
+    /// Serializes reloads (SIGHUP and the admin route).
+    pub reloading: tokio::sync::Mutex<()>,
+}
+
+/// The part of the state built from one version of the config.
+pub struct Live {
+    pub config: Config,
     pub ingest: Ingest,
     /// Sources by integration name; the key is checked in constant time.
     pub sources: HashMap<String, Vec<Arc<Source>>>,
     pub body_limit: usize,
+    pub request_timeout: Duration,
+    pub tokens: auth::Tokens,
+}
+
+impl Live {
+    pub fn new(
+        config: Config,
+        ingest: Ingest,
+        sources: HashMap<String, Vec<Arc<Source>>>,
+    ) -> Live {
+        Live {
+            body_limit: config.server.body_limit_bytes,
+            request_timeout: Duration::from_millis(config.server.request_timeout_ms),
+            tokens: auth::Tokens::new(&config.api.tokens),
+            config,
+            ingest,
+            sources,
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health checks, the API description, and webhooks (whose key
+    /// in the path is their secret).
+    Open,
+    /// `Authorization: Bearer <token>` with a token from `[[api.tokens]]`.
+    Token,
+}
+
+/// Every route the host serves: method, path, who may call it, handler.
+pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>>)> {
+    use Access::*;
+    vec![
+        (Method::POST, "/api/v1/events/{integration}/{key}", Open, post(events::receive)),
+        (Method::GET, "/api/v1/incidents", Token, get(incidents::list)),
+        (Method::GET, "/api/v1/incidents/{id}", Token, get(incidents::show)),
+        (Method::POST, "/api/v1/incidents/{id}/accept", Token, post(incidents::accept)),
+        (Method::POST, "/api/v1/incidents/{id}/resolve", Token, post(incidents::resolve)),
+        (Method::GET, "/api/v1/failed", Token, get(failed::list)),
+        (Method::GET, "/api/v1/failed/{id}", Token, get(failed::show)),
+        (Method::POST, "/api/v1/failed/{id}/replay", Token, post(failed::replay)),
+        (Method::POST, "/api/v1/admin/reload", Token, post(admin::reload)),
+        (Method::GET, "/api/v1/openapi.json", Open, get(openapi::document)),
+        (Method::GET, "/metrics", Token, get(metrics::render)),
+        (Method::GET, "/healthz", Open, get(health::healthz)),
+        (Method::GET, "/readyz", Open, get(health::readyz)),
+    ]
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/api/v1/events/{integration}/{key}", post(events::receive))
-        .route("/api/v1/incidents", get(incidents::list))
-        .route("/api/v1/incidents/{id}", get(incidents::show))
-        .route("/api/v1/failed", get(failed::list))
-        .route("/api/v1/failed/{id}", get(failed::show))
-        .route("/api/v1/failed/{id}/replay", post(failed::replay))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    let mut router = Router::new();
+    for (_, path, access, handler) in routes() {
+        let handler = match access {
+            Access::Open => handler,
+            Access::Token => handler.route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token)),
+        };
+        router = router.route(path, handler);
+    }
+    router
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .with_state(state)
+}
+
+/// Answers 503 when a request runs past `server.request_timeout_ms`. A
+/// webhook cut off this way may still be committed; the sender's retry is
+/// then a harmless duplicate.
+async fn deadline(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let limit = app.live.load().request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the request took longer than {} ms (server.request_timeout_ms); retry", limit.as_millis()),
+        )
+        .retry_after(1)
+        .into_response(),
+    }
 }
 
 /// What `POST /api/v1/events/...` answers for a delivery, as status and JSON

@@ -1,12 +1,15 @@
-//! Wiring: config -> storage, plugins, sources -> a running HTTP server.
+//! Wiring: config -> storage, plugins, sources -> a running HTTP server;
+//! signals: SIGTERM/SIGINT stop it cleanly, SIGHUP reloads the config.
 
 use crate::config::Config;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Live};
 use crate::config::OnPluginFailure;
 use crate::ingest::{FailurePolicy, Ingest, Source};
 use crate::plugin::{CallLimits, EngineSettings, PluginHost};
 use crate::store::{Store, WriterOptions};
+use crate::telemetry;
 use anyhow::Context;
+use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,22 +17,39 @@ use std::time::Duration;
 /// Opens storage, loads every plugin, and serves until SIGINT or SIGTERM.
 /// In-flight requests finish and their commits complete before it returns.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let app = Arc::new(build_state(&config)?);
-    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+    let metrics = telemetry::install().context("cannot start the metrics recorder")?;
+    let path = config.resolve(&config.storage.path);
+    let store = Arc::new(Store::open(&path, WriterOptions::default(), telemetry::batch)?);
+    let live = build_live(config, store.clone())?;
+    let listen = live.config.server.listen.clone();
+    log_sources(&live);
+    let app = Arc::new(AppState {
+        store,
+        live: ArcSwap::from_pointee(live),
+        metrics: Some(metrics),
+        reloading: tokio::sync::Mutex::new(()),
+    });
+    // Before "listening" is logged: from then on a SIGHUP must reload, not
+    // end the process (the default action).
+    let reloader = tokio::spawn(reload_on_hangup(app.clone(), hangup_signal()?));
+    let listener = tokio::net::TcpListener::bind(&listen)
         .await
-        .with_context(|| format!("cannot listen on {} (server.listen)", config.server.listen))?;
+        .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
     let address = listener.local_addr()?;
     tracing::info!("listening on http://{address}");
-    for source in &config.sources {
-        tracing::info!(source = %source.name, integration = %source.integration, "webhook ready");
-    }
     axum::serve(listener, http::router(app.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
+    reloader.abort();
+    let _ = reloader.await;
     tracing::info!("stopped accepting requests; finishing storage writes");
+    // Every request has been answered, so each commit it waited for is on
+    // disk already; closing only waits for the writer thread to end.
     if let Ok(app) = Arc::try_unwrap(app) {
-        if let Ok(store) = Arc::try_unwrap(app.ingest.store) {
+        let AppState { store, live, .. } = app;
+        drop(live);
+        if let Ok(store) = Arc::try_unwrap(store) {
             store.close();
         }
     }
@@ -37,8 +57,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
-    let store = Store::open(&config.resolve(&config.storage.path), WriterOptions::default(), |_| {})?;
+/// Loads every plugin and builds the sources of `config`. Blocking: plugins
+/// are compiled here, never on the request path.
+pub fn build_live(config: Config, store: Arc<Store>) -> anyhow::Result<Live> {
     let largest_memory_mib = config
         .sources
         .iter()
@@ -52,7 +73,7 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
     };
     let mut plugins = PluginHost::new(&engine_settings)?;
     tracing::info!(allocator = ?plugins.allocator, "WebAssembly engine ready");
-    let cache_dir = plugin_cache_dir(config);
+    let cache_dir = plugin_cache_dir(&config);
     for (name, integration) in &config.integrations {
         let started = std::time::Instant::now();
         let outcome = plugins.load(name, &config.resolve(&integration.plugin), Some(&cache_dir))?;
@@ -66,7 +87,7 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
             name: source.name.clone(),
             integration: source.integration.clone(),
             escalation_policy: source.escalation_policy.clone(),
-            key: source.key.clone(),
+            key: source.key().to_string(),
             settings_json,
             limits: CallLimits {
                 timeout: Duration::from_millis(source.timeout_ms.unwrap_or(config.plugins.timeout_ms)),
@@ -80,16 +101,87 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
             },
         }));
     }
-    Ok(AppState {
-        ingest: Ingest::new(
-            Arc::new(store),
-            Arc::new(plugins),
-            config.storage.event_body_cap_bytes,
-            config.plugins.max_concurrent_calls as usize,
-        ),
-        sources,
-        body_limit: config.server.body_limit_bytes,
+    let ingest = Ingest::new(
+        store,
+        Arc::new(plugins),
+        config.storage.event_body_cap_bytes,
+        config.plugins.max_concurrent_calls as usize,
+    );
+    Ok(Live::new(config, ingest, sources))
+}
+
+fn log_sources(live: &Live) {
+    for source in &live.config.sources {
+        tracing::info!(source = %source.name, integration = %source.integration, "webhook ready");
+    }
+    if live.tokens.is_empty() {
+        tracing::warn!(
+            "no [[api.tokens]] configured: the incidents API, /metrics and reload answer 401 to everyone; add a token (docs/configuration.md)"
+        );
+    }
+}
+
+/// What a successful reload changed, and what it could not.
+pub struct ReloadReport {
+    pub sources: usize,
+    /// Settings that only take effect after a restart.
+    pub warnings: Vec<String>,
+}
+
+/// Re-reads the config file and its plugins and swaps them in. Requests in
+/// flight finish with the version they started with; new ones get the new
+/// one. On any error nothing changes.
+pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
+    let _one_at_a_time = app.reloading.lock().await;
+    let current = app.live.load_full();
+    let file = current.config.file.clone();
+    let store = app.store.clone();
+    let live = tokio::task::spawn_blocking(move || -> anyhow::Result<Live> {
+        let config = Config::load(&file)?;
+        build_live(config, store)
     })
+    .await
+    .context("the reload task failed")??;
+    let mut warnings = Vec::new();
+    let (old, new) = (&current.config, &live.config);
+    if old.resolve(&old.storage.path) != new.resolve(&new.storage.path) {
+        warnings.push("storage.path changed: the host keeps the database it opened until it is restarted".to_string());
+    }
+    if old.server.listen != new.server.listen {
+        warnings.push("server.listen changed: the host keeps listening where it is until it is restarted".to_string());
+    }
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    let report = ReloadReport { sources: live.config.sources.len(), warnings };
+    log_sources(&live);
+    app.live.store(Arc::new(live));
+    tracing::info!(sources = report.sources, "configuration reloaded");
+    Ok(report)
+}
+
+#[cfg(unix)]
+type Hangup = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Hangup = ();
+
+fn hangup_signal() -> anyhow::Result<Hangup> {
+    #[cfg(unix)]
+    return tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).context("cannot listen for SIGHUP");
+    #[cfg(not(unix))]
+    Ok(())
+}
+
+async fn reload_on_hangup(app: Arc<AppState>, mut hangup: Hangup) {
+    #[cfg(unix)]
+    while hangup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading the configuration");
+        if let Err(error) = reload(&app).await {
+            tracing::error!("configuration refused, the previous one keeps serving: {error:#}");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (app, &mut hangup);
 }
 
 /// Compiled plugins are cached next to the database: same owner, same backups.

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 pub const KEY: &str = "test-key-0123456789abcdefghij";
+/// The API token the test config declares, named "ops".
+pub const TOKEN: &str = "test-token-0123456789abcdefghij";
 
 /// The workspace's target folder, where `make plugins` puts the components.
 pub fn workspace_root() -> PathBuf {
@@ -49,6 +51,10 @@ listen = "127.0.0.1:0"
 [storage]
 path = "data/inbound.redb"
 
+[[api.tokens]]
+name = "ops"
+token = "{TOKEN}"
+
 [integrations.zendesk]
 plugin = "{wasm}"
 
@@ -70,8 +76,8 @@ key = "{KEY}"
 /// integration `integration` runs `inbound_<plugin>.wasm`, and a source of
 /// the same name receives webhooks at `/api/v1/events/<integration>/<key>`.
 pub fn plugins_config(sources: &[(&str, &str, &str)]) -> String {
-    let mut config = String::from(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = \"data/inbound.redb\"\n\n[[escalation_policies]]\nname = \"oncall\"\n",
+    let mut config = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = \"data/inbound.redb\"\n\n[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\n\n[[escalation_policies]]\nname = \"oncall\"\n",
     );
     for (integration, plugin, key) in sources {
         config.push_str(&format!(
@@ -90,11 +96,19 @@ impl Host {
     }
 
     pub fn start_in(dir: tempfile::TempDir) -> Host {
+        Self::start_with(dir, &[], &[])
+    }
+
+    /// Starts `inbound serve` on `dir/config.toml` with extra global `args`
+    /// (e.g. `--log-format json`) and environment variables.
+    pub fn start_with(dir: tempfile::TempDir, args: &[&str], envs: &[(&str, &str)]) -> Host {
         let mut child = Command::new(env!("CARGO_BIN_EXE_inbound"))
+            .args(args)
             .arg("serve")
             .arg("--config")
             .arg(dir.path().join("config.toml"))
             .env("INBOUND_LOG", "info")
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -106,7 +120,8 @@ impl Host {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(at) = line.find("listening on http://") {
-                    let address = line[at + "listening on ".len()..].split_whitespace().next().unwrap().to_string();
+                    let rest = &line[at + "listening on ".len()..];
+                    let address: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
                     let _ = address_tx.send(address);
                 }
                 sink.lock().unwrap().push(line);
@@ -119,8 +134,27 @@ impl Host {
                 panic!("inbound did not start; its log:\n{}", logs.lock().unwrap().join("\n"));
             }
         };
-        let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        // No pooled connections: a 413 answered before the body is read closes
+        // the connection, and the next request must not race that close.
+        let client =
+            reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).pool_max_idle_per_host(0).build().unwrap();
         Host { child: Some(child), base, dir, logs, client }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    /// Sends a signal (`HUP`, `TERM`, ...) to the host process.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("the host is running").id();
+        let status = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits until a log line contains `needle`, up to `deadline`.
+    pub fn wait_for_log(&self, needle: &str, deadline: Duration) -> bool {
+        poll(deadline, || self.logs().contains(needle))
     }
 
     pub fn logs(&self) -> String {
@@ -135,11 +169,50 @@ impl Host {
         Host::start_in(dir)
     }
 
+    /// SIGKILL: no chance to finish anything. Takes `&self` so it can be
+    /// sent while other threads are still posting.
+    pub fn kill(&self) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill").arg("-KILL").arg(child.id().to_string()).status().unwrap();
+            assert!(status.success());
+        }
+    }
+
+    /// Starts again on the same folder after `kill`.
+    pub fn restart_after_kill(mut self) -> Host {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Host::start_in(dir)
+    }
+
+    /// Like `zendesk`, but `None` when the host cannot be reached or the
+    /// connection breaks (for tests that kill it).
+    pub fn try_zendesk(&self, body: &Value) -> Option<(u16, Value)> {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1/events/zendesk/{KEY}")))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .ok()?;
+        let status = response.status().as_u16();
+        let value = response.json().ok()?;
+        Some((status, value))
+    }
+
     /// SIGTERM, then waits; asserts a clean exit.
     pub fn stop(&mut self) {
+        if self.child.is_some() {
+            self.signal("TERM");
+            self.stop_after_signal();
+        }
+    }
+
+    /// Waits for the exit a signal asked for; asserts it was clean (code 0).
+    pub fn stop_after_signal(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
-            assert!(status.success());
             let exit = child.wait().unwrap();
             assert!(exit.success(), "inbound exited with {exit}; log:\n{}", self.logs());
         }
@@ -180,8 +253,50 @@ impl Host {
         self.post_raw(&format!("/api/v1/events/zendesk/{KEY}"), "application/json", body.to_string())
     }
 
+    /// GET with the test config's API token.
     pub fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).send().expect("GET");
+        self.get_as(path, Some(TOKEN))
+    }
+
+    /// GET with `token` as bearer token, or none.
+    pub fn get_as(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().expect("JSON answer"))
+    }
+
+    /// GET a text answer (e.g. `/metrics`) with `token`, or none.
+    pub fn get_text(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().expect("GET");
+        (response.status().as_u16(), response.text().unwrap())
+    }
+
+    /// Every incident, following `next_before` across pages.
+    pub fn all_incidents(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut path = "/api/v1/incidents?limit=500".to_string();
+        loop {
+            let (status, page) = self.get(&path);
+            assert_eq!(status, 200, "{page}");
+            all.extend(page["incidents"].as_array().unwrap().iter().cloned());
+            match page["next_before"].as_u64() {
+                Some(before) => path = format!("/api/v1/incidents?limit=500&before={before}"),
+                None => return all,
+            }
+        }
+    }
+
+    /// POST a JSON body with the test config's API token.
+    pub fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self.client.post(self.url(path)).bearer_auth(TOKEN).json(body).send().expect("POST");
         let status = response.status().as_u16();
         (status, response.json().expect("JSON answer"))
     }
@@ -199,19 +314,44 @@ impl Host {
     }
 }
 
-/// Runs `inbound serve` on `config` expecting it to refuse to start; returns
-/// its exit status and everything it wrote to stderr.
-pub fn serve_expecting_failure(config: &str) -> (std::process::ExitStatus, String) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+/// Calls `ready` every 20 ms until it is true or `deadline` has passed.
+pub fn poll(deadline: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + deadline;
+    loop {
+        if ready() {
+            return true;
+        }
+        if std::time::Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `inbound ARGS` to completion: (exit code, stdout, stderr).
+pub fn inbound(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_inbound"))
-        .arg("serve")
-        .arg("--config")
-        .arg(dir.path().join("config.toml"))
-        .stdin(Stdio::null())
+        .args(args)
+        .env_remove("INBOUND_API_TOKEN")
+        .env_remove("INBOUND_CONFIG")
+        .envs(envs.iter().copied())
         .output()
         .expect("run the inbound binary");
-    (output.status, String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs `inbound serve` on `config` expecting it to refuse to start; returns
+/// its exit code and everything it wrote to stderr.
+pub fn serve_expecting_failure(config: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let path = dir.path().join("config.toml");
+    let (code, _, stderr) = inbound(&["serve", "--config", path.to_str().unwrap()], &[]);
+    (code, stderr)
 }
 
 impl Drop for Host {

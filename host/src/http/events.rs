@@ -1,7 +1,8 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
-use super::{ApiError, AppState, views};
+use super::{ApiError, AppState, Live, views};
 use crate::ingest::{Delivered, DeliveryError, Source};
+use crate::telemetry;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -17,20 +18,42 @@ pub async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // One version of the config for the whole request, even across a reload.
+    let live = app.live.load_full();
+    let source = find_source(&live, &integration, &key).inspect_err(|_| telemetry::event("", "unknown_source"))?;
+    let answer = deliver(&live, &source, headers, body).await;
+    let outcome = match &answer {
+        Ok((_, body)) => body["action"].as_str().unwrap_or("unchanged"),
+        Err(error) if error.status == StatusCode::BAD_REQUEST => "rejected",
+        Err(error) if error.status == StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        Err(error) if error.status == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        Err(_) => "failed",
+    };
+    telemetry::event(&source.name, outcome);
+    answer
+}
+
+async fn deliver(
+    live: &Live,
+    source: &Source,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let started = Instant::now();
-    let source = find_source(&app, &integration, &key)?;
-    let body = read_body(&headers, body, app.body_limit).await?;
+    let body = read_body(&headers, body, live.body_limit).await?;
     let header_list = headers
         .iter()
         .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
 
-    let delivered = app.ingest.deliver(&source, header_list, body).await.map_err(|error| {
+    let delivered = live.ingest.deliver(source, header_list, body).await.map_err(|error| {
         tracing::warn!(source = %source.name, code = error.code(), error = %error, "webhook failed");
         delivery_error(error)
     })?;
+    telemetry::plugin_call(&source.integration, delivered.plugin_time.as_secs_f64());
 
     let answer = answer(&delivered);
+    // Never the URL: its path holds the source's key.
     tracing::info!(
         source = %source.name,
         action = %answer["action"].as_str().unwrap_or_default(),
@@ -63,8 +86,8 @@ pub fn answer(delivered: &Delivered) -> Value {
 
 /// Finds the source whose key matches. Every candidate key is compared in
 /// constant time, so timing reveals nothing about how much of a key matched.
-fn find_source(app: &AppState, integration: &str, key: &str) -> Result<Arc<Source>, ApiError> {
-    let candidates = app.sources.get(integration).ok_or_else(|| {
+fn find_source(live: &Live, integration: &str, key: &str) -> Result<Arc<Source>, ApiError> {
+    let candidates = live.sources.get(integration).ok_or_else(|| {
         ApiError::not_found("unknown-integration", format!("no source uses the integration {integration:?}"))
     })?;
     let mut found = None;

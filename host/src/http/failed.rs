@@ -26,7 +26,7 @@ pub async fn list(
         ApiError::bad_request("invalid-query", format!("{}; accepted parameters: before, limit (1-500)", rejection.body_text()))
     })?;
     let limit = params.limit.unwrap_or(50).clamp(1, 500);
-    let store = app.ingest.store.clone();
+    let store = app.store.clone();
     let (page, next) = tokio::task::spawn_blocking(move || store.failures(params.before, limit))
         .await
         .map_err(|error| ApiError::internal(error.to_string()))?
@@ -38,7 +38,7 @@ pub async fn list(
 /// `GET /api/v1/failed/{id}`: the record and the original body.
 pub async fn show(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
-    let store = app.ingest.store.clone();
+    let store = app.store.clone();
     let (failure, body) = tokio::task::spawn_blocking(move || store.failure(id))
         .await
         .map_err(|error| ApiError::internal(error.to_string()))?
@@ -56,13 +56,14 @@ pub async fn replay(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = parse_id(&id)?;
-    let store = app.ingest.store.clone();
+    let store = app.store.clone();
     let (failure, _) = tokio::task::spawn_blocking(move || store.failure(id))
         .await
         .map_err(|error| ApiError::internal(error.to_string()))?
         .map_err(|error| ApiError::internal(error.to_string()))?
         .ok_or_else(|| ApiError::not_found("unknown-failed-delivery", format!("there is no failed delivery {id}")))?;
-    let source = app
+    let live = app.live.load_full();
+    let source = live
         .sources
         .values()
         .flatten()
@@ -75,7 +76,7 @@ pub async fn replay(
                 format!("source {:?} is no longer configured; add it back to replay this event", failure.source),
             )
         })?;
-    let delivered = app.ingest.replay(id, &source).await.map_err(delivery_error)?;
+    let delivered = live.ingest.replay(id, &source).await.map_err(delivery_error)?;
     let (action, incident) = match delivered.outcomes.first() {
         Some((action, incident)) => (json!(action), views::incident(incident)),
         None => (json!("unchanged"), Value::Null),

@@ -14,9 +14,10 @@ pub async fn healthz() -> Json<Value> {
 
 /// Storage is open and every configured integration's plugin is loaded.
 pub async fn readyz(State(app): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
-    let storage = app.ingest.store.is_ready();
+    let storage = app.store.is_ready();
+    let live = app.live.load();
     let missing: Vec<&String> =
-        app.sources.keys().filter(|name| app.ingest.plugins.plugin(name).is_none()).collect();
+        live.sources.keys().filter(|name| live.ingest.plugins.plugin(name).is_none()).collect();
     let ready = storage && missing.is_empty();
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(json!({"ready": ready, "storage": storage, "plugins_missing": missing})))

@@ -1,9 +1,12 @@
 //! The incidents API for people and tools.
 
-use super::{ApiError, AppState, views};
+use super::{ApiError, AppState, Caller, views};
+use crate::respond::{self, RespondError};
 use crate::store::{ListQuery, Status};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -45,7 +48,7 @@ pub async fn list(
         return Err(ApiError::bad_request("invalid-limit", format!("limit must be between 1 and {MAX_PAGE}")));
     }
     let query = ListQuery { status, source: params.source.filter(|s| !s.is_empty()), before: params.before, limit };
-    let store = app.ingest.store.clone();
+    let store = app.store.clone();
     let page = tokio::task::spawn_blocking(move || store.list(&query))
         .await
         .map_err(|error| ApiError::internal(error.to_string()))?
@@ -56,10 +59,8 @@ pub async fn list(
 
 /// `GET /api/v1/incidents/{id}`: the incident and its whole log.
 pub async fn show(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id: u64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request("invalid-id", format!("{id:?} is not an incident id (a positive number)")))?;
-    let store = app.ingest.store.clone();
+    let id = parse_id(&id)?;
+    let store = app.store.clone();
     let found = tokio::task::spawn_blocking(move || store.incident_with_log(id))
         .await
         .map_err(|error| ApiError::internal(error.to_string()))?
@@ -68,4 +69,68 @@ pub async fn show(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> R
         found.ok_or_else(|| ApiError::not_found("unknown-incident", format!("there is no incident {id}")))?;
     let log: Vec<Value> = log.iter().map(views::log_entry).collect();
     Ok(Json(json!({"incident": views::incident(&incident), "log": log})))
+}
+
+/// `POST /api/v1/incidents/{id}/accept`, body optional: `{"note": "..."}`.
+pub async fn accept(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    change_status(&app, &caller, &id, Status::Accepted, &body).await
+}
+
+/// `POST /api/v1/incidents/{id}/resolve`, body optional: `{"note": "..."}`.
+pub async fn resolve(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    change_status(&app, &caller, &id, Status::Resolved, &body).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    note: Option<String>,
+}
+
+async fn change_status(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    to: Status,
+    body: &[u8],
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(id)?;
+    let change: StatusChange = if body.iter().all(u8::is_ascii_whitespace) {
+        StatusChange::default()
+    } else {
+        serde_json::from_slice(body).map_err(|error| {
+            ApiError::bad_request(
+                "invalid-body",
+                format!("the body must be empty or {{\"note\": \"...\"}}: {error}"),
+            )
+        })?
+    };
+    let note = change.note.filter(|note| !note.trim().is_empty());
+    let (action, incident) =
+        respond::set_status(&app.store, id, to, caller.actor(), note).await.map_err(|error| match error {
+            RespondError::NotFound(_) => ApiError::not_found("unknown-incident", error.to_string()),
+            RespondError::Resolved(_) => ApiError::new(StatusCode::CONFLICT, "incident-resolved", error.to_string()),
+            RespondError::NoteTooLong => ApiError::bad_request("note-too-long", error.to_string()),
+            RespondError::Contended(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "contended", error.to_string()).retry_after(1)
+            }
+            RespondError::Storage(_) => ApiError::internal(error.to_string()),
+        })?;
+    tracing::info!(incident = incident.id, action = %json!(action).as_str().unwrap_or_default(), by = %caller.name, "incident status set by a person");
+    Ok(Json(json!({"action": action, "incident": views::incident(&incident)})))
+}
+
+fn parse_id(id: &str) -> Result<u64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::bad_request("invalid-id", format!("{id:?} is not an incident id (a positive number)")))
 }

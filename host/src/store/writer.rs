@@ -11,7 +11,7 @@ use super::changes::{ChangeSet, ReadCheck, Write};
 use super::model::Incident;
 use super::reads::{self, encode};
 use super::tables::*;
-use redb::{Database, Durability, ReadableTable, WriteTransaction};
+use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -110,43 +110,88 @@ fn commit_batch(db: &Database, batch: &[Job]) -> Vec<Result<(), CommitError>> {
     if let Err(error) = txn.set_durability(Durability::Immediate) {
         return storage_failure(error.to_string());
     }
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        let outcome = match reads_still_hold(&txn, &job.changes.reads) {
-            Ok(true) => apply(&txn, &job.changes.writes).map_err(|error| error.to_string()),
-            Ok(false) => {
-                results.push(Err(CommitError::Conflict));
-                continue;
-            }
-            Err(error) => Err(error.to_string()),
-        };
-        if let Err(error) = outcome {
-            // A half-applied change set must not be committed: abandon the
-            // whole transaction (dropping it aborts) and fail the batch.
-            return storage_failure(error);
-        }
-        results.push(Ok(()));
-    }
+    let results = match apply_batch(&txn, batch) {
+        Ok(results) => results,
+        // A half-applied change set must not be committed: abandon the whole
+        // transaction (dropping it aborts) and fail the batch.
+        Err(error) => return storage_failure(error.to_string()),
+    };
     if let Err(error) = txn.commit() {
         return storage_failure(error.to_string());
     }
     results
 }
 
-fn reads_still_hold(txn: &WriteTransaction, checks: &[ReadCheck]) -> Result<bool, redb::Error> {
+/// Every table a batch may touch, opened once per transaction: opening a
+/// redb table per write dominated the cost of a batch.
+struct Tables<'txn> {
+    incidents: Table<'txn, u64, &'static [u8]>,
+    open_by_key: Table<'txn, (&'static str, &'static str), u64>,
+    latest_by_key: Table<'txn, (&'static str, &'static str), u64>,
+    by_status: Table<'txn, (u8, u64), ()>,
+    by_source: Table<'txn, (&'static str, u64), ()>,
+    by_source_status: Table<'txn, (&'static str, u8, u64), ()>,
+    log: Table<'txn, (u64, u64), &'static [u8]>,
+    state: Table<'txn, (&'static str, &'static str), &'static [u8]>,
+    state_bytes: Table<'txn, &'static str, u64>,
+    failures: Table<'txn, u64, &'static [u8]>,
+    failure_bodies: Table<'txn, u64, &'static [u8]>,
+    meta: Table<'txn, &'static str, u64>,
+    next_log_seq: u64,
+}
+
+impl<'txn> Tables<'txn> {
+    fn open(txn: &'txn WriteTransaction) -> Result<Self, redb::Error> {
+        let meta = txn.open_table(META)?;
+        let next_log_seq = meta.get(META_NEXT_LOG_SEQ)?.map_or(0, |v| v.value());
+        Ok(Tables {
+            incidents: txn.open_table(INCIDENTS)?,
+            open_by_key: txn.open_table(OPEN_BY_KEY)?,
+            latest_by_key: txn.open_table(LATEST_BY_KEY)?,
+            by_status: txn.open_table(BY_STATUS)?,
+            by_source: txn.open_table(BY_SOURCE)?,
+            by_source_status: txn.open_table(BY_SOURCE_STATUS)?,
+            log: txn.open_table(INCIDENT_LOG)?,
+            state: txn.open_table(PLUGIN_STATE)?,
+            state_bytes: txn.open_table(STATE_BYTES)?,
+            failures: txn.open_table(FAILED_DELIVERIES)?,
+            failure_bodies: txn.open_table(FAILED_BODIES)?,
+            meta,
+            next_log_seq,
+        })
+    }
+}
+
+fn apply_batch(txn: &WriteTransaction, batch: &[Job]) -> Result<Vec<Result<(), CommitError>>, redb::Error> {
+    let mut tables = Tables::open(txn)?;
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        if reads_still_hold(&tables, &job.changes.reads)? {
+            apply(&mut tables, &job.changes.writes)?;
+            results.push(Ok(()));
+        } else {
+            results.push(Err(CommitError::Conflict));
+        }
+    }
+    let next_log_seq = tables.next_log_seq;
+    tables.meta.insert(META_NEXT_LOG_SEQ, next_log_seq)?;
+    Ok(results)
+}
+
+fn reads_still_hold(tables: &Tables, checks: &[ReadCheck]) -> Result<bool, redb::Error> {
     for check in checks {
         let holds = match check {
             ReadCheck::OpenIncident { source, key, expected } => {
-                reads::id_for_key(&txn.open_table(OPEN_BY_KEY)?, source, key)? == *expected
+                reads::id_for_key(&tables.open_by_key, source, key)? == *expected
             }
             ReadCheck::LatestIncident { source, key, expected } => {
-                reads::id_for_key(&txn.open_table(LATEST_BY_KEY)?, source, key)? == *expected
+                reads::id_for_key(&tables.latest_by_key, source, key)? == *expected
             }
             ReadCheck::IncidentVersion { id, expected } => {
-                reads::incident(&txn.open_table(INCIDENTS)?, *id)?.map(|i| i.version) == *expected
+                reads::incident(&tables.incidents, *id)?.map(|i| i.version) == *expected
             }
             ReadCheck::State { source, key, expected } => {
-                reads::state_value(&txn.open_table(PLUGIN_STATE)?, source, key)? == *expected
+                reads::state_value(&tables.state, source, key)? == *expected
             }
         };
         if !holds {
@@ -156,34 +201,29 @@ fn reads_still_hold(txn: &WriteTransaction, checks: &[ReadCheck]) -> Result<bool
     Ok(true)
 }
 
-fn apply(txn: &WriteTransaction, writes: &[Write]) -> Result<(), redb::Error> {
+fn apply(tables: &mut Tables, writes: &[Write]) -> Result<(), redb::Error> {
     for write in writes {
         match write {
-            Write::PutIncident(incident) => put_incident(txn, incident)?,
+            Write::PutIncident(incident) => put_incident(tables, incident)?,
             Write::AppendLog { incident, entry } => {
-                let mut meta = txn.open_table(META)?;
-                let seq = meta.get(META_NEXT_LOG_SEQ)?.map_or(0, |v| v.value());
-                meta.insert(META_NEXT_LOG_SEQ, seq + 1)?;
-                txn.open_table(INCIDENT_LOG)?.insert((*incident, seq), encode(entry).as_slice())?;
+                let seq = tables.next_log_seq;
+                tables.next_log_seq += 1;
+                tables.log.insert((*incident, seq), encode(entry).as_slice())?;
             }
             Write::SetState { source, key, value } => {
-                let mut table = txn.open_table(PLUGIN_STATE)?;
-                let old = table.insert((source.as_str(), key.as_str()), value.as_slice())?;
+                let old = tables.state.insert((source.as_str(), key.as_str()), value.as_slice())?;
                 let old = old.map_or(0, |v| (key.len() + v.value().len()) as i64);
-                drop(table);
-                adjust_state_bytes(txn, source, (key.len() + value.len()) as i64 - old)?;
+                adjust_state_bytes(tables, source, (key.len() + value.len()) as i64 - old)?;
             }
             Write::DeleteState { source, key } => {
-                let mut table = txn.open_table(PLUGIN_STATE)?;
-                let old = table.remove((source.as_str(), key.as_str()))?;
+                let old = tables.state.remove((source.as_str(), key.as_str()))?;
                 let old = old.map_or(0, |v| (key.len() + v.value().len()) as i64);
-                drop(table);
-                adjust_state_bytes(txn, source, -old)?;
+                adjust_state_bytes(tables, source, -old)?;
             }
             Write::PutFailure { failure, body } => {
-                txn.open_table(FAILED_DELIVERIES)?.insert(failure.id, encode(failure).as_slice())?;
+                tables.failures.insert(failure.id, encode(failure).as_slice())?;
                 if let Some(body) = body {
-                    txn.open_table(FAILED_BODIES)?.insert(failure.id, body.as_slice())?;
+                    tables.failure_bodies.insert(failure.id, body.as_slice())?;
                 }
             }
         }
@@ -191,49 +231,43 @@ fn apply(txn: &WriteTransaction, writes: &[Write]) -> Result<(), redb::Error> {
     Ok(())
 }
 
-fn adjust_state_bytes(txn: &WriteTransaction, source: &str, delta: i64) -> Result<(), redb::Error> {
+fn adjust_state_bytes(tables: &mut Tables, source: &str, delta: i64) -> Result<(), redb::Error> {
     if delta == 0 {
         return Ok(());
     }
-    let mut table = txn.open_table(STATE_BYTES)?;
-    let current = table.get(source)?.map_or(0, |v| v.value());
-    table.insert(source, current.saturating_add_signed(delta))?;
+    let current = tables.state_bytes.get(source)?.map_or(0, |v| v.value());
+    tables.state_bytes.insert(source, current.saturating_add_signed(delta))?;
     Ok(())
 }
 
 /// Stores `incident` and moves its index entries from its old status to the new.
-fn put_incident(txn: &WriteTransaction, incident: &Incident) -> Result<(), redb::Error> {
-    let mut incidents = txn.open_table(INCIDENTS)?;
-    let previous = reads::incident(&incidents, incident.id)?;
-    incidents.insert(incident.id, encode(incident).as_slice())?;
+fn put_incident(tables: &mut Tables, incident: &Incident) -> Result<(), redb::Error> {
+    let previous = reads::incident(&tables.incidents, incident.id)?;
+    tables.incidents.insert(incident.id, encode(incident).as_slice())?;
 
     let (source, key, id) = (incident.source.as_str(), incident.key.as_str(), incident.id);
-    let mut by_status = txn.open_table(BY_STATUS)?;
-    let mut by_source_status = txn.open_table(BY_SOURCE_STATUS)?;
     match &previous {
         Some(old) => {
-            by_status.remove((old.status.code(), id))?;
-            by_source_status.remove((source, old.status.code(), id))?;
+            tables.by_status.remove((old.status.code(), id))?;
+            tables.by_source_status.remove((source, old.status.code(), id))?;
         }
         None => {
-            txn.open_table(BY_SOURCE)?.insert((source, id), ())?;
-            txn.open_table(LATEST_BY_KEY)?.insert((source, key), id)?;
+            tables.by_source.insert((source, id), ())?;
+            tables.latest_by_key.insert((source, key), id)?;
         }
     }
-    by_status.insert((incident.status.code(), id), ())?;
-    by_source_status.insert((source, incident.status.code(), id), ())?;
+    tables.by_status.insert((incident.status.code(), id), ())?;
+    tables.by_source_status.insert((source, incident.status.code(), id), ())?;
 
-    let mut open_by_key = txn.open_table(OPEN_BY_KEY)?;
     let was_open = previous.as_ref().is_some_and(|old| old.status.is_open());
     match (was_open, incident.status.is_open()) {
         (false, true) => {
-            open_by_key.insert((source, key), id)?;
+            tables.open_by_key.insert((source, key), id)?;
         }
         (true, false) => {
-            open_by_key.remove((source, key))?;
+            tables.open_by_key.remove((source, key))?;
         }
         _ => {}
     }
     Ok(())
 }
-

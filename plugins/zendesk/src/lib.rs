@@ -24,7 +24,9 @@ mod ticket;
 mod fake_host;
 
 use inbound_sdk::{Outcome, Plugin, Rejection, Request};
-use lifecycle::Host;
+/// The host API the lifecycle needs; public so the lifecycle can also run
+/// natively (the benchmark's no-WebAssembly baseline).
+pub use lifecycle::Host;
 
 pub struct Zendesk;
 
@@ -36,7 +38,7 @@ impl Plugin for Zendesk {
 
 /// Everything is checked before the first host call that changes anything,
 /// so a rejected request leaves no trace.
-fn handle(host: &mut impl Host, body: &[u8], settings: &str) -> Result<Outcome, Rejection> {
+pub fn handle(host: &mut impl Host, body: &[u8], settings: &str) -> Result<Outcome, Rejection> {
     let ticket = ticket::Ticket::parse(body)?;
     let status = status::StatusWords::from_settings(settings)?.classify(&ticket.status)?;
     lifecycle::apply(host, &ticket, status)

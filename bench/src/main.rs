@@ -1,0 +1,276 @@
+//! `bench`: inbound against its ceilings, side by side in one run.
+//!
+//! `make bench` (or `cargo run --release -p inbound-bench`) measures, on this
+//! machine and in this order: the real host with the real Zendesk plugin, a
+//! native-Rust baseline of the same lifecycle on the same storage, and a bare
+//! axum handler, all under the same wrk load; then single-client latency,
+//! start-up with an uncached and a cached plugin, list queries over a million
+//! stored incidents, and database size per event. See docs/performance.md.
+
+mod native;
+mod servers;
+mod wrk;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use servers::{KEY, Server};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wrk::{Load, WrkResult};
+
+#[derive(Parser)]
+#[command(about = "Benchmark inbound against a bare axum handler and a native-Rust baseline")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every measurement (the default).
+    Run(RunOptions),
+    /// Serve the bare axum baseline (used by `run`).
+    ServeBare,
+    /// Serve the native-Rust lifecycle baseline on a database (used by `run`).
+    ServeNative {
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct RunOptions {
+    /// Seconds of measured load per contestant.
+    #[arg(long, default_value_t = 10)]
+    seconds: u32,
+    /// Concurrent connections of the load generator.
+    #[arg(long, default_value_t = 64)]
+    connections: u32,
+    /// Incidents stored for the list-query measurement.
+    #[arg(long, default_value_t = 1_000_000)]
+    incidents: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Some(Command::ServeBare) => serve(bare_router()),
+        Some(Command::ServeNative { data }) => {
+            let store = inbound::store::Store::open(&data, Default::default(), |_| {})?;
+            let source = Arc::new(native::NativeSource { store: Arc::new(store), settings: "{}".into() });
+            serve(
+                axum::Router::new()
+                    .route("/api/v1/events/zendesk/{key}", axum::routing::post(native::receive))
+                    .with_state(source),
+            )
+        }
+        Some(Command::Run(options)) => run(&options),
+        None => run(&RunOptions { seconds: 10, connections: 64, incidents: 1_000_000 }),
+    }
+}
+
+fn serve(router: axum::Router) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        eprintln!("listening on http://{}", listener.local_addr()?);
+        axum::serve(listener, router).with_graceful_shutdown(terminated()).await?;
+        Ok(())
+    })
+}
+
+async fn terminated() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    term.recv().await;
+}
+
+/// The ceiling: parse nothing, store nothing, answer a fixed JSON.
+fn bare_router() -> axum::Router {
+    async fn accept(_body: axum::body::Bytes) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+        let answer = json!({"action": "created", "incident": {"id": 1, "key": "1", "status": "pending"}});
+        (axum::http::StatusCode::ACCEPTED, axum::Json(answer))
+    }
+    axum::Router::new().route("/api/v1/events/zendesk/{key}", axum::routing::post(accept))
+}
+
+struct Contestant {
+    name: &'static str,
+    result: WrkResult,
+    rss_mib: f64,
+}
+
+fn run(options: &RunOptions) -> anyhow::Result<()> {
+    let inbound = servers::inbound_binary()?;
+    let wasm = servers::zendesk_wasm()?;
+    let me = std::env::current_exe()?;
+    let events_path = format!("/api/v1/events/zendesk/{KEY}");
+    let load = |server: &Server, seconds: u32, connections: u32| -> anyhow::Result<WrkResult> {
+        wrk::run(&Load {
+            script: "zendesk-mix.lua",
+            url: server.base.clone(),
+            connections,
+            threads: connections.min(2),
+            seconds,
+            script_args: vec![events_path.clone()],
+        })
+    };
+    println!("inbound benchmark: {} s per contestant, {} connections, wrk on loopback\n", options.seconds, options.connections);
+
+    // 1. Throughput and latency, three contestants under the same load.
+    let mut contestants = Vec::new();
+    let dir = tempfile::tempdir()?;
+    let config = servers::write_inbound_config(dir.path(), &wasm)?;
+    let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
+    let warmup = load(&server, 2, options.connections)?;
+    let result = load(&server, options.seconds, options.connections)?;
+    let rss_mib = server.peak_rss_mib();
+    server.stop();
+    let acknowledged = (warmup.requests - warmup.non_2xx) + (result.requests - result.non_2xx);
+    let db_bytes = std::fs::metadata(dir.path().join("data/inbound.redb"))?.len();
+    contestants.push(Contestant { name: "inbound (wasm plugin)", result, rss_mib });
+
+    let native_dir = tempfile::tempdir()?;
+    let db = native_dir.path().join("native.redb");
+    let server = Server::start(&me, &["serve-native", "--data", db.to_str().unwrap()])?;
+    load(&server, 2, options.connections)?;
+    let result = load(&server, options.seconds, options.connections)?;
+    contestants.push(Contestant { name: "native Rust, same storage", result, rss_mib: server.peak_rss_mib() });
+    server.stop();
+
+    let server = Server::start(&me, &["serve-bare"])?;
+    load(&server, 2, options.connections)?;
+    let result = load(&server, options.seconds, options.connections)?;
+    contestants.push(Contestant { name: "bare axum handler", result, rss_mib: server.peak_rss_mib() });
+    server.stop();
+
+    println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9}", "", "events/s", "p50 ms", "p99 ms", "p999 ms", "non-2xx", "peak MiB");
+    for c in &contestants {
+        let r = &c.result;
+        println!(
+            "{:<28} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9.1}",
+            c.name,
+            r.per_second(),
+            r.p50_us as f64 / 1000.0,
+            r.p99_us as f64 / 1000.0,
+            r.p999_us as f64 / 1000.0,
+            r.non_2xx + r.socket_errors,
+            c.rss_mib
+        );
+    }
+    let host = contestants[0].result.per_second();
+    println!(
+        "\nratio inbound / native: {:.2}    inbound / bare axum: {:.2}",
+        host / contestants[1].result.per_second(),
+        host / contestants[2].result.per_second()
+    );
+    println!(
+        "database: {:.1} MiB for {} acknowledged events = {:.0} bytes/event",
+        db_bytes as f64 / (1 << 20) as f64,
+        acknowledged,
+        db_bytes as f64 / acknowledged.max(1) as f64
+    );
+
+    // 2. One client: the latency of a single durable acknowledgement.
+    let dir = tempfile::tempdir()?;
+    let config = servers::write_inbound_config(dir.path(), &wasm)?;
+    let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
+    let single = load(&server, 5, 1)?;
+    server.stop();
+    println!(
+        "\nsingle client, durable acknowledgement: p50 {:.3} ms, p99 {:.3} ms ({:.0} events/s)",
+        single.p50_us as f64 / 1000.0,
+        single.p99_us as f64 / 1000.0,
+        single.per_second()
+    );
+
+    // 3. Start-up: time from spawn to listening, plugin uncached then cached.
+    let dir = tempfile::tempdir()?;
+    let config = servers::write_inbound_config(dir.path(), &wasm)?;
+    let mut uncached = Vec::new();
+    let mut cached = Vec::new();
+    for _ in 0..5 {
+        let _ = std::fs::remove_dir_all(dir.path().join("data/plugin-cache"));
+        let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
+        uncached.push(server.started_in);
+        server.stop();
+        let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
+        cached.push(server.started_in);
+        server.stop();
+    }
+    println!(
+        "start-up to listening (median of 5): uncached plugin {:.0} ms, cached plugin {:.0} ms",
+        median(&mut uncached).as_secs_f64() * 1000.0,
+        median(&mut cached).as_secs_f64() * 1000.0
+    );
+
+    // 4. List queries over many stored incidents.
+    if options.incidents > 0 {
+        let dir = tempfile::tempdir()?;
+        let config = servers::write_inbound_config(dir.path(), &wasm)?;
+        let started = Instant::now();
+        populate(&dir.path().join("data/inbound.redb"), options.incidents)?;
+        println!("\nstored {} incidents in {:.1} s", options.incidents, started.elapsed().as_secs_f64());
+        let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
+        let pages = wrk::run(&Load {
+            script: "list-pages.lua",
+            url: server.base.clone(),
+            connections: 4,
+            threads: 1,
+            seconds: 5,
+            script_args: vec![options.incidents.to_string(), servers::TOKEN.to_string()],
+        })?;
+        server.stop();
+        println!(
+            "list a page of 50 (random depth and filter) over {} incidents: p50 {:.2} ms, p99 {:.2} ms, p999 {:.2} ms ({} non-2xx)",
+            options.incidents,
+            pages.p50_us as f64 / 1000.0,
+            pages.p99_us as f64 / 1000.0,
+            pages.p999_us as f64 / 1000.0,
+            pages.non_2xx
+        );
+    }
+    Ok(())
+}
+
+fn median(values: &mut [Duration]) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// Writes `count` incidents through the real store (indexes and all), in
+/// large group commits.
+fn populate(path: &Path, count: u64) -> anyhow::Result<()> {
+    use inbound::store::{ChangeSet, Incident, LogEntry, LogKind, Status, Store, Write};
+    let store = Store::open(path, Default::default(), |_| {})?;
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let statuses = [Status::Pending, Status::Accepted, Status::Resolved, Status::Resolved];
+    let mut written = 0;
+    while written < count {
+        let mut changes = ChangeSet::default();
+        for _ in 0..10_000.min(count - written) {
+            let id = store.allocate_incident_id();
+            let now = inbound::store::now_millis();
+            let incident = Incident {
+                id,
+                source: if id % 3 == 0 { "other".into() } else { "bench".into() },
+                key: format!("ticket-{id}"),
+                status: statuses[(id % 4) as usize],
+                summary: format!("Printer on fire #{id}"),
+                details: "The printer on floor 3 is on fire.".into(),
+                priority: None,
+                url: None,
+                links: Vec::new(),
+                escalation_policy: "oncall".into(),
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            let entry = LogEntry { at: now, kind: LogKind::Created { by: "bench".into() } };
+            changes.writes.push(Write::PutIncident(incident));
+            changes.writes.push(Write::AppendLog { incident: id, entry });
+            written += 1;
+        }
+        runtime.block_on(store.commit(changes))?;
+    }
+    store.close();
+    Ok(())
+}

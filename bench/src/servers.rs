@@ -1,0 +1,115 @@
+//! The processes under load: the real `inbound` binary, and this binary's own
+//! baselines (`bench serve-bare`, `bench serve-native`) run as separate
+//! processes so all three are measured the same way.
+
+use anyhow::{Context, bail};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub started_in: Duration,
+}
+
+impl Server {
+    /// Starts `program args...` and waits for its "listening on http://ADDR" line.
+    pub fn start(program: &Path, args: &[&str]) -> anyhow::Result<Server> {
+        let started = Instant::now();
+        let mut child = Command::new(program)
+            .args(args)
+            .env("INBOUND_LOG", "warn,inbound::server=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {}", program.display()))?;
+        let stderr = child.stderr.take().expect("piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let address = line[at + "listening on ".len()..].split_whitespace().next().unwrap_or("").to_string();
+                    let _ = tx.send(address);
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(base) => Ok(Server { child, base, started_in: started.elapsed() }),
+            Err(_) => {
+                let _ = child.kill();
+                bail!("{} did not start", program.display())
+            }
+        }
+    }
+
+    /// Peak resident memory of the process so far (VmHWM), in MiB.
+    pub fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kib| kib / 1024.0)
+    }
+
+    /// SIGTERM and wait: a clean shutdown, so the database is closed.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `inbound` binary built next to this one (`cargo build --release`).
+pub fn inbound_binary() -> anyhow::Result<PathBuf> {
+    let path = std::env::current_exe()?.with_file_name("inbound");
+    if !path.is_file() {
+        bail!("{} is missing: run `make bench` (it builds the host first)", path.display());
+    }
+    Ok(path)
+}
+
+pub fn zendesk_wasm() -> anyhow::Result<PathBuf> {
+    let path = std::env::current_exe()?
+        .parent()
+        .and_then(|release| release.parent())
+        .map(|target| target.join("wasm32-wasip2/release/inbound_zendesk.wasm"))
+        .context("cannot locate the target directory")?;
+    if !path.is_file() {
+        bail!("{} is missing: run `make bench` (it builds the plugins first)", path.display());
+    }
+    Ok(path)
+}
+
+pub const KEY: &str = "bench-key-0123456789abcdefghijkl";
+pub const TOKEN: &str = "bench-token-0123456789abcdefghij";
+
+/// A config for the real host with one Zendesk source named `bench`.
+pub fn write_inbound_config(dir: &Path, wasm: &Path) -> anyhow::Result<PathBuf> {
+    let config = format!(
+        r#"[server]
+listen = "127.0.0.1:0"
+
+[storage]
+path = "data/inbound.redb"
+
+[integrations.zendesk]
+plugin = "{wasm}"
+
+[[escalation_policies]]
+name = "oncall"
+
+[[sources]]
+name = "bench"
+integration = "zendesk"
+escalation_policy = "oncall"
+key = "{KEY}"
+"#,
+        wasm = wasm.display()
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, config)?;
+    Ok(path)
+}

@@ -1,0 +1,95 @@
+//! Commands, one module per group: `serve`/`check`/`reload` here,
+//! [`sources`] and [`incidents`] in their own files.
+
+mod failed;
+mod incidents;
+mod sources;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use inbound::config::Config;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "inbound", version, about = "Turns webhooks from alert sources into incidents")]
+pub struct Cli {
+    /// How log lines are written to stderr.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "INBOUND_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// `--config`, shared by every command that reads the file.
+#[derive(Args, Clone)]
+pub struct ConfigArg {
+    /// The configuration file.
+    #[arg(long, short, default_value = "config.toml", env = "INBOUND_CONFIG")]
+    pub config: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the host: receive webhooks and serve the incident API.
+    Serve(ConfigArg),
+    /// Validate the configuration and print each source's webhook URL.
+    Check(ConfigArg),
+    /// Ask a running host to re-read its configuration and plugins.
+    Reload(incidents::Remote),
+    /// Add or list alert sources in the configuration file.
+    #[command(subcommand)]
+    Sources(sources::Command),
+    /// List, show, accept and resolve incidents on a running host.
+    #[command(subcommand)]
+    Incidents(incidents::Command),
+    /// List, show and replay events whose plugin call failed.
+    #[command(subcommand)]
+    Failed(failed::Command),
+    /// Tools for plugin authors: run, check, new.
+    #[command(subcommand)]
+    Plugin(inbound::plugin_cli::PluginCommand),
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INBOUND_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never into log files.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => {
+            let config = Config::load(&args.config)?;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?
+                .block_on(inbound::server::serve(config))
+        }
+        Command::Check(args) => {
+            let config = Config::load(&args.config)?;
+            println!("{}: ok", config.file.display());
+            sources::print(&config);
+            Ok(())
+        }
+        Command::Reload(remote) => incidents::reload(&remote),
+        Command::Sources(command) => sources::run(command),
+        Command::Incidents(command) => incidents::run(command),
+        Command::Failed(command) => failed::run(command),
+        Command::Plugin(command) => inbound::plugin_cli::run(command),
+    }
+}

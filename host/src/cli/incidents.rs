@@ -1,0 +1,185 @@
+//! `inbound incidents ...` and `inbound reload`: clients of a running host's
+//! API.
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use inbound::config::Config;
+use reqwest::blocking::{Client, RequestBuilder};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the host is and how to prove who you are.
+#[derive(Args)]
+pub struct Remote {
+    /// The host's base URL [default: server.public_url of --config].
+    #[arg(long, env = "INBOUND_URL")]
+    url: Option<String>,
+    /// An API token from [[api.tokens]].
+    #[arg(long, env = "INBOUND_API_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The configuration file the default URL is read from.
+    #[arg(long, short, default_value = "config.toml", env = "INBOUND_CONFIG")]
+    config: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List incidents, newest first.
+    List {
+        /// Only this status: pending, accepted or resolved.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// How many (1-500).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print the API's JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Show an incident and its log.
+    Show {
+        id: u64,
+        /// Print the API's JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Accept an incident: someone is on it.
+    Accept {
+        id: u64,
+        /// A note for the incident log.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Resolve an incident.
+    Resolve {
+        id: u64,
+        /// A note for the incident log.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::List { status, source, limit, json, remote } => {
+            let mut query = vec![("limit", limit.to_string())];
+            query.extend(status.map(|status| ("status", status)));
+            query.extend(source.map(|source| ("source", source)));
+            let page = remote.send(|client, base| client.get(format!("{base}/api/v1/incidents")).query(&query))?;
+            if json {
+                println!("{page:#}");
+                return Ok(());
+            }
+            let incidents = page["incidents"].as_array().cloned().unwrap_or_default();
+            if incidents.is_empty() {
+                println!("no incidents");
+            }
+            for incident in &incidents {
+                println!(
+                    "{:>6}  {:<8}  {:<12}  {}  {}",
+                    incident["id"],
+                    text(&incident["status"]),
+                    text(&incident["source"]),
+                    text(&incident["created_at"]),
+                    text(&incident["summary"])
+                );
+            }
+            Ok(())
+        }
+        Command::Show { id, json, remote } => {
+            let shown = remote.send(|client, base| client.get(format!("{base}/api/v1/incidents/{id}")))?;
+            if json {
+                println!("{shown:#}");
+                return Ok(());
+            }
+            let incident = &shown["incident"];
+            println!("incident {}: {}", incident["id"], text(&incident["summary"]));
+            for field in ["status", "source", "key", "priority", "escalation_policy", "url", "created_at", "updated_at"] {
+                println!("  {field}: {}", text(&incident[field]));
+            }
+            println!("log:");
+            for entry in shown["log"].as_array().into_iter().flatten() {
+                println!("  {}  {}", text(&entry["at"]), describe(entry));
+            }
+            Ok(())
+        }
+        Command::Accept { id, note, remote } => change(&remote, id, "accept", note),
+        Command::Resolve { id, note, remote } => change(&remote, id, "resolve", note),
+    }
+}
+
+/// `inbound reload`: `POST /api/v1/admin/reload`.
+pub fn reload(remote: &Remote) -> anyhow::Result<()> {
+    let answer = remote.send(|client, base| client.post(format!("{base}/api/v1/admin/reload")))?;
+    println!("reloaded: {} sources", answer["sources"]);
+    for warning in answer["warnings"].as_array().into_iter().flatten() {
+        println!("warning: {}", text(warning));
+    }
+    Ok(())
+}
+
+fn change(remote: &Remote, id: u64, verb: &str, note: Option<String>) -> anyhow::Result<()> {
+    let body = json!({"note": note});
+    let answer = remote.send(|client, base| client.post(format!("{base}/api/v1/incidents/{id}/{verb}")).json(&body))?;
+    println!("incident {id}: {} (status {})", text(&answer["action"]), text(&answer["incident"]["status"]));
+    Ok(())
+}
+
+impl Remote {
+    pub fn send(&self, build: impl FnOnce(&Client, &str) -> RequestBuilder) -> anyhow::Result<Value> {
+        let base = match &self.url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => Config::public_url_of(&self.config).with_context(|| {
+                format!("no --url given and {} cannot be read for server.public_url", self.config.display())
+            })?,
+        };
+        let Some(token) = &self.token else {
+            bail!("no API token: pass --token or set INBOUND_API_TOKEN (a token from [[api.tokens]])");
+        };
+        let client = Client::builder().timeout(Duration::from_secs(30)).build()?;
+        let response = build(&client, &base)
+            .bearer_auth(token)
+            .send()
+            .with_context(|| format!("cannot reach inbound at {base}; is it running? (--url)"))?;
+        let status = response.status();
+        let body: Value = response.json().with_context(|| format!("{base} answered {status} without JSON"))?;
+        if !status.is_success() {
+            bail!("{status}: {} ({})", text(&body["error"]["message"]), text(&body["error"]["code"]));
+        }
+        Ok(body)
+    }
+}
+
+pub fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => "-".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// One log entry as a short line.
+fn describe(entry: &Value) -> String {
+    match entry["type"].as_str().unwrap_or_default() {
+        "event_received" => format!("event received: {} ({} bytes)", text(&entry["action"]), entry["body_bytes"]),
+        "created" => format!("created by {}", text(&entry["by"])),
+        "status_changed" => {
+            let note = entry["note"].as_str().map(|note| format!(": {note}")).unwrap_or_default();
+            format!("{} -> {} by {}{note}", text(&entry["from"]), text(&entry["to"]), text(&entry["by"]))
+        }
+        "comment" => format!("comment by {}: {}", text(&entry["author"]), text(&entry["text"])),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,71 @@
+//! `inbound sources add|list`.
+
+use super::ConfigArg;
+use anyhow::Context;
+use clap::Subcommand;
+use inbound::config::Config;
+use inbound::config::edit::{NewSource, append_source, generate_key};
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Append a source to the configuration file (keeping its comments and
+    /// layout), with a new random key, and print its webhook URL.
+    Add {
+        /// A unique name, e.g. "support".
+        #[arg(long)]
+        name: String,
+        /// Which integration handles its webhooks, e.g. "zendesk".
+        #[arg(long)]
+        integration: String,
+        /// The escalation policy its incidents get.
+        #[arg(long)]
+        escalation_policy: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Print every source with its webhook URL.
+    List(ConfigArg),
+}
+
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Add { name, integration, escalation_policy, config } => {
+            let file = config.config;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let key = generate_key();
+            let source = NewSource { name: &name, integration: &integration, escalation_policy: &escalation_policy, key: &key };
+            let changed = append_source(&text, &source).map_err(anyhow::Error::msg)?;
+            // Validate the whole result before touching the file: a typo in
+            // an option must not leave a broken config behind.
+            let config = Config::parse(&file, &changed).context("the source was not added")?;
+            let staged = file.with_extension("toml.new");
+            std::fs::write(&staged, &changed).with_context(|| format!("cannot write {}", staged.display()))?;
+            std::fs::rename(&staged, &file).with_context(|| format!("cannot replace {}", file.display()))?;
+            let added = config.sources.iter().find(|s| s.name == name).expect("the source was just added");
+            println!("added source {name:?} to {}", file.display());
+            println!("webhook URL: {}", config.webhook_url(added));
+            println!("Reload a running host to start receiving: inbound reload (or kill -HUP <pid>).");
+            Ok(())
+        }
+        Command::List(args) => {
+            print(&Config::load(&args.config)?);
+            Ok(())
+        }
+    }
+}
+
+/// One line per source: name, integration, escalation policy, webhook URL.
+pub fn print(config: &Config) {
+    if config.sources.is_empty() {
+        println!("no sources; add one with `inbound sources add`");
+    }
+    for source in &config.sources {
+        println!(
+            "source {:?} ({}, escalation policy {:?}): {}",
+            source.name,
+            source.integration,
+            source.escalation_policy,
+            config.webhook_url(source)
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! `POST /api/v1/admin/reload`: re-read the config and plugins, like SIGHUP,
+//! but answering whether it worked.
+
+use super::{ApiError, AppState, Caller};
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub async fn reload(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
+    tracing::info!(by = %caller.name, "reload requested over the API");
+    match crate::server::reload(&app).await {
+        Ok(report) => Ok(Json(json!({"reloaded": true, "sources": report.sources, "warnings": report.warnings}))),
+        Err(error) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-config",
+            format!("the new configuration was refused and the previous one keeps serving: {error:#}"),
+        )),
+    }
+}
