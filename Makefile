@@ -2,20 +2,28 @@
 # Everything runs in release mode so wasmtime is compiled once for both.
 
 CARGO ?= cargo
+# apt-get needs root; elsewhere ask sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test plugins toolchain bench
+.PHONY: run test test-deps plugins toolchain bench
 
 ## Build the host and the plugins, then serve config.toml.
 run: plugins
 	$(CARGO) run --release -p inbound -- serve --config config.toml
 
 ## Build the plugins, then run every test of the workspace.
-test: plugins
+test: plugins test-deps
 	$(CARGO) test --release --workspace
 
+## A real sender for the end-to-end tests: Debian's Alertmanager. A no-op
+## when it is already installed.
+test-deps:
+	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
+
 plugins: toolchain
-	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk \
-		-p inbound-test-hostile -p inbound-test-wrong-world
+	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \
+		-p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
+		-p inbound-test-future-api
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

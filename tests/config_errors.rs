@@ -203,10 +203,15 @@ fn serve_refuses_a_bad_config_and_never_listens() {
     assert!(!dir.path().join("data").exists(), "nothing may be created before the config is valid");
 }
 
-/// The example config.toml of the repository, with its plugin path made absolute.
+/// The example config.toml of the repository, with its plugin paths made absolute.
 fn example_config() -> String {
     let text = std::fs::read_to_string(workspace_root().join("config.toml")).unwrap();
-    text.replace("\"target/wasm32-wasip2/release/inbound_zendesk.wasm\"", &format!("{:?}", plugin_wasm("zendesk").display().to_string()))
+    ["zendesk", "alertmanager"].iter().fold(text, |text, plugin| {
+        text.replace(
+            &format!("\"target/wasm32-wasip2/release/inbound_{plugin}.wasm\""),
+            &format!("{:?}", plugin_wasm(plugin).display().to_string()),
+        )
+    })
 }
 
 #[test]

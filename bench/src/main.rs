@@ -274,6 +274,7 @@ fn populate(path: &Path, count: u64) -> anyhow::Result<()> {
                 details: "The printer on floor 3 is on fire.".into(),
                 priority: None,
                 url: None,
+                links: Vec::new(),
                 escalation_policy: "oncall".into(),
                 created_at: now,
                 updated_at: now,

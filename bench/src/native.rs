@@ -99,6 +99,7 @@ impl inbound_zendesk::Host for NativeHost<'_> {
             details: new.details.clone(),
             priority: new.priority.map(priority),
             url: new.url.clone(),
+            links: Vec::new(),
             escalation_policy: self.session.scope.escalation_policy.clone(),
             created_at: now,
             updated_at: now,
@@ -158,6 +159,8 @@ fn to_sdk(incident: &Incident) -> sdk::Incident {
             store::Priority::Urgent => sdk::Priority::Urgent,
         }),
         url: incident.url.clone(),
+        // The Zendesk plugin this baseline mirrors sets no links.
+        links: Vec::new(),
         created_at: incident.created_at,
         updated_at: incident.updated_at,
     }

@@ -53,6 +53,9 @@ pub enum Command {
     /// List, show and replay events whose plugin call failed.
     #[command(subcommand)]
     Failed(failed::Command),
+    /// Tools for plugin authors: run, check, new.
+    #[command(subcommand)]
+    Plugin(inbound::plugin_cli::PluginCommand),
 }
 
 pub fn init_logging(format: LogFormat) {
@@ -87,5 +90,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Sources(command) => sources::run(command),
         Command::Incidents(command) => incidents::run(command),
         Command::Failed(command) => failed::run(command),
+        Command::Plugin(command) => inbound::plugin_cli::run(command),
     }
 }

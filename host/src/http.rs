@@ -17,9 +17,10 @@ mod views;
 
 pub use auth::Caller;
 pub use error::ApiError;
+pub use views::incident as incident_view;
 
 use crate::config::Config;
-use crate::ingest::{Ingest, Source};
+use crate::ingest::{Delivered, DeliveryError, Ingest, Source};
 use crate::store::Store;
 use arc_swap::ArcSwap;
 use axum::Router;
@@ -133,5 +134,17 @@ async fn deadline(State(app): State<Arc<AppState>>, request: Request, next: Next
         )
         .retry_after(1)
         .into_response(),
+    }
+}
+
+/// What `POST /api/v1/events/...` answers for a delivery, as status and JSON
+/// body: the test harness shows authors exactly what a sender would get.
+pub fn webhook_answer(result: Result<&Delivered, DeliveryError>) -> (u16, serde_json::Value) {
+    match result {
+        Ok(delivered) => (202, events::answer(delivered)),
+        Err(error) => {
+            let error = events::delivery_error(error);
+            (error.status.as_u16(), error.body())
+        }
     }
 }

@@ -255,6 +255,7 @@ impl Ingest {
                     ),
                     priority: Some(crate::store::Priority::High),
                     url: None,
+                    links: Vec::new(),
                     escalation_policy: source.escalation_policy.clone(),
                     created_at: received_at,
                     updated_at: received_at,

@@ -8,10 +8,12 @@ pub mod engine;
 mod host_api;
 pub mod limits;
 pub mod session;
+pub mod wit;
 pub mod world;
 
 pub use host_api::{CallState, PluginLog};
 pub use limits::CallLimits;
+pub use wit::ApiVersion;
 pub use engine::{Allocator, EngineSettings};
 pub use session::{Session, SourceScope};
 
@@ -21,19 +23,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-
-/// Bindings generated from `host/wit`, the contract with plugins.
-pub mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit",
-        world: "plugin",
-        imports: { default: trappable },
-    });
-}
 
 /// The request handed to a plugin.
 pub struct PluginRequest {
@@ -83,11 +76,31 @@ pub struct CallOutput {
     pub session: Session,
     pub log: PluginLog,
     pub elapsed: Duration,
+    /// The largest linear memory the instance grew to.
+    pub memory_peak_bytes: usize,
 }
+
+/// What one call cost and said, for whoever watches calls (the test harness).
+#[derive(Debug, Clone)]
+pub struct CallReport {
+    pub integration: String,
+    pub log: PluginLog,
+    pub elapsed: Duration,
+    pub memory_peak_bytes: usize,
+}
+
+type CallObserver = Box<dyn Fn(CallReport) + Send + Sync>;
 
 pub struct LoadedPlugin {
     pub integration: String,
-    pre: bindings::PluginPre<CallState>,
+    pre: wit::PluginPre,
+}
+
+impl LoadedPlugin {
+    /// The `inbound:plugin` version the component was built against.
+    pub fn api_version(&self) -> ApiVersion {
+        self.pre.version()
+    }
 }
 
 /// The engine and every loaded plugin.
@@ -96,6 +109,7 @@ pub struct PluginHost {
     pub allocator: Allocator,
     linker: Linker<CallState>,
     plugins: HashMap<String, Arc<LoadedPlugin>>,
+    observer: Option<CallObserver>,
 }
 
 impl PluginHost {
@@ -109,10 +123,14 @@ impl PluginHost {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(anyhow::Error::from)
             .context("cannot link the WASI interfaces")?;
-        bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
-            .map_err(anyhow::Error::from)
-            .context("cannot link the host API")?;
-        Ok(PluginHost { engine, allocator, linker, plugins: HashMap::new() })
+        wit::add_to_linker(&mut linker).map_err(anyhow::Error::from).context("cannot link the host API")?;
+        Ok(PluginHost { engine, allocator, linker, plugins: HashMap::new(), observer: None })
+    }
+
+    /// Hands a report of every call to `observer`, after the call and before
+    /// its changes are committed.
+    pub fn observe_calls(&mut self, observer: impl Fn(CallReport) + Send + Sync + 'static) {
+        self.observer = Some(Box::new(observer));
     }
 
     /// Compiles (or loads from `cache_dir`) and links the component at
@@ -121,7 +139,7 @@ impl PluginHost {
         let (component, outcome) = cache::load(&self.engine, path, cache_dir).with_context(|| {
             format!("cannot compile the plugin {} for integration {integration:?}", path.display())
         })?;
-        world::check(&self.engine, &component)
+        let version = world::check(&self.engine, &component)
             .with_context(|| format!("cannot load the plugin {} for integration {integration:?}", path.display()))?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
             format!(
@@ -129,8 +147,8 @@ impl PluginHost {
                 path.display()
             )
         })?;
-        let pre = bindings::PluginPre::new(instance_pre).map_err(anyhow::Error::from).with_context(|| {
-            format!("the plugin {} does not export the inbound:plugin handler", path.display())
+        let pre = wit::PluginPre::new(version, instance_pre).map_err(anyhow::Error::from).with_context(|| {
+            format!("the plugin {} does not export the inbound:plugin@{version} handler", path.display())
         })?;
         self.plugins.insert(
             integration.to_string(),
@@ -164,10 +182,9 @@ impl PluginHost {
         let state = CallState {
             session,
             limits: limits.clone(),
-            memory: StoreLimitsBuilder::new()
-                .memory_size(limits.memory_bytes)
-                .trap_on_grow_failure(true)
-                .build(),
+            memory: limits::MemoryMeter::new(
+                StoreLimitsBuilder::new().memory_size(limits.memory_bytes).trap_on_grow_failure(true).build(),
+            ),
             log: PluginLog::default(),
             wasi,
             table: ResourceTable::new(),
@@ -179,16 +196,13 @@ impl PluginHost {
         // +1: the current tick may be about to end.
         store.set_epoch_deadline(ticks + 1);
 
-        let wit_request = bindings::inbound::plugin::types::Request {
+        let wit_request = wit::latest::inbound::plugin::types::Request {
             source,
             headers: request.headers,
             body: request.body,
             settings: request.settings_json,
         };
-        let outcome = plugin
-            .pre
-            .instantiate(&mut store)
-            .and_then(|instance| instance.inbound_plugin_handler().call_handle(&mut store, &wit_request));
+        let outcome = plugin.pre.handle(&mut store, wit_request);
         let limit_errors = std::mem::take(&mut store.data_mut().limit_errors);
         let result = match outcome {
             Ok(Ok(outcomes)) => Ok(outcomes
@@ -204,7 +218,22 @@ impl PluginHost {
             Err(error) => Err(classify_trap(error, limits, &stderr)),
         };
         let state = store.into_data();
-        CallOutput { result, session: state.session, log: state.log, elapsed: started.elapsed() }
+        let output = CallOutput {
+            result,
+            session: state.session,
+            log: state.log,
+            elapsed: started.elapsed(),
+            memory_peak_bytes: state.memory.peak_bytes,
+        };
+        if let Some(observer) = &self.observer {
+            observer(CallReport {
+                integration: plugin.integration.clone(),
+                log: output.log.clone(),
+                elapsed: output.elapsed,
+                memory_peak_bytes: output.memory_peak_bytes,
+            });
+        }
+        output
     }
 }
 

@@ -72,6 +72,22 @@ key = "{KEY}"
     )
 }
 
+/// A config with one source per `(integration, plugin, key)`: the
+/// integration `integration` runs `inbound_<plugin>.wasm`, and a source of
+/// the same name receives webhooks at `/api/v1/events/<integration>/<key>`.
+pub fn plugins_config(sources: &[(&str, &str, &str)]) -> String {
+    let mut config = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = \"data/inbound.redb\"\n\n[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\n\n[[escalation_policies]]\nname = \"oncall\"\n",
+    );
+    for (integration, plugin, key) in sources {
+        config.push_str(&format!(
+            "\n[integrations.{integration}]\nplugin = \"{}\"\n\n[[sources]]\nname = \"{integration}\"\nintegration = \"{integration}\"\nescalation_policy = \"oncall\"\nkey = \"{key}\"\n",
+            plugin_wasm(plugin).display()
+        ));
+    }
+    config
+}
+
 impl Host {
     pub fn start(config: &str) -> Host {
         let dir = tempfile::tempdir().expect("temporary directory");

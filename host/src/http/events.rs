@@ -1,7 +1,7 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
 use super::{ApiError, AppState, Live, views};
-use crate::ingest::{DeliveryError, Source};
+use crate::ingest::{Delivered, DeliveryError, Source};
 use crate::telemetry;
 use axum::Json;
 use axum::body::Body;
@@ -52,6 +52,22 @@ async fn deliver(
     })?;
     telemetry::plugin_call(&source.integration, delivered.plugin_time.as_secs_f64());
 
+    let answer = answer(&delivered);
+    // Never the URL: its path holds the source's key.
+    tracing::info!(
+        source = %source.name,
+        action = %answer["action"].as_str().unwrap_or_default(),
+        incident = delivered.outcomes.first().map(|(_, i)| i.id),
+        plugin_us = delivered.plugin_time.as_micros() as u64,
+        latency_us = started.elapsed().as_micros() as u64,
+        "webhook"
+    );
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// The `202` body for a delivered event: the first outcome in full, every
+/// outcome by id.
+pub fn answer(delivered: &Delivered) -> Value {
     let (action, incident) = match delivered.outcomes.first() {
         Some((action, incident)) => (json!(action), views::incident(incident)),
         None => (json!("unchanged"), Value::Null),
@@ -61,20 +77,11 @@ async fn deliver(
         .iter()
         .map(|(action, incident)| json!({"action": action, "incident_id": incident.id}))
         .collect();
-    // Never the URL: its path holds the source's key.
-    tracing::info!(
-        source = %source.name,
-        action = %action.as_str().unwrap_or_default(),
-        incident = delivered.outcomes.first().map(|(_, i)| i.id),
-        plugin_us = delivered.plugin_time.as_micros() as u64,
-        latency_us = started.elapsed().as_micros() as u64,
-        "webhook"
-    );
     let mut answer = json!({"action": action, "incident": incident, "outcomes": outcomes});
     if let Some(failure) = delivered.failure {
         answer["failed_delivery"] = json!(failure);
     }
-    Ok((StatusCode::ACCEPTED, Json(answer)))
+    answer
 }
 
 /// Finds the source whose key matches. Every candidate key is compared in

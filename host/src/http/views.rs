@@ -13,6 +13,7 @@ pub fn incident(incident: &Incident) -> Value {
         "details": incident.details,
         "priority": incident.priority,
         "url": incident.url,
+        "links": incident.links,
         "source": incident.source,
         "escalation_policy": incident.escalation_policy,
         "created_at": timestamp(incident.created_at),

@@ -1,20 +1,20 @@
 //! The host API a plugin imports (`incidents`, `state`, `log`), implemented
-//! over the call's [`Session`]. Storage failures trap the call (nothing is
+//! over the call's [`Session`] for the newest API version; older versions
+//! adapt to it (`wit/since_*.rs`). Storage failures trap the call (nothing is
 //! applied); misuse and limits come back to the plugin as `api-error`.
 
-use super::bindings::inbound::plugin::{incidents, log, state, types};
-use super::limits::CallLimits;
+use super::limits::{CallLimits, MemoryMeter};
+use super::wit::latest::inbound::plugin::{incidents, log, state, types};
 use super::session::Session;
 use crate::store::{self, Incident, IncidentId, LogKind, Status};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime::StoreLimits;
 
 /// Everything one plugin instance's store holds.
 pub struct CallState {
     pub session: Session,
     pub limits: CallLimits,
-    pub memory: StoreLimits,
+    pub memory: MemoryMeter,
     pub log: PluginLog,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
@@ -69,6 +69,27 @@ impl CallState {
             return Err(types::ApiError::Invalid("the incident key must not be empty".into()));
         }
         self.check_text("the incident key", key, self.limits.max_key_bytes)
+    }
+
+    fn check_link(&self, link: &types::Link) -> Result<(), types::ApiError> {
+        if !(link.url.starts_with("https://") || link.url.starts_with("http://")) {
+            return Err(types::ApiError::Invalid(format!(
+                "the link url {:?} is not an absolute http(s) URL",
+                cut(&link.url, 80)
+            )));
+        }
+        self.check_text("the link label", &link.label, self.limits.max_key_bytes)?;
+        self.check_text("the link url", &link.url, self.limits.max_url_bytes)
+    }
+
+    fn check_link_count(&self, count: usize) -> Result<(), types::ApiError> {
+        if count > self.limits.max_links_per_incident {
+            return Err(types::ApiError::LimitExceeded(format!(
+                "an incident may have at most {} links",
+                self.limits.max_links_per_incident
+            )));
+        }
+        Ok(())
     }
 
     fn check_action_budget(&self) -> Result<(), types::ApiError> {
@@ -159,6 +180,11 @@ impl incidents::Host for CallState {
         let result = self.add_comment(id, author, text)?;
         self.noted(result)
     }
+
+    fn add_link(&mut self, id: IncidentId, link: types::Link) -> HostResult<Result<types::Incident, types::ApiError>> {
+        let result = self.add_link_to(id, link)?;
+        self.noted(result)
+    }
 }
 
 impl CallState {
@@ -168,9 +194,11 @@ impl CallState {
             .and_then(|_| self.check_text("the summary", &new.summary, self.limits.max_text_bytes))
             .and_then(|_| self.check_text("the details", &new.details, self.limits.max_text_bytes))
             .and_then(|_| match &new.url {
-                Some(url) => self.check_text("the url", url, self.limits.max_key_bytes * 8),
+                Some(url) => self.check_text("the url", url, self.limits.max_url_bytes),
                 None => Ok(()),
             })
+            .and_then(|_| new.links.iter().try_for_each(|link| self.check_link(link)))
+            .and_then(|_| self.check_link_count(new.links.len()))
             .and_then(|_| self.check_action_budget());
         if let Err(error) = checks {
             return Ok(Err(error));
@@ -191,6 +219,7 @@ impl CallState {
             details: cut(&new.details, store::DETAILS_MAX_CHARS),
             priority: new.priority.map(priority_from_wit),
             url: new.url.filter(|url| !url.is_empty()),
+            links: dedup_links(new.links.into_iter().map(link_from_wit)),
             escalation_policy: scope.escalation_policy.clone(),
             created_at: self.session.now,
             updated_at: self.session.now,
@@ -224,6 +253,30 @@ impl CallState {
         }
         let by = self.session.scope.actor.clone();
         self.session.put_incident(incident, LogKind::Comment { author, text, by });
+        Ok(Ok(to_wit(&self.session.incident(id).map_err(storage_trap)?.expect("just written"))))
+    }
+}
+
+impl CallState {
+    fn add_link_to(&mut self, id: IncidentId, link: types::Link) -> HostResult<Result<types::Incident, types::ApiError>> {
+        let mut incident = match self.owned_incident(id)? {
+            Ok(incident) => incident,
+            Err(error) => return Ok(Err(error)),
+        };
+        if let Err(error) = self.check_link(&link) {
+            return Ok(Err(error));
+        }
+        if incident.links.iter().any(|known| known.url == link.url) {
+            return Ok(Ok(to_wit(&incident)));
+        }
+        let checks = self.check_link_count(incident.links.len() + 1).and_then(|_| self.check_action_budget());
+        if let Err(error) = checks {
+            return Ok(Err(error));
+        }
+        let link = link_from_wit(link);
+        incident.links.push(link.clone());
+        let by = self.session.scope.actor.clone();
+        self.session.put_incident(incident, LogKind::LinkAdded { label: link.label, url: link.url, by });
         Ok(Ok(to_wit(&self.session.incident(id).map_err(storage_trap)?.expect("just written"))))
     }
 }
@@ -322,9 +375,30 @@ pub fn to_wit(incident: &Incident) -> types::Incident {
             store::Priority::Urgent => types::Priority::Urgent,
         }),
         url: incident.url.clone(),
+        links: incident
+            .links
+            .iter()
+            .map(|link| types::Link { label: link.label.clone(), url: link.url.clone() })
+            .collect(),
         created_at: incident.created_at,
         updated_at: incident.updated_at,
     }
+}
+
+fn link_from_wit(link: types::Link) -> store::Link {
+    store::Link { label: link.label, url: link.url }
+}
+
+/// The first link for each URL, in order: a plugin that lists its alert's
+/// graph twice gets it once.
+fn dedup_links(links: impl Iterator<Item = store::Link>) -> Vec<store::Link> {
+    let mut kept: Vec<store::Link> = Vec::new();
+    for link in links {
+        if !kept.iter().any(|known| known.url == link.url) {
+            kept.push(link);
+        }
+    }
+    kept
 }
 
 fn priority_from_wit(priority: types::Priority) -> store::Priority {

@@ -1,6 +1,7 @@
 //! Per-call limits of the sandbox. Each default says why it is what it is.
 
 use std::time::Duration;
+use wasmtime::{ResourceLimiter, StoreLimits};
 
 #[derive(Debug, Clone)]
 pub struct CallLimits {
@@ -17,6 +18,11 @@ pub struct CallLimits {
     /// Summaries, details, comments and notes.
     pub max_text_bytes: usize,
     pub max_state_value_bytes: usize,
+    /// Links on one incident (API 0.2.0): enough for a graph, a runbook and
+    /// a dashboard or two; a list longer than a screen helps nobody.
+    pub max_links_per_incident: usize,
+    /// A link's URL. Browsers and proxies handle 2 KiB everywhere.
+    pub max_url_bytes: usize,
     /// All state keys and values of one source together.
     pub max_state_bytes_per_source: u64,
     pub max_log_bytes_per_call: usize,
@@ -33,9 +39,58 @@ impl Default for CallLimits {
             max_key_bytes: 256,
             max_text_bytes: 256 << 10,
             max_state_value_bytes: 64 << 10,
+            max_links_per_incident: 16,
+            max_url_bytes: 2048,
             max_state_bytes_per_source: 16 << 20,
             max_log_bytes_per_call: 16 << 10,
             max_stderr_bytes: 16 << 10,
         }
+    }
+}
+
+/// The store's memory limiter, which also records the largest linear memory
+/// the instance asked for, so a test run can report what a plugin needs.
+pub struct MemoryMeter {
+    limits: StoreLimits,
+    pub peak_bytes: usize,
+}
+
+impl MemoryMeter {
+    pub fn new(limits: StoreLimits) -> Self {
+        MemoryMeter { limits, peak_bytes: 0 }
+    }
+}
+
+impl ResourceLimiter for MemoryMeter {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.peak_bytes = self.peak_bytes.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }

@@ -1,11 +1,13 @@
 //! Checks that a component fits the world this host provides, before linking,
 //! so an operator reads what is missing or extra instead of a linker error.
 
+use super::wit::ApiVersion;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// The WIT package versions this host implements.
-pub const SUPPORTED_VERSIONS: &[&str] = &["0.1.0"];
+/// The WIT package versions this host implements, oldest first (the same
+/// list as [`ApiVersion::ALL`]; a unit test keeps them in step).
+pub const SUPPORTED_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
 
 const HOST_INTERFACES: &[&str] = &["types", "incidents", "state", "log"];
 const HANDLER: &str = "handler";
@@ -14,7 +16,8 @@ const HANDLER: &str = "handler";
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("{}", describe(.extra_imports, *.missing_export, .found_version))]
 pub struct WorldMismatch {
-    /// Imports the host does not provide.
+    /// Imports the host does not provide (including `inbound:plugin`
+    /// interfaces of another version than the handler's).
     pub extra_imports: Vec<String>,
     /// True when no supported `inbound:plugin/handler` is exported.
     pub missing_export: bool,
@@ -22,24 +25,27 @@ pub struct WorldMismatch {
     pub found_version: Option<String>,
 }
 
-pub fn check(engine: &Engine, component: &Component) -> Result<(), WorldMismatch> {
+/// Checks the component's imports and exports; on success, the API version
+/// it was built against.
+pub fn check(engine: &Engine, component: &Component) -> Result<ApiVersion, WorldMismatch> {
     let ty = component.component_type();
     let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
     let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
     check_names(&imports, &exports)
 }
 
-fn check_names(imports: &[String], exports: &[String]) -> Result<(), WorldMismatch> {
-    let extra_imports: Vec<String> = imports.iter().filter(|name| !is_provided(name)).cloned().collect();
+fn check_names(imports: &[String], exports: &[String]) -> Result<ApiVersion, WorldMismatch> {
     let handler = exports.iter().find_map(|name| inbound_interface(name).filter(|(i, _)| *i == HANDLER));
+    let version = handler.and_then(|(_, version)| ApiVersion::parse(version));
+    // One component, one version: wit-bindgen never mixes them, and the
+    // bindings of one version cannot serve imports of another.
+    let extra_imports: Vec<String> = imports.iter().filter(|name| !is_provided(name, version)).cloned().collect();
     let found_version = handler
         .map(|(_, version)| version.to_string())
         .or_else(|| imports.iter().chain(exports).find_map(|n| inbound_interface(n).map(|(_, v)| v.to_string())));
-    let missing_export = !handler.is_some_and(|(_, version)| SUPPORTED_VERSIONS.contains(&version));
-    if extra_imports.is_empty() && !missing_export {
-        Ok(())
-    } else {
-        Err(WorldMismatch { extra_imports, missing_export, found_version })
+    match version {
+        Some(version) if extra_imports.is_empty() => Ok(version),
+        _ => Err(WorldMismatch { extra_imports, missing_export: version.is_none(), found_version }),
     }
 }
 
@@ -49,9 +55,10 @@ fn inbound_interface(name: &str) -> Option<(&str, &str)> {
     rest.split_once('@')
 }
 
-fn is_provided(name: &str) -> bool {
+fn is_provided(name: &str, handler_version: Option<ApiVersion>) -> bool {
     if let Some((interface, version)) = inbound_interface(name) {
-        return HOST_INTERFACES.contains(&interface) && SUPPORTED_VERSIONS.contains(&version);
+        let expected = handler_version.map_or(SUPPORTED_VERSIONS.contains(&version), |v| v.as_str() == version);
+        return HOST_INTERFACES.contains(&interface) && expected;
     }
     // WASI 0.2 is linked with an empty context (see `plugin::PluginHost`):
     // std-built guests need the imports, and they grant nothing.
@@ -93,7 +100,24 @@ mod tests {
     #[test]
     fn a_plugin_of_the_supported_world_fits() {
         let imports = names(&["inbound:plugin/incidents@0.1.0", "wasi:cli/environment@0.2.6", "inbound:plugin/log@0.1.0"]);
-        assert_eq!(check_names(&imports, &names(&["inbound:plugin/handler@0.1.0"])), Ok(()));
+        assert_eq!(check_names(&imports, &names(&["inbound:plugin/handler@0.1.0"])), Ok(ApiVersion::V0_1_0));
+    }
+
+    #[test]
+    fn every_supported_version_fits() {
+        for version in ApiVersion::ALL {
+            let imports = names(&[&format!("inbound:plugin/incidents@{version}")]);
+            let exports = names(&[&format!("inbound:plugin/handler@{version}")]);
+            assert_eq!(check_names(&imports, &exports), Ok(version));
+        }
+    }
+
+    #[test]
+    fn imports_of_another_version_than_the_handler_are_extra() {
+        let imports = names(&["inbound:plugin/incidents@0.1.0", "inbound:plugin/log@0.2.0"]);
+        let error = check_names(&imports, &names(&["inbound:plugin/handler@0.2.0"])).unwrap_err();
+        assert_eq!(error.extra_imports, ["inbound:plugin/incidents@0.1.0"]);
+        assert!(!error.missing_export);
     }
 
     #[test]
@@ -115,7 +139,7 @@ mod tests {
     fn unsupported_version_names_both_versions() {
         let error = check_names(&names(&["inbound:plugin/log@9.0.0"]), &names(&["inbound:plugin/handler@9.0.0"])).unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("supported: 0.1.0") && text.contains("built against inbound:plugin@9.0.0"), "{text}");
+        assert!(text.contains("supported: 0.1.0, 0.2.0") && text.contains("built against inbound:plugin@9.0.0"), "{text}");
     }
 
     #[test]

@@ -76,6 +76,10 @@ pub struct Incident {
     pub details: String,
     pub priority: Option<Priority>,
     pub url: Option<String>,
+    /// Further labelled links (plugin API 0.2.0). Absent in records written
+    /// before links existed, hence the default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
     /// Copied from the source's configuration when the incident is created,
     /// so later config changes do not rewrite history.
     pub escalation_policy: String,
@@ -83,6 +87,13 @@ pub struct Incident {
     pub updated_at: Millis,
     /// Bumped on every change; lets the writer detect concurrent changes.
     pub version: u64,
+}
+
+/// A labelled link from an incident, e.g. to the graph behind an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
 }
 
 /// One line of an incident's history.
@@ -118,6 +129,11 @@ pub enum LogKind {
     Comment {
         author: Option<String>,
         text: String,
+        by: String,
+    },
+    LinkAdded {
+        label: String,
+        url: String,
         by: String,
     },
 }

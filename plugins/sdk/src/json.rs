@@ -3,6 +3,10 @@
 //! Senders that build JSON from templates (Zendesk triggers among them) often
 //! put raw newlines or tabs inside strings, which strict JSON forbids.
 //! [`parse_lenient`] accepts those and nothing else that strict JSON rejects.
+//!
+//! The field readers ([`str_field`], [`array_field`], ...) return rejections
+//! that name the field by its path (`alerts[2].status`) and say what was
+//! expected and what came instead.
 
 use crate::Rejection;
 use serde_json::Value;
@@ -108,9 +112,114 @@ pub fn text_field(object: &Value, field: &str) -> String {
     string_or_number(object, field).unwrap_or_default()
 }
 
+/// `at.field`, or `field` at the top level. Paths name fields the way a
+/// person reading the payload finds them: `alerts[2].labels`.
+pub fn path(at: &str, field: &str) -> String {
+    if at.is_empty() { field.to_string() } else { format!("{at}.{field}") }
+}
+
+/// `at[index]`, for the elements of an array field.
+pub fn index(at: &str, index: usize) -> String {
+    format!("{at}[{index}]")
+}
+
+/// What kind of JSON value this is, for error messages.
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A present, non-null field, or a `missing-field` rejection.
+fn required<'a>(object: &'a Value, at: &str, field: &str, expected: &str) -> Result<&'a Value, Rejection> {
+    match object.get(field) {
+        None | Some(Value::Null) => Err(Rejection::missing_field(&path(at, field), expected)),
+        Some(value) => Ok(value),
+    }
+}
+
+fn wrong_kind(at: &str, field: &str, value: &Value, expected: &str) -> Rejection {
+    Rejection::invalid_field(&path(at, field), format!("is {}; expected {expected}", kind(value)))
+}
+
+/// A required string field.
+pub fn str_field<'a>(object: &'a Value, at: &str, field: &str) -> Result<&'a str, Rejection> {
+    let value = required(object, at, field, "a string")?;
+    value.as_str().ok_or_else(|| wrong_kind(at, field, value, "a string"))
+}
+
+/// An optional string field: `None` when missing or null, a rejection when
+/// it is some other kind of value.
+pub fn opt_str_field<'a>(object: &'a Value, at: &str, field: &str) -> Result<Option<&'a str>, Rejection> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(other) => Err(wrong_kind(at, field, other, "a string")),
+    }
+}
+
+/// A required array field.
+pub fn array_field<'a>(object: &'a Value, at: &str, field: &str) -> Result<&'a Vec<Value>, Rejection> {
+    let value = required(object, at, field, "an array")?;
+    value.as_array().ok_or_else(|| wrong_kind(at, field, value, "an array"))
+}
+
+/// An optional object field; missing or null is an empty object.
+pub fn opt_object_field<'a>(
+    object: &'a Value,
+    at: &str,
+    field: &str,
+) -> Result<Option<&'a serde_json::Map<String, Value>>, Rejection> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(other) => Err(wrong_kind(at, field, other, "an object")),
+    }
+}
+
+/// The source's `settings` (a JSON object from `config.toml`) as `T`. Errors
+/// are `invalid-settings`, for the operator.
+pub fn parse_settings<T: serde::de::DeserializeOwned>(settings: &str) -> Result<T, Rejection> {
+    serde_json::from_str(settings).map_err(|error| Rejection::invalid_settings(describe(&error)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_readers_name_the_path_and_the_kinds() {
+        let value = parse_lenient(br#"{"a": "x", "n": 1, "list": [], "o": {"k": "v"}, "z": null}"#).unwrap();
+        assert_eq!(str_field(&value, "", "a").unwrap(), "x");
+        let wrong = str_field(&value, "alerts[1]", "n").unwrap_err();
+        assert_eq!(wrong.code, "invalid-field");
+        assert_eq!(wrong.message, "the field `alerts[1].n` is a number; expected a string");
+        let missing = str_field(&value, "", "z").unwrap_err();
+        assert_eq!((missing.code.as_str(), missing.message.as_str()), ("missing-field", "the field `z` is missing; expected a string"));
+        assert_eq!(opt_str_field(&value, "", "absent").unwrap(), None);
+        assert!(opt_str_field(&value, "", "list").is_err());
+        assert!(array_field(&value, "", "list").unwrap().is_empty());
+        assert_eq!(array_field(&value, "", "o").unwrap_err().message, "the field `o` is an object; expected an array");
+        assert_eq!(opt_object_field(&value, "", "o").unwrap().unwrap()["k"], "v");
+        assert_eq!(index("alerts", 3), "alerts[3]");
+    }
+
+    #[test]
+    fn settings_errors_are_for_the_operator() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Settings {
+            limit: u32,
+        }
+        let error = parse_settings::<Settings>(r#"{"limit": "ten"}"#).unwrap_err();
+        assert_eq!(error.code, "invalid-settings");
+        assert!(error.message.contains("invalid type: string \"ten\""), "{}", error.message);
+    }
 
     #[test]
     fn strict_json_parses() {

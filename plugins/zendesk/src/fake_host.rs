@@ -65,6 +65,7 @@ impl FakeHost {
             details: String::new(),
             priority: None,
             url: None,
+            links: Vec::new(),
         });
     }
 
@@ -83,6 +84,7 @@ impl FakeHost {
             details: new.details,
             priority: new.priority,
             url: new.url,
+            links: new.links,
             created_at: id,
             updated_at: id,
         };

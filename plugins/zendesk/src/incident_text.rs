@@ -20,6 +20,7 @@ pub fn new_incident(ticket: &Ticket) -> NewIncident {
         details: details(ticket),
         priority: priority(&ticket.priority),
         url: present(&ticket.link).map(str::to_string),
+        links: Vec::new(),
     }
 }
 

@@ -45,7 +45,7 @@ impl Ticket {
                 "invalid-body",
                 format!(
                     "the request body must be a JSON object like the trigger body in the Zendesk setup guide; received {}",
-                    kind_of(&value)
+                    inbound_sdk::json::kind(&value)
                 ),
             ));
         }
@@ -109,17 +109,6 @@ fn not_a_ticket_number(received: &Value) -> Rejection {
 /// A value as the sender wrote it (JSON), cut to a readable length.
 fn echo(value: &Value) -> String {
     inbound_sdk::text::truncate_chars(&value.to_string(), ECHO_CHARS)
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -42,13 +42,7 @@ impl Plugin for Hostile {
             }
             "oversized" => {
                 let huge = "k".repeat(1 << 20);
-                incidents::create(&NewIncident {
-                    key: huge,
-                    summary: "too big".into(),
-                    details: String::new(),
-                    priority: None,
-                    url: None,
-                })?;
+                incidents::create(&NewIncident::new(huge, "too big"))?;
                 Ok(vec![])
             }
             "too-many-actions" => {
@@ -94,13 +88,7 @@ fn open_incident(key: &str, summary: &str, details: String) -> Result<Vec<Outcom
     if let Some(open) = incidents::find_open(key) {
         return Ok(vec![Outcome { action: Action::Unchanged, incident: open.id }]);
     }
-    let incident = incidents::create(&NewIncident {
-        key: key.into(),
-        summary: summary.into(),
-        details,
-        priority: None,
-        url: None,
-    })?;
+    let incident = incidents::create(&NewIncident::new(key, summary).details(details))?;
     Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
 }
 

@@ -1,0 +1,183 @@
+//! A test harness for plugin authors: runs a plugin's `.wasm` on the host's
+//! real runtime (same engine, limits, host API and ingest path as `inbound
+//! serve`) against a real, temporary redb database. No server, no mocks.
+//!
+//! ```no_run
+//! use inbound::harness::{Harness, TestRequest};
+//!
+//! let harness = Harness::new("target/wasm32-wasip2/release/my_plugin.wasm").unwrap();
+//! let run = harness.send(TestRequest::fixture("tests/fixtures/firing.json").unwrap());
+//! assert_eq!(run.status, 202, "{run}");
+//! assert_eq!(run.incidents()[0].summary, "Disk full");
+//! assert!(run.logged("created"));
+//! ```
+//!
+//! Each [`Harness`] is one source with its own database: requests sent to it
+//! see the incidents and state earlier requests left, as on a real host.
+//! Modelled on Shopify's function-runner: a run returns everything an author
+//! needs to judge it (answer, incidents, log, time, memory), as text or JSON.
+
+mod request;
+mod run;
+
+pub use request::TestRequest;
+pub use run::{LogLine, RunResult};
+
+use crate::ingest::{FailurePolicy, Ingest, Source};
+use crate::plugin::{ApiVersion, CallLimits, CallReport, EngineSettings, PluginHost};
+use crate::store::{Incident, ListQuery, LogEntry, Store, WriterOptions};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The integration name the plugin is loaded under.
+const INTEGRATION: &str = "plugin";
+
+pub struct Harness {
+    runtime: tokio::runtime::Runtime,
+    ingest: Ingest,
+    source: Source,
+    api_version: ApiVersion,
+    reports: Arc<Mutex<Vec<CallReport>>>,
+    // Dropped last: the database lives in it.
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// Loads the component at `wasm` exactly as `inbound serve` would (world
+    /// check, link), for a source named `test` with empty settings and the
+    /// default limits.
+    pub fn new(wasm: impl AsRef<Path>) -> anyhow::Result<Harness> {
+        let wasm = wasm.as_ref();
+        let dir = tempfile::tempdir().context("cannot create a temporary directory for the test database")?;
+        let store = Store::open(&dir.path().join("inbound.redb"), WriterOptions::default(), |_| {})?;
+        // A handful of slots: one test runs one call at a time.
+        let settings = EngineSettings { max_concurrent_calls: 4, ..EngineSettings::default() };
+        let mut plugins = PluginHost::new(&settings)?;
+        plugins.load(INTEGRATION, wasm, None)?;
+        let api_version = plugins.plugin(INTEGRATION).expect("just loaded").api_version();
+        let reports = Arc::new(Mutex::new(Vec::new()));
+        let sink = reports.clone();
+        plugins.observe_calls(move |report| sink.lock().expect("no panics while locked").push(report));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(Harness {
+            runtime,
+            ingest: Ingest::new(Arc::new(store), Arc::new(plugins), 64 << 10, 4),
+            source: Source {
+                name: "test".into(),
+                integration: INTEGRATION.into(),
+                escalation_policy: "test".into(),
+                key: String::new(),
+                settings_json: "{}".into(),
+                limits: CallLimits::default(),
+                on_failure: FailurePolicy::default(),
+            },
+            api_version,
+            reports,
+            _dir: dir,
+        })
+    }
+
+    /// The source's `settings`, as `config.toml` would give them (a JSON object).
+    pub fn with_settings(mut self, settings: serde_json::Value) -> anyhow::Result<Harness> {
+        anyhow::ensure!(settings.is_object(), "settings must be a JSON object, like a [sources.settings] table; got {settings}");
+        self.source.settings_json = settings.to_string();
+        Ok(self)
+    }
+
+    /// The name the plugin sees as `request.source`.
+    pub fn with_source_name(mut self, name: &str) -> Harness {
+        self.source.name = name.into();
+        self
+    }
+
+    /// Per-call limits (timeout, memory, host API caps); defaults are the host's.
+    pub fn with_limits(mut self, limits: CallLimits) -> Harness {
+        self.source.limits = limits;
+        self
+    }
+
+    /// The `inbound:plugin` version the component was built against.
+    pub fn api_version(&self) -> ApiVersion {
+        self.api_version
+    }
+
+    /// Delivers one request through the host's ingest path and commits what
+    /// the plugin did, as the webhook route would.
+    pub fn send(&self, request: impl Into<TestRequest>) -> RunResult {
+        let request = request.into();
+        self.reports.lock().expect("no panics while locked").clear();
+        let result = self.runtime.block_on(self.ingest.deliver(&self.source, request.headers, request.body.into()));
+        let (status, answer, outcomes) = match result {
+            Ok(delivered) => {
+                let (status, answer) = crate::http::webhook_answer(Ok(&delivered));
+                (status, answer, delivered.outcomes)
+            }
+            Err(error) => {
+                let (status, answer) = crate::http::webhook_answer(Err(error));
+                (status, answer, Vec::new())
+            }
+        };
+        // Under contention the host may run a call again; the last run is
+        // the one whose changes count.
+        let report = self.reports.lock().expect("no panics while locked").pop();
+        RunResult::new(status, answer, outcomes, report)
+    }
+
+    /// Every incident of the source, oldest first.
+    pub fn incidents(&self) -> Vec<Incident> {
+        // A test makes a few incidents; one page holds them all.
+        let query = ListQuery { limit: 10_000, ..ListQuery::default() };
+        let mut page = self.ingest.store.list(&query).expect("the test database is readable").incidents;
+        page.reverse();
+        page
+    }
+
+    /// One incident and its log (events received, status changes, comments).
+    pub fn incident(&self, id: u64) -> Option<(Incident, Vec<LogEntry>)> {
+        self.ingest.store.incident_with_log(id).expect("the test database is readable")
+    }
+}
+
+/// Where `cargo build --release --target wasm32-wasip2` put the component of
+/// the crate `crate_name`, seen from a test binary of the same workspace.
+/// Panics with what to run if it is missing or older than the crate's
+/// sources, so a test never silently runs a stale plugin.
+///
+/// Call it as `plugin_wasm(env!("CARGO_MANIFEST_DIR"), env!("CARGO_CRATE_NAME"))`.
+pub fn plugin_wasm(manifest_dir: &str, crate_name: &str) -> PathBuf {
+    // Test binaries live in <target>/<profile>/deps/.
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    let target = exe.ancestors().nth(3).expect("test binaries live in <target>/<profile>/deps");
+    let wasm = target.join("wasm32-wasip2/release").join(format!("{crate_name}.wasm"));
+    let build = format!("cargo build --release --target wasm32-wasip2 --manifest-path {manifest_dir}/Cargo.toml");
+    let built = std::fs::metadata(&wasm).and_then(|m| m.modified()).unwrap_or_else(|_| {
+        panic!("{} is missing: build the plugin first with `{build}`", wasm.display())
+    });
+    if let Some(newer) = newest_source(Path::new(manifest_dir)).filter(|(changed, _)| *changed > built) {
+        panic!("{} is older than {}: rebuild it with `{build}`", wasm.display(), newer.1.display());
+    }
+    wasm
+}
+
+/// The most recently changed file under `src/`. (Not `Cargo.toml`: a change
+/// there, e.g. a new dev-dependency, need not rebuild the component, so its
+/// time would make a fresh `.wasm` look stale forever.)
+fn newest_source(crate_dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut pending = vec![crate_dir.join("src")];
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    while let Some(path) = pending.pop() {
+        let Ok(metadata) = std::fs::metadata(&path) else { continue };
+        if metadata.is_dir() {
+            pending.extend(std::fs::read_dir(&path).into_iter().flatten().flatten().map(|entry| entry.path()));
+        } else if let Ok(modified) = metadata.modified() {
+            if newest.as_ref().is_none_or(|(time, _)| modified > *time) {
+                newest = Some((modified, path));
+            }
+        }
+    }
+    newest
+}

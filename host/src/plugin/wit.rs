@@ -1,0 +1,115 @@
+//! The plugin API versions this host implements: one bindings module per
+//! frozen WIT folder (`host/wit/vX.Y.Z`), and the dispatch over them.
+//!
+//! The host API is implemented once, for the newest version (`host_api.rs`).
+//! Each older module only converts its types to and from the newest ones, so
+//! a fix or a limit lands in every version at once and an old plugin keeps
+//! the exact behaviour it was written against.
+
+pub mod since_v0_1_0;
+pub mod since_v0_2_0;
+
+/// The newest version: what `host_api.rs` implements and `inbound-sdk` targets.
+pub use since_v0_2_0 as latest;
+
+use super::CallState;
+use latest::inbound::plugin::types::{Outcome, Rejection, Request};
+use wasmtime::Store;
+use wasmtime::component::{HasSelf, InstancePre, Linker};
+
+/// A supported `inbound:plugin` package version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiVersion {
+    V0_1_0,
+    V0_2_0,
+}
+
+impl ApiVersion {
+    /// Oldest first.
+    pub const ALL: [ApiVersion; 2] = [ApiVersion::V0_1_0, ApiVersion::V0_2_0];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V0_1_0 => "0.1.0",
+            ApiVersion::V0_2_0 => "0.2.0",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ApiVersion> {
+        Self::ALL.into_iter().find(|version| version.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Links the host API of every supported version; a component picks the one
+/// it was built against by the names it imports.
+pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    since_v0_1_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
+    since_v0_2_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
+    Ok(())
+}
+
+/// A linked component, ready to instantiate, in the version it was built for.
+pub enum PluginPre {
+    V0_1_0(since_v0_1_0::PluginPre<CallState>),
+    V0_2_0(since_v0_2_0::PluginPre<CallState>),
+}
+
+impl PluginPre {
+    pub fn new(version: ApiVersion, pre: InstancePre<CallState>) -> wasmtime::Result<PluginPre> {
+        Ok(match version {
+            ApiVersion::V0_1_0 => PluginPre::V0_1_0(since_v0_1_0::PluginPre::new(pre)?),
+            ApiVersion::V0_2_0 => PluginPre::V0_2_0(since_v0_2_0::PluginPre::new(pre)?),
+        })
+    }
+
+    pub fn version(&self) -> ApiVersion {
+        match self {
+            PluginPre::V0_1_0(_) => ApiVersion::V0_1_0,
+            PluginPre::V0_2_0(_) => ApiVersion::V0_2_0,
+        }
+    }
+
+    /// Instantiates the component in `store` and calls its handler.
+    pub fn handle(
+        &self,
+        store: &mut Store<CallState>,
+        request: Request,
+    ) -> wasmtime::Result<Result<Vec<Outcome>, Rejection>> {
+        match self {
+            PluginPre::V0_1_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                let answer = instance.inbound_plugin_handler().call_handle(store, &request.into())?;
+                Ok(answer.map(|outcomes| outcomes.into_iter().map(Into::into).collect()).map_err(Into::into))
+            }
+            PluginPre::V0_2_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                instance.inbound_plugin_handler().call_handle(store, &request)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_version_is_listed_as_supported() {
+        let listed: Vec<&str> = ApiVersion::ALL.iter().map(|v| v.as_str()).collect();
+        assert_eq!(listed, super::super::world::SUPPORTED_VERSIONS);
+    }
+
+    #[test]
+    fn versions_parse_back() {
+        for version in ApiVersion::ALL {
+            assert_eq!(ApiVersion::parse(version.as_str()), Some(version));
+        }
+        assert_eq!(ApiVersion::parse("0.3.0"), None);
+    }
+}
