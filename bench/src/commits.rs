@@ -53,6 +53,7 @@ fn event(store: &Store, body: &str) -> ChangeSet {
         details: body.chars().take(300).collect(),
         priority: None,
         url: Some(format!("https://example.zendesk.com/agent/tickets/{id}")),
+        links: Vec::new(),
         escalation_policy: "oncall".into(),
         created_at: now,
         updated_at: now,

@@ -13,6 +13,9 @@ const FILES: &[(&str, &str)] = &[
     ("tests/fixtures/firing.json", include_str!("template/tests/fixtures/firing.json")),
     ("tests/fixtures/resolved.json", include_str!("template/tests/fixtures/resolved.json")),
     ("README.md", include_str!("template/README.md.tmpl")),
+    // The same small guest stack as the repository's own plugins: the host
+    // resets every page an instance touched, so a 1 MiB stack costs each call.
+    (".cargo/config.toml", include_str!("template/cargo/config.toml.tmpl")),
     (".gitignore", "/target\n"),
 ];
 
