@@ -196,7 +196,8 @@ const NO_SPACES: (&str, fn(char) -> bool) = ("without spaces", |c| !(c.is_whites
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {file}: {source}")]
+    // The io error is the source, printed once by the error chain.
+    #[error("cannot read {file} (choose the file with --config or INBOUND_CONFIG)")]
     Read { file: String, source: std::io::Error },
     /// `file:line: key: message`, each part when known.
     #[error("{}", render(.file, *.line, .key.as_deref(), .message))]

@@ -113,6 +113,14 @@ pub fn build_live(config: Config, store: Arc<Store>) -> anyhow::Result<Live> {
 fn log_sources(live: &Live) {
     for source in &live.config.sources {
         tracing::info!(source = %source.name, integration = %source.integration, "webhook ready");
+        if source.key().contains("change-me") {
+            tracing::warn!(source = %source.name, "this source still has the example key; replace it (`openssl rand -hex 16`) before exposing the host");
+        }
+    }
+    for token in &live.config.api.tokens {
+        if token.token.as_deref().is_some_and(|t| t.contains("change-me")) {
+            tracing::warn!(token = %token.name, "this API token is still the example one; replace it before exposing the host");
+        }
     }
     if live.tokens.is_empty() {
         tracing::warn!(

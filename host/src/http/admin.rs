@@ -15,10 +15,13 @@ pub async fn reload(
     tracing::info!(by = %caller.name, "reload requested over the API");
     match crate::server::reload(&app).await {
         Ok(report) => Ok(Json(json!({"reloaded": true, "sources": report.sources, "warnings": report.warnings}))),
-        Err(error) => Err(ApiError::new(
+        Err(error) => {
+            tracing::error!(by = %caller.name, "configuration refused, the previous one keeps serving: {error:#}");
+            Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-config",
             format!("the new configuration was refused and the previous one keeps serving: {error:#}"),
-        )),
+            ))
+        }
     }
 }

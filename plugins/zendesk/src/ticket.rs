@@ -97,6 +97,17 @@ fn id_missing(how: &str) -> Rejection {
 }
 
 fn not_a_ticket_number(received: &Value) -> Rejection {
+    // Zendesk's "Test webhook" button and untriggered previews send the
+    // template itself: say so rather than echo the placeholder back.
+    if received.as_str().is_some_and(|text| text.contains("{{")) {
+        return Rejection::new(
+            "invalid-field",
+            format!(
+                "field \"id\" is {}: a placeholder Zendesk did not fill in; real trigger deliveries carry the ticket number (the Test button sends the template as written)",
+                echo(received)
+            ),
+        );
+    }
     Rejection::new(
         "invalid-field",
         format!(
@@ -113,6 +124,13 @@ fn echo(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unrendered_placeholder_is_named_as_such() {
+        let error = super::Ticket::parse(br#"{"id": "{{ticket.id}}", "status": "Open"}"#).unwrap_err();
+        assert_eq!(error.code, "invalid-field");
+        assert!(error.message.contains("placeholder Zendesk did not fill in"), "{}", error.message);
+    }
+
     use super::*;
 
     /// The setup guide's trigger body with its placeholders rendered the way
