@@ -1,6 +1,8 @@
 //! Wiring: config -> storage, plugins, sources -> a running HTTP server;
 //! signals: SIGTERM/SIGINT stop it cleanly, SIGHUP reloads the config.
 
+mod connections;
+
 use crate::config::Config;
 use crate::http::{self, AppState, Live};
 use crate::config::OnPluginFailure;
@@ -22,6 +24,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Arc::new(Store::open(&path, WriterOptions::default(), telemetry::batch)?);
     let live = build_live(config, store.clone())?;
     let listen = live.config.server.listen.clone();
+    // Connection limits apply to the listener, so a reload cannot change them.
+    let limits = connections::ConnectionLimits {
+        header_limit_bytes: live.config.server.header_limit_bytes,
+        header_read_timeout: Duration::from_millis(live.config.server.header_read_timeout_ms),
+    };
     log_sources(&live);
     let app = Arc::new(AppState {
         store,
@@ -37,10 +44,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
     let address = listener.local_addr()?;
     tracing::info!("listening on http://{address}");
-    axum::serve(listener, http::router(app.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    connections::serve(listener, http::router(app.clone()), limits, shutdown_signal()).await;
     reloader.abort();
     let _ = reloader.await;
     tracing::info!("stopped accepting requests; finishing storage writes");
@@ -149,6 +153,15 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     }
     if old.server.listen != new.server.listen {
         warnings.push("server.listen changed: the host keeps listening where it is until it is restarted".to_string());
+    }
+    let (old_server, new_server) = (&old.server, &new.server);
+    if (old_server.header_limit_bytes, old_server.header_read_timeout_ms)
+        != (new_server.header_limit_bytes, new_server.header_read_timeout_ms)
+    {
+        warnings.push(
+            "server.header_limit_bytes or server.header_read_timeout_ms changed: they apply to the listener and take effect after a restart"
+                .to_string(),
+        );
     }
     for warning in &warnings {
         tracing::warn!("{warning}");

@@ -1,0 +1,1 @@
+//! Placeholder: the bad input catalogue follows.
