@@ -13,7 +13,8 @@ cd "$(dirname "$0")"
 seconds="${1:-25}"
 shift || true
 export RUSTC_BOOTSTRAP=1
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+# Pinned: a newer cargo-fuzz may need a newer rustc than this machine has.
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 flags=(-O --sanitizer none)
 cargo fuzz build "${flags[@]}"
 targets=("$@")

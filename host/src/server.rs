@@ -39,12 +39,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Before "listening" is logged: from then on a SIGHUP must reload, not
     // end the process (the default action).
     let reloader = tokio::spawn(reload_on_hangup(app.clone(), hangup_signal()?));
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
     let address = listener.local_addr()?;
     tracing::info!("listening on http://{address}");
-    connections::serve(listener, http::router(app.clone()), limits, shutdown_signal()).await;
+    connections::serve(listener, http::router(app.clone()), limits, shutdown).await;
     reloader.abort();
     let _ = reloader.await;
     tracing::info!("stopped accepting requests; finishing storage writes");
@@ -203,18 +204,26 @@ fn plugin_cache_dir(config: &Config) -> std::path::PathBuf {
     database.parent().unwrap_or(std::path::Path::new(".")).join("plugin-cache")
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Registers the SIGINT and SIGTERM handlers now and returns a future that
+/// completes on either. Registered before "listening" is logged: a signal
+/// sent as soon as the host is up must stop it cleanly, not kill it.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler cannot fail on Unix");
-        tokio::select! {
-            _ = interrupt => {},
-            _ = terminate.recv() => {},
-        }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+            tracing::info!("shutdown requested");
+        })
     }
     #[cfg(not(unix))]
-    let _ = interrupt.await;
-    tracing::info!("shutdown requested");
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested");
+    })
 }
