@@ -5,7 +5,7 @@ CARGO ?= cargo
 # apt-get needs root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-deps plugins toolchain bench
+.PHONY: run test test-deps plugins toolchain bench fuzz
 
 ## Build the host and the plugins, then serve config.toml.
 run: plugins
@@ -33,3 +33,8 @@ bench: plugins
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(CARGO) build --release -p inbound -p inbound-bench
 	./target/release/bench run
+
+## Run every fuzz target for FUZZ_SECONDS each (docs/testing.md). CI runs 25 s.
+FUZZ_SECONDS ?= 25
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)

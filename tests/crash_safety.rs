@@ -59,7 +59,10 @@ fn client(host: &Host, client: u64, round: u64, stop: &AtomicBool) -> (u64, Vec<
 
 #[test]
 fn no_acknowledged_event_is_lost_across_sigkill() {
-    let mut host = Host::start(&zendesk_config(""));
+    // The clients post as fast as the host answers, far above any real
+    // sender: the per-source rate limit (tests/abuse_limits.rs) is turned off
+    // so that every refusal here would be a durability failure.
+    let mut host = Host::start(&zendesk_config("rate_limit_per_second = 0"));
     let mut totals = (0u64, 0u64);
     for round in 0..ROUNDS {
         let stop = Arc::new(AtomicBool::new(false));

@@ -224,3 +224,21 @@ fn a_storage_path_change_waits_for_a_restart() {
     assert!(host.dir.path().join("data/inbound.redb").exists());
     assert!(!host.dir.path().join("data/other.redb").exists());
 }
+
+#[test]
+fn sigterm_right_after_start_is_a_clean_shutdown() {
+    // The handlers are registered before "listening" is logged; a signal in
+    // between would otherwise kill the process (exit by signal, not 0).
+    // Several hosts at once, so start-up competes for the CPU and the window
+    // (if there were one) would be wide.
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..4 {
+                    let mut host = Host::start(&zendesk_config(""));
+                    host.stop();
+                }
+            });
+        }
+    });
+}

@@ -110,6 +110,8 @@ name = "bench"
 integration = "zendesk"
 escalation_policy = "oncall"
 key = "{KEY}"
+# The benchmark measures throughput; the default rate limit would cap it.
+rate_limit_per_second = 0
 "#,
         wasm = wasm.display()
     );

@@ -49,7 +49,21 @@ pub struct ServerConfig {
     /// Longest a request may take before it is answered 503; a webhook's
     /// plugin call and commit normally take milliseconds.
     pub request_timeout_ms: u64,
+    /// Largest request head (request line + headers); larger gets 431.
+    /// hyper's read buffer, so at least 8192.
+    pub header_limit_bytes: usize,
+    /// A client must send its whole request head within this time, or the
+    /// connection is closed (slow-loris protection).
+    pub header_read_timeout_ms: u64,
+    /// A webhook body must arrive within this time, or 408.
+    pub body_read_timeout_ms: u64,
+    /// Webhook requests handled at once; more get 503 with Retry-After
+    /// instead of waiting in an unbounded queue.
+    pub max_concurrent_webhooks: usize,
 }
+
+/// hyper refuses a smaller read buffer.
+pub const MIN_HEADER_LIMIT_BYTES: usize = 8192;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -58,6 +72,10 @@ impl Default for ServerConfig {
             public_url: None,
             body_limit_bytes: 1 << 20,
             request_timeout_ms: 10_000,
+            header_limit_bytes: 16 << 10,
+            header_read_timeout_ms: 5_000,
+            body_read_timeout_ms: 5_000,
+            max_concurrent_webhooks: 512,
         }
     }
 }
@@ -164,6 +182,18 @@ pub struct SourceConfig {
     pub timeout_ms: Option<u64>,
     /// Overrides [plugins] memory_limit_mib for this source.
     pub memory_limit_mib: Option<usize>,
+    /// How far a signature's timestamp may be from now (either way); older
+    /// requests are refused as replays.
+    #[serde(default = "default_signature_window")]
+    pub signature_window_seconds: u64,
+    /// Sustained webhook requests per second for this source; 0 turns the
+    /// limit off. Over it: 429 with Retry-After.
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit_per_second: u32,
+    /// Requests allowed at once above the sustained rate (a bulk update in
+    /// Zendesk fires one webhook per ticket).
+    #[serde(default = "default_rate_burst")]
+    pub rate_limit_burst: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -176,6 +206,18 @@ pub enum OnPluginFailure {
 
 fn default_retry_after() -> u32 {
     30
+}
+
+fn default_signature_window() -> u64 {
+    300
+}
+
+fn default_rate_limit() -> u32 {
+    100
+}
+
+fn default_rate_burst() -> u32 {
+    1000
 }
 
 impl SourceConfig {
@@ -324,6 +366,9 @@ impl Config {
         let positive = [
             ("server.body_limit_bytes", server.body_limit_bytes as u64),
             ("server.request_timeout_ms", server.request_timeout_ms),
+            ("server.header_read_timeout_ms", server.header_read_timeout_ms),
+            ("server.body_read_timeout_ms", server.body_read_timeout_ms),
+            ("server.max_concurrent_webhooks", server.max_concurrent_webhooks as u64),
             ("storage.event_body_cap_bytes", self.storage.event_body_cap_bytes as u64),
             ("plugins.timeout_ms", self.plugins.timeout_ms),
             ("plugins.memory_limit_mib", self.plugins.memory_limit_mib as u64),
@@ -332,6 +377,12 @@ impl Config {
             if value == 0 {
                 return Err(errors.at(key, "must be greater than 0; remove the key to use its default"));
             }
+        }
+        if server.header_limit_bytes < MIN_HEADER_LIMIT_BYTES {
+            return Err(errors.at(
+                "server.header_limit_bytes",
+                format!("must be at least {MIN_HEADER_LIMIT_BYTES}; remove the key to use its default (16384)"),
+            ));
         }
         Ok(())
     }
@@ -376,6 +427,20 @@ impl Config {
                         source.escalation_policy,
                         if known.is_empty() { "none declared".to_string() } else { known.join(", ") }
                     ),
+                ));
+            }
+            if source.signature_window_seconds == 0 {
+                return Err(errors.at_key(
+                    at("signature_window_seconds"),
+                    named("signature_window_seconds"),
+                    "must be greater than 0; remove the key to use its default (300)",
+                ));
+            }
+            if source.rate_limit_per_second > 0 && source.rate_limit_burst == 0 {
+                return Err(errors.at_key(
+                    at("rate_limit_burst"),
+                    named("rate_limit_burst"),
+                    "must be greater than 0 while rate_limit_per_second is set; remove the key to use its default (1000)",
                 ));
             }
             let secret = Secret {

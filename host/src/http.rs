@@ -11,8 +11,10 @@ mod events;
 mod failed;
 mod health;
 mod incidents;
+mod limits;
 mod metrics;
 mod openapi;
+mod signature;
 mod views;
 
 pub use auth::Caller;
@@ -53,8 +55,13 @@ pub struct Live {
     /// Sources by integration name; the key is checked in constant time.
     pub sources: HashMap<String, Vec<Arc<Source>>>,
     pub body_limit: usize,
+    pub body_read_timeout: Duration,
     pub request_timeout: Duration,
     pub tokens: auth::Tokens,
+    /// Signing secrets by source name, for the sources that have one. Kept
+    /// here rather than on `ingest::Source`: checking them is HTTP's job.
+    pub signing: HashMap<String, signature::Signing>,
+    pub limits: limits::Limits,
 }
 
 impl Live {
@@ -65,6 +72,17 @@ impl Live {
     ) -> Live {
         Live {
             body_limit: config.server.body_limit_bytes,
+            body_read_timeout: Duration::from_millis(config.server.body_read_timeout_ms),
+            signing: config
+                .sources
+                .iter()
+                .filter_map(|source| {
+                    let secret = source.signing_secret.as_deref()?;
+                    let window = Duration::from_secs(source.signature_window_seconds);
+                    Some((source.name.clone(), signature::Signing::new(secret, window)))
+                })
+                .collect(),
+            limits: limits::Limits::new(&config),
             request_timeout: Duration::from_millis(config.server.request_timeout_ms),
             tokens: auth::Tokens::new(&config.api.tokens),
             config,

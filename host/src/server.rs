@@ -1,6 +1,8 @@
 //! Wiring: config -> storage, plugins, sources -> a running HTTP server;
 //! signals: SIGTERM/SIGINT stop it cleanly, SIGHUP reloads the config.
 
+mod connections;
+
 use crate::config::Config;
 use crate::http::{self, AppState, Live};
 use crate::config::OnPluginFailure;
@@ -22,6 +24,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Arc::new(Store::open(&path, WriterOptions::default(), telemetry::batch)?);
     let live = build_live(config, store.clone())?;
     let listen = live.config.server.listen.clone();
+    // Connection limits apply to the listener, so a reload cannot change them.
+    let limits = connections::ConnectionLimits {
+        header_limit_bytes: live.config.server.header_limit_bytes,
+        header_read_timeout: Duration::from_millis(live.config.server.header_read_timeout_ms),
+    };
     log_sources(&live);
     let app = Arc::new(AppState {
         store,
@@ -32,15 +39,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Before "listening" is logged: from then on a SIGHUP must reload, not
     // end the process (the default action).
     let reloader = tokio::spawn(reload_on_hangup(app.clone(), hangup_signal()?));
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
     let address = listener.local_addr()?;
     tracing::info!("listening on http://{address}");
-    axum::serve(listener, http::router(app.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    connections::serve(listener, http::router(app.clone()), limits, shutdown).await;
     reloader.abort();
     let _ = reloader.await;
     tracing::info!("stopped accepting requests; finishing storage writes");
@@ -158,6 +163,15 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     if old.server.listen != new.server.listen {
         warnings.push("server.listen changed: the host keeps listening where it is until it is restarted".to_string());
     }
+    let (old_server, new_server) = (&old.server, &new.server);
+    if (old_server.header_limit_bytes, old_server.header_read_timeout_ms)
+        != (new_server.header_limit_bytes, new_server.header_read_timeout_ms)
+    {
+        warnings.push(
+            "server.header_limit_bytes or server.header_read_timeout_ms changed: they apply to the listener and take effect after a restart"
+                .to_string(),
+        );
+    }
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
@@ -198,18 +212,26 @@ fn plugin_cache_dir(config: &Config) -> std::path::PathBuf {
     database.parent().unwrap_or(std::path::Path::new(".")).join("plugin-cache")
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Registers the SIGINT and SIGTERM handlers now and returns a future that
+/// completes on either. Registered before "listening" is logged: a signal
+/// sent as soon as the host is up must stop it cleanly, not kill it.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler cannot fail on Unix");
-        tokio::select! {
-            _ = interrupt => {},
-            _ = terminate.recv() => {},
-        }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+            tracing::info!("shutdown requested");
+        })
     }
     #[cfg(not(unix))]
-    let _ = interrupt.await;
-    tracing::info!("shutdown requested");
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested");
+    })
 }

@@ -381,3 +381,78 @@ pub fn ticket(id: u64, status: &str) -> Value {
         "latest_comment": "The printer on floor 3 is on fire."
     })
 }
+
+impl Host {
+    /// POST `body` to `path` with extra `headers`: the status, the answer's
+    /// headers and its JSON (`Value::Null` when the answer is not JSON).
+    pub fn post_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::blocking::Body>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self.client.post(self.url(path)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().expect("POST");
+        let status = response.status().as_u16();
+        let answer_headers = response.headers().clone();
+        let value = serde_json::from_str(&response.text().unwrap_or_default()).unwrap_or(Value::Null);
+        (status, answer_headers, value)
+    }
+
+    /// Everything the API shows of the database: every incident with its
+    /// full log, and every failed delivery. Two equal snapshots mean nothing
+    /// visible changed (the redb file itself may be rewritten page by page
+    /// even when its content is the same, so bytes are not compared).
+    pub fn snapshot(&self) -> Value {
+        let incidents: Vec<Value> =
+            self.all_incidents().iter().map(|incident| self.incident(&incident["id"])).collect();
+        let (status, failed) = self.get("/api/v1/failed?limit=500");
+        assert_eq!(status, 200, "{failed}");
+        json!({"incidents": incidents, "failed": failed})
+    }
+}
+
+impl Host {
+    /// A raw TCP connection to the host, for tests that must send a request
+    /// slowly or malformed. Reads time out after 10 s so a test fails
+    /// rather than hangs.
+    pub fn connect(&self) -> std::net::TcpStream {
+        let address = self.base.trim_start_matches("http://");
+        let stream = std::net::TcpStream::connect(address).expect("connect to the host");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+    }
+}
+
+/// Reads a raw HTTP/1.1 answer until the connection closes or the JSON body
+/// is complete: (status, body). `None` when the host closed the connection
+/// without answering.
+pub fn read_raw_answer(stream: &mut std::net::TcpStream) -> Option<(u16, String)> {
+    use std::io::Read;
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let read = match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        received.extend_from_slice(&chunk[..read]);
+        let text = String::from_utf8_lossy(&received);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|value| value.parse::<usize>().ok());
+            if length.is_some_and(|length| body.len() >= length) {
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&received).into_owned();
+    let status = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
+    Some((status, body))
+}

@@ -24,7 +24,14 @@ impl KeyIndex {
     /// Indexes `text`; a document that does not parse has no keys.
     pub fn new(text: &str) -> KeyIndex {
         let mut entries = Vec::new();
-        if let Ok(document) = Document::parse(text) {
+        // toml_edit 0.23 panics on some malformed documents ("all items have
+        // spans", e.g. on "==\n.=", found by the `config` fuzz target)
+        // instead of returning an error, so it only sees documents the toml
+        // crate's parser has accepted: for the others the index would be
+        // empty anyway.
+        if text.parse::<toml::Table>().is_ok()
+            && let Ok(document) = Document::parse(text)
+        {
             walk_table(document.as_table(), "", &mut entries);
         }
         KeyIndex { text: text.to_string(), entries }
@@ -129,6 +136,16 @@ mod tests {
         let index = KeyIndex::new(TEXT);
         assert_eq!(index.line_of("sources[1].key"), Some(7));
         assert_eq!(index.line_of("nowhere"), None);
+    }
+
+    /// Regression: found by the `config` fuzz target; toml_edit panicked.
+    #[test]
+    fn a_document_toml_edit_cannot_index_has_no_keys() {
+        let text = "==\n.=";
+        let index = KeyIndex::new(text);
+        assert_eq!(index.line_of("server"), None);
+        let error = crate::config::Config::parse(std::path::Path::new("config.toml"), text).unwrap_err();
+        assert!(error.to_string().starts_with("config.toml:1: "), "{error}");
     }
 
     #[test]

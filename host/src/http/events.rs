@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 use subtle::ConstantTimeEq;
 
 pub async fn receive(
@@ -20,10 +20,17 @@ pub async fn receive(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     // One version of the config for the whole request, even across a reload.
     let live = app.live.load_full();
+    let _admitted = live.limits.admit().inspect_err(|_| telemetry::event("", "overloaded"))?;
     let source = find_source(&live, &integration, &key).inspect_err(|_| telemetry::event("", "unknown_source"))?;
-    let answer = deliver(&live, &source, headers, body).await;
+    let answer = match live.limits.check_rate(&source.name) {
+        Ok(()) => deliver(&live, &source, headers, body).await,
+        Err(limited) => Err(limited),
+    };
     let outcome = match &answer {
         Ok((_, body)) => body["action"].as_str().unwrap_or("unchanged"),
+        Err(error) if error.status == StatusCode::UNAUTHORIZED => "unauthorized",
+        Err(error) if error.status == StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        Err(error) if error.status == StatusCode::REQUEST_TIMEOUT => "slow_body",
         Err(error) if error.status == StatusCode::BAD_REQUEST => "rejected",
         Err(error) if error.status == StatusCode::PAYLOAD_TOO_LARGE => "too_large",
         Err(error) if error.status == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
@@ -40,7 +47,15 @@ async fn deliver(
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let started = Instant::now();
-    let body = read_body(&headers, body, live.body_limit).await?;
+    // Unsigned or stale requests are refused before their body is read.
+    let signed = match live.signing.get(&source.name) {
+        Some(signing) => Some(signing.check_headers(&headers, SystemTime::now())?),
+        None => None,
+    };
+    let body = read_body(&headers, body, live.body_limit, live.body_read_timeout).await?;
+    if let Some(signed) = signed {
+        signed.verify(&body)?;
+    }
     let header_list = headers
         .iter()
         .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
@@ -104,7 +119,7 @@ fn find_source(live: &Live, integration: &str, key: &str) -> Result<Arc<Source>,
     })
 }
 
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize, deadline: Duration) -> Result<bytes::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -119,7 +134,19 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<byte
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|error| {
+    // A sender trickling its body would hold a place among the webhooks
+    // being handled (server.max_concurrent_webhooks) for as long as it likes.
+    let read = tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            format!(
+                "the request body did not arrive within {} ms (server.body_read_timeout_ms)",
+                deadline.as_millis()
+            ),
+        )
+    })?;
+    read.map_err(|error| {
         let over_limit = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
             .any(|e| e.to_string().contains("length limit exceeded"));
         if over_limit {

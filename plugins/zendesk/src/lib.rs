@@ -20,8 +20,9 @@ mod sdk_host;
 mod status;
 mod ticket;
 
-#[cfg(test)]
-mod fake_host;
+/// The in-memory [`Host`] of the unit tests; the fuzz targets use it too.
+#[cfg(any(test, feature = "fake-host"))]
+pub mod fake_host;
 
 use inbound_sdk::{Outcome, Plugin, Rejection, Request};
 /// The host API the lifecycle needs; public so the lifecycle can also run
