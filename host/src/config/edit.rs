@@ -19,6 +19,10 @@ pub struct NewSource<'a> {
 
 /// `text` with a `[[sources]]` table appended after the existing ones.
 pub fn append_source(text: &str, source: &NewSource) -> Result<String, String> {
+    // The toml crate first: toml_edit 0.23 panics on some malformed documents
+    // instead of returning an error (see `config::locate`).
+    text.parse::<toml::Table>()
+        .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
     let mut document: DocumentMut =
         text.parse().map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
     let sources = document
@@ -43,6 +47,13 @@ mod tests {
     use super::*;
 
     const NEW: NewSource = NewSource { name: "billing", integration: "zendesk", escalation_policy: "p", key: "k" };
+
+    #[test]
+    fn a_document_toml_edit_would_panic_on_is_refused_unchanged() {
+        let source = NewSource { name: "x", integration: "zendesk", escalation_policy: "p", key: "k" };
+        let error = append_source("==\n.=", &source).unwrap_err();
+        assert!(error.contains("not valid TOML"), "{error}");
+    }
 
     #[test]
     fn keys_are_128_bits_of_hex() {
