@@ -234,17 +234,8 @@ impl Host {
         content_type: &str,
         body: impl Into<reqwest::blocking::Body>,
     ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let response = self
-            .client
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .expect("POST");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().unwrap();
-        let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        let (status, headers, value) = self.post_with_headers(path, &[("content-type", content_type)], body);
+        assert!(!value.is_null(), "the answer ({status}) is not JSON");
         (status, headers, value)
     }
 
@@ -391,11 +382,24 @@ impl Host {
         headers: &[(&str, &str)],
         body: impl Into<reqwest::blocking::Body>,
     ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut request = self.client.post(self.url(path)).body(body);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request.send().expect("POST");
+        let body: reqwest::blocking::Body = body.into();
+        let bytes = body.as_bytes().expect("an in-memory body").to_vec();
+        // A server that refuses a request early (413, 431) answers and closes
+        // while the client may still be sending; the client then sometimes
+        // sees the reset instead of the answer. Sending again reads it.
+        let mut attempts = 0;
+        let response = loop {
+            let mut request = self.client.post(self.url(path)).body(bytes.clone());
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            attempts += 1;
+            match request.send() {
+                Ok(response) => break response,
+                Err(error) if attempts < 3 && (error.is_request() || error.is_body() || error.is_connect()) => continue,
+                Err(error) => panic!("POST {path}: {error}"),
+            }
+        };
         let status = response.status().as_u16();
         let answer_headers = response.headers().clone();
         let value = serde_json::from_str(&response.text().unwrap_or_default()).unwrap_or(Value::Null);

@@ -67,3 +67,16 @@ pub async fn method_not_allowed() -> ApiError {
         "this route does not accept that method; the Allow header lists the ones it does (webhooks are POST)",
     )
 }
+
+/// Runs a blocking storage read off the async runtime. A failure is a 500
+/// whose message says what could not be read.
+pub async fn read_blocking<T, E>(what: String, read: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|error| ApiError::internal(format!("cannot read {what}: {error}")))?
+        .map_err(|error| ApiError::internal(format!("cannot read {what}: {error}")))
+}

@@ -1,6 +1,7 @@
 //! Failed deliveries: events whose plugin call failed, kept for replay.
 
 use super::events::delivery_error;
+use super::error::read_blocking;
 use super::{ApiError, AppState, views};
 use crate::store::FailedDelivery;
 use axum::Json;
@@ -25,12 +26,9 @@ pub async fn list(
     let Query(params) = params.map_err(|rejection| {
         ApiError::bad_request("invalid-query", format!("{}; accepted parameters: before, limit (1-500)", rejection.body_text()))
     })?;
-    let limit = params.limit.unwrap_or(50).clamp(1, 500);
+    let limit = super::incidents::page_limit(params.limit)?;
     let store = app.store.clone();
-    let (page, next) = tokio::task::spawn_blocking(move || store.failures(params.before, limit))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))?
-        .map_err(|error| ApiError::internal(format!("cannot read failed deliveries: {error}")))?;
+    let (page, next) = read_blocking("failed deliveries".into(), move || store.failures(params.before, limit)).await?;
     let failures: Vec<Value> = page.iter().map(view).collect();
     Ok(Json(json!({"failed_deliveries": failures, "next_before": next})))
 }
@@ -39,10 +37,8 @@ pub async fn list(
 pub async fn show(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
     let store = app.store.clone();
-    let (failure, body) = tokio::task::spawn_blocking(move || store.failure(id))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))?
-        .map_err(|error| ApiError::internal(format!("cannot read failed delivery {id}: {error}")))?
+    let (failure, body) = read_blocking(format!("failed delivery {id}"), move || store.failure(id))
+        .await?
         .ok_or_else(|| ApiError::not_found("unknown-failed-delivery", format!("there is no failed delivery {id}")))?;
     let mut value = view(&failure);
     value["body"] = json!(String::from_utf8_lossy(&body));
@@ -57,10 +53,8 @@ pub async fn replay(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = parse_id(&id)?;
     let store = app.store.clone();
-    let (failure, _) = tokio::task::spawn_blocking(move || store.failure(id))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))?
-        .map_err(|error| ApiError::internal(error.to_string()))?
+    let (failure, _) = read_blocking(format!("failed delivery {id}"), move || store.failure(id))
+        .await?
         .ok_or_else(|| ApiError::not_found("unknown-failed-delivery", format!("there is no failed delivery {id}")))?;
     let live = app.live.load_full();
     let source = live

@@ -1,5 +1,6 @@
 //! The incidents API for people and tools.
 
+use super::error::read_blocking;
 use super::{ApiError, AppState, Caller, views};
 use crate::respond::{self, RespondError};
 use crate::store::{ListQuery, Status};
@@ -23,6 +24,15 @@ pub struct ListParams {
     limit: Option<usize>,
 }
 
+/// The `limit` of a list route: 1 to 500, 50 when absent.
+pub(super) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request("invalid-limit", format!("limit must be between 1 and {MAX_PAGE}")));
+    }
+    Ok(limit)
+}
+
 /// `GET /api/v1/incidents?status=&source=&limit=&before=`, newest first.
 pub async fn list(
     State(app): State<Arc<AppState>>,
@@ -43,16 +53,10 @@ pub async fn list(
             )
         })?),
     };
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request("invalid-limit", format!("limit must be between 1 and {MAX_PAGE}")));
-    }
+    let limit = page_limit(params.limit)?;
     let query = ListQuery { status, source: params.source.filter(|s| !s.is_empty()), before: params.before, limit };
     let store = app.store.clone();
-    let page = tokio::task::spawn_blocking(move || store.list(&query))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))?
-        .map_err(|error| ApiError::internal(format!("cannot read incidents: {error}")))?;
+    let page = read_blocking("incidents".into(), move || store.list(&query)).await?;
     let incidents: Vec<Value> = page.incidents.iter().map(views::incident).collect();
     Ok(Json(json!({"incidents": incidents, "next_before": page.next_before})))
 }
@@ -61,10 +65,7 @@ pub async fn list(
 pub async fn show(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
     let store = app.store.clone();
-    let found = tokio::task::spawn_blocking(move || store.incident_with_log(id))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))?
-        .map_err(|error| ApiError::internal(format!("cannot read incident {id}: {error}")))?;
+    let found = read_blocking(format!("incident {id}"), move || store.incident_with_log(id)).await?;
     let (incident, log) =
         found.ok_or_else(|| ApiError::not_found("unknown-incident", format!("there is no incident {id}")))?;
     let log: Vec<Value> = log.iter().map(views::log_entry).collect();

@@ -1,5 +1,6 @@
 //! `GET /metrics`: Prometheus text exposition.
 
+use super::error::read_blocking;
 use super::{ApiError, AppState};
 use axum::http::header;
 use axum::extract::State;
@@ -9,9 +10,6 @@ use std::sync::Arc;
 pub async fn render(State(app): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
     let handle = app.metrics.ok_or_else(|| ApiError::internal("metrics are not enabled in this process"))?;
     let store = app.store.clone();
-    let text = tokio::task::spawn_blocking(move || crate::telemetry::render(handle, &store))
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))?
-        .map_err(|error| ApiError::internal(format!("cannot count incidents: {error}")))?;
+    let text = read_blocking("the incident counts".into(), move || crate::telemetry::render(handle, &store)).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
