@@ -57,7 +57,12 @@ key = "{OTHER_KEY}"
 
 #[test]
 fn webhooks_over_the_concurrency_limit_get_503_instead_of_waiting() {
-    let host = Host::start(&zendesk_config("").replace("[server]\n", "[server]\nmax_concurrent_webhooks = 1\n"));
+    // A long body deadline: on a loaded machine the slow webhook must keep
+    // its place for the whole poll below.
+    let host = Host::start(&zendesk_config("").replace(
+        "[server]\n",
+        "[server]\nmax_concurrent_webhooks = 1\nbody_read_timeout_ms = 60000\n",
+    ));
     // One webhook holds the only place: its body is announced, not sent.
     let body = ticket(1, "Open").to_string();
     let mut slow = host.connect();
@@ -66,7 +71,7 @@ fn webhooks_over_the_concurrency_limit_get_503_instead_of_waiting() {
     // Requests to an unknown key get 404 while a place is free, 503 once the
     // slow one holds it.
     let mut overloaded: Option<(reqwest::header::HeaderMap, Value)> = None;
-    let saw_503 = poll(Duration::from_secs(4), || {
+    let saw_503 = poll(Duration::from_secs(30), || {
         let (status, headers, answer) = host.post_full(&webhook_path("no-such-key-0123456789abcdef"), "application/json", "{}");
         if status == 503 {
             overloaded = Some((headers, answer));
