@@ -45,7 +45,8 @@ key = "{OTHER_KEY}"
     }
     let before = host.snapshot();
     let body = ticket(3, "Open").to_string();
-    let (status, headers, answer) = host.post_full(&webhook_path(KEY), "application/json", body.clone());
+    let (status, headers, answer) =
+        host.post_full(&webhook_path(KEY), "application/json", body.clone());
     assert_eq!((status, answer["error"]["code"].as_str()), (429, Some("rate-limited")), "{answer}");
     // Zendesk retries only when Retry-After is under 60 seconds.
     assert!((1..60).contains(&retry_after(&headers)), "{headers:?}");
@@ -72,7 +73,8 @@ fn webhooks_over_the_concurrency_limit_get_503_instead_of_waiting() {
     // slow one holds it.
     let mut overloaded: Option<(reqwest::header::HeaderMap, Value)> = None;
     let saw_503 = poll(Duration::from_secs(30), || {
-        let (status, headers, answer) = host.post_full(&webhook_path("no-such-key-0123456789abcdef"), "application/json", "{}");
+        let (status, headers, answer) =
+            host.post_full(&webhook_path("no-such-key-0123456789abcdef"), "application/json", "{}");
         if status == 503 {
             overloaded = Some((headers, answer));
         }
@@ -91,7 +93,9 @@ fn webhooks_over_the_concurrency_limit_get_503_instead_of_waiting() {
 
 #[test]
 fn a_body_that_does_not_arrive_in_time_gets_408_and_stores_nothing() {
-    let host = Host::start(&zendesk_config("").replace("[server]\n", "[server]\nbody_read_timeout_ms = 300\n"));
+    let host = Host::start(
+        &zendesk_config("").replace("[server]\n", "[server]\nbody_read_timeout_ms = 300\n"),
+    );
     let mut slow = host.connect();
     let started = Instant::now();
     slow.write_all(head(100).as_bytes()).unwrap();
@@ -105,14 +109,21 @@ fn a_body_that_does_not_arrive_in_time_gets_408_and_stores_nothing() {
 
 #[test]
 fn a_request_head_that_does_not_arrive_in_time_closes_the_connection() {
-    let host = Host::start(&zendesk_config("").replace("[server]\n", "[server]\nheader_read_timeout_ms = 300\n"));
+    let host = Host::start(
+        &zendesk_config("").replace("[server]\n", "[server]\nheader_read_timeout_ms = 300\n"),
+    );
     let mut slow = host.connect();
     let started = Instant::now();
-    slow.write_all(format!("POST {} HTTP/1.1\r\nhost: inbound\r\n", webhook_path(KEY)).as_bytes()).unwrap();
+    slow.write_all(format!("POST {} HTTP/1.1\r\nhost: inbound\r\n", webhook_path(KEY)).as_bytes())
+        .unwrap();
     // hyper closes the connection, answering 408 or nothing at all.
     let answer = read_raw_answer(&mut slow);
     assert!(matches!(answer, None | Some((408, _))), "{answer:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "the connection stayed open {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the connection stayed open {:?}",
+        started.elapsed()
+    );
     assert_eq!(host.zendesk(&ticket(1, "Open")).0, 202, "the host keeps serving others");
 }
 
@@ -120,8 +131,14 @@ fn a_request_head_that_does_not_arrive_in_time_closes_the_connection() {
 fn limits_are_validated_at_start_up() {
     let cases = [
         ("[server]\nheader_limit_bytes = 1024", "server.header_limit_bytes: must be at least 8192"),
-        ("[server]\nbody_read_timeout_ms = 0", "server.body_read_timeout_ms: must be greater than 0"),
-        ("[server]\nmax_concurrent_webhooks = 0", "server.max_concurrent_webhooks: must be greater than 0"),
+        (
+            "[server]\nbody_read_timeout_ms = 0",
+            "server.body_read_timeout_ms: must be greater than 0",
+        ),
+        (
+            "[server]\nmax_concurrent_webhooks = 0",
+            "server.max_concurrent_webhooks: must be greater than 0",
+        ),
     ];
     for (server, expected) in cases {
         let config = zendesk_config("").replace("[server]", server);
@@ -131,5 +148,8 @@ fn limits_are_validated_at_start_up() {
     }
     let (code, stderr) = serve_expecting_failure(&zendesk_config("signature_window_seconds = 0"));
     assert_ne!(code, 0);
-    assert!(stderr.contains("signature_window_seconds (source \"support\"): must be greater than 0"), "{stderr}");
+    assert!(
+        stderr.contains("signature_window_seconds (source \"support\"): must be greater than 0"),
+        "{stderr}"
+    );
 }

@@ -47,9 +47,12 @@ impl Alertmanager {
             .stderr(Stdio::null())
             .spawn()
             .expect("start Alertmanager");
-        let alertmanager = Alertmanager { child, base: format!("http://127.0.0.1:{port}"), _dir: dir };
+        let alertmanager =
+            Alertmanager { child, base: format!("http://127.0.0.1:{port}"), _dir: dir };
         poll("Alertmanager to be ready", || {
-            reqwest::blocking::get(format!("{}/-/ready", alertmanager.base)).ok().filter(|r| r.status().is_success())
+            reqwest::blocking::get(format!("{}/-/ready", alertmanager.base))
+                .ok()
+                .filter(|r| r.status().is_success())
         });
         alertmanager
     }
@@ -65,12 +68,18 @@ impl Alertmanager {
 
     /// Alertmanager's fingerprint for each alert name.
     fn fingerprints(&self) -> Vec<(String, String)> {
-        let alerts: Value = reqwest::blocking::get(format!("{}/api/v2/alerts", self.base)).unwrap().json().unwrap();
+        let alerts: Value =
+            reqwest::blocking::get(format!("{}/api/v2/alerts", self.base)).unwrap().json().unwrap();
         alerts
             .as_array()
             .unwrap()
             .iter()
-            .map(|a| (a["labels"]["alertname"].as_str().unwrap().to_string(), a["fingerprint"].as_str().unwrap().to_string()))
+            .map(|a| {
+                (
+                    a["labels"]["alertname"].as_str().unwrap().to_string(),
+                    a["fingerprint"].as_str().unwrap().to_string(),
+                )
+            })
             .collect()
     }
 }
@@ -113,7 +122,10 @@ fn alerts(ends_at: Option<SystemTime>) -> Value {
         }
         alert
     };
-    json!([alert("DiskFull", "critical", Some("Disk 95% full on db1")), alert("HighLatency", "warning", None)])
+    json!([
+        alert("DiskFull", "critical", Some("Disk 95% full on db1")),
+        alert("HighLatency", "warning", None)
+    ])
 }
 
 fn alertmanager_incidents(host: &Host) -> Vec<Value> {
@@ -123,29 +135,46 @@ fn alertmanager_incidents(host: &Host) -> Vec<Value> {
 #[test]
 fn alertmanager_firing_then_resolved_alerts_open_then_resolve_incidents() {
     let host = Host::start(&plugins_config(&[("alertmanager", "alertmanager", KEY)]));
-    let alertmanager = Alertmanager::start(&host.url(&format!("/api/v1/events/alertmanager/{KEY}")));
+    let alertmanager =
+        Alertmanager::start(&host.url(&format!("/api/v1/events/alertmanager/{KEY}")));
 
     alertmanager.push(&alerts(None));
-    let opened = poll("two open incidents", || Some(alertmanager_incidents(&host)).filter(|list| list.len() == 2));
+    let opened = poll("two open incidents", || {
+        Some(alertmanager_incidents(&host)).filter(|list| list.len() == 2)
+    });
     let fingerprints = alertmanager.fingerprints();
     for (name, fingerprint) in &fingerprints {
-        let incident = opened.iter().find(|i| i["key"] == fingerprint.as_str()).unwrap_or_else(|| {
-            panic!("no incident keyed by {name}'s fingerprint {fingerprint}: {opened:?}")
-        });
+        let incident =
+            opened.iter().find(|i| i["key"] == fingerprint.as_str()).unwrap_or_else(|| {
+                panic!("no incident keyed by {name}'s fingerprint {fingerprint}: {opened:?}")
+            });
         assert_eq!(incident["status"], "pending");
-        assert_eq!(incident["links"][0]["url"], format!("http://prometheus.example:9090/graph?g0.expr={name}"));
-        assert!(incident["details"].as_str().unwrap().contains("  instance: db1:9100"), "{incident}");
+        assert_eq!(
+            incident["links"][0]["url"],
+            format!("http://prometheus.example:9090/graph?g0.expr={name}")
+        );
+        assert!(
+            incident["details"].as_str().unwrap().contains("  instance: db1:9100"),
+            "{incident}"
+        );
     }
     let summaries: Vec<&str> = opened.iter().map(|i| i["summary"].as_str().unwrap()).collect();
-    assert!(summaries.contains(&"Disk 95% full on db1") && summaries.contains(&"HighLatency"), "{summaries:?}");
+    assert!(
+        summaries.contains(&"Disk 95% full on db1") && summaries.contains(&"HighLatency"),
+        "{summaries:?}"
+    );
 
     alertmanager.push(&alerts(Some(SystemTime::now() - Duration::from_secs(1))));
     let resolved = poll("both incidents resolved", || {
-        Some(alertmanager_incidents(&host)).filter(|list| list.iter().all(|i| i["status"] == "resolved"))
+        Some(alertmanager_incidents(&host))
+            .filter(|list| list.iter().all(|i| i["status"] == "resolved"))
     });
     assert_eq!(resolved.len(), 2, "resolving creates nothing new: {resolved:?}");
     let log = host.incident(&resolved[0]["id"])["log"].clone();
     let received = log.as_array().unwrap().iter().filter(|e| e["type"] == "event_received").count();
     assert!(received >= 2, "the firing and the resolved notification are on the log: {log}");
-    assert!(log.to_string().contains("\"Alertmanager/"), "Alertmanager itself sent the webhooks (user-agent): {log}");
+    assert!(
+        log.to_string().contains("\"Alertmanager/"),
+        "Alertmanager itself sent the webhooks (user-agent): {log}"
+    );
 }

@@ -15,14 +15,20 @@ fn host_with_incident() -> (Host, Value) {
 }
 
 /// A request to `path` with the given Authorization header value, or none.
-fn call(host: &Host, method: &str, path: &str, authorization: Option<&str>) -> (u16, String, Option<String>) {
+fn call(
+    host: &Host,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+) -> (u16, String, Option<String>) {
     let client = reqwest::blocking::Client::new();
     let mut request = client.request(method.parse().unwrap(), host.url(path));
     if let Some(value) = authorization {
         request = request.header("authorization", value);
     }
     let response = request.send().unwrap();
-    let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string());
+    let challenge =
+        response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string());
     (response.status().as_u16(), response.text().unwrap(), challenge)
 }
 
@@ -41,7 +47,10 @@ fn assert_refused_everywhere(host: &Host, authorization: Option<&str>) {
         assert_eq!(status, 401, "{method} {path} with {authorization:?}: {body}");
         let body: Value = serde_json::from_str(&body).expect("a JSON error");
         assert_eq!(body["error"]["code"], "unauthorized", "{body}");
-        assert!(!body.to_string().contains("Printer"), "nothing about incidents is revealed: {body}");
+        assert!(
+            !body.to_string().contains("Printer"),
+            "nothing about incidents is revealed: {body}"
+        );
         assert_eq!(challenge.as_deref(), Some("Bearer"));
     }
 }
@@ -62,7 +71,8 @@ fn missing_or_wrong_tokens_get_401_and_nothing_else() {
 
 #[test]
 fn without_configured_tokens_the_api_refuses_everyone_and_says_so_at_start() {
-    let config = zendesk_config("").replace(&format!("[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\n"), "");
+    let config = zendesk_config("")
+        .replace(&format!("[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\n"), "");
     assert!(!config.contains("api.tokens"));
     let host = Host::start(&config);
     assert!(host.logs().contains("no [[api.tokens]] configured"), "{}", host.logs());
@@ -74,7 +84,8 @@ fn without_configured_tokens_the_api_refuses_everyone_and_says_so_at_start() {
 
 #[test]
 fn a_token_may_come_from_the_environment() {
-    let config = zendesk_config("").replace(&format!("token = \"{TOKEN}\""), "token_env = \"INBOUND_TEST_TOKEN\"");
+    let config = zendesk_config("")
+        .replace(&format!("token = \"{TOKEN}\""), "token_env = \"INBOUND_TEST_TOKEN\"");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.toml"), config).unwrap();
     let from_env = "env-token-0123456789abcdefghijkl";
@@ -86,7 +97,8 @@ fn a_token_may_come_from_the_environment() {
 #[test]
 fn accept_and_resolve_are_logged_with_who_did_it() {
     let (host, id) = host_with_incident();
-    let (status, body) = host.post_json(&format!("/api/v1/incidents/{id}/accept"), &json!({"note": "on it"}));
+    let (status, body) =
+        host.post_json(&format!("/api/v1/incidents/{id}/accept"), &json!({"note": "on it"}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["action"], "accepted");
     assert_eq!(body["incident"]["status"], "accepted");
@@ -132,9 +144,11 @@ fn accept_and_resolve_errors() {
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("unknown-incident")), "{body}");
     let (status, body) = host.post_json("/api/v1/incidents/abc/resolve", &json!({}));
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid-id")), "{body}");
-    let (status, body) = host.post_json(&format!("/api/v1/incidents/{id}/accept"), &json!({"notes": "typo"}));
+    let (status, body) =
+        host.post_json(&format!("/api/v1/incidents/{id}/accept"), &json!({"notes": "typo"}));
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid-body")), "{body}");
-    let (status, body) = host.post_json(&format!("/api/v1/incidents/{id}/accept"), &json!({"note": "x".repeat(5000)}));
+    let (status, body) = host
+        .post_json(&format!("/api/v1/incidents/{id}/accept"), &json!({"note": "x".repeat(5000)}));
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("note-too-long")), "{body}");
     assert_eq!(host.incidents()[0]["status"], "pending", "failed requests change nothing");
 }
@@ -148,16 +162,19 @@ fn every_documented_route_is_served() {
     let paths = document["paths"].as_object().unwrap();
     assert!(paths.len() >= 10, "{paths:?}");
     for (path, operations) in paths {
-        let concrete = path.replace("{integration}", "zendesk").replace("{key}", KEY).replace("{id}", "1");
+        let concrete =
+            path.replace("{integration}", "zendesk").replace("{key}", KEY).replace("{id}", "1");
         for method in operations.as_object().unwrap().keys() {
-            let (_, body, _) = call(&host, &method.to_uppercase(), &concrete, Some(&format!("Bearer {TOKEN}")));
+            let (_, body, _) =
+                call(&host, &method.to_uppercase(), &concrete, Some(&format!("Bearer {TOKEN}")));
             assert!(
                 !body.contains("\"no-route\"") && !body.contains("\"method-not-allowed\""),
                 "{method} {path} is documented but not served: {body}"
             );
         }
     }
-    let (status, body, _) = call(&host, "GET", "/api/v1/nothing-here", Some(&format!("Bearer {TOKEN}")));
+    let (status, body, _) =
+        call(&host, "GET", "/api/v1/nothing-here", Some(&format!("Bearer {TOKEN}")));
     assert_eq!(status, 404);
     assert!(body.contains("no-route"), "{body}");
 }
@@ -192,13 +209,16 @@ fn incidents_commands_work_against_a_running_host() {
 
     // The token may come from the environment; a wrong one is refused.
     let url = ["--url", host.base.as_str()];
-    let (code, _, stderr) = inbound(&[&["incidents", "list"], &url[..]].concat(), &[("INBOUND_API_TOKEN", TOKEN)]);
+    let (code, _, stderr) =
+        inbound(&[&["incidents", "list"], &url[..]].concat(), &[("INBOUND_API_TOKEN", TOKEN)]);
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = inbound(&[&["incidents", "list"], &url[..]].concat(), &[]);
     assert_eq!(code, 1);
     assert!(stderr.contains("no API token"), "{stderr}");
-    let (code, _, stderr) =
-        inbound(&[&["incidents", "list", "--token", "wrong-token-0123456789abcdef"], &url[..]].concat(), &[]);
+    let (code, _, stderr) = inbound(
+        &[&["incidents", "list", "--token", "wrong-token-0123456789abcdef"], &url[..]].concat(),
+        &[],
+    );
     assert_eq!(code, 1);
     assert!(stderr.contains("401"), "{stderr}");
 }

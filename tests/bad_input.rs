@@ -22,7 +22,10 @@ struct Case {
     code: Option<&'static str>,
 }
 
-fn webhook(body: impl Into<Vec<u8>>, content_type: &'static str) -> (String, &'static str, Vec<u8>) {
+fn webhook(
+    body: impl Into<Vec<u8>>,
+    content_type: &'static str,
+) -> (String, &'static str, Vec<u8>) {
     (format!("/api/v1/events/zendesk/{KEY}"), content_type, body.into())
 }
 
@@ -38,27 +41,98 @@ fn case(
 fn catalogue() -> Vec<Case> {
     const JSON: &str = "application/json";
     let nested = format!(r#"{{"id": "9", "status": "Open", "x": {}}}"#, "[".repeat(100_000));
-    let oversized = format!(r#"{{"id": "9", "status": "Open", "description": "{}"}}"#, "x".repeat(1 << 20));
+    let oversized =
+        format!(r#"{{"id": "9", "status": "Open", "description": "{}"}}"#, "x".repeat(1 << 20));
     let mut cases = vec![
-        case("truncated JSON", webhook(r#"{"id": "9", "status": "Op"#, JSON), 400, Some("invalid-json")),
-        case("trailing comma", webhook(r#"{"id": "9", "status": "Open",}"#, JSON), 400, Some("invalid-json")),
-        case("single quotes", webhook("{'id': '9', 'status': 'Open'}", JSON), 400, Some("invalid-json")),
-        case("XML, labelled XML", webhook("<ticket><id>9</id></ticket>", "application/xml"), 400, Some("invalid-json")),
-        case("a form, labelled as one", webhook("id=9&status=Open", "application/x-www-form-urlencoded"), 400, Some("invalid-json")),
-        case("invalid UTF-8", webhook(b"{\"id\": \"9\", \"status\": \"Op\xffen\"}".to_vec(), JSON), 400, Some("invalid-json")),
+        case(
+            "truncated JSON",
+            webhook(r#"{"id": "9", "status": "Op"#, JSON),
+            400,
+            Some("invalid-json"),
+        ),
+        case(
+            "trailing comma",
+            webhook(r#"{"id": "9", "status": "Open",}"#, JSON),
+            400,
+            Some("invalid-json"),
+        ),
+        case(
+            "single quotes",
+            webhook("{'id': '9', 'status': 'Open'}", JSON),
+            400,
+            Some("invalid-json"),
+        ),
+        case(
+            "XML, labelled XML",
+            webhook("<ticket><id>9</id></ticket>", "application/xml"),
+            400,
+            Some("invalid-json"),
+        ),
+        case(
+            "a form, labelled as one",
+            webhook("id=9&status=Open", "application/x-www-form-urlencoded"),
+            400,
+            Some("invalid-json"),
+        ),
+        case(
+            "invalid UTF-8",
+            webhook(b"{\"id\": \"9\", \"status\": \"Op\xffen\"}".to_vec(), JSON),
+            400,
+            Some("invalid-json"),
+        ),
         case("empty body", webhook("", JSON), 400, Some("empty-body")),
         case("whitespace body", webhook(" \r\n\t ", JSON), 400, Some("empty-body")),
-        case("a JSON array", webhook(r#"[{"id": "9", "status": "Open"}]"#, JSON), 400, Some("invalid-body")),
+        case(
+            "a JSON array",
+            webhook(r#"[{"id": "9", "status": "Open"}]"#, JSON),
+            400,
+            Some("invalid-body"),
+        ),
         case("a JSON string", webhook(r#""Open""#, JSON), 400, Some("invalid-body")),
-        case("number out of range", webhook(r#"{"id": 1e400, "status": "Open"}"#, JSON), 400, Some("invalid-json")),
-        case("id past u64", webhook(r#"{"id": 123456789012345678901234567890, "status": "Open"}"#, JSON), 400, Some("invalid-field")),
-        case("id string past u64", webhook(r#"{"id": "123456789012345678901234567890", "status": "Open"}"#, JSON), 400, Some("invalid-field")),
-        case("negative id", webhook(r#"{"id": -9, "status": "Open"}"#, JSON), 400, Some("invalid-field")),
-        case("fractional id", webhook(r#"{"id": 9.5, "status": "Open"}"#, JSON), 400, Some("invalid-field")),
+        case(
+            "number out of range",
+            webhook(r#"{"id": 1e400, "status": "Open"}"#, JSON),
+            400,
+            Some("invalid-json"),
+        ),
+        case(
+            "id past u64",
+            webhook(r#"{"id": 123456789012345678901234567890, "status": "Open"}"#, JSON),
+            400,
+            Some("invalid-field"),
+        ),
+        case(
+            "id string past u64",
+            webhook(r#"{"id": "123456789012345678901234567890", "status": "Open"}"#, JSON),
+            400,
+            Some("invalid-field"),
+        ),
+        case(
+            "negative id",
+            webhook(r#"{"id": -9, "status": "Open"}"#, JSON),
+            400,
+            Some("invalid-field"),
+        ),
+        case(
+            "fractional id",
+            webhook(r#"{"id": 9.5, "status": "Open"}"#, JSON),
+            400,
+            Some("invalid-field"),
+        ),
         case("deeply nested JSON", webhook(nested, JSON), 400, Some("invalid-json")),
         case("missing id", webhook(r#"{"status": "Open"}"#, JSON), 400, Some("missing-field")),
-        case("unknown status", webhook(r#"{"id": "9", "status": "Escalated"}"#, JSON), 400, Some("invalid-status")),
-        case("solved, never opened", webhook(r#"{"id": "9", "status": "Solved"}"#, JSON), 400, Some("no-incident")),
+        case(
+            "unknown status",
+            webhook(r#"{"id": "9", "status": "Escalated"}"#, JSON),
+            400,
+            Some("invalid-status"),
+        ),
+        case(
+            "solved, never opened",
+            webhook(r#"{"id": "9", "status": "Solved"}"#, JSON),
+            400,
+            Some("no-incident"),
+        ),
         case("oversized body", webhook(oversized, JSON), 413, Some("body-too-large")),
         case(
             "unknown integration",
@@ -68,13 +142,21 @@ fn catalogue() -> Vec<Case> {
         ),
         case(
             "wrong key",
-            (format!("/api/v1/events/zendesk/{}x", &KEY[..KEY.len() - 1]), JSON, ticket(9, "Open").to_string().into()),
+            (
+                format!("/api/v1/events/zendesk/{}x", &KEY[..KEY.len() - 1]),
+                JSON,
+                ticket(9, "Open").to_string().into(),
+            ),
             404,
             Some("unknown-key"),
         ),
         case(
             "key prefix",
-            (format!("/api/v1/events/zendesk/{}", &KEY[..10]), JSON, ticket(9, "Open").to_string().into()),
+            (
+                format!("/api/v1/events/zendesk/{}", &KEY[..10]),
+                JSON,
+                ticket(9, "Open").to_string().into(),
+            ),
             404,
             Some("unknown-key"),
         ),
@@ -85,7 +167,8 @@ fn catalogue() -> Vec<Case> {
             Some("no-route"),
         ),
     ];
-    let mut oversized_header = case("oversized header", webhook(ticket(9, "Open").to_string(), JSON), 431, None);
+    let mut oversized_header =
+        case("oversized header", webhook(ticket(9, "Open").to_string(), JSON), 431, None);
     oversized_header.extra_header = Some(("x-padding", "a".repeat(32 << 10)));
     cases.push(oversized_header);
     cases
@@ -115,7 +198,11 @@ fn every_bad_request_gets_its_status_and_code_and_changes_nothing() {
         if let Some(code) = case.code {
             assert_eq!(answer["error"]["code"], code, "{}: {answer}", case.name);
             let message = answer["error"]["message"].as_str().unwrap_or_default();
-            assert!(message.len() > 20, "{}: the message must say what is wrong: {answer}", case.name);
+            assert!(
+                message.len() > 20,
+                "{}: the message must say what is wrong: {answer}",
+                case.name
+            );
         }
     }
     assert_eq!(host.snapshot(), before, "a bad request changed the database");
@@ -129,9 +216,17 @@ fn the_content_type_is_not_checked() {
     // Senders and proxies mislabel bodies (curl -d says form-urlencoded);
     // the plugin judges the body, so a JSON body is accepted whatever its label.
     let host = Host::start(&zendesk_config(""));
-    for (id, content_type) in [(1, "text/plain"), (2, "application/x-www-form-urlencoded"), (3, "")] {
-        let (status, _, answer) =
-            host.post_with_headers(&format!("/api/v1/events/zendesk/{KEY}"), &[("content-type", content_type)], ticket(id, "Open").to_string());
-        assert_eq!((status, answer["action"].as_str()), (202, Some("created")), "{content_type:?}: {answer}");
+    for (id, content_type) in [(1, "text/plain"), (2, "application/x-www-form-urlencoded"), (3, "")]
+    {
+        let (status, _, answer) = host.post_with_headers(
+            &format!("/api/v1/events/zendesk/{KEY}"),
+            &[("content-type", content_type)],
+            ticket(id, "Open").to_string(),
+        );
+        assert_eq!(
+            (status, answer["action"].as_str()),
+            (202, Some("created")),
+            "{content_type:?}: {answer}"
+        );
     }
 }

@@ -98,7 +98,8 @@ fn interleaved_status_storms_leave_a_serial_history() {
         let id = 2000 + round;
         // Make sure an incident exists so Solved is never a 400.
         assert_eq!(host.zendesk(&ticket(id, "Open")).0, 202);
-        let bodies: Vec<Value> = (0..24).map(|i| ticket(id, statuses[i % statuses.len()])).collect();
+        let bodies: Vec<Value> =
+            (0..24).map(|i| ticket(id, statuses[i % statuses.len()])).collect();
         let answers = storm(&host, bodies);
         let mut acknowledged: HashMap<String, usize> = HashMap::new();
         for (status, body) in &answers {
@@ -106,7 +107,10 @@ fn interleaved_status_storms_leave_a_serial_history() {
             if *status == 202 {
                 *acknowledged.entry(body["incident"]["id"].to_string()).or_default() += 1;
             } else {
-                assert_eq!(body["error"]["code"], "no-incident", "only a Solved with nothing open may be refused");
+                assert_eq!(
+                    body["error"]["code"], "no-incident",
+                    "only a Solved with nothing open may be refused"
+                );
             }
         }
         let incidents = incidents_for(&host, &id.to_string());
@@ -122,7 +126,11 @@ fn interleaved_status_storms_leave_a_serial_history() {
                 .filter(|e| e["type"] == "event_received")
                 .count();
             let acked = acknowledged.get(&incident["id"].to_string()).copied().unwrap_or(0);
-            assert!(events >= acked, "incident {} logs {events} events, {acked} acknowledged", incident["id"]);
+            assert!(
+                events >= acked,
+                "incident {} logs {events} events, {acked} acknowledged",
+                incident["id"]
+            );
         }
     }
 }

@@ -41,7 +41,8 @@ fn base() -> String {
 
 #[test]
 fn a_valid_config_passes_and_prints_each_webhook_url() {
-    let config = base().replace("[server]\n", "[server]\npublic_url = \"https://inbound.example.com/\"\n");
+    let config =
+        base().replace("[server]\n", "[server]\npublic_url = \"https://inbound.example.com/\"\n");
     let (code, stdout, stderr, _dir) = check(&config, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("ok"), "{stdout}");
@@ -69,7 +70,8 @@ fn unknown_key_is_a_typo() {
 
 #[test]
 fn unknown_key_inside_a_source() {
-    let config = base().replace(&format!("key = \"{KEY}\""), &format!("key = \"{KEY}\"\nescalation = \"x\""));
+    let config = base()
+        .replace(&format!("key = \"{KEY}\""), &format!("key = \"{KEY}\"\nescalation = \"x\""));
     assert_refused(&config, "escalation = ", "sources[0].escalation", "check the spelling");
 }
 
@@ -88,54 +90,98 @@ fn listen_is_not_an_address() {
 #[test]
 fn zero_where_a_positive_number_is_needed() {
     let config = base().replace("[server]\n", "[server]\nrequest_timeout_ms = 0\n");
-    assert_refused(&config, "request_timeout_ms", "server.request_timeout_ms", "must be greater than 0");
+    assert_refused(
+        &config,
+        "request_timeout_ms",
+        "server.request_timeout_ms",
+        "must be greater than 0",
+    );
 }
 
 #[test]
 fn unknown_integration() {
     let config = base().replace("integration = \"zendesk\"", "integration = \"pagerduty\"");
-    assert_refused(&config, "integration = ", "sources[0].integration (source \"support\")", "declare it under [integrations.pagerduty]");
+    assert_refused(
+        &config,
+        "integration = ",
+        "sources[0].integration (source \"support\")",
+        "declare it under [integrations.pagerduty]",
+    );
 }
 
 #[test]
 fn missing_plugin_file() {
     let wasm = plugin_wasm("zendesk").display().to_string();
     let config = base().replace(&wasm, "plugins/missing.wasm");
-    assert_refused(&config, "plugin = ", "integrations.zendesk.plugin", "build it (make plugins) or fix the path");
+    assert_refused(
+        &config,
+        "plugin = ",
+        "integrations.zendesk.plugin",
+        "build it (make plugins) or fix the path",
+    );
 }
 
 #[test]
 fn unknown_escalation_policy() {
-    let config = base().replace("escalation_policy = \"support-oncall\"", "escalation_policy = \"nobody\"");
-    assert_refused(&config, "escalation_policy = ", "sources[0].escalation_policy", "declare it in [[escalation_policies]] or use one of: support-oncall");
+    let config =
+        base().replace("escalation_policy = \"support-oncall\"", "escalation_policy = \"nobody\"");
+    assert_refused(
+        &config,
+        "escalation_policy = ",
+        "sources[0].escalation_policy",
+        "declare it in [[escalation_policies]] or use one of: support-oncall",
+    );
 }
 
 #[test]
 fn duplicate_escalation_policy() {
     let config = zendesk_config("\n[[escalation_policies]]\nname = \"support-oncall\"\n");
-    assert_refused(&config, "name = \"support-oncall\"", "escalation_policies[1].name", "declared twice");
+    assert_refused(
+        &config,
+        "name = \"support-oncall\"",
+        "escalation_policies[1].name",
+        "declared twice",
+    );
 }
 
 #[test]
 fn escalation_level_that_notifies_nobody() {
-    let config = zendesk_config("\n[[escalation_policies.levels]]\ndelay_minutes = 5\nnotify = []\n");
-    assert_refused(&config, "notify = []", "escalation_policies[0].levels[0].notify", "must notify someone");
+    let config =
+        zendesk_config("\n[[escalation_policies.levels]]\ndelay_minutes = 5\nnotify = []\n");
+    assert_refused(
+        &config,
+        "notify = []",
+        "escalation_policies[0].levels[0].notify",
+        "must notify someone",
+    );
 }
 
 fn second_source(name: &str, key: &str) -> String {
-    format!("\n[[sources]]\nname = \"{name}\"\nintegration = \"zendesk\"\nescalation_policy = \"support-oncall\"\nkey = \"{key}\"\n")
+    format!(
+        "\n[[sources]]\nname = \"{name}\"\nintegration = \"zendesk\"\nescalation_policy = \"support-oncall\"\nkey = \"{key}\"\n"
+    )
 }
 
 #[test]
 fn duplicate_source_name() {
     let config = zendesk_config(&second_source("support", "another-key-0123456789abcdef"));
-    assert_refused(&config, "name = \"support\"", "sources[1].name (source \"support\")", "names must be unique");
+    assert_refused(
+        &config,
+        "name = \"support\"",
+        "sources[1].name (source \"support\")",
+        "names must be unique",
+    );
 }
 
 #[test]
 fn duplicate_source_key() {
     let config = zendesk_config(&second_source("billing", KEY));
-    assert_refused(&config, &format!("key = \"{KEY}\""), "sources[1].key (source \"billing\")", "keys must be unique");
+    assert_refused(
+        &config,
+        &format!("key = \"{KEY}\""),
+        "sources[1].key (source \"billing\")",
+        "keys must be unique",
+    );
 }
 
 #[test]
@@ -148,28 +194,44 @@ fn key_too_short_to_be_secret() {
 #[test]
 fn key_missing() {
     let config = base().replace(&format!("key = \"{KEY}\"\n"), "");
-    assert_refused(&config, "[[sources]]", "sources[0].key", "set key = \"...\" or key_env = \"VARIABLE\"");
+    assert_refused(
+        &config,
+        "[[sources]]",
+        "sources[0].key",
+        "set key = \"...\" or key_env = \"VARIABLE\"",
+    );
 }
 
 #[test]
 fn key_and_key_env_both_set() {
-    let config = base().replace(&format!("key = \"{KEY}\""), &format!("key = \"{KEY}\"\nkey_env = \"SUPPORT_KEY\""));
+    let config = base().replace(
+        &format!("key = \"{KEY}\""),
+        &format!("key = \"{KEY}\"\nkey_env = \"SUPPORT_KEY\""),
+    );
     assert_refused(&config, "key_env", "sources[0].key_env", "keep only one of them");
 }
 
 #[test]
 fn key_env_names_an_unset_variable() {
-    let config = base().replace(&format!("key = \"{KEY}\""), "key_env = \"INBOUND_TEST_UNSET_KEY\"");
+    let config =
+        base().replace(&format!("key = \"{KEY}\""), "key_env = \"INBOUND_TEST_UNSET_KEY\"");
     assert_refused(&config, "key_env", "sources[0].key_env", "INBOUND_TEST_UNSET_KEY is not set");
 }
 
 #[test]
 fn key_from_the_environment_is_used_and_checked() {
     let config = base().replace(&format!("key = \"{KEY}\""), "key_env = \"INBOUND_TEST_KEY\"");
-    let (code, stdout, stderr, _dir) = check(&config, &[("INBOUND_TEST_KEY", "from-env-0123456789abcdefghij")]);
+    let (code, stdout, stderr, _dir) =
+        check(&config, &[("INBOUND_TEST_KEY", "from-env-0123456789abcdefghij")]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("/api/v1/events/zendesk/from-env-0123456789abcdefghij"), "{stdout}");
-    assert_refused_with(&config, &[("INBOUND_TEST_KEY", "short")], "key_env", "sources[0].key_env", "at least 22 characters");
+    assert_refused_with(
+        &config,
+        &[("INBOUND_TEST_KEY", "short")],
+        "key_env",
+        "sources[0].key_env",
+        "at least 22 characters",
+    );
 }
 
 #[test]
@@ -181,13 +243,23 @@ fn signing_secret_env_unset() {
 #[test]
 fn api_token_too_short() {
     let config = base().replace(TOKEN, "secret");
-    assert_refused(&config, "token = ", "api.tokens[0].token (token \"ops\")", "at least 22 characters");
+    assert_refused(
+        &config,
+        "token = ",
+        "api.tokens[0].token (token \"ops\")",
+        "at least 22 characters",
+    );
 }
 
 #[test]
 fn api_token_missing() {
     let config = base().replace(&format!("token = \"{TOKEN}\"\n"), "");
-    assert_refused(&config, "[[api.tokens]]", "api.tokens[0].token", "set token = \"...\" or token_env");
+    assert_refused(
+        &config,
+        "[[api.tokens]]",
+        "api.tokens[0].token",
+        "set token = \"...\" or token_env",
+    );
 }
 
 #[test]
@@ -222,22 +294,44 @@ fn sources_add_appends_to_a_commented_config_and_prints_the_webhook_url() {
     let file = dir.path().join("config.toml");
     std::fs::write(&file, &original).unwrap();
     let path = file.to_str().unwrap();
-    let args = ["sources", "add", "--name", "billing", "--integration", "zendesk", "--escalation-policy", "support-oncall", "--config", path];
+    let args = [
+        "sources",
+        "add",
+        "--name",
+        "billing",
+        "--integration",
+        "zendesk",
+        "--escalation-policy",
+        "support-oncall",
+        "--config",
+        path,
+    ];
     let (code, stdout, stderr) = inbound(&args, &[]);
     assert_eq!(code, 0, "{stderr}");
-    let url = stdout.lines().find_map(|line| line.strip_prefix("webhook URL: ")).expect("a webhook URL line");
+    let url = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("webhook URL: "))
+        .expect("a webhook URL line");
     let key = url.strip_prefix("http://127.0.0.1:8080/api/v1/events/zendesk/").expect(url);
     assert_eq!(key.len(), 32, "{key}");
     assert!(key.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
 
     let changed = std::fs::read_to_string(&file).unwrap();
-    assert!(changed.starts_with(&original), "every existing line and comment stays as it was:\n{changed}");
+    assert!(
+        changed.starts_with(&original),
+        "every existing line and comment stays as it was:\n{changed}"
+    );
     assert!(changed.ends_with(&format!("[[sources]]\nname = \"billing\"\nintegration = \"zendesk\"\nescalation_policy = \"support-oncall\"\nkey = \"{key}\"\n")), "{changed}");
 
     let (code, stdout, stderr) = inbound(&["sources", "list", "--config", path], &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("source \"support\""), "{stdout}");
-    assert!(stdout.contains(&format!("source \"billing\" (zendesk, escalation policy \"support-oncall\"): {url}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "source \"billing\" (zendesk, escalation policy \"support-oncall\"): {url}"
+        )),
+        "{stdout}"
+    );
 
     // A second add with the same name is refused and leaves the file alone.
     let (code, _, stderr) = inbound(&args, &[]);
@@ -252,7 +346,18 @@ fn sources_add_refuses_an_unknown_integration_without_changing_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("config.toml");
     std::fs::write(&file, &original).unwrap();
-    let args = ["sources", "add", "--name", "pager", "--integration", "pagerduty", "--escalation-policy", "support-oncall", "--config", file.to_str().unwrap()];
+    let args = [
+        "sources",
+        "add",
+        "--name",
+        "pager",
+        "--integration",
+        "pagerduty",
+        "--escalation-policy",
+        "support-oncall",
+        "--config",
+        file.to_str().unwrap(),
+    ];
     let (code, stdout, stderr) = inbound(&args, &[]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stderr.contains("unknown integration \"pagerduty\""), "{stderr}");

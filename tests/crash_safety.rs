@@ -67,7 +67,8 @@ fn no_acknowledged_event_is_lost_across_sigkill() {
     for round in 0..ROUNDS {
         let stop = Arc::new(AtomicBool::new(false));
         // A pseudo-random moment between 150 and 450 ms into the load.
-        let kill_after = Duration::from_millis(150 + (std::process::id() as u64 * 7919 + round * 104_729) % 300);
+        let kill_after =
+            Duration::from_millis(150 + (std::process::id() as u64 * 7919 + round * 104_729) % 300);
         let results: Vec<(u64, Vec<Acked>)> = thread::scope(|scope| {
             let clients: Vec<_> = (0..CLIENTS)
                 .map(|c| {
@@ -93,22 +94,44 @@ fn no_acknowledged_event_is_lost_across_sigkill() {
         }
         let sent: u64 = results.iter().map(|(sent, _)| sent).sum();
         let acknowledged: usize = expected.values().map(|(_, count)| count).sum();
-        assert!(acknowledged > 0, "the load must have produced acknowledged events before the kill");
+        assert!(
+            acknowledged > 0,
+            "the load must have produced acknowledged events before the kill"
+        );
         for (id, (status, events)) in &expected {
             let (code, shown) = host.get(&format!("/api/v1/incidents/{id}"));
             assert_eq!(code, 200, "acknowledged incident {id} lost: {shown}");
-            assert!(rank(shown["incident"]["status"].as_str().unwrap()) >= *status, "incident {id} went back: {shown}");
-            let logged = shown["log"].as_array().unwrap().iter().filter(|e| e["type"] == "event_received").count();
-            assert!(logged >= *events, "incident {id}: {events} events acknowledged, {logged} logged");
+            assert!(
+                rank(shown["incident"]["status"].as_str().unwrap()) >= *status,
+                "incident {id} went back: {shown}"
+            );
+            let logged = shown["log"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["type"] == "event_received")
+                .count();
+            assert!(
+                logged >= *events,
+                "incident {id}: {events} events acknowledged, {logged} logged"
+            );
         }
         let mut open_per_key: HashMap<String, usize> = HashMap::new();
         for incident in host.all_incidents().iter().filter(|i| i["status"] != "resolved") {
             *open_per_key.entry(incident["key"].as_str().unwrap().to_string()).or_default() += 1;
         }
-        assert!(open_per_key.values().all(|&n| n == 1), "duplicate open incidents: {open_per_key:?}");
+        assert!(
+            open_per_key.values().all(|&n| n == 1),
+            "duplicate open incidents: {open_per_key:?}"
+        );
         totals.0 += sent;
         totals.1 += acknowledged as u64;
-        eprintln!("round {round}: sent {sent}, acknowledged {acknowledged}, all found after SIGKILL");
+        eprintln!(
+            "round {round}: sent {sent}, acknowledged {acknowledged}, all found after SIGKILL"
+        );
     }
-    eprintln!("crash safety: {ROUNDS} rounds, {} events sent, {} acknowledged, {} found", totals.0, totals.1, totals.1);
+    eprintln!(
+        "crash safety: {ROUNDS} rounds, {} events sent, {} acknowledged, {} found",
+        totals.0, totals.1, totals.1
+    );
 }

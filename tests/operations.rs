@@ -17,7 +17,8 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     text.lines().filter(|line| !line.starts_with('#')).find_map(|line| {
         let (series, value) = line.rsplit_once(' ')?;
         let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
-        let matches = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+        let matches =
+            metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
         matches.then(|| value.parse().ok()).flatten()
     })
 }
@@ -29,21 +30,41 @@ fn metrics_count_events_plugin_calls_commits_and_incidents() {
     assert_eq!(host.zendesk(&ticket(2, "New")).0, 202);
     assert_eq!(host.zendesk(&ticket(2, "Solved")).0, 202);
     assert_eq!(host.zendesk(&ticket(3, "Exploded")).0, 400);
-    let (status, _) = host.post_raw("/api/v1/events/zendesk/wrong-key-0123456789abcdef", "application/json", "{}");
+    let (status, _) = host.post_raw(
+        "/api/v1/events/zendesk/wrong-key-0123456789abcdef",
+        "application/json",
+        "{}",
+    );
     assert_eq!(status, 404);
 
     assert_eq!(host.get_text("/metrics", None).0, 401, "metrics need the token");
     let (status, text) = host.get_text("/metrics", Some(TOKEN));
     assert_eq!(status, 200, "{text}");
-    let events = |outcome| sample(&text, "inbound_events_total", &[("source", "support"), ("outcome", outcome)]);
+    let events = |outcome| {
+        sample(&text, "inbound_events_total", &[("source", "support"), ("outcome", outcome)])
+    };
     assert_eq!(events("created"), Some(2.0), "{text}");
     assert_eq!(events("resolved"), Some(1.0), "{text}");
     assert_eq!(events("rejected"), Some(1.0), "{text}");
-    assert_eq!(sample(&text, "inbound_events_total", &[("outcome", "unknown_source")]), Some(1.0), "{text}");
-    assert_eq!(sample(&text, "inbound_plugin_call_seconds_count", &[("integration", "zendesk")]), Some(3.0), "{text}");
-    assert!(sample(&text, "inbound_plugin_call_seconds_bucket", &[("le", "+Inf")]).is_some(), "{text}");
+    assert_eq!(
+        sample(&text, "inbound_events_total", &[("outcome", "unknown_source")]),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "inbound_plugin_call_seconds_count", &[("integration", "zendesk")]),
+        Some(3.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "inbound_plugin_call_seconds_bucket", &[("le", "+Inf")]).is_some(),
+        "{text}"
+    );
     assert!(sample(&text, "inbound_commit_seconds_count", &[]).is_some_and(|n| n >= 3.0), "{text}");
-    assert!(sample(&text, "inbound_commit_batch_size_sum", &[]).is_some_and(|n| n >= 3.0), "{text}");
+    assert!(
+        sample(&text, "inbound_commit_batch_size_sum", &[]).is_some_and(|n| n >= 3.0),
+        "{text}"
+    );
     assert_eq!(sample(&text, "inbound_incidents", &[("status", "pending")]), Some(1.0), "{text}");
     assert_eq!(sample(&text, "inbound_incidents", &[("status", "resolved")]), Some(1.0), "{text}");
     assert_eq!(sample(&text, "inbound_incidents", &[("status", "accepted")]), Some(0.0), "{text}");
@@ -71,7 +92,9 @@ fn json_logs_have_one_line_per_webhook_and_no_secrets_or_payloads() {
     let logs = host.logs();
     let lines: Vec<Value> = logs
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}")))
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"))
+        })
         .collect();
     let webhooks: Vec<&Value> = lines.iter().filter(|line| line["message"] == "webhook").collect();
     assert_eq!(webhooks.len(), 1, "{logs}");
@@ -91,16 +114,25 @@ fn sigterm_under_traffic_loses_no_acknowledged_event() {
     let stop = Arc::new(AtomicBool::new(false));
     let senders: Vec<_> = (0..8u64)
         .map(|thread| {
-            let (url, acknowledged, stop) = (host.url(&format!("/api/v1/events/zendesk/{KEY}")), acknowledged.clone(), stop.clone());
+            let (url, acknowledged, stop) = (
+                host.url(&format!("/api/v1/events/zendesk/{KEY}")),
+                acknowledged.clone(),
+                stop.clone(),
+            );
             std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+                let client = reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .unwrap();
                 for n in 0..400 {
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
                     let id = 1 + thread * 1000 + n;
                     match client.post(&url).json(&ticket(id, "New")).send() {
-                        Ok(response) if response.status().as_u16() == 202 => acknowledged.lock().unwrap().push(id),
+                        Ok(response) if response.status().as_u16() == 202 => {
+                            acknowledged.lock().unwrap().push(id)
+                        }
                         // Refused or cut off by the shutdown: not acknowledged, may or may not be stored.
                         _ => return,
                     }
@@ -117,22 +149,46 @@ fn sigterm_under_traffic_loses_no_acknowledged_event() {
         sender.join().unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() < 8 * 400, "the shutdown came after all traffic; it must come mid-way");
+    assert!(
+        acknowledged.len() < 8 * 400,
+        "the shutdown came after all traffic; it must come mid-way"
+    );
 
     let host = host.restart();
-    let stored: std::collections::HashSet<String> =
-        host.all_incidents().iter().map(|incident| incident["key"].as_str().unwrap().to_string()).collect();
-    let lost: Vec<&u64> = acknowledged.iter().filter(|id| !stored.contains(&id.to_string())).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged tickets were lost: {lost:?}", lost.len(), acknowledged.len());
+    let stored: std::collections::HashSet<String> = host
+        .all_incidents()
+        .iter()
+        .map(|incident| incident["key"].as_str().unwrap().to_string())
+        .collect();
+    let lost: Vec<&u64> =
+        acknowledged.iter().filter(|id| !stored.contains(&id.to_string())).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged tickets were lost: {lost:?}",
+        lost.len(),
+        acknowledged.len()
+    );
 }
 
 /// Appends a second source with `inbound sources add` and returns its webhook path.
 fn add_billing_source(host: &Host) -> String {
     let config = host.config_path();
-    let args = ["sources", "add", "--name", "billing", "--integration", "zendesk", "--escalation-policy", "support-oncall", "--config", config.to_str().unwrap()];
+    let args = [
+        "sources",
+        "add",
+        "--name",
+        "billing",
+        "--integration",
+        "zendesk",
+        "--escalation-policy",
+        "support-oncall",
+        "--config",
+        config.to_str().unwrap(),
+    ];
     let (code, stdout, stderr) = inbound(&args, &[]);
     assert_eq!(code, 0, "{stderr}");
-    let url = stdout.lines().find_map(|line| line.strip_prefix("webhook URL: ")).unwrap().to_string();
+    let url =
+        stdout.lines().find_map(|line| line.strip_prefix("webhook URL: ")).unwrap().to_string();
     url[url.find("/api/").unwrap()..].to_string()
 }
 
@@ -148,13 +204,18 @@ impl Traffic {
     fn start(host: &Host) -> Traffic {
         let stop = Arc::new(AtomicBool::new(false));
         let statuses = Arc::new(Mutex::new(Vec::new()));
-        let (url, flag, seen) = (host.url(&format!("/api/v1/events/zendesk/{KEY}")), stop.clone(), statuses.clone());
+        let (url, flag, seen) =
+            (host.url(&format!("/api/v1/events/zendesk/{KEY}")), stop.clone(), statuses.clone());
         let thread = std::thread::spawn(move || {
             let client = reqwest::blocking::Client::new();
             let mut id = 10_000;
             while !flag.load(Ordering::Relaxed) {
                 id += 1;
-                let status = client.post(&url).json(&ticket(id, "New")).send().map_or(0, |r| r.status().as_u16());
+                let status = client
+                    .post(&url)
+                    .json(&ticket(id, "New"))
+                    .send()
+                    .map_or(0, |r| r.status().as_u16());
                 seen.lock().unwrap().push(status);
             }
         });
@@ -190,7 +251,8 @@ fn sighup_reloads_a_good_config_without_dropping_requests() {
 fn a_bad_config_is_refused_on_reload_and_the_old_one_keeps_serving() {
     let host = Host::start(&zendesk_config(""));
     let good = std::fs::read_to_string(host.config_path()).unwrap();
-    let bad = good.replace("escalation_policy = \"support-oncall\"", "escalation_policy = \"nobody\"");
+    let bad =
+        good.replace("escalation_policy = \"support-oncall\"", "escalation_policy = \"nobody\"");
     std::fs::write(host.config_path(), &bad).unwrap();
 
     host.signal("HUP");
@@ -202,7 +264,10 @@ fn a_bad_config_is_refused_on_reload_and_the_old_one_keeps_serving() {
     let (status, body) = host.post_json("/api/v1/admin/reload", &json!({}));
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "invalid-config");
-    assert!(body["error"]["message"].as_str().unwrap().contains("unknown escalation policy \"nobody\""), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("unknown escalation policy \"nobody\""),
+        "{body}"
+    );
 
     std::fs::write(host.config_path(), &good).unwrap();
     let remote = ["reload", "--url", host.base.as_str(), "--token", TOKEN];
@@ -215,7 +280,9 @@ fn a_bad_config_is_refused_on_reload_and_the_old_one_keeps_serving() {
 #[test]
 fn a_storage_path_change_waits_for_a_restart() {
     let host = Host::start(&zendesk_config(""));
-    let config = std::fs::read_to_string(host.config_path()).unwrap().replace("data/inbound.redb", "data/other.redb");
+    let config = std::fs::read_to_string(host.config_path())
+        .unwrap()
+        .replace("data/inbound.redb", "data/other.redb");
     std::fs::write(host.config_path(), config).unwrap();
     let (status, body) = host.post_json("/api/v1/admin/reload", &json!({}));
     assert_eq!(status, 200, "{body}");

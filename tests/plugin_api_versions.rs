@@ -13,8 +13,13 @@ const NEW_KEY: &str = "alertmanager-key-0123456789abcd";
 
 #[test]
 fn a_0_1_0_plugin_works_next_to_a_0_2_0_plugin() {
-    let host = Host::start(&plugins_config(&[("old", "test_api_v0_1_0", OLD_KEY), ("alertmanager", "alertmanager", NEW_KEY)]));
-    let old = |body: &str| host.post_raw(&format!("/api/v1/events/old/{OLD_KEY}"), "text/plain", body.to_string());
+    let host = Host::start(&plugins_config(&[
+        ("old", "test_api_v0_1_0", OLD_KEY),
+        ("alertmanager", "alertmanager", NEW_KEY),
+    ]));
+    let old = |body: &str| {
+        host.post_raw(&format!("/api/v1/events/old/{OLD_KEY}"), "text/plain", body.to_string())
+    };
 
     let (status, created) = old("open web");
     assert_eq!(status, 202, "{created}");
@@ -26,9 +31,16 @@ fn a_0_1_0_plugin_works_next_to_a_0_2_0_plugin() {
 
     let alert = json!({"version": "4", "alerts": [{"status": "firing", "fingerprint": "f1",
         "labels": {"alertname": "Up"}, "generatorURL": "http://prometheus.example/graph"}]});
-    let (status, new) = host.post_raw(&format!("/api/v1/events/alertmanager/{NEW_KEY}"), "application/json", alert.to_string());
+    let (status, new) = host.post_raw(
+        &format!("/api/v1/events/alertmanager/{NEW_KEY}"),
+        "application/json",
+        alert.to_string(),
+    );
     assert_eq!(status, 202, "{new}");
-    assert_eq!(new["incident"]["links"], json!([{"label": "Alert source", "url": "http://prometheus.example/graph"}]));
+    assert_eq!(
+        new["incident"]["links"],
+        json!([{"label": "Alert source", "url": "http://prometheus.example/graph"}])
+    );
 
     let logs = host.logs();
     assert!(logs.contains("0.1.0 plugin: open web"), "the 0.1.0 log import works:\n{logs}");
@@ -44,7 +56,8 @@ fn the_harness_reports_the_version_a_plugin_was_built_against() {
 
 #[test]
 fn a_plugin_of_an_unsupported_version_is_refused_naming_both() {
-    let (code, stderr) = serve_expecting_failure(&plugins_config(&[("future", "test_future_api", OLD_KEY)]));
+    let (code, stderr) =
+        serve_expecting_failure(&plugins_config(&[("future", "test_future_api", OLD_KEY)]));
     assert_ne!(code, 0);
     assert!(stderr.contains("supported: 0.1.0, 0.2.0"), "{stderr}");
     assert!(stderr.contains("it was built against inbound:plugin@0.3.0"), "{stderr}");

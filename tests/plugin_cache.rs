@@ -7,7 +7,12 @@ use support::{Host, ticket, zendesk_config};
 fn cached_files(host: &Host) -> Vec<std::path::PathBuf> {
     let dir = host.dir.path().join("data/plugin-cache");
     std::fs::read_dir(&dir)
-        .map(|entries| entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "cwasm")).collect())
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -86,7 +86,9 @@ fn failed(host: &Host) -> Vec<Value> {
 /// Asserts a 503 with the code, a Retry-After, nothing applied, and the
 /// event kept as a failed delivery with its body. Returns the message.
 fn assert_contained(host: &Host, body: &str, code: &str) -> String {
-    let hostile_incidents = || -> Vec<Value> { host.incidents().into_iter().filter(|i| i["source"] != "support").collect() };
+    let hostile_incidents = || -> Vec<Value> {
+        host.incidents().into_iter().filter(|i| i["source"] != "support").collect()
+    };
     let incidents_before = hostile_incidents();
     let failed_before = failed(host).len();
     let (status, headers, answer) = send(host, HOSTILE_KEY, body);
@@ -158,7 +160,10 @@ fn deep_recursion_traps_without_hurting_the_host() {
     // Rust guests keep their stack in linear memory: overflowing it is an
     // out-of-bounds access; a deep native stack is wasmtime's stack overflow.
     let message = assert_contained(&host, "recurse", "plugin-failed");
-    assert!(message.contains("out of bounds memory access") || message.contains("stack overflow"), "{message}");
+    assert!(
+        message.contains("out of bounds memory access") || message.contains("stack overflow"),
+        "{message}"
+    );
     let (status, _, answer) = send(&host, HOSTILE_KEY, "ok after-recursion");
     assert_eq!(status, 202, "{answer}");
 }
@@ -167,7 +172,11 @@ fn deep_recursion_traps_without_hurting_the_host() {
 fn stderr_flood_is_bounded() {
     let host = host();
     let message = assert_contained(&host, "stderr-flood", "plugin-failed");
-    assert!(message.len() < 20 * 1024, "captured stderr must be bounded, got {} bytes", message.len());
+    assert!(
+        message.len() < 20 * 1024,
+        "captured stderr must be bounded, got {} bytes",
+        message.len()
+    );
 }
 
 #[test]
@@ -235,7 +244,10 @@ fn writes_before_a_trap_are_not_applied() {
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["incident"]["details"], "before: None");
     let (_, _, answer) = send(&host, HOSTILE_KEY, "state 2");
-    assert_eq!(answer["incident"]["details"], "before: None", "unchanged incident keeps its first details");
+    assert_eq!(
+        answer["incident"]["details"], "before: None",
+        "unchanged incident keeps its first details"
+    );
 }
 
 #[test]
@@ -246,7 +258,10 @@ fn a_source_cannot_see_or_change_another_sources_incidents() {
     let id = created["incident"]["id"].as_u64().unwrap();
     let (status, _, report) = send(&host, NEIGHBOUR_KEY, &format!("peek {id}"));
     assert_eq!(status, 202, "{report}");
-    assert_eq!(report["incident"]["details"], format!("get: None; accept: Err(ApiError::NotFound({id}))"));
+    assert_eq!(
+        report["incident"]["details"],
+        format!("get: None; accept: Err(ApiError::NotFound({id}))")
+    );
     assert_eq!(host.incident(&json!(id))["incident"]["status"], "pending");
 }
 
@@ -257,7 +272,10 @@ fn plugin_state_is_scoped_to_its_source() {
     let (_, _, first) = send(&host, HOSTILE_KEY, "state from-hostile");
     assert_eq!(first["incident"]["details"], "before: None");
     let (_, _, other) = send(&host, NEIGHBOUR_KEY, "state from-neighbour");
-    assert_eq!(other["incident"]["details"], "before: None", "another source's state must be invisible");
+    assert_eq!(
+        other["incident"]["details"], "before: None",
+        "another source's state must be invisible"
+    );
 }
 
 #[test]
@@ -267,7 +285,12 @@ fn accepting_source_answers_202_with_a_fallback_incident() {
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["action"], "created");
     assert_eq!(answer["incident"]["summary"], "Unprocessed event from accepting");
-    assert!(answer["incident"]["details"].as_str().unwrap().contains("hostile plugin panicked on purpose"));
+    assert!(
+        answer["incident"]["details"]
+            .as_str()
+            .unwrap()
+            .contains("hostile plugin panicked on purpose")
+    );
     let kept = failed(&host);
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["fallback_incident"], answer["incident"]["id"]);
@@ -284,17 +307,23 @@ fn failed_delivery_is_replayed_after_the_plugin_is_fixed() {
     let id = failed(&host)[0]["id"].clone();
 
     // ...is replaced by the real plugin, on the same data directory.
-    std::fs::write(host.dir.path().join("config.toml"), config(&plugin_wasm("zendesk").display().to_string())).unwrap();
+    std::fs::write(
+        host.dir.path().join("config.toml"),
+        config(&plugin_wasm("zendesk").display().to_string()),
+    )
+    .unwrap();
     let host = host.restart();
     // The operator's view, through the command line.
     let remote = ["--url", host.base.as_str(), "--token", TOKEN];
     let (code, listed, stderr) = inbound(&[&["failed", "list"][..], &remote].concat(), &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(listed.contains("kept") && listed.contains("plugin-failed"), "{listed}");
-    let (code, shown, stderr) = inbound(&[&["failed", "show", &id.to_string()][..], &remote].concat(), &[]);
+    let (code, shown, stderr) =
+        inbound(&[&["failed", "show", &id.to_string()][..], &remote].concat(), &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(shown.contains("Printer on fire #77"), "the original body is shown: {shown}");
-    let (code, replayed, stderr) = inbound(&[&["failed", "replay", &id.to_string()][..], &remote].concat(), &[]);
+    let (code, replayed, stderr) =
+        inbound(&[&["failed", "replay", &id.to_string()][..], &remote].concat(), &[]);
     assert_eq!(code, 0, "{stderr}");
     assert!(replayed.contains("replayed: created"), "{replayed}");
 
@@ -316,8 +345,10 @@ fn failed_delivery_is_replayed_after_the_plugin_is_fixed() {
 
 #[test]
 fn a_component_of_the_wrong_world_is_refused_at_start_up() {
-    let config = config(&plugin_wasm("zendesk").display().to_string())
-        .replace(&plugin_wasm("test_hostile").display().to_string(), &plugin_wasm("test_wrong_world").display().to_string());
+    let config = config(&plugin_wasm("zendesk").display().to_string()).replace(
+        &plugin_wasm("test_hostile").display().to_string(),
+        &plugin_wasm("test_wrong_world").display().to_string(),
+    );
     let (code, stderr) = serve_expecting_failure(&config);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("imports evil:plugin/network@0.1.0"), "{stderr}");

@@ -42,7 +42,11 @@ fn post(host: &Host, signature: Option<&str>, timestamp: Option<&str>, body: &st
     if let Some(timestamp) = timestamp {
         headers.push(("x-zendesk-webhook-signature-timestamp", timestamp));
     }
-    let (status, _, answer) = host.post_with_headers(&format!("/api/v1/events/zendesk/{KEY}"), &headers, body.to_string());
+    let (status, _, answer) = host.post_with_headers(
+        &format!("/api/v1/events/zendesk/{KEY}"),
+        &headers,
+        body.to_string(),
+    );
     (status, answer)
 }
 
@@ -74,17 +78,57 @@ fn a_fresh_signature_is_accepted_and_every_bad_one_refused() {
         ("no signature", None, Some(fresh.clone()), &body, "signature-missing"),
         ("no timestamp", Some(sign(&fresh, &body)), None, &body, "signature-timestamp-missing"),
         ("not base64", Some("%%%".into()), Some(fresh.clone()), &body, "signature-malformed"),
-        ("not a digest", Some("c2hvcnQ=".into()), Some(fresh.clone()), &body, "signature-malformed"),
-        ("epoch timestamp", Some(sign("1704110400", &body)), Some("1704110400".into()), &body, "signature-timestamp-invalid"),
-        ("tampered body", Some(sign(&fresh, &body)), Some(fresh.clone()), &tampered, "signature-mismatch"),
-        ("other timestamp", Some(sign(&old, &body)), Some(fresh.clone()), &body, "signature-mismatch"),
-        ("wrong secret", Some(VECTOR_SIGNATURE.into()), Some(fresh.clone()), &body, "signature-mismatch"),
+        (
+            "not a digest",
+            Some("c2hvcnQ=".into()),
+            Some(fresh.clone()),
+            &body,
+            "signature-malformed",
+        ),
+        (
+            "epoch timestamp",
+            Some(sign("1704110400", &body)),
+            Some("1704110400".into()),
+            &body,
+            "signature-timestamp-invalid",
+        ),
+        (
+            "tampered body",
+            Some(sign(&fresh, &body)),
+            Some(fresh.clone()),
+            &tampered,
+            "signature-mismatch",
+        ),
+        (
+            "other timestamp",
+            Some(sign(&old, &body)),
+            Some(fresh.clone()),
+            &body,
+            "signature-mismatch",
+        ),
+        (
+            "wrong secret",
+            Some(VECTOR_SIGNATURE.into()),
+            Some(fresh.clone()),
+            &body,
+            "signature-mismatch",
+        ),
         ("six minutes old", Some(sign(&old, &body)), Some(old.clone()), &body, "signature-expired"),
-        ("six minutes ahead", Some(sign(&future, &body)), Some(future.clone()), &body, "signature-from-future"),
+        (
+            "six minutes ahead",
+            Some(sign(&future, &body)),
+            Some(future.clone()),
+            &body,
+            "signature-from-future",
+        ),
     ];
     for (name, signature, timestamp, body, code) in &cases {
         let (status, answer) = post(&host, signature.as_deref(), timestamp.as_deref(), body);
-        assert_eq!((status, answer["error"]["code"].as_str()), (401, Some(*code)), "{name}: {answer}");
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (401, Some(*code)),
+            "{name}: {answer}"
+        );
         assert!(!answer["error"]["message"].as_str().unwrap().is_empty(), "{name}: {answer}");
     }
     assert!(host.all_incidents().is_empty(), "a refused request stored something");
@@ -105,7 +149,11 @@ fn the_window_is_configurable() {
     let body = ticket_body(2);
     let minute_old = iso(SystemTime::now() - Duration::from_secs(60));
     let (status, answer) = post(&host, Some(&sign(&minute_old, &body)), Some(&minute_old), &body);
-    assert_eq!((status, answer["error"]["code"].as_str()), (401, Some("signature-expired")), "{answer}");
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (401, Some("signature-expired")),
+        "{answer}"
+    );
     assert!(answer["error"]["message"].as_str().unwrap().contains("30 s"), "{answer}");
 }
 

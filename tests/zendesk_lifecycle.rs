@@ -157,9 +157,11 @@ fn id_may_be_a_json_number() {
 #[test]
 fn raw_newline_inside_a_string_is_accepted() {
     let host = host();
-    let body = ticket(22, "Open").to_string().replace("The printer on floor 3", "The printer\non floor 3");
+    let body =
+        ticket(22, "Open").to_string().replace("The printer on floor 3", "The printer\non floor 3");
     assert!(body.contains('\n'));
-    let (status, answer) = host.post_raw(&format!("/api/v1/events/zendesk/{KEY}"), "application/json", body);
+    let (status, answer) =
+        host.post_raw(&format!("/api/v1/events/zendesk/{KEY}"), "application/json", body);
     assert_eq!(status, 202, "{answer}");
     assert!(answer["incident"]["details"].as_str().unwrap().contains("The printer\non floor 3"));
 }
@@ -167,8 +169,11 @@ fn raw_newline_inside_a_string_is_accepted() {
 #[test]
 fn malformed_json_is_rejected_with_its_position() {
     let host = host();
-    let (status, body) =
-        host.post_raw(&format!("/api/v1/events/zendesk/{KEY}"), "application/json", "{\"id\": \"1\",, }");
+    let (status, body) = host.post_raw(
+        &format!("/api/v1/events/zendesk/{KEY}"),
+        "application/json",
+        "{\"id\": \"1\",, }",
+    );
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "invalid-json");
     assert!(body["error"]["message"].as_str().unwrap().contains("column"), "{body}");
@@ -187,7 +192,9 @@ fn unknown_status_is_rejected_listing_accepted_words() {
 
 #[test]
 fn status_translations_come_from_the_source_settings() {
-    let host = Host::start(&zendesk_config("[sources.settings]\nstatus_aliases = { \"løst\" = \"solved\" }\n"));
+    let host = Host::start(&zendesk_config(
+        "[sources.settings]\nstatus_aliases = { \"løst\" = \"solved\" }\n",
+    ));
     assert_created(&host.zendesk(&ticket(24, "Open")), 24);
     let (status, body) = host.zendesk(&ticket(24, "Løst"));
     assert_eq!(status, 202, "{body}");
@@ -214,11 +221,15 @@ fn new_latest_comment_is_added_to_the_incident_log_once() {
 fn wrong_key_and_unknown_integration_are_404_and_store_nothing() {
     let host = host();
     let body = ticket(30, "Open").to_string();
-    let (status, answer) =
-        host.post_raw("/api/v1/events/zendesk/wrong-key-0123456789abcdef", "application/json", body.clone());
+    let (status, answer) = host.post_raw(
+        "/api/v1/events/zendesk/wrong-key-0123456789abcdef",
+        "application/json",
+        body.clone(),
+    );
     assert_eq!(status, 404, "{answer}");
     assert_eq!(answer["error"]["code"], "unknown-key");
-    let (status, answer) = host.post_raw(&format!("/api/v1/events/pagerduty/{KEY}"), "application/json", body);
+    let (status, answer) =
+        host.post_raw(&format!("/api/v1/events/pagerduty/{KEY}"), "application/json", body);
     assert_eq!(status, 404, "{answer}");
     assert_eq!(answer["error"]["code"], "unknown-integration");
     assert_eq!(host.incidents(), Vec::<Value>::new());
@@ -226,7 +237,9 @@ fn wrong_key_and_unknown_integration_are_404_and_store_nothing() {
 
 #[test]
 fn body_over_the_limit_is_413_and_zendesk_sized_bodies_pass() {
-    let host = Host::start(&zendesk_config("").replace("[server]\n", "[server]\nbody_limit_bytes = 300000\n"));
+    let host = Host::start(
+        &zendesk_config("").replace("[server]\n", "[server]\nbody_limit_bytes = 300000\n"),
+    );
     let mut big = ticket(31, "Open");
     big["description"] = json!("x".repeat(256_000));
     let (status, body) = host.zendesk(&big);
@@ -245,10 +258,18 @@ fn incident_log_records_the_event_the_creation_and_status_changes() {
     host.zendesk(&ticket(32, "Pending"));
     host.zendesk(&ticket(32, "Solved"));
     let shown = host.incident(&created["id"]);
-    let types: Vec<&str> = shown["log"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        shown["log"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
-        ["created", "event_received", "status_changed", "event_received", "status_changed", "event_received"]
+        [
+            "created",
+            "event_received",
+            "status_changed",
+            "event_received",
+            "status_changed",
+            "event_received"
+        ]
     );
     let first_event = &shown["log"][1];
     assert_eq!(first_event["action"], "created");
@@ -264,10 +285,12 @@ fn incidents_list_filters_and_pages_newest_first() {
     }
     host.zendesk(&ticket(41, "Solved"));
     let (_, page) = host.get("/api/v1/incidents?limit=2");
-    let keys: Vec<&str> = page["incidents"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> =
+        page["incidents"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["44", "43"]);
     let (_, next) = host.get(&format!("/api/v1/incidents?limit=2&before={}", page["next_before"]));
-    let keys: Vec<&str> = next["incidents"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> =
+        next["incidents"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["42", "41"]);
     let (_, resolved) = host.get("/api/v1/incidents?status=resolved&source=support");
     assert_eq!(resolved["incidents"].as_array().unwrap().len(), 1);

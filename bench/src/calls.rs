@@ -2,7 +2,9 @@
 //! lifecycle for a new ticket, against a snapshot) with nothing around it,
 //! to profile the sandbox's per-request work on its own.
 
-use inbound::plugin::{CallLimits, EngineSettings, PluginHost, PluginRequest, Session, SourceScope};
+use inbound::plugin::{
+    CallLimits, EngineSettings, PluginHost, PluginRequest, Session, SourceScope,
+};
 use inbound::store::{Store, now_millis};
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,7 +16,11 @@ pub fn run(iterations: u32) -> anyhow::Result<()> {
     plugins.load("zendesk", &crate::servers::zendesk_wasm()?, None)?;
     let plugin = plugins.plugin("zendesk").expect("loaded");
     let limits = CallLimits::default();
-    let scope = SourceScope { name: "bench".into(), escalation_policy: "oncall".into(), actor: "bench".into() };
+    let scope = SourceScope {
+        name: "bench".into(),
+        escalation_policy: "oncall".into(),
+        actor: "bench".into(),
+    };
     let started = Instant::now();
     let mut slowest = std::time::Duration::ZERO;
     for n in 0..iterations {
@@ -22,7 +28,8 @@ pub fn run(iterations: u32) -> anyhow::Result<()> {
             r#"{{"id": "{n}", "title": "Printer on fire", "description": "Floor 3", "status": "Open", "priority": "High", "requester_name": "Ada", "link": "https://example.zendesk.com/agent/tickets/{n}", "latest_comment": "Floor 3"}}"#
         );
         let session = Session::new(store.clone(), scope.clone(), now_millis())?;
-        let request = PluginRequest { headers: vec![], body: body.into_bytes(), settings_json: "{}".into() };
+        let request =
+            PluginRequest { headers: vec![], body: body.into_bytes(), settings_json: "{}".into() };
         let call = Instant::now();
         let output = plugins.call(&plugin, session, request, &limits);
         slowest = slowest.max(call.elapsed());

@@ -2,12 +2,18 @@
 //! incident, its created and event-received log entries, a state write), in
 //! batches of a given size, each batch one durable group commit.
 
-use inbound::store::{ChangeSet, Incident, LogEntry, LogKind, Action, Status, Store, Write, now_millis};
+use inbound::store::{
+    Action, ChangeSet, Incident, LogEntry, LogKind, Status, Store, Write, now_millis,
+};
 use std::time::Instant;
 
 pub fn run(batch: usize, batches: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let store = std::sync::Arc::new(Store::open(&dir.path().join("commits.redb"), Default::default(), |_| {})?);
+    let store = std::sync::Arc::new(Store::open(
+        &dir.path().join("commits.redb"),
+        Default::default(),
+        |_| {},
+    )?);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
     let body = include_str!("../wrk/zendesk-mix.lua").chars().take(800).collect::<String>();
     let started = Instant::now();
@@ -70,9 +76,16 @@ fn event(store: &Store, body: &str) -> ChangeSet {
         reads: vec![],
         writes: vec![
             Write::PutIncident(incident),
-            Write::AppendLog { incident: id, entry: LogEntry { at: now, kind: LogKind::Created { by: "bench".into() } } },
+            Write::AppendLog {
+                incident: id,
+                entry: LogEntry { at: now, kind: LogKind::Created { by: "bench".into() } },
+            },
             Write::AppendLog { incident: id, entry: LogEntry { at: now, kind: received } },
-            Write::SetState { source: "bench".into(), key: format!("ticket/{id}/comment"), value: b"0123456789abcdef".to_vec() },
+            Write::SetState {
+                source: "bench".into(),
+                key: format!("ticket/{id}/comment"),
+                value: b"0123456789abcdef".to_vec(),
+            },
         ],
     }
 }

@@ -71,7 +71,8 @@ fn main() -> anyhow::Result<()> {
         Some(Command::ServeBare) => serve(bare_router()),
         Some(Command::ServeNative { data }) => {
             let store = inbound::store::Store::open(&data, Default::default(), |_| {})?;
-            let source = Arc::new(native::NativeSource { store: Arc::new(store), settings: "{}".into() });
+            let source =
+                Arc::new(native::NativeSource { store: Arc::new(store), settings: "{}".into() });
             serve(
                 axum::Router::new()
                     .route("/api/v1/events/zendesk/{key}", axum::routing::post(native::receive))
@@ -95,14 +96,18 @@ fn serve(router: axum::Router) -> anyhow::Result<()> {
 }
 
 async fn terminated() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     term.recv().await;
 }
 
 /// The ceiling: parse nothing, store nothing, answer a fixed JSON.
 fn bare_router() -> axum::Router {
-    async fn accept(_body: axum::body::Bytes) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
-        let answer = json!({"action": "created", "incident": {"id": 1, "key": "1", "status": "pending"}});
+    async fn accept(
+        _body: axum::body::Bytes,
+    ) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+        let answer =
+            json!({"action": "created", "incident": {"id": 1, "key": "1", "status": "pending"}});
         (axum::http::StatusCode::ACCEPTED, axum::Json(answer))
     }
     axum::Router::new().route("/api/v1/events/zendesk/{key}", axum::routing::post(accept))
@@ -129,7 +134,10 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
             script_args: vec![events_path.clone()],
         })
     };
-    println!("inbound benchmark: {} s per contestant, {} connections, wrk on loopback\n", options.seconds, options.connections);
+    println!(
+        "inbound benchmark: {} s per contestant, {} connections, wrk on loopback\n",
+        options.seconds, options.connections
+    );
 
     // 1. Throughput and latency, three contestants under the same load.
     let mut contestants = Vec::new();
@@ -149,16 +157,27 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
     let server = Server::start(&me, &["serve-native", "--data", db.to_str().unwrap()])?;
     load(&server, 2, options.connections)?;
     let result = load(&server, options.seconds, options.connections)?;
-    contestants.push(Contestant { name: "native Rust, same storage", result, rss_mib: server.peak_rss_mib() });
+    contestants.push(Contestant {
+        name: "native Rust, same storage",
+        result,
+        rss_mib: server.peak_rss_mib(),
+    });
     server.stop();
 
     let server = Server::start(&me, &["serve-bare"])?;
     load(&server, 2, options.connections)?;
     let result = load(&server, options.seconds, options.connections)?;
-    contestants.push(Contestant { name: "bare axum handler", result, rss_mib: server.peak_rss_mib() });
+    contestants.push(Contestant {
+        name: "bare axum handler",
+        result,
+        rss_mib: server.peak_rss_mib(),
+    });
     server.stop();
 
-    println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9}", "", "events/s", "p50 ms", "p99 ms", "p999 ms", "non-2xx", "peak MiB");
+    println!(
+        "{:<28} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9}",
+        "", "events/s", "p50 ms", "p99 ms", "p999 ms", "non-2xx", "peak MiB"
+    );
     for c in &contestants {
         let r = &c.result;
         println!(
@@ -224,7 +243,11 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
         let config = servers::write_inbound_config(dir.path(), &wasm)?;
         let started = Instant::now();
         populate(&dir.path().join("data/inbound.redb"), options.incidents)?;
-        println!("\nstored {} incidents in {:.1} s", options.incidents, started.elapsed().as_secs_f64());
+        println!(
+            "\nstored {} incidents in {:.1} s",
+            options.incidents,
+            started.elapsed().as_secs_f64()
+        );
         let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
         let pages = wrk::run(&Load {
             script: "list-pages.lua",

@@ -19,31 +19,48 @@ pub struct NativeSource {
 }
 
 /// `POST /api/v1/events/zendesk/{key}`, answered like the host answers it.
-pub async fn receive(State(source): State<Arc<NativeSource>>, body: Bytes) -> (StatusCode, Json<Value>) {
+pub async fn receive(
+    State(source): State<Arc<NativeSource>>,
+    body: Bytes,
+) -> (StatusCode, Json<Value>) {
     loop {
         let (shared, body) = (source.clone(), body.clone());
-        let attempt = tokio::task::spawn_blocking(move || run(&shared, &body)).await.expect("lifecycle task");
+        let attempt =
+            tokio::task::spawn_blocking(move || run(&shared, &body)).await.expect("lifecycle task");
         let (changes, answer) = match attempt {
             Ok(done) => done,
             Err(rejection) => {
-                let error = json!({"error": {"code": rejection.code, "message": rejection.message}});
+                let error =
+                    json!({"error": {"code": rejection.code, "message": rejection.message}});
                 return (StatusCode::BAD_REQUEST, Json(error));
             }
         };
         match source.store.commit(changes).await {
             Ok(()) => return (StatusCode::ACCEPTED, Json(answer)),
             Err(CommitError::Conflict) => continue,
-            Err(error) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": error.to_string()}))),
+            Err(error) => {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"error": error.to_string()})),
+                );
+            }
         }
     }
 }
 
 fn run(source: &NativeSource, body: &[u8]) -> Result<(store::ChangeSet, Value), sdk::Rejection> {
-    let scope = SourceScope { name: "bench".into(), escalation_policy: "oncall".into(), actor: "native zendesk".into() };
-    let mut session = Session::new(source.store.clone(), scope, store::now_millis()).expect("snapshot");
-    let outcome = inbound_zendesk::handle(&mut NativeHost { session: &mut session }, body, &source.settings)?;
+    let scope = SourceScope {
+        name: "bench".into(),
+        escalation_policy: "oncall".into(),
+        actor: "native zendesk".into(),
+    };
+    let mut session =
+        Session::new(source.store.clone(), scope, store::now_millis()).expect("snapshot");
+    let outcome =
+        inbound_zendesk::handle(&mut NativeHost { session: &mut session }, body, &source.settings)?;
     let action = action(outcome.action);
-    let incident = session.incident(outcome.incident).expect("read").expect("reported incident exists");
+    let incident =
+        session.incident(outcome.incident).expect("read").expect("reported incident exists");
     session.append_log(
         incident.id,
         LogKind::EventReceived {
@@ -63,8 +80,14 @@ struct NativeHost<'a> {
 }
 
 impl NativeHost<'_> {
-    fn change_status(&mut self, id: u64, to: Status, note: &str) -> Result<sdk::Incident, sdk::ApiError> {
-        let mut incident = self.session.incident(id).expect("read").ok_or(sdk::ApiError::NotFound(id))?;
+    fn change_status(
+        &mut self,
+        id: u64,
+        to: Status,
+        note: &str,
+    ) -> Result<sdk::Incident, sdk::ApiError> {
+        let mut incident =
+            self.session.incident(id).expect("read").ok_or(sdk::ApiError::NotFound(id))?;
         if incident.status == to {
             return Ok(to_sdk(&incident));
         }
@@ -74,7 +97,10 @@ impl NativeHost<'_> {
         let from = incident.status;
         incident.status = to;
         let by = self.session.scope.actor.clone();
-        self.session.put_incident(incident, LogKind::StatusChanged { from, to, by, note: Some(note.into()) });
+        self.session.put_incident(
+            incident,
+            LogKind::StatusChanged { from, to, by, note: Some(note.into()) },
+        );
         Ok(to_sdk(&self.session.incident(id).expect("read").expect("just written")))
     }
 }
@@ -119,8 +145,14 @@ impl inbound_zendesk::Host for NativeHost<'_> {
         self.change_status(id, Status::Resolved, note)
     }
 
-    fn comment(&mut self, id: u64, author: Option<&str>, text: &str) -> Result<sdk::Incident, sdk::ApiError> {
-        let incident = self.session.incident(id).expect("read").ok_or(sdk::ApiError::NotFound(id))?;
+    fn comment(
+        &mut self,
+        id: u64,
+        author: Option<&str>,
+        text: &str,
+    ) -> Result<sdk::Incident, sdk::ApiError> {
+        let incident =
+            self.session.incident(id).expect("read").ok_or(sdk::ApiError::NotFound(id))?;
         let by = self.session.scope.actor.clone();
         let entry = LogKind::Comment { author: author.map(String::from), text: text.into(), by };
         self.session.put_incident(incident, entry);

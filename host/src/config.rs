@@ -110,7 +110,12 @@ pub struct PluginConfig {
 
 impl Default for PluginConfig {
     fn default() -> Self {
-        PluginConfig { timeout_ms: 100, memory_limit_mib: 32, max_concurrent_calls: 128, state_limit_bytes: 16 << 20 }
+        PluginConfig {
+            timeout_ms: 100,
+            memory_limit_mib: 32,
+            max_concurrent_calls: 128,
+            state_limit_bytes: 16 << 20,
+        }
     }
 }
 
@@ -234,7 +239,8 @@ pub const MIN_KEY_CHARS: usize = 22;
 const URL_SAFE: (&str, fn(char) -> bool) =
     ("of A-Z, a-z, 0-9, '-' or '_'", |c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
 /// API tokens travel in a header.
-const NO_SPACES: (&str, fn(char) -> bool) = ("without spaces", |c| !(c.is_whitespace() || c.is_control()));
+const NO_SPACES: (&str, fn(char) -> bool) =
+    ("without spaces", |c| !(c.is_whitespace() || c.is_control()));
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -279,7 +285,9 @@ impl Config {
     pub fn public_url_of(file: &Path) -> Option<String> {
         let table: toml::Table = toml::from_str(&std::fs::read_to_string(file).ok()?).ok()?;
         let server = table.get("server").and_then(toml::Value::as_table);
-        let text = |key: &str| server.and_then(|s| s.get(key)).and_then(toml::Value::as_str).map(str::to_string);
+        let text = |key: &str| {
+            server.and_then(|s| s.get(key)).and_then(toml::Value::as_str).map(str::to_string)
+        };
         let defaults = ServerConfig::default();
         Some(public_url(&ServerConfig {
             listen: text("listen").unwrap_or(defaults.listen),
@@ -326,12 +334,17 @@ impl Config {
         for (index, policy) in self.escalation_policies.iter().enumerate() {
             let at = |field: &str| format!("escalation_policies[{index}].{field}");
             if policy.name.trim().is_empty() {
-                return Err(errors.at(at("name"), "an escalation policy needs a name; set name = \"...\""));
+                return Err(
+                    errors.at(at("name"), "an escalation policy needs a name; set name = \"...\"")
+                );
             }
             if !policies.insert(policy.name.clone()) {
                 return Err(errors.at(
                     at("name"),
-                    format!("the escalation policy {:?} is declared twice; rename or remove one", policy.name),
+                    format!(
+                        "the escalation policy {:?} is declared twice; rename or remove one",
+                        policy.name
+                    ),
                 ));
             }
             for (level, step) in policy.levels.iter().enumerate() {
@@ -352,7 +365,10 @@ impl Config {
         if server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(errors.at(
                 "server.listen",
-                format!("{:?} is not an address and port; write e.g. \"127.0.0.1:8080\"", server.listen),
+                format!(
+                    "{:?} is not an address and port; write e.g. \"127.0.0.1:8080\"",
+                    server.listen
+                ),
             ));
         }
         if let Some(url) = &server.public_url {
@@ -375,7 +391,9 @@ impl Config {
         ];
         for (key, value) in positive {
             if value == 0 {
-                return Err(errors.at(key, "must be greater than 0; remove the key to use its default"));
+                return Err(
+                    errors.at(key, "must be greater than 0; remove the key to use its default")
+                );
             }
         }
         if server.header_limit_bytes < MIN_HEADER_LIMIT_BYTES {
@@ -387,12 +405,17 @@ impl Config {
         Ok(())
     }
 
-    fn validate_sources(&mut self, errors: &Errors, policies: &HashSet<String>) -> Result<(), ConfigError> {
+    fn validate_sources(
+        &mut self,
+        errors: &Errors,
+        policies: &HashSet<String>,
+    ) -> Result<(), ConfigError> {
         let mut names = HashSet::new();
         let mut keys = HashSet::new();
         for (index, source) in self.sources.iter_mut().enumerate() {
             let at = |field: &str| format!("sources[{index}].{field}");
-            let named = |field: &str| format!("sources[{index}].{field} (source {:?})", source.name);
+            let named =
+                |field: &str| format!("sources[{index}].{field} (source {:?})", source.name);
             if source.name.trim().is_empty() {
                 return Err(errors.at(at("name"), "a source needs a name; set name = \"...\""));
             }
@@ -449,9 +472,17 @@ impl Config {
                 label: &format!(" (source {:?})", source.name),
                 hint: "generate one with `openssl rand -hex 16`",
             };
-            let key = secret.strong("key", source.key.as_deref(), source.key_env.as_deref(), "source", &mut keys, URL_SAFE)?;
+            let key = secret.strong(
+                "key",
+                source.key.as_deref(),
+                source.key_env.as_deref(),
+                "source",
+                &mut keys,
+                URL_SAFE,
+            )?;
             source.key = Some(key);
-            let signing = Secret { hint: "copy it from Zendesk's webhook page (Reveal secret)", ..secret };
+            let signing =
+                Secret { hint: "copy it from Zendesk's webhook page (Reveal secret)", ..secret };
             source.signing_secret = signing.optional(
                 "signing_secret",
                 source.signing_secret.as_deref(),
@@ -467,10 +498,16 @@ impl Config {
         for (index, token) in self.api.tokens.iter_mut().enumerate() {
             let at = |field: &str| format!("api.tokens[{index}].{field}");
             if token.name.trim().is_empty() {
-                return Err(errors.at(at("name"), "a token needs a name (it is recorded as who acted); set name = \"...\""));
+                return Err(errors.at(
+                    at("name"),
+                    "a token needs a name (it is recorded as who acted); set name = \"...\"",
+                ));
             }
             if !names.insert(token.name.clone()) {
-                return Err(errors.at(at("name"), "another token has this name; names must be unique, rename one"));
+                return Err(errors.at(
+                    at("name"),
+                    "another token has this name; names must be unique, rename one",
+                ));
             }
             let secret = Secret {
                 errors,
@@ -478,7 +515,14 @@ impl Config {
                 label: &format!(" (token {:?})", token.name),
                 hint: "generate one with `openssl rand -hex 16`",
             };
-            let value = secret.strong("token", token.token.as_deref(), token.token_env.as_deref(), "token", &mut values, NO_SPACES)?;
+            let value = secret.strong(
+                "token",
+                token.token.as_deref(),
+                token.token_env.as_deref(),
+                "token",
+                &mut values,
+                NO_SPACES,
+            )?;
             token.token = Some(value);
         }
         Ok(())
@@ -507,7 +551,12 @@ impl Errors<'_> {
     }
 
     /// `path` finds the line; `shown` is how the key is named in the message.
-    fn at_key(&self, path: impl Into<String>, shown: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    fn at_key(
+        &self,
+        path: impl Into<String>,
+        shown: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         ConfigError::Invalid {
             file: self.file.clone(),
             line: self.index.line_of(&path.into()),
@@ -551,7 +600,12 @@ struct Secret<'a> {
 }
 
 impl Secret<'_> {
-    fn required(&self, field: &str, literal: Option<&str>, env: Option<&str>) -> Result<String, ConfigError> {
+    fn required(
+        &self,
+        field: &str,
+        literal: Option<&str>,
+        env: Option<&str>,
+    ) -> Result<String, ConfigError> {
         self.optional(field, literal, env)?.ok_or_else(|| {
             self.errors.at_key(
                 format!("{}.{field}", self.table),
@@ -561,7 +615,12 @@ impl Secret<'_> {
         })
     }
 
-    fn optional(&self, field: &str, literal: Option<&str>, env: Option<&str>) -> Result<Option<String>, ConfigError> {
+    fn optional(
+        &self,
+        field: &str,
+        literal: Option<&str>,
+        env: Option<&str>,
+    ) -> Result<Option<String>, ConfigError> {
         match (literal, env) {
             (Some(_), Some(_)) => Err(self.errors.at_key(
                 format!("{}.{field}_env", self.table),
@@ -615,6 +674,10 @@ impl Secret<'_> {
     /// An error about the secret's value, pointing at whichever key gave it.
     fn error(&self, field: &str, env: Option<&str>, message: String) -> ConfigError {
         let field = if env.is_some() { format!("{field}_env") } else { field.to_string() };
-        self.errors.at_key(format!("{}.{field}", self.table), format!("{}.{field}{}", self.table, self.label), message)
+        self.errors.at_key(
+            format!("{}.{field}", self.table),
+            format!("{}.{field}{}", self.table, self.label),
+            message,
+        )
     }
 }

@@ -49,8 +49,10 @@ impl Harness {
     /// default limits.
     pub fn new(wasm: impl AsRef<Path>) -> anyhow::Result<Harness> {
         let wasm = wasm.as_ref();
-        let dir = tempfile::tempdir().context("cannot create a temporary directory for the test database")?;
-        let store = Store::open(&dir.path().join("inbound.redb"), WriterOptions::default(), |_| {})?;
+        let dir = tempfile::tempdir()
+            .context("cannot create a temporary directory for the test database")?;
+        let store =
+            Store::open(&dir.path().join("inbound.redb"), WriterOptions::default(), |_| {})?;
         // A handful of slots: one test runs one call at a time.
         let settings = EngineSettings { max_concurrent_calls: 4, ..EngineSettings::default() };
         let mut plugins = PluginHost::new(&settings)?;
@@ -58,7 +60,8 @@ impl Harness {
         let api_version = plugins.plugin(INTEGRATION).expect("just loaded").api_version();
         let reports = Arc::new(Mutex::new(Vec::new()));
         let sink = reports.clone();
-        plugins.observe_calls(move |report| sink.lock().expect("no panics while locked").push(report));
+        plugins
+            .observe_calls(move |report| sink.lock().expect("no panics while locked").push(report));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -83,7 +86,10 @@ impl Harness {
 
     /// The source's `settings`, as `config.toml` would give them (a JSON object).
     pub fn with_settings(mut self, settings: serde_json::Value) -> anyhow::Result<Harness> {
-        anyhow::ensure!(settings.is_object(), "settings must be a JSON object, like a [sources.settings] table; got {settings}");
+        anyhow::ensure!(
+            settings.is_object(),
+            "settings must be a JSON object, like a [sources.settings] table; got {settings}"
+        );
         self.source.settings_json = settings.to_string();
         Ok(self)
     }
@@ -110,7 +116,11 @@ impl Harness {
     pub fn send(&self, request: impl Into<TestRequest>) -> RunResult {
         let request = request.into();
         self.reports.lock().expect("no panics while locked").clear();
-        let result = self.runtime.block_on(self.ingest.deliver(&self.source, request.headers, request.body.into()));
+        let result = self.runtime.block_on(self.ingest.deliver(
+            &self.source,
+            request.headers,
+            request.body.into(),
+        ));
         let (status, answer, outcomes) = match result {
             Ok(delivered) => {
                 let (status, answer) = crate::http::webhook_answer(Ok(&delivered));
@@ -131,7 +141,8 @@ impl Harness {
     pub fn incidents(&self) -> Vec<Incident> {
         // A test makes a few incidents; one page holds them all.
         let query = ListQuery { limit: 10_000, ..ListQuery::default() };
-        let mut page = self.ingest.store.list(&query).expect("the test database is readable").incidents;
+        let mut page =
+            self.ingest.store.list(&query).expect("the test database is readable").incidents;
         page.reverse();
         page
     }
@@ -153,11 +164,15 @@ pub fn plugin_wasm(manifest_dir: &str, crate_name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary has a path");
     let target = exe.ancestors().nth(3).expect("test binaries live in <target>/<profile>/deps");
     let wasm = target.join("wasm32-wasip2/release").join(format!("{crate_name}.wasm"));
-    let build = format!("cargo build --release --target wasm32-wasip2 --manifest-path {manifest_dir}/Cargo.toml");
+    let build = format!(
+        "cargo build --release --target wasm32-wasip2 --manifest-path {manifest_dir}/Cargo.toml"
+    );
     let built = std::fs::metadata(&wasm).and_then(|m| m.modified()).unwrap_or_else(|_| {
         panic!("{} is missing: build the plugin first with `{build}`", wasm.display())
     });
-    if let Some(newer) = newest_source(Path::new(manifest_dir)).filter(|(changed, _)| *changed > built) {
+    if let Some(newer) =
+        newest_source(Path::new(manifest_dir)).filter(|(changed, _)| *changed > built)
+    {
         panic!("{} is older than {}: rebuild it with `{build}`", wasm.display(), newer.1.display());
     }
     wasm
@@ -172,7 +187,9 @@ fn newest_source(crate_dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
     while let Some(path) = pending.pop() {
         let Ok(metadata) = std::fs::metadata(&path) else { continue };
         if metadata.is_dir() {
-            pending.extend(std::fs::read_dir(&path).into_iter().flatten().flatten().map(|entry| entry.path()));
+            pending.extend(
+                std::fs::read_dir(&path).into_iter().flatten().flatten().map(|entry| entry.path()),
+            );
         } else if let Ok(modified) = metadata.modified() {
             if newest.as_ref().is_none_or(|(time, _)| modified > *time) {
                 newest = Some((modified, path));

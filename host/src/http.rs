@@ -65,11 +65,7 @@ pub struct Live {
 }
 
 impl Live {
-    pub fn new(
-        config: Config,
-        ingest: Ingest,
-        sources: HashMap<String, Vec<Arc<Source>>>,
-    ) -> Live {
+    pub fn new(config: Config, ingest: Ingest, sources: HashMap<String, Vec<Arc<Source>>>) -> Live {
         Live {
             body_limit: config.server.body_limit_bytes,
             body_read_timeout: Duration::from_millis(config.server.body_read_timeout_ms),
@@ -127,7 +123,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     for (_, path, access, handler) in routes() {
         let handler = match access {
             Access::Open => handler,
-            Access::Token => handler.route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token)),
+            Access::Token => handler
+                .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token)),
         };
         router = router.route(path, handler);
     }
@@ -148,7 +145,10 @@ async fn deadline(State(app): State<Arc<AppState>>, request: Request, next: Next
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
-            format!("the request took longer than {} ms (server.request_timeout_ms); retry", limit.as_millis()),
+            format!(
+                "the request took longer than {} ms (server.request_timeout_ms); retry",
+                limit.as_millis()
+            ),
         )
         .retry_after(1)
         .into_response(),

@@ -8,8 +8,8 @@
 
 use crate::plugin::{CallError, CallLimits, PluginHost, PluginRequest, Session, SourceScope};
 use crate::store::{
-    Action, ChangeSet, CommitError, FailedDelivery, FailureId, Incident, LogKind, Replayed, Status, Store, Write,
-    now_millis,
+    Action, ChangeSet, CommitError, FailedDelivery, FailureId, Incident, LogKind, Replayed, Status,
+    Store, Write, now_millis,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,8 +104,18 @@ pub struct Ingest {
 type Finish<'a> = &'a (dyn Fn(&[(Action, Incident)]) -> Vec<Write> + Sync);
 
 impl Ingest {
-    pub fn new(store: Arc<Store>, plugins: Arc<PluginHost>, event_body_cap: usize, max_concurrent_calls: usize) -> Self {
-        Ingest { store, plugins, event_body_cap, calls: Arc::new(Semaphore::new(max_concurrent_calls.max(1))) }
+    pub fn new(
+        store: Arc<Store>,
+        plugins: Arc<PluginHost>,
+        event_body_cap: usize,
+        max_concurrent_calls: usize,
+    ) -> Self {
+        Ingest {
+            store,
+            plugins,
+            event_body_cap,
+            calls: Arc::new(Semaphore::new(max_concurrent_calls.max(1))),
+        }
     }
 
     /// Delivers a webhook. `Ok` means its changes are durably committed.
@@ -122,7 +132,9 @@ impl Ingest {
             Err(AttemptError::Plugin(CallError::Rejected { code, message })) => {
                 Err(DeliveryError::Rejected { code, message })
             }
-            Err(AttemptError::Plugin(error)) => self.keep_failed(source, &headers, body, received_at, error).await,
+            Err(AttemptError::Plugin(error)) => {
+                self.keep_failed(source, &headers, body, received_at, error).await
+            }
             Err(AttemptError::Storage(message)) => Err(DeliveryError::Storage(message)),
             Err(AttemptError::Contended) => Err(DeliveryError::Contended),
         }
@@ -136,9 +148,12 @@ impl Ingest {
             .await
             .map_err(|error| DeliveryError::Storage(error.to_string()))?
             .map_err(|error| DeliveryError::Storage(error.to_string()))?;
-        let (failure, body) = found.ok_or_else(|| DeliveryError::Replay(format!("there is no failed delivery {id}")))?;
+        let (failure, body) = found
+            .ok_or_else(|| DeliveryError::Replay(format!("there is no failed delivery {id}")))?;
         if failure.replayed.is_some() {
-            return Err(DeliveryError::Replay(format!("failed delivery {id} was already replayed")));
+            return Err(DeliveryError::Replay(format!(
+                "failed delivery {id} was already replayed"
+            )));
         }
         let headers = Arc::new(failure.headers.clone());
         let now = now_millis();
@@ -152,7 +167,9 @@ impl Ingest {
             });
             vec![Write::PutFailure { failure: record, body: None }]
         };
-        let result = self.attempt(source, &headers, &bytes::Bytes::from(body), failure.received_at, &succeeded).await;
+        let result = self
+            .attempt(source, &headers, &bytes::Bytes::from(body), failure.received_at, &succeeded)
+            .await;
         match result {
             Ok(delivered) => Ok(delivered),
             Err(AttemptError::Plugin(error)) => {
@@ -160,8 +177,11 @@ impl Ingest {
                 record.attempts += 1;
                 record.error_code = error.code().to_string();
                 record.error = error.to_string();
-                self.commit_once(ChangeSet { reads: vec![], writes: vec![Write::PutFailure { failure: record, body: None }] })
-                    .await?;
+                self.commit_once(ChangeSet {
+                    reads: vec![],
+                    writes: vec![Write::PutFailure { failure: record, body: None }],
+                })
+                .await?;
                 Err(DeliveryError::PluginFailed { error, failure: id, retry_after: 0 })
             }
             Err(AttemptError::Storage(message)) => Err(DeliveryError::Storage(message)),
@@ -178,13 +198,14 @@ impl Ingest {
         received_at: u64,
         finish: Finish<'_>,
     ) -> Result<Delivered, AttemptError> {
-        let plugin = self
-            .plugins
-            .plugin(&source.integration)
-            .ok_or_else(|| AttemptError::Storage(format!("integration {} is not loaded", source.integration)))?;
+        let plugin = self.plugins.plugin(&source.integration).ok_or_else(|| {
+            AttemptError::Storage(format!("integration {} is not loaded", source.integration))
+        })?;
         for _ in 0..MAX_ATTEMPTS {
-            let permit = self.calls.clone().acquire_owned().await.map_err(|_| AttemptError::Contended)?;
-            let (store, plugins, plugin) = (self.store.clone(), self.plugins.clone(), plugin.clone());
+            let permit =
+                self.calls.clone().acquire_owned().await.map_err(|_| AttemptError::Contended)?;
+            let (store, plugins, plugin) =
+                (self.store.clone(), self.plugins.clone(), plugin.clone());
             let (source, headers, body) = (source.clone(), headers.clone(), body.clone());
             let cap = self.event_body_cap;
             let (mut changes, outcomes, plugin_time) = tokio::task::spawn_blocking(move || {
@@ -262,7 +283,10 @@ impl Ingest {
                     version: 0,
                 };
                 let id = incident.id;
-                session.put_incident(incident, LogKind::Created { by: "host (plugin failure)".into() });
+                session.put_incident(
+                    incident,
+                    LogKind::Created { by: "host (plugin failure)".into() },
+                );
                 let (logged_body, truncated) = cap_body(&body, self.event_body_cap);
                 session.append_log(
                     id,
@@ -274,14 +298,18 @@ impl Ingest {
                         body_truncated: truncated,
                     },
                 );
-                let fallback = session.incident(id).map_err(|e| DeliveryError::Storage(e.to_string()))?;
+                let fallback =
+                    session.incident(id).map_err(|e| DeliveryError::Storage(e.to_string()))?;
                 failure.fallback_incident = Some(id);
                 let failure_id = failure.id;
                 let mut changes = session.into_changes();
                 changes.writes.push(Write::PutFailure { failure, body: Some(body.to_vec()) });
                 self.commit_once(changes).await?;
                 Ok(Delivered {
-                    outcomes: fallback.into_iter().map(|incident| (Action::Created, incident)).collect(),
+                    outcomes: fallback
+                        .into_iter()
+                        .map(|incident| (Action::Created, incident))
+                        .collect(),
                     plugin_time: Duration::ZERO,
                     failure: Some(failure_id),
                 })
@@ -363,7 +391,8 @@ fn run_once(
 
 /// Credentials never reach storage or logs.
 fn loggable_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
-    const SECRET: [&str; 4] = ["authorization", "cookie", "proxy-authorization", "x-zendesk-webhook-signature"];
+    const SECRET: [&str; 4] =
+        ["authorization", "cookie", "proxy-authorization", "x-zendesk-webhook-signature"];
     headers.iter().filter(|(name, _)| !SECRET.contains(&name.as_str())).cloned().collect()
 }
 
@@ -409,6 +438,9 @@ mod tests {
             ("x-zendesk-webhook-signature".to_string(), "sig".to_string()),
             ("content-type".to_string(), "application/json".to_string()),
         ];
-        assert_eq!(loggable_headers(&headers), vec![("content-type".to_string(), "application/json".to_string())]);
+        assert_eq!(
+            loggable_headers(&headers),
+            vec![("content-type".to_string(), "application/json".to_string())]
+        );
     }
 }

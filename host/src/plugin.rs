@@ -11,11 +11,11 @@ pub mod session;
 pub mod wit;
 pub mod world;
 
+pub use engine::{Allocator, EngineSettings};
 pub use host_api::{CallState, PluginLog};
 pub use limits::CallLimits;
-pub use wit::ApiVersion;
-pub use engine::{Allocator, EngineSettings};
 pub use session::{Session, SourceScope};
+pub use wit::ApiVersion;
 
 use crate::store::{Action, IncidentId};
 use anyhow::Context;
@@ -123,7 +123,9 @@ impl PluginHost {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(anyhow::Error::from)
             .context("cannot link the WASI interfaces")?;
-        wit::add_to_linker(&mut linker).map_err(anyhow::Error::from).context("cannot link the host API")?;
+        wit::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot link the host API")?;
         Ok(PluginHost { engine, allocator, linker, plugins: HashMap::new(), observer: None })
     }
 
@@ -135,21 +137,39 @@ impl PluginHost {
 
     /// Compiles (or loads from `cache_dir`) and links the component at
     /// `path` for `integration`.
-    pub fn load(&mut self, integration: &str, path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<cache::CacheOutcome> {
-        let (component, outcome) = cache::load(&self.engine, path, cache_dir).with_context(|| {
-            format!("cannot compile the plugin {} for integration {integration:?}", path.display())
+    pub fn load(
+        &mut self,
+        integration: &str,
+        path: &Path,
+        cache_dir: Option<&Path>,
+    ) -> anyhow::Result<cache::CacheOutcome> {
+        let (component, outcome) =
+            cache::load(&self.engine, path, cache_dir).with_context(|| {
+                format!(
+                    "cannot compile the plugin {} for integration {integration:?}",
+                    path.display()
+                )
+            })?;
+        let version = world::check(&self.engine, &component).with_context(|| {
+            format!("cannot load the plugin {} for integration {integration:?}", path.display())
         })?;
-        let version = world::check(&self.engine, &component)
-            .with_context(|| format!("cannot load the plugin {} for integration {integration:?}", path.display()))?;
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
-            format!(
-                "the plugin {} does not fit the inbound:plugin world this host provides",
-                path.display()
-            )
-        })?;
-        let pre = wit::PluginPre::new(version, instance_pre).map_err(anyhow::Error::from).with_context(|| {
-            format!("the plugin {} does not export the inbound:plugin@{version} handler", path.display())
-        })?;
+        let instance_pre =
+            self.linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(
+                || {
+                    format!(
+                        "the plugin {} does not fit the inbound:plugin world this host provides",
+                        path.display()
+                    )
+                },
+            )?;
+        let pre = wit::PluginPre::new(version, instance_pre)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "the plugin {} does not export the inbound:plugin@{version} handler",
+                    path.display()
+                )
+            })?;
         self.plugins.insert(
             integration.to_string(),
             Arc::new(LoadedPlugin { integration: integration.to_string(), pre }),
@@ -183,7 +203,10 @@ impl PluginHost {
             session,
             limits: limits.clone(),
             memory: limits::MemoryMeter::new(
-                StoreLimitsBuilder::new().memory_size(limits.memory_bytes).trap_on_grow_failure(true).build(),
+                StoreLimitsBuilder::new()
+                    .memory_size(limits.memory_bytes)
+                    .trap_on_grow_failure(true)
+                    .build(),
             ),
             log: PluginLog::default(),
             wasi,
@@ -211,7 +234,9 @@ impl PluginHost {
                 .collect()),
             // A rejection after a host API limit is the plugin's failure to
             // stay within bounds, not a bad request.
-            Ok(Err(_)) if !limit_errors.is_empty() => Err(CallError::HostApiLimit(limit_errors.join("; "))),
+            Ok(Err(_)) if !limit_errors.is_empty() => {
+                Err(CallError::HostApiLimit(limit_errors.join("; ")))
+            }
             Ok(Err(rejection)) => {
                 Err(CallError::Rejected { code: rejection.code, message: rejection.message })
             }
@@ -237,7 +262,11 @@ impl PluginHost {
     }
 }
 
-fn classify_trap(error: wasmtime::Error, limits: &CallLimits, stderr: &MemoryOutputPipe) -> CallError {
+fn classify_trap(
+    error: wasmtime::Error,
+    limits: &CallLimits,
+    stderr: &MemoryOutputPipe,
+) -> CallError {
     match error.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => return CallError::Timeout(limits.timeout),
         Some(wasmtime::Trap::StackOverflow) => {

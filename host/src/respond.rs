@@ -5,8 +5,8 @@
 //! it durably, and read again if a concurrent change got there first.
 
 use crate::store::{
-    Action, ChangeSet, CommitError, Incident, IncidentId, LogEntry, LogKind, ReadCheck, Status, Store, Write,
-    now_millis,
+    Action, ChangeSet, CommitError, Incident, IncidentId, LogEntry, LogKind, ReadCheck, Status,
+    Store, Write, now_millis,
 };
 use std::sync::Arc;
 
@@ -57,7 +57,12 @@ pub async fn set_status(
         }
         let now = now_millis();
         let from = current.status;
-        let changed = Incident { status: to, version: current.version + 1, updated_at: now, ..current.clone() };
+        let changed = Incident {
+            status: to,
+            version: current.version + 1,
+            updated_at: now,
+            ..current.clone()
+        };
         let kind = LogKind::StatusChanged { from, to, by: by.clone(), note: note.clone() };
         let changes = ChangeSet {
             reads: vec![ReadCheck::IncidentVersion { id, expected: Some(current.version) }],
@@ -68,7 +73,8 @@ pub async fn set_status(
         };
         match store.commit(changes).await {
             Ok(()) => {
-                let action = if to == Status::Resolved { Action::Resolved } else { Action::Accepted };
+                let action =
+                    if to == Status::Resolved { Action::Resolved } else { Action::Accepted };
                 return Ok((action, changed));
             }
             Err(CommitError::Conflict) => continue,

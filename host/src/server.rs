@@ -4,8 +4,8 @@
 mod connections;
 
 use crate::config::Config;
-use crate::http::{self, AppState, Live};
 use crate::config::OnPluginFailure;
+use crate::http::{self, AppState, Live};
 use crate::ingest::{FailurePolicy, Ingest, Source};
 use crate::plugin::{CallLimits, EngineSettings, PluginHost};
 use crate::store::{Store, WriterOptions};
@@ -86,8 +86,9 @@ pub fn build_live(config: Config, store: Arc<Store>) -> anyhow::Result<Live> {
     }
     let mut sources: HashMap<String, Vec<Arc<Source>>> = HashMap::new();
     for source in &config.sources {
-        let settings_json = serde_json::to_string(&source.settings)
-            .with_context(|| format!("the settings of source {:?} cannot be turned into JSON", source.name))?;
+        let settings_json = serde_json::to_string(&source.settings).with_context(|| {
+            format!("the settings of source {:?} cannot be turned into JSON", source.name)
+        })?;
         sources.entry(source.integration.clone()).or_default().push(Arc::new(Source {
             name: source.name.clone(),
             integration: source.integration.clone(),
@@ -95,13 +96,18 @@ pub fn build_live(config: Config, store: Arc<Store>) -> anyhow::Result<Live> {
             key: source.key().to_string(),
             settings_json,
             limits: CallLimits {
-                timeout: Duration::from_millis(source.timeout_ms.unwrap_or(config.plugins.timeout_ms)),
-                memory_bytes: source.memory_limit_mib.unwrap_or(config.plugins.memory_limit_mib) << 20,
+                timeout: Duration::from_millis(
+                    source.timeout_ms.unwrap_or(config.plugins.timeout_ms),
+                ),
+                memory_bytes: source.memory_limit_mib.unwrap_or(config.plugins.memory_limit_mib)
+                    << 20,
                 max_state_bytes_per_source: config.plugins.state_limit_bytes,
                 ..CallLimits::default()
             },
             on_failure: match source.on_plugin_failure {
-                OnPluginFailure::Retry => FailurePolicy::Retry { after_seconds: source.retry_after_seconds },
+                OnPluginFailure::Retry => {
+                    FailurePolicy::Retry { after_seconds: source.retry_after_seconds }
+                }
                 OnPluginFailure::Accept => FailurePolicy::Accept,
             },
         }));
@@ -158,10 +164,16 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     let mut warnings = Vec::new();
     let (old, new) = (&current.config, &live.config);
     if old.resolve(&old.storage.path) != new.resolve(&new.storage.path) {
-        warnings.push("storage.path changed: the host keeps the database it opened until it is restarted".to_string());
+        warnings.push(
+            "storage.path changed: the host keeps the database it opened until it is restarted"
+                .to_string(),
+        );
     }
     if old.server.listen != new.server.listen {
-        warnings.push("server.listen changed: the host keeps listening where it is until it is restarted".to_string());
+        warnings.push(
+            "server.listen changed: the host keeps listening where it is until it is restarted"
+                .to_string(),
+        );
     }
     let (old_server, new_server) = (&old.server, &new.server);
     if (old_server.header_limit_bytes, old_server.header_read_timeout_ms)
@@ -189,7 +201,8 @@ type Hangup = ();
 
 fn hangup_signal() -> anyhow::Result<Hangup> {
     #[cfg(unix)]
-    return tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).context("cannot listen for SIGHUP");
+    return tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot listen for SIGHUP");
     #[cfg(not(unix))]
     Ok(())
 }

@@ -54,8 +54,9 @@ impl Store {
         on_batch: impl Fn(BatchStats) + Send + 'static,
     ) -> anyhow::Result<Store> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the data directory {}", parent.display()))?;
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!("cannot create the data directory {}", parent.display())
+            })?;
         }
         let db = Database::create(path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
@@ -200,7 +201,8 @@ impl Store {
             return Ok(None);
         };
         let failure: FailedDelivery = reads::decode(record.value())?;
-        let body = txn.open_table(FAILED_BODIES)?.get(id)?.map(|b| b.value().to_vec()).unwrap_or_default();
+        let body =
+            txn.open_table(FAILED_BODIES)?.get(id)?.map(|b| b.value().to_vec()).unwrap_or_default();
         Ok(Some((failure, body)))
     }
 
@@ -266,11 +268,19 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, redb::Error> {
+    pub fn open_incident_id(
+        &self,
+        source: &str,
+        key: &str,
+    ) -> Result<Option<IncidentId>, redb::Error> {
         Ok(reads::id_for_key(&self.txn.open_table(OPEN_BY_KEY)?, source, key)?)
     }
 
-    pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, redb::Error> {
+    pub fn latest_incident_id(
+        &self,
+        source: &str,
+        key: &str,
+    ) -> Result<Option<IncidentId>, redb::Error> {
         Ok(reads::id_for_key(&self.txn.open_table(LATEST_BY_KEY)?, source, key)?)
     }
 

@@ -30,9 +30,20 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         .set_buckets_for_metric(Matcher::Full(COMMIT_BATCH.into()), &sizes)?
         .install_recorder()?;
     metrics::describe_counter!(EVENTS, "Webhook requests received, by source and outcome.");
-    metrics::describe_histogram!(PLUGIN_CALL, metrics::Unit::Seconds, "Duration of successful plugin calls.");
-    metrics::describe_histogram!(COMMIT, metrics::Unit::Seconds, "Duration of one durable storage commit.");
-    metrics::describe_histogram!(COMMIT_BATCH, "Change sets committed together in one transaction.");
+    metrics::describe_histogram!(
+        PLUGIN_CALL,
+        metrics::Unit::Seconds,
+        "Duration of successful plugin calls."
+    );
+    metrics::describe_histogram!(
+        COMMIT,
+        metrics::Unit::Seconds,
+        "Duration of one durable storage commit."
+    );
+    metrics::describe_histogram!(
+        COMMIT_BATCH,
+        "Change sets committed together in one transaction."
+    );
     metrics::describe_gauge!(INCIDENTS, "Incidents in each status, counted when scraped.");
     Ok(HANDLE.get_or_init(|| handle))
 }
@@ -40,7 +51,8 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
 /// One webhook request and how it ended: an action (`created`, ...) or an
 /// error class (`rejected`, `failed`, `unauthorized`, `too_large`, ...).
 pub fn event(source: &str, outcome: &str) {
-    metrics::counter!(EVENTS, "source" => source.to_string(), "outcome" => outcome.to_string()).increment(1);
+    metrics::counter!(EVENTS, "source" => source.to_string(), "outcome" => outcome.to_string())
+        .increment(1);
 }
 
 pub fn plugin_call(integration: &str, seconds: f64) {

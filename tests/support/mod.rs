@@ -121,7 +121,8 @@ impl Host {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(at) = line.find("listening on http://") {
                     let rest = &line[at + "listening on ".len()..];
-                    let address: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+                    let address: String =
+                        rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
                     let _ = address_tx.send(address);
                 }
                 sink.lock().unwrap().push(line);
@@ -136,8 +137,11 @@ impl Host {
         };
         // No pooled connections: a 413 answered before the body is read closes
         // the connection, and the next request must not race that close.
-        let client =
-            reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).pool_max_idle_per_host(0).build().unwrap();
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
         Host { child: Some(child), base, dir, logs, client }
     }
 
@@ -148,7 +152,8 @@ impl Host {
     /// Sends a signal (`HUP`, `TERM`, ...) to the host process.
     pub fn signal(&self, name: &str) {
         let pid = self.child.as_ref().expect("the host is running").id();
-        let status = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
+        let status =
+            Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
         assert!(status.success());
     }
 
@@ -173,7 +178,8 @@ impl Host {
     /// sent while other threads are still posting.
     pub fn kill(&self) {
         if let Some(child) = &self.child {
-            let status = Command::new("kill").arg("-KILL").arg(child.id().to_string()).status().unwrap();
+            let status =
+                Command::new("kill").arg("-KILL").arg(child.id().to_string()).status().unwrap();
             assert!(status.success());
         }
     }
@@ -222,7 +228,12 @@ impl Host {
         format!("{}{}", self.base, path)
     }
 
-    pub fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, Value) {
+    pub fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::blocking::Body>,
+    ) -> (u16, Value) {
         let (status, _, value) = self.post_full(path, content_type, body);
         (status, value)
     }
@@ -234,14 +245,19 @@ impl Host {
         content_type: &str,
         body: impl Into<reqwest::blocking::Body>,
     ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let (status, headers, value) = self.post_with_headers(path, &[("content-type", content_type)], body);
+        let (status, headers, value) =
+            self.post_with_headers(path, &[("content-type", content_type)], body);
         assert!(!value.is_null(), "the answer ({status}) is not JSON");
         (status, headers, value)
     }
 
     /// Posts a Zendesk webhook body to the `support` source.
     pub fn zendesk(&self, body: &Value) -> (u16, Value) {
-        self.post_raw(&format!("/api/v1/events/zendesk/{KEY}"), "application/json", body.to_string())
+        self.post_raw(
+            &format!("/api/v1/events/zendesk/{KEY}"),
+            "application/json",
+            body.to_string(),
+        )
     }
 
     /// GET with the test config's API token.
@@ -287,7 +303,8 @@ impl Host {
 
     /// POST a JSON body with the test config's API token.
     pub fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = self.client.post(self.url(path)).bearer_auth(TOKEN).json(body).send().expect("POST");
+        let response =
+            self.client.post(self.url(path)).bearer_auth(TOKEN).json(body).send().expect("POST");
         let status = response.status().as_u16();
         (status, response.json().expect("JSON answer"))
     }
@@ -396,13 +413,19 @@ impl Host {
             attempts += 1;
             match request.send() {
                 Ok(response) => break response,
-                Err(error) if attempts < 3 && (error.is_request() || error.is_body() || error.is_connect()) => continue,
+                Err(error)
+                    if attempts < 3
+                        && (error.is_request() || error.is_body() || error.is_connect()) =>
+                {
+                    continue;
+                }
                 Err(error) => panic!("POST {path}: {error}"),
             }
         };
         let status = response.status().as_u16();
         let answer_headers = response.headers().clone();
-        let value = serde_json::from_str(&response.text().unwrap_or_default()).unwrap_or(Value::Null);
+        let value =
+            serde_json::from_str(&response.text().unwrap_or_default()).unwrap_or(Value::Null);
         (status, answer_headers, value)
     }
 
@@ -448,7 +471,11 @@ pub fn read_raw_answer(stream: &mut std::net::TcpStream) -> Option<(u16, String)
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
             let length = head
                 .lines()
-                .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .find_map(|line| {
+                    line.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_string())
+                })
                 .and_then(|value| value.parse::<usize>().ok());
             if length.is_some_and(|length| body.len() >= length) {
                 break;

@@ -37,7 +37,9 @@ pub enum Command {
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::List { limit, json, remote } => {
-            let page = remote.send(|client, base| client.get(format!("{base}/api/v1/failed")).query(&[("limit", limit)]))?;
+            let page = remote.send(|client, base| {
+                client.get(format!("{base}/api/v1/failed")).query(&[("limit", limit)])
+            })?;
             if json {
                 println!("{page:#}");
                 return Ok(());
@@ -61,13 +63,16 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Show { id, json, remote } => {
-            let failure = remote.send(|client, base| client.get(format!("{base}/api/v1/failed/{id}")))?;
+            let failure =
+                remote.send(|client, base| client.get(format!("{base}/api/v1/failed/{id}")))?;
             if json {
                 println!("{failure:#}");
                 return Ok(());
             }
             println!("failed delivery {id} from source {}", text(&failure["source"]));
-            for field in ["received_at", "error_code", "error", "attempts", "fallback_incident", "replayed"] {
+            for field in
+                ["received_at", "error_code", "error", "attempts", "fallback_incident", "replayed"]
+            {
                 println!("  {field}: {}", text(&failure[field]));
             }
             println!("headers:");
@@ -78,7 +83,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Replay { id, remote } => {
-            let answer = remote.send(|client, base| client.post(format!("{base}/api/v1/failed/{id}/replay")))?;
+            let answer = remote
+                .send(|client, base| client.post(format!("{base}/api/v1/failed/{id}/replay")))?;
             println!(
                 "failed delivery {id} replayed: {} incident {} (status {})",
                 text(&answer["action"]),

@@ -77,7 +77,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             let mut query = vec![("limit", limit.to_string())];
             query.extend(status.map(|status| ("status", status)));
             query.extend(source.map(|source| ("source", source)));
-            let page = remote.send(|client, base| client.get(format!("{base}/api/v1/incidents")).query(&query))?;
+            let page = remote.send(|client, base| {
+                client.get(format!("{base}/api/v1/incidents")).query(&query)
+            })?;
             if json {
                 println!("{page:#}");
                 return Ok(());
@@ -99,14 +101,24 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Show { id, json, remote } => {
-            let shown = remote.send(|client, base| client.get(format!("{base}/api/v1/incidents/{id}")))?;
+            let shown =
+                remote.send(|client, base| client.get(format!("{base}/api/v1/incidents/{id}")))?;
             if json {
                 println!("{shown:#}");
                 return Ok(());
             }
             let incident = &shown["incident"];
             println!("incident {}: {}", incident["id"], text(&incident["summary"]));
-            for field in ["status", "source", "key", "priority", "escalation_policy", "url", "created_at", "updated_at"] {
+            for field in [
+                "status",
+                "source",
+                "key",
+                "priority",
+                "escalation_policy",
+                "url",
+                "created_at",
+                "updated_at",
+            ] {
                 println!("  {field}: {}", text(&incident[field]));
             }
             println!("log:");
@@ -132,21 +144,35 @@ pub fn reload(remote: &Remote) -> anyhow::Result<()> {
 
 fn change(remote: &Remote, id: u64, verb: &str, note: Option<String>) -> anyhow::Result<()> {
     let body = json!({"note": note});
-    let answer = remote.send(|client, base| client.post(format!("{base}/api/v1/incidents/{id}/{verb}")).json(&body))?;
-    println!("incident {id}: {} (status {})", text(&answer["action"]), text(&answer["incident"]["status"]));
+    let answer = remote.send(|client, base| {
+        client.post(format!("{base}/api/v1/incidents/{id}/{verb}")).json(&body)
+    })?;
+    println!(
+        "incident {id}: {} (status {})",
+        text(&answer["action"]),
+        text(&answer["incident"]["status"])
+    );
     Ok(())
 }
 
 impl Remote {
-    pub fn send(&self, build: impl FnOnce(&Client, &str) -> RequestBuilder) -> anyhow::Result<Value> {
+    pub fn send(
+        &self,
+        build: impl FnOnce(&Client, &str) -> RequestBuilder,
+    ) -> anyhow::Result<Value> {
         let base = match &self.url {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => Config::public_url_of(&self.config).with_context(|| {
-                format!("no --url given and {} cannot be read for server.public_url", self.config.display())
+                format!(
+                    "no --url given and {} cannot be read for server.public_url",
+                    self.config.display()
+                )
             })?,
         };
         let Some(token) = &self.token else {
-            bail!("no API token: pass --token or set INBOUND_API_TOKEN (a token from [[api.tokens]])");
+            bail!(
+                "no API token: pass --token or set INBOUND_API_TOKEN (a token from [[api.tokens]])"
+            );
         };
         let client = Client::builder().timeout(Duration::from_secs(30)).build()?;
         let response = build(&client, &base)
@@ -154,9 +180,14 @@ impl Remote {
             .send()
             .with_context(|| format!("cannot reach inbound at {base}; is it running? (--url)"))?;
         let status = response.status();
-        let body: Value = response.json().with_context(|| format!("{base} answered {status} without JSON"))?;
+        let body: Value =
+            response.json().with_context(|| format!("{base} answered {status} without JSON"))?;
         if !status.is_success() {
-            bail!("{status}: {} ({})", text(&body["error"]["message"]), text(&body["error"]["code"]));
+            bail!(
+                "{status}: {} ({})",
+                text(&body["error"]["message"]),
+                text(&body["error"]["code"])
+            );
         }
         Ok(body)
     }
@@ -173,11 +204,18 @@ pub fn text(value: &Value) -> String {
 /// One log entry as a short line.
 fn describe(entry: &Value) -> String {
     match entry["type"].as_str().unwrap_or_default() {
-        "event_received" => format!("event received: {} ({} bytes)", text(&entry["action"]), entry["body_bytes"]),
+        "event_received" => {
+            format!("event received: {} ({} bytes)", text(&entry["action"]), entry["body_bytes"])
+        }
         "created" => format!("created by {}", text(&entry["by"])),
         "status_changed" => {
             let note = entry["note"].as_str().map(|note| format!(": {note}")).unwrap_or_default();
-            format!("{} -> {} by {}{note}", text(&entry["from"]), text(&entry["to"]), text(&entry["by"]))
+            format!(
+                "{} -> {} by {}{note}",
+                text(&entry["from"]),
+                text(&entry["to"]),
+                text(&entry["by"])
+            )
         }
         "comment" => format!("comment by {}: {}", text(&entry["author"]), text(&entry["text"])),
         other => other.to_string(),

@@ -31,20 +31,31 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Add { name, integration, escalation_policy, config } => {
             let file = config.config;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let key = generate_key();
-            let source = NewSource { name: &name, integration: &integration, escalation_policy: &escalation_policy, key: &key };
+            let source = NewSource {
+                name: &name,
+                integration: &integration,
+                escalation_policy: &escalation_policy,
+                key: &key,
+            };
             let changed = append_source(&text, &source).map_err(anyhow::Error::msg)?;
             // Validate the whole result before touching the file: a typo in
             // an option must not leave a broken config behind.
             let config = Config::parse(&file, &changed).context("the source was not added")?;
             let staged = file.with_extension("toml.new");
-            std::fs::write(&staged, &changed).with_context(|| format!("cannot write {}", staged.display()))?;
-            std::fs::rename(&staged, &file).with_context(|| format!("cannot replace {}", file.display()))?;
-            let added = config.sources.iter().find(|s| s.name == name).expect("the source was just added");
+            std::fs::write(&staged, &changed)
+                .with_context(|| format!("cannot write {}", staged.display()))?;
+            std::fs::rename(&staged, &file)
+                .with_context(|| format!("cannot replace {}", file.display()))?;
+            let added =
+                config.sources.iter().find(|s| s.name == name).expect("the source was just added");
             println!("added source {name:?} to {}", file.display());
             println!("webhook URL: {}", config.webhook_url(added));
-            println!("Reload a running host to start receiving: inbound reload (or kill -HUP <pid>).");
+            println!(
+                "Reload a running host to start receiving: inbound reload (or kill -HUP <pid>)."
+            );
             Ok(())
         }
         Command::List(args) => {

@@ -23,8 +23,9 @@ pub fn append_source(text: &str, source: &NewSource) -> Result<String, String> {
     // instead of returning an error (see `config::locate`).
     text.parse::<toml::Table>()
         .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
-    let mut document: DocumentMut =
-        text.parse().map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
+    let mut document: DocumentMut = text
+        .parse()
+        .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
     let sources = document
         .entry("sources")
         .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()))
@@ -46,11 +47,13 @@ pub fn append_source(text: &str, source: &NewSource) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    const NEW: NewSource = NewSource { name: "billing", integration: "zendesk", escalation_policy: "p", key: "k" };
+    const NEW: NewSource =
+        NewSource { name: "billing", integration: "zendesk", escalation_policy: "p", key: "k" };
 
     #[test]
     fn a_document_toml_edit_would_panic_on_is_refused_unchanged() {
-        let source = NewSource { name: "x", integration: "zendesk", escalation_policy: "p", key: "k" };
+        let source =
+            NewSource { name: "x", integration: "zendesk", escalation_policy: "p", key: "k" };
         let error = append_source("==\n.=", &source).unwrap_err();
         assert!(error.contains("not valid TOML"), "{error}");
     }
@@ -70,7 +73,10 @@ mod tests {
         assert!(out.starts_with(text.trim_end_matches("# trailing\n")), "{out}");
         assert!(out.contains("# trailing"), "{out}");
         assert!(out.contains("listen = \"127.0.0.1:1\" # inline"), "{out}");
-        assert!(out.contains("[[sources]]\nname = \"billing\"\nintegration = \"zendesk\""), "{out}");
+        assert!(
+            out.contains("[[sources]]\nname = \"billing\"\nintegration = \"zendesk\""),
+            "{out}"
+        );
     }
 
     #[test]

@@ -52,7 +52,9 @@ impl KeyIndex {
 
     /// The deepest key whose key or value covers byte `offset`.
     pub fn path_at(&self, offset: usize) -> Option<&str> {
-        let covers = |range: &Option<Range<usize>>| range.as_ref().is_some_and(|r| r.start <= offset && offset < r.end.max(r.start + 1));
+        let covers = |range: &Option<Range<usize>>| {
+            range.as_ref().is_some_and(|r| r.start <= offset && offset < r.end.max(r.start + 1))
+        };
         self.entries
             .iter()
             .filter(|entry| covers(&entry.key) || covers(&entry.value))
@@ -82,7 +84,11 @@ fn walk_table(table: &Table, prefix: &str, entries: &mut Vec<Entry>) {
         let key_span = table.key(key).and_then(|k| k.span());
         match item {
             Item::Table(inner) => {
-                entries.push(Entry { path: path.clone(), key: inner.span().or(key_span), value: None });
+                entries.push(Entry {
+                    path: path.clone(),
+                    key: inner.span().or(key_span),
+                    value: None,
+                });
                 walk_table(inner, &path, entries);
             }
             Item::ArrayOfTables(array) => {
@@ -144,7 +150,8 @@ mod tests {
         let text = "==\n.=";
         let index = KeyIndex::new(text);
         assert_eq!(index.line_of("server"), None);
-        let error = crate::config::Config::parse(std::path::Path::new("config.toml"), text).unwrap_err();
+        let error =
+            crate::config::Config::parse(std::path::Path::new("config.toml"), text).unwrap_err();
         assert!(error.to_string().starts_with("config.toml:1: "), "{error}");
     }
 

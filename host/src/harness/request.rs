@@ -25,7 +25,8 @@ impl TestRequest {
     /// not re-encoded, so malformed fixtures stay malformed), sent as JSON.
     pub fn fixture(path: impl AsRef<Path>) -> anyhow::Result<TestRequest> {
         let path = path.as_ref();
-        let body = std::fs::read(path).with_context(|| format!("cannot read the fixture {}", path.display()))?;
+        let body = std::fs::read(path)
+            .with_context(|| format!("cannot read the fixture {}", path.display()))?;
         Ok(TestRequest::body(body).header("content-type", "application/json"))
     }
 

@@ -30,7 +30,12 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    pub(super) fn new(status: u16, answer: Value, outcomes: Vec<(Action, Incident)>, report: Option<CallReport>) -> Self {
+    pub(super) fn new(
+        status: u16,
+        answer: Value,
+        outcomes: Vec<(Action, Incident)>,
+        report: Option<CallReport>,
+    ) -> Self {
         let report = report.unwrap_or_else(|| CallReport {
             integration: String::new(),
             log: Default::default(),
@@ -41,7 +46,12 @@ impl RunResult {
             status,
             answer,
             outcomes,
-            logs: report.log.lines.into_iter().map(|(level, message)| LogLine { level, message }).collect(),
+            logs: report
+                .log
+                .lines
+                .into_iter()
+                .map(|(level, message)| LogLine { level, message })
+                .collect(),
             logs_dropped: report.log.dropped,
             time: report.elapsed,
             memory_bytes: report.memory_peak_bytes,
@@ -118,6 +128,11 @@ impl std::fmt::Display for RunResult {
         if self.logs_dropped > 0 {
             writeln!(f, "log: {} lines dropped over the per-call cap", self.logs_dropped)?;
         }
-        write!(f, "time: {:.3} ms, memory: {} KiB", self.time.as_secs_f64() * 1000.0, self.memory_bytes / 1024)
+        write!(
+            f,
+            "time: {:.3} ms, memory: {} KiB",
+            self.time.as_secs_f64() * 1000.0,
+            self.memory_bytes / 1024
+        )
     }
 }

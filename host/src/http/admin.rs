@@ -2,9 +2,9 @@
 //! but answering whether it worked.
 
 use super::{ApiError, AppState, Caller};
+use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -14,13 +14,17 @@ pub async fn reload(
 ) -> Result<Json<Value>, ApiError> {
     tracing::info!(by = %caller.name, "reload requested over the API");
     match crate::server::reload(&app).await {
-        Ok(report) => Ok(Json(json!({"reloaded": true, "sources": report.sources, "warnings": report.warnings}))),
+        Ok(report) => Ok(Json(
+            json!({"reloaded": true, "sources": report.sources, "warnings": report.warnings}),
+        )),
         Err(error) => {
             tracing::error!(by = %caller.name, "configuration refused, the previous one keeps serving: {error:#}");
             Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-config",
-            format!("the new configuration was refused and the previous one keeps serving: {error:#}"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-config",
+                format!(
+                    "the new configuration was refused and the previous one keeps serving: {error:#}"
+                ),
             ))
         }
     }

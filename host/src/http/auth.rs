@@ -63,7 +63,11 @@ fn digest(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
 }
 
-pub async fn require_token(State(app): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+pub async fn require_token(
+    State(app): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -70,7 +70,10 @@ pub async fn method_not_allowed() -> ApiError {
 
 /// Runs a blocking storage read off the async runtime. A failure is a 500
 /// whose message says what could not be read.
-pub async fn read_blocking<T, E>(what: String, read: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+pub async fn read_blocking<T, E>(
+    what: String,
+    read: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, ApiError>
 where
     T: Send + 'static,
     E: std::fmt::Display + Send + 'static,

@@ -21,7 +21,8 @@ pub async fn receive(
     // One version of the config for the whole request, even across a reload.
     let live = app.live.load_full();
     let _admitted = live.limits.admit().inspect_err(|_| telemetry::event("", "overloaded"))?;
-    let source = find_source(&live, &integration, &key).inspect_err(|_| telemetry::event("", "unknown_source"))?;
+    let source = find_source(&live, &integration, &key)
+        .inspect_err(|_| telemetry::event("", "unknown_source"))?;
     let answer = match live.limits.check_rate(&source.name) {
         Ok(()) => deliver(&live, &source, headers, body).await,
         Err(limited) => Err(limited),
@@ -58,7 +59,9 @@ async fn deliver(
     }
     let header_list = headers
         .iter()
-        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+        })
         .collect();
 
     let delivered = live.ingest.deliver(source, header_list, body).await.map_err(|error| {
@@ -103,7 +106,10 @@ pub fn answer(delivered: &Delivered) -> Value {
 /// constant time, so timing reveals nothing about how much of a key matched.
 fn find_source(live: &Live, integration: &str, key: &str) -> Result<Arc<Source>, ApiError> {
     let candidates = live.sources.get(integration).ok_or_else(|| {
-        ApiError::not_found("unknown-integration", format!("no source uses the integration {integration:?}"))
+        ApiError::not_found(
+            "unknown-integration",
+            format!("no source uses the integration {integration:?}"),
+        )
     })?;
     let mut found = None;
     for source in candidates {
@@ -114,17 +120,26 @@ fn find_source(live: &Live, integration: &str, key: &str) -> Result<Arc<Source>,
     found.ok_or_else(|| {
         ApiError::not_found(
             "unknown-key",
-            format!("no {integration} source has this key; copy the webhook URL from `inbound check`"),
+            format!(
+                "no {integration} source has this key; copy the webhook URL from `inbound check`"
+            ),
         )
     })
 }
 
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize, deadline: Duration) -> Result<bytes::Bytes, ApiError> {
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> Result<bytes::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body-too-large",
-            format!("the request body is larger than the {limit} bytes this host accepts (server.body_limit_bytes)"),
+            format!(
+                "the request body is larger than the {limit} bytes this host accepts (server.body_limit_bytes)"
+            ),
         )
     };
     let declared = headers
@@ -136,23 +151,28 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize, deadline: Dura
     }
     // A sender trickling its body would hold a place among the webhooks
     // being handled (server.max_concurrent_webhooks) for as long as it likes.
-    let read = tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "body-timeout",
-            format!(
-                "the request body did not arrive within {} ms (server.body_read_timeout_ms)",
-                deadline.as_millis()
-            ),
-        )
-    })?;
+    let read =
+        tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body-timeout",
+                format!(
+                    "the request body did not arrive within {} ms (server.body_read_timeout_ms)",
+                    deadline.as_millis()
+                ),
+            )
+        })?;
     read.map_err(|error| {
-        let over_limit = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
-            .any(|e| e.to_string().contains("length limit exceeded"));
+        let over_limit =
+            std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+                .any(|e| e.to_string().contains("length limit exceeded"));
         if over_limit {
             too_large()
         } else {
-            ApiError::bad_request("body-unreadable", format!("cannot read the request body: {error}"))
+            ApiError::bad_request(
+                "body-unreadable",
+                format!("cannot read the request body: {error}"),
+            )
         }
     })
 }
@@ -164,17 +184,23 @@ pub fn delivery_error(error: DeliveryError) -> ApiError {
             let answer = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 error.code().to_string(),
-                format!("{error}; the event is kept as failed delivery {failure} and can be replayed"),
+                format!(
+                    "{error}; the event is kept as failed delivery {failure} and can be replayed"
+                ),
             );
             if retry_after > 0 { answer.retry_after(retry_after) } else { answer }
         }
-        DeliveryError::Storage(message) => ApiError::internal(format!("the event was not stored: {message}")),
+        DeliveryError::Storage(message) => {
+            ApiError::internal(format!("the event was not stored: {message}"))
+        }
         DeliveryError::Contended => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "contended",
             "too many simultaneous changes to the same incident; nothing was stored, retry",
         )
         .retry_after(1),
-        DeliveryError::Replay(message) => ApiError::new(StatusCode::CONFLICT, "replay-refused", message),
+        DeliveryError::Replay(message) => {
+            ApiError::new(StatusCode::CONFLICT, "replay-refused", message)
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Failed deliveries: events whose plugin call failed, kept for replay.
 
-use super::events::delivery_error;
 use super::error::read_blocking;
+use super::events::delivery_error;
 use super::{ApiError, AppState, views};
 use crate::store::FailedDelivery;
 use axum::Json;
@@ -24,22 +24,35 @@ pub async fn list(
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(|rejection| {
-        ApiError::bad_request("invalid-query", format!("{}; accepted parameters: before, limit (1-500)", rejection.body_text()))
+        ApiError::bad_request(
+            "invalid-query",
+            format!("{}; accepted parameters: before, limit (1-500)", rejection.body_text()),
+        )
     })?;
     let limit = super::incidents::page_limit(params.limit)?;
     let store = app.store.clone();
-    let (page, next) = read_blocking("failed deliveries".into(), move || store.failures(params.before, limit)).await?;
+    let (page, next) =
+        read_blocking("failed deliveries".into(), move || store.failures(params.before, limit))
+            .await?;
     let failures: Vec<Value> = page.iter().map(view).collect();
     Ok(Json(json!({"failed_deliveries": failures, "next_before": next})))
 }
 
 /// `GET /api/v1/failed/{id}`: the record and the original body.
-pub async fn show(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn show(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
     let store = app.store.clone();
     let (failure, body) = read_blocking(format!("failed delivery {id}"), move || store.failure(id))
         .await?
-        .ok_or_else(|| ApiError::not_found("unknown-failed-delivery", format!("there is no failed delivery {id}")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "unknown-failed-delivery",
+                format!("there is no failed delivery {id}"),
+            )
+        })?;
     let mut value = view(&failure);
     value["body"] = json!(String::from_utf8_lossy(&body));
     Ok(Json(value))
@@ -55,7 +68,12 @@ pub async fn replay(
     let store = app.store.clone();
     let (failure, _) = read_blocking(format!("failed delivery {id}"), move || store.failure(id))
         .await?
-        .ok_or_else(|| ApiError::not_found("unknown-failed-delivery", format!("there is no failed delivery {id}")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "unknown-failed-delivery",
+                format!("there is no failed delivery {id}"),
+            )
+        })?;
     let live = app.live.load_full();
     let source = live
         .sources
@@ -67,7 +85,10 @@ pub async fn replay(
             ApiError::new(
                 StatusCode::CONFLICT,
                 "unknown-source",
-                format!("source {:?} is no longer configured; add it back to replay this event", failure.source),
+                format!(
+                    "source {:?} is no longer configured; add it back to replay this event",
+                    failure.source
+                ),
             )
         })?;
     let delivered = live.ingest.replay(id, &source).await.map_err(delivery_error)?;
@@ -79,7 +100,12 @@ pub async fn replay(
 }
 
 fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| ApiError::bad_request("invalid-id", format!("{id:?} is not a failed delivery id (a positive number)")))
+    id.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid-id",
+            format!("{id:?} is not a failed delivery id (a positive number)"),
+        )
+    })
 }
 
 fn view(failure: &FailedDelivery) -> Value {

@@ -28,7 +28,10 @@ pub struct ListParams {
 pub(super) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request("invalid-limit", format!("limit must be between 1 and {MAX_PAGE}")));
+        return Err(ApiError::bad_request(
+            "invalid-limit",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
     }
     Ok(limit)
 }
@@ -41,7 +44,10 @@ pub async fn list(
     let Query(params) = params.map_err(|rejection| {
         ApiError::bad_request(
             "invalid-query",
-            format!("{}; accepted parameters: status, source, before (an incident id), limit (1-{MAX_PAGE})", rejection.body_text()),
+            format!(
+                "{}; accepted parameters: status, source, before (an incident id), limit (1-{MAX_PAGE})",
+                rejection.body_text()
+            ),
         )
     })?;
     let status = match params.status.as_deref() {
@@ -54,7 +60,12 @@ pub async fn list(
         })?),
     };
     let limit = page_limit(params.limit)?;
-    let query = ListQuery { status, source: params.source.filter(|s| !s.is_empty()), before: params.before, limit };
+    let query = ListQuery {
+        status,
+        source: params.source.filter(|s| !s.is_empty()),
+        before: params.before,
+        limit,
+    };
     let store = app.store.clone();
     let page = read_blocking("incidents".into(), move || store.list(&query)).await?;
     let incidents: Vec<Value> = page.incidents.iter().map(views::incident).collect();
@@ -62,12 +73,17 @@ pub async fn list(
 }
 
 /// `GET /api/v1/incidents/{id}`: the incident and its whole log.
-pub async fn show(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn show(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
     let store = app.store.clone();
-    let found = read_blocking(format!("incident {id}"), move || store.incident_with_log(id)).await?;
-    let (incident, log) =
-        found.ok_or_else(|| ApiError::not_found("unknown-incident", format!("there is no incident {id}")))?;
+    let found =
+        read_blocking(format!("incident {id}"), move || store.incident_with_log(id)).await?;
+    let (incident, log) = found.ok_or_else(|| {
+        ApiError::not_found("unknown-incident", format!("there is no incident {id}"))
+    })?;
     let log: Vec<Value> = log.iter().map(views::log_entry).collect();
     Ok(Json(json!({"incident": views::incident(&incident), "log": log})))
 }
@@ -117,13 +133,17 @@ async fn change_status(
         })?
     };
     let note = change.note.filter(|note| !note.trim().is_empty());
-    let (action, incident) =
-        respond::set_status(&app.store, id, to, caller.actor(), note).await.map_err(|error| match error {
+    let (action, incident) = respond::set_status(&app.store, id, to, caller.actor(), note)
+        .await
+        .map_err(|error| match error {
             RespondError::NotFound(_) => ApiError::not_found("unknown-incident", error.to_string()),
-            RespondError::Resolved(_) => ApiError::new(StatusCode::CONFLICT, "incident-resolved", error.to_string()),
+            RespondError::Resolved(_) => {
+                ApiError::new(StatusCode::CONFLICT, "incident-resolved", error.to_string())
+            }
             RespondError::NoteTooLong => ApiError::bad_request("note-too-long", error.to_string()),
             RespondError::Contended(_) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "contended", error.to_string()).retry_after(1)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "contended", error.to_string())
+                    .retry_after(1)
             }
             RespondError::Storage(_) => ApiError::internal(error.to_string()),
         })?;
@@ -132,6 +152,10 @@ async fn change_status(
 }
 
 fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::bad_request("invalid-id", format!("{id:?} is not an incident id (a positive number)")))
+    id.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid-id",
+            format!("{id:?} is not an incident id (a positive number)"),
+        )
+    })
 }

@@ -38,7 +38,10 @@ impl Limits {
             .filter_map(|source| {
                 let rate = NonZeroU32::new(source.rate_limit_per_second)?;
                 let burst = NonZeroU32::new(source.rate_limit_burst).unwrap_or(rate);
-                Some((source.name.clone(), RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))))
+                Some((
+                    source.name.clone(),
+                    RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+                ))
             })
             .collect();
         let max_webhooks = config.server.max_concurrent_webhooks;

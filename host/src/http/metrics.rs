@@ -2,14 +2,18 @@
 
 use super::error::read_blocking;
 use super::{ApiError, AppState};
-use axum::http::header;
 use axum::extract::State;
+use axum::http::header;
 use axum::response::IntoResponse;
 use std::sync::Arc;
 
 pub async fn render(State(app): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
-    let handle = app.metrics.ok_or_else(|| ApiError::internal("metrics are not enabled in this process"))?;
+    let handle =
+        app.metrics.ok_or_else(|| ApiError::internal("metrics are not enabled in this process"))?;
     let store = app.store.clone();
-    let text = read_blocking("the incident counts".into(), move || crate::telemetry::render(handle, &store)).await?;
+    let text = read_blocking("the incident counts".into(), move || {
+        crate::telemetry::render(handle, &store)
+    })
+    .await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }

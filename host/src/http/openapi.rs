@@ -23,11 +23,14 @@ mod tests {
 
     #[test]
     fn every_route_is_documented_and_every_documented_route_exists() {
-        let served: BTreeSet<(String, String)> =
-            routes().iter().map(|(method, path, ..)| (method.as_str().to_lowercase(), path.to_string())).collect();
+        let served: BTreeSet<(String, String)> = routes()
+            .iter()
+            .map(|(method, path, ..)| (method.as_str().to_lowercase(), path.to_string()))
+            .collect();
         let mut described = BTreeSet::new();
         for (path, operations) in documented()["paths"].as_object().unwrap() {
-            for method in operations.as_object().unwrap().keys().filter(|key| *key != "parameters") {
+            for method in operations.as_object().unwrap().keys().filter(|key| *key != "parameters")
+            {
                 described.insert((method.clone(), path.clone()));
             }
         }
@@ -39,7 +42,9 @@ mod tests {
         let document = documented();
         for (method, path, access, _) in routes() {
             let operation = &document["paths"][path][method.as_str().to_lowercase()];
-            let secured = operation.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
+            let secured = operation
+                .get("security")
+                .is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
             assert_eq!(secured, access == Access::Token, "{method} {path}");
         }
     }

@@ -40,7 +40,10 @@ impl Signing {
     /// the timestamp is within the window of `now`.
     pub fn check_headers(&self, headers: &HeaderMap, now: SystemTime) -> Result<Signed, ApiError> {
         let signature = header(headers, SIGNATURE_HEADER).ok_or_else(|| {
-            refused("signature-missing", "this source requires a Zendesk signature and the request has no X-Zendesk-Webhook-Signature header")
+            refused(
+                "signature-missing",
+                "this source requires a Zendesk signature and the request has no X-Zendesk-Webhook-Signature header",
+            )
         })?;
         let timestamp = header(headers, TIMESTAMP_HEADER).ok_or_else(|| {
             refused(
@@ -53,7 +56,10 @@ impl Signing {
             .ok()
             .filter(|bytes| bytes.len() == 32)
             .ok_or_else(|| {
-                refused("signature-malformed", "X-Zendesk-Webhook-Signature is not the base64 of a SHA-256 HMAC")
+                refused(
+                    "signature-malformed",
+                    "X-Zendesk-Webhook-Signature is not the base64 of a SHA-256 HMAC",
+                )
             })?;
         let signed_at = humantime::parse_rfc3339(timestamp.trim()).map_err(|_| {
             refused(
@@ -84,7 +90,8 @@ impl Signing {
             _ => {}
         }
         // HMAC accepts keys of any length; an error here is impossible.
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key length");
         mac.update(timestamp.as_bytes());
         Ok(Signed { mac, signature })
     }
@@ -145,7 +152,12 @@ mod tests {
         headers
     }
 
-    fn check(signature: Option<&str>, timestamp: Option<&str>, body: &[u8], now: SystemTime) -> Result<(), String> {
+    fn check(
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), String> {
         let signing = Signing::new(SECRET, Duration::from_secs(300));
         signing
             .check_headers(&headers(signature, timestamp), now)
@@ -171,10 +183,20 @@ mod tests {
             (Some(SIGNATURE), Some("1704110400"), BODY, 0, "signature-timestamp-invalid"),
             (Some(SIGNATURE), Some(TIMESTAMP), BODY, 301, "signature-expired"),
             (Some(SIGNATURE), Some(TIMESTAMP), BODY, -301, "signature-from-future"),
-            (Some(SIGNATURE), Some(TIMESTAMP), br#"{"id": "43", "status": "Open"}"#, 0, "signature-mismatch"),
+            (
+                Some(SIGNATURE),
+                Some(TIMESTAMP),
+                br#"{"id": "43", "status": "Open"}"#,
+                0,
+                "signature-mismatch",
+            ),
         ];
         for (signature, timestamp, body, seconds, code) in cases {
-            assert_eq!(check(signature, timestamp, body, at(seconds)), Err(code.to_string()), "{signature:?} {timestamp:?}");
+            assert_eq!(
+                check(signature, timestamp, body, at(seconds)),
+                Err(code.to_string()),
+                "{signature:?} {timestamp:?}"
+            );
         }
     }
 
@@ -190,7 +212,8 @@ mod tests {
     #[test]
     fn a_different_secret_does_not_verify() {
         let signing = Signing::new("another-secret", Duration::from_secs(300));
-        let signed = signing.check_headers(&headers(Some(SIGNATURE), Some(TIMESTAMP)), at(0)).unwrap();
+        let signed =
+            signing.check_headers(&headers(Some(SIGNATURE), Some(TIMESTAMP)), at(0)).unwrap();
         assert_eq!(signed.verify(BODY).unwrap_err().code, "signature-mismatch");
     }
 }

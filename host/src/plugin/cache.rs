@@ -24,7 +24,11 @@ pub enum CacheOutcome {
 
 /// Loads the component at `path`, from `cache_dir` when it holds a matching
 /// artifact.
-pub fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<(Component, CacheOutcome)> {
+pub fn load(
+    engine: &Engine,
+    path: &Path,
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<(Component, CacheOutcome)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let Some(cache_dir) = cache_dir else {
         return Ok((compile(engine, &bytes)?, CacheOutcome::Uncached));
@@ -36,7 +40,9 @@ pub fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> anyhow::R
         // user, and the file name carries the engine's compatibility hash.
         match unsafe { Component::deserialize_file(engine, &cached) } {
             Ok(component) => return Ok((component, CacheOutcome::Hit)),
-            Err(error) => tracing::warn!(file = %cached.display(), error = %error, "ignoring unusable cached plugin"),
+            Err(error) => {
+                tracing::warn!(file = %cached.display(), error = %error, "ignoring unusable cached plugin")
+            }
         }
     }
     let component = compile(engine, &bytes)?;

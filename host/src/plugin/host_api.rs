@@ -4,8 +4,8 @@
 //! applied); misuse and limits come back to the plugin as `api-error`.
 
 use super::limits::{CallLimits, MemoryMeter};
-use super::wit::latest::inbound::plugin::{incidents, log, state, types};
 use super::session::Session;
+use super::wit::latest::inbound::plugin::{incidents, log, state, types};
 use crate::store::{self, Incident, IncidentId, LogKind, Status};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -45,7 +45,10 @@ fn storage_trap(error: redb::Error) -> wasmtime::Error {
 }
 
 impl CallState {
-    fn noted<T>(&mut self, result: Result<T, types::ApiError>) -> HostResult<Result<T, types::ApiError>> {
+    fn noted<T>(
+        &mut self,
+        result: Result<T, types::ApiError>,
+    ) -> HostResult<Result<T, types::ApiError>> {
         if let Err(types::ApiError::LimitExceeded(what)) = &result {
             if self.limit_errors.len() < 8 {
                 self.limit_errors.push(what.clone());
@@ -156,17 +159,28 @@ impl incidents::Host for CallState {
         Ok(self.session.incident(id).map_err(storage_trap)?.as_ref().map(to_wit))
     }
 
-    fn create(&mut self, new: types::NewIncident) -> HostResult<Result<types::Incident, types::ApiError>> {
+    fn create(
+        &mut self,
+        new: types::NewIncident,
+    ) -> HostResult<Result<types::Incident, types::ApiError>> {
         let result = self.create_incident(new)?;
         self.noted(result)
     }
 
-    fn accept(&mut self, id: IncidentId, note: Option<String>) -> HostResult<Result<types::Incident, types::ApiError>> {
+    fn accept(
+        &mut self,
+        id: IncidentId,
+        note: Option<String>,
+    ) -> HostResult<Result<types::Incident, types::ApiError>> {
         let result = self.change_status(id, Status::Accepted, note)?;
         self.noted(result)
     }
 
-    fn resolve(&mut self, id: IncidentId, note: Option<String>) -> HostResult<Result<types::Incident, types::ApiError>> {
+    fn resolve(
+        &mut self,
+        id: IncidentId,
+        note: Option<String>,
+    ) -> HostResult<Result<types::Incident, types::ApiError>> {
         let result = self.change_status(id, Status::Resolved, note)?;
         self.noted(result)
     }
@@ -181,14 +195,21 @@ impl incidents::Host for CallState {
         self.noted(result)
     }
 
-    fn add_link(&mut self, id: IncidentId, link: types::Link) -> HostResult<Result<types::Incident, types::ApiError>> {
+    fn add_link(
+        &mut self,
+        id: IncidentId,
+        link: types::Link,
+    ) -> HostResult<Result<types::Incident, types::ApiError>> {
         let result = self.add_link_to(id, link)?;
         self.noted(result)
     }
 }
 
 impl CallState {
-    fn create_incident(&mut self, new: types::NewIncident) -> HostResult<Result<types::Incident, types::ApiError>> {
+    fn create_incident(
+        &mut self,
+        new: types::NewIncident,
+    ) -> HostResult<Result<types::Incident, types::ApiError>> {
         let checks = self
             .check_key(&new.key)
             .and_then(|_| self.check_text("the summary", &new.summary, self.limits.max_text_bytes))
@@ -258,7 +279,11 @@ impl CallState {
 }
 
 impl CallState {
-    fn add_link_to(&mut self, id: IncidentId, link: types::Link) -> HostResult<Result<types::Incident, types::ApiError>> {
+    fn add_link_to(
+        &mut self,
+        id: IncidentId,
+        link: types::Link,
+    ) -> HostResult<Result<types::Incident, types::ApiError>> {
         let mut incident = match self.owned_incident(id)? {
             Ok(incident) => incident,
             Err(error) => return Ok(Err(error)),
@@ -269,14 +294,17 @@ impl CallState {
         if incident.links.iter().any(|known| known.url == link.url) {
             return Ok(Ok(to_wit(&incident)));
         }
-        let checks = self.check_link_count(incident.links.len() + 1).and_then(|_| self.check_action_budget());
+        let checks = self
+            .check_link_count(incident.links.len() + 1)
+            .and_then(|_| self.check_action_budget());
         if let Err(error) = checks {
             return Ok(Err(error));
         }
         let link = link_from_wit(link);
         incident.links.push(link.clone());
         let by = self.session.scope.actor.clone();
-        self.session.put_incident(incident, LogKind::LinkAdded { label: link.label, url: link.url, by });
+        self.session
+            .put_incident(incident, LogKind::LinkAdded { label: link.label, url: link.url, by });
         Ok(Ok(to_wit(&self.session.incident(id).map_err(storage_trap)?.expect("just written"))))
     }
 }
@@ -304,7 +332,8 @@ impl state::Host for CallState {
         if let Err(error) = checks {
             return self.noted(Err(error));
         }
-        let total = self.session.state_bytes_after(&key, Some(value.len())).map_err(storage_trap)?;
+        let total =
+            self.session.state_bytes_after(&key, Some(value.len())).map_err(storage_trap)?;
         if total > self.limits.max_state_bytes_per_source {
             return self.noted(Err(types::ApiError::LimitExceeded(format!(
                 "the source's state would be {total} bytes; the limit is {}",

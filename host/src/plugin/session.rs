@@ -94,10 +94,9 @@ impl Session {
             return Ok(Some(incident.clone()));
         }
         let found = self.snapshot.incident(id)?;
-        self.changes.reads.push(ReadCheck::IncidentVersion {
-            id,
-            expected: found.as_ref().map(|i| i.version),
-        });
+        self.changes
+            .reads
+            .push(ReadCheck::IncidentVersion { id, expected: found.as_ref().map(|i| i.version) });
         let found = found.filter(|incident| incident.source == self.scope.name);
         if let Some(incident) = &found {
             self.incidents.insert(id, incident.clone());
@@ -127,10 +126,9 @@ impl Session {
         if !self.touched.contains(&incident) {
             self.touched.push(incident);
         }
-        self.changes.writes.push(Write::AppendLog {
-            incident,
-            entry: LogEntry { at: self.now, kind },
-        });
+        self.changes
+            .writes
+            .push(Write::AppendLog { incident, entry: LogEntry { at: self.now, kind } });
     }
 
     pub fn new_incident_id(&self) -> IncidentId {
@@ -154,7 +152,11 @@ impl Session {
     /// The source's state size if `key` were set to a value of `new_len`
     /// bytes (None: deleted). Concurrent calls may each pass the check, so
     /// the quota can be exceeded by at most one value per concurrent call.
-    pub fn state_bytes_after(&mut self, key: &str, new_len: Option<usize>) -> Result<u64, redb::Error> {
+    pub fn state_bytes_after(
+        &mut self,
+        key: &str,
+        new_len: Option<usize>,
+    ) -> Result<u64, redb::Error> {
         let current = match self.state_bytes {
             Some(bytes) => bytes,
             None => self.snapshot.state_bytes(&self.scope.name)? as i64,
@@ -176,7 +178,8 @@ impl Session {
     }
 
     fn adjust_state_bytes(&mut self, key: &str, new_len: Option<usize>) {
-        let old = self.state.get(key).cloned().flatten().map_or(0, |v| (key.len() + v.len()) as i64);
+        let old =
+            self.state.get(key).cloned().flatten().map_or(0, |v| (key.len() + v.len()) as i64);
         let new = new_len.map_or(0, |len| (key.len() + len) as i64);
         if let Some(bytes) = self.state_bytes.as_mut() {
             *bytes += new - old;
@@ -186,10 +189,9 @@ impl Session {
     pub fn state_delete(&mut self, key: &str) {
         self.adjust_state_bytes(key, None);
         self.state.insert(key.to_string(), None);
-        self.changes.writes.push(Write::DeleteState {
-            source: self.scope.name.clone(),
-            key: key.to_string(),
-        });
+        self.changes
+            .writes
+            .push(Write::DeleteState { source: self.scope.name.clone(), key: key.to_string() });
     }
 
     /// Number of writes so far, for the per-call action cap.

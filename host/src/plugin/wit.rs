@@ -84,8 +84,11 @@ impl PluginPre {
         match self {
             PluginPre::V0_1_0(pre) => {
                 let instance = pre.instantiate(&mut *store)?;
-                let answer = instance.inbound_plugin_handler().call_handle(store, &request.into())?;
-                Ok(answer.map(|outcomes| outcomes.into_iter().map(Into::into).collect()).map_err(Into::into))
+                let answer =
+                    instance.inbound_plugin_handler().call_handle(store, &request.into())?;
+                Ok(answer
+                    .map(|outcomes| outcomes.into_iter().map(Into::into).collect())
+                    .map_err(Into::into))
             }
             PluginPre::V0_2_0(pre) => {
                 let instance = pre.instantiate(&mut *store)?;

@@ -35,14 +35,16 @@ pub fn check(engine: &Engine, component: &Component) -> Result<ApiVersion, World
 }
 
 fn check_names(imports: &[String], exports: &[String]) -> Result<ApiVersion, WorldMismatch> {
-    let handler = exports.iter().find_map(|name| inbound_interface(name).filter(|(i, _)| *i == HANDLER));
+    let handler =
+        exports.iter().find_map(|name| inbound_interface(name).filter(|(i, _)| *i == HANDLER));
     let version = handler.and_then(|(_, version)| ApiVersion::parse(version));
     // One component, one version: wit-bindgen never mixes them, and the
     // bindings of one version cannot serve imports of another.
-    let extra_imports: Vec<String> = imports.iter().filter(|name| !is_provided(name, version)).cloned().collect();
-    let found_version = handler
-        .map(|(_, version)| version.to_string())
-        .or_else(|| imports.iter().chain(exports).find_map(|n| inbound_interface(n).map(|(_, v)| v.to_string())));
+    let extra_imports: Vec<String> =
+        imports.iter().filter(|name| !is_provided(name, version)).cloned().collect();
+    let found_version = handler.map(|(_, version)| version.to_string()).or_else(|| {
+        imports.iter().chain(exports).find_map(|n| inbound_interface(n).map(|(_, v)| v.to_string()))
+    });
     match version {
         Some(version) if extra_imports.is_empty() => Ok(version),
         _ => Err(WorldMismatch { extra_imports, missing_export: version.is_none(), found_version }),
@@ -57,7 +59,8 @@ fn inbound_interface(name: &str) -> Option<(&str, &str)> {
 
 fn is_provided(name: &str, handler_version: Option<ApiVersion>) -> bool {
     if let Some((interface, version)) = inbound_interface(name) {
-        let expected = handler_version.map_or(SUPPORTED_VERSIONS.contains(&version), |v| v.as_str() == version);
+        let expected = handler_version
+            .map_or(SUPPORTED_VERSIONS.contains(&version), |v| v.as_str() == version);
         return HOST_INTERFACES.contains(&interface) && expected;
     }
     // WASI 0.2 is linked with an empty context (see `plugin::PluginHost`):
@@ -99,8 +102,15 @@ mod tests {
 
     #[test]
     fn a_plugin_of_the_supported_world_fits() {
-        let imports = names(&["inbound:plugin/incidents@0.1.0", "wasi:cli/environment@0.2.6", "inbound:plugin/log@0.1.0"]);
-        assert_eq!(check_names(&imports, &names(&["inbound:plugin/handler@0.1.0"])), Ok(ApiVersion::V0_1_0));
+        let imports = names(&[
+            "inbound:plugin/incidents@0.1.0",
+            "wasi:cli/environment@0.2.6",
+            "inbound:plugin/log@0.1.0",
+        ]);
+        assert_eq!(
+            check_names(&imports, &names(&["inbound:plugin/handler@0.1.0"])),
+            Ok(ApiVersion::V0_1_0)
+        );
     }
 
     #[test]
@@ -122,7 +132,11 @@ mod tests {
 
     #[test]
     fn extra_imports_are_named() {
-        let error = check_names(&names(&["evil:net/fetch@1.0.0"]), &names(&["inbound:plugin/handler@0.1.0"])).unwrap_err();
+        let error = check_names(
+            &names(&["evil:net/fetch@1.0.0"]),
+            &names(&["inbound:plugin/handler@0.1.0"]),
+        )
+        .unwrap_err();
         assert_eq!(error.extra_imports, ["evil:net/fetch@1.0.0"]);
         assert!(!error.missing_export);
         assert!(error.to_string().contains("imports evil:net/fetch@1.0.0"), "{error}");
@@ -137,15 +151,26 @@ mod tests {
 
     #[test]
     fn unsupported_version_names_both_versions() {
-        let error = check_names(&names(&["inbound:plugin/log@9.0.0"]), &names(&["inbound:plugin/handler@9.0.0"])).unwrap_err();
+        let error = check_names(
+            &names(&["inbound:plugin/log@9.0.0"]),
+            &names(&["inbound:plugin/handler@9.0.0"]),
+        )
+        .unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("supported: 0.1.0, 0.2.0") && text.contains("built against inbound:plugin@9.0.0"), "{text}");
+        assert!(
+            text.contains("supported: 0.1.0, 0.2.0")
+                && text.contains("built against inbound:plugin@9.0.0"),
+            "{text}"
+        );
     }
 
     #[test]
     fn wasi_preview1_or_future_wasi_is_not_provided() {
-        let error = check_names(&names(&["wasi:http/outgoing-handler@0.3.0"]), &names(&["inbound:plugin/handler@0.1.0"]))
-            .unwrap_err();
+        let error = check_names(
+            &names(&["wasi:http/outgoing-handler@0.3.0"]),
+            &names(&["inbound:plugin/handler@0.1.0"]),
+        )
+        .unwrap_err();
         assert_eq!(error.extra_imports.len(), 1);
     }
 }

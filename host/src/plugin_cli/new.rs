@@ -22,7 +22,9 @@ const FILES: &[(&str, &str)] = &[
 pub fn new(name: &str, path: Option<PathBuf>, inbound_repo: Option<PathBuf>) -> anyhow::Result<()> {
     check_name(name)?;
     let dir = path.unwrap_or_else(|| PathBuf::from(name));
-    if dir.exists() && std::fs::read_dir(&dir).map(|mut entries| entries.next().is_some()).unwrap_or(true) {
+    if dir.exists()
+        && std::fs::read_dir(&dir).map(|mut entries| entries.next().is_some()).unwrap_or(true)
+    {
         bail!("{} already exists and is not empty; pick another --path", dir.display());
     }
     let repo = match inbound_repo {
@@ -31,8 +33,14 @@ pub fn new(name: &str, path: Option<PathBuf>, inbound_repo: Option<PathBuf>) -> 
             "cannot find an inbound checkout above the new crate; pass --inbound-repo <checkout> (or set INBOUND_REPO): the SDK and the harness are taken from it",
         )?,
     };
-    let repo = repo.canonicalize().with_context(|| format!("the inbound checkout {} does not exist", repo.display()))?;
-    anyhow::ensure!(is_repo(&repo), "{} is not an inbound checkout (no plugins/sdk and host/)", repo.display());
+    let repo = repo
+        .canonicalize()
+        .with_context(|| format!("the inbound checkout {} does not exist", repo.display()))?;
+    anyhow::ensure!(
+        is_repo(&repo),
+        "{} is not an inbound checkout (no plugins/sdk and host/)",
+        repo.display()
+    );
 
     let crate_name = name.replace('-', "_");
     let fill = |template: &str| {
@@ -46,7 +54,8 @@ pub fn new(name: &str, path: Option<PathBuf>, inbound_repo: Option<PathBuf>) -> 
         let target = dir.join(file);
         std::fs::create_dir_all(target.parent().expect("every file is in the crate folder"))
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::write(&target, fill(template)).with_context(|| format!("cannot write {}", target.display()))?;
+        std::fs::write(&target, fill(template))
+            .with_context(|| format!("cannot write {}", target.display()))?;
     }
     // The checkout's lock file pins the versions inbound is tested with, and
     // lets a shared target folder reuse its compiled dependencies.
@@ -64,9 +73,13 @@ pub fn new(name: &str, path: Option<PathBuf>, inbound_repo: Option<PathBuf>) -> 
 /// A Cargo package name that is also a usable integration name in URLs.
 fn check_name(name: &str) -> anyhow::Result<()> {
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !valid {
-        bail!("{name:?} is not a valid plugin name: use lower-case letters, digits, '-' and '_', starting with a letter");
+        bail!(
+            "{name:?} is not a valid plugin name: use lower-case letters, digits, '-' and '_', starting with a letter"
+        );
     }
     Ok(())
 }

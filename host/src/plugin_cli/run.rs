@@ -19,7 +19,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     if let Some(settings) = &args.settings {
         harness = harness.with_settings(settings_value(settings)?)?;
     }
-    let headers = args.headers.iter().map(|header| parse_header(header)).collect::<anyhow::Result<Vec<_>>>()?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|header| parse_header(header))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut runs: Vec<(&Path, RunResult)> = Vec::new();
     for path in &args.requests {
         let mut request = TestRequest::fixture(path)?;
@@ -60,9 +64,11 @@ fn settings_value(text: &str) -> anyhow::Result<Value> {
         return serde_json::from_str(text).context("--settings is not a valid JSON object");
     }
     let path = Path::new(text);
-    let content = std::fs::read_to_string(path).with_context(|| format!("cannot read the settings file {text}"))?;
+    let content = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the settings file {text}"))?;
     if path.extension().is_some_and(|extension| extension == "toml") {
-        let table: toml::Table = toml::from_str(&content).with_context(|| format!("{text} is not valid TOML"))?;
+        let table: toml::Table =
+            toml::from_str(&content).with_context(|| format!("{text} is not valid TOML"))?;
         return serde_json::to_value(table).context("the TOML settings cannot be turned into JSON");
     }
     serde_json::from_str(&content).with_context(|| format!("{text} is not valid JSON"))
@@ -95,7 +101,8 @@ mod tests {
     fn settings_files_may_be_toml() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("settings.toml");
-        std::fs::write(&file, "on_hold = \"pending\"\n[status_aliases]\n\"løst\" = \"solved\"\n").unwrap();
+        std::fs::write(&file, "on_hold = \"pending\"\n[status_aliases]\n\"løst\" = \"solved\"\n")
+            .unwrap();
         let value = settings_value(file.to_str().unwrap()).unwrap();
         assert_eq!(value, json!({"on_hold": "pending", "status_aliases": {"løst": "solved"}}));
     }

@@ -23,11 +23,24 @@ pub enum ReadCheck {
 pub enum Write {
     /// Insert or replace the incident; the writer keeps every index in step.
     PutIncident(Incident),
-    AppendLog { incident: IncidentId, entry: LogEntry },
-    SetState { source: String, key: String, value: Vec<u8> },
-    DeleteState { source: String, key: String },
+    AppendLog {
+        incident: IncidentId,
+        entry: LogEntry,
+    },
+    SetState {
+        source: String,
+        key: String,
+        value: Vec<u8>,
+    },
+    DeleteState {
+        source: String,
+        key: String,
+    },
     /// Insert or replace a failed delivery; `body` is stored only when given.
-    PutFailure { failure: FailedDelivery, body: Option<Vec<u8>> },
+    PutFailure {
+        failure: FailedDelivery,
+        body: Option<Vec<u8>>,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -23,7 +23,8 @@ pub const PLUGIN_STATE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::
 /// source -> bytes of plugin state (keys + values) it holds, for its quota.
 pub const STATE_BYTES: TableDefinition<&str, u64> = TableDefinition::new("state_bytes");
 /// failure id -> FailedDelivery (JSON).
-pub const FAILED_DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("failed_deliveries");
+pub const FAILED_DELIVERIES: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("failed_deliveries");
 /// failure id -> the raw request body, unmodified, for replay.
 pub const FAILED_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("failed_bodies");
 /// Counters and the schema version.

@@ -162,7 +162,10 @@ impl<'txn> Tables<'txn> {
     }
 }
 
-fn apply_batch(txn: &WriteTransaction, batch: &[Job]) -> Result<Vec<Result<(), CommitError>>, redb::Error> {
+fn apply_batch(
+    txn: &WriteTransaction,
+    batch: &[Job],
+) -> Result<Vec<Result<(), CommitError>>, redb::Error> {
     let mut tables = Tables::open(txn)?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {

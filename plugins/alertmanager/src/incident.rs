@@ -10,8 +10,11 @@ const SUMMARY_MAX_CHARS: usize = 512;
 const DETAILS_MAX_CHARS: usize = 16_384;
 
 pub fn new_incident(alert: &Alert, external_url: Option<&str>) -> NewIncident {
-    let mut new = NewIncident::new(alert.fingerprint.clone(), truncate_chars(&summary(alert), SUMMARY_MAX_CHARS))
-        .details(truncate_chars(&details(alert), DETAILS_MAX_CHARS));
+    let mut new = NewIncident::new(
+        alert.fingerprint.clone(),
+        truncate_chars(&summary(alert), SUMMARY_MAX_CHARS),
+    )
+    .details(truncate_chars(&details(alert), DETAILS_MAX_CHARS));
     if let Some(priority) = alert.labels.get("severity").and_then(|severity| priority(severity)) {
         new = new.priority(priority);
     }
@@ -43,7 +46,8 @@ fn summary(alert: &Alert) -> String {
 /// annotation, sorted by name, and when it started.
 fn details(alert: &Alert) -> String {
     let mut text = String::new();
-    if let Some(description) = alert.annotations.get("description").filter(|d| !d.trim().is_empty()) {
+    if let Some(description) = alert.annotations.get("description").filter(|d| !d.trim().is_empty())
+    {
         text.push_str(description.trim());
         text.push_str("\n\n");
     }
@@ -80,7 +84,9 @@ mod tests {
     use crate::payload::AlertStatus;
 
     fn alert(labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> Alert {
-        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map = |pairs: &[(&str, &str)]| {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
         Alert {
             status: AlertStatus::Firing,
             fingerprint: "fp1".into(),
@@ -94,14 +100,20 @@ mod tests {
 
     #[test]
     fn summary_prefers_the_annotation_then_the_alert_name() {
-        assert_eq!(summary(&alert(&[("alertname", "DiskFull")], &[("summary", "Disk 95% full")])), "Disk 95% full");
+        assert_eq!(
+            summary(&alert(&[("alertname", "DiskFull")], &[("summary", "Disk 95% full")])),
+            "Disk 95% full"
+        );
         assert_eq!(summary(&alert(&[("alertname", "DiskFull")], &[("summary", " ")])), "DiskFull");
         assert_eq!(summary(&alert(&[], &[])), "Alert fp1");
     }
 
     #[test]
     fn details_hold_description_labels_and_annotations() {
-        let text = details(&alert(&[("alertname", "DiskFull"), ("instance", "db1")], &[("description", "Only 5% left.")]));
+        let text = details(&alert(
+            &[("alertname", "DiskFull"), ("instance", "db1")],
+            &[("description", "Only 5% left.")],
+        ));
         assert_eq!(
             text,
             "Only 5% left.\n\nLabels:\n  alertname: DiskFull\n  instance: db1\nAnnotations:\n  description: Only 5% left.\nStarted: 2024-05-01T10:00:00Z"
@@ -110,9 +122,19 @@ mod tests {
 
     #[test]
     fn links_are_the_generator_runbook_and_dashboard() {
-        let new = new_incident(&alert(&[], &[("runbook_url", "https://wiki/disk"), ("dashboard_url", "not a url")]), Some("http://am:9093"));
-        let links: Vec<(&str, &str)> = new.links.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect();
-        assert_eq!(links, [("Alert source", "http://prom:9090/graph?g0.expr=up"), ("Runbook", "https://wiki/disk")]);
+        let new = new_incident(
+            &alert(&[], &[("runbook_url", "https://wiki/disk"), ("dashboard_url", "not a url")]),
+            Some("http://am:9093"),
+        );
+        let links: Vec<(&str, &str)> =
+            new.links.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect();
+        assert_eq!(
+            links,
+            [
+                ("Alert source", "http://prom:9090/graph?g0.expr=up"),
+                ("Runbook", "https://wiki/disk")
+            ]
+        );
         assert_eq!(new.url.as_deref(), Some("http://am:9093"));
     }
 

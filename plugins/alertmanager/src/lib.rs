@@ -47,7 +47,8 @@ fn apply(alert: &Alert, external_url: Option<&str>) -> Result<Option<Outcome>, R
     let key = alert.fingerprint.as_str();
     match alert.status {
         AlertStatus::Firing => {
-            let (action, incident) = incidents::open_or_create(incident::new_incident(alert, external_url))?;
+            let (action, incident) =
+                incidents::open_or_create(incident::new_incident(alert, external_url))?;
             inbound_sdk::debug!("alert {key} firing: {action:?} incident {}", incident.id);
             Ok(Some(Outcome::new(action, &incident)))
         }

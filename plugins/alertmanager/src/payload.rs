@@ -41,7 +41,10 @@ pub fn parse(body: &[u8]) -> Result<Notification, Rejection> {
     if !root.is_object() {
         return Err(Rejection::new(
             "invalid-json",
-            format!("the body is {}; expected Alertmanager's webhook JSON object", json::kind(&root)),
+            format!(
+                "the body is {}; expected Alertmanager's webhook JSON object",
+                json::kind(&root)
+            ),
         ));
     }
     let version = json::str_field(&root, "", "version")?;
@@ -55,13 +58,23 @@ pub fn parse(body: &[u8]) -> Result<Notification, Rejection> {
     if alerts.is_empty() {
         return Err(Rejection::invalid_field("alerts", "is empty; expected at least one alert"));
     }
-    let alerts = alerts.iter().enumerate().map(|(i, alert)| parse_alert(alert, &index("alerts", i))).collect::<Result<_, _>>()?;
-    Ok(Notification { external_url: non_empty(json::opt_str_field(&root, "", "externalURL")?), alerts })
+    let alerts = alerts
+        .iter()
+        .enumerate()
+        .map(|(i, alert)| parse_alert(alert, &index("alerts", i)))
+        .collect::<Result<_, _>>()?;
+    Ok(Notification {
+        external_url: non_empty(json::opt_str_field(&root, "", "externalURL")?),
+        alerts,
+    })
 }
 
 fn parse_alert(alert: &Value, at: &str) -> Result<Alert, Rejection> {
     if !alert.is_object() {
-        return Err(Rejection::invalid_field(at, format!("is {}; expected an alert object", json::kind(alert))));
+        return Err(Rejection::invalid_field(
+            at,
+            format!("is {}; expected an alert object", json::kind(alert)),
+        ));
     }
     let status = match json::str_field(alert, at, "status")? {
         "firing" => AlertStatus::Firing,
@@ -75,7 +88,10 @@ fn parse_alert(alert: &Value, at: &str) -> Result<Alert, Rejection> {
     };
     let fingerprint = json::str_field(alert, at, "fingerprint")?.trim();
     if fingerprint.is_empty() {
-        return Err(Rejection::invalid_field(&path(at, "fingerprint"), "is empty; expected Alertmanager's alert fingerprint"));
+        return Err(Rejection::invalid_field(
+            &path(at, "fingerprint"),
+            "is empty; expected Alertmanager's alert fingerprint",
+        ));
     }
     Ok(Alert {
         status,
@@ -97,7 +113,10 @@ fn string_map(alert: &Value, at: &str, field: &str) -> Result<BTreeMap<String, S
     map.iter()
         .map(|(name, value)| match value {
             Value::String(text) => Ok((name.clone(), text.clone())),
-            other => Err(Rejection::invalid_field(&path(&at, name), format!("is {}; expected a string", json::kind(other)))),
+            other => Err(Rejection::invalid_field(
+                &path(&at, name),
+                format!("is {}; expected a string", json::kind(other)),
+            )),
         })
         .collect()
 }
@@ -111,7 +130,8 @@ mod tests {
     use super::*;
 
     fn body(alerts: &str) -> Vec<u8> {
-        format!(r#"{{"version": "4", "status": "firing", "externalURL": "http://am:9093", "alerts": {alerts}}}"#).into_bytes()
+        format!(r#"{{"version": "4", "status": "firing", "externalURL": "http://am:9093", "alerts": {alerts}}}"#)
+            .into_bytes()
     }
 
     const ALERT: &str = r#"{"status": "firing", "fingerprint": "abc", "labels": {"alertname": "X"}, "annotations": {}, "startsAt": "t0", "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom/graph"}"#;
@@ -129,10 +149,16 @@ mod tests {
     #[test]
     fn errors_name_the_alert_and_field() {
         let cases = [
-            (r#"[{"status": "pending", "fingerprint": "a"}]"#, "`alerts[0].status` is \"pending\"; expected \"firing\" or \"resolved\""),
+            (
+                r#"[{"status": "pending", "fingerprint": "a"}]"#,
+                "`alerts[0].status` is \"pending\"; expected \"firing\" or \"resolved\"",
+            ),
             (r#"[{"status": "firing"}]"#, "`alerts[0].fingerprint` is missing"),
             (r#"[{"status": "firing", "fingerprint": " "}]"#, "`alerts[0].fingerprint` is empty"),
-            (r#"[{"status": "firing", "fingerprint": "a"}, {"status": "firing", "fingerprint": "b", "labels": {"n": 1}}]"#, "`alerts[1].labels.n` is a number; expected a string"),
+            (
+                r#"[{"status": "firing", "fingerprint": "a"}, {"status": "firing", "fingerprint": "b", "labels": {"n": 1}}]"#,
+                "`alerts[1].labels.n` is a number; expected a string",
+            ),
             (r#"[3]"#, "`alerts[0]` is a number; expected an alert object"),
             (r#"[]"#, "`alerts` is empty"),
         ];
@@ -152,7 +178,10 @@ mod tests {
 
     #[test]
     fn missing_optional_fields_are_empty() {
-        let alert = &parse(&body(r#"[{"status": "resolved", "fingerprint": "f", "generatorURL": ""}]"#)).unwrap().alerts[0];
+        let alert =
+            &parse(&body(r#"[{"status": "resolved", "fingerprint": "f", "generatorURL": ""}]"#))
+                .unwrap()
+                .alerts[0];
         assert!(alert.labels.is_empty() && alert.annotations.is_empty());
         assert_eq!(alert.generator_url, None);
     }

@@ -11,7 +11,8 @@ const DISK: &str = "5d1c3b1a2f8e9a01";
 const LATENCY: &str = "9e8f7a6b5c4d3e02";
 
 fn harness() -> Harness {
-    Harness::new(plugin_wasm(env!("CARGO_MANIFEST_DIR"), "inbound_alertmanager")).expect("the plugin loads")
+    Harness::new(plugin_wasm(env!("CARGO_MANIFEST_DIR"), "inbound_alertmanager"))
+        .expect("the plugin loads")
 }
 
 fn send(harness: &Harness, fixture: &str) -> RunResult {
@@ -35,12 +36,20 @@ fn a_firing_group_opens_one_incident_per_alert() {
     assert_eq!((disk.key.as_str(), latency.key.as_str()), (DISK, LATENCY));
     assert_eq!(disk.summary, "Disk 95% full on db1", "summary from annotations.summary");
     assert_eq!(latency.summary, "HighLatency", "no summary annotation: the alert name");
-    assert!(disk.details.starts_with("Only 5% of /var/lib/postgresql is left.\n\nLabels:\n"), "{}", disk.details);
-    assert!(disk.details.contains("  instance: db1:9100\n") && disk.details.contains("  runbook_url: https://runbooks.example/disk-full"));
+    assert!(
+        disk.details.starts_with("Only 5% of /var/lib/postgresql is left.\n\nLabels:\n"),
+        "{}",
+        disk.details
+    );
+    assert!(
+        disk.details.contains("  instance: db1:9100\n")
+            && disk.details.contains("  runbook_url: https://runbooks.example/disk-full")
+    );
     assert_eq!(disk.priority, Some(Priority::Urgent));
     assert_eq!(latency.priority, Some(Priority::Normal));
     assert_eq!(disk.url.as_deref(), Some("http://alertmanager.example:9093"));
-    let links: Vec<(&str, &str)> = disk.links.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect();
+    let links: Vec<(&str, &str)> =
+        disk.links.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect();
     assert_eq!(
         links,
         [
@@ -109,7 +118,10 @@ fn a_bad_alert_rejects_the_whole_notification_and_names_the_field() {
     let run = send(&harness, "invalid-second-alert.json");
     assert_eq!(run.status, 400, "{run}");
     assert_eq!(run.error_code(), Some("invalid-field"));
-    assert_eq!(run.error_message(), Some("the field `alerts[1].status` is \"pending\"; expected \"firing\" or \"resolved\""));
+    assert_eq!(
+        run.error_message(),
+        Some("the field `alerts[1].status` is \"pending\"; expected \"firing\" or \"resolved\"")
+    );
     assert!(harness.incidents().is_empty(), "a rejected notification applies nothing");
 }
 

@@ -12,7 +12,10 @@ impl Rejection {
 
     /// `missing-field`: a required field is absent or null.
     pub fn missing_field(path: &str, expected: &str) -> Self {
-        Rejection::new("missing-field", format!("the field `{path}` is missing; expected {expected}"))
+        Rejection::new(
+            "missing-field",
+            format!("the field `{path}` is missing; expected {expected}"),
+        )
     }
 
     /// `invalid-field`: a field is there but not usable; `why` says how.
@@ -23,7 +26,10 @@ impl Rejection {
     /// `invalid-settings`: the source's settings in the host's config are
     /// wrong. The operator, not the sender, has to fix this.
     pub fn invalid_settings(why: impl std::fmt::Display) -> Self {
-        Rejection::new("invalid-settings", format!("the source's settings in config.toml are invalid: {why}"))
+        Rejection::new(
+            "invalid-settings",
+            format!("the source's settings in config.toml are invalid: {why}"),
+        )
     }
 }
 
@@ -55,7 +61,10 @@ mod tests {
     fn field_errors_name_the_field_and_the_expectation() {
         let missing = Rejection::missing_field("alerts[0].status", "\"firing\" or \"resolved\"");
         assert_eq!(missing.code, "missing-field");
-        assert_eq!(missing.message, "the field `alerts[0].status` is missing; expected \"firing\" or \"resolved\"");
+        assert_eq!(
+            missing.message,
+            "the field `alerts[0].status` is missing; expected \"firing\" or \"resolved\""
+        );
         let invalid = Rejection::invalid_field("version", "is \"3\"; expected \"4\"");
         assert_eq!(invalid.message, "the field `version` is \"3\"; expected \"4\"");
     }
@@ -63,6 +72,9 @@ mod tests {
     #[test]
     fn api_errors_read_as_sentences() {
         assert_eq!(Rejection::from(ApiError::NotFound(7)).message, "incident 7 not found");
-        assert_eq!(describe_api_error(&ApiError::LimitExceeded("16 links".into())), "limit exceeded: 16 links");
+        assert_eq!(
+            describe_api_error(&ApiError::LimitExceeded("16 links".into())),
+            "limit exceeded: 16 links"
+        );
     }
 }

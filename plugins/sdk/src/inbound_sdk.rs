@@ -87,16 +87,18 @@ impl Request {
 /// The export exists only in wasm builds: the export's symbol name
 /// (`inbound:plugin/handler@0.2.0#handle`) is not one a native linker accepts,
 /// and a plugin crate is also built natively (as an rlib) for its unit tests.
+// rustfmt cannot parse `with_types_in` and would misplace a brace.
+#[rustfmt::skip]
 #[macro_export]
 macro_rules! register_plugin {
     ($plugin:ty) => {
         #[cfg(target_family = "wasm")]
         const _: () = {
             struct __InboundHandler;
+            type __Answer =
+                ::std::result::Result<::std::vec::Vec<$crate::Outcome>, $crate::Rejection>;
             impl $crate::bindings::exports::inbound::plugin::handler::Guest for __InboundHandler {
-                fn handle(
-                    request: $crate::Request,
-                ) -> ::std::result::Result<::std::vec::Vec<$crate::Outcome>, $crate::Rejection> {
+                fn handle(request: $crate::Request) -> __Answer {
                     $crate::panic::install_hook();
                     <$plugin as $crate::Plugin>::handle(request)
                 }
@@ -106,8 +108,11 @@ macro_rules! register_plugin {
         // Natively nothing calls the plugin; naming its entry point keeps
         // the type from being reported as dead code in unit-test builds.
         #[cfg(not(target_family = "wasm"))]
-        const _: fn($crate::Request) -> ::std::result::Result<::std::vec::Vec<$crate::Outcome>, $crate::Rejection> =
-            <$plugin as $crate::Plugin>::handle;
+        const _: () = {
+            type __Answer =
+                ::std::result::Result<::std::vec::Vec<$crate::Outcome>, $crate::Rejection>;
+            const _: fn($crate::Request) -> __Answer = <$plugin as $crate::Plugin>::handle;
+        };
     };
 }
 

@@ -1,7 +1,9 @@
 //! The incidents of the source being served: the host API, plus the
 //! patterns most integrations are made of.
 
-pub use crate::bindings::inbound::plugin::incidents::{accept, add_link, comment, create, find_latest, find_open, get, resolve};
+pub use crate::bindings::inbound::plugin::incidents::{
+    accept, add_link, comment, create, find_latest, find_open, get, resolve,
+};
 
 use crate::{Action, ApiError, Incident, Link, NewIncident, Outcome, Priority};
 
@@ -71,11 +73,16 @@ mod tests {
 
     #[test]
     fn builder_fills_every_field() {
-        let new = NewIncident::new("k", "s").details("d").priority(Priority::High).url("https://a").link("graph", "https://g");
+        let new = NewIncident::new("k", "s")
+            .details("d")
+            .priority(Priority::High)
+            .url("https://a")
+            .link("graph", "https://g");
         assert_eq!((new.key.as_str(), new.summary.as_str(), new.details.as_str()), ("k", "s", "d"));
         assert_eq!(new.priority, Some(Priority::High));
         assert_eq!(new.url.as_deref(), Some("https://a"));
-        let links: Vec<(&str, &str)> = new.links.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect();
+        let links: Vec<(&str, &str)> =
+            new.links.iter().map(|l| (l.label.as_str(), l.url.as_str())).collect();
         assert_eq!(links, [("graph", "https://g")]);
     }
 }

@@ -16,7 +16,10 @@ use serde_json::Value;
 /// `invalid-json` whose message gives the line and column.
 pub fn parse_lenient(body: &[u8]) -> Result<Value, Rejection> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Rejection::new("empty-body", "the request body is empty; expected a JSON object"));
+        return Err(Rejection::new(
+            "empty-body",
+            "the request body is empty; expected a JSON object",
+        ));
     }
     // serde_json reports bad UTF-8 as an "invalid unicode code point", which
     // sends the reader looking for a `\u` escape; say what it really is.
@@ -24,7 +27,9 @@ pub fn parse_lenient(body: &[u8]) -> Result<Value, Rejection> {
         let (line, column) = position_of(body, error.valid_up_to());
         return Err(Rejection::new(
             "invalid-json",
-            format!("the request body is not valid UTF-8 (line {line}, column {column}); JSON must be sent as UTF-8"),
+            format!(
+                "the request body is not valid UTF-8 (line {line}, column {column}); JSON must be sent as UTF-8"
+            ),
         ));
     }
     let escaped = escape_control_characters_in_strings(body);
@@ -136,7 +141,12 @@ pub fn kind(value: &Value) -> &'static str {
 }
 
 /// A present, non-null field, or a `missing-field` rejection.
-fn required<'a>(object: &'a Value, at: &str, field: &str, expected: &str) -> Result<&'a Value, Rejection> {
+fn required<'a>(
+    object: &'a Value,
+    at: &str,
+    field: &str,
+    expected: &str,
+) -> Result<&'a Value, Rejection> {
     match object.get(field) {
         None | Some(Value::Null) => Err(Rejection::missing_field(&path(at, field), expected)),
         Some(value) => Ok(value),
@@ -155,7 +165,11 @@ pub fn str_field<'a>(object: &'a Value, at: &str, field: &str) -> Result<&'a str
 
 /// An optional string field: `None` when missing or null, a rejection when
 /// it is some other kind of value.
-pub fn opt_str_field<'a>(object: &'a Value, at: &str, field: &str) -> Result<Option<&'a str>, Rejection> {
+pub fn opt_str_field<'a>(
+    object: &'a Value,
+    at: &str,
+    field: &str,
+) -> Result<Option<&'a str>, Rejection> {
     match object.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text)),
@@ -164,7 +178,11 @@ pub fn opt_str_field<'a>(object: &'a Value, at: &str, field: &str) -> Result<Opt
 }
 
 /// A required array field.
-pub fn array_field<'a>(object: &'a Value, at: &str, field: &str) -> Result<&'a Vec<Value>, Rejection> {
+pub fn array_field<'a>(
+    object: &'a Value,
+    at: &str,
+    field: &str,
+) -> Result<&'a Vec<Value>, Rejection> {
     let value = required(object, at, field, "an array")?;
     value.as_array().ok_or_else(|| wrong_kind(at, field, value, "an array"))
 }
@@ -194,17 +212,24 @@ mod tests {
 
     #[test]
     fn field_readers_name_the_path_and_the_kinds() {
-        let value = parse_lenient(br#"{"a": "x", "n": 1, "list": [], "o": {"k": "v"}, "z": null}"#).unwrap();
+        let value = parse_lenient(br#"{"a": "x", "n": 1, "list": [], "o": {"k": "v"}, "z": null}"#)
+            .unwrap();
         assert_eq!(str_field(&value, "", "a").unwrap(), "x");
         let wrong = str_field(&value, "alerts[1]", "n").unwrap_err();
         assert_eq!(wrong.code, "invalid-field");
         assert_eq!(wrong.message, "the field `alerts[1].n` is a number; expected a string");
         let missing = str_field(&value, "", "z").unwrap_err();
-        assert_eq!((missing.code.as_str(), missing.message.as_str()), ("missing-field", "the field `z` is missing; expected a string"));
+        assert_eq!(
+            (missing.code.as_str(), missing.message.as_str()),
+            ("missing-field", "the field `z` is missing; expected a string")
+        );
         assert_eq!(opt_str_field(&value, "", "absent").unwrap(), None);
         assert!(opt_str_field(&value, "", "list").is_err());
         assert!(array_field(&value, "", "list").unwrap().is_empty());
-        assert_eq!(array_field(&value, "", "o").unwrap_err().message, "the field `o` is an object; expected an array");
+        assert_eq!(
+            array_field(&value, "", "o").unwrap_err().message,
+            "the field `o` is an object; expected an array"
+        );
         assert_eq!(opt_object_field(&value, "", "o").unwrap().unwrap()["k"], "v");
         assert_eq!(index("alerts", 3), "alerts[3]");
     }

@@ -14,6 +14,7 @@ pub fn get_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
 
 /// Stores `value` under `key` as JSON.
 pub fn set_json<T: serde::Serialize>(key: &str, value: &T) -> Result<(), ApiError> {
-    let bytes = serde_json::to_vec(value).map_err(|error| ApiError::Invalid(format!("cannot encode state: {error}")))?;
+    let bytes = serde_json::to_vec(value)
+        .map_err(|error| ApiError::Invalid(format!("cannot encode state: {error}")))?;
     set(key, &bytes)
 }

@@ -100,7 +100,10 @@ impl FakeHost {
 impl Host for FakeHost {
     fn find_open(&mut self, key: &str) -> Option<Incident> {
         self.calls.push(Call::FindOpen(key.into()));
-        self.incidents.iter().find(|i| i.key == key && i.status != IncidentStatus::Resolved).cloned()
+        self.incidents
+            .iter()
+            .find(|i| i.key == key && i.status != IncidentStatus::Resolved)
+            .cloned()
     }
 
     fn find_latest(&mut self, key: &str) -> Option<Incident> {
@@ -114,7 +117,10 @@ impl Host for FakeHost {
             return Err(ApiError::Invalid("empty key".into()));
         }
         if self.incidents.iter().any(|i| i.key == new.key && i.status != IncidentStatus::Resolved) {
-            return Err(ApiError::Invalid(format!("an incident for key {} is already open", new.key)));
+            return Err(ApiError::Invalid(format!(
+                "an incident for key {} is already open",
+                new.key
+            )));
         }
         Ok(self.insert(new.clone()))
     }
@@ -138,7 +144,12 @@ impl Host for FakeHost {
         Ok(incident.clone())
     }
 
-    fn comment(&mut self, id: IncidentId, author: Option<&str>, text: &str) -> Result<Incident, ApiError> {
+    fn comment(
+        &mut self,
+        id: IncidentId,
+        author: Option<&str>,
+        text: &str,
+    ) -> Result<Incident, ApiError> {
         self.calls.push(Call::Comment(id, author.map(str::to_string), text.into()));
         self.existing(id).cloned()
     }

@@ -120,7 +120,8 @@ mod tests {
 
     #[test]
     fn bare_ticket_gets_a_numbered_summary_and_nothing_else() {
-        let incident = new_incident(&Ticket { id: "12".into(), title: "  ".into(), ..Ticket::default() });
+        let incident =
+            new_incident(&Ticket { id: "12".into(), title: "  ".into(), ..Ticket::default() });
         assert_eq!(incident.summary, "Zendesk ticket #12");
         assert_eq!(incident.details, "");
         assert_eq!(incident.priority, None);
@@ -129,7 +130,12 @@ mod tests {
 
     #[test]
     fn empty_and_dash_attributes_are_left_out() {
-        let ticket = Ticket { group_name: "".into(), assignee_name: " ".into(), priority: "-".into(), ..full_ticket() };
+        let ticket = Ticket {
+            group_name: "".into(),
+            assignee_name: " ".into(),
+            priority: "-".into(),
+            ..full_ticket()
+        };
         let details = new_incident(&ticket).details;
         assert!(!details.contains("Group:"), "{details}");
         assert!(!details.contains("Assignee:"), "{details}");
@@ -184,7 +190,11 @@ mod tests {
 
     #[test]
     fn html_looking_text_is_kept_verbatim() {
-        let ticket = Ticket { title: "<b>a</b> &amp; b".into(), description: "x &lt; y".into(), ..full_ticket() };
+        let ticket = Ticket {
+            title: "<b>a</b> &amp; b".into(),
+            description: "x &lt; y".into(),
+            ..full_ticket()
+        };
         let incident = new_incident(&ticket);
         assert_eq!(incident.summary, "<b>a</b> &amp; b");
         assert!(incident.details.starts_with("x &lt; y\n\n"));

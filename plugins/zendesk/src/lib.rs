@@ -33,7 +33,8 @@ pub struct Zendesk;
 
 impl Plugin for Zendesk {
     fn handle(request: Request) -> Result<Vec<Outcome>, Rejection> {
-        handle(&mut sdk_host::SdkHost, &request.body, &request.settings).map(|outcome| vec![outcome])
+        handle(&mut sdk_host::SdkHost, &request.body, &request.settings)
+            .map(|outcome| vec![outcome])
     }
 }
 
@@ -82,14 +83,22 @@ mod tests {
     #[test]
     fn guide_body_creates_an_incident_from_every_field() {
         let mut host = FakeHost::default();
-        let outcome = handle(&mut host, &guide_body("New", "Nobody in Oslo can connect."), "{}").unwrap();
+        let outcome =
+            handle(&mut host, &guide_body("New", "Nobody in Oslo can connect."), "{}").unwrap();
         assert_eq!((outcome.action, outcome.incident), (Action::Created, 1));
         let incident = host.incident(1);
         assert_eq!(incident.key, "35436");
         assert_eq!(incident.summary, "VPN down for the Oslo office");
-        assert!(incident.details.starts_with("Nobody in Oslo can connect.\n\nRequester: Kari Nordmann\n"));
+        assert!(
+            incident
+                .details
+                .starts_with("Nobody in Oslo can connect.\n\nRequester: Kari Nordmann\n")
+        );
         assert_eq!(incident.priority, Some(Priority::High));
-        assert_eq!(incident.url.as_deref(), Some("https://example.zendesk.com/agent/tickets/35436"));
+        assert_eq!(
+            incident.url.as_deref(),
+            Some("https://example.zendesk.com/agent/tickets/35436")
+        );
         assert!(host.comments().is_empty(), "the first comment is the description");
     }
 
@@ -117,7 +126,10 @@ mod tests {
         let mut host = FakeHost::default();
         send(&mut host, "Open", "{}").unwrap();
         assert_eq!(send(&mut host, "On-hold", "{}").unwrap().action, Action::Unchanged);
-        assert_eq!(send(&mut host, "On-hold", r#"{"on_hold": "pending"}"#).unwrap().action, Action::Accepted);
+        assert_eq!(
+            send(&mut host, "On-hold", r#"{"on_hold": "pending"}"#).unwrap().action,
+            Action::Accepted
+        );
         assert_eq!(host.incident(1).status, IncidentStatus::Accepted);
     }
 
@@ -146,7 +158,10 @@ mod tests {
     #[test]
     fn invalid_body_is_rejected_before_touching_the_host() {
         let mut host = FakeHost::default();
-        assert_eq!(handle(&mut host, br#"{"status": "Open"}"#, "{}").unwrap_err().code, "missing-field");
+        assert_eq!(
+            handle(&mut host, br#"{"status": "Open"}"#, "{}").unwrap_err().code,
+            "missing-field"
+        );
         assert_eq!(handle(&mut host, b"{\"id\": 1,}", "{}").unwrap_err().code, "invalid-json");
         assert!(host.calls.is_empty());
     }

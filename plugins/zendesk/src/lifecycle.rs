@@ -25,7 +25,9 @@ use crate::incident_text::{DETAILS_MAX_CHARS, new_incident, present};
 use crate::status::TicketStatus;
 use crate::ticket::Ticket;
 use inbound_sdk::text::truncate_chars;
-use inbound_sdk::{Action, ApiError, Incident, IncidentId, IncidentStatus, NewIncident, Outcome, Rejection};
+use inbound_sdk::{
+    Action, ApiError, Incident, IncidentId, IncidentStatus, NewIncident, Outcome, Rejection,
+};
 
 /// The part of the host API the decision needs. The wasm build implements it
 /// with the real imports (`crate::sdk_host`); tests use an in-memory fake,
@@ -38,14 +40,23 @@ pub trait Host {
     fn create(&mut self, new: &NewIncident) -> Result<Incident, ApiError>;
     fn accept(&mut self, id: IncidentId, note: &str) -> Result<Incident, ApiError>;
     fn resolve(&mut self, id: IncidentId, note: &str) -> Result<Incident, ApiError>;
-    fn comment(&mut self, id: IncidentId, author: Option<&str>, text: &str) -> Result<Incident, ApiError>;
+    fn comment(
+        &mut self,
+        id: IncidentId,
+        author: Option<&str>,
+        text: &str,
+    ) -> Result<Incident, ApiError>;
     fn state_get(&mut self, key: &str) -> Option<Vec<u8>>;
     fn state_set(&mut self, key: &str, value: &[u8]) -> Result<(), ApiError>;
     fn state_delete(&mut self, key: &str);
 }
 
 /// Applies one ticket event and says what happened to which incident.
-pub fn apply(host: &mut impl Host, ticket: &Ticket, status: TicketStatus) -> Result<Outcome, Rejection> {
+pub fn apply(
+    host: &mut impl Host,
+    ticket: &Ticket,
+    status: TicketStatus,
+) -> Result<Outcome, Rejection> {
     let key = ticket.id.as_str();
     let outcome = |action, incident: &Incident| Outcome { action, incident: incident.id };
     match (status, host.find_open(key)) {
@@ -175,7 +186,11 @@ mod tests {
         send_commented(host, status, "")
     }
 
-    fn send_commented(host: &mut FakeHost, status: TicketStatus, comment: &str) -> Result<Outcome, Rejection> {
+    fn send_commented(
+        host: &mut FakeHost,
+        status: TicketStatus,
+        comment: &str,
+    ) -> Result<Outcome, Rejection> {
         let word = match status {
             Open => "Open",
             Pending => "Pending",
@@ -388,8 +403,14 @@ mod tests {
     fn new_comment_alone_is_commented_and_added_once() {
         let mut host = FakeHost::default();
         send_commented(&mut host, Open, DESCRIPTION).unwrap();
-        assert_eq!(ok(send_commented(&mut host, Open, "Fire brigade called")), (Action::Commented, 1));
-        assert_eq!(ok(send_commented(&mut host, Open, "Fire brigade called")), (Action::Unchanged, 1));
+        assert_eq!(
+            ok(send_commented(&mut host, Open, "Fire brigade called")),
+            (Action::Commented, 1)
+        );
+        assert_eq!(
+            ok(send_commented(&mut host, Open, "Fire brigade called")),
+            (Action::Unchanged, 1)
+        );
         assert_eq!(host.comments().len(), 1);
     }
 
@@ -408,7 +429,10 @@ mod tests {
     fn new_comment_with_accept_keeps_the_accepted_action() {
         let mut host = FakeHost::default();
         send(&mut host, Open).unwrap();
-        assert_eq!(ok(send_commented(&mut host, Pending, "Waiting for you")), (Action::Accepted, 1));
+        assert_eq!(
+            ok(send_commented(&mut host, Pending, "Waiting for you")),
+            (Action::Accepted, 1)
+        );
         assert_eq!(host.comments().len(), 1);
     }
 
@@ -425,8 +449,11 @@ mod tests {
         let mut host = FakeHost::default();
         send(&mut host, Open).unwrap();
         assert_eq!(ok(send_commented(&mut host, Solved, "Fire is out")), (Action::Resolved, 1));
-        let order: Vec<&Call> =
-            host.calls.iter().filter(|call| matches!(call, Call::Comment(..) | Call::Resolve(..))).collect();
+        let order: Vec<&Call> = host
+            .calls
+            .iter()
+            .filter(|call| matches!(call, Call::Comment(..) | Call::Resolve(..)))
+            .collect();
         assert_eq!(
             order,
             [
@@ -461,7 +488,10 @@ mod tests {
         send_commented(&mut host, Open, "one").unwrap();
         send_commented(&mut host, Solved, "Fire is out").unwrap();
         assert_eq!(ok(send_commented(&mut host, Open, "It is back")), (Action::Created, 2));
-        assert_eq!(host.comments().last().unwrap(), &(2, Some("Grace".to_string()), "It is back".to_string()));
+        assert_eq!(
+            host.comments().last().unwrap(),
+            &(2, Some("Grace".to_string()), "It is back".to_string())
+        );
     }
 
     #[test]
@@ -482,7 +512,8 @@ mod tests {
         anonymous.assignee_name = String::new();
         anonymous.requester_name = "-".into();
         apply(&mut host, &anonymous, Open).unwrap();
-        let authors: Vec<Option<String>> = host.comments().into_iter().map(|(_, author, _)| author).collect();
+        let authors: Vec<Option<String>> =
+            host.comments().into_iter().map(|(_, author, _)| author).collect();
         assert_eq!(authors, [Some("Ada".to_string()), None]);
     }
 

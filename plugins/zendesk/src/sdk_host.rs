@@ -28,7 +28,12 @@ impl Host for SdkHost {
         incidents::resolve(id, Some(note))
     }
 
-    fn comment(&mut self, id: IncidentId, author: Option<&str>, text: &str) -> Result<Incident, ApiError> {
+    fn comment(
+        &mut self,
+        id: IncidentId,
+        author: Option<&str>,
+        text: &str,
+    ) -> Result<Incident, ApiError> {
         incidents::comment(id, author, text)
     }
 

@@ -24,7 +24,8 @@ pub enum TicketStatus {
 
 /// The built-in words, lower case, as listed to the sender when a word is
 /// not recognised. `hold` and its spellings are resolved through `on_hold`.
-const BUILT_IN: [&str; 8] = ["new", "open", "pending", "hold", "on-hold", "on hold", "solved", "closed"];
+const BUILT_IN: [&str; 8] =
+    ["new", "open", "pending", "hold", "on-hold", "on hold", "solved", "closed"];
 
 /// The source's status settings, read from `request.settings`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,10 +50,13 @@ impl StatusWords {
         if settings.is_empty() {
             return Ok(StatusWords::default());
         }
-        let value: Value = serde_json::from_str(settings)
-            .map_err(|error| invalid_settings(format!("the source's settings are not valid JSON: {error}")))?;
+        let value: Value = serde_json::from_str(settings).map_err(|error| {
+            invalid_settings(format!("the source's settings are not valid JSON: {error}"))
+        })?;
         let Value::Object(table) = value else {
-            return Err(invalid_settings("the source's settings must be a table of keys".to_string()));
+            return Err(invalid_settings(
+                "the source's settings must be a table of keys".to_string(),
+            ));
         };
         let mut words = StatusWords::default();
         for (key, value) in &table {
@@ -91,7 +95,8 @@ impl StatusWords {
         let mut accepted = BUILT_IN.join(", ");
         if !self.aliases.is_empty() {
             let aliases: Vec<&str> = self.aliases.keys().map(String::as_str).collect();
-            accepted.push_str(&format!("; aliases configured for this source: {}", aliases.join(", ")));
+            accepted
+                .push_str(&format!("; aliases configured for this source: {}", aliases.join(", ")));
         }
         Rejection::new(
             "invalid-status",
@@ -123,16 +128,19 @@ fn aliases(value: &Value) -> Result<BTreeMap<String, &'static str>, Rejection> {
     for (word, target) in table {
         let normal = normalise(word);
         if normal.is_empty() {
-            return Err(invalid_settings("setting \"status_aliases\" has a blank word".to_string()));
+            return Err(invalid_settings(
+                "setting \"status_aliases\" has a blank word".to_string(),
+            ));
         }
-        let target = target.as_str().map(normalise).and_then(|t| built_in(&t)).ok_or_else(|| {
-            invalid_settings(format!(
-                "setting \"status_aliases\" maps {} to {}; expected one of: {}",
-                Value::from(word.as_str()),
-                target,
-                BUILT_IN.join(", ")
-            ))
-        })?;
+        let target =
+            target.as_str().map(normalise).and_then(|t| built_in(&t)).ok_or_else(|| {
+                invalid_settings(format!(
+                    "setting \"status_aliases\" maps {} to {}; expected one of: {}",
+                    Value::from(word.as_str()),
+                    target,
+                    BUILT_IN.join(", ")
+                ))
+            })?;
         aliases.insert(normal, target);
     }
     Ok(aliases)
@@ -184,7 +192,9 @@ mod tests {
             ("closed", Solved),
         ];
         for (word, expected) in cases {
-            for variant in [word.to_string(), word.to_uppercase(), word.to_lowercase(), format!("  {word}\n")] {
+            for variant in
+                [word.to_string(), word.to_uppercase(), word.to_lowercase(), format!("  {word}\n")]
+            {
                 assert_eq!(words.classify(&variant).unwrap(), expected, "{variant:?}");
             }
         }
@@ -227,14 +237,17 @@ mod tests {
 
     #[test]
     fn alias_to_hold_follows_on_hold() {
-        let words =
-            StatusWords::from_settings(r#"{"on_hold": "pending", "status_aliases": {"i vent": "on-hold"}}"#).unwrap();
+        let words = StatusWords::from_settings(
+            r#"{"on_hold": "pending", "status_aliases": {"i vent": "on-hold"}}"#,
+        )
+        .unwrap();
         assert_eq!(words.classify("I vent").unwrap(), Pending);
     }
 
     #[test]
     fn alias_may_redefine_a_built_in_word() {
-        let words = StatusWords::from_settings(r#"{"status_aliases": {"new": "pending"}}"#).unwrap();
+        let words =
+            StatusWords::from_settings(r#"{"status_aliases": {"new": "pending"}}"#).unwrap();
         assert_eq!(words.classify("New").unwrap(), Pending);
     }
 
@@ -252,7 +265,9 @@ mod tests {
 
     #[test]
     fn unknown_status_lists_configured_aliases_too() {
-        let words = StatusWords::from_settings(r#"{"status_aliases": {"løst": "solved", "åpen": "open"}}"#).unwrap();
+        let words =
+            StatusWords::from_settings(r#"{"status_aliases": {"løst": "solved", "åpen": "open"}}"#)
+                .unwrap();
         let error = words.classify("Gelöst").unwrap_err();
         assert!(error.message.contains("løst"), "{}", error.message);
         assert!(error.message.contains("åpen"), "{}", error.message);

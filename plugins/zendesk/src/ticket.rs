@@ -126,7 +126,8 @@ fn echo(value: &Value) -> String {
 mod tests {
     #[test]
     fn an_unrendered_placeholder_is_named_as_such() {
-        let error = super::Ticket::parse(br#"{"id": "{{ticket.id}}", "status": "Open"}"#).unwrap_err();
+        let error =
+            super::Ticket::parse(br#"{"id": "{{ticket.id}}", "status": "Open"}"#).unwrap_err();
         assert_eq!(error.code, "invalid-field");
         assert!(error.message.contains("placeholder Zendesk did not fill in"), "{}", error.message);
     }
@@ -199,7 +200,8 @@ mod tests {
 
     #[test]
     fn null_fields_are_empty_and_unknown_fields_ignored() {
-        let ticket = parse(r#"{"id": "1", "title": null, "tags": ["a"], "extra": {"x": 1}}"#).unwrap();
+        let ticket =
+            parse(r#"{"id": "1", "title": null, "tags": ["a"], "extra": {"x": 1}}"#).unwrap();
         assert_eq!(ticket.title, "");
     }
 
@@ -273,7 +275,9 @@ mod tests {
 
     #[test]
     fn body_that_is_not_an_object() {
-        for (body, kind) in [("[]", "an array"), ("\"4711\"", "a string"), ("4711", "a number"), ("null", "null")] {
+        for (body, kind) in
+            [("[]", "an array"), ("\"4711\"", "a string"), ("4711", "a number"), ("null", "null")]
+        {
             let error = rejection(body);
             assert_eq!(error.code, "invalid-body");
             assert!(error.message.contains(kind), "{}", error.message);

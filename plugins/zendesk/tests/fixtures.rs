@@ -8,11 +8,15 @@ use inbound::store::{Action, Priority, Status};
 use serde_json::json;
 
 fn harness() -> Harness {
-    Harness::new(plugin_wasm(env!("CARGO_MANIFEST_DIR"), "inbound_zendesk")).expect("the plugin loads")
+    Harness::new(plugin_wasm(env!("CARGO_MANIFEST_DIR"), "inbound_zendesk"))
+        .expect("the plugin loads")
 }
 
 fn send(harness: &Harness, fixture: &str) -> RunResult {
-    harness.send(TestRequest::fixture(format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+    harness.send(
+        TestRequest::fixture(format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -21,12 +25,19 @@ fn a_ticket_lives_from_new_to_solved() {
     let created = send(&harness, "ticket-new.json");
     assert_eq!(created.actions(), [Action::Created], "{created}");
     let incident = created.incidents()[0];
-    assert_eq!((incident.key.as_str(), incident.summary.as_str()), ("35436", "VPN down for the Oslo office"));
+    assert_eq!(
+        (incident.key.as_str(), incident.summary.as_str()),
+        ("35436", "VPN down for the Oslo office")
+    );
     assert_eq!(incident.priority, Some(Priority::High));
     assert_eq!(incident.url.as_deref(), Some("https://example.zendesk.com/agent/tickets/35436"));
     assert_eq!(send(&harness, "ticket-pending.json").actions(), [Action::Accepted]);
     assert_eq!(send(&harness, "ticket-solved.json").actions(), [Action::Resolved]);
-    assert_eq!(send(&harness, "ticket-solved.json").actions(), [Action::Unchanged], "duplicates are harmless");
+    assert_eq!(
+        send(&harness, "ticket-solved.json").actions(),
+        [Action::Unchanged],
+        "duplicates are harmless"
+    );
     assert_eq!(harness.incidents()[0].status, Status::Resolved);
 }
 
@@ -56,5 +67,9 @@ fn translated_status_words_come_from_the_settings() {
     assert_eq!(send(&harness, "ticket-lost.json").actions(), [Action::Resolved]);
     let untranslated = self::harness();
     send(&untranslated, "ticket-new.json");
-    assert_eq!(send(&untranslated, "ticket-lost.json").status, 400, "without the alias Løst is unknown");
+    assert_eq!(
+        send(&untranslated, "ticket-lost.json").status,
+        400,
+        "without the alias Løst is unknown"
+    );
 }

@@ -2,9 +2,9 @@
 //! to the newest host API: 0.1.0 is 0.2.0 without links, so an old plugin
 //! creates incidents with no links and never sees any.
 
+use self::inbound::plugin::{incidents, log, state, types};
 use super::latest::inbound::plugin as latest;
 use crate::plugin::CallState;
-use self::inbound::plugin::{incidents, log, state, types};
 
 wasmtime::component::bindgen!({
     path: "wit/v0.1.0",
@@ -16,7 +16,9 @@ type HostResult<T> = wasmtime::Result<T>;
 type Changed = HostResult<Result<types::Incident, types::ApiError>>;
 
 /// Converts an answer of the newest host API to this version's types.
-fn changed(result: HostResult<Result<latest::types::Incident, latest::types::ApiError>>) -> Changed {
+fn changed(
+    result: HostResult<Result<latest::types::Incident, latest::types::ApiError>>,
+) -> Changed {
     Ok(result?.map(Into::into).map_err(Into::into))
 }
 

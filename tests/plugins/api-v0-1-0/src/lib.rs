@@ -20,9 +20,12 @@ mod component {
             let body = String::from_utf8_lossy(&request.body).into_owned();
             let (command, key) = body.trim().split_once(' ').unwrap_or((body.trim(), ""));
             log::log(log::Level::Info, &format!("0.1.0 plugin: {command} {key}"));
-            let api = |error| Rejection { code: "host-api-error".into(), message: format!("{error:?}") };
+            let api =
+                |error| Rejection { code: "host-api-error".into(), message: format!("{error:?}") };
             match (command, incidents::find_open(key)) {
-                ("open", Some(open)) => Ok(vec![Outcome { action: Action::Unchanged, incident: open.id }]),
+                ("open", Some(open)) => {
+                    Ok(vec![Outcome { action: Action::Unchanged, incident: open.id }])
+                }
                 ("open", None) => {
                     let created = incidents::create(&NewIncident {
                         key: key.into(),
@@ -39,7 +42,10 @@ mod component {
                     Ok(vec![Outcome { action: Action::Resolved, incident: resolved.id }])
                 }
                 ("resolve", None) => Ok(vec![]),
-                _ => Err(Rejection { code: "unknown-command".into(), message: format!("unknown command {command:?}") }),
+                _ => Err(Rejection {
+                    code: "unknown-command".into(),
+                    message: format!("unknown command {command:?}"),
+                }),
             }
         }
     }

@@ -63,20 +63,27 @@ impl Plugin for Hostile {
             }
             "peek" => {
                 // Try to read and change an incident by id, whatever its source.
-                let id: u64 = argument.parse().map_err(|_| Rejection::new("bad-argument", "peek needs an id"))?;
+                let id: u64 = argument
+                    .parse()
+                    .map_err(|_| Rejection::new("bad-argument", "peek needs an id"))?;
                 let seen = incidents::get(id);
                 let accepted = incidents::accept(id, Some("peeking".into()));
-                let report = format!("get: {:?}; accept: {:?}", seen.map(|i| i.id), accepted.map(|i| i.id));
+                let report =
+                    format!("get: {:?}; accept: {:?}", seen.map(|i| i.id), accepted.map(|i| i.id));
                 open_incident("peek", "peek report", report)
             }
             "state" => {
-                let before = state::get("counter").map(|v| String::from_utf8_lossy(&v).into_owned());
+                let before =
+                    state::get("counter").map(|v| String::from_utf8_lossy(&v).into_owned());
                 state::set("counter", argument.as_bytes())?;
                 open_incident("state", "state report", format!("before: {before:?}"))
             }
             // Stands in for a broken plugin release: any JSON body traps.
             json if json.starts_with('{') => panic!("this release cannot read JSON bodies"),
-            "reject" => Err(Rejection::new("not-supported", format!("the hostile plugin rejects {argument:?}"))),
+            "reject" => Err(Rejection::new(
+                "not-supported",
+                format!("the hostile plugin rejects {argument:?}"),
+            )),
             "bad-outcome" => Ok(vec![Outcome { action: Action::Created, incident: 999_999 }]),
             other => Err(Rejection::new("unknown-command", format!("unknown command {other:?}"))),
         }
@@ -100,7 +107,9 @@ fn escape_attempts() -> String {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let args: Vec<String> = std::env::args().collect();
     let net = std::net::TcpStream::connect("127.0.0.1:1").map(|_| ());
-    format!("file: {file:?}\ndir: {dir:?}\nwrite: {write:?}\nenv: {env:?}\nargs: {args:?}\nnet: {net:?}\n")
+    format!(
+        "file: {file:?}\ndir: {dir:?}\nwrite: {write:?}\nenv: {env:?}\nargs: {args:?}\nnet: {net:?}\n"
+    )
 }
 
 #[inline(never)]
