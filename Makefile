@@ -15,15 +15,17 @@ run: plugins
 test: plugins test-deps
 	$(CARGO) test --release --workspace
 
-## A real sender for the end-to-end tests: Debian's Alertmanager. A no-op
-## when it is already installed.
+## Real parts for the end-to-end tests: Debian's Alertmanager (a sender) and
+## Python's aiosmtpd (an SMTP server). A no-op when they are installed.
 test-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
+	@/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-aiosmtpd; }
 
 plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \
 		-p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
-		-p inbound-test-future-api
+		-p inbound-test-future-api -p inbound-notify-webhook -p inbound-notify-slack \
+		-p inbound-notify-email -p inbound-test-hostile-notifier
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

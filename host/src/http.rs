@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
     /// Serializes reloads (SIGHUP and the admin route).
     pub reloading: tokio::sync::Mutex<()>,
+    /// Escalations and the notification outbox; lives across reloads.
+    pub notify: Arc<crate::notify::Notify>,
 }
 
 /// The part of the state built from one version of the config.

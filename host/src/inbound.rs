@@ -5,6 +5,7 @@
 //! - [`harness`]: run a plugin on the real runtime from `cargo test`.
 //! - [`http`]: the axum routes.
 //! - [`ingest`]: one webhook through its plugin into a durable commit.
+//! - [`notify`]: escalation, the notification outbox and notifier plugins.
 //! - [`plugin`]: the wasmtime engine, components, limits and the host API.
 //! - [`plugin_cli`]: `inbound plugin run|check|new`, for plugin authors.
 //! - [`respond`]: people accepting and resolving incidents.
@@ -16,6 +17,7 @@ pub mod config;
 pub mod harness;
 pub mod http;
 pub mod ingest;
+pub mod notify;
 pub mod plugin;
 pub mod plugin_cli;
 pub mod respond;

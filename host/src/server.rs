@@ -23,6 +23,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let path = config.resolve(&config.storage.path);
     let store = Arc::new(Store::open(&path, WriterOptions::default(), telemetry::batch)?);
     let live = build_live(config, store.clone())?;
+    let notify = crate::notify::Notify::new(
+        store.clone(),
+        crate::notify::Notify::setup(&live.config, Some(&plugin_cache_dir(&live.config)))?,
+        Arc::new(crate::notify::SystemClock),
+    );
     let listen = live.config.server.listen.clone();
     // Connection limits apply to the listener, so a reload cannot change them.
     let limits = connections::ConnectionLimits {
@@ -35,7 +40,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         live: ArcSwap::from_pointee(live),
         metrics: Some(metrics),
         reloading: tokio::sync::Mutex::new(()),
+        notify: notify.clone(),
     });
+    // Escalations and deliveries run beside the server; whatever they had in
+    // flight at shutdown is still in the outbox and resumes at the next start.
+    let notifier = tokio::spawn(notify.run());
     // Before "listening" is logged: from then on a SIGHUP must reload, not
     // end the process (the default action).
     let reloader = tokio::spawn(reload_on_hangup(app.clone(), hangup_signal()?));
@@ -48,6 +57,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     connections::serve(listener, http::router(app.clone()), limits, shutdown).await;
     reloader.abort();
     let _ = reloader.await;
+    notifier.abort();
+    let _ = notifier.await;
     tracing::info!("stopped accepting requests; finishing storage writes");
     // Every request has been answered, so each commit it waited for is on
     // disk already; closing only waits for the writer thread to end.
@@ -155,9 +166,10 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     let current = app.live.load_full();
     let file = current.config.file.clone();
     let store = app.store.clone();
-    let live = tokio::task::spawn_blocking(move || -> anyhow::Result<Live> {
+    let (live, notify_setup) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let config = Config::load(&file)?;
-        build_live(config, store)
+        let setup = crate::notify::Notify::setup(&config, Some(&plugin_cache_dir(&config)))?;
+        Ok((build_live(config, store)?, setup))
     })
     .await
     .context("the reload task failed")??;
@@ -190,6 +202,7 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     let report = ReloadReport { sources: live.config.sources.len(), warnings };
     log_sources(&live);
     app.live.store(Arc::new(live));
+    app.notify.reload(notify_setup);
     tracing::info!(sources = report.sources, "configuration reloaded");
     Ok(report)
 }

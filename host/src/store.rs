@@ -6,12 +6,17 @@
 
 pub mod changes;
 pub mod model;
+pub mod outbox;
 mod reads;
 mod tables;
 pub mod writer;
 
 pub use changes::{ChangeSet, ReadCheck, Write};
 pub use model::*;
+pub use outbox::{
+    DeliveryStatus, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
+    NotificationKind, OutboxStats, Recipient,
+};
 pub use writer::{BatchStats, CommitError, WriterOptions};
 
 use anyhow::Context;
@@ -44,6 +49,8 @@ pub struct Store {
     writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     next_incident_id: AtomicU64,
     next_failure_id: AtomicU64,
+    next_notification_id: AtomicU64,
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -60,10 +67,11 @@ impl Store {
         }
         let db = Database::create(path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
-        let (next_incident_id, next_failure_id) = create_tables(&db)
+        let (next_incident_id, next_failure_id, next_notification_id) = create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
         let db = Arc::new(db);
-        let (writer, thread) = writer::spawn(db.clone(), options, on_batch)
+        let outbox_signal = Arc::new(tokio::sync::Notify::new());
+        let (writer, thread) = writer::spawn(db.clone(), options, on_batch, outbox_signal.clone())
             .context("cannot start the storage writer thread")?;
         Ok(Store {
             db,
@@ -71,6 +79,8 @@ impl Store {
             writer_thread: std::sync::Mutex::new(Some(thread)),
             next_incident_id: AtomicU64::new(next_incident_id),
             next_failure_id: AtomicU64::new(next_failure_id),
+            next_notification_id: AtomicU64::new(next_notification_id),
+            outbox_signal,
         })
     }
 
@@ -225,11 +235,12 @@ impl Store {
 }
 
 /// Creates missing tables, checks the schema version, and returns the next
-/// free incident and failure ids.
-fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), redb::Error> {
+/// free incident, failure and notification ids.
+fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId), redb::Error> {
     let txn = db.begin_write()?;
     let next_id;
     let next_failure_id;
+    let next_notification_id;
     {
         let mut meta = txn.open_table(META)?;
         let version = meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
@@ -257,9 +268,10 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), redb::Error> 
         let failures = txn.open_table(FAILED_DELIVERIES)?;
         next_failure_id = failures.last()?.map_or(1, |(id, _)| id.value() + 1);
         txn.open_table(FAILED_BODIES)?;
+        next_notification_id = outbox::create_tables(&txn)?;
     }
     txn.commit()?;
-    Ok((next_id, next_failure_id))
+    Ok((next_id, next_failure_id, next_notification_id))
 }
 
 /// A consistent read-only view of the database at one moment.

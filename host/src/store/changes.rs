@@ -6,6 +6,7 @@
 //! what makes concurrent deliveries of the same new ticket create one incident.
 
 use super::model::{FailedDelivery, Incident, IncidentId, LogEntry};
+use super::outbox::{Escalation, Notification, NotificationId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadCheck {
@@ -17,6 +18,10 @@ pub enum ReadCheck {
     IncidentVersion { id: IncidentId, expected: Option<u64> },
     /// The state value under (source, key) was `expected`.
     State { source: String, key: String, expected: Option<Vec<u8>> },
+    /// The incident's escalation was at `expected` version.
+    EscalationVersion { incident: IncidentId, expected: Option<u64> },
+    /// The notification was at `expected` version.
+    NotificationVersion { id: NotificationId, expected: Option<u64> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +46,10 @@ pub enum Write {
         failure: FailedDelivery,
         body: Option<Vec<u8>>,
     },
+    /// Insert or replace an escalation; the writer keeps its timer in step.
+    PutEscalation(Escalation),
+    /// Insert or replace an outbox entry; the writer keeps its indexes in step.
+    PutNotification(Notification),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -27,6 +27,21 @@ pub const FAILED_DELIVERIES: TableDefinition<u64, &[u8]> =
     TableDefinition::new("failed_deliveries");
 /// failure id -> the raw request body, unmodified, for replay.
 pub const FAILED_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("failed_bodies");
+/// incident id -> Escalation (JSON).
+pub const ESCALATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("escalations");
+/// (due millis, incident id): escalations the engine must act on, earliest first.
+pub const ESCALATION_DUE: TableDefinition<(u64, u64), ()> = TableDefinition::new("escalation_due");
+/// notification id -> Notification (JSON): the outbox.
+pub const NOTIFICATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("notifications");
+/// (next attempt millis, notification id): pending notifications, earliest first.
+pub const NOTIFICATION_DUE: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("notification_due");
+/// (delivery status code, notification id): list by status, newest first.
+pub const NOTIFICATION_STATUS: TableDefinition<(u8, u64), ()> =
+    TableDefinition::new("notification_status");
+/// (incident id, notification id): an incident's notifications.
+pub const NOTIFICATION_BY_INCIDENT: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("notification_by_incident");
 /// Counters and the schema version.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 

@@ -9,6 +9,7 @@
 
 use super::changes::{ChangeSet, ReadCheck, Write};
 use super::model::Incident;
+use super::outbox::OutboxTables;
 use super::reads::{self, encode};
 use super::tables::*;
 use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
@@ -74,6 +75,7 @@ pub fn spawn(
     db: Arc<Database>,
     options: WriterOptions,
     on_batch: impl Fn(BatchStats) + Send + 'static,
+    outbox_signal: Arc<tokio::sync::Notify>,
 ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
     let (jobs, mut queue) = mpsc::channel::<Job>(options.queue);
     let max_batch = options.max_batch.max(1);
@@ -91,6 +93,10 @@ pub fn spawn(
             let change_sets = batch.len();
             let results = commit_batch(&db, &batch);
             on_batch(BatchStats { change_sets, commit_seconds: started.elapsed().as_secs_f64() });
+            // Incidents, escalations and notifications may have become due.
+            if results.iter().any(Result::is_ok) {
+                outbox_signal.notify_one();
+            }
             for (job, result) in batch.drain(..).zip(results) {
                 let _ = job.reply.send(result);
             }
@@ -137,6 +143,7 @@ struct Tables<'txn> {
     failures: Table<'txn, u64, &'static [u8]>,
     failure_bodies: Table<'txn, u64, &'static [u8]>,
     meta: Table<'txn, &'static str, u64>,
+    outbox: OutboxTables<'txn>,
     next_log_seq: u64,
 }
 
@@ -157,6 +164,7 @@ impl<'txn> Tables<'txn> {
             failures: txn.open_table(FAILED_DELIVERIES)?,
             failure_bodies: txn.open_table(FAILED_BODIES)?,
             meta,
+            outbox: OutboxTables::open(txn)?,
             next_log_seq,
         })
     }
@@ -196,6 +204,12 @@ fn reads_still_hold(tables: &Tables, checks: &[ReadCheck]) -> Result<bool, redb:
             ReadCheck::State { source, key, expected } => {
                 reads::state_value(&tables.state, source, key)? == *expected
             }
+            ReadCheck::EscalationVersion { incident, expected } => {
+                tables.outbox.escalation(*incident)?.map(|e| e.version) == *expected
+            }
+            ReadCheck::NotificationVersion { id, expected } => {
+                tables.outbox.notification(*id)?.map(|n| n.version) == *expected
+            }
         };
         if !holds {
             return Ok(false);
@@ -229,6 +243,8 @@ fn apply(tables: &mut Tables, writes: &[Write]) -> Result<(), redb::Error> {
                     tables.failure_bodies.insert(failure.id, body.as_slice())?;
                 }
             }
+            Write::PutEscalation(escalation) => tables.outbox.put_escalation(escalation)?,
+            Write::PutNotification(notification) => tables.outbox.put_notification(notification)?,
         }
     }
     Ok(())
@@ -261,6 +277,8 @@ fn put_incident(tables: &mut Tables, incident: &Incident) -> Result<(), redb::Er
     }
     tables.by_status.insert((incident.status.code(), id), ())?;
     tables.by_source_status.insert((source, incident.status.code(), id), ())?;
+
+    tables.outbox.follow_incident(previous.as_ref(), incident)?;
 
     let was_open = previous.as_ref().is_some_and(|old| old.status.is_open());
     match (was_open, incident.status.is_open()) {
