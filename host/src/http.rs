@@ -13,6 +13,7 @@ mod health;
 mod incidents;
 mod limits;
 mod metrics;
+mod notifications;
 mod openapi;
 mod signature;
 mod views;
@@ -112,6 +113,12 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         (Method::GET, "/api/v1/failed", Token, get(failed::list)),
         (Method::GET, "/api/v1/failed/{id}", Token, get(failed::show)),
         (Method::POST, "/api/v1/failed/{id}/replay", Token, post(failed::replay)),
+        (Method::GET, "/api/v1/notifications", Token, get(notifications::list)),
+        (Method::GET, "/api/v1/notifications/{id}", Token, get(notifications::show)),
+        (Method::POST, "/api/v1/notifications/{id}/retry", Token, post(notifications::retry)),
+        (Method::GET, "/api/v1/oncall", Token, get(notifications::oncall)),
+        (Method::GET, "/ack/{token}", Open, get(notifications::confirm)),
+        (Method::POST, "/ack/{token}", Open, post(notifications::act)),
         (Method::POST, "/api/v1/admin/reload", Token, post(admin::reload)),
         (Method::GET, "/api/v1/openapi.json", Open, get(openapi::document)),
         (Method::GET, "/metrics", Token, get(metrics::render)),

@@ -59,21 +59,12 @@ pub fn plan(
             let Some(level) = levels.get(level_index) else {
                 next.state = EscalationState::Exhausted;
                 next.due_at = None;
-                let why = match policy {
-                    None => format!("escalation policy {:?} is not configured", escalation.policy),
-                    Some(_) => format!(
-                        "escalation policy {:?} has no level {}",
-                        escalation.policy, level_index
-                    ),
-                };
-                writes.push(log(
-                    incident,
-                    now,
-                    level_index as u32,
-                    escalation.round,
-                    vec![],
-                    vec![why],
-                ));
+                // A policy without levels notifies nobody by design: no log.
+                if policy.is_none() {
+                    let why =
+                        format!("escalation policy {:?} is not configured", escalation.policy);
+                    writes.push(log(incident, now, 0, escalation.round, vec![], vec![why]));
+                }
                 writes.insert(0, Write::PutEscalation(next));
                 return ChangeSet { reads, writes };
             };
