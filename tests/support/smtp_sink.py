@@ -4,6 +4,8 @@ message it accepts to a file as one JSON line {mail_from, rcpt_tos, data}.
 
     smtp_sink.py PORT LOG_FILE"""
 
+import email
+import email.policy
 import json
 import sys
 import time
@@ -16,10 +18,15 @@ class Sink:
         self.path = path
 
     async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = message.get_body(("plain",))
         record = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "data": envelope.content.decode("utf-8", "replace"),
+            "subject": str(message["subject"]),
+            "message_id": str(message["message-id"]),
+            "text": body.get_content() if body is not None else "",
         }
         with open(self.path, "a") as log:
             log.write(json.dumps(record) + "\n")

@@ -110,7 +110,14 @@ pub async fn attempt(
         secret: channel.signing_secret.clone(),
     };
     let renderer = setup.clone();
+    let Ok(slot) = setup.notifiers.slots.clone().acquire_owned().await else {
+        return (
+            Attempt::Retry { detail: "the notifiers are shutting down".into(), retry_after: None },
+            sent,
+        );
+    };
     let rendered = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         renderer.notifiers.render(&wit_notification, &wit_channel)
     })
     .await;

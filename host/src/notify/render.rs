@@ -113,6 +113,9 @@ pub struct NotifierHost {
     linker: Linker<RenderState>,
     channels: HashMap<String, bindings::NotifierPre<RenderState>>,
     pub limits: RenderLimits,
+    /// One permit per pooled instance: a render waits here rather than
+    /// fail to get an instance.
+    pub slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl NotifierHost {
@@ -134,6 +137,9 @@ impl NotifierHost {
             linker,
             channels: HashMap::new(),
             limits: RenderLimits::default(),
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                MAX_CONCURRENT_RENDERS as usize,
+            )),
         })
     }
 

@@ -238,7 +238,8 @@ impl<'txn> OutboxTables<'txn> {
         match incident.status {
             Status::Pending => {}
             Status::Accepted => {
-                if escalation.state == EscalationState::Active {
+                if matches!(escalation.state, EscalationState::Active | EscalationState::Exhausted)
+                {
                     escalation.state = EscalationState::Accepted;
                     escalation.due_at = None;
                 }
