@@ -295,9 +295,10 @@ impl Config {
             self.notifications.link_secret.as_deref(),
             self.notifications.link_secret_env.as_deref(),
         )?;
-        if let Some(value) = &link {
-            if value.chars().count() < super::MIN_KEY_CHARS {
-                return Err(secret.error(
+        if let Some(value) = &link
+            && value.chars().count() < super::MIN_KEY_CHARS
+        {
+            return Err(secret.error(
                     "link_secret",
                     self.notifications.link_secret_env.as_deref(),
                     format!(
@@ -305,7 +306,6 @@ impl Config {
                         super::MIN_KEY_CHARS
                     ),
                 ));
-            }
         }
         self.notifications.link_secret = link;
         Ok(())

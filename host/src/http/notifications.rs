@@ -195,7 +195,7 @@ pub async fn oncall(
 pub async fn confirm(State(app): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
     let claims = match verify(&app, &token) {
         Ok(claims) => claims,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let store = app.store.clone();
     let incident = claims.incident;
@@ -223,7 +223,7 @@ pub async fn confirm(State(app): State<Arc<AppState>>, Path(token): Path<String>
 pub async fn act(State(app): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
     let claims = match verify(&app, &token) {
         Ok(claims) => claims,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let to = match claims.action {
         LinkAction::Accept => Status::Accepted,
@@ -257,21 +257,22 @@ pub async fn act(State(app): State<Arc<AppState>>, Path(token): Path<String>) ->
     }
 }
 
-fn verify(app: &AppState, token: &str) -> Result<crate::notify::links::Claims, Response> {
+/// The page to answer is boxed: a `Response` is large for an error variant.
+fn verify(app: &AppState, token: &str) -> Result<crate::notify::links::Claims, Box<Response>> {
     let setup = app.notify.current();
     let Some(signer) = &setup.links else {
-        return Err(page(
+        return Err(Box::new(page(
             StatusCode::NOT_FOUND,
             "Links are off",
             "This host has no [notifications] link_secret, so its links do not work.",
-        ));
+        )));
     };
     signer.verify(token, crate::store::now_millis() / 1000).map_err(|error| {
         let status = match error {
             LinkError::Invalid => StatusCode::FORBIDDEN,
             LinkError::Expired => StatusCode::GONE,
         };
-        page(status, "Link not usable", &escape(&error.to_string()))
+        Box::new(page(status, "Link not usable", &escape(&error.to_string())))
     })
 }
 

@@ -60,7 +60,7 @@ fn payload(notification: &Notification, prefix: Option<&str>) -> Value {
         fields.push(field("For", person));
     }
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": cut(&format!("{title}"), HEADER_MAX), "emoji": true}}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": cut(&title, HEADER_MAX), "emoji": true}}),
         json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(&fallback, SECTION_MAX)}, "fields": fields}),
     ];
     if !incident.details.trim().is_empty() {
