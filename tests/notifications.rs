@@ -693,3 +693,89 @@ fn bad_notification_config_is_refused_with_file_line_and_key() {
         assert!(stderr.contains(fix), "expected {fix:?} in:\n{stderr}");
     }
 }
+
+/// `inbound oncall` across a daylight-saving change, an override, and
+/// `inbound notifications list|retry` on a running host.
+#[test]
+fn the_command_line_shows_who_is_on_call_and_the_outbox() {
+    let rest = format!(
+        r#"{hook}
+[[people]]
+name = "ada"
+contacts = [{{ channel = "hook", address = "ada" }}]
+
+[[people]]
+name = "grace"
+contacts = [{{ channel = "hook", address = "grace" }}]
+
+[[schedules]]
+name = "primary"
+timezone = "Europe/Oslo"
+  [schedules.rotation]
+  members = ["ada", "grace"]
+  length_days = 1
+  handoff = "09:00"
+  start = "2026-03-28"
+  [[schedules.overrides]]
+  person = "grace"
+  from = "2026-03-30 12:00"
+  until = "2026-03-30 13:00"
+"#,
+        hook = webhook_channel("hook", "http://127.0.0.1:9/hook")
+            .replace("timeout_ms = 2000", "timeout_ms = 200")
+    );
+    let rest = format!("[notifications]\nmax_attempts = 1\n\n{rest}");
+    let host = Host::start(&config(
+        "[[escalation_policies.levels]]\nnotify = [\"schedule:primary\"]\n",
+        &rest,
+    ));
+    let remote = ["--url", host.base.as_str(), "--token", TOKEN];
+    let oncall = |at: &str| {
+        let mut args = vec!["oncall", "primary", "--at", at];
+        args.extend(remote);
+        let (code, stdout, stderr) = support::inbound(&args, &[]);
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    // Oslo moves to summer time on 2026-03-29: the 09:00 hand-off is then 07:00 UTC.
+    assert_eq!(
+        oncall("2026-03-29T06:59:00Z"),
+        "primary: ada until 2026-03-29T07:00:00Z (Europe/Oslo)\n"
+    );
+    assert_eq!(
+        oncall("2026-03-29T07:00:00Z"),
+        "primary: grace until 2026-03-30T07:00:00Z (Europe/Oslo)\n"
+    );
+    // 2026-03-30 is ada's turn, except 12:00-13:00 local, grace's override.
+    assert!(oncall("2026-03-30T09:59:00Z").starts_with("primary: ada "));
+    assert!(oncall("2026-03-30T10:30:00Z").starts_with("primary: grace "));
+    assert!(oncall("2026-03-30T11:00:00Z").starts_with("primary: ada "));
+    let (code, bad) = host.get("/api/v1/oncall?at=yesterday");
+    assert_eq!(code, 400, "{bad}");
+    assert_eq!(host.get("/api/v1/oncall?schedule=nope").0, 404);
+
+    // Nothing listens on port 9: with one attempt allowed, the notification fails.
+    let id = created_id(&host, 5, "New");
+    assert!(poll(WAIT, || host.incident(&json!(id))["notifications"][0]["status"] == "failed"));
+    let mut args = vec!["notifications", "list", "--status", "failed"];
+    args.extend(remote);
+    let (code, stdout, stderr) = support::inbound(&args, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("failed")
+            && stdout.contains("via hook")
+            && stdout.contains("cannot connect"),
+        "{stdout}"
+    );
+    let notification = host.incident(&json!(id))["notifications"][0]["id"].to_string();
+    let mut args = vec!["notifications", "retry", notification.as_str()];
+    args.extend(remote);
+    let (code, stdout, stderr) = support::inbound(&args, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("queued again"), "{stdout}");
+    assert!(
+        poll(WAIT, || log_of(&host, id, "notification_attempt").len() == 3),
+        "failed, retry requested, failed again"
+    );
+}

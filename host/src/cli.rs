@@ -3,6 +3,7 @@
 
 mod failed;
 mod incidents;
+mod notifications;
 mod sources;
 
 use anyhow::Context;
@@ -53,6 +54,11 @@ pub enum Command {
     /// List, show and replay events whose plugin call failed.
     #[command(subcommand)]
     Failed(failed::Command),
+    /// List notifications and retry failed ones on a running host.
+    #[command(subcommand)]
+    Notifications(notifications::Command),
+    /// Who is on call in each schedule, now or at --at.
+    Oncall(notifications::OnCall),
     /// Tools for plugin authors: run, check, new.
     #[command(subcommand)]
     Plugin(inbound::plugin_cli::PluginCommand),
@@ -93,6 +99,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Sources(command) => sources::run(command),
         Command::Incidents(command) => incidents::run(command),
         Command::Failed(command) => failed::run(command),
+        Command::Notifications(command) => notifications::run(command),
+        Command::Oncall(args) => notifications::oncall(args),
         Command::Plugin(command) => inbound::plugin_cli::run(command),
     }
 }
