@@ -779,3 +779,16 @@ timezone = "Europe/Oslo"
         "failed, retry requested, failed again"
     );
 }
+
+/// `inbound plugin check` recognises a notifier component.
+#[test]
+fn plugin_check_recognises_a_notifier() {
+    for name in ["notify_webhook", "notify_slack", "notify_email"] {
+        let (code, stdout, stderr) = support::inbound(&["plugin", "check", &notifier(name)], &[]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stdout.starts_with("ok: ") && stdout.contains("implements inbound:notifier@0.1.0"),
+            "{stdout}"
+        );
+    }
+}

@@ -146,17 +146,15 @@ impl Notify {
                 .ok()
                 .and_then(Result::ok)
                 .flatten();
+            // Due after this pass's `now`: not seen yet, wait until then.
+            // Due before it: in flight (or it just conflicted), and the
+            // commit that ends it wakes the loop; no reason to spin.
             let wait = match next {
-                Some(due) => {
+                Some(due) if due > now => {
                     Duration::from_millis(due.saturating_sub(self.clock.now())).min(IDLE_POLL)
                 }
-                None => IDLE_POLL,
+                _ => IDLE_POLL,
             };
-            if wait.is_zero() {
-                // Due now but in flight (or conflicting): give deliveries a moment.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
             let _ = tokio::time::timeout(wait, signal.notified()).await;
         }
     }
