@@ -1,6 +1,7 @@
 //! inbound: a self-hosted integration host that turns webhooks from alert
 //! sources into incidents, through sandboxed WebAssembly plugins.
 //!
+//! - [`app`]: the running application: live state from the config, reload.
 //! - [`config`]: `config.toml`, typed and validated.
 //! - [`harness`]: run a plugin on the real runtime from `cargo test`.
 //! - [`http`]: the axum routes.
@@ -12,6 +13,7 @@
 //! - [`store`]: redb tables, the incident model and group commit.
 //! - [`telemetry`]: Prometheus metrics.
 
+pub mod app;
 pub mod config;
 pub mod harness;
 pub mod http;

@@ -4,20 +4,19 @@
 //! start-up. Per-request work is only: a new `Store`, instantiate, call.
 
 pub mod cache;
+mod call_state;
 pub mod engine;
 mod host_api;
 pub mod limits;
-pub mod session;
 pub mod wit;
 pub mod world;
 
+pub use call_state::{CallState, PluginLog};
 pub use engine::{Allocator, EngineSettings};
-pub use host_api::{CallState, PluginLog};
 pub use limits::CallLimits;
-pub use session::{Session, SourceScope};
 pub use wit::ApiVersion;
 
-use crate::store::{Action, IncidentId};
+use crate::store::{Action, IncidentId, Session};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
@@ -227,6 +226,7 @@ impl PluginHost {
         };
         let outcome = plugin.pre.handle(&mut store, wit_request);
         let limit_errors = std::mem::take(&mut store.data_mut().limit_errors);
+        let memory_refused = store.data().memory.refused;
         let result = match outcome {
             Ok(Ok(outcomes)) => Ok(outcomes
                 .into_iter()
@@ -240,6 +240,7 @@ impl PluginHost {
             Ok(Err(rejection)) => {
                 Err(CallError::Rejected { code: rejection.code, message: rejection.message })
             }
+            Err(_) if memory_refused => Err(CallError::MemoryLimit(limits.memory_bytes)),
             Err(error) => Err(classify_trap(error, limits, &stderr)),
         };
         let state = store.into_data();
@@ -273,10 +274,6 @@ fn classify_trap(
             return CallError::Trap("stack overflow (deep recursion)".to_string());
         }
         _ => {}
-    }
-    let text = format!("{error:#}");
-    if text.contains("forcing trap when growing memory") {
-        return CallError::MemoryLimit(limits.memory_bytes);
     }
     let stderr = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
     let root = error.root_cause().to_string();

@@ -53,11 +53,14 @@ impl Default for CallLimits {
 pub struct MemoryMeter {
     limits: StoreLimits,
     pub peak_bytes: usize,
+    /// Set when a growth was refused: a trap that follows is the memory
+    /// limit, whatever the guest made of the failed growth.
+    pub refused: bool,
 }
 
 impl MemoryMeter {
     pub fn new(limits: StoreLimits) -> Self {
-        MemoryMeter { limits, peak_bytes: 0 }
+        MemoryMeter { limits, peak_bytes: 0, refused: false }
     }
 }
 
@@ -68,11 +71,12 @@ impl ResourceLimiter for MemoryMeter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = self.limits.memory_growing(current, desired, maximum)?;
-        if allowed {
-            self.peak_bytes = self.peak_bytes.max(desired);
+        let allowed = self.limits.memory_growing(current, desired, maximum);
+        match allowed {
+            Ok(true) => self.peak_bytes = self.peak_bytes.max(desired),
+            Ok(false) | Err(_) => self.refused = true,
         }
-        Ok(allowed)
+        allowed
     }
 
     fn table_growing(

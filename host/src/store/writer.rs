@@ -11,7 +11,7 @@ use super::changes::{ChangeSet, ReadCheck, Write};
 use super::model::Incident;
 use super::reads::{self, encode};
 use super::tables::*;
-use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
+use redb::{Database, Durability, ReadableTable, WriteTransaction};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -122,62 +122,31 @@ fn commit_batch(db: &Database, batch: &[Job]) -> Vec<Result<(), CommitError>> {
     results
 }
 
-/// Every table a batch may touch, opened once per transaction: opening a
-/// redb table per write dominated the cost of a batch.
-struct Tables<'txn> {
-    incidents: Table<'txn, u64, &'static [u8]>,
-    open_by_key: Table<'txn, (&'static str, &'static str), u64>,
-    latest_by_key: Table<'txn, (&'static str, &'static str), u64>,
-    by_status: Table<'txn, (u8, u64), ()>,
-    by_source: Table<'txn, (&'static str, u64), ()>,
-    by_source_status: Table<'txn, (&'static str, u8, u64), ()>,
-    log: Table<'txn, (u64, u64), &'static [u8]>,
-    state: Table<'txn, (&'static str, &'static str), &'static [u8]>,
-    state_bytes: Table<'txn, &'static str, u64>,
-    failures: Table<'txn, u64, &'static [u8]>,
-    failure_bodies: Table<'txn, u64, &'static [u8]>,
-    meta: Table<'txn, &'static str, u64>,
+/// The tables of one batch's transaction and the next free log sequence.
+struct Batch<'txn> {
+    tables: Tables<'txn>,
     next_log_seq: u64,
-}
-
-impl<'txn> Tables<'txn> {
-    fn open(txn: &'txn WriteTransaction) -> Result<Self, redb::Error> {
-        let meta = txn.open_table(META)?;
-        let next_log_seq = meta.get(META_NEXT_LOG_SEQ)?.map_or(0, |v| v.value());
-        Ok(Tables {
-            incidents: txn.open_table(INCIDENTS)?,
-            open_by_key: txn.open_table(OPEN_BY_KEY)?,
-            latest_by_key: txn.open_table(LATEST_BY_KEY)?,
-            by_status: txn.open_table(BY_STATUS)?,
-            by_source: txn.open_table(BY_SOURCE)?,
-            by_source_status: txn.open_table(BY_SOURCE_STATUS)?,
-            log: txn.open_table(INCIDENT_LOG)?,
-            state: txn.open_table(PLUGIN_STATE)?,
-            state_bytes: txn.open_table(STATE_BYTES)?,
-            failures: txn.open_table(FAILED_DELIVERIES)?,
-            failure_bodies: txn.open_table(FAILED_BODIES)?,
-            meta,
-            next_log_seq,
-        })
-    }
 }
 
 fn apply_batch(
     txn: &WriteTransaction,
     batch: &[Job],
 ) -> Result<Vec<Result<(), CommitError>>, redb::Error> {
-    let mut tables = Tables::open(txn)?;
+    let tables = Tables::open(txn)?;
+    let next_log_seq = tables.meta.get(META_NEXT_LOG_SEQ)?.map_or(0, |v| v.value());
+    let mut batch_tables = Batch { tables, next_log_seq };
+    let tables = &mut batch_tables;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        if reads_still_hold(&tables, &job.changes.reads)? {
-            apply(&mut tables, &job.changes.writes)?;
+        if reads_still_hold(&tables.tables, &job.changes.reads)? {
+            apply(tables, &job.changes.writes)?;
             results.push(Ok(()));
         } else {
             results.push(Err(CommitError::Conflict));
         }
     }
     let next_log_seq = tables.next_log_seq;
-    tables.meta.insert(META_NEXT_LOG_SEQ, next_log_seq)?;
+    tables.tables.meta.insert(META_NEXT_LOG_SEQ, next_log_seq)?;
     Ok(results)
 }
 
@@ -204,13 +173,14 @@ fn reads_still_hold(tables: &Tables, checks: &[ReadCheck]) -> Result<bool, redb:
     Ok(true)
 }
 
-fn apply(tables: &mut Tables, writes: &[Write]) -> Result<(), redb::Error> {
+fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
     for write in writes {
+        let tables = &mut batch.tables;
         match write {
             Write::PutIncident(incident) => put_incident(tables, incident)?,
             Write::AppendLog { incident, entry } => {
-                let seq = tables.next_log_seq;
-                tables.next_log_seq += 1;
+                let seq = batch.next_log_seq;
+                batch.next_log_seq += 1;
                 tables.log.insert((*incident, seq), encode(entry).as_slice())?;
             }
             Write::SetState { source, key, value } => {

@@ -4,8 +4,9 @@
 //! is recorded, so the writer can refuse the change set if that read has
 //! changed by commit time (see `store::changes`).
 
-use crate::store::{
-    ChangeSet, Incident, IncidentId, LogEntry, LogKind, Millis, ReadCheck, Snapshot, Status, Store,
+use super::incident_rules::NewIncident;
+use super::{
+    ChangeSet, Error, Incident, IncidentId, LogEntry, LogKind, Millis, ReadCheck, Snapshot, Store,
     Write,
 };
 use std::collections::HashMap;
@@ -30,14 +31,12 @@ pub struct Session {
     open_by_key: HashMap<String, Option<IncidentId>>,
     latest_by_key: HashMap<String, Option<IncidentId>>,
     state: HashMap<String, Option<Vec<u8>>>,
-    /// Incidents written by this call, in first-touched order.
-    touched: Vec<IncidentId>,
     /// The source's state size at the snapshot, once read, plus this call's changes.
     state_bytes: Option<i64>,
 }
 
 impl Session {
-    pub fn new(store: Arc<Store>, scope: SourceScope, now: Millis) -> Result<Self, redb::Error> {
+    pub fn new(store: Arc<Store>, scope: SourceScope, now: Millis) -> Result<Self, Error> {
         Ok(Session {
             snapshot: store.snapshot()?,
             store,
@@ -48,12 +47,11 @@ impl Session {
             open_by_key: HashMap::new(),
             latest_by_key: HashMap::new(),
             state: HashMap::new(),
-            touched: Vec::new(),
             state_bytes: None,
         })
     }
 
-    pub fn open_incident(&mut self, key: &str) -> Result<Option<Incident>, redb::Error> {
+    pub fn open_incident(&mut self, key: &str) -> Result<Option<Incident>, Error> {
         let id = match self.open_by_key.get(key) {
             Some(id) => *id,
             None => {
@@ -70,7 +68,7 @@ impl Session {
         id.map(|id| self.incident(id)).transpose().map(Option::flatten)
     }
 
-    pub fn latest_incident(&mut self, key: &str) -> Result<Option<Incident>, redb::Error> {
+    pub fn latest_incident(&mut self, key: &str) -> Result<Option<Incident>, Error> {
         let id = match self.latest_by_key.get(key) {
             Some(id) => *id,
             None => {
@@ -89,7 +87,7 @@ impl Session {
 
     /// The incident if it exists and belongs to this source; other sources'
     /// incidents are indistinguishable from missing ones.
-    pub fn incident(&mut self, id: IncidentId) -> Result<Option<Incident>, redb::Error> {
+    pub fn incident(&mut self, id: IncidentId) -> Result<Option<Incident>, Error> {
         if let Some(incident) = self.incidents.get(&id) {
             return Ok(Some(incident.clone()));
         }
@@ -104,10 +102,19 @@ impl Session {
         Ok(found)
     }
 
-    /// Records a new or changed incident and keeps the key lookups in step.
-    pub fn put_incident(&mut self, mut incident: Incident, log: LogKind) {
-        incident.version += 1;
-        incident.updated_at = self.now;
+    /// Creates a pending incident of this source, logged as made by `by`.
+    pub fn create_incident(&mut self, new: NewIncident, by: String) -> Incident {
+        let id = self.store.allocate_incident_id();
+        let scope = &self.scope;
+        let incident = new.into_incident(id, &scope.name, &scope.escalation_policy, self.now);
+        self.put_incident(incident, LogKind::Created { by })
+    }
+
+    /// Records a new or changed incident (revised: see
+    /// [`Incident::revised`]) and keeps the key lookups in step. Returns the
+    /// incident as it will be stored.
+    pub fn put_incident(&mut self, incident: Incident, log: LogKind) -> Incident {
+        let incident = incident.revised(self.now);
         let key = incident.key.clone();
         if incident.status.is_open() {
             self.open_by_key.insert(key.clone(), Some(incident.id));
@@ -119,23 +126,17 @@ impl Session {
         }
         self.append_log(incident.id, log);
         self.incidents.insert(incident.id, incident.clone());
-        self.changes.writes.push(Write::PutIncident(incident));
+        self.changes.writes.push(Write::PutIncident(incident.clone()));
+        incident
     }
 
     pub fn append_log(&mut self, incident: IncidentId, kind: LogKind) {
-        if !self.touched.contains(&incident) {
-            self.touched.push(incident);
-        }
         self.changes
             .writes
             .push(Write::AppendLog { incident, entry: LogEntry { at: self.now, kind } });
     }
 
-    pub fn new_incident_id(&self) -> IncidentId {
-        self.store.allocate_incident_id()
-    }
-
-    pub fn state_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, redb::Error> {
+    pub fn state_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         if let Some(value) = self.state.get(key) {
             return Ok(value.clone());
         }
@@ -152,11 +153,7 @@ impl Session {
     /// The source's state size if `key` were set to a value of `new_len`
     /// bytes (None: deleted). Concurrent calls may each pass the check, so
     /// the quota can be exceeded by at most one value per concurrent call.
-    pub fn state_bytes_after(
-        &mut self,
-        key: &str,
-        new_len: Option<usize>,
-    ) -> Result<u64, redb::Error> {
+    pub fn state_bytes_after(&mut self, key: &str, new_len: Option<usize>) -> Result<u64, Error> {
         let current = match self.state_bytes {
             Some(bytes) => bytes,
             None => self.snapshot.state_bytes(&self.scope.name)? as i64,
@@ -201,9 +198,5 @@ impl Session {
 
     pub fn into_changes(self) -> ChangeSet {
         self.changes
-    }
-
-    pub fn status_of(&self, id: IncidentId) -> Option<Status> {
-        self.incidents.get(&id).map(|incident| incident.status)
     }
 }

@@ -1,0 +1,70 @@
+//! The host API's checks of what a plugin asks for: sizes, counts and
+//! shapes. Each failure is an `api-error` the plugin can handle.
+
+use super::HostResult;
+use super::types::{self, ApiError};
+use crate::plugin::CallState;
+
+impl CallState {
+    /// Passes `result` back to the plugin, remembering a limit it hit: a
+    /// call that fails after one is the plugin's failure, not the sender's.
+    pub(super) fn noted<T>(
+        &mut self,
+        result: Result<T, ApiError>,
+    ) -> HostResult<Result<T, ApiError>> {
+        if let Err(ApiError::LimitExceeded(what)) = &result {
+            if self.limit_errors.len() < 8 {
+                self.limit_errors.push(what.clone());
+            }
+        }
+        Ok(result)
+    }
+
+    pub(super) fn check_text(&self, what: &str, text: &str, max: usize) -> Result<(), ApiError> {
+        if text.len() > max {
+            return Err(ApiError::LimitExceeded(format!(
+                "{what} is {} bytes; the limit is {max}",
+                text.len()
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_key(&self, key: &str) -> Result<(), ApiError> {
+        if key.trim().is_empty() {
+            return Err(ApiError::Invalid("the incident key must not be empty".into()));
+        }
+        self.check_text("the incident key", key, self.limits.max_key_bytes)
+    }
+
+    pub(super) fn check_link(&self, link: &types::Link) -> Result<(), ApiError> {
+        if !(link.url.starts_with("https://") || link.url.starts_with("http://")) {
+            return Err(ApiError::Invalid(format!(
+                "the link url {:?} is not an absolute http(s) URL",
+                crate::store::cut_chars(&link.url, 80)
+            )));
+        }
+        self.check_text("the link label", &link.label, self.limits.max_key_bytes)?;
+        self.check_text("the link url", &link.url, self.limits.max_url_bytes)
+    }
+
+    pub(super) fn check_link_count(&self, count: usize) -> Result<(), ApiError> {
+        if count > self.limits.max_links_per_incident {
+            return Err(ApiError::LimitExceeded(format!(
+                "an incident may have at most {} links",
+                self.limits.max_links_per_incident
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_action_budget(&self) -> Result<(), ApiError> {
+        if self.session.write_count() >= self.limits.max_writes_per_call {
+            return Err(ApiError::LimitExceeded(format!(
+                "a call may make at most {} changes",
+                self.limits.max_writes_per_call
+            )));
+        }
+        Ok(())
+    }
+}
