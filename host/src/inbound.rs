@@ -7,7 +7,6 @@
 //! - [`http`]: the axum routes.
 //! - [`ingest`]: one webhook through its plugin into a durable commit.
 //! - [`plugin`]: the wasmtime engine, components, limits and the host API.
-//! - [`plugin_cli`]: `inbound plugin run|check|new`, for plugin authors.
 //! - [`respond`]: people accepting and resolving incidents.
 //! - [`server`]: wiring, signals and reload.
 //! - [`store`]: redb tables, the incident model and group commit.
@@ -19,7 +18,6 @@ pub mod harness;
 pub mod http;
 pub mod ingest;
 pub mod plugin;
-pub mod plugin_cli;
 pub mod respond;
 pub mod server;
 pub mod store;
