@@ -56,7 +56,7 @@ impl Config {
     pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
         let index = KeyIndex::new(text);
         let errors = Errors { file: file.display().to_string(), index: &index };
-        let mut config: Config = toml::from_str(text).map_err(|error| errors.from_toml(&error))?;
+        let mut config: Config = toml::from_str(text).map_err(|error| errors.toml_error(&error))?;
         config.file = file.to_path_buf();
         config.validate(&errors)?;
         Ok(config)

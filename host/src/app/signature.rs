@@ -180,9 +180,12 @@ mod tests {
         assert_eq!(check(Some(SIGNATURE), Some(TIMESTAMP), BODY, at(-299)), Ok(()));
     }
 
+    /// Signature header, timestamp header, body, seconds after signing, the code.
+    type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a [u8], i64, &'a str);
+
     #[test]
     fn each_failure_has_its_own_code() {
-        let cases: [(Option<&str>, Option<&str>, &[u8], i64, &str); 9] = [
+        let cases: [Case; 9] = [
             (None, Some(TIMESTAMP), BODY, 0, "signature-missing"),
             (Some(""), Some(TIMESTAMP), BODY, 0, "signature-missing"),
             (Some(SIGNATURE), None, BODY, 0, "signature-timestamp-missing"),

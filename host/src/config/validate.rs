@@ -62,13 +62,13 @@ impl Config {
                 ),
             ));
         }
-        if let Some(url) = &server.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(errors.at(
+        if let Some(url) = &server.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(errors.at(
                     "server.public_url",
                     format!("{url:?} is not an http:// or https:// URL; write e.g. \"https://inbound.example.com\""),
                 ));
-            }
         }
         let positive = [
             ("server.body_limit_bytes", server.body_limit_bytes as u64),
@@ -247,7 +247,7 @@ impl Errors<'_> {
         }
     }
 
-    pub fn from_toml(&self, error: &toml::de::Error) -> ConfigError {
+    pub fn toml_error(&self, error: &toml::de::Error) -> ConfigError {
         let offset = error.span().map(|span| span.start);
         let key = offset.and_then(|offset| self.index.path_at(offset)).map(str::to_string);
         let message = error.message().trim().replace('\n', " ");

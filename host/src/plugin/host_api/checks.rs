@@ -12,10 +12,10 @@ impl CallState {
         &mut self,
         result: Result<T, ApiError>,
     ) -> HostResult<Result<T, ApiError>> {
-        if let Err(ApiError::LimitExceeded(what)) = &result {
-            if self.limit_errors.len() < 8 {
-                self.limit_errors.push(what.clone());
-            }
+        if let Err(ApiError::LimitExceeded(what)) = &result
+            && self.limit_errors.len() < 8
+        {
+            self.limit_errors.push(what.clone());
         }
         Ok(result)
     }

@@ -92,10 +92,10 @@ impl CallState {
             Ok(incident) => incident,
             Err(error) => return Ok(Err(error)),
         };
-        if let Some(note) = &note {
-            if let Err(error) = self.check_text("the note", note, self.limits.max_text_bytes) {
-                return Ok(Err(error));
-            }
+        if let Some(note) = &note
+            && let Err(error) = self.check_text("the note", note, self.limits.max_text_bytes)
+        {
+            return Ok(Err(error));
         }
         let by = self.session.scope.actor.clone();
         let (changed, log) = match incident.status_change(to, by, note) {

@@ -67,7 +67,7 @@ impl Plugin for Hostile {
                     .parse()
                     .map_err(|_| Rejection::new("bad-argument", "peek needs an id"))?;
                 let seen = incidents::get(id);
-                let accepted = incidents::accept(id, Some("peeking".into()));
+                let accepted = incidents::accept(id, Some("peeking"));
                 let report =
                     format!("get: {:?}; accept: {:?}", seen.map(|i| i.id), accepted.map(|i| i.id));
                 open_incident("peek", "peek report", report)
