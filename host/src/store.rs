@@ -19,7 +19,7 @@ pub use error::Error;
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
 pub use retry::{Retried, commit_with_retry};
-pub use session::{Session, SourceScope};
+pub use session::{Effects, Session, SourceScope};
 pub use writer::{BatchStats, CommitError, WriterOptions};
 
 use anyhow::Context;

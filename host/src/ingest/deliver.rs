@@ -6,8 +6,8 @@ use super::event_log::{self, loggable_headers};
 use super::{Delivered, DeliveryError, Ingest, Source};
 use crate::plugin::{CallError, LoadedPlugin, PluginHost, PluginRequest};
 use crate::store::{
-    Action, ChangeSet, FailureId, Incident, Replayed, Retried, Session, Store, Write,
-    commit_with_retry, now_millis,
+    Action, ChangeSet, CommitError, FailureId, Incident, ReadCheck, Replayed, Retried, Session,
+    Store, Write, commit_with_retry, now_millis,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,10 +17,12 @@ pub(super) enum AttemptError {
     Plugin(CallError),
     Storage(String),
     Contended,
+    /// A precondition of the commit failed (a replay that lost to another).
+    Refused(String),
 }
 
-/// Writes that commit together with an attempt's changes, given its outcomes.
-type Finish<'a> = &'a (dyn Fn(&[(Action, Incident)]) -> Vec<Write> + Sync);
+/// Changes that commit together with an attempt's, given its outcomes.
+type Finish<'a> = &'a (dyn Fn(&[(Action, Incident)]) -> ChangeSet + Sync);
 
 impl Ingest {
     /// Delivers a webhook. `Ok` means its changes are durably committed.
@@ -32,7 +34,7 @@ impl Ingest {
     ) -> Result<Delivered, DeliveryError> {
         let received_at = now_millis();
         let headers = Arc::new(loggable_headers(&headers));
-        match self.attempt(source, &headers, &body, received_at, &|_| Vec::new()).await {
+        match self.attempt(source, &headers, &body, received_at, &|_| ChangeSet::default()).await {
             Ok(delivered) => Ok(delivered),
             Err(AttemptError::Plugin(CallError::Rejected { code, message })) => {
                 Err(DeliveryError::Rejected { code, message })
@@ -40,13 +42,17 @@ impl Ingest {
             Err(AttemptError::Plugin(error)) => {
                 self.keep_failed(source, &headers, body, received_at, error).await
             }
-            Err(AttemptError::Storage(message)) => Err(DeliveryError::Storage(message)),
+            Err(AttemptError::Storage(message) | AttemptError::Refused(message)) => {
+                Err(DeliveryError::Storage(message))
+            }
             Err(AttemptError::Contended) => Err(DeliveryError::Contended),
         }
     }
 
     /// Runs a stored failed delivery through its source's plugin again. The
-    /// replay's changes and the record of its success commit together.
+    /// replay's changes and the record of its success commit together, on
+    /// the condition, checked by the writer, that no other replay of it has
+    /// committed: of simultaneous replays exactly one succeeds.
     pub async fn replay(&self, id: FailureId, source: &Source) -> Result<Delivered, DeliveryError> {
         let store = self.store.clone();
         let found = tokio::task::spawn_blocking(move || store.failure(id))
@@ -69,7 +75,10 @@ impl Ingest {
                 action: outcomes.first().map_or(Action::Unchanged, |(action, _)| *action),
                 incident: outcomes.first().map(|(_, incident)| incident.id),
             });
-            vec![Write::PutFailure { failure: record, body: None }]
+            ChangeSet {
+                reads: vec![ReadCheck::NotReplayed { failure: id }],
+                writes: vec![Write::PutFailure { failure: record, body: None }],
+            }
         };
         let body = bytes::Bytes::from(body);
         match self.attempt(source, &headers, &body, failure.received_at, &succeeded).await {
@@ -83,6 +92,7 @@ impl Ingest {
                 self.commit_once(ChangeSet { reads: vec![], writes }).await?;
                 Err(DeliveryError::PluginFailed { error, failure: id, retry_after: 0 })
             }
+            Err(AttemptError::Refused(message)) => Err(DeliveryError::Replay(message)),
             Err(AttemptError::Storage(message)) => Err(DeliveryError::Storage(message)),
             Err(AttemptError::Contended) => Err(DeliveryError::Contended),
         }
@@ -113,11 +123,14 @@ impl Ingest {
             })
             .await
             .map_err(|error| AttemptError::Storage(format!("plugin task failed: {error}")))??;
-            changes.writes.extend(finish(&outcomes));
+            let finishing = finish(&outcomes);
+            changes.reads.extend(finishing.reads);
+            changes.writes.extend(finishing.writes);
             Ok((changes, Delivered { outcomes, plugin_time, failure: None }))
         };
         commit_with_retry(&self.store, one_call).await.map_err(|error| match error {
             Retried::Attempt(error) => error,
+            Retried::Commit(CommitError::Refused(message)) => AttemptError::Refused(message),
             Retried::Commit(error) => AttemptError::Storage(error.to_string()),
             Retried::Contended => AttemptError::Contended,
         })
@@ -153,9 +166,16 @@ fn run_once(
     let mut session = output.session;
     let reported = output.result.map_err(AttemptError::Plugin)?;
 
-    // Every incident the plugin reports must be one this source can see.
+    // Every incident the plugin reports must be one this source can see,
+    // and what it says happened must be what the call did.
     let mut outcomes = Vec::with_capacity(reported.len());
     for (action, id) in reported {
+        if !session.effects(id).allow(action) {
+            let action = serde_json::to_value(action).unwrap_or_default();
+            return Err(AttemptError::Plugin(CallError::InvalidResult(format!(
+                "it reported incident {id} as {action}, which this call did not do"
+            ))));
+        }
         let incident = session
             .incident(id)
             .map_err(|error| AttemptError::Storage(error.to_string()))?

@@ -16,6 +16,14 @@ pub struct CallState {
     /// Limits the plugin ran into; a call that then fails is the plugin's
     /// failure (5xx), not the sender's (400).
     pub limit_errors: Vec<String>,
+    /// Other host API errors the plugin got (an invalid argument, an
+    /// incident that is not its own): a bug of the plugin's, so a call that
+    /// then rejects the request is the plugin's failure too.
+    pub api_errors: Vec<String>,
+    /// Changes made through the host API so far, for
+    /// `CallLimits::max_writes_per_call`: one per create, status change,
+    /// comment, link or state write, whatever it costs in storage.
+    pub changes_made: usize,
 }
 
 /// Plugin log lines kept for the caller (harness, failed deliveries) and

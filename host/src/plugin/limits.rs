@@ -28,6 +28,10 @@ pub struct CallLimits {
     pub max_log_bytes_per_call: usize,
     /// Plugin stderr kept (a panic message is a few hundred bytes).
     pub max_stderr_bytes: usize,
+    /// Outcomes one call may return: each is looked up and answered, so the
+    /// host's work per call stays bounded. An Alertmanager group of a
+    /// thousand alerts still fits.
+    pub max_outcomes_per_call: usize,
 }
 
 impl Default for CallLimits {
@@ -44,6 +48,7 @@ impl Default for CallLimits {
             max_state_bytes_per_source: 16 << 20,
             max_log_bytes_per_call: 16 << 10,
             max_stderr_bytes: 16 << 10,
+            max_outcomes_per_call: 1024,
         }
     }
 }

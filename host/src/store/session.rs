@@ -6,8 +6,8 @@
 
 use super::incident_rules::NewIncident;
 use super::{
-    ChangeSet, Error, Incident, IncidentId, LogEntry, LogKind, Millis, ReadCheck, Snapshot, Store,
-    Write,
+    Action, ChangeSet, Error, Incident, IncidentId, LogEntry, LogKind, Millis, ReadCheck, Snapshot,
+    Status, Store, Write,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +31,8 @@ pub struct Session {
     open_by_key: HashMap<String, Option<IncidentId>>,
     latest_by_key: HashMap<String, Option<IncidentId>>,
     state: HashMap<String, Option<Vec<u8>>>,
+    /// What this call did to each incident it changed.
+    effects: HashMap<IncidentId, Effects>,
     /// The source's state size at the snapshot, once read, plus this call's changes.
     state_bytes: Option<i64>,
 }
@@ -47,6 +49,7 @@ impl Session {
             open_by_key: HashMap::new(),
             latest_by_key: HashMap::new(),
             state: HashMap::new(),
+            effects: HashMap::new(),
             state_bytes: None,
         })
     }
@@ -115,6 +118,7 @@ impl Session {
     /// incident as it will be stored.
     pub fn put_incident(&mut self, incident: Incident, log: LogKind) -> Incident {
         let incident = incident.revised(self.now);
+        self.effects.entry(incident.id).or_default().record(&log);
         let key = incident.key.clone();
         if incident.status.is_open() {
             self.open_by_key.insert(key.clone(), Some(incident.id));
@@ -164,13 +168,15 @@ impl Session {
         Ok((current - old + new).max(0) as u64)
     }
 
-    pub fn state_set(&mut self, key: &str, value: Vec<u8>) {
+    /// Sets `key`; the writer holds the source to `quota` bytes at commit.
+    pub fn state_set(&mut self, key: &str, value: Vec<u8>, quota: u64) {
         self.adjust_state_bytes(key, Some(value.len()));
         self.state.insert(key.to_string(), Some(value.clone()));
         self.changes.writes.push(Write::SetState {
             source: self.scope.name.clone(),
             key: key.to_string(),
             value,
+            quota,
         });
     }
 
@@ -191,12 +197,45 @@ impl Session {
             .push(Write::DeleteState { source: self.scope.name.clone(), key: key.to_string() });
     }
 
-    /// Number of writes so far, for the per-call action cap.
-    pub fn write_count(&self) -> usize {
-        self.changes.writes.len()
+    /// What this call did to incident `id` so far.
+    pub fn effects(&self, id: IncidentId) -> Effects {
+        self.effects.get(&id).copied().unwrap_or_default()
     }
 
     pub fn into_changes(self) -> ChangeSet {
         self.changes
+    }
+}
+
+/// What one call did to one incident, to hold its reported outcome to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Effects {
+    pub created: bool,
+    pub accepted: bool,
+    pub resolved: bool,
+    pub commented: bool,
+}
+
+impl Effects {
+    fn record(&mut self, log: &LogKind) {
+        match log {
+            LogKind::Created { .. } => self.created = true,
+            LogKind::StatusChanged { to: Status::Accepted, .. } => self.accepted = true,
+            LogKind::StatusChanged { to: Status::Resolved, .. } => self.resolved = true,
+            LogKind::Comment { .. } => self.commented = true,
+            _ => {}
+        }
+    }
+
+    /// True when `action` says what the call did (`unchanged` is always true:
+    /// it claims nothing).
+    pub fn allow(&self, action: Action) -> bool {
+        match action {
+            Action::Created => self.created,
+            Action::Accepted => self.accepted,
+            Action::Resolved => self.resolved,
+            Action::Commented => self.commented,
+            Action::Unchanged => true,
+        }
     }
 }

@@ -8,10 +8,11 @@
 //! nothing but its own commit.
 
 use super::changes::{ChangeSet, ReadCheck, Write};
-use super::model::Incident;
+use super::model::{FailedDelivery, Incident};
 use super::reads::{self, encode};
 use super::tables::*;
 use redb::{Database, Durability, ReadableTable, WriteTransaction};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -23,6 +24,9 @@ pub enum CommitError {
     /// Run the call again on a fresh snapshot.
     #[error("conflicting concurrent change")]
     Conflict,
+    /// A precondition of the change set no longer holds; retrying cannot help.
+    #[error("{0}")]
+    Refused(String),
     #[error("storage failure: {0}")]
     Storage(String),
     #[error("the storage writer has stopped")]
@@ -138,11 +142,16 @@ fn apply_batch(
     let tables = &mut batch_tables;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        if reads_still_hold(&tables.tables, &job.changes.reads)? {
-            apply(tables, &job.changes.writes)?;
-            results.push(Ok(()));
-        } else {
-            results.push(Err(CommitError::Conflict));
+        let checked = match reads_still_hold(&tables.tables, &job.changes.reads)? {
+            Ok(()) => state_quotas_hold(&tables.tables, &job.changes.writes)?,
+            refused => refused,
+        };
+        match checked {
+            Ok(()) => {
+                apply(tables, &job.changes.writes)?;
+                results.push(Ok(()));
+            }
+            Err(refusal) => results.push(Err(refusal)),
         }
     }
     let next_log_seq = tables.next_log_seq;
@@ -150,7 +159,12 @@ fn apply_batch(
     Ok(results)
 }
 
-fn reads_still_hold(tables: &Tables, checks: &[ReadCheck]) -> Result<bool, redb::Error> {
+/// `Ok` when every read still holds; otherwise why the change set is not
+/// applied: a conflict (run the call again) or a refused precondition.
+fn reads_still_hold(
+    tables: &Tables,
+    checks: &[ReadCheck],
+) -> Result<Result<(), CommitError>, redb::Error> {
     for check in checks {
         let holds = match check {
             ReadCheck::OpenIncident { source, key, expected } => {
@@ -165,12 +179,24 @@ fn reads_still_hold(tables: &Tables, checks: &[ReadCheck]) -> Result<bool, redb:
             ReadCheck::State { source, key, expected } => {
                 reads::state_value(&tables.state, source, key)? == *expected
             }
+            ReadCheck::NotReplayed { failure } => {
+                let record = tables.failures.get(*failure)?;
+                let replayed = match record {
+                    Some(bytes) => reads::decode::<FailedDelivery>(bytes.value())?.replayed,
+                    None => None,
+                };
+                if replayed.is_some() {
+                    let message = format!("failed delivery {failure} was already replayed");
+                    return Ok(Err(CommitError::Refused(message)));
+                }
+                true
+            }
         };
         if !holds {
-            return Ok(false);
+            return Ok(Err(CommitError::Conflict));
         }
     }
-    Ok(true)
+    Ok(Ok(()))
 }
 
 fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
@@ -183,7 +209,7 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
                 batch.next_log_seq += 1;
                 tables.log.insert((*incident, seq), encode(entry).as_slice())?;
             }
-            Write::SetState { source, key, value } => {
+            Write::SetState { source, key, value, .. } => {
                 let old = tables.state.insert((source.as_str(), key.as_str()), value.as_slice())?;
                 let old = old.map_or(0, |v| (key.len() + v.value().len()) as i64);
                 adjust_state_bytes(tables, source, (key.len() + value.len()) as i64 - old)?;
@@ -202,6 +228,51 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
         }
     }
     Ok(())
+}
+
+/// `Ok` when no source's plugin state would exceed its quota after
+/// `writes`; a conflict otherwise. Checked against the transaction, which
+/// already holds the batch's earlier change sets.
+fn state_quotas_hold(
+    tables: &Tables,
+    writes: &[Write],
+) -> Result<Result<(), CommitError>, redb::Error> {
+    // Per source: (bytes after the writes so far, the quota), and the keys
+    // this change set already wrote, with their new size (None: deleted).
+    let mut totals: HashMap<&str, (i64, Option<u64>)> = HashMap::new();
+    let mut written: HashMap<(&str, &str), Option<usize>> = HashMap::new();
+    for write in writes {
+        let (source, key, new_len, quota) = match write {
+            Write::SetState { source, key, value, quota } => {
+                (source.as_str(), key.as_str(), Some(value.len()), Some(*quota))
+            }
+            Write::DeleteState { source, key } => (source.as_str(), key.as_str(), None, None),
+            _ => continue,
+        };
+        let old_len = match written.get(&(source, key)) {
+            Some(len) => *len,
+            None => tables.state.get((source, key))?.map(|v| v.value().len()),
+        };
+        let entry = match totals.entry(source) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let current = tables.state_bytes.get(source)?.map_or(0, |v| v.value());
+                entry.insert((current as i64, None))
+            }
+        };
+        let size = |len: Option<usize>| len.map_or(0, |len| (key.len() + len) as i64);
+        entry.0 += size(new_len) - size(old_len);
+        if let Some(quota) = quota {
+            entry.1 = Some(entry.1.map_or(quota, |known| known.min(quota)));
+        }
+        written.insert((source, key), new_len);
+    }
+    for (total, quota) in totals.values() {
+        if quota.is_some_and(|quota| *total > quota as i64) {
+            return Ok(Err(CommitError::Conflict));
+        }
+    }
+    Ok(Ok(()))
 }
 
 fn adjust_state_bytes(tables: &mut Tables, source: &str, delta: i64) -> Result<(), redb::Error> {

@@ -12,10 +12,19 @@ impl CallState {
         &mut self,
         result: Result<T, ApiError>,
     ) -> HostResult<Result<T, ApiError>> {
-        if let Err(ApiError::LimitExceeded(what)) = &result
-            && self.limit_errors.len() < 8
-        {
-            self.limit_errors.push(what.clone());
+        /// Errors kept per kind: enough to explain, bounded however often
+        /// the plugin retries.
+        const KEPT: usize = 8;
+        let (kept, text) = match &result {
+            Ok(_) => return Ok(result),
+            Err(ApiError::LimitExceeded(what)) => (&mut self.limit_errors, what.clone()),
+            Err(ApiError::Invalid(why)) => (&mut self.api_errors, why.clone()),
+            Err(ApiError::NotFound(id)) => {
+                (&mut self.api_errors, format!("incident {id} is not one of this source's"))
+            }
+        };
+        if kept.len() < KEPT {
+            kept.push(crate::plugin::printable(&text, 512));
         }
         Ok(result)
     }
@@ -58,13 +67,18 @@ impl CallState {
         Ok(())
     }
 
+    /// Room for one more change; [`Self::spend_change`] once it is made.
     pub(super) fn check_action_budget(&self) -> Result<(), ApiError> {
-        if self.session.write_count() >= self.limits.max_writes_per_call {
+        if self.changes_made >= self.limits.max_writes_per_call {
             return Err(ApiError::LimitExceeded(format!(
                 "a call may make at most {} changes",
                 self.limits.max_writes_per_call
             )));
         }
         Ok(())
+    }
+
+    pub(super) fn spend_change(&mut self) {
+        self.changes_made += 1;
     }
 }

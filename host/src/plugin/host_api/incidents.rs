@@ -84,6 +84,7 @@ impl CallState {
             links: new.links.into_iter().map(link_from_wit).collect(),
         };
         let by = self.session.scope.actor.clone();
+        self.spend_change();
         Ok(Ok(to_wit(&self.session.create_incident(new, by))))
     }
 
@@ -106,6 +107,7 @@ impl CallState {
         if let Err(error) = self.check_action_budget() {
             return Ok(Err(error));
         }
+        self.spend_change();
         Ok(Ok(to_wit(&self.session.put_incident(changed, log))))
     }
 
@@ -125,6 +127,7 @@ impl CallState {
             return Ok(Err(error));
         }
         let by = self.session.scope.actor.clone();
+        self.spend_change();
         Ok(Ok(to_wit(&self.session.put_incident(incident, LogKind::Comment { author, text, by }))))
     }
 
@@ -149,6 +152,7 @@ impl CallState {
         incident.links.push(link.clone());
         let by = self.session.scope.actor.clone();
         let log = LogKind::LinkAdded { label: link.label, url: link.url, by };
+        self.spend_change();
         Ok(Ok(to_wit(&self.session.put_incident(incident, log))))
     }
 }

@@ -36,13 +36,18 @@ impl state::Host for CallState {
                 self.limits.max_state_bytes_per_source
             ))));
         }
-        self.session.state_set(&key, value);
+        self.session.state_set(&key, value, self.limits.max_state_bytes_per_source);
+        self.spend_change();
         Ok(Ok(()))
     }
 
+    /// Deleting cannot fail (the WIT gives it no error to return): a delete
+    /// of an over-long key (which cannot exist) or past the change budget is
+    /// dropped.
     fn delete(&mut self, key: String) -> HostResult<()> {
-        if key.len() <= self.limits.max_key_bytes {
+        if key.len() <= self.limits.max_key_bytes && self.check_action_budget().is_ok() {
             self.session.state_delete(&key);
+            self.spend_change();
         }
         Ok(())
     }
