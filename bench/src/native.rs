@@ -147,7 +147,7 @@ impl inbound_zendesk::Host for NativeHost<'_> {
     }
 
     fn state_set(&mut self, key: &str, value: &[u8]) -> Result<(), sdk::ApiError> {
-        self.session.state_set(key, value.to_vec());
+        self.session.state_set(key, value.to_vec(), u64::MAX);
         Ok(())
     }
 
