@@ -216,7 +216,7 @@ impl Notify {
                 Some(n) => store.snapshot()?.incident(n.incident)?,
                 None => None,
             };
-            Ok::<_, redb::Error>((notification, incident))
+            Ok::<_, crate::store::Error>((notification, incident))
         })
         .await??;
         let Some(notification) =

@@ -5,18 +5,26 @@
 //! [`Store::commit`] means the change is on disk.
 
 pub mod changes;
+mod error;
+mod incident_rules;
 pub mod model;
 pub mod outbox;
 mod reads;
+mod retry;
+mod session;
 mod tables;
 pub mod writer;
 
 pub use changes::{ChangeSet, ReadCheck, Write};
+pub use error::Error;
+pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
 pub use outbox::{
     DeliveryStatus, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
     NotificationKind, OutboxStats, Recipient,
 };
+pub use retry::{Retried, commit_with_retry};
+pub use session::{Effects, Session, SourceScope};
 pub use writer::{BatchStats, CommitError, WriterOptions};
 
 use anyhow::Context;
@@ -85,7 +93,7 @@ impl Store {
     }
 
     /// A consistent read-only view for one plugin call.
-    pub fn snapshot(&self) -> Result<Snapshot, redb::Error> {
+    pub fn snapshot(&self) -> Result<Snapshot, Error> {
         Ok(Snapshot { txn: self.db.begin_read()? })
     }
 
@@ -114,7 +122,7 @@ impl Store {
         }
     }
 
-    pub fn list(&self, query: &ListQuery) -> Result<Page, redb::Error> {
+    pub fn list(&self, query: &ListQuery) -> Result<Page, Error> {
         let txn = self.db.begin_read()?;
         let incidents = txn.open_table(INCIDENTS)?;
         let before = query.before.unwrap_or(u64::MAX);
@@ -170,7 +178,7 @@ impl Store {
     pub fn incident_with_log(
         &self,
         id: IncidentId,
-    ) -> Result<Option<(Incident, Vec<LogEntry>)>, redb::Error> {
+    ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
         let txn = self.db.begin_read()?;
         let Some(incident) = reads::incident(&txn.open_table(INCIDENTS)?, id)? else {
             return Ok(None);
@@ -188,7 +196,7 @@ impl Store {
         &self,
         before: Option<FailureId>,
         limit: usize,
-    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), redb::Error> {
+    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), Error> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(FAILED_DELIVERIES)?;
         let mut page = Vec::new();
@@ -205,7 +213,7 @@ impl Store {
     }
 
     /// One failed delivery and its original body.
-    pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, redb::Error> {
+    pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
         let txn = self.db.begin_read()?;
         let Some(record) = txn.open_table(FAILED_DELIVERIES)?.get(id)? else {
             return Ok(None);
@@ -217,7 +225,7 @@ impl Store {
     }
 
     /// Number of incidents in each status, for metrics.
-    pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, redb::Error> {
+    pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, Error> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(BY_STATUS)?;
         let mut counts = Vec::new();
@@ -236,39 +244,26 @@ impl Store {
 
 /// Creates missing tables, checks the schema version, and returns the next
 /// free incident, failure and notification ids.
-fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId), redb::Error> {
+fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId), Error> {
     let txn = db.begin_write()?;
-    let next_id;
-    let next_failure_id;
-    let next_notification_id;
+    let (next_id, next_failure_id, next_notification_id);
     {
-        let mut meta = txn.open_table(META)?;
-        let version = meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
+        let mut tables = Tables::open(&txn)?;
+        let version = tables.meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
         match version {
             None => {
-                meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
+                tables.meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
             }
             Some(SCHEMA_VERSION) => {}
             Some(other) => {
-                return Err(redb::Error::Corrupted(format!(
+                return Err(Error::corrupted(format!(
                     "database schema version {other} is not supported (this build reads {SCHEMA_VERSION})"
                 )));
             }
         }
-        let incidents = txn.open_table(INCIDENTS)?;
-        next_id = incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
-        txn.open_table(OPEN_BY_KEY)?;
-        txn.open_table(LATEST_BY_KEY)?;
-        txn.open_table(BY_STATUS)?;
-        txn.open_table(BY_SOURCE)?;
-        txn.open_table(BY_SOURCE_STATUS)?;
-        txn.open_table(INCIDENT_LOG)?;
-        txn.open_table(PLUGIN_STATE)?;
-        txn.open_table(STATE_BYTES)?;
-        let failures = txn.open_table(FAILED_DELIVERIES)?;
-        next_failure_id = failures.last()?.map_or(1, |(id, _)| id.value() + 1);
-        txn.open_table(FAILED_BODIES)?;
-        next_notification_id = outbox::create_tables(&txn)?;
+        next_id = tables.incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
+        next_failure_id = tables.failures.last()?.map_or(1, |(id, _)| id.value() + 1);
+        next_notification_id = tables.notifications.last()?.map_or(1, |(id, _)| id.value() + 1);
     }
     txn.commit()?;
     Ok((next_id, next_failure_id, next_notification_id))
@@ -280,32 +275,24 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn open_incident_id(
-        &self,
-        source: &str,
-        key: &str,
-    ) -> Result<Option<IncidentId>, redb::Error> {
+    pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
         Ok(reads::id_for_key(&self.txn.open_table(OPEN_BY_KEY)?, source, key)?)
     }
 
-    pub fn latest_incident_id(
-        &self,
-        source: &str,
-        key: &str,
-    ) -> Result<Option<IncidentId>, redb::Error> {
+    pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
         Ok(reads::id_for_key(&self.txn.open_table(LATEST_BY_KEY)?, source, key)?)
     }
 
-    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, redb::Error> {
+    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
         Ok(reads::incident(&self.txn.open_table(INCIDENTS)?, id)?)
     }
 
-    pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, redb::Error> {
+    pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(reads::state_value(&self.txn.open_table(PLUGIN_STATE)?, source, key)?)
     }
 
     /// Bytes of plugin state (keys + values) the source holds.
-    pub fn state_bytes(&self, source: &str) -> Result<u64, redb::Error> {
+    pub fn state_bytes(&self, source: &str) -> Result<u64, Error> {
         Ok(self.txn.open_table(STATE_BYTES)?.get(source)?.map_or(0, |v| v.value()))
     }
 }

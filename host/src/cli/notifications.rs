@@ -1,7 +1,7 @@
 //! `inbound notifications ...` and `inbound oncall`: the outbox and the
 //! schedules of a running host.
 
-use super::incidents::{Remote, text};
+use super::remote::{Remote, text};
 use clap::{Args, Subcommand};
 
 #[derive(Subcommand)]

@@ -1,6 +1,6 @@
 //! Liveness and readiness for process supervisors and load balancers.
 
-use super::AppState;
+use crate::app::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,8 +16,11 @@ pub async fn healthz() -> Json<Value> {
 pub async fn readyz(State(app): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
     let storage = app.store.is_ready();
     let live = app.live.load();
-    let missing: Vec<&String> =
-        live.sources.keys().filter(|name| live.ingest.plugins.plugin(name).is_none()).collect();
+    let missing: Vec<&str> = live
+        .sources
+        .integrations()
+        .filter(|name| live.ingest.plugins.plugin(name).is_none())
+        .collect();
     let ready = storage && missing.is_empty();
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(json!({"ready": ready, "storage": storage, "plugins_missing": missing})))

@@ -7,14 +7,15 @@
 //!   scanners fetch links); the page's `POST /ack/{token}` acts.
 
 use super::error::read_blocking;
-use super::incidents::page_limit;
-use super::{ApiError, AppState, Caller, views};
+use super::params::{ApiPath, ApiQuery, NotificationId, QueryParams, page_limit};
+use super::{ApiError, views};
+use crate::app::{AppState, Caller};
 use crate::notify::RetryError;
 use crate::notify::links::{LinkAction, LinkError};
 use crate::respond::{self, RespondError};
 use crate::store::{DeliveryStatus, Escalation, Notification, Status};
 use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -27,6 +28,10 @@ pub struct ListParams {
     status: Option<String>,
     before: Option<u64>,
     limit: Option<usize>,
+}
+
+impl QueryParams for ListParams {
+    const ACCEPTED: &'static str = "status (pending, sent, failed), before, limit (1-500)";
 }
 
 pub fn notification_view(notification: &Notification) -> Value {
@@ -68,17 +73,8 @@ pub fn escalation_view(escalation: &Escalation) -> Value {
 /// `GET /api/v1/notifications?status=&before=&limit=`, newest first.
 pub async fn list(
     State(app): State<Arc<AppState>>,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(params) = params.map_err(|rejection| {
-        ApiError::bad_request(
-            "invalid-query",
-            format!(
-                "{}; accepted parameters: status (pending, sent, failed), before, limit",
-                rejection.body_text()
-            ),
-        )
-    })?;
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(text) => Some(DeliveryStatus::parse(text).ok_or_else(|| {
@@ -100,9 +96,8 @@ pub async fn list(
 
 pub async fn show(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    NotificationId(id): NotificationId,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
     let store = app.store.clone();
     let found = read_blocking(format!("notification {id}"), move || store.notification(id)).await?;
     let notification = found.ok_or_else(|| {
@@ -116,9 +111,8 @@ pub async fn show(
 pub async fn retry(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    NotificationId(id): NotificationId,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
     let notification =
         app.notify.retry(id, &caller.actor()).await.map_err(|error| match error {
             RetryError::NotFound(_) => {
@@ -140,17 +134,15 @@ pub struct OnCallParams {
     at: Option<String>,
 }
 
+impl QueryParams for OnCallParams {
+    const ACCEPTED: &'static str = "schedule, at (RFC 3339)";
+}
+
 /// `GET /api/v1/oncall?schedule=&at=`: each schedule's person on call.
 pub async fn oncall(
     State(app): State<Arc<AppState>>,
-    params: Result<Query<OnCallParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(params): ApiQuery<OnCallParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(params) = params.map_err(|rejection| {
-        ApiError::bad_request(
-            "invalid-query",
-            format!("{}; accepted parameters: schedule, at (RFC 3339)", rejection.body_text()),
-        )
-    })?;
     let at = match params.at.as_deref() {
         None | Some("") => jiff::Timestamp::now(),
         Some(text) => text.parse::<jiff::Timestamp>().map_err(|error| {
@@ -192,7 +184,10 @@ pub async fn oncall(
 }
 
 /// `GET /ack/{token}`: what the link would do, and a button that does it.
-pub async fn confirm(State(app): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
+pub async fn confirm(
+    State(app): State<Arc<AppState>>,
+    ApiPath(token): ApiPath<String>,
+) -> Response {
     let claims = match verify(&app, &token) {
         Ok(claims) => claims,
         Err(page) => return *page,
@@ -220,7 +215,7 @@ pub async fn confirm(State(app): State<Arc<AppState>>, Path(token): Path<String>
 }
 
 /// `POST /ack/{token}`: accepts or resolves as the person the link was sent to.
-pub async fn act(State(app): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
+pub async fn act(State(app): State<Arc<AppState>>, ApiPath(token): ApiPath<String>) -> Response {
     let claims = match verify(&app, &token) {
         Ok(claims) => claims,
         Err(page) => return *page,
@@ -293,15 +288,6 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
-}
-
-fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::bad_request(
-            "invalid-id",
-            format!("{id:?} is not a notification id (a positive number)"),
-        )
-    })
 }
 
 #[cfg(test)]

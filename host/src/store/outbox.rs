@@ -10,11 +10,11 @@
 //! of those steps is one commit guarded by the versions it read, so a level
 //! never fires twice and a delivery is never recorded twice.
 
-use super::Store;
 use super::model::{Incident, IncidentId, Millis, Status};
 use super::reads::{self, decode};
 use super::tables::*;
-use redb::{ReadableDatabase, ReadableTable, Table};
+use super::{Error, Store};
+use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
 pub type NotificationId = u64;
@@ -141,28 +141,9 @@ pub struct OutboxStats {
     pub oldest_pending_at: Option<Millis>,
 }
 
-/// The writer's tables for escalations and notifications.
-pub(super) struct OutboxTables<'txn> {
-    pub escalations: Table<'txn, u64, &'static [u8]>,
-    pub escalation_due: Table<'txn, (u64, u64), ()>,
-    pub notifications: Table<'txn, u64, &'static [u8]>,
-    pub notification_due: Table<'txn, (u64, u64), ()>,
-    pub notification_status: Table<'txn, (u8, u64), ()>,
-    pub notification_by_incident: Table<'txn, (u64, u64), ()>,
-}
-
-impl<'txn> OutboxTables<'txn> {
-    pub fn open(txn: &'txn redb::WriteTransaction) -> Result<Self, redb::Error> {
-        Ok(OutboxTables {
-            escalations: txn.open_table(ESCALATIONS)?,
-            escalation_due: txn.open_table(ESCALATION_DUE)?,
-            notifications: txn.open_table(NOTIFICATIONS)?,
-            notification_due: txn.open_table(NOTIFICATION_DUE)?,
-            notification_status: txn.open_table(NOTIFICATION_STATUS)?,
-            notification_by_incident: txn.open_table(NOTIFICATION_BY_INCIDENT)?,
-        })
-    }
-
+/// The writer's side: escalations and notifications in the batch's
+/// transaction, with their indexes kept in step.
+impl Tables<'_> {
     pub fn escalation(&self, incident: IncidentId) -> Result<Option<Escalation>, redb::Error> {
         Ok(match self.escalations.get(incident)? {
             Some(bytes) => Some(decode(bytes.value())?),
@@ -288,7 +269,7 @@ impl Store {
         &self,
         now: Millis,
         limit: usize,
-    ) -> Result<Vec<(Escalation, Option<Incident>)>, redb::Error> {
+    ) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
         let txn = self.db.begin_read()?;
         let due = txn.open_table(ESCALATION_DUE)?;
         let escalations = txn.open_table(ESCALATIONS)?;
@@ -305,7 +286,7 @@ impl Store {
     }
 
     /// The earliest time an escalation or a pending notification is due.
-    pub fn next_due(&self) -> Result<Option<Millis>, redb::Error> {
+    pub fn next_due(&self) -> Result<Option<Millis>, Error> {
         let txn = self.db.begin_read()?;
         let escalation = txn.open_table(ESCALATION_DUE)?.first()?.map(|(k, _)| k.value().0);
         let notification = txn.open_table(NOTIFICATION_DUE)?.first()?.map(|(k, _)| k.value().0);
@@ -316,11 +297,7 @@ impl Store {
     }
 
     /// Pending notifications due at `now` or before, earliest first.
-    pub fn due_notifications(
-        &self,
-        now: Millis,
-        limit: usize,
-    ) -> Result<Vec<Notification>, redb::Error> {
+    pub fn due_notifications(&self, now: Millis, limit: usize) -> Result<Vec<Notification>, Error> {
         let txn = self.db.begin_read()?;
         let due = txn.open_table(NOTIFICATION_DUE)?;
         let notifications = txn.open_table(NOTIFICATIONS)?;
@@ -334,7 +311,7 @@ impl Store {
         Ok(found)
     }
 
-    pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, redb::Error> {
+    pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(NOTIFICATIONS)?;
         Ok(match table.get(id)? {
@@ -349,7 +326,7 @@ impl Store {
         status: Option<DeliveryStatus>,
         before: Option<NotificationId>,
         limit: usize,
-    ) -> Result<(Vec<Notification>, Option<NotificationId>), redb::Error> {
+    ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(NOTIFICATIONS)?;
         let before = before.unwrap_or(u64::MAX);
@@ -388,7 +365,7 @@ impl Store {
     pub fn escalation_of(
         &self,
         incident: IncidentId,
-    ) -> Result<(Option<Escalation>, Vec<Notification>), redb::Error> {
+    ) -> Result<(Option<Escalation>, Vec<Notification>), Error> {
         let txn = self.db.begin_read()?;
         let escalation = match txn.open_table(ESCALATIONS)?.get(incident)? {
             Some(bytes) => Some(decode(bytes.value())?),
@@ -406,10 +383,10 @@ impl Store {
         Ok((escalation, notifications))
     }
 
-    pub fn outbox_stats(&self) -> Result<OutboxStats, redb::Error> {
+    pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {
         let txn = self.db.begin_read()?;
         let index = txn.open_table(NOTIFICATION_STATUS)?;
-        let count = |status: DeliveryStatus| -> Result<u64, redb::Error> {
+        let count = |status: DeliveryStatus| -> Result<u64, Error> {
             let code = status.code();
             Ok(index.range((code, 0)..=(code, u64::MAX))?.count() as u64)
         };
@@ -432,15 +409,4 @@ impl Store {
             oldest_pending_at: oldest,
         })
     }
-}
-
-/// Creates the tables and returns the next free notification id.
-pub(super) fn create_tables(txn: &redb::WriteTransaction) -> Result<NotificationId, redb::Error> {
-    txn.open_table(ESCALATIONS)?;
-    txn.open_table(ESCALATION_DUE)?;
-    txn.open_table(NOTIFICATION_DUE)?;
-    txn.open_table(NOTIFICATION_STATUS)?;
-    txn.open_table(NOTIFICATION_BY_INCIDENT)?;
-    let notifications = txn.open_table(NOTIFICATIONS)?;
-    Ok(notifications.last()?.map_or(1, |(id, _)| id.value() + 1))
 }

@@ -1,7 +1,7 @@
 //! `inbound plugin check`: the start-up load, and nothing else.
 
-use crate::plugin::{EngineSettings, PluginHost};
 use anyhow::Context;
+use inbound::plugin::{EngineSettings, PluginHost};
 use std::path::Path;
 use std::time::Instant;
 
@@ -11,13 +11,13 @@ pub fn check(plugin: &Path) -> anyhow::Result<()> {
     // The same call `inbound serve` makes for each integration.
     if let Err(error) = host.load("plugin", plugin, None) {
         // Not an integration: it may be a notifier, loaded as `serve` loads a channel's.
-        let mut notifiers = crate::notify::render::NotifierHost::new()?;
+        let mut notifiers = inbound::notify::render::NotifierHost::new()?;
         if notifiers.load("check", plugin, None).is_ok() {
             let size = std::fs::metadata(plugin).map(|m| m.len()).unwrap_or(0);
             println!(
                 "ok: {} implements inbound:notifier@{} ({} KiB, compiled and linked in {} ms)",
                 plugin.display(),
-                crate::notify::render::SUPPORTED_VERSIONS.join(", "),
+                inbound::notify::render::SUPPORTED_VERSIONS.join(", "),
                 size / 1024,
                 started.elapsed().as_millis()
             );
