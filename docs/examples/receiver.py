@@ -5,8 +5,8 @@ and checks the webhook signature (docs/notifications.md).
     python3 docs/examples/receiver.py 9000 SIGNING_SECRET
 
 The end-to-end tests run it too (--log writes one JSON line per request,
---fail-first answers 503 to the first N requests, --port-file says which port
-was chosen for port 0)."""
+--fail-first answers 503 to the first N requests, --delay answers slowly,
+--port-file says which port was chosen for port 0)."""
 
 import argparse
 import hashlib
@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--log", help="append one JSON line per request to this file")
     parser.add_argument("--port-file", help="write the port listened on to this file")
     parser.add_argument("--fail-first", type=int, default=0, help="answer 503 to the first N requests")
+    parser.add_argument("--delay", type=float, default=0, help="seconds to wait before answering")
     args = parser.parse_args()
     lock = threading.Lock()
     seen = {"count": 0}
@@ -59,6 +60,8 @@ def main() -> None:
                     log.write(json.dumps(record) + "\n")
             else:
                 print(json.dumps(record, indent=2), flush=True)
+            if args.delay:
+                time.sleep(args.delay)
             self.send_response(record["answered"])
             if failing:
                 self.send_header("retry-after", "0")
