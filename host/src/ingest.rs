@@ -79,6 +79,9 @@ pub enum DeliveryError {
     PluginFailed { error: CallError, failure: FailureId, retry_after: u32 },
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The disk failed or is full; nothing was stored. Retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("too many concurrent changes to the same incident; retry")]
     Contended,
     #[error("{0}")]
@@ -91,6 +94,7 @@ impl DeliveryError {
             DeliveryError::Rejected { code, .. } => code,
             DeliveryError::PluginFailed { error, .. } => error.code(),
             DeliveryError::Storage(_) => "storage",
+            DeliveryError::Unavailable(_) => "storage-unavailable",
             DeliveryError::Contended => "contended",
             DeliveryError::Replay(_) => "replay-refused",
         }
@@ -99,7 +103,19 @@ impl DeliveryError {
 
 impl From<store::Error> for DeliveryError {
     fn from(error: store::Error) -> Self {
-        DeliveryError::Storage(error.to_string())
+        match error {
+            store::Error::Unavailable(why) => DeliveryError::Unavailable(why),
+            other => DeliveryError::Storage(other.to_string()),
+        }
+    }
+}
+
+impl From<store::CommitError> for DeliveryError {
+    fn from(error: store::CommitError) -> Self {
+        match error {
+            store::CommitError::Unavailable(why) => DeliveryError::Unavailable(why),
+            other => DeliveryError::Storage(other.to_string()),
+        }
     }
 }
 

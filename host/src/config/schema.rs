@@ -77,11 +77,20 @@ pub struct StorageConfig {
     pub path: PathBuf,
     /// How much of each received body the incident log keeps.
     pub event_body_cap_bytes: usize,
+    /// Webhooks are refused (`503 storage-full`, `Retry-After`) while the
+    /// database's filesystem has less free space than this: a full disk
+    /// fails commits, and a little room keeps people's actions, failed
+    /// deliveries and the database's own recovery working. 0 turns it off.
+    pub min_free_mib: u64,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { path: "data/inbound.redb".into(), event_body_cap_bytes: 64 << 10 }
+        StorageConfig {
+            path: "data/inbound.redb".into(),
+            event_body_cap_bytes: 64 << 10,
+            min_free_mib: 64,
+        }
     }
 }
 
