@@ -16,7 +16,7 @@ pub use tokens::{Caller, Tokens};
 pub use webhook_source::{UnknownSource, WebhookSource, WebhookSources};
 
 use crate::config::{Config, OnPluginFailure};
-use crate::ingest::{FailurePolicy, Ingest, Source};
+use crate::ingest::{FailurePolicy, Ingest, Source, StorageBudget};
 use crate::plugin::{CallLimits, EngineSettings, PluginHost};
 use crate::store::Store;
 use anyhow::Context;
@@ -51,9 +51,32 @@ pub struct Live {
     pub body_limit: usize,
     pub body_read_timeout: Duration,
     pub request_timeout: Duration,
+    /// Webhooks are refused below this much free space (`storage.min_free_mib`).
+    pub min_free_bytes: u64,
+}
+
+/// The database's filesystem has less free space than `storage.min_free_mib`.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error(
+    "the database's disk has {free_mib} MiB free, under the {floor_mib} MiB floor (storage.min_free_mib); nothing was stored, retry"
+)]
+pub struct StorageFull {
+    pub free_mib: u64,
+    pub floor_mib: u64,
 }
 
 impl Live {
+    /// `Err` while the database's filesystem is under the free-space floor.
+    pub fn check_free_space(&self) -> Result<(), StorageFull> {
+        let store = &self.ingest.store;
+        match store.free_bytes() {
+            Some(free) if free < self.min_free_bytes => {
+                Err(StorageFull { free_mib: free >> 20, floor_mib: self.min_free_bytes >> 20 })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Loads every plugin and builds the sources of `config`. Blocking:
     /// plugins are compiled here, never on the request path.
     pub fn build(config: Config, store: Arc<Store>) -> anyhow::Result<Live> {
@@ -81,6 +104,7 @@ impl Live {
             body_limit: server.body_limit_bytes,
             body_read_timeout: Duration::from_millis(server.body_read_timeout_ms),
             request_timeout: Duration::from_millis(server.request_timeout_ms),
+            min_free_bytes: config.storage.min_free_mib << 20,
             ingest,
             sources,
             config,
@@ -149,8 +173,10 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
             timeout: Duration::from_millis(source.timeout_ms.unwrap_or(plugins.timeout_ms)),
             memory_bytes: source.memory_limit_mib.unwrap_or(plugins.memory_limit_mib) << 20,
             max_state_bytes_per_source: plugins.state_limit_bytes,
+            max_stored_bytes_per_call: plugins.stored_bytes_per_call,
             ..CallLimits::default()
         },
+        storage_budget: StorageBudget::new(plugins.stored_mib_per_minute).map(Arc::new),
         on_failure: match source.on_plugin_failure {
             OnPluginFailure::Retry => {
                 FailurePolicy::Retry { after_seconds: source.retry_after_seconds }

@@ -10,9 +10,12 @@
 //! - [`failure`]: what happens when the plugin fails (the failure policy).
 //! - [`event_log`]: how an event is written into an incident's log.
 
+mod budget;
 mod deliver;
 mod event_log;
 mod failure;
+
+pub use budget::{OverBudget, StorageBudget};
 
 use crate::plugin::{CallError, CallLimits, PluginHost};
 use crate::store::{self, Action, FailureId, Incident, SourceScope, Store};
@@ -46,6 +49,8 @@ pub struct Source {
     pub settings_json: String,
     pub limits: CallLimits,
     pub on_failure: FailurePolicy,
+    /// Bytes per minute this source may store; `None`: no budget.
+    pub storage_budget: Option<Arc<StorageBudget>>,
 }
 
 impl Source {
@@ -79,8 +84,14 @@ pub enum DeliveryError {
     PluginFailed { error: CallError, failure: FailureId, retry_after: u32 },
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The disk failed or is full; nothing was stored. Retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("too many concurrent changes to the same incident; retry")]
     Contended,
+    /// The source is over its storage budget; nothing was stored.
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
     #[error("{0}")]
     Replay(String),
 }
@@ -91,7 +102,9 @@ impl DeliveryError {
             DeliveryError::Rejected { code, .. } => code,
             DeliveryError::PluginFailed { error, .. } => error.code(),
             DeliveryError::Storage(_) => "storage",
+            DeliveryError::Unavailable(_) => "storage-unavailable",
             DeliveryError::Contended => "contended",
+            DeliveryError::OverBudget(_) => "storage-budget",
             DeliveryError::Replay(_) => "replay-refused",
         }
     }
@@ -99,7 +112,19 @@ impl DeliveryError {
 
 impl From<store::Error> for DeliveryError {
     fn from(error: store::Error) -> Self {
-        DeliveryError::Storage(error.to_string())
+        match error {
+            store::Error::Unavailable(why) => DeliveryError::Unavailable(why),
+            other => DeliveryError::Storage(other.to_string()),
+        }
+    }
+}
+
+impl From<store::CommitError> for DeliveryError {
+    fn from(error: store::CommitError) -> Self {
+        match error {
+            store::CommitError::Unavailable(why) => DeliveryError::Unavailable(why),
+            other => DeliveryError::Storage(other.to_string()),
+        }
     }
 }
 

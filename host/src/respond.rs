@@ -5,8 +5,8 @@
 //! it durably, and read again if a concurrent change got there first.
 
 use crate::store::{
-    self, Action, ChangeSet, Incident, IncidentId, LogEntry, ReadCheck, Reopen, Retried, Status,
-    Store, Write, commit_with_retry, now_millis,
+    self, Action, ChangeSet, CommitError, Incident, IncidentId, LogEntry, ReadCheck, Reopen,
+    Retried, Status, Store, Write, commit_with_retry, now_millis,
 };
 use std::sync::Arc;
 
@@ -23,13 +23,19 @@ pub enum RespondError {
     NoteTooLong,
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The disk failed or is full; nothing was changed. Retry later.
+    #[error("{0}; nothing was changed, retry")]
+    Unavailable(String),
     #[error("too many concurrent changes to incident {0}; nothing was changed, retry")]
     Contended(IncidentId),
 }
 
 impl From<store::Error> for RespondError {
     fn from(error: store::Error) -> Self {
-        RespondError::Storage(error.to_string())
+        match error {
+            store::Error::Unavailable(why) => RespondError::Unavailable(why),
+            other => RespondError::Storage(other.to_string()),
+        }
     }
 }
 
@@ -68,6 +74,7 @@ pub async fn set_status(
     };
     commit_with_retry(store, attempt).await.map_err(|error| match error {
         Retried::Attempt(error) => error,
+        Retried::Commit(CommitError::Unavailable(why)) => RespondError::Unavailable(why),
         Retried::Commit(error) => RespondError::Storage(error.to_string()),
         Retried::Contended => RespondError::Contended(id),
     })

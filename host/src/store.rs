@@ -12,6 +12,7 @@ pub mod outbox;
 mod reads;
 mod retry;
 mod session;
+mod slot;
 mod tables;
 pub mod writer;
 
@@ -52,9 +53,12 @@ pub struct ListQuery {
 }
 
 pub struct Store {
-    db: Arc<Database>,
+    slot: Arc<slot::DbSlot>,
     writer: writer::WriterHandle,
     writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Dropped on close, which ends the recovery thread.
+    stop_recovery: std::sync::mpsc::Sender<()>,
+    recovery_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     next_incident_id: AtomicU64,
     next_failure_id: AtomicU64,
     next_notification_id: AtomicU64,
@@ -77,14 +81,20 @@ impl Store {
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         let (next_incident_id, next_failure_id, next_notification_id) = create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
-        let db = Arc::new(db);
+        let slot = Arc::new(slot::DbSlot::new(path, db));
         let outbox_signal = Arc::new(tokio::sync::Notify::new());
-        let (writer, thread) = writer::spawn(db.clone(), options, on_batch, outbox_signal.clone())
-            .context("cannot start the storage writer thread")?;
+        let (writer, thread) =
+            writer::spawn(slot.clone(), options, on_batch, outbox_signal.clone())
+                .context("cannot start the storage writer thread")?;
+        let (stop_recovery, stop) = std::sync::mpsc::channel();
+        let recovery = slot::spawn_recovery(slot.clone(), stop)
+            .context("cannot start the storage recovery thread")?;
         Ok(Store {
-            db,
+            slot,
             writer,
             writer_thread: std::sync::Mutex::new(Some(thread)),
+            stop_recovery,
+            recovery_thread: std::sync::Mutex::new(Some(recovery)),
             next_incident_id: AtomicU64::new(next_incident_id),
             next_failure_id: AtomicU64::new(next_failure_id),
             next_notification_id: AtomicU64::new(next_notification_id),
@@ -94,7 +104,7 @@ impl Store {
 
     /// A consistent read-only view for one plugin call.
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
-        Ok(Snapshot { txn: self.db.begin_read()? })
+        Ok(Snapshot { txn: self.slot.get()?.begin_read()? })
     }
 
     /// Ids are handed out before commit so a plugin sees its new incident's id;
@@ -115,15 +125,18 @@ impl Store {
     /// Waits for the writer to finish what it has received. Call after every
     /// request has been answered; later commits fail with `WriterStopped`.
     pub fn close(self) {
-        let Store { writer, writer_thread, .. } = self;
+        let Store { writer, writer_thread, stop_recovery, recovery_thread, .. } = self;
         drop(writer);
-        if let Some(thread) = writer_thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = thread.join();
+        drop(stop_recovery);
+        for thread in [writer_thread, recovery_thread] {
+            if let Some(thread) = thread.lock().ok().and_then(|mut t| t.take()) {
+                let _ = thread.join();
+            }
         }
     }
 
     pub fn list(&self, query: &ListQuery) -> Result<Page, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let incidents = txn.open_table(INCIDENTS)?;
         let before = query.before.unwrap_or(u64::MAX);
         let limit = query.limit.max(1);
@@ -179,7 +192,7 @@ impl Store {
         &self,
         id: IncidentId,
     ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let Some(incident) = reads::incident(&txn.open_table(INCIDENTS)?, id)? else {
             return Ok(None);
         };
@@ -197,7 +210,7 @@ impl Store {
         before: Option<FailureId>,
         limit: usize,
     ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(FAILED_DELIVERIES)?;
         let mut page = Vec::new();
         for entry in table.range(..before.unwrap_or(u64::MAX))?.rev().take(limit.max(1) + 1) {
@@ -214,7 +227,7 @@ impl Store {
 
     /// One failed delivery and its original body.
     pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let Some(record) = txn.open_table(FAILED_DELIVERIES)?.get(id)? else {
             return Ok(None);
         };
@@ -226,7 +239,7 @@ impl Store {
 
     /// Number of incidents in each status, for metrics.
     pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(BY_STATUS)?;
         let mut counts = Vec::new();
         for status in [Status::Pending, Status::Accepted, Status::Resolved] {
@@ -236,9 +249,16 @@ impl Store {
         Ok(counts)
     }
 
-    /// True when a read transaction can be opened: the database is usable.
+    /// True when the database is open (not failed and waiting to be
+    /// reopened) and a read transaction can be begun.
     pub fn is_ready(&self) -> bool {
-        self.db.begin_read().is_ok()
+        self.slot.get().is_ok_and(|db| db.begin_read().is_ok())
+    }
+
+    /// Bytes free for the database on its filesystem (read at most once a
+    /// second); `None` where the system cannot tell.
+    pub fn free_bytes(&self) -> Option<u64> {
+        self.slot.free_bytes()
     }
 }
 

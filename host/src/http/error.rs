@@ -2,7 +2,9 @@
 //! the right status. Each typed error of the layers below converts into it
 //! here, once, so handlers just use `?`.
 
-use crate::app::{OVERLOADED_RETRY_AFTER, Overloaded, RateLimited, UnknownSource, signature};
+use crate::app::{
+    OVERLOADED_RETRY_AFTER, Overloaded, RateLimited, StorageFull, UnknownSource, signature,
+};
 use crate::ingest::DeliveryError;
 use crate::respond::RespondError;
 use crate::store;
@@ -76,12 +78,20 @@ impl From<DeliveryError> for ApiError {
             DeliveryError::Storage(message) => {
                 ApiError::internal(format!("the event was not stored: {message}"))
             }
+            DeliveryError::Unavailable(why) => storage_unavailable(format!(
+                "the event was not stored: storage is unavailable ({why}); retry"
+            )),
             DeliveryError::Contended => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "contended",
                 "too many simultaneous changes to the same incident; nothing was stored, retry",
             )
             .retry_after(1),
+            DeliveryError::OverBudget(over) => {
+                let seconds = over.seconds;
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "storage-budget", over.to_string())
+                    .retry_after(seconds)
+            }
             DeliveryError::Replay(message) => {
                 ApiError::new(StatusCode::CONFLICT, "replay-refused", message)
             }
@@ -99,6 +109,7 @@ impl From<RespondError> for ApiError {
             }
             RespondError::NoteTooLong => ApiError::bad_request("note-too-long", message),
             RespondError::Storage(_) => ApiError::internal(message),
+            RespondError::Unavailable(_) => storage_unavailable(message),
             RespondError::Contended(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "contended", message).retry_after(1)
             }
@@ -127,6 +138,13 @@ impl From<RateLimited> for ApiError {
     }
 }
 
+impl From<StorageFull> for ApiError {
+    fn from(full: StorageFull) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage-full", full.to_string())
+            .retry_after(STORAGE_RETRY_AFTER)
+    }
+}
+
 impl From<UnknownSource> for ApiError {
     fn from(unknown: UnknownSource) -> Self {
         let code = match unknown {
@@ -139,8 +157,22 @@ impl From<UnknownSource> for ApiError {
 
 impl From<store::Error> for ApiError {
     fn from(error: store::Error) -> Self {
-        ApiError::internal(format!("storage failure: {error}"))
+        match error {
+            store::Error::Unavailable(_) => storage_unavailable(error.to_string()),
+            other => ApiError::internal(format!("storage failure: {other}")),
+        }
     }
+}
+
+/// What a sender waits before retrying while storage is unavailable: under
+/// the 60 s past which Zendesk gives up on `Retry-After`.
+pub const STORAGE_RETRY_AFTER: u32 = 10;
+
+/// `503 storage-unavailable`: the disk failed or is full, nothing was
+/// stored, and the host reopens the database by itself.
+fn storage_unavailable(message: String) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage-unavailable", message)
+        .retry_after(STORAGE_RETRY_AFTER)
 }
 
 pub async fn not_found() -> ApiError {

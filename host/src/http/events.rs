@@ -4,7 +4,7 @@ use super::body::{self, BodyError};
 use super::params::ApiPath;
 use super::{ApiError, views};
 use crate::app::{
-    AppState, Live, Overloaded, RateLimited, UnknownSource, WebhookSource, signature,
+    AppState, Live, Overloaded, RateLimited, StorageFull, UnknownSource, WebhookSource, signature,
 };
 use crate::ingest::{Delivered, DeliveryError};
 use crate::telemetry;
@@ -29,6 +29,8 @@ enum Refusal {
     #[error(transparent)]
     Signature(#[from] signature::Refused),
     #[error(transparent)]
+    StorageFull(#[from] StorageFull),
+    #[error(transparent)]
     Body(#[from] BodyError),
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
@@ -42,13 +44,17 @@ impl Refusal {
             Refusal::Unknown(_) => "unknown_source",
             Refusal::RateLimited(_) => "rate_limited",
             Refusal::Signature(_) => "unauthorized",
+            Refusal::StorageFull(_) => "unavailable",
             Refusal::Body(BodyError::TooLarge { .. }) => "too_large",
             Refusal::Body(BodyError::Timeout { .. }) => "slow_body",
             Refusal::Body(BodyError::Unreadable(_)) => "rejected",
             Refusal::Delivery(DeliveryError::Rejected { .. }) => "rejected",
-            Refusal::Delivery(DeliveryError::PluginFailed { .. } | DeliveryError::Contended) => {
-                "unavailable"
-            }
+            Refusal::Delivery(DeliveryError::OverBudget(_)) => "rate_limited",
+            Refusal::Delivery(
+                DeliveryError::PluginFailed { .. }
+                | DeliveryError::Contended
+                | DeliveryError::Unavailable(_),
+            ) => "unavailable",
             Refusal::Delivery(DeliveryError::Storage(_) | DeliveryError::Replay(_)) => "failed",
         }
     }
@@ -61,6 +67,7 @@ impl From<Refusal> for ApiError {
             Refusal::Unknown(error) => error.into(),
             Refusal::RateLimited(error) => error.into(),
             Refusal::Signature(error) => error.into(),
+            Refusal::StorageFull(error) => error.into(),
             Refusal::Body(error) => error.into(),
             Refusal::Delivery(error) => error.into(),
         }
@@ -107,6 +114,7 @@ async fn deliver(
     if let Some(rate) = &webhook.rate {
         rate.check(&source.name)?;
     }
+    live.check_free_space()?;
     // Unsigned or stale requests are refused before their body is read.
     let signed = match &webhook.signing {
         Some(signing) => Some(signing.check_headers(&headers, SystemTime::now())?),

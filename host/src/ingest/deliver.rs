@@ -6,8 +6,8 @@ use super::event_log::{self, loggable_headers};
 use super::{Delivered, DeliveryError, Ingest, Source};
 use crate::plugin::{CallError, LoadedPlugin, PluginHost, PluginRequest};
 use crate::store::{
-    Action, ChangeSet, CommitError, FailureId, Incident, ReadCheck, Replayed, Retried, Session,
-    Store, Write, commit_with_retry, now_millis,
+    self, Action, ChangeSet, CommitError, FailureId, Incident, ReadCheck, Replayed, Retried,
+    Session, Store, Write, commit_with_retry, now_millis,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +16,12 @@ use std::time::Duration;
 pub(super) enum AttemptError {
     Plugin(CallError),
     Storage(String),
+    /// The disk failed or is full; see [`DeliveryError::Unavailable`].
+    Unavailable(String),
     Contended,
     /// A precondition of the commit failed (a replay that lost to another).
     Refused(String),
+    OverBudget(super::OverBudget),
 }
 
 /// Changes that commit together with an attempt's, given its outcomes.
@@ -45,6 +48,8 @@ impl Ingest {
             Err(AttemptError::Storage(message) | AttemptError::Refused(message)) => {
                 Err(DeliveryError::Storage(message))
             }
+            Err(AttemptError::Unavailable(why)) => Err(DeliveryError::Unavailable(why)),
+            Err(AttemptError::OverBudget(over)) => Err(DeliveryError::OverBudget(over)),
             Err(AttemptError::Contended) => Err(DeliveryError::Contended),
         }
     }
@@ -94,6 +99,8 @@ impl Ingest {
             }
             Err(AttemptError::Refused(message)) => Err(DeliveryError::Replay(message)),
             Err(AttemptError::Storage(message)) => Err(DeliveryError::Storage(message)),
+            Err(AttemptError::Unavailable(why)) => Err(DeliveryError::Unavailable(why)),
+            Err(AttemptError::OverBudget(over)) => Err(DeliveryError::OverBudget(over)),
             Err(AttemptError::Contended) => Err(DeliveryError::Contended),
         }
     }
@@ -131,13 +138,23 @@ impl Ingest {
         commit_with_retry(&self.store, one_call).await.map_err(|error| match error {
             Retried::Attempt(error) => error,
             Retried::Commit(CommitError::Refused(message)) => AttemptError::Refused(message),
+            Retried::Commit(CommitError::Unavailable(why)) => AttemptError::Unavailable(why),
             Retried::Commit(error) => AttemptError::Storage(error.to_string()),
             Retried::Contended => AttemptError::Contended,
         })
     }
 
     pub(super) async fn commit_once(&self, changes: ChangeSet) -> Result<(), DeliveryError> {
-        self.store.commit(changes).await.map_err(|error| DeliveryError::Storage(error.to_string()))
+        Ok(self.store.commit(changes).await?)
+    }
+}
+
+impl From<store::Error> for AttemptError {
+    fn from(error: store::Error) -> Self {
+        match error {
+            store::Error::Unavailable(why) => AttemptError::Unavailable(why),
+            other => AttemptError::Storage(other.to_string()),
+        }
     }
 }
 
@@ -155,8 +172,7 @@ fn run_once(
     event_body_cap: usize,
     received_at: u64,
 ) -> Result<Attempt, AttemptError> {
-    let session = Session::new(store.clone(), source.scope(), received_at)
-        .map_err(|error| AttemptError::Storage(error.to_string()))?;
+    let session = Session::new(store.clone(), source.scope(), received_at)?;
     let request = PluginRequest {
         headers: headers.to_vec(),
         body: body.to_vec(),
@@ -176,16 +192,17 @@ fn run_once(
                 "it reported incident {id} as {action}, which this call did not do"
             ))));
         }
-        let incident = session
-            .incident(id)
-            .map_err(|error| AttemptError::Storage(error.to_string()))?
-            .ok_or_else(|| {
-                AttemptError::Plugin(CallError::InvalidResult(format!(
-                    "it reported incident {id}, which this source does not have"
-                )))
-            })?;
+        let incident = session.incident(id)?.ok_or_else(|| {
+            AttemptError::Plugin(CallError::InvalidResult(format!(
+                "it reported incident {id}, which this source does not have"
+            )))
+        })?;
         outcomes.push((action, incident));
     }
-    event_log::record_event(&mut session, &outcomes, headers, body, event_body_cap);
+    let logged_bytes =
+        event_log::record_event(&mut session, &outcomes, headers, body, event_body_cap);
+    if let Some(budget) = &source.storage_budget {
+        budget.spend(output.stored_bytes + logged_bytes).map_err(AttemptError::OverBudget)?;
+    }
     Ok((session.into_changes(), outcomes, output.elapsed))
 }

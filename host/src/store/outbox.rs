@@ -270,7 +270,7 @@ impl Store {
         now: Millis,
         limit: usize,
     ) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let due = txn.open_table(ESCALATION_DUE)?;
         let escalations = txn.open_table(ESCALATIONS)?;
         let incidents = txn.open_table(INCIDENTS)?;
@@ -287,7 +287,7 @@ impl Store {
 
     /// The earliest time an escalation or a pending notification is due.
     pub fn next_due(&self) -> Result<Option<Millis>, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let escalation = txn.open_table(ESCALATION_DUE)?.first()?.map(|(k, _)| k.value().0);
         let notification = txn.open_table(NOTIFICATION_DUE)?.first()?.map(|(k, _)| k.value().0);
         Ok(match (escalation, notification) {
@@ -298,7 +298,7 @@ impl Store {
 
     /// Pending notifications due at `now` or before, earliest first.
     pub fn due_notifications(&self, now: Millis, limit: usize) -> Result<Vec<Notification>, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let due = txn.open_table(NOTIFICATION_DUE)?;
         let notifications = txn.open_table(NOTIFICATIONS)?;
         let mut found = Vec::new();
@@ -312,7 +312,7 @@ impl Store {
     }
 
     pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(NOTIFICATIONS)?;
         Ok(match table.get(id)? {
             Some(bytes) => Some(decode(bytes.value())?),
@@ -327,7 +327,7 @@ impl Store {
         before: Option<NotificationId>,
         limit: usize,
     ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(NOTIFICATIONS)?;
         let before = before.unwrap_or(u64::MAX);
         let limit = limit.max(1);
@@ -366,7 +366,7 @@ impl Store {
         &self,
         incident: IncidentId,
     ) -> Result<(Option<Escalation>, Vec<Notification>), Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let escalation = match txn.open_table(ESCALATIONS)?.get(incident)? {
             Some(bytes) => Some(decode(bytes.value())?),
             None => None,
@@ -384,7 +384,7 @@ impl Store {
     }
 
     pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.slot.get()?.begin_read()?;
         let index = txn.open_table(NOTIFICATION_STATUS)?;
         let count = |status: DeliveryStatus| -> Result<u64, Error> {
             let code = status.code();

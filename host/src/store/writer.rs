@@ -7,11 +7,13 @@
 //! itself while the previous commit is syncing; alone, a request waits for
 //! nothing but its own commit.
 
+use super::Error;
 use super::changes::{ChangeSet, ReadCheck, Write};
 use super::model::{FailedDelivery, Incident};
 use super::reads::{self, encode};
+use super::slot::DbSlot;
 use super::tables::*;
-use redb::{Database, Durability, ReadableTable, WriteTransaction};
+use redb::{Durability, ReadableTable, WriteTransaction};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +31,9 @@ pub enum CommitError {
     Refused(String),
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The disk failed or is full; nothing was written. Retry later.
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
     #[error("the storage writer has stopped")]
     WriterStopped,
 }
@@ -74,8 +79,8 @@ impl Default for WriterOptions {
 
 /// Starts the writer thread. It stops when every handle is dropped, after
 /// committing what it has received.
-pub fn spawn(
-    db: Arc<Database>,
+pub(super) fn spawn(
+    slot: Arc<DbSlot>,
     options: WriterOptions,
     on_batch: impl Fn(BatchStats) + Send + 'static,
     outbox_signal: Arc<tokio::sync::Notify>,
@@ -94,7 +99,7 @@ pub fn spawn(
             }
             let started = Instant::now();
             let change_sets = batch.len();
-            let results = commit_batch(&db, &batch);
+            let results = commit_batch(&slot, &batch);
             on_batch(BatchStats { change_sets, commit_seconds: started.elapsed().as_secs_f64() });
             // Incidents, escalations and notifications may have become due.
             if results.iter().any(Result::is_ok) {
@@ -109,24 +114,38 @@ pub fn spawn(
 }
 
 /// Applies each change set whose reads still hold, commits once, and returns
-/// one result per change set in order.
-fn commit_batch(db: &Database, batch: &[Job]) -> Vec<Result<(), CommitError>> {
-    let storage_failure = |error: String| vec![Err(CommitError::Storage(error)); batch.len()];
+/// one result per change set in order. An I/O failure fails the slot, so
+/// the database is reopened before the next commit.
+fn commit_batch(slot: &DbSlot, batch: &[Job]) -> Vec<Result<(), CommitError>> {
+    let failed = |error: Error| {
+        let error = match error {
+            Error::Unavailable(why) => {
+                slot.fail(&why);
+                CommitError::Unavailable(why)
+            }
+            other => CommitError::Storage(other.to_string()),
+        };
+        vec![Err(error); batch.len()]
+    };
+    let db = match slot.get() {
+        Ok(db) => db,
+        Err(error) => return failed(error),
+    };
     let mut txn = match db.begin_write() {
         Ok(txn) => txn,
-        Err(error) => return storage_failure(error.to_string()),
+        Err(error) => return failed(error.into()),
     };
     if let Err(error) = txn.set_durability(Durability::Immediate) {
-        return storage_failure(error.to_string());
+        return failed(error.into());
     }
     let results = match apply_batch(&txn, batch) {
         Ok(results) => results,
         // A half-applied change set must not be committed: abandon the whole
         // transaction (dropping it aborts) and fail the batch.
-        Err(error) => return storage_failure(error.to_string()),
+        Err(error) => return failed(error.into()),
     };
     if let Err(error) = txn.commit() {
-        return storage_failure(error.to_string());
+        return failed(error.into());
     }
     results
 }
