@@ -36,6 +36,7 @@ key = "$key"
 rate_limit_per_second = 0
 $2
 TOML
+  : > "$dir/log"
   target/release/inbound serve --config "$dir/config.toml" 2> "$dir/log" &
   local pid=$!
   until grep -q "listening on" "$dir/log"; do sleep 0.05; done
