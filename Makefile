@@ -15,10 +15,12 @@ run: plugins
 test: plugins test-deps
 	$(CARGO) test --release --workspace
 
-## Real parts for the end-to-end tests: Debian's Alertmanager (a sender) and
-## Python's aiosmtpd (an SMTP server). A no-op when they are installed.
+## What the end-to-end tests run against: Debian's Alertmanager (a real
+## sender), promtool (checks /metrics and the alerting rules in contrib/) and
+## Python's aiosmtpd (a real SMTP server). A no-op when they are installed.
 test-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
+	@command -v promtool >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; }
 	@/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-aiosmtpd; }
 
 plugins: toolchain

@@ -25,6 +25,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         crate::notify::Notify::setup(&live.config, Some(&app::plugin_cache_dir(&live.config)))?,
         Arc::new(crate::notify::SystemClock),
     );
+    telemetry::config_loaded(&live.config.file_sha256);
     let listen = live.config.server.listen.clone();
     // Connection limits apply to the listener, so a reload cannot change them.
     let limits = connections::ConnectionLimits {

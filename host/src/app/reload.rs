@@ -3,6 +3,7 @@
 
 use super::{AppState, Live};
 use crate::config::Config;
+use crate::telemetry;
 use anyhow::Context;
 use std::sync::Arc;
 
@@ -21,14 +22,24 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     let current = app.live.load_full();
     let file = current.config.file.clone();
     let store = app.store.clone();
-    let (live, notify_setup) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let built = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let config = Config::load(&file)?;
         let cache = super::plugin_cache_dir(&config);
         let notify_setup = crate::notify::Notify::setup(&config, Some(&cache))?;
         Ok((Live::build(config, store)?, notify_setup))
     })
     .await
-    .context("the reload task failed")??;
+    .context("the reload task failed")
+    .and_then(|built| built);
+    let previous = &current.config.file_sha256;
+    let (live, notify_setup) = match built {
+        Ok(built) => built,
+        Err(error) => {
+            telemetry::reloaded(previous, None);
+            return Err(error);
+        }
+    };
+    telemetry::reloaded(previous, Some(&live.config.file_sha256));
     let warnings = restart_only_changes(&current.config, &live.config);
     for warning in &warnings {
         tracing::warn!("{warning}");
