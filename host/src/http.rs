@@ -14,6 +14,7 @@ mod incidents;
 mod limits;
 mod metrics;
 mod openapi;
+mod path;
 mod signature;
 mod views;
 

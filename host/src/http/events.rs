@@ -1,11 +1,12 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
+use super::path::PathParams;
 use super::{ApiError, AppState, Live, views};
 use crate::ingest::{Delivered, DeliveryError, Source};
 use crate::telemetry;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use subtle::ConstantTimeEq;
 
 pub async fn receive(
     State(app): State<Arc<AppState>>,
-    Path((integration, key)): Path<(String, String)>,
+    PathParams((integration, key)): PathParams<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {

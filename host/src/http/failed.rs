@@ -2,10 +2,11 @@
 
 use super::error::read_blocking;
 use super::events::delivery_error;
+use super::path::PathParams;
 use super::{ApiError, AppState, views};
 use crate::store::FailedDelivery;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,7 +42,7 @@ pub async fn list(
 /// `GET /api/v1/failed/{id}`: the record and the original body.
 pub async fn show(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
     let store = app.store.clone();
@@ -62,7 +63,7 @@ pub async fn show(
 /// current plugin; on success the changes and the replay record commit together.
 pub async fn replay(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = parse_id(&id)?;
     let store = app.store.clone();
@@ -100,7 +101,8 @@ pub async fn replay(
 }
 
 fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| {
+    // Ids start at 1: 0 is as malformed as "abc", not an id that is missing.
+    id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
         ApiError::bad_request(
             "invalid-id",
             format!("{id:?} is not a failed delivery id (a positive number)"),

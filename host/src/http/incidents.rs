@@ -1,12 +1,13 @@
 //! The incidents API for people and tools.
 
 use super::error::read_blocking;
+use super::path::PathParams;
 use super::{ApiError, AppState, Caller, views};
 use crate::respond::{self, RespondError};
 use crate::store::{ListQuery, Status};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -75,7 +76,7 @@ pub async fn list(
 /// `GET /api/v1/incidents/{id}`: the incident and its whole log.
 pub async fn show(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
     let store = app.store.clone();
@@ -92,7 +93,7 @@ pub async fn show(
 pub async fn accept(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     change_status(&app, &caller, &id, Status::Accepted, &body).await
@@ -102,7 +103,7 @@ pub async fn accept(
 pub async fn resolve(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     change_status(&app, &caller, &id, Status::Resolved, &body).await
@@ -152,7 +153,8 @@ async fn change_status(
 }
 
 fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| {
+    // Ids start at 1: 0 is as malformed as "abc", not an id that is missing.
+    id.parse().ok().filter(|id| *id > 0).ok_or_else(|| {
         ApiError::bad_request(
             "invalid-id",
             format!("{id:?} is not an incident id (a positive number)"),
