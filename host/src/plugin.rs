@@ -8,6 +8,7 @@ pub mod engine;
 mod host_api;
 pub mod limits;
 pub mod session;
+pub mod web_url;
 pub mod wit;
 pub mod world;
 

@@ -75,14 +75,16 @@ impl CallState {
     }
 
     fn check_link(&self, link: &types::Link) -> Result<(), types::ApiError> {
-        if !(link.url.starts_with("https://") || link.url.starts_with("http://")) {
-            return Err(types::ApiError::Invalid(format!(
-                "the link url {:?} is not an absolute http(s) URL",
-                cut(&link.url, 80)
-            )));
-        }
         self.check_text("the link label", &link.label, self.limits.max_key_bytes)?;
-        self.check_text("the link url", &link.url, self.limits.max_url_bytes)
+        self.check_url("the link url", &link.url)
+    }
+
+    /// Size first, so a huge URL is a limit error and is never parsed.
+    fn check_url(&self, what: &str, url: &str) -> Result<(), types::ApiError> {
+        self.check_text(what, url, self.limits.max_url_bytes)?;
+        super::web_url::check(url).map_err(|reason| {
+            types::ApiError::Invalid(format!("{what} {:?} {reason}", cut(url, 80)))
+        })
     }
 
     fn check_link_count(&self, count: usize) -> Result<(), types::ApiError> {
@@ -214,9 +216,10 @@ impl CallState {
             .check_key(&new.key)
             .and_then(|_| self.check_text("the summary", &new.summary, self.limits.max_text_bytes))
             .and_then(|_| self.check_text("the details", &new.details, self.limits.max_text_bytes))
-            .and_then(|_| match &new.url {
-                Some(url) => self.check_text("the url", url, self.limits.max_url_bytes),
-                None => Ok(()),
+            .and_then(|_| match new.url.as_deref() {
+                // An empty url means none (see below).
+                Some(url) if !url.is_empty() => self.check_url("the url", url),
+                _ => Ok(()),
             })
             .and_then(|_| new.links.iter().try_for_each(|link| self.check_link(link)))
             .and_then(|_| self.check_link_count(new.links.len()))

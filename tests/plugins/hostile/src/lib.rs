@@ -84,6 +84,14 @@ impl Plugin for Hostile {
                 "not-supported",
                 format!("the hostile plugin rejects {argument:?}"),
             )),
+            // The argument, verbatim, as a new incident's url or link.
+            "url" | "link" => {
+                let new = NewIncident::new(format!("{command} {argument}"), "a url from the body");
+                let new =
+                    if command == "url" { new.url(argument) } else { new.link("x", argument) };
+                let incident = incidents::create(&new)?;
+                Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
+            }
             "bad-outcome" => Ok(vec![Outcome { action: Action::Created, incident: 999_999 }]),
             other => Err(Rejection::new("unknown-command", format!("unknown command {other:?}"))),
         }
