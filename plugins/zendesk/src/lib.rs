@@ -17,6 +17,7 @@ mod fingerprint;
 mod incident_text;
 mod lifecycle;
 mod sdk_host;
+mod seen_comments;
 mod status;
 mod ticket;
 
