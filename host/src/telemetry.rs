@@ -12,6 +12,7 @@ pub const PLUGIN_CALL: &str = "inbound_plugin_call_seconds";
 pub const COMMIT: &str = "inbound_commit_seconds";
 pub const COMMIT_BATCH: &str = "inbound_commit_batch_size";
 pub const INCIDENTS: &str = "inbound_incidents";
+pub const WEBHOOKS_IN_FLIGHT: &str = "inbound_webhooks_in_flight";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -45,6 +46,10 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         "Change sets committed together in one transaction."
     );
     metrics::describe_gauge!(INCIDENTS, "Incidents in each status, counted when scraped.");
+    metrics::describe_gauge!(
+        WEBHOOKS_IN_FLIGHT,
+        "Webhooks being handled now, out of server.max_concurrent_webhooks; read when scraped."
+    );
     Ok(HANDLE.get_or_init(|| handle))
 }
 
@@ -63,6 +68,11 @@ pub fn plugin_call(integration: &str, seconds: f64) {
 pub fn batch(stats: BatchStats) {
     metrics::histogram!(COMMIT).record(stats.commit_seconds);
     metrics::histogram!(COMMIT_BATCH).record(stats.change_sets as f64);
+}
+
+/// Webhooks holding a place in the concurrency gate, set just before a scrape.
+pub fn webhooks_in_flight(count: usize) {
+    metrics::gauge!(WEBHOOKS_IN_FLIGHT).set(count as f64);
 }
 
 /// The text exposition, with the incident gauges read from storage now.

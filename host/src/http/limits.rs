@@ -63,6 +63,11 @@ impl Limits {
         })
     }
 
+    /// Webhooks holding a place now (of this config version's gate).
+    pub fn in_flight(&self) -> usize {
+        self.max_webhooks - self.webhooks.available_permits()
+    }
+
     /// One request of `source` against its rate limit.
     pub fn check_rate(&self, source: &str) -> Result<(), ApiError> {
         let Some(limiter) = self.rates.get(source) else { return Ok(()) };
