@@ -383,3 +383,32 @@ fn every_command_has_help() {
         assert!(stdout.contains("Usage:"), "{args:?}: {stdout}");
     }
 }
+
+#[test]
+#[cfg(unix)]
+fn printing_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, base()).unwrap();
+    for command in [["check", "--config"], ["sources", "list"]] {
+        // `inbound check | head -0`: the reader is gone before anything is written.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut args: Vec<&str> = command.to_vec();
+        if command[0] == "sources" {
+            args.push("--config");
+        }
+        args.push(file.to_str().unwrap());
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_inbound"))
+            .args(&args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        // Ended by SIGPIPE like `cat` would be, or cleanly.
+        let status = output.status;
+        assert!(status.success() || status.signal() == Some(13), "{args:?}: {status}: {stderr}");
+    }
+}

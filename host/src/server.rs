@@ -155,14 +155,30 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     let current = app.live.load_full();
     let file = current.config.file.clone();
     let store = app.store.clone();
-    let live = tokio::task::spawn_blocking(move || -> anyhow::Result<Live> {
+    let mut live = tokio::task::spawn_blocking(move || -> anyhow::Result<Live> {
         let config = Config::load(&file)?;
         build_live(config, store)
     })
     .await
     .context("the reload task failed")??;
+    let warnings = restart_only_changes(&current.config, &live.config);
+    keep_restart_only_settings(&current.config, &mut live.config);
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+    let report = ReloadReport { sources: live.config.sources.len(), warnings };
+    log_sources(&live);
+    app.live.store(Arc::new(live));
+    tracing::info!(sources = report.sources, "configuration reloaded");
+    Ok(report)
+}
+
+/// Warnings for the settings a reload cannot apply. `running` holds the
+/// values in effect (see [`keep_restart_only_settings`]), so reverting a
+/// change to what is running warns no more.
+fn restart_only_changes(running: &Config, new: &Config) -> Vec<String> {
     let mut warnings = Vec::new();
-    let (old, new) = (&current.config, &live.config);
+    let (old, new) = (running, new);
     if old.resolve(&old.storage.path) != new.resolve(&new.storage.path) {
         warnings.push(
             "storage.path changed: the host keeps the database it opened until it is restarted"
@@ -184,14 +200,17 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
                 .to_string(),
         );
     }
-    for warning in &warnings {
-        tracing::warn!("{warning}");
-    }
-    let report = ReloadReport { sources: live.config.sources.len(), warnings };
-    log_sources(&live);
-    app.live.store(Arc::new(live));
-    tracing::info!(sources = report.sources, "configuration reloaded");
-    Ok(report)
+    warnings
+}
+
+/// The live config says what is in effect: the settings that need a restart
+/// keep their running values until then (so the next reload compares with
+/// those, and webhook URLs derived from `listen` stay the ones served).
+fn keep_restart_only_settings(running: &Config, new: &mut Config) {
+    new.storage.path = running.resolve(&running.storage.path);
+    new.server.listen = running.server.listen.clone();
+    new.server.header_limit_bytes = running.server.header_limit_bytes;
+    new.server.header_read_timeout_ms = running.server.header_read_timeout_ms;
 }
 
 #[cfg(unix)]

@@ -58,8 +58,16 @@ impl Store {
                 format!("cannot create the data directory {}", parent.display())
             })?;
         }
-        let db = Database::create(path)
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        let db = Database::create(path).map_err(|error| match error {
+            // redb's own words ("Database already open. Cannot acquire lock.")
+            // do not say who holds it: almost always another inbound.
+            redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
+                "the database {} is already open in another process, probably another inbound serving this storage.path; stop that one, or give this one its own storage.path",
+                path.display()
+            ),
+            error => anyhow::Error::new(error)
+                .context(format!("cannot open the database {}", path.display())),
+        })?;
         let (next_incident_id, next_failure_id) = create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
         let db = Arc::new(db);
