@@ -2,6 +2,7 @@
 //! sources into incidents, through sandboxed WebAssembly plugins.
 //!
 //! - [`config`]: `config.toml`, typed and validated.
+//! - [`files`]: owner-only creation and metadata-keeping atomic rewrites.
 //! - [`harness`]: run a plugin on the real runtime from `cargo test`.
 //! - [`http`]: the axum routes.
 //! - [`ingest`]: one webhook through its plugin into a durable commit.
@@ -13,6 +14,7 @@
 //! - [`telemetry`]: Prometheus metrics.
 
 pub mod config;
+pub mod files;
 pub mod harness;
 pub mod http;
 pub mod ingest;

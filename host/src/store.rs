@@ -53,11 +53,14 @@ impl Store {
         options: WriterOptions,
         on_batch: impl Fn(BatchStats) + Send + 'static,
     ) -> anyhow::Result<Store> {
+        // Every event body is in there: owner-only when inbound creates it.
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| {
+            crate::files::create_private_dir(parent).with_context(|| {
                 format!("cannot create the data directory {}", parent.display())
             })?;
         }
+        crate::files::create_private_file(path)
+            .with_context(|| format!("cannot create the database {}", path.display()))?;
         let db = Database::create(path).map_err(|error| match error {
             // redb's own words ("Database already open. Cannot acquire lock.")
             // do not say who holds it: almost always another inbound.

@@ -65,18 +65,16 @@ fn cache_file_name(engine: &Engine, bytes: &[u8]) -> String {
 }
 
 /// Writes atomically (temporary file, then rename) so a crash never leaves a
-/// half-written artifact under the final name.
+/// half-written artifact under the final name; owner-only, like the folder.
 fn store(component: &Component, dir: &Path, target: &PathBuf) -> anyhow::Result<()> {
     create_private_dir(dir)?;
     let serialized = component.serialize().map_err(anyhow::Error::from)?;
-    let temporary = target.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&temporary, serialized)?;
-    std::fs::rename(&temporary, target)?;
+    crate::files::write_private(target, &serialized)?;
     Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::files::create_private_dir(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
