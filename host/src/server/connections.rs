@@ -57,6 +57,9 @@ pub async fn serve(
         let service = TowerToHyperService::new(
             router.clone().map_request(|request: hyper::Request<Incoming>| request.map(Body::new)),
         );
+        // Closed with a lingering close: an early answer (413) reaches
+        // clients that are still sending.
+        let stream = super::linger::Lingering::new(stream);
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
