@@ -88,7 +88,7 @@ fn json_logs_have_one_line_per_webhook_and_no_secrets_or_payloads() {
     let (_, created) = host.zendesk(&ticket(5, "New"));
     assert_eq!(host.zendesk(&ticket(6, "Exploded")).0, 400);
     assert_eq!(host.get("/api/v1/incidents").0, 200);
-    assert!(host.wait_for_log("\"webhook failed\"", DEADLINE), "{}", host.logs());
+    assert!(host.wait_for_log("\"request refused\"", DEADLINE), "{}", host.logs());
     let logs = host.logs();
     let lines: Vec<Value> = logs
         .lines()

@@ -65,7 +65,7 @@ pub fn init_logging(format: LogFormat) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(inbound::log_output::ControlFreeStderr { colours: ansi })
         .with_ansi(ansi);
     match format {
         LogFormat::Text => builder.init(),

@@ -6,6 +6,7 @@
 //! - [`harness`]: run a plugin on the real runtime from `cargo test`.
 //! - [`http`]: the axum routes.
 //! - [`ingest`]: one webhook through its plugin into a durable commit.
+//! - [`log_output`]: log lines on stderr, free of raw control characters.
 //! - [`plugin`]: the wasmtime engine, components, limits and the host API.
 //! - [`plugin_cli`]: `inbound plugin run|check|new`, for plugin authors.
 //! - [`respond`]: people accepting and resolving incidents.
@@ -18,6 +19,7 @@ pub mod files;
 pub mod harness;
 pub mod http;
 pub mod ingest;
+pub mod log_output;
 pub mod plugin;
 pub mod plugin_cli;
 pub mod respond;

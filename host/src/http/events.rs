@@ -1,13 +1,15 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
 use super::path::PathParams;
+use super::request_log::{ForSource, RequestId};
 use super::{ApiError, AppState, Live, views};
 use crate::ingest::{Delivered, DeliveryError, Source};
 use crate::telemetry;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -15,17 +17,18 @@ use subtle::ConstantTimeEq;
 
 pub async fn receive(
     State(app): State<Arc<AppState>>,
+    Extension(request_id): Extension<RequestId>,
     PathParams((integration, key)): PathParams<(String, String)>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     // One version of the config for the whole request, even across a reload.
     let live = app.live.load_full();
     let _admitted = live.limits.admit().inspect_err(|_| telemetry::event("", "overloaded"))?;
     let source = find_source(&live, &integration, &key)
         .inspect_err(|_| telemetry::event("", "unknown_source"))?;
     let answer = match live.limits.check_rate(&source.name) {
-        Ok(()) => deliver(&live, &source, headers, body).await,
+        Ok(()) => deliver(&live, &source, &request_id, headers, body).await,
         Err(limited) => Err(limited),
     };
     let outcome = match &answer {
@@ -39,12 +42,16 @@ pub async fn receive(
         Err(_) => "failed",
     };
     telemetry::event(&source.name, outcome);
-    answer
+    // The source is known from here on: a refusal's log line names it.
+    let mut response = answer.into_response();
+    response.extensions_mut().insert(ForSource(source.name.clone()));
+    Ok(response)
 }
 
 async fn deliver(
     live: &Live,
     source: &Source,
+    request_id: &RequestId,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -65,15 +72,14 @@ async fn deliver(
         })
         .collect();
 
-    let delivered = live.ingest.deliver(source, header_list, body).await.map_err(|error| {
-        tracing::warn!(source = %source.name, code = error.code(), error = %error, "webhook failed");
-        delivery_error(error)
-    })?;
+    // A failure is logged once, as a refusal, by `request_log`.
+    let delivered = live.ingest.deliver(source, header_list, body).await.map_err(delivery_error)?;
     telemetry::plugin_call(&source.integration, delivered.plugin_time.as_secs_f64());
 
     let answer = answer(&delivered);
     // Never the URL: its path holds the source's key.
     tracing::info!(
+        request_id = %request_id.0,
         source = %source.name,
         action = %answer["action"].as_str().unwrap_or_default(),
         incident = delivered.outcomes.first().map(|(_, i)| i.id),
