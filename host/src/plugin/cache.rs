@@ -8,7 +8,7 @@
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -66,7 +66,7 @@ fn cache_file_name(engine: &Engine, bytes: &[u8]) -> String {
 
 /// Writes atomically (temporary file, then rename) so a crash never leaves a
 /// half-written artifact under the final name; owner-only, like the folder.
-fn store(component: &Component, dir: &Path, target: &PathBuf) -> anyhow::Result<()> {
+fn store(component: &Component, dir: &Path, target: &Path) -> anyhow::Result<()> {
     create_private_dir(dir)?;
     let serialized = component.serialize().map_err(anyhow::Error::from)?;
     crate::files::write_private(target, &serialized)?;
