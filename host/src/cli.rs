@@ -85,7 +85,12 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Check(args) => {
             let config = Config::load(&args.config)?;
+            // Plugins, their settings and storage, as `serve` would meet them.
+            let checked = inbound::preflight::check(&config)?;
             println!("{}: ok", config.file.display());
+            for (integration, plugin, version) in &checked.plugins {
+                println!("integration {integration:?}: {plugin} (inbound:plugin@{version})");
+            }
             sources::print(&config);
             Ok(())
         }

@@ -9,6 +9,7 @@
 //! - [`log_output`]: log lines on stderr, free of raw control characters.
 //! - [`plugin`]: the wasmtime engine, components, limits and the host API.
 //! - [`plugin_cli`]: `inbound plugin run|check|new`, for plugin authors.
+//! - [`preflight`]: `inbound check` of plugins, settings and storage.
 //! - [`respond`]: people accepting and resolving incidents.
 //! - [`server`]: wiring, signals and reload.
 //! - [`store`]: redb tables, the incident model and group commit.
@@ -22,6 +23,7 @@ pub mod ingest;
 pub mod log_output;
 pub mod plugin;
 pub mod plugin_cli;
+pub mod preflight;
 pub mod respond;
 pub mod server;
 pub mod store;

@@ -30,6 +30,7 @@ pub fn load(
     cache_dir: Option<&Path>,
 ) -> anyhow::Result<(Component, CacheOutcome)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    check_component_header(&bytes)?;
     let Some(cache_dir) = cache_dir else {
         return Ok((compile(engine, &bytes)?, CacheOutcome::Uncached));
     };
@@ -50,6 +51,24 @@ pub fn load(
         tracing::warn!(dir = %cache_dir.display(), error = %error, "cannot cache the compiled plugin");
     }
     Ok((component, CacheOutcome::Compiled))
+}
+
+/// Says what the file is when it is not a component, before the compiler
+/// would answer with a hex dump of its first bytes.
+fn check_component_header(bytes: &[u8]) -> anyhow::Result<()> {
+    const MAGIC: &[u8] = b"\0asm";
+    const CORE_MODULE: [u8; 4] = [1, 0, 0, 0];
+    if !bytes.starts_with(MAGIC) {
+        anyhow::bail!(
+            "the file is not WebAssembly (a .wasm file starts with \\0asm); point the integration's plugin at the .wasm that `cargo build --release --target wasm32-wasip2` writes"
+        );
+    }
+    if bytes.get(4..8) == Some(&CORE_MODULE) {
+        anyhow::bail!(
+            "the file is a core WebAssembly module, not a component: build with --target wasm32-wasip2"
+        );
+    }
+    Ok(())
 }
 
 fn compile(engine: &Engine, bytes: &[u8]) -> anyhow::Result<Component> {
