@@ -1,6 +1,7 @@
 //! inbound: a self-hosted integration host that turns webhooks from alert
 //! sources into incidents, through sandboxed WebAssembly plugins.
 //!
+//! - [`app`]: the running application: live state from the config, reload.
 //! - [`config`]: `config.toml`, typed and validated.
 //! - [`files`]: owner-only creation and metadata-keeping atomic rewrites.
 //! - [`harness`]: run a plugin on the real runtime from `cargo test`.
@@ -8,13 +9,13 @@
 //! - [`ingest`]: one webhook through its plugin into a durable commit.
 //! - [`log_output`]: log lines on stderr, free of raw control characters.
 //! - [`plugin`]: the wasmtime engine, components, limits and the host API.
-//! - [`plugin_cli`]: `inbound plugin run|check|new`, for plugin authors.
 //! - [`preflight`]: `inbound check` of plugins, settings and storage.
 //! - [`respond`]: people accepting and resolving incidents.
 //! - [`server`]: wiring, signals and reload.
 //! - [`store`]: redb tables, the incident model and group commit.
 //! - [`telemetry`]: Prometheus metrics.
 
+pub mod app;
 pub mod config;
 pub mod files;
 pub mod harness;
@@ -22,7 +23,6 @@ pub mod http;
 pub mod ingest;
 pub mod log_output;
 pub mod plugin;
-pub mod plugin_cli;
 pub mod preflight;
 pub mod respond;
 pub mod server;

@@ -15,11 +15,8 @@
 //!   hosts are checked too.
 
 use crate::config::{Config, ConfigError};
-use crate::plugin::{
-    ApiVersion, CallError, CallLimits, EngineSettings, PluginHost, PluginRequest, Session,
-    SourceScope,
-};
-use crate::store::{Store, WriterOptions, now_millis};
+use crate::plugin::{ApiVersion, CallError, CallLimits, EngineSettings, PluginHost, PluginRequest};
+use crate::store::{Session, SourceScope, Store, WriterOptions, now_millis};
 use std::path::Path;
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
 //! `GET /metrics`: Prometheus text exposition.
 
+use super::ApiError;
 use super::error::read_blocking;
-use super::{ApiError, AppState};
+use crate::app::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 pub async fn render(State(app): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
     let handle =
         app.metrics.ok_or_else(|| ApiError::internal("metrics are not enabled in this process"))?;
-    crate::telemetry::webhooks_in_flight(app.live.load().limits.in_flight());
+    crate::telemetry::webhooks_in_flight(app.live.load().gate.in_flight());
     let store = app.store.clone();
     let text = read_blocking("the incident counts".into(), move || {
         crate::telemetry::render(handle, &store)

@@ -7,7 +7,7 @@
 //! head, a head that never arrives), are logged by the accept loop with
 //! [`log_connection_refusal`].
 
-use super::{AppState, Live};
+use crate::app::{AppState, Live};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -124,7 +124,8 @@ fn redact(path: &str, live: &Live) -> String {
                 Some((integration, key)) => (integration, Some(key)),
                 None => (rest, None),
             };
-            let integration = if integration.is_empty() || live.sources.contains_key(integration) {
+            let known = |name: &str| live.config.sources.iter().any(|s| s.integration == name);
+            let integration = if integration.is_empty() || known(integration) {
                 integration
             } else {
                 "<redacted>"
@@ -137,7 +138,7 @@ fn redact(path: &str, live: &Live) -> String {
         }
         None => {
             let is_key =
-                |segment: &str| live.sources.values().flatten().any(|source| source.key == segment);
+                |segment: &str| live.config.sources.iter().any(|source| source.key() == segment);
             path.split('/')
                 .map(|segment| if is_key(segment) { "<key>" } else { segment })
                 .collect::<Vec<_>>()
