@@ -5,15 +5,16 @@
 //! as `javascript:`, `file:` or `data:`, could run or reveal something when a
 //! person clicks it in a console or a notification.
 
-/// `Ok` for an acceptable URL; otherwise why not, to show the plugin author.
+/// `Ok` for an acceptable URL; otherwise why not, to show the plugin author
+/// after "is not an absolute http(s) URL".
 pub fn check(url: &str) -> Result<(), String> {
     if let Some(bad) = url.chars().find(|c| is_forbidden(*c)) {
         return Err(format!("contains the character {bad:?}"));
     }
-    let parsed = url::Url::parse(url).map_err(|error| format!("is not a URL ({error})"))?;
+    let parsed = url::Url::parse(url).map_err(|error| format!("cannot be parsed: {error}"))?;
     // The crate lower-cases the scheme: HTTPS://x is https.
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("is a {}: URL; only http and https are accepted", parsed.scheme()));
+        return Err(format!("has the scheme {:?}", parsed.scheme()));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err("has no host".to_string());

@@ -56,7 +56,10 @@ impl CallState {
     pub(super) fn check_url(&self, what: &str, url: &str) -> Result<(), ApiError> {
         self.check_text(what, url, self.limits.max_url_bytes)?;
         crate::plugin::web_url::check(url).map_err(|reason| {
-            ApiError::Invalid(format!("{what} {:?} {reason}", crate::store::cut_chars(url, 80)))
+            let shown = crate::store::cut_chars(url, 80);
+            ApiError::Invalid(format!(
+                "{what} {shown:?} is not an absolute http(s) URL: it {reason}"
+            ))
         })
     }
 
