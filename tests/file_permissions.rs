@@ -7,7 +7,7 @@ mod support;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
-use support::{Host, inbound, zendesk_config};
+use support::{Host, TOKEN, inbound, zendesk_config};
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).mode() & 0o777
@@ -70,4 +70,26 @@ fn sources_add_keeps_the_mode_owner_and_symlink_of_the_config() {
     assert_eq!(after, owner, "the owner changed");
     let left: Vec<_> = fs::read_dir(&real_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, ["inbound.toml"], "a staged file was left behind");
+}
+
+#[test]
+fn a_backup_and_a_restored_database_are_owner_only() {
+    let host = Host::start(&zendesk_config(""));
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("copy.redb");
+    let remote = ["--url", host.base.as_str(), "--token", TOKEN];
+    let (code, stdout, stderr) =
+        inbound(&[&["backup", backup.to_str().unwrap()][..], &remote].concat(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(mode(&backup), 0o600, "the backup");
+    // Restored into a fresh folder, from a copy anyone may read.
+    fs::set_permissions(&backup, fs::Permissions::from_mode(0o644)).unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let config = target.path().join("config.toml");
+    fs::write(&config, zendesk_config("")).unwrap();
+    let (code, stdout, stderr) =
+        inbound(&["restore", backup.to_str().unwrap(), "--config", config.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(mode(&target.path().join("data")), 0o700, "the data folder");
+    assert_eq!(mode(&target.path().join("data/inbound.redb")), 0o600, "the restored database");
 }

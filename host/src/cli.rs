@@ -1,14 +1,16 @@
 //! Commands, one module per group: `serve` and `check` here, the others in
 //! their own files; [`remote`] is the client of a running host's API.
 
+mod backup;
 mod failed;
 mod incidents;
+mod output;
 mod plugin;
 mod remote;
 mod sources;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use inbound::config::Config;
 use std::path::PathBuf;
 
@@ -58,6 +60,27 @@ pub enum Command {
     /// Tools for plugin authors: run, check, new.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Download a consistent copy of a running host's database to DEST.
+    Backup {
+        /// The file to write; it must not exist yet.
+        destination: PathBuf,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Put a backup in place as the database of --config (the host must be stopped).
+    Restore {
+        /// The backup file.
+        source: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Print a shell completion script, e.g. `inbound completions bash > /etc/bash_completion.d/inbound`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `inbound man > /usr/local/share/man/man1/inbound.1`.
+    Man,
 }
 
 pub fn init_logging(format: LogFormat) {
@@ -101,5 +124,14 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Incidents(command) => incidents::run(command),
         Command::Failed(command) => failed::run(command),
         Command::Plugin(command) => plugin::run(command),
+        Command::Backup { destination, remote } => backup::backup(&destination, &remote),
+        Command::Restore { source, config } => backup::restore(&source, &config),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "inbound", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .context("cannot write the man page"),
     }
 }

@@ -36,6 +36,15 @@ pub fn create_private_file(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Creates (or truncates) `path` for writing, owner-only when it is new.
+pub fn create_private(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// Writes `contents` to `target` atomically, owner-only.
 pub fn write_private(target: &Path, contents: &[u8]) -> io::Result<()> {
     let dir = target.parent().unwrap_or(Path::new("."));

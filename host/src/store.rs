@@ -4,6 +4,7 @@
 //! [`writer`] applies change sets in group commits. A successful
 //! [`Store::commit`] means the change is on disk.
 
+mod backup;
 pub mod changes;
 mod error;
 mod incident_rules;
@@ -15,6 +16,7 @@ mod slot;
 mod tables;
 pub mod writer;
 
+pub use backup::{BackupReport, check_file};
 pub use changes::{ChangeSet, ReadCheck, Write};
 pub use error::Error;
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
