@@ -15,10 +15,12 @@ run: plugins
 test: plugins test-deps
 	$(CARGO) test --release --workspace
 
-## A real sender for the end-to-end tests: Debian's Alertmanager. A no-op
-## when it is already installed.
+## What the end-to-end tests run against: Debian's Alertmanager (a real
+## sender) and promtool (checks /metrics and the alerting rules in contrib/).
+## A no-op when they are installed.
 test-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
+	@command -v promtool >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; }
 
 plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \
