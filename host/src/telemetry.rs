@@ -13,6 +13,7 @@ pub const PLUGIN_CALL: &str = "inbound_plugin_call_seconds";
 pub const COMMIT: &str = "inbound_commit_seconds";
 pub const COMMIT_BATCH: &str = "inbound_commit_batch_size";
 pub const INCIDENTS: &str = "inbound_incidents";
+pub const WEBHOOKS_IN_FLIGHT: &str = "inbound_webhooks_in_flight";
 pub const BUILD_INFO: &str = "inbound_build_info";
 pub const CONFIG_INFO: &str = "inbound_config_info";
 pub const RELOADS: &str = "inbound_config_reloads_total";
@@ -55,6 +56,10 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         "Change sets committed together in one transaction."
     );
     metrics::describe_gauge!(INCIDENTS, "Incidents in each status, counted when scraped.");
+    metrics::describe_gauge!(
+        WEBHOOKS_IN_FLIGHT,
+        "Webhooks being handled now, out of server.max_concurrent_webhooks; read when scraped."
+    );
     metrics::describe_histogram!(
         WEBHOOK,
         metrics::Unit::Seconds,
@@ -128,6 +133,11 @@ pub fn batch(stats: BatchStats) {
     if let Some(kind) = stats.failed {
         metrics::counter!(STORAGE_ERRORS, "kind" => kind).increment(1);
     }
+}
+
+/// Webhooks holding a place in the concurrency gate, set just before a scrape.
+pub fn webhooks_in_flight(count: usize) {
+    metrics::gauge!(WEBHOOKS_IN_FLIGHT).set(count as f64);
 }
 
 /// The text exposition, with the incident gauges read from storage now.
