@@ -4,10 +4,11 @@
 
 mod support;
 
-use serde_json::Value;
 use std::io::Write;
 use std::time::{Duration, Instant};
-use support::{Host, KEY, poll, read_raw_answer, serve_expecting_failure, ticket, zendesk_config};
+use support::{
+    Host, KEY, TOKEN, poll, read_raw_answer, serve_expecting_failure, ticket, zendesk_config,
+};
 
 const OTHER_KEY: &str = "other-key-0123456789abcdefghijkl";
 
@@ -58,37 +59,39 @@ key = "{OTHER_KEY}"
 
 #[test]
 fn webhooks_over_the_concurrency_limit_get_503_instead_of_waiting() {
-    // A long body deadline: on a loaded machine the slow webhook must keep
-    // its place for the whole poll below.
+    // Deadlines far beyond the test: on a loaded machine the slow webhook
+    // must not lose its place to the body or request deadline.
     let host = Host::start(&zendesk_config("").replace(
         "[server]\n",
-        "[server]\nmax_concurrent_webhooks = 1\nbody_read_timeout_ms = 60000\n",
+        "[server]\nmax_concurrent_webhooks = 1\nbody_read_timeout_ms = 60000\nrequest_timeout_ms = 60000\n",
     ));
     // One webhook holds the only place: its body is announced, not sent.
     let body = ticket(1, "Open").to_string();
     let mut slow = host.connect();
     slow.write_all(head(body.len()).as_bytes()).unwrap();
     slow.write_all(&body.as_bytes()[..10]).unwrap();
-    // Requests to an unknown key get 404 while a place is free, 503 once the
-    // slow one holds it.
-    let mut overloaded: Option<(reqwest::header::HeaderMap, Value)> = None;
-    let saw_503 = poll(Duration::from_secs(30), || {
-        let (status, headers, answer) =
-            host.post_full(&webhook_path("no-such-key-0123456789abcdef"), "application/json", "{}");
-        if status == 503 {
-            overloaded = Some((headers, answer));
-        }
-        status == 503
+    // Wait until it holds the place, watching the gauge rather than sending
+    // webhooks: a probing webhook would itself take the place for a moment,
+    // and the slow one, arriving then, would be the one refused.
+    let holds_the_place = poll(Duration::from_secs(30), || {
+        let (status, metrics) = host.get_text("/metrics", Some(TOKEN));
+        status == 200 && metrics.lines().any(|line| line == "inbound_webhooks_in_flight 1")
     });
-    assert!(saw_503, "no request was refused while the only place was taken");
-    let (headers, answer) = overloaded.unwrap();
-    assert_eq!(answer["error"]["code"], "overloaded", "{answer}");
+    assert!(holds_the_place, "the slow webhook was not admitted");
+    // Exactly one more webhook, so nothing races: it must be refused at once.
+    let started = Instant::now();
+    let (status, headers, answer) =
+        host.post_full(&webhook_path(KEY), "application/json", ticket(2, "Open").to_string());
+    assert_eq!((status, answer["error"]["code"].as_str()), (503, Some("overloaded")), "{answer}");
     assert!((1..60).contains(&retry_after(&headers)), "{headers:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "it waited {:?}", started.elapsed());
     // The slow webhook completes normally, and its place is given back.
     slow.write_all(&body.as_bytes()[10..]).unwrap();
     let (status, answer) = read_raw_answer(&mut slow).expect("an answer to the slow webhook");
     assert_eq!(status, 202, "{answer}");
     assert_eq!(host.zendesk(&ticket(2, "Open")).0, 202);
+    let (_, metrics) = host.get_text("/metrics", Some(TOKEN));
+    assert!(metrics.contains("inbound_webhooks_in_flight 0"), "{metrics}");
 }
 
 #[test]

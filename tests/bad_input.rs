@@ -7,7 +7,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{Host, KEY, ticket, zendesk_config};
+use support::{Host, KEY, TOKEN, ticket, zendesk_config};
 
 /// One request of the catalogue and what it must get.
 struct Case {
@@ -161,6 +161,16 @@ fn catalogue() -> Vec<Case> {
             Some("unknown-key"),
         ),
         case(
+            "a key that is not UTF-8",
+            (
+                "/api/v1/events/zendesk/%ff%fe".to_string(),
+                JSON,
+                ticket(9, "Open").to_string().into(),
+            ),
+            400,
+            Some("invalid-path"),
+        ),
+        case(
             "no key",
             ("/api/v1/events/zendesk/".to_string(), JSON, ticket(9, "Open").to_string().into()),
             404,
@@ -229,4 +239,35 @@ fn the_content_type_is_not_checked() {
             "{content_type:?}: {answer}"
         );
     }
+}
+
+#[test]
+fn malformed_ids_and_paths_of_the_api_get_json_errors() {
+    let host = Host::start(&zendesk_config(""));
+    assert_eq!(host.zendesk(&ticket(1, "Open")).0, 202);
+    let before = host.snapshot();
+    let cases = [
+        ("GET", "/api/v1/incidents/0", "invalid-id"),
+        ("GET", "/api/v1/incidents/-1", "invalid-id"),
+        ("GET", "/api/v1/incidents/abc", "invalid-id"),
+        ("GET", "/api/v1/incidents/%ff%fe", "invalid-path"),
+        ("POST", "/api/v1/incidents/0/accept", "invalid-id"),
+        ("POST", "/api/v1/incidents/%ff/resolve", "invalid-path"),
+        ("GET", "/api/v1/failed/0", "invalid-id"),
+        ("POST", "/api/v1/failed/%fe/replay", "invalid-path"),
+    ];
+    let client = reqwest::blocking::Client::new();
+    for (method, path, code) in cases {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = client.request(method, host.url(path)).bearer_auth(TOKEN).send().unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().unwrap();
+        let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{path}: the answer must be a JSON error: {text}"
+        );
+    }
+    assert_eq!(host.snapshot(), before, "a malformed request changed the database");
 }

@@ -386,3 +386,108 @@ fn every_command_has_help() {
         assert!(stdout.contains("Usage:"), "{args:?}: {stdout}");
     }
 }
+
+#[test]
+#[cfg(unix)]
+fn printing_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, base()).unwrap();
+    for command in [["check", "--config"], ["sources", "list"]] {
+        // `inbound check | head -0`: the reader is gone before anything is written.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut args: Vec<&str> = command.to_vec();
+        if command[0] == "sources" {
+            args.push("--config");
+        }
+        args.push(file.to_str().unwrap());
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_inbound"))
+            .args(&args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        // Ended by SIGPIPE like `cat` would be, or cleanly.
+        let status = output.status;
+        assert!(status.success() || status.signal() == Some(13), "{args:?}: {status}: {stderr}");
+    }
+}
+
+// --- What only loading the plugins shows (`inbound check` runs them) -------
+
+#[test]
+fn a_plugin_that_is_not_webassembly() {
+    // Any file that exists but is not WebAssembly: the inbound binary itself.
+    let config = base().replace(
+        &format!("plugin = \"{}\"", plugin_wasm("zendesk").display()),
+        &format!("plugin = \"{}\"", env!("CARGO_BIN_EXE_inbound")),
+    );
+    assert_refused(&config, "plugin = ", "integrations.zendesk.plugin", "is not WebAssembly");
+    // serve says the same in a line or two, not a hex dump.
+    let (code, stderr) = support::serve_expecting_failure(&config);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("the file is not WebAssembly"), "{stderr}");
+    assert!(stderr.lines().count() <= 3, "{stderr}");
+}
+
+#[test]
+fn a_plugin_that_is_a_core_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("core.wasm");
+    // The smallest valid core module: magic and version 1, no sections.
+    std::fs::write(&module, b"\0asm\x01\0\0\0").unwrap();
+    let config = base().replace(
+        &format!("plugin = \"{}\"", plugin_wasm("zendesk").display()),
+        &format!("plugin = \"{}\"", module.display()),
+    );
+    assert_refused(
+        &config,
+        "plugin = ",
+        "integrations.zendesk.plugin",
+        "a core WebAssembly module, not a component: build with --target wasm32-wasip2",
+    );
+}
+
+#[test]
+fn a_plugin_of_the_wrong_world() {
+    let config = base().replace(
+        &format!("plugin = \"{}\"", plugin_wasm("zendesk").display()),
+        &format!("plugin = \"{}\"", plugin_wasm("test_wrong_world").display()),
+    );
+    assert_refused(
+        &config,
+        "plugin = ",
+        "integrations.zendesk.plugin",
+        "does not fit the inbound:plugin world",
+    );
+}
+
+#[test]
+fn settings_the_plugin_refuses() {
+    let config = base() + "\n[sources.settings]\nonhold = \"pending\"\n";
+    assert_refused(
+        &config,
+        "onhold",
+        "sources[0].settings.onhold (source \"support\")",
+        "unknown setting \"onhold\" for a Zendesk source; known settings: status_aliases, on_hold",
+    );
+    let config = base() + "\n[sources.settings]\non_hold = \"later\"\n";
+    assert_refused(&config, "on_hold", "sources[0].settings", "invalid-settings");
+    // Settings the plugin takes pass.
+    let config = base() + "\n[sources.settings]\non_hold = \"pending\"\n";
+    let (code, stdout, stderr, _dir) = check(&config, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("integration \"zendesk\": "), "{stdout}");
+}
+
+#[test]
+fn a_storage_path_where_no_database_can_be_created() {
+    // The database's folder would have to be inside a regular file: refused
+    // even for root, unlike a folder without write permission.
+    let config =
+        base().replace("path = \"data/inbound.redb\"", "path = \"config.toml/data/inbound.redb\"");
+    assert_refused(&config, "path = \"config.toml", "storage.path", "is not a folder");
+}

@@ -88,7 +88,7 @@ fn json_logs_have_one_line_per_webhook_and_no_secrets_or_payloads() {
     let (_, created) = host.zendesk(&ticket(5, "New"));
     assert_eq!(host.zendesk(&ticket(6, "Exploded")).0, 400);
     assert_eq!(host.get("/api/v1/incidents").0, 200);
-    assert!(host.wait_for_log("\"webhook failed\"", DEADLINE), "{}", host.logs());
+    assert!(host.wait_for_log("\"request refused\"", DEADLINE), "{}", host.logs());
     let logs = host.logs();
     let lines: Vec<Value> = logs
         .lines()
@@ -308,4 +308,41 @@ fn sigterm_right_after_start_is_a_clean_shutdown() {
             });
         }
     });
+}
+
+#[test]
+fn reverting_a_restart_only_setting_before_restarting_warns_no_more() {
+    let host = Host::start(&zendesk_config(""));
+    let original = std::fs::read_to_string(host.config_path()).unwrap();
+    let moved = original
+        .replace("listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:1\"")
+        .replace("data/inbound.redb", "data/other.redb");
+    assert_ne!(moved, original);
+    std::fs::write(host.config_path(), &moved).unwrap();
+    let (status, body) = host.post_json("/api/v1/admin/reload", &json!({}));
+    assert_eq!(status, 200, "{body}");
+    let warnings = body["warnings"].to_string();
+    assert!(warnings.contains("server.listen changed"), "{body}");
+    assert!(warnings.contains("storage.path changed"), "{body}");
+    // Back to what the host is running with: nothing waits for a restart.
+    std::fs::write(host.config_path(), &original).unwrap();
+    let (status, body) = host.post_json("/api/v1/admin/reload", &json!({}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["warnings"], json!([]), "{body}");
+    // The same change twice warns each time: it still waits for a restart.
+    std::fs::write(host.config_path(), &moved).unwrap();
+    host.post_json("/api/v1/admin/reload", &json!({}));
+    let (_, body) = host.post_json("/api/v1/admin/reload", &json!({}));
+    assert!(body["warnings"].to_string().contains("server.listen changed"), "{body}");
+}
+
+#[test]
+fn a_second_host_on_the_same_database_says_another_inbound_holds_it() {
+    let host = Host::start(&zendesk_config(""));
+    let path = host.config_path();
+    let (code, _, stderr) = inbound(&["serve", "--config", path.to_str().unwrap()], &[]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("already open in another process"), "{stderr}");
+    assert!(stderr.contains("probably another inbound"), "{stderr}");
+    assert_eq!(host.zendesk(&ticket(1, "New")).0, 202, "the first host keeps serving");
 }

@@ -215,6 +215,26 @@ fn new_latest_comment_is_added_to_the_incident_log_once() {
     assert_eq!(comments[0]["text"], "Fire brigade is on its way.");
 }
 
+#[test]
+fn an_old_comment_delivered_again_out_of_order_is_not_added_again() {
+    let host = host();
+    let created = assert_created(&host.zendesk(&ticket(26, "Open")), 26);
+    let with_comment = |text: &str| {
+        let mut update = ticket(26, "Open");
+        update["latest_comment"] = json!(text);
+        host.zendesk(&update).1["action"].clone()
+    };
+    assert_eq!(with_comment("first"), "commented");
+    assert_eq!(with_comment("second"), "commented");
+    // Zendesk redelivers the first update late.
+    assert_eq!(with_comment("first"), "unchanged");
+    assert_eq!(with_comment("second"), "unchanged");
+    let log = host.incident(&created["id"])["log"].as_array().unwrap().clone();
+    let comments: Vec<&Value> = log.iter().filter(|entry| entry["type"] == "comment").collect();
+    let texts: Vec<&str> = comments.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["first", "second"], "{log:?}");
+}
+
 // --- The host around the plugin ----------------------------------------------
 
 #[test]

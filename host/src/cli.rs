@@ -96,7 +96,7 @@ pub fn init_logging(format: LogFormat) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(inbound::log_output::ControlFreeStderr { colours: ansi })
         .with_ansi(ansi);
     match format {
         LogFormat::Text => builder.init(),
@@ -116,7 +116,12 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Check(args) => {
             let config = Config::load(&args.config)?;
+            // Plugins, their settings and storage, as `serve` would meet them.
+            let checked = inbound::preflight::check(&config)?;
             println!("{}: ok", config.file.display());
+            for (integration, plugin, version) in &checked.plugins {
+                println!("integration {integration:?}: {plugin} (inbound:plugin@{version})");
+            }
             sources::print(&config);
             Ok(())
         }

@@ -82,6 +82,19 @@ impl Config {
         }))
     }
 
+    /// An error about the key at `path` (e.g. `sources[0].settings`) of the
+    /// file this config was read from, with its line; `shown` names it in
+    /// the message. For checks made after loading (`inbound check`).
+    pub fn error_at(&self, path: &str, shown: &str, message: impl Into<String>) -> ConfigError {
+        let text = std::fs::read_to_string(&self.file).unwrap_or_default();
+        ConfigError::Invalid {
+            file: self.file.display().to_string(),
+            line: KeyIndex::new(&text).line_of(path),
+            key: Some(shown.to_string()),
+            message: message.into(),
+        }
+    }
+
     /// Resolves a path from the config against the config file's folder.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         if path.is_absolute() {

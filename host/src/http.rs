@@ -18,9 +18,11 @@ mod metrics;
 mod notifications;
 mod openapi;
 mod params;
+mod request_log;
 mod views;
 
 pub use error::ApiError;
+pub use request_log::log_connection_refusal;
 pub use views::incident as incident_view;
 
 use crate::app::AppState;
@@ -84,6 +86,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
+        // Outermost: it sees every answer, the deadline's 503 included.
+        .layer(middleware::from_fn_with_state(state.clone(), request_log::log_refusals))
         .with_state(state)
 }
 

@@ -3,11 +3,14 @@
 //!
 //! - [`app`]: the running application: live state from the config, reload.
 //! - [`config`]: `config.toml`, typed and validated.
+//! - [`files`]: owner-only creation and metadata-keeping atomic rewrites.
 //! - [`harness`]: run a plugin on the real runtime from `cargo test`.
 //! - [`http`]: the axum routes.
 //! - [`ingest`]: one webhook through its plugin into a durable commit.
+//! - [`log_output`]: log lines on stderr, free of raw control characters.
 //! - [`notify`]: escalation, the notification outbox and notifier plugins.
 //! - [`plugin`]: the wasmtime engine, components, limits and the host API.
+//! - [`preflight`]: `inbound check` of plugins, settings and storage.
 //! - [`respond`]: people accepting and resolving incidents.
 //! - [`server`]: wiring, signals and reload.
 //! - [`store`]: redb tables, the incident model and group commit.
@@ -15,11 +18,14 @@
 
 pub mod app;
 pub mod config;
+pub mod files;
 pub mod harness;
 pub mod http;
 pub mod ingest;
+pub mod log_output;
 pub mod notify;
 pub mod plugin;
+pub mod preflight;
 pub mod respond;
 pub mod server;
 pub mod store;

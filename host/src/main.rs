@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if !matches!(cli.command, cli::Command::Serve(_)) {
+        end_quietly_on_a_closed_pipe();
+    }
     cli::init_logging(cli.log_format);
     match cli::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -14,5 +17,18 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `println!` into a closed pipe (`inbound check |
+/// head -0`) panics. A command that prints should end quietly instead, as
+/// `cat` does: the reader has all it wanted. `serve` keeps ignoring it (its
+/// sockets report closed peers as errors, and it prints nothing to stdout).
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition at start-up, before
+    // any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

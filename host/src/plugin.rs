@@ -8,6 +8,7 @@ mod call_state;
 pub mod engine;
 mod host_api;
 pub mod limits;
+pub mod web_url;
 pub mod wit;
 pub mod world;
 

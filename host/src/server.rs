@@ -2,6 +2,7 @@
 //! signals: SIGTERM/SIGINT stop it cleanly, SIGHUP reloads the config.
 
 mod connections;
+mod linger;
 
 use crate::app::{self, AppState, Live};
 use crate::config::Config;

@@ -74,13 +74,24 @@ impl Store {
         options: WriterOptions,
         on_batch: impl Fn(BatchStats) + Send + 'static,
     ) -> anyhow::Result<Store> {
+        // Every event body is in there: owner-only when inbound creates it.
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| {
+            crate::files::create_private_dir(parent).with_context(|| {
                 format!("cannot create the data directory {}", parent.display())
             })?;
         }
-        let db = Database::create(path)
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        crate::files::create_private_file(path)
+            .with_context(|| format!("cannot create the database {}", path.display()))?;
+        let db = Database::create(path).map_err(|error| match error {
+            // redb's own words ("Database already open. Cannot acquire lock.")
+            // do not say who holds it: almost always another inbound.
+            redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
+                "the database {} is already open in another process, probably another inbound serving this storage.path; stop that one, or give this one its own storage.path",
+                path.display()
+            ),
+            error => anyhow::Error::new(error)
+                .context(format!("cannot open the database {}", path.display())),
+        })?;
         let (next_incident_id, next_failure_id, next_notification_id) = create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
         let slot = Arc::new(slot::DbSlot::new(path, db));

@@ -16,6 +16,7 @@ pub const INCIDENTS: &str = "inbound_incidents";
 pub const OUTBOX_PENDING: &str = "inbound_notifications_pending";
 pub const OUTBOX_FAILED: &str = "inbound_notifications_failed";
 pub const OUTBOX_OLDEST: &str = "inbound_notifications_oldest_pending_seconds";
+pub const WEBHOOKS_IN_FLIGHT: &str = "inbound_webhooks_in_flight";
 pub const BUILD_INFO: &str = "inbound_build_info";
 pub const CONFIG_INFO: &str = "inbound_config_info";
 pub const RELOADS: &str = "inbound_config_reloads_total";
@@ -78,6 +79,10 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
     metrics::describe_counter!(
         crate::notify::RETRIED,
         "Delivery attempts that failed and were rescheduled, by channel."
+    );
+    metrics::describe_gauge!(
+        WEBHOOKS_IN_FLIGHT,
+        "Webhooks being handled now, out of server.max_concurrent_webhooks; read when scraped."
     );
     metrics::describe_histogram!(
         WEBHOOK,
@@ -152,6 +157,11 @@ pub fn batch(stats: BatchStats) {
     if let Some(kind) = stats.failed {
         metrics::counter!(STORAGE_ERRORS, "kind" => kind).increment(1);
     }
+}
+
+/// Webhooks holding a place in the concurrency gate, set just before a scrape.
+pub fn webhooks_in_flight(count: usize) {
+    metrics::gauge!(WEBHOOKS_IN_FLIGHT).set(count as f64);
 }
 
 /// The text exposition, with the incident gauges read from storage now.

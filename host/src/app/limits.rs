@@ -47,6 +47,11 @@ impl WebhookGate {
         WebhookGate { webhooks: Arc::new(Semaphore::new(max)), max }
     }
 
+    /// Webhooks holding a place now (of this config version's gate).
+    pub fn in_flight(&self) -> usize {
+        self.max - self.webhooks.available_permits()
+    }
+
     /// A place among the webhooks being handled, held until the answer.
     pub fn admit(&self) -> Result<OwnedSemaphorePermit, Overloaded> {
         self.webhooks.clone().try_acquire_owned().map_err(|_| Overloaded { max: self.max })

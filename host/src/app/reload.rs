@@ -32,7 +32,7 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     .context("the reload task failed")
     .and_then(|built| built);
     let previous = &current.config.file_sha256;
-    let (live, notify_setup) = match built {
+    let (mut live, notify_setup) = match built {
         Ok(built) => built,
         Err(error) => {
             telemetry::reloaded(previous, None);
@@ -41,6 +41,7 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     };
     telemetry::reloaded(previous, Some(&live.config.file_sha256));
     let warnings = restart_only_changes(&current.config, &live.config);
+    keep_restart_only_settings(&current.config, &mut live.config);
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
@@ -52,7 +53,9 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     Ok(report)
 }
 
-/// Settings that changed but apply only after a restart.
+/// Settings that changed but apply only after a restart. `old` holds the
+/// values in effect (see [`keep_restart_only_settings`]), so changing one
+/// back to what is running warns no more.
 fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
     let mut warnings = Vec::new();
     if old.resolve(&old.storage.path) != new.resolve(&new.storage.path) {
@@ -77,4 +80,14 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
         );
     }
     warnings
+}
+
+/// The live config says what is in effect: the settings that need a restart
+/// keep their running values until then (so the next reload compares with
+/// those, and webhook URLs derived from `listen` stay the ones served).
+fn keep_restart_only_settings(running: &Config, new: &mut Config) {
+    new.storage.path = running.resolve(&running.storage.path);
+    new.server.listen = running.server.listen.clone();
+    new.server.header_limit_bytes = running.server.header_limit_bytes;
+    new.server.header_read_timeout_ms = running.server.header_read_timeout_ms;
 }

@@ -23,7 +23,8 @@ pub fn backup(destination: &Path, remote: &Remote) -> anyhow::Result<()> {
     let mut response = remote.fetch(DOWNLOAD_TIMEOUT, |client, base| {
         client.get(format!("{base}/api/v1/admin/backup"))
     })?;
-    let mut file = std::fs::File::create(&partial)
+    // A backup holds every event body, like the database: owner-only.
+    let mut file = inbound::files::create_private(&partial)
         .with_context(|| format!("cannot create {}", partial.display()))?;
     let bytes = response.copy_to(&mut file).context("the download was cut off")?;
     file.flush()?;
@@ -55,12 +56,15 @@ pub fn restore(source: &Path, config: &ConfigArg) -> anyhow::Result<()> {
             .with_context(|| format!("cannot move {} aside", target.display()))?;
         println!("the database it replaces is kept as {}", kept.display());
     } else if let Some(folder) = target.parent() {
-        std::fs::create_dir_all(folder)?;
+        inbound::files::create_private_dir(folder)?;
     }
     let staged = target.with_extension("redb.restoring");
-    std::fs::copy(source, &staged)
+    // Copied into an owner-only file: `fs::copy` would take the source's mode.
+    let mut copy = inbound::files::create_private(&staged)?;
+    std::io::copy(&mut std::fs::File::open(source)?, &mut copy)
         .with_context(|| format!("cannot copy {} to {}", source.display(), staged.display()))?;
-    std::fs::File::open(&staged)?.sync_all()?;
+    copy.sync_all()?;
+    drop(copy);
     std::fs::rename(&staged, &target)?;
     println!("restored {} to {}: {incidents} incidents", source.display(), target.display());
     Ok(())

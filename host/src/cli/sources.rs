@@ -50,11 +50,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             // Validate the whole result before touching the file: a typo in
             // an option must not leave a broken config behind.
             let config = Config::parse(&file, &changed).context("the source was not added")?;
-            let staged = file.with_extension("toml.new");
-            std::fs::write(&staged, &changed)
-                .with_context(|| format!("cannot write {}", staged.display()))?;
-            std::fs::rename(&staged, &file)
-                .with_context(|| format!("cannot replace {}", file.display()))?;
+            // The file holds keys and tokens: its mode, owner and symlink stay.
+            inbound::files::replace_keeping_metadata(&file, changed.as_bytes())
+                .context("the source was not added")?;
             let added =
                 config.sources.iter().find(|s| s.name == name).expect("the source was just added");
             println!("added source {name:?} to {}", file.display());

@@ -54,6 +54,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.body();
         let mut response = (self.status, Json(body)).into_response();
+        // For the one log line every refusal gets (`request_log`).
+        response.extensions_mut().insert(super::request_log::Refusal {
+            code: self.code.clone(),
+            message: self.message.clone(),
+        });
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }

@@ -2,6 +2,7 @@
 
 use super::body::{self, BodyError};
 use super::params::ApiPath;
+use super::request_log::{ForSource, RequestId};
 use super::{ApiError, views};
 use crate::app::{
     AppState, Live, Overloaded, RateLimited, StorageFull, UnknownSource, WebhookSource, signature,
@@ -10,8 +11,9 @@ use crate::ingest::{Delivered, DeliveryError};
 use crate::telemetry;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -76,10 +78,11 @@ impl From<Refusal> for ApiError {
 
 pub async fn receive(
     State(app): State<Arc<AppState>>,
+    Extension(request_id): Extension<RequestId>,
     ApiPath((integration, key)): ApiPath<(String, String)>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let started = Instant::now();
     // One version of the config for the whole request, even across a reload.
     let live = app.live.load_full();
@@ -91,9 +94,12 @@ pub async fn receive(
     let _admitted = live.gate.admit().map_err(|error| refused_early(error.into()))?;
     let webhook =
         live.sources.find(&integration, &key).map_err(|error| refused_early(error.into()))?;
-    let answer = deliver(&live, &webhook, headers, body).await;
+    let answer = deliver(&live, &webhook, &request_id, headers, body).await;
     telemetry::event(&webhook.source.name, outcome(&answer), started.elapsed());
-    Ok(answer?)
+    // The source is known from here on: a refusal's log line names it.
+    let mut response = answer.map_err(ApiError::from).into_response();
+    response.extensions_mut().insert(ForSource(webhook.source.name.clone()));
+    Ok(response)
 }
 
 fn outcome(answer: &Result<(StatusCode, Json<Value>), Refusal>) -> &str {
@@ -106,6 +112,7 @@ fn outcome(answer: &Result<(StatusCode, Json<Value>), Refusal>) -> &str {
 async fn deliver(
     live: &Live,
     webhook: &WebhookSource,
+    request_id: &RequestId,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), Refusal> {
@@ -131,14 +138,14 @@ async fn deliver(
         })
         .collect();
 
-    let delivered = live.ingest.deliver(source, header_list, body).await.inspect_err(|error| {
-        tracing::warn!(source = %source.name, code = error.code(), error = %error, "webhook failed");
-    })?;
+    // A failure is logged once, as a refusal, by `request_log`.
+    let delivered = live.ingest.deliver(source, header_list, body).await?;
     telemetry::plugin_call(&source.integration, delivered.plugin_time.as_secs_f64());
 
     let answer = answer(&delivered);
     // Never the URL: its path holds the source's key.
     tracing::info!(
+        request_id = %request_id.0,
         source = %source.name,
         action = %answer["action"].as_str().unwrap_or_default(),
         incident = delivered.outcomes.first().map(|(_, i)| i.id),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 pub async fn render(State(app): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
     let handle =
         app.metrics.ok_or_else(|| ApiError::internal("metrics are not enabled in this process"))?;
+    crate::telemetry::webhooks_in_flight(app.live.load().gate.in_flight());
     let store = app.store.clone();
     let text = read_blocking("the incident counts".into(), move || {
         crate::telemetry::render(handle, &store)

@@ -8,7 +8,7 @@
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -30,6 +30,7 @@ pub fn load(
     cache_dir: Option<&Path>,
 ) -> anyhow::Result<(Component, CacheOutcome)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    check_component_header(&bytes)?;
     let Some(cache_dir) = cache_dir else {
         return Ok((compile(engine, &bytes)?, CacheOutcome::Uncached));
     };
@@ -52,6 +53,24 @@ pub fn load(
     Ok((component, CacheOutcome::Compiled))
 }
 
+/// Says what the file is when it is not a component, before the compiler
+/// would answer with a hex dump of its first bytes.
+fn check_component_header(bytes: &[u8]) -> anyhow::Result<()> {
+    const MAGIC: &[u8] = b"\0asm";
+    const CORE_MODULE: [u8; 4] = [1, 0, 0, 0];
+    if !bytes.starts_with(MAGIC) {
+        anyhow::bail!(
+            "the file is not WebAssembly (a .wasm file starts with \\0asm); point the integration's plugin at the .wasm that `cargo build --release --target wasm32-wasip2` writes"
+        );
+    }
+    if bytes.get(4..8) == Some(&CORE_MODULE) {
+        anyhow::bail!(
+            "the file is a core WebAssembly module, not a component: build with --target wasm32-wasip2"
+        );
+    }
+    Ok(())
+}
+
 fn compile(engine: &Engine, bytes: &[u8]) -> anyhow::Result<Component> {
     Component::new(engine, bytes).map_err(anyhow::Error::from)
 }
@@ -65,18 +84,16 @@ fn cache_file_name(engine: &Engine, bytes: &[u8]) -> String {
 }
 
 /// Writes atomically (temporary file, then rename) so a crash never leaves a
-/// half-written artifact under the final name.
-fn store(component: &Component, dir: &Path, target: &PathBuf) -> anyhow::Result<()> {
+/// half-written artifact under the final name; owner-only, like the folder.
+fn store(component: &Component, dir: &Path, target: &Path) -> anyhow::Result<()> {
     create_private_dir(dir)?;
     let serialized = component.serialize().map_err(anyhow::Error::from)?;
-    let temporary = target.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&temporary, serialized)?;
-    std::fs::rename(&temporary, target)?;
+    crate::files::write_private(target, &serialized)?;
     Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::files::create_private_dir(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

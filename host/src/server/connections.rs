@@ -4,13 +4,19 @@
 //! Modelled on axum 0.8's `serve`; HTTP/1 only, as before (webhook senders
 //! and the CLI speak HTTP/1.1).
 
+use crate::http::log_connection_refusal;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::StatusCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
@@ -41,9 +47,9 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors, most likely: accepting again
                     // at once would spin; a short pause lets connections close.
@@ -54,16 +60,47 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(
-            router.clone().map_request(|request: hyper::Request<Incoming>| request.map(Body::new)),
-        );
+        // Whether a request reached the router: a connection that times out
+        // after serving some was merely idle, not refused.
+        let served = Arc::new(AtomicBool::new(false));
+        let saw_a_request = served.clone();
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |request: hyper::Request<Incoming>| {
+                saw_a_request.store(true, Ordering::Relaxed);
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(client));
+                request
+            },
+        ));
+        // Closed with a lingering close: an early answer (413) reaches
+        // clients that are still sending.
+        let stream = super::linger::Lingering::new(stream);
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
-                tracing::debug!("connection ended with an error: {error}");
+                log_connection_error(&error, client, served.load(Ordering::Relaxed));
             }
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Refusals hyper made itself are logged like every other refusal; other
+/// connection errors (a client going away) are not refusals.
+fn log_connection_error(error: &hyper::Error, client: SocketAddr, served: bool) {
+    let refusal = if error.is_parse_too_large() {
+        Some((StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "header-too-large"))
+    } else if error.is_parse() {
+        Some((StatusCode::BAD_REQUEST, "malformed-request"))
+    } else if error.is_timeout() && !served {
+        // Closed without an answer: the head did not arrive in time.
+        Some((StatusCode::REQUEST_TIMEOUT, "header-timeout"))
+    } else {
+        None
+    };
+    match refusal {
+        Some((status, code)) => log_connection_refusal(status, code, client, error),
+        None => tracing::debug!("connection ended with an error: {error}"),
+    }
 }

@@ -18,18 +18,24 @@ pub fn new_incident(alert: &Alert, external_url: Option<&str>) -> NewIncident {
     if let Some(priority) = alert.labels.get("severity").and_then(|severity| priority(severity)) {
         new = new.priority(priority);
     }
-    if let Some(url) = external_url {
+    // A URL the host would refuse is left out: refusing it would refuse the
+    // whole notification.
+    if let Some(url) = external_url.filter(|url| is_web_url(url)) {
         new = new.url(url);
     }
-    if let Some(url) = &alert.generator_url {
+    if let Some(url) = alert.generator_url.as_ref().filter(|url| is_web_url(url)) {
         new = new.link("Alert source", url.clone());
     }
     for (name, label) in [("runbook_url", "Runbook"), ("dashboard_url", "Dashboard")] {
-        if let Some(url) = alert.annotations.get(name).filter(|url| url.starts_with("http")) {
+        if let Some(url) = alert.annotations.get(name).filter(|url| is_web_url(url)) {
             new = new.link(label, url.clone());
         }
     }
     new
+}
+
+fn is_web_url(url: &str) -> bool {
+    inbound_sdk::web_url::check(url).is_ok()
 }
 
 /// `annotations.summary`, else the alert's name, else its fingerprint.
@@ -123,7 +129,10 @@ mod tests {
     #[test]
     fn links_are_the_generator_runbook_and_dashboard() {
         let new = new_incident(
-            &alert(&[], &[("runbook_url", "https://wiki/disk"), ("dashboard_url", "not a url")]),
+            &alert(
+                &[],
+                &[("runbook_url", "https://wiki/disk"), ("dashboard_url", "http://a\r\nb")],
+            ),
             Some("http://am:9093"),
         );
         let links: Vec<(&str, &str)> =

@@ -41,6 +41,7 @@ pub mod log;
 pub mod panic;
 pub mod state;
 pub mod text;
+pub mod web_url;
 
 /// Bindings generated from the WIT package the host implements
 /// (`host/wit/v0.2.0`). Most plugins use the re-exports below instead.

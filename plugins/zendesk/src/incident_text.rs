@@ -5,6 +5,7 @@
 
 use crate::ticket::Ticket;
 use inbound_sdk::text::truncate_chars;
+use inbound_sdk::web_url;
 use inbound_sdk::{NewIncident, Priority};
 
 /// The host's limits (see `incident` in the WIT). Cutting here rather than
@@ -14,15 +15,34 @@ pub const DETAILS_MAX_CHARS: usize = 16_384;
 
 /// The incident to open for `ticket`.
 pub fn new_incident(ticket: &Ticket) -> NewIncident {
+    let (url, link_note) = link(ticket);
     NewIncident {
         key: ticket.id.clone(),
         summary: summary(ticket),
-        details: details(ticket),
+        details: details(ticket, link_note),
         priority: priority(&ticket.priority),
-        url: present(&ticket.link).map(str::to_string),
+        url,
         links: Vec::new(),
     }
 }
+
+/// The ticket's link when the host will take it as the incident's `url`.
+/// A link it would refuse (`javascript:`, a CR/LF, no host) is left out and
+/// the details say so: refusing the whole ticket for its link would lose the
+/// incident.
+fn link(ticket: &Ticket) -> (Option<String>, Option<String>) {
+    let Some(link) = present(&ticket.link) else { return (None, None) };
+    match web_url::check(link) {
+        Ok(()) => (Some(link.to_string()), None),
+        Err(reason) => {
+            let shown = truncate_chars(link, LINK_SHOWN_MAX_CHARS);
+            (None, Some(format!("Link left out: {shown:?} {reason}")))
+        }
+    }
+}
+
+/// How much of a refused link the details quote.
+const LINK_SHOWN_MAX_CHARS: usize = 200;
 
 /// The ticket's title; an untitled ticket still needs a recognisable line.
 fn summary(ticket: &Ticket) -> String {
@@ -33,8 +53,8 @@ fn summary(ticket: &Ticket) -> String {
 }
 
 /// The description, then one line per ticket attribute that has a value, so
-/// a responder sees who is involved without opening Zendesk.
-fn details(ticket: &Ticket) -> String {
+/// a responder sees who is involved without opening Zendesk, then `note`.
+fn details(ticket: &Ticket, note: Option<String>) -> String {
     let attributes = [
         ("Requester", &ticket.requester_name),
         ("Group", &ticket.group_name),
@@ -46,6 +66,7 @@ fn details(ticket: &Ticket) -> String {
     let lines: Vec<String> = attributes
         .iter()
         .filter_map(|(label, value)| present(value).map(|value| format!("{label}: {value}")))
+        .chain(note)
         .collect();
     let mut details = ticket.description.trim().to_string();
     if !lines.is_empty() {
@@ -116,6 +137,34 @@ mod tests {
         );
         assert_eq!(incident.priority, Some(Priority::Urgent));
         assert_eq!(incident.url.as_deref(), Some("https://example.zendesk.com/agent/tickets/4711"));
+    }
+
+    #[test]
+    fn a_link_the_host_would_refuse_is_left_out_and_said_so_in_the_details() {
+        for link in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,<b>x</b>",
+            "https://",
+            "http://a\r\nForged: line",
+        ] {
+            let incident = new_incident(&Ticket { link: link.into(), ..full_ticket() });
+            assert_eq!(incident.url, None, "{link:?}");
+            let note = incident.details.lines().last().unwrap();
+            assert!(note.starts_with("Link left out: \""), "{link:?}: {note}");
+            assert!(!incident.details.contains("\r"), "{link:?}: {}", incident.details);
+            assert!(!incident.details.contains("\nForged"), "{link:?}: {}", incident.details);
+        }
+    }
+
+    #[test]
+    fn an_upper_case_https_link_is_kept() {
+        let incident = new_incident(&Ticket {
+            link: "HTTPS://EXAMPLE.ZENDESK.COM/t/1".into(),
+            ..full_ticket()
+        });
+        assert_eq!(incident.url.as_deref(), Some("HTTPS://EXAMPLE.ZENDESK.COM/t/1"));
+        assert!(!incident.details.contains("Link left out"));
     }
 
     #[test]

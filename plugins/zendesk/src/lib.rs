@@ -17,6 +17,7 @@ mod fingerprint;
 mod incident_text;
 mod lifecycle;
 mod sdk_host;
+mod seen_comments;
 mod status;
 mod ticket;
 
@@ -40,9 +41,11 @@ impl Plugin for Zendesk {
 
 /// Everything is checked before the first host call that changes anything,
 /// so a rejected request leaves no trace.
+/// Settings come first: `inbound check` judges them with an empty body.
 pub fn handle(host: &mut impl Host, body: &[u8], settings: &str) -> Result<Outcome, Rejection> {
+    let words = status::StatusWords::from_settings(settings)?;
     let ticket = ticket::Ticket::parse(body)?;
-    let status = status::StatusWords::from_settings(settings)?.classify(&ticket.status)?;
+    let status = words.classify(&ticket.status)?;
     lifecycle::apply(host, &ticket, status)
 }
 
@@ -153,6 +156,16 @@ mod tests {
         let error = send(&mut host, "Open", r#"{"on_hold": "later"}"#).unwrap_err();
         assert_eq!(error.code, "invalid-settings");
         assert!(host.calls.is_empty());
+    }
+
+    #[test]
+    fn invalid_settings_are_named_even_with_an_empty_body() {
+        // How `inbound check` asks the plugin about a source's settings.
+        let mut host = FakeHost::default();
+        let error = handle(&mut host, b"", r#"{"onhold": "pending"}"#).unwrap_err();
+        assert_eq!(error.code, "invalid-settings");
+        assert!(error.message.contains("\"onhold\""), "{}", error.message);
+        assert_eq!(handle(&mut host, b"", "{}").unwrap_err().code, "empty-body");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 
 use crate::fingerprint::fingerprint;
 use crate::incident_text::{DETAILS_MAX_CHARS, new_incident, present};
+use crate::seen_comments::SeenComments;
 use crate::status::TicketStatus;
 use crate::ticket::Ticket;
 use inbound_sdk::text::truncate_chars;
@@ -65,9 +66,9 @@ pub fn apply(
             // things happened in Zendesk: the closing remark, then resolved.
             add_latest_comment(host, ticket, &incident, false)?;
             host.resolve(incident.id, &status_note(ticket))?;
-            // Only open incidents take comments, so the fingerprint is not
-            // needed any more; forgetting it keeps the state as small as the
-            // set of open tickets.
+            // Only open incidents take comments, so the fingerprints are not
+            // needed any more; forgetting them keeps the state as small as
+            // the set of open tickets.
             host.state_delete(&comment_state_key(key));
             Ok(outcome(Action::Resolved, &incident))
         }
@@ -115,8 +116,9 @@ const AUTHOR_MAX_CHARS: usize = 64;
 
 /// Adds the ticket's latest comment to `incident` unless it was seen before;
 /// true when a comment was added. Zendesk sends the whole ticket on every
-/// update, so only a fingerprint kept in state tells a new comment from one
-/// already logged.
+/// update, and may redeliver an old update after newer ones, so only the
+/// fingerprints of the comments already logged, kept in state, tell a new
+/// comment from an old one.
 fn add_latest_comment(
     host: &mut impl Host,
     ticket: &Ticket,
@@ -128,11 +130,13 @@ fn add_latest_comment(
         return Ok(false);
     }
     let state_key = comment_state_key(&ticket.id);
-    let seen = fingerprint(comment);
-    if host.state_get(&state_key).as_deref() == Some(seen.as_bytes()) {
+    let this_comment = fingerprint(comment);
+    let mut seen = SeenComments::from_state(host.state_get(&state_key).as_deref());
+    if seen.contains(&this_comment) {
         return Ok(false);
     }
-    host.state_set(&state_key, seen.as_bytes())?;
+    seen.remember(this_comment);
+    host.state_set(&state_key, &seen.to_state())?;
     // A new ticket's first comment is its description, already in the
     // incident's details.
     if just_created && comment == ticket.description.trim() {
@@ -149,7 +153,7 @@ fn comment_author(ticket: &Ticket) -> Option<&str> {
     present(&ticket.assignee_name).or_else(|| present(&ticket.requester_name))
 }
 
-/// Where the fingerprint of a ticket's last seen comment is kept.
+/// Where the fingerprints of a ticket's comments already logged are kept.
 pub fn comment_state_key(ticket_id: &str) -> String {
     format!("latest-comment/{ticket_id}")
 }
@@ -423,6 +427,30 @@ mod tests {
         send_commented(&mut host, Open, "two").unwrap();
         let texts: Vec<String> = host.comments().into_iter().map(|(_, _, text)| text).collect();
         assert_eq!(texts, ["one", "two"]);
+    }
+
+    #[test]
+    fn an_old_comment_redelivered_out_of_order_is_not_added_again() {
+        let mut host = FakeHost::default();
+        send(&mut host, Open).unwrap();
+        assert_eq!(ok(send_commented(&mut host, Open, "first")).0, Action::Commented);
+        assert_eq!(ok(send_commented(&mut host, Open, "second")).0, Action::Commented);
+        assert_eq!(ok(send_commented(&mut host, Open, "first")).0, Action::Unchanged);
+        assert_eq!(ok(send_commented(&mut host, Pending, "second")).0, Action::Accepted);
+        let texts: Vec<String> = host.comments().into_iter().map(|(_, _, text)| text).collect();
+        assert_eq!(texts, ["first", "second"]);
+    }
+
+    #[test]
+    fn a_comment_seen_by_an_older_version_is_not_added_again() {
+        // Older versions kept one fingerprint, the last comment's.
+        let mut host = FakeHost::default();
+        send(&mut host, Open).unwrap();
+        host.state.insert(comment_state_key(ID), fingerprint("first").into_bytes());
+        assert_eq!(ok(send_commented(&mut host, Open, "first")).0, Action::Unchanged);
+        assert_eq!(ok(send_commented(&mut host, Open, "second")).0, Action::Commented);
+        assert_eq!(ok(send_commented(&mut host, Open, "first")).0, Action::Unchanged);
+        assert_eq!(host.comments().len(), 1);
     }
 
     #[test]

@@ -47,14 +47,20 @@ impl CallState {
     }
 
     pub(super) fn check_link(&self, link: &types::Link) -> Result<(), ApiError> {
-        if !(link.url.starts_with("https://") || link.url.starts_with("http://")) {
-            return Err(ApiError::Invalid(format!(
-                "the link url {:?} is not an absolute http(s) URL",
-                crate::store::cut_chars(&link.url, 80)
-            )));
-        }
         self.check_text("the link label", &link.label, self.limits.max_key_bytes)?;
-        self.check_text("the link url", &link.url, self.limits.max_url_bytes)
+        self.check_url("the link url", &link.url)
+    }
+
+    /// A web URL (`plugin::web_url`). Size first, so a huge URL is a limit
+    /// error and is never parsed.
+    pub(super) fn check_url(&self, what: &str, url: &str) -> Result<(), ApiError> {
+        self.check_text(what, url, self.limits.max_url_bytes)?;
+        crate::plugin::web_url::check(url).map_err(|reason| {
+            let shown = crate::store::cut_chars(url, 80);
+            ApiError::Invalid(format!(
+                "{what} {shown:?} is not an absolute http(s) URL: it {reason}"
+            ))
+        })
     }
 
     pub(super) fn check_link_count(&self, count: usize) -> Result<(), ApiError> {

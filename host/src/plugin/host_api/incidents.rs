@@ -60,9 +60,10 @@ impl CallState {
             .check_key(&new.key)
             .and_then(|_| self.check_text("the summary", &new.summary, self.limits.max_text_bytes))
             .and_then(|_| self.check_text("the details", &new.details, self.limits.max_text_bytes))
-            .and_then(|_| match &new.url {
-                Some(url) => self.check_text("the url", url, self.limits.max_url_bytes),
-                None => Ok(()),
+            .and_then(|_| match new.url.as_deref() {
+                // An empty url means none.
+                Some(url) if !url.is_empty() => self.check_url("the url", url),
+                _ => Ok(()),
             })
             .and_then(|_| new.links.iter().try_for_each(|link| self.check_link(link)))
             .and_then(|_| self.check_link_count(new.links.len()))

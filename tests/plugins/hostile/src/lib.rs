@@ -142,6 +142,20 @@ impl Plugin for Hostile {
                 "not-supported",
                 format!("the hostile plugin rejects {argument:?}"),
             )),
+            // Text with line breaks, to forge log lines if they were kept raw.
+            "forge" => {
+                inbound_sdk::warn!("one\r\nFORGED plugin line {argument}");
+                Err(Rejection::new("forged", "two\r\nFORGED rejection line"))
+            }
+            "forge-panic" => panic!("three\nFORGED panic line"),
+            // The argument, verbatim, as a new incident's url or link.
+            "url" | "link" => {
+                let new = NewIncident::new(format!("{command} {argument}"), "a url from the body");
+                let new =
+                    if command == "url" { new.url(argument) } else { new.link("x", argument) };
+                let incident = incidents::create(&new)?;
+                Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
+            }
             "bad-outcome" => Ok(vec![Outcome { action: Action::Created, incident: 999_999 }]),
             other => Err(Rejection::new("unknown-command", format!("unknown command {other:?}"))),
         }

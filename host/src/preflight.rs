@@ -1,0 +1,133 @@
+//! `inbound check` beyond the file itself: what `inbound serve` would refuse
+//! at start-up, or every webhook would then fail on, found beforehand and
+//! named by file, line and key with the fix.
+//!
+//! - The storage path: the database can be opened or created there.
+//! - Each integration's plugin: WebAssembly, a component (not a core
+//!   module), of the `inbound:plugin` world, loaded exactly as `serve` does.
+//! - Each source's settings, judged by its own plugin: one call with the
+//!   settings, no headers and an empty body, against an empty temporary
+//!   database whose changes are never kept. A plugin that rejects it with
+//!   `invalid-settings` fails the check with its message; any other answer
+//!   passes (an empty body is not a webhook, so most plugins reject it for
+//!   that). Plugins therefore read their settings before the body, as the
+//!   SDK's guide says. No new export is needed, so plugins built for older
+//!   hosts are checked too.
+
+use crate::config::{Config, ConfigError};
+use crate::plugin::{ApiVersion, CallError, CallLimits, EngineSettings, PluginHost, PluginRequest};
+use crate::store::{Session, SourceScope, Store, WriterOptions, now_millis};
+use std::path::Path;
+use std::sync::Arc;
+
+/// What passed, for the command to print.
+pub struct Checked {
+    /// Integration name, plugin path and API version, in config order.
+    pub plugins: Vec<(String, String, ApiVersion)>,
+}
+
+pub fn check(config: &Config) -> Result<Checked, ConfigError> {
+    check_storage(config)?;
+    let engine = EngineSettings { max_concurrent_calls: 4, ..EngineSettings::default() };
+    let mut plugins = PluginHost::new(&engine).map_err(|error| {
+        config.error_at(
+            "plugins",
+            "plugins",
+            format!("cannot start the WebAssembly engine: {error:#}"),
+        )
+    })?;
+    let mut loaded = Vec::new();
+    for (name, integration) in &config.integrations {
+        let path = config.resolve(&integration.plugin);
+        let key = format!("integrations.{name}.plugin");
+        plugins
+            .load(name, &path, None)
+            .map_err(|error| config.error_at(&key, &key, format!("{error:#}")))?;
+        let version = plugins.plugin(name).expect("just loaded").api_version();
+        loaded.push((name.clone(), path.display().to_string(), version));
+    }
+    check_settings(config, &plugins)?;
+    Ok(Checked { plugins: loaded })
+}
+
+/// The database file, or the folder `serve` would create it in, must be
+/// writable. Probed without leaving anything behind.
+fn check_storage(config: &Config) -> Result<(), ConfigError> {
+    let path = config.resolve(&config.storage.path);
+    let refuse = |problem: String| {
+        config.error_at(
+            "storage.path",
+            "storage.path",
+            format!("{problem}; make it writable for the user running inbound, or choose another storage.path"),
+        )
+    };
+    if path.is_dir() {
+        return Err(refuse(format!("{} is a folder, not a database file", path.display())));
+    }
+    if path.exists() {
+        return std::fs::OpenOptions::new().read(true).write(true).open(&path).map(drop).map_err(
+            |error| refuse(format!("cannot open {} for writing: {error}", path.display())),
+        );
+    }
+    // `serve` creates the missing folders: the nearest existing one must take files.
+    let mut folder = path.parent().unwrap_or(Path::new("."));
+    while !folder.exists() {
+        folder = folder.parent().unwrap_or(Path::new("."));
+    }
+    if !folder.is_dir() {
+        return Err(refuse(format!(
+            "{} is not a folder, so the database {} cannot be created",
+            folder.display(),
+            path.display()
+        )));
+    }
+    tempfile::tempfile_in(folder)
+        .map(drop)
+        .map_err(|error| refuse(format!("cannot create files in {}: {error}", folder.display())))
+}
+
+fn check_settings(config: &Config, plugins: &PluginHost) -> Result<(), ConfigError> {
+    if config.sources.is_empty() {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir().map_err(|error| {
+        config.error_at(
+            "sources",
+            "sources",
+            format!("cannot create a temporary folder to check the sources' settings: {error}"),
+        )
+    })?;
+    let store = Store::open(&dir.path().join("check.redb"), WriterOptions::default(), |_| {})
+        .map(Arc::new)
+        .map_err(|error| config.error_at("sources", "sources", format!("{error:#}")))?;
+    for (index, source) in config.sources.iter().enumerate() {
+        let Some(plugin) = plugins.plugin(&source.integration) else { continue };
+        let settings = serde_json::to_string(&source.settings).unwrap_or_else(|_| "{}".into());
+        let scope = SourceScope {
+            name: source.name.clone(),
+            escalation_policy: source.escalation_policy.clone(),
+            actor: format!("plugin {}", source.integration),
+        };
+        let Ok(session) = Session::new(store.clone(), scope, now_millis()) else { continue };
+        let probe =
+            PluginRequest { headers: Vec::new(), body: Vec::new(), settings_json: settings };
+        let output = plugins.call(&plugin, session, probe, &CallLimits::default());
+        if let Err(CallError::Rejected { code, message }) = output.result
+            && code == "invalid-settings"
+        {
+            // Point at the setting the message names, when it names one.
+            let named = source.settings.keys().find(|key| message.contains(&format!("\"{key}\"")));
+            let path = match named {
+                Some(key) => format!("sources[{index}].settings.{key}"),
+                None => format!("sources[{index}].settings"),
+            };
+            let shown = format!("{path} (source {:?})", source.name);
+            return Err(config.error_at(
+                &path,
+                &shown,
+                format!("the {} plugin refuses these settings, so every webhook would get 400 invalid-settings: {message}", source.integration),
+            ));
+        }
+    }
+    Ok(())
+}
