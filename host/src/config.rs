@@ -8,6 +8,9 @@
 
 pub mod edit;
 mod locate;
+mod ui;
+
+pub use ui::UiConfig;
 
 use locate::KeyIndex;
 use serde::Deserialize;
@@ -25,6 +28,8 @@ pub struct Config {
     pub plugins: PluginConfig,
     #[serde(default)]
     pub api: ApiConfig,
+    #[serde(default)]
+    pub ui: UiConfig,
     #[serde(default)]
     pub integrations: BTreeMap<String, IntegrationConfig>,
     #[serde(default)]
@@ -388,6 +393,7 @@ impl Config {
             ("storage.event_body_cap_bytes", self.storage.event_body_cap_bytes as u64),
             ("plugins.timeout_ms", self.plugins.timeout_ms),
             ("plugins.memory_limit_mib", self.plugins.memory_limit_mib as u64),
+            ("ui.session_minutes", self.ui.session_minutes),
         ];
         for (key, value) in positive {
             if value == 0 {

@@ -46,6 +46,9 @@ pub struct AppState {
     pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
     /// Serializes reloads (SIGHUP and the admin route).
     pub reloading: tokio::sync::Mutex<()>,
+    /// Set to true when shutdown begins: ends the console's live streams,
+    /// which graceful shutdown would otherwise wait for.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// The part of the state built from one version of the config.
@@ -131,8 +134,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     router
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), deadline))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::ui::router(state.clone()))
+        .layer(middleware::from_fn_with_state(state, deadline))
 }
 
 /// Answers 503 when a request runs past `server.request_timeout_ms`. A

@@ -11,6 +11,7 @@
 //! - [`server`]: wiring, signals and reload.
 //! - [`store`]: redb tables, the incident model and group commit.
 //! - [`telemetry`]: Prometheus metrics.
+//! - [`ui`]: the web console under `/ui/`.
 
 pub mod config;
 pub mod harness;
@@ -22,3 +23,4 @@ pub mod respond;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod ui;

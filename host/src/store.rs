@@ -5,12 +5,14 @@
 //! [`Store::commit`] means the change is on disk.
 
 pub mod changes;
+mod console;
 pub mod model;
 mod reads;
 mod tables;
 pub mod writer;
 
 pub use changes::{ChangeSet, ReadCheck, Write};
+pub use console::{Counts, LogPage};
 pub use model::*;
 pub use writer::{BatchStats, CommitError, WriterOptions};
 
@@ -44,6 +46,8 @@ pub struct Store {
     writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     next_incident_id: AtomicU64,
     next_failure_id: AtomicU64,
+    /// Bumped after every successful commit; the console's live list waits on it.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Store {
@@ -71,6 +75,7 @@ impl Store {
             writer_thread: std::sync::Mutex::new(Some(thread)),
             next_incident_id: AtomicU64::new(next_incident_id),
             next_failure_id: AtomicU64::new(next_failure_id),
+            changes: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -91,7 +96,9 @@ impl Store {
 
     /// Applies `changes` durably, or not at all.
     pub async fn commit(&self, changes: ChangeSet) -> Result<(), CommitError> {
-        self.writer.commit(changes).await
+        self.writer.commit(changes).await?;
+        self.changes.send_modify(|generation| *generation += 1);
+        Ok(())
     }
 
     /// Waits for the writer to finish what it has received. Call after every
@@ -208,14 +215,12 @@ impl Store {
 
     /// Number of incidents in each status, for metrics.
     pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, redb::Error> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(BY_STATUS)?;
-        let mut counts = Vec::new();
-        for status in [Status::Pending, Status::Accepted, Status::Resolved] {
-            let code = status.code();
-            counts.push((status, table.range((code, 0)..=(code, u64::MAX))?.count() as u64));
-        }
-        Ok(counts)
+        let counts = self.counts(None)?;
+        Ok(vec![
+            (Status::Pending, counts.pending),
+            (Status::Accepted, counts.accepted),
+            (Status::Resolved, counts.resolved),
+        ])
     }
 
     /// True when a read transaction can be opened: the database is usable.
@@ -258,6 +263,7 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), redb::Error> 
         next_failure_id = failures.last()?.map_or(1, |(id, _)| id.value() + 1);
         txn.open_table(FAILED_BODIES)?;
     }
+    console::fill_counts_once(&txn)?;
     txn.commit()?;
     Ok((next_id, next_failure_id))
 }

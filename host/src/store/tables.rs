@@ -27,9 +27,15 @@ pub const FAILED_DELIVERIES: TableDefinition<u64, &[u8]> =
     TableDefinition::new("failed_deliveries");
 /// failure id -> the raw request body, unmodified, for replay.
 pub const FAILED_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("failed_bodies");
+/// (source, status code) -> number of incidents: counts per status without a
+/// scan, for the console and `/metrics`. Kept in step by the writer.
+pub const COUNTS: TableDefinition<(&str, u8), u64> = TableDefinition::new("counts");
 /// Counters and the schema version.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_NEXT_LOG_SEQ: &str = "next_log_seq";
+/// Set once [`COUNTS`] has been filled from the indexes (databases written
+/// before it existed are counted once, at start-up).
+pub const META_COUNTS_READY: &str = "counts_ready";
 pub const SCHEMA_VERSION: u64 = 1;
