@@ -15,10 +15,14 @@ run: plugins
 test: plugins test-deps
 	$(CARGO) test --release --workspace
 
-## A real sender for the end-to-end tests: Debian's Alertmanager. A no-op
-## when it is already installed.
+## What the end-to-end tests need from Debian: Alertmanager (a real sender)
+## and headless Chromium with its WebDriver (the console's browser tests).
+## A no-op when they are already installed.
+TEST_PACKAGES := /usr/bin/prometheus-alertmanager:prometheus-alertmanager \
+	/usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver
 test-deps:
-	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
+	@missing=$$(for entry in $(TEST_PACKAGES); do test -x "$${entry%%:*}" || echo "$${entry#*:}"; done); \
+	test -z "$$missing" || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; }
 
 plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \
