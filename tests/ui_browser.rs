@@ -382,3 +382,95 @@ fn the_incident_page_fits_a_phone_and_its_actions_are_reachable_by_keyboard() {
     assert_eq!(browser.text("#notice"), "Accepted.");
     assert_eq!(incident_status(&host, id), "accepted");
 }
+
+#[test]
+fn a_host_with_an_open_live_list_still_stops_at_once() {
+    let _turn = turn();
+    let host = Host::start(&zendesk_config(""));
+    let browser = Browser::start("stop_with_live_list", 1100, 750);
+    sign_in(&browser, &host);
+    // The live feed is connected once a change reaches the page.
+    assert_eq!(host.zendesk(&ticket(1, "New")).0, 202);
+    browser.wait_until("the live update", |b| b.count("tbody tr") == 1);
+
+    host.signal("TERM");
+    // Graceful shutdown waits for open responses; the live stream must end.
+    assert!(
+        host.wait_for_log("shut down cleanly", Duration::from_secs(5)),
+        "the host kept waiting for the open live list:\n{}",
+        host.logs()
+    );
+}
+
+/// Bad requests to the console, over plain HTTP: each gets its status and a
+/// page that says what is wrong.
+#[test]
+fn bad_console_requests_get_clear_pages_with_the_right_status() {
+    let host = Host::start(&zendesk_config(""));
+    assert_eq!(host.zendesk(&ticket(1, "Solved")).0, 400, "no incident for a first Solved");
+    assert_eq!(host.zendesk(&ticket(1, "New")).0, 202);
+    assert_eq!(host.zendesk(&ticket(1, "Solved")).0, 202);
+    let cookie = session_cookie(&host);
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str| {
+        let answer = client.get(host.url(path)).header("cookie", &cookie).send().unwrap();
+        (answer.status().as_u16(), answer.text().unwrap())
+    };
+    for (path, status, says) in [
+        ("/ui/incidents/abc", 400, "is not an incident id"),
+        ("/ui/incidents/0", 400, "is not an incident id"),
+        ("/ui/incidents/999", 404, "There is no incident 999"),
+        ("/ui/incidents/1?log_before=x", 400, "is not a log position"),
+        ("/ui/?status=open", 400, "is not one of pending, accepted, resolved"),
+        ("/ui/?before=-1", 400, "is not an incident id"),
+        ("/ui/failed/5", 404, "There is no failed delivery 5"),
+        ("/ui/nothing-here", 404, "no such page"),
+        ("/ui/assets/other.js", 404, "no such page"),
+    ] {
+        let (got, page) = get(path);
+        assert_eq!(got, status, "{path}: {page}");
+        assert!(page.contains(says), "{path} should say {says:?}: {page}");
+    }
+
+    let post = |path: &str, form: &[(&str, &str)], cookie: Option<&str>| {
+        let mut request = client.post(host.url(path)).form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let answer = request.send().unwrap();
+        (answer.status().as_u16(), answer.text().unwrap())
+    };
+    // The session's CSRF token, from any signed-in page.
+    let (_, page) = get("/ui/");
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let (status, page) = post("/ui/incidents/1/accept", &[("csrf", csrf)], Some(&cookie));
+    assert_eq!(status, 409, "a resolved incident is never reopened: {page}");
+    let long = "n".repeat(5000);
+    let (status, page) =
+        post("/ui/incidents/1/resolve", &[("csrf", csrf), ("note", &long)], Some(&cookie));
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("longer than 4096 bytes"), "{page}");
+    let (status, _) = post("/ui/incidents/1/accept", &[("csrf", csrf)], None);
+    assert_eq!(status, 401, "an action without a session");
+    let (status, _) = post("/ui/sign-in", &[("token", TOKEN)], None);
+    assert_eq!(status, 403, "a sign-in form without its token");
+    let answer = client.get(host.url("/ui/failed")).send().unwrap();
+    assert_eq!(answer.status().as_u16(), 303, "a page without a session goes to sign-in");
+    assert_eq!(answer.headers()["location"], "/ui/sign-in?next=%2Fui%2Ffailed");
+}
+
+#[test]
+fn the_console_can_be_turned_off() {
+    let config = zendesk_config("");
+    let config = config.replacen("[storage]", "[ui]\nenabled = false\n\n[storage]", 1);
+    let host = Host::start(&config);
+    let (status, body) = host.get_as("/ui/", None);
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "no-route");
+    let (status, _) = host.get_as("/", None);
+    assert_eq!(status, 404);
+    assert_eq!(host.get("/api/v1/incidents").0, 200, "the API is unaffected");
+}
