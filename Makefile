@@ -5,7 +5,7 @@ CARGO ?= cargo
 # apt-get needs root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-deps plugins toolchain bench fuzz
+.PHONY: run test test-deps plugins toolchain bench fuzz lint
 
 ## Build the host and the plugins, then serve config.toml.
 run: plugins
@@ -31,6 +31,13 @@ plugins: toolchain
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+## Format and lint checks, as CI runs them (rustfmt.toml; warnings are errors).
+lint:
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 
 ## Benchmark against the ceilings (docs/performance.md). Not part of `make test`.
 bench: plugins

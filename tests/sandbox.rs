@@ -216,6 +216,84 @@ fn state_quota_per_source_is_enforced_across_calls() {
 }
 
 #[test]
+fn simultaneous_calls_cannot_add_up_past_the_state_quota() {
+    // Each call writes 64 KiB under its own key; the quota (100000 bytes)
+    // holds one such value. Every call checks the quota against its own
+    // snapshot, so only the writer can see them all.
+    let host = host();
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..8)
+            .map(|index| {
+                let host = &host;
+                scope.spawn(move || {
+                    let (status, _, answer) =
+                        send(host, HOSTILE_KEY, &format!("state-put k{index}"));
+                    (status, answer)
+                })
+            })
+            .collect();
+        calls.into_iter().map(|call| call.join().unwrap()).collect()
+    });
+    let stored = answers.iter().filter(|(status, _)| *status == 202).count();
+    assert!(stored <= 1, "at most one 64 KiB value fits the quota: {answers:?}");
+    for (status, answer) in answers.iter().filter(|(status, _)| *status != 202) {
+        assert_eq!(*status, 503, "{answer}");
+        assert_eq!(answer["error"]["code"], "plugin-host-api-limit", "{answer}");
+    }
+}
+
+#[test]
+fn the_change_limit_is_the_one_its_message_names() {
+    // A create and 255 comments: 256 changes, however many storage writes
+    // each one costs.
+    let host = host();
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "changes 256");
+    assert_eq!(status, 202, "{answer}");
+    let message = assert_contained(&host, "changes 257", "plugin-host-api-limit");
+    assert!(message.contains("at most 256 changes"), "{message}");
+}
+
+#[test]
+fn an_outcome_claiming_what_the_call_did_not_do_is_refused() {
+    let host = host();
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "false-claim k");
+    assert_eq!(status, 202, "{answer}");
+    let message = assert_contained(&host, "false-claim k", "plugin-invalid-result");
+    assert!(message.contains("as \"resolved\", which this call did not do"), "{message}");
+    let incident = &host.incidents()[0];
+    assert_eq!(incident["status"], "pending", "nothing was resolved: {incident}");
+}
+
+#[test]
+fn a_flood_of_outcomes_is_refused_not_answered() {
+    let host = host();
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "outcomes 1024");
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["outcomes"].as_array().unwrap().len(), 1024);
+    let message = assert_contained(&host, "outcomes 5000", "plugin-invalid-result");
+    assert!(message.contains("it returned 5000 outcomes; the limit is 1024"), "{message}");
+}
+
+#[test]
+fn a_rejection_is_cut_and_cannot_forge_log_lines() {
+    let host = host();
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "reject-flood 1000000");
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.len() < 5000, "cut to 4 KiB: {} bytes", message.len());
+    assert!(message.starts_with("first\\r\\nINFO forged line"), "{message:.80}");
+    assert!(message.ends_with("more bytes cut)"), "{}", &message[message.len() - 40..]);
+    assert!(!host.logs().lines().any(|line| line.starts_with("INFO forged")), "no forged line");
+}
+
+#[test]
+fn a_host_api_misuse_is_the_plugins_failure_not_the_senders() {
+    let host = host();
+    let message = assert_contained(&host, "bad-link", "plugin-host-api-error");
+    assert!(message.contains("not an absolute http(s) URL"), "{message}");
+}
+
+#[test]
 fn invalid_result_is_refused() {
     let host = host();
     let message = assert_contained(&host, "bad-outcome", "plugin-invalid-result");
@@ -341,6 +419,39 @@ fn failed_delivery_is_replayed_after_the_plugin_is_fixed() {
     assert_eq!(status, 409, "{again}");
     assert_eq!(again["error"]["code"], "replay-refused");
     assert_eq!(host.incidents().len(), 1, "a refused replay changes nothing");
+}
+
+#[test]
+fn of_simultaneous_replays_of_one_failed_delivery_exactly_one_applies() {
+    let host = Host::start(&config(&plugin_wasm("test_hostile").display().to_string()));
+    let (status, body) = host.zendesk(&ticket(78, "Open"));
+    assert_eq!(status, 503, "{body}");
+    let id = failed(&host)[0]["id"].clone();
+    std::fs::write(
+        host.dir.path().join("config.toml"),
+        config(&plugin_wasm("zendesk").display().to_string()),
+    )
+    .unwrap();
+    let host = host.restart();
+
+    let path = format!("/api/v1/failed/{id}/replay");
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let replays: Vec<_> =
+            (0..10).map(|_| scope.spawn(|| host.post_json(&path, &json!({})))).collect();
+        replays.into_iter().map(|replay| replay.join().unwrap()).collect()
+    });
+    let succeeded = answers.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(succeeded, 1, "exactly one replay applies: {answers:?}");
+    for (status, answer) in answers.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!(*status, 409, "{answer}");
+        assert_eq!(answer["error"]["code"], "replay-refused", "{answer}");
+    }
+    let incidents = host.incidents();
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    let log = host.incident(&incidents[0]["id"])["log"].clone();
+    let events = log.as_array().unwrap().iter().filter(|e| e["type"] == "event_received").count();
+    assert_eq!(events, 1, "the event is in the log once: {log}");
+    assert_eq!(failed(&host)[0]["attempts"], 2, "one failed call and one replay");
 }
 
 #[test]

@@ -73,7 +73,9 @@ fn a_fresh_signature_is_accepted_and_every_bad_one_refused() {
     let old = iso(now - Duration::from_secs(6 * 60));
     let future = iso(now + Duration::from_secs(6 * 60));
     let tampered = body.replace("Ticket 1", "Ticket 2");
-    let cases: Vec<(&str, Option<String>, Option<String>, &str, &str)> = vec![
+    // (what, signature header, timestamp header, body, expected code)
+    type Case<'a> = (&'a str, Option<String>, Option<String>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         ("no headers", None, None, &body, "signature-missing"),
         ("no signature", None, Some(fresh.clone()), &body, "signature-missing"),
         ("no timestamp", Some(sign(&fresh, &body)), None, &body, "signature-timestamp-missing"),

@@ -2,10 +2,8 @@
 //! lifecycle for a new ticket, against a snapshot) with nothing around it,
 //! to profile the sandbox's per-request work on its own.
 
-use inbound::plugin::{
-    CallLimits, EngineSettings, PluginHost, PluginRequest, Session, SourceScope,
-};
-use inbound::store::{Store, now_millis};
+use inbound::plugin::{CallLimits, EngineSettings, PluginHost, PluginRequest};
+use inbound::store::{Session, SourceScope, Store, now_millis};
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -85,6 +85,7 @@ fn event(store: &Store, body: &str) -> ChangeSet {
                 source: "bench".into(),
                 key: format!("ticket/{id}/comment"),
                 value: b"0123456789abcdef".to_vec(),
+                quota: u64::MAX,
             },
         ],
     }

@@ -7,8 +7,9 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use inbound::plugin::{Session, SourceScope};
-use inbound::store::{self, CommitError, Incident, LogKind, Status, Store};
+use inbound::store::{
+    self, CommitError, Incident, LogKind, NewIncident, Session, SourceScope, Status, Store,
+};
 use inbound_sdk as sdk;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -86,22 +87,14 @@ impl NativeHost<'_> {
         to: Status,
         note: &str,
     ) -> Result<sdk::Incident, sdk::ApiError> {
-        let mut incident =
+        let incident =
             self.session.incident(id).expect("read").ok_or(sdk::ApiError::NotFound(id))?;
-        if incident.status == to {
-            return Ok(to_sdk(&incident));
-        }
-        if incident.status == Status::Resolved {
-            return Err(sdk::ApiError::Invalid("resolved incidents are never reopened".into()));
-        }
-        let from = incident.status;
-        incident.status = to;
         let by = self.session.scope.actor.clone();
-        self.session.put_incident(
-            incident,
-            LogKind::StatusChanged { from, to, by, note: Some(note.into()) },
-        );
-        Ok(to_sdk(&self.session.incident(id).expect("read").expect("just written")))
+        match incident.status_change(to, by, Some(note.into())) {
+            Ok(None) => Ok(to_sdk(&incident)),
+            Ok(Some((changed, log))) => Ok(to_sdk(&self.session.put_incident(changed, log))),
+            Err(reopen) => Err(sdk::ApiError::Invalid(reopen.to_string())),
+        }
     }
 }
 
@@ -115,26 +108,16 @@ impl inbound_zendesk::Host for NativeHost<'_> {
     }
 
     fn create(&mut self, new: &sdk::NewIncident) -> Result<sdk::Incident, sdk::ApiError> {
-        let now = self.session.now;
-        let incident = Incident {
-            id: self.session.new_incident_id(),
-            source: self.session.scope.name.clone(),
+        let new = NewIncident {
             key: new.key.clone(),
-            status: Status::Pending,
             summary: new.summary.clone(),
             details: new.details.clone(),
             priority: new.priority.map(priority),
             url: new.url.clone(),
             links: Vec::new(),
-            escalation_policy: self.session.scope.escalation_policy.clone(),
-            created_at: now,
-            updated_at: now,
-            version: 0,
         };
-        let id = incident.id;
         let by = self.session.scope.actor.clone();
-        self.session.put_incident(incident, LogKind::Created { by });
-        Ok(to_sdk(&self.session.incident(id).expect("read").expect("just written")))
+        Ok(to_sdk(&self.session.create_incident(new, by)))
     }
 
     fn accept(&mut self, id: u64, note: &str) -> Result<sdk::Incident, sdk::ApiError> {
@@ -164,7 +147,7 @@ impl inbound_zendesk::Host for NativeHost<'_> {
     }
 
     fn state_set(&mut self, key: &str, value: &[u8]) -> Result<(), sdk::ApiError> {
-        self.session.state_set(key, value.to_vec());
+        self.session.state_set(key, value.to_vec(), u64::MAX);
         Ok(())
     }
 

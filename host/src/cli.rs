@@ -1,8 +1,10 @@
-//! Commands, one module per group: `serve`/`check`/`reload` here,
-//! [`sources`] and [`incidents`] in their own files.
+//! Commands, one module per group: `serve` and `check` here, the others in
+//! their own files; [`remote`] is the client of a running host's API.
 
 mod failed;
 mod incidents;
+mod plugin;
+mod remote;
 mod sources;
 
 use anyhow::Context;
@@ -43,7 +45,7 @@ pub enum Command {
     /// Validate the configuration and print each source's webhook URL.
     Check(ConfigArg),
     /// Ask a running host to re-read its configuration and plugins.
-    Reload(incidents::Remote),
+    Reload(remote::Remote),
     /// Add or list alert sources in the configuration file.
     #[command(subcommand)]
     Sources(sources::Command),
@@ -55,7 +57,7 @@ pub enum Command {
     Failed(failed::Command),
     /// Tools for plugin authors: run, check, new.
     #[command(subcommand)]
-    Plugin(inbound::plugin_cli::PluginCommand),
+    Plugin(plugin::PluginCommand),
 }
 
 pub fn init_logging(format: LogFormat) {
@@ -89,10 +91,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             sources::print(&config);
             Ok(())
         }
-        Command::Reload(remote) => incidents::reload(&remote),
+        Command::Reload(remote) => remote::reload(&remote),
         Command::Sources(command) => sources::run(command),
         Command::Incidents(command) => incidents::run(command),
         Command::Failed(command) => failed::run(command),
-        Command::Plugin(command) => inbound::plugin_cli::run(command),
+        Command::Plugin(command) => plugin::run(command),
     }
 }

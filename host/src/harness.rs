@@ -190,10 +190,10 @@ fn newest_source(crate_dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
             pending.extend(
                 std::fs::read_dir(&path).into_iter().flatten().flatten().map(|entry| entry.path()),
             );
-        } else if let Ok(modified) = metadata.modified() {
-            if newest.as_ref().is_none_or(|(time, _)| modified > *time) {
-                newest = Some((modified, path));
-            }
+        } else if let Ok(modified) = metadata.modified()
+            && newest.as_ref().is_none_or(|(time, _)| modified > *time)
+        {
+            newest = Some((modified, path));
         }
     }
     newest

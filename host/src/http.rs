@@ -1,4 +1,5 @@
-//! The HTTP surface: routes, shared state, and the JSON error type.
+//! The HTTP surface: routes, the JSON error type and views of the model, over
+//! the running application ([`crate::app`]).
 //!
 //! [`routes`] is the one list of routes: the router is built from it, and a
 //! test holds it equal to the OpenAPI document served at
@@ -6,90 +7,29 @@
 
 mod admin;
 mod auth;
+mod body;
 mod error;
 mod events;
 mod failed;
 mod health;
 mod incidents;
-mod limits;
 mod metrics;
 mod openapi;
-mod signature;
+mod params;
 mod views;
 
-pub use auth::Caller;
 pub use error::ApiError;
 pub use views::incident as incident_view;
 
-use crate::config::Config;
-use crate::ingest::{Delivered, DeliveryError, Ingest, Source};
-use crate::store::Store;
-use arc_swap::ArcSwap;
+use crate::app::AppState;
+use crate::ingest::{Delivered, DeliveryError};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// What every handler can reach.
-pub struct AppState {
-    /// Opened once; a new storage path needs a restart.
-    pub store: Arc<Store>,
-    /// Everything the config decides, swapped whole on reload. A request
-    /// keeps the version it started with until it is answered.
-    pub live: ArcSwap<Live>,
-    /// Renders `/metrics`; `None` when no recorder is installed.
-    pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
-    /// Serializes reloads (SIGHUP and the admin route).
-    pub reloading: tokio::sync::Mutex<()>,
-    /// Set to true when shutdown begins: ends the console's live streams,
-    /// which graceful shutdown would otherwise wait for.
-    pub stopping: tokio::sync::watch::Sender<bool>,
-}
-
-/// The part of the state built from one version of the config.
-pub struct Live {
-    pub config: Config,
-    pub ingest: Ingest,
-    /// Sources by integration name; the key is checked in constant time.
-    pub sources: HashMap<String, Vec<Arc<Source>>>,
-    pub body_limit: usize,
-    pub body_read_timeout: Duration,
-    pub request_timeout: Duration,
-    pub tokens: auth::Tokens,
-    /// Signing secrets by source name, for the sources that have one. Kept
-    /// here rather than on `ingest::Source`: checking them is HTTP's job.
-    pub signing: HashMap<String, signature::Signing>,
-    pub limits: limits::Limits,
-}
-
-impl Live {
-    pub fn new(config: Config, ingest: Ingest, sources: HashMap<String, Vec<Arc<Source>>>) -> Live {
-        Live {
-            body_limit: config.server.body_limit_bytes,
-            body_read_timeout: Duration::from_millis(config.server.body_read_timeout_ms),
-            signing: config
-                .sources
-                .iter()
-                .filter_map(|source| {
-                    let secret = source.signing_secret.as_deref()?;
-                    let window = Duration::from_secs(source.signature_window_seconds);
-                    Some((source.name.clone(), signature::Signing::new(secret, window)))
-                })
-                .collect(),
-            limits: limits::Limits::new(&config),
-            request_timeout: Duration::from_millis(config.server.request_timeout_ms),
-            tokens: auth::Tokens::new(&config.api.tokens),
-            config,
-            ingest,
-            sources,
-        }
-    }
-}
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +105,7 @@ pub fn webhook_answer(result: Result<&Delivered, DeliveryError>) -> (u16, serde_
     match result {
         Ok(delivered) => (202, events::answer(delivered)),
         Err(error) => {
-            let error = events::delivery_error(error);
+            let error = ApiError::from(error);
             (error.status.as_u16(), error.body())
         }
     }

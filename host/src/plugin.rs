@@ -4,20 +4,19 @@
 //! start-up. Per-request work is only: a new `Store`, instantiate, call.
 
 pub mod cache;
+mod call_state;
 pub mod engine;
 mod host_api;
 pub mod limits;
-pub mod session;
 pub mod wit;
 pub mod world;
 
+pub use call_state::{CallState, PluginLog};
 pub use engine::{Allocator, EngineSettings};
-pub use host_api::{CallState, PluginLog};
 pub use limits::CallLimits;
-pub use session::{Session, SourceScope};
 pub use wit::ApiVersion;
 
-use crate::store::{Action, IncidentId};
+use crate::store::{Action, IncidentId, Session};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
@@ -55,6 +54,10 @@ pub enum CallError {
     /// The plugin hit a host API limit and then failed the call.
     #[error("the plugin exceeded a host API limit: {0}")]
     HostApiLimit(String),
+    /// The plugin misused the host API (an invalid argument, another
+    /// source's incident) and then failed the call: its bug, not the sender's.
+    #[error("the plugin's host API call was refused: {0}")]
+    HostApiError(String),
 }
 
 impl CallError {
@@ -66,6 +69,7 @@ impl CallError {
             CallError::Trap(_) => "plugin-failed",
             CallError::InvalidResult(_) => "plugin-invalid-result",
             CallError::HostApiLimit(_) => "plugin-host-api-limit",
+            CallError::HostApiError(_) => "plugin-host-api-error",
         }
     }
 }
@@ -212,6 +216,8 @@ impl PluginHost {
             wasi,
             table: ResourceTable::new(),
             limit_errors: Vec::new(),
+            api_errors: Vec::new(),
+            changes_made: 0,
         };
         let mut store = wasmtime::Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
@@ -227,19 +233,37 @@ impl PluginHost {
         };
         let outcome = plugin.pre.handle(&mut store, wit_request);
         let limit_errors = std::mem::take(&mut store.data_mut().limit_errors);
+        let api_errors = std::mem::take(&mut store.data_mut().api_errors);
+        let memory_refused = store.data().memory.refused;
         let result = match outcome {
+            Ok(Ok(outcomes)) if outcomes.len() > limits.max_outcomes_per_call => {
+                Err(CallError::InvalidResult(format!(
+                    "it returned {} outcomes; the limit is {}",
+                    outcomes.len(),
+                    limits.max_outcomes_per_call
+                )))
+            }
             Ok(Ok(outcomes)) => Ok(outcomes
                 .into_iter()
                 .map(|o| (host_api::action_from_wit(o.action), o.incident))
                 .collect()),
-            // A rejection after a host API limit is the plugin's failure to
-            // stay within bounds, not a bad request.
+            // A rejection after a host API limit or refusal is the plugin's
+            // failure to stay within bounds, not a bad request.
             Ok(Err(_)) if !limit_errors.is_empty() => {
                 Err(CallError::HostApiLimit(limit_errors.join("; ")))
             }
-            Ok(Err(rejection)) => {
-                Err(CallError::Rejected { code: rejection.code, message: rejection.message })
+            Ok(Err(_)) if !api_errors.is_empty() => {
+                Err(CallError::HostApiError(api_errors.join("; ")))
             }
+            // The SDK's conversion of a host API error, the plugin's own bug.
+            Ok(Err(rejection)) if rejection.code == "host-api-error" => {
+                Err(CallError::HostApiError(printable(&rejection.message, MAX_REJECTION_BYTES)))
+            }
+            Ok(Err(rejection)) => Err(CallError::Rejected {
+                code: printable(&rejection.code, MAX_REJECTION_CODE_BYTES),
+                message: printable(&rejection.message, MAX_REJECTION_BYTES),
+            }),
+            Err(_) if memory_refused => Err(CallError::MemoryLimit(limits.memory_bytes)),
             Err(error) => Err(classify_trap(error, limits, &stderr)),
         };
         let state = store.into_data();
@@ -262,6 +286,31 @@ impl PluginHost {
     }
 }
 
+/// Longest rejection message passed on to the sender and the log, in bytes:
+/// enough to name the field and what was expected.
+const MAX_REJECTION_BYTES: usize = 4096;
+/// Longest rejection code, in bytes.
+const MAX_REJECTION_CODE_BYTES: usize = 64;
+
+/// `text` safe to put in an answer or a log line: control characters
+/// (CR, LF, ESC, ...) escaped so a plugin cannot forge log lines or
+/// terminal output, and cut to `max_bytes` with a marker saying so.
+pub fn printable(text: &str, max_bytes: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_bytes));
+    for (at, c) in text.char_indices() {
+        if out.len() >= max_bytes {
+            out.push_str(&format!("… ({} more bytes cut)", text.len() - at));
+            return out;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn classify_trap(
     error: wasmtime::Error,
     limits: &CallLimits,
@@ -274,15 +323,27 @@ fn classify_trap(
         }
         _ => {}
     }
-    let text = format!("{error:#}");
-    if text.contains("forcing trap when growing memory") {
-        return CallError::MemoryLimit(limits.memory_bytes);
-    }
-    let stderr = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
+    let stderr = printable(String::from_utf8_lossy(&stderr.contents()).trim(), usize::MAX);
     let root = error.root_cause().to_string();
     if stderr.is_empty() {
         CallError::Trap(root)
     } else {
         CallError::Trap(format!("{root}; plugin stderr: {stderr}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("a\r\nINFO forged\u{1b}[31m", 100), "a\\r\\nINFO forged\\u{1b}[31m");
+    }
+
+    #[test]
+    fn long_text_is_cut_with_a_marker() {
+        assert_eq!(printable(&"x".repeat(10), 4), "xxxx… (6 more bytes cut)");
+        assert_eq!(printable("short", 5), "short");
     }
 }

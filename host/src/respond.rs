@@ -5,13 +5,10 @@
 //! it durably, and read again if a concurrent change got there first.
 
 use crate::store::{
-    Action, ChangeSet, CommitError, Incident, IncidentId, LogEntry, LogKind, ReadCheck, Status,
-    Store, Write, now_millis,
+    self, Action, ChangeSet, CommitError, Incident, IncidentId, LogEntry, ReadCheck, Reopen,
+    Retried, Status, Store, Write, commit_with_retry, now_millis,
 };
 use std::sync::Arc;
-
-/// Retries before giving up when the incident keeps changing under us.
-const MAX_ATTEMPTS: usize = 32;
 
 /// Longest note kept with a status change, in bytes.
 pub const MAX_NOTE_BYTES: usize = 4096;
@@ -20,14 +17,26 @@ pub const MAX_NOTE_BYTES: usize = 4096;
 pub enum RespondError {
     #[error("there is no incident {0}")]
     NotFound(IncidentId),
-    #[error("incident {0} is resolved; resolved incidents are never reopened")]
-    Resolved(IncidentId),
+    #[error(transparent)]
+    Resolved(#[from] Reopen),
     #[error("the note is longer than {MAX_NOTE_BYTES} bytes")]
     NoteTooLong,
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The disk failed or is full; nothing was changed. Retry later.
+    #[error("{0}; nothing was changed, retry")]
+    Unavailable(String),
     #[error("too many concurrent changes to incident {0}; nothing was changed, retry")]
     Contended(IncidentId),
+}
+
+impl From<store::Error> for RespondError {
+    fn from(error: store::Error) -> Self {
+        match error {
+            store::Error::Unavailable(why) => RespondError::Unavailable(why),
+            other => RespondError::Storage(other.to_string()),
+        }
+    }
 }
 
 /// Moves incident `id` to `to` (accepted or resolved) on behalf of `by`.
@@ -42,44 +51,31 @@ pub async fn set_status(
     if note.as_ref().is_some_and(|note| note.len() > MAX_NOTE_BYTES) {
         return Err(RespondError::NoteTooLong);
     }
-    for _ in 0..MAX_ATTEMPTS {
+    let attempt = || async {
         let reader = store.clone();
         let current = tokio::task::spawn_blocking(move || reader.snapshot()?.incident(id))
             .await
-            .map_err(|error| RespondError::Storage(error.to_string()))?
-            .map_err(|error| RespondError::Storage(error.to_string()))?
+            .map_err(|error| RespondError::Storage(error.to_string()))??
             .ok_or(RespondError::NotFound(id))?;
-        if current.status == to {
-            return Ok((Action::Unchanged, current));
-        }
-        if current.status == Status::Resolved {
-            return Err(RespondError::Resolved(id));
-        }
-        let now = now_millis();
-        let from = current.status;
-        let changed = Incident {
-            status: to,
-            version: current.version + 1,
-            updated_at: now,
-            ..current.clone()
+        let Some((changed, log)) = current.status_change(to, by.clone(), note.clone())? else {
+            return Ok((ChangeSet::default(), (Action::Unchanged, current)));
         };
-        let kind = LogKind::StatusChanged { from, to, by: by.clone(), note: note.clone() };
+        let now = now_millis();
+        let changed = changed.revised(now);
         let changes = ChangeSet {
             reads: vec![ReadCheck::IncidentVersion { id, expected: Some(current.version) }],
             writes: vec![
                 Write::PutIncident(changed.clone()),
-                Write::AppendLog { incident: id, entry: LogEntry { at: now, kind } },
+                Write::AppendLog { incident: id, entry: LogEntry { at: now, kind: log } },
             ],
         };
-        match store.commit(changes).await {
-            Ok(()) => {
-                let action =
-                    if to == Status::Resolved { Action::Resolved } else { Action::Accepted };
-                return Ok((action, changed));
-            }
-            Err(CommitError::Conflict) => continue,
-            Err(error) => return Err(RespondError::Storage(error.to_string())),
-        }
-    }
-    Err(RespondError::Contended(id))
+        let action = if to == Status::Resolved { Action::Resolved } else { Action::Accepted };
+        Ok((changes, (action, changed)))
+    };
+    commit_with_retry(store, attempt).await.map_err(|error| match error {
+        Retried::Attempt(error) => error,
+        Retried::Commit(CommitError::Unavailable(why)) => RespondError::Unavailable(why),
+        Retried::Commit(error) => RespondError::Storage(error.to_string()),
+        Retried::Contended => RespondError::Contended(id),
+    })
 }

@@ -6,14 +6,23 @@
 
 pub mod changes;
 mod console;
+mod error;
+mod incident_rules;
 pub mod model;
 mod reads;
+mod retry;
+mod session;
+mod slot;
 mod tables;
 pub mod writer;
 
 pub use changes::{ChangeSet, ReadCheck, Write};
 pub use console::{Counts, LogPage};
+pub use error::Error;
+pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
+pub use retry::{Retried, commit_with_retry};
+pub use session::{Effects, Session, SourceScope};
 pub use writer::{BatchStats, CommitError, WriterOptions};
 
 use anyhow::Context;
@@ -41,9 +50,12 @@ pub struct ListQuery {
 }
 
 pub struct Store {
-    db: Arc<Database>,
+    slot: Arc<slot::DbSlot>,
     writer: writer::WriterHandle,
     writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Dropped on close, which ends the recovery thread.
+    stop_recovery: std::sync::mpsc::Sender<()>,
+    recovery_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     next_incident_id: AtomicU64,
     next_failure_id: AtomicU64,
     /// Bumped after every successful commit; the console's live list waits on it.
@@ -66,13 +78,18 @@ impl Store {
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         let (next_incident_id, next_failure_id) = create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
-        let db = Arc::new(db);
-        let (writer, thread) = writer::spawn(db.clone(), options, on_batch)
+        let slot = Arc::new(slot::DbSlot::new(path, db));
+        let (writer, thread) = writer::spawn(slot.clone(), options, on_batch)
             .context("cannot start the storage writer thread")?;
+        let (stop_recovery, stop) = std::sync::mpsc::channel();
+        let recovery = slot::spawn_recovery(slot.clone(), stop)
+            .context("cannot start the storage recovery thread")?;
         Ok(Store {
-            db,
+            slot,
             writer,
             writer_thread: std::sync::Mutex::new(Some(thread)),
+            stop_recovery,
+            recovery_thread: std::sync::Mutex::new(Some(recovery)),
             next_incident_id: AtomicU64::new(next_incident_id),
             next_failure_id: AtomicU64::new(next_failure_id),
             changes: tokio::sync::watch::Sender::new(0),
@@ -80,8 +97,8 @@ impl Store {
     }
 
     /// A consistent read-only view for one plugin call.
-    pub fn snapshot(&self) -> Result<Snapshot, redb::Error> {
-        Ok(Snapshot { txn: self.db.begin_read()? })
+    pub fn snapshot(&self) -> Result<Snapshot, Error> {
+        Ok(Snapshot { txn: self.slot.get()?.begin_read()? })
     }
 
     /// Ids are handed out before commit so a plugin sees its new incident's id;
@@ -104,15 +121,18 @@ impl Store {
     /// Waits for the writer to finish what it has received. Call after every
     /// request has been answered; later commits fail with `WriterStopped`.
     pub fn close(self) {
-        let Store { writer, writer_thread, .. } = self;
+        let Store { writer, writer_thread, stop_recovery, recovery_thread, .. } = self;
         drop(writer);
-        if let Some(thread) = writer_thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = thread.join();
+        drop(stop_recovery);
+        for thread in [writer_thread, recovery_thread] {
+            if let Some(thread) = thread.lock().ok().and_then(|mut t| t.take()) {
+                let _ = thread.join();
+            }
         }
     }
 
-    pub fn list(&self, query: &ListQuery) -> Result<Page, redb::Error> {
-        let txn = self.db.begin_read()?;
+    pub fn list(&self, query: &ListQuery) -> Result<Page, Error> {
+        let txn = self.slot.get()?.begin_read()?;
         let incidents = txn.open_table(INCIDENTS)?;
         let before = query.before.unwrap_or(u64::MAX);
         let limit = query.limit.max(1);
@@ -167,8 +187,8 @@ impl Store {
     pub fn incident_with_log(
         &self,
         id: IncidentId,
-    ) -> Result<Option<(Incident, Vec<LogEntry>)>, redb::Error> {
-        let txn = self.db.begin_read()?;
+    ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
         let Some(incident) = reads::incident(&txn.open_table(INCIDENTS)?, id)? else {
             return Ok(None);
         };
@@ -185,8 +205,8 @@ impl Store {
         &self,
         before: Option<FailureId>,
         limit: usize,
-    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), redb::Error> {
-        let txn = self.db.begin_read()?;
+    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), Error> {
+        let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(FAILED_DELIVERIES)?;
         let mut page = Vec::new();
         for entry in table.range(..before.unwrap_or(u64::MAX))?.rev().take(limit.max(1) + 1) {
@@ -202,8 +222,8 @@ impl Store {
     }
 
     /// One failed delivery and its original body.
-    pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, redb::Error> {
-        let txn = self.db.begin_read()?;
+    pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
         let Some(record) = txn.open_table(FAILED_DELIVERIES)?.get(id)? else {
             return Ok(None);
         };
@@ -214,7 +234,7 @@ impl Store {
     }
 
     /// Number of incidents in each status, for metrics.
-    pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, redb::Error> {
+    pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, Error> {
         let counts = self.counts(None)?;
         Ok(vec![
             (Status::Pending, counts.pending),
@@ -223,45 +243,40 @@ impl Store {
         ])
     }
 
-    /// True when a read transaction can be opened: the database is usable.
+    /// True when the database is open (not failed and waiting to be
+    /// reopened) and a read transaction can be begun.
     pub fn is_ready(&self) -> bool {
-        self.db.begin_read().is_ok()
+        self.slot.get().is_ok_and(|db| db.begin_read().is_ok())
+    }
+
+    /// Bytes free for the database on its filesystem (read at most once a
+    /// second); `None` where the system cannot tell.
+    pub fn free_bytes(&self) -> Option<u64> {
+        self.slot.free_bytes()
     }
 }
 
 /// Creates missing tables, checks the schema version, and returns the next
 /// free incident and failure ids.
-fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), redb::Error> {
+fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), Error> {
     let txn = db.begin_write()?;
-    let next_id;
-    let next_failure_id;
+    let (next_id, next_failure_id);
     {
-        let mut meta = txn.open_table(META)?;
-        let version = meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
+        let mut tables = Tables::open(&txn)?;
+        let version = tables.meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
         match version {
             None => {
-                meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
+                tables.meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
             }
             Some(SCHEMA_VERSION) => {}
             Some(other) => {
-                return Err(redb::Error::Corrupted(format!(
+                return Err(Error::corrupted(format!(
                     "database schema version {other} is not supported (this build reads {SCHEMA_VERSION})"
                 )));
             }
         }
-        let incidents = txn.open_table(INCIDENTS)?;
-        next_id = incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
-        txn.open_table(OPEN_BY_KEY)?;
-        txn.open_table(LATEST_BY_KEY)?;
-        txn.open_table(BY_STATUS)?;
-        txn.open_table(BY_SOURCE)?;
-        txn.open_table(BY_SOURCE_STATUS)?;
-        txn.open_table(INCIDENT_LOG)?;
-        txn.open_table(PLUGIN_STATE)?;
-        txn.open_table(STATE_BYTES)?;
-        let failures = txn.open_table(FAILED_DELIVERIES)?;
-        next_failure_id = failures.last()?.map_or(1, |(id, _)| id.value() + 1);
-        txn.open_table(FAILED_BODIES)?;
+        next_id = tables.incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
+        next_failure_id = tables.failures.last()?.map_or(1, |(id, _)| id.value() + 1);
     }
     console::fill_counts_once(&txn)?;
     txn.commit()?;
@@ -274,32 +289,24 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn open_incident_id(
-        &self,
-        source: &str,
-        key: &str,
-    ) -> Result<Option<IncidentId>, redb::Error> {
+    pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
         Ok(reads::id_for_key(&self.txn.open_table(OPEN_BY_KEY)?, source, key)?)
     }
 
-    pub fn latest_incident_id(
-        &self,
-        source: &str,
-        key: &str,
-    ) -> Result<Option<IncidentId>, redb::Error> {
+    pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
         Ok(reads::id_for_key(&self.txn.open_table(LATEST_BY_KEY)?, source, key)?)
     }
 
-    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, redb::Error> {
+    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
         Ok(reads::incident(&self.txn.open_table(INCIDENTS)?, id)?)
     }
 
-    pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, redb::Error> {
+    pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(reads::state_value(&self.txn.open_table(PLUGIN_STATE)?, source, key)?)
     }
 
     /// Bytes of plugin state (keys + values) the source holds.
-    pub fn state_bytes(&self, source: &str) -> Result<u64, redb::Error> {
+    pub fn state_bytes(&self, source: &str) -> Result<u64, Error> {
         Ok(self.txn.open_table(STATE_BYTES)?.get(source)?.map_or(0, |v| v.value()))
     }
 }

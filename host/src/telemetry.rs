@@ -66,7 +66,7 @@ pub fn batch(stats: BatchStats) {
 }
 
 /// The text exposition, with the incident gauges read from storage now.
-pub fn render(handle: &PrometheusHandle, store: &Store) -> Result<String, redb::Error> {
+pub fn render(handle: &PrometheusHandle, store: &Store) -> Result<String, crate::store::Error> {
     for (status, count) in store.count_by_status()? {
         metrics::gauge!(INCIDENTS, "status" => status_name(status)).set(count as f64);
     }

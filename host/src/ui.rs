@@ -25,7 +25,7 @@ mod security;
 mod session;
 mod view;
 
-use crate::http::AppState;
+use crate::app::AppState;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};

@@ -1,7 +1,7 @@
 //! `inbound failed ...`: events whose plugin call failed, kept by a running
 //! host for an operator to look at and replay once the plugin is fixed.
 
-use super::incidents::{Remote, text};
+use super::remote::{Remote, text};
 use clap::Subcommand;
 
 #[derive(Subcommand)]

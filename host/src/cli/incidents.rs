@@ -1,27 +1,8 @@
-//! `inbound incidents ...` and `inbound reload`: clients of a running host's
-//! API.
+//! `inbound incidents ...`: list, show, accept and resolve on a running host.
 
-use anyhow::{Context, bail};
-use clap::{Args, Subcommand};
-use inbound::config::Config;
-use reqwest::blocking::{Client, RequestBuilder};
+use super::remote::{Remote, text};
+use clap::Subcommand;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::time::Duration;
-
-/// Where the host is and how to prove who you are.
-#[derive(Args)]
-pub struct Remote {
-    /// The host's base URL [default: server.public_url of --config].
-    #[arg(long, env = "INBOUND_URL")]
-    url: Option<String>,
-    /// An API token from [[api.tokens]].
-    #[arg(long, env = "INBOUND_API_TOKEN", hide_env_values = true)]
-    token: Option<String>,
-    /// The configuration file the default URL is read from.
-    #[arg(long, short, default_value = "config.toml", env = "INBOUND_CONFIG")]
-    config: PathBuf,
-}
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -132,16 +113,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// `inbound reload`: `POST /api/v1/admin/reload`.
-pub fn reload(remote: &Remote) -> anyhow::Result<()> {
-    let answer = remote.send(|client, base| client.post(format!("{base}/api/v1/admin/reload")))?;
-    println!("reloaded: {} sources", answer["sources"]);
-    for warning in answer["warnings"].as_array().into_iter().flatten() {
-        println!("warning: {}", text(warning));
-    }
-    Ok(())
-}
-
 fn change(remote: &Remote, id: u64, verb: &str, note: Option<String>) -> anyhow::Result<()> {
     let body = json!({"note": note});
     let answer = remote.send(|client, base| {
@@ -153,52 +124,6 @@ fn change(remote: &Remote, id: u64, verb: &str, note: Option<String>) -> anyhow:
         text(&answer["incident"]["status"])
     );
     Ok(())
-}
-
-impl Remote {
-    pub fn send(
-        &self,
-        build: impl FnOnce(&Client, &str) -> RequestBuilder,
-    ) -> anyhow::Result<Value> {
-        let base = match &self.url {
-            Some(url) => url.trim_end_matches('/').to_string(),
-            None => Config::public_url_of(&self.config).with_context(|| {
-                format!(
-                    "no --url given and {} cannot be read for server.public_url",
-                    self.config.display()
-                )
-            })?,
-        };
-        let Some(token) = &self.token else {
-            bail!(
-                "no API token: pass --token or set INBOUND_API_TOKEN (a token from [[api.tokens]])"
-            );
-        };
-        let client = Client::builder().timeout(Duration::from_secs(30)).build()?;
-        let response = build(&client, &base)
-            .bearer_auth(token)
-            .send()
-            .with_context(|| format!("cannot reach inbound at {base}; is it running? (--url)"))?;
-        let status = response.status();
-        let body: Value =
-            response.json().with_context(|| format!("{base} answered {status} without JSON"))?;
-        if !status.is_success() {
-            bail!(
-                "{status}: {} ({})",
-                text(&body["error"]["message"]),
-                text(&body["error"]["code"])
-            );
-        }
-        Ok(body)
-    }
-}
-
-pub fn text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Null => "-".to_string(),
-        other => other.to_string(),
-    }
 }
 
 /// One log entry as a short line.

@@ -1,7 +1,8 @@
 //! `POST /api/v1/admin/reload`: re-read the config and plugins, like SIGHUP,
 //! but answering whether it worked.
 
-use super::{ApiError, AppState, Caller};
+use super::ApiError;
+use crate::app::{self, AppState, Caller};
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ pub async fn reload(
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
     tracing::info!(by = %caller.name, "reload requested over the API");
-    match crate::server::reload(&app).await {
+    match app::reload(&app).await {
         Ok(report) => Ok(Json(
             json!({"reloaded": true, "sources": report.sources, "warnings": report.warnings}),
         )),

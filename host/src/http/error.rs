@@ -1,6 +1,13 @@
 //! One error type for every handler: `{"error": {"code", "message"}}` with
-//! the right status.
+//! the right status. Each typed error of the layers below converts into it
+//! here, once, so handlers just use `?`.
 
+use crate::app::{
+    OVERLOADED_RETRY_AFTER, Overloaded, RateLimited, StorageFull, UnknownSource, signature,
+};
+use crate::ingest::DeliveryError;
+use crate::respond::RespondError;
+use crate::store;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -36,9 +43,7 @@ impl ApiError {
         self.retry_after = Some(seconds);
         self
     }
-}
 
-impl ApiError {
     /// The JSON body of the answer.
     pub fn body(&self) -> serde_json::Value {
         json!({"error": {"code": self.code, "message": self.message}})
@@ -54,6 +59,115 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+impl From<DeliveryError> for ApiError {
+    fn from(error: DeliveryError) -> Self {
+        match error {
+            DeliveryError::Rejected { code, message } => ApiError::bad_request(code, message),
+            DeliveryError::PluginFailed { error, failure, retry_after } => {
+                let answer = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    error.code().to_string(),
+                    format!(
+                        "{error}; the event is kept as failed delivery {failure} and can be replayed"
+                    ),
+                );
+                if retry_after > 0 { answer.retry_after(retry_after) } else { answer }
+            }
+            DeliveryError::Storage(message) => {
+                ApiError::internal(format!("the event was not stored: {message}"))
+            }
+            DeliveryError::Unavailable(why) => storage_unavailable(format!(
+                "the event was not stored: storage is unavailable ({why}); retry"
+            )),
+            DeliveryError::Contended => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "contended",
+                "too many simultaneous changes to the same incident; nothing was stored, retry",
+            )
+            .retry_after(1),
+            DeliveryError::Replay(message) => {
+                ApiError::new(StatusCode::CONFLICT, "replay-refused", message)
+            }
+        }
+    }
+}
+
+impl From<RespondError> for ApiError {
+    fn from(error: RespondError) -> Self {
+        let message = error.to_string();
+        match error {
+            RespondError::NotFound(_) => ApiError::not_found("unknown-incident", message),
+            RespondError::Resolved(_) => {
+                ApiError::new(StatusCode::CONFLICT, "incident-resolved", message)
+            }
+            RespondError::NoteTooLong => ApiError::bad_request("note-too-long", message),
+            RespondError::Storage(_) => ApiError::internal(message),
+            RespondError::Unavailable(_) => storage_unavailable(message),
+            RespondError::Contended(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "contended", message).retry_after(1)
+            }
+        }
+    }
+}
+
+impl From<signature::Refused> for ApiError {
+    fn from(refused: signature::Refused) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, refused.code, refused.message)
+    }
+}
+
+impl From<Overloaded> for ApiError {
+    fn from(overloaded: Overloaded) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", overloaded.to_string())
+            .retry_after(OVERLOADED_RETRY_AFTER)
+    }
+}
+
+impl From<RateLimited> for ApiError {
+    fn from(limited: RateLimited) -> Self {
+        let seconds = limited.seconds;
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", limited.to_string())
+            .retry_after(seconds)
+    }
+}
+
+impl From<StorageFull> for ApiError {
+    fn from(full: StorageFull) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage-full", full.to_string())
+            .retry_after(STORAGE_RETRY_AFTER)
+    }
+}
+
+impl From<UnknownSource> for ApiError {
+    fn from(unknown: UnknownSource) -> Self {
+        let code = match unknown {
+            UnknownSource::Integration(_) => "unknown-integration",
+            UnknownSource::Key(_) => "unknown-key",
+        };
+        ApiError::not_found(code, unknown.to_string())
+    }
+}
+
+impl From<store::Error> for ApiError {
+    fn from(error: store::Error) -> Self {
+        match error {
+            store::Error::Unavailable(_) => storage_unavailable(error.to_string()),
+            other => ApiError::internal(format!("storage failure: {other}")),
+        }
+    }
+}
+
+/// What a sender waits before retrying while storage is unavailable: under
+/// the 60 s past which Zendesk gives up on `Retry-After`.
+pub const STORAGE_RETRY_AFTER: u32 = 10;
+
+/// `503 storage-unavailable`: the disk failed or is full, nothing was
+/// stored, and the host reopens the database by itself.
+fn storage_unavailable(message: String) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage-unavailable", message)
+        .retry_after(STORAGE_RETRY_AFTER)
 }
 
 pub async fn not_found() -> ApiError {

@@ -1,59 +1,125 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
-use super::{ApiError, AppState, Live, views};
-use crate::ingest::{Delivered, DeliveryError, Source};
+use super::body::{self, BodyError};
+use super::params::ApiPath;
+use super::{ApiError, views};
+use crate::app::{
+    AppState, Live, Overloaded, RateLimited, StorageFull, UnknownSource, WebhookSource, signature,
+};
+use crate::ingest::{Delivered, DeliveryError};
 use crate::telemetry;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
-use subtle::ConstantTimeEq;
+use std::time::{Instant, SystemTime};
+
+/// Why a webhook was not delivered, in the terms of its cause: the answer's
+/// status and the metrics outcome both come from it.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error(transparent)]
+    Overloaded(#[from] Overloaded),
+    #[error(transparent)]
+    Unknown(#[from] UnknownSource),
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
+    #[error(transparent)]
+    Signature(#[from] signature::Refused),
+    #[error(transparent)]
+    StorageFull(#[from] StorageFull),
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+}
+
+impl Refusal {
+    /// The `outcome` label of `inbound_events_total`.
+    fn outcome(&self) -> &'static str {
+        match self {
+            Refusal::Overloaded(_) => "overloaded",
+            Refusal::Unknown(_) => "unknown_source",
+            Refusal::RateLimited(_) => "rate_limited",
+            Refusal::Signature(_) => "unauthorized",
+            Refusal::StorageFull(_) => "unavailable",
+            Refusal::Body(BodyError::TooLarge { .. }) => "too_large",
+            Refusal::Body(BodyError::Timeout { .. }) => "slow_body",
+            Refusal::Body(BodyError::Unreadable(_)) => "rejected",
+            Refusal::Delivery(DeliveryError::Rejected { .. }) => "rejected",
+            Refusal::Delivery(
+                DeliveryError::PluginFailed { .. }
+                | DeliveryError::Contended
+                | DeliveryError::Unavailable(_),
+            ) => "unavailable",
+            Refusal::Delivery(DeliveryError::Storage(_) | DeliveryError::Replay(_)) => "failed",
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Overloaded(error) => error.into(),
+            Refusal::Unknown(error) => error.into(),
+            Refusal::RateLimited(error) => error.into(),
+            Refusal::Signature(error) => error.into(),
+            Refusal::StorageFull(error) => error.into(),
+            Refusal::Body(error) => error.into(),
+            Refusal::Delivery(error) => error.into(),
+        }
+    }
+}
 
 pub async fn receive(
     State(app): State<Arc<AppState>>,
-    Path((integration, key)): Path<(String, String)>,
+    ApiPath((integration, key)): ApiPath<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     // One version of the config for the whole request, even across a reload.
     let live = app.live.load_full();
-    let _admitted = live.limits.admit().inspect_err(|_| telemetry::event("", "overloaded"))?;
-    let source = find_source(&live, &integration, &key)
-        .inspect_err(|_| telemetry::event("", "unknown_source"))?;
-    let answer = match live.limits.check_rate(&source.name) {
-        Ok(()) => deliver(&live, &source, headers, body).await,
-        Err(limited) => Err(limited),
-    };
-    let outcome = match &answer {
+    let _admitted = live.gate.admit().map_err(|error| refused_early(error.into()))?;
+    let webhook =
+        live.sources.find(&integration, &key).map_err(|error| refused_early(error.into()))?;
+    let answer = deliver(&live, &webhook, headers, body).await;
+    telemetry::event(&webhook.source.name, outcome(&answer));
+    Ok(answer?)
+}
+
+/// Counts and answers a refusal made before the source is known.
+fn refused_early(refusal: Refusal) -> ApiError {
+    telemetry::event("", refusal.outcome());
+    refusal.into()
+}
+
+fn outcome(answer: &Result<(StatusCode, Json<Value>), Refusal>) -> &str {
+    match answer {
         Ok((_, body)) => body["action"].as_str().unwrap_or("unchanged"),
-        Err(error) if error.status == StatusCode::UNAUTHORIZED => "unauthorized",
-        Err(error) if error.status == StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        Err(error) if error.status == StatusCode::REQUEST_TIMEOUT => "slow_body",
-        Err(error) if error.status == StatusCode::BAD_REQUEST => "rejected",
-        Err(error) if error.status == StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-        Err(error) if error.status == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        Err(_) => "failed",
-    };
-    telemetry::event(&source.name, outcome);
-    answer
+        Err(refusal) => refusal.outcome(),
+    }
 }
 
 async fn deliver(
     live: &Live,
-    source: &Source,
+    webhook: &WebhookSource,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), Refusal> {
     let started = Instant::now();
+    let source = &webhook.source;
+    if let Some(rate) = &webhook.rate {
+        rate.check(&source.name)?;
+    }
+    live.check_free_space()?;
     // Unsigned or stale requests are refused before their body is read.
-    let signed = match live.signing.get(&source.name) {
+    let signed = match &webhook.signing {
         Some(signing) => Some(signing.check_headers(&headers, SystemTime::now())?),
         None => None,
     };
-    let body = read_body(&headers, body, live.body_limit, live.body_read_timeout).await?;
+    let body = body::read(&headers, body, live.body_limit, live.body_read_timeout).await?;
     if let Some(signed) = signed {
         signed.verify(&body)?;
     }
@@ -64,9 +130,8 @@ async fn deliver(
         })
         .collect();
 
-    let delivered = live.ingest.deliver(source, header_list, body).await.map_err(|error| {
+    let delivered = live.ingest.deliver(source, header_list, body).await.inspect_err(|error| {
         tracing::warn!(source = %source.name, code = error.code(), error = %error, "webhook failed");
-        delivery_error(error)
     })?;
     telemetry::plugin_call(&source.integration, delivered.plugin_time.as_secs_f64());
 
@@ -100,107 +165,4 @@ pub fn answer(delivered: &Delivered) -> Value {
         answer["failed_delivery"] = json!(failure);
     }
     answer
-}
-
-/// Finds the source whose key matches. Every candidate key is compared in
-/// constant time, so timing reveals nothing about how much of a key matched.
-fn find_source(live: &Live, integration: &str, key: &str) -> Result<Arc<Source>, ApiError> {
-    let candidates = live.sources.get(integration).ok_or_else(|| {
-        ApiError::not_found(
-            "unknown-integration",
-            format!("no source uses the integration {integration:?}"),
-        )
-    })?;
-    let mut found = None;
-    for source in candidates {
-        if bool::from(source.key.as_bytes().ct_eq(key.as_bytes())) {
-            found = Some(source.clone());
-        }
-    }
-    found.ok_or_else(|| {
-        ApiError::not_found(
-            "unknown-key",
-            format!(
-                "no {integration} source has this key; copy the webhook URL from `inbound check`"
-            ),
-        )
-    })
-}
-
-async fn read_body(
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-    deadline: Duration,
-) -> Result<bytes::Bytes, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body-too-large",
-            format!(
-                "the request body is larger than the {limit} bytes this host accepts (server.body_limit_bytes)"
-            ),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large());
-    }
-    // A sender trickling its body would hold a place among the webhooks
-    // being handled (server.max_concurrent_webhooks) for as long as it likes.
-    let read =
-        tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "body-timeout",
-                format!(
-                    "the request body did not arrive within {} ms (server.body_read_timeout_ms)",
-                    deadline.as_millis()
-                ),
-            )
-        })?;
-    read.map_err(|error| {
-        let over_limit =
-            std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
-                .any(|e| e.to_string().contains("length limit exceeded"));
-        if over_limit {
-            too_large()
-        } else {
-            ApiError::bad_request(
-                "body-unreadable",
-                format!("cannot read the request body: {error}"),
-            )
-        }
-    })
-}
-
-pub fn delivery_error(error: DeliveryError) -> ApiError {
-    match error {
-        DeliveryError::Rejected { code, message } => ApiError::bad_request(code, message),
-        DeliveryError::PluginFailed { error, failure, retry_after } => {
-            let answer = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                error.code().to_string(),
-                format!(
-                    "{error}; the event is kept as failed delivery {failure} and can be replayed"
-                ),
-            );
-            if retry_after > 0 { answer.retry_after(retry_after) } else { answer }
-        }
-        DeliveryError::Storage(message) => {
-            ApiError::internal(format!("the event was not stored: {message}"))
-        }
-        DeliveryError::Contended => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "contended",
-            "too many simultaneous changes to the same incident; nothing was stored, retry",
-        )
-        .retry_after(1),
-        DeliveryError::Replay(message) => {
-            ApiError::new(StatusCode::CONFLICT, "replay-refused", message)
-        }
-    }
 }

@@ -1,11 +1,12 @@
 //! Failed deliveries: events whose plugin call failed, kept for replay.
 
 use super::error::read_blocking;
-use super::events::delivery_error;
-use super::{ApiError, AppState, views};
+use super::params::{ApiQuery, FailureId, QueryParams, page_limit};
+use super::{ApiError, views};
+use crate::app::AppState;
 use crate::store::FailedDelivery;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,18 +19,16 @@ pub struct ListParams {
     limit: Option<usize>,
 }
 
+impl QueryParams for ListParams {
+    const ACCEPTED: &'static str = "before, limit (1-500)";
+}
+
 /// `GET /api/v1/failed?before=&limit=`, newest first.
 pub async fn list(
     State(app): State<Arc<AppState>>,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(params) = params.map_err(|rejection| {
-        ApiError::bad_request(
-            "invalid-query",
-            format!("{}; accepted parameters: before, limit (1-500)", rejection.body_text()),
-        )
-    })?;
-    let limit = super::incidents::page_limit(params.limit)?;
+    let limit = page_limit(params.limit)?;
     let store = app.store.clone();
     let (page, next) =
         read_blocking("failed deliveries".into(), move || store.failures(params.before, limit))
@@ -41,9 +40,8 @@ pub async fn list(
 /// `GET /api/v1/failed/{id}`: the record and the original body.
 pub async fn show(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    FailureId(id): FailureId,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
     let store = app.store.clone();
     let (failure, body) = read_blocking(format!("failed delivery {id}"), move || store.failure(id))
         .await?
@@ -62,9 +60,8 @@ pub async fn show(
 /// current plugin; on success the changes and the replay record commit together.
 pub async fn replay(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    FailureId(id): FailureId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let id = parse_id(&id)?;
     let store = app.store.clone();
     let (failure, _) = read_blocking(format!("failed delivery {id}"), move || store.failure(id))
         .await?
@@ -75,37 +72,22 @@ pub async fn replay(
             )
         })?;
     let live = app.live.load_full();
-    let source = live
-        .sources
-        .values()
-        .flatten()
-        .find(|source| source.name == failure.source)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "unknown-source",
-                format!(
-                    "source {:?} is no longer configured; add it back to replay this event",
-                    failure.source
-                ),
-            )
-        })?;
-    let delivered = live.ingest.replay(id, &source).await.map_err(delivery_error)?;
+    let source = live.sources.by_name(&failure.source).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "unknown-source",
+            format!(
+                "source {:?} is no longer configured; add it back to replay this event",
+                failure.source
+            ),
+        )
+    })?;
+    let delivered = live.ingest.replay(id, &source).await?;
     let (action, incident) = match delivered.outcomes.first() {
         Some((action, incident)) => (json!(action), views::incident(incident)),
         None => (json!("unchanged"), Value::Null),
     };
     Ok((StatusCode::OK, Json(json!({"replayed": id, "action": action, "incident": incident}))))
-}
-
-fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::bad_request(
-            "invalid-id",
-            format!("{id:?} is not a failed delivery id (a positive number)"),
-        )
-    })
 }
 
 fn view(failure: &FailedDelivery) -> Value {

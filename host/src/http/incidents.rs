@@ -1,19 +1,17 @@
 //! The incidents API for people and tools.
 
 use super::error::read_blocking;
-use super::{ApiError, AppState, Caller, views};
-use crate::respond::{self, RespondError};
+use super::params::{ApiQuery, IncidentId, MAX_PAGE, QueryParams, page_limit};
+use super::{ApiError, views};
+use crate::app::{AppState, Caller};
+use crate::respond;
 use crate::store::{ListQuery, Status};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Extension, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-const DEFAULT_PAGE: usize = 50;
-const MAX_PAGE: usize = 500;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,32 +22,17 @@ pub struct ListParams {
     limit: Option<usize>,
 }
 
-/// The `limit` of a list route: 1 to 500, 50 when absent.
-pub(super) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(
-            "invalid-limit",
-            format!("limit must be between 1 and {MAX_PAGE}"),
-        ));
-    }
-    Ok(limit)
+impl QueryParams for ListParams {
+    const ACCEPTED: &'static str = "status, source, before (an incident id), limit (1-500)";
 }
+
+const _: () = assert!(MAX_PAGE == 500, "ListParams::ACCEPTED names the page size");
 
 /// `GET /api/v1/incidents?status=&source=&limit=&before=`, newest first.
 pub async fn list(
     State(app): State<Arc<AppState>>,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(params) = params.map_err(|rejection| {
-        ApiError::bad_request(
-            "invalid-query",
-            format!(
-                "{}; accepted parameters: status, source, before (an incident id), limit (1-{MAX_PAGE})",
-                rejection.body_text()
-            ),
-        )
-    })?;
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(text) => Some(Status::parse(text).ok_or_else(|| {
@@ -75,9 +58,8 @@ pub async fn list(
 /// `GET /api/v1/incidents/{id}`: the incident and its whole log.
 pub async fn show(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    IncidentId(id): IncidentId,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
     let store = app.store.clone();
     let found =
         read_blocking(format!("incident {id}"), move || store.incident_with_log(id)).await?;
@@ -92,20 +74,20 @@ pub async fn show(
 pub async fn accept(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    IncidentId(id): IncidentId,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    change_status(&app, &caller, &id, Status::Accepted, &body).await
+    change_status(&app, &caller, id, Status::Accepted, &body).await
 }
 
 /// `POST /api/v1/incidents/{id}/resolve`, body optional: `{"note": "..."}`.
 pub async fn resolve(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    IncidentId(id): IncidentId,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    change_status(&app, &caller, &id, Status::Resolved, &body).await
+    change_status(&app, &caller, id, Status::Resolved, &body).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,11 +99,10 @@ struct StatusChange {
 async fn change_status(
     app: &AppState,
     caller: &Caller,
-    id: &str,
+    id: u64,
     to: Status,
     body: &[u8],
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(id)?;
     let change: StatusChange = if body.iter().all(u8::is_ascii_whitespace) {
         StatusChange::default()
     } else {
@@ -133,29 +114,7 @@ async fn change_status(
         })?
     };
     let note = change.note.filter(|note| !note.trim().is_empty());
-    let (action, incident) = respond::set_status(&app.store, id, to, caller.actor(), note)
-        .await
-        .map_err(|error| match error {
-            RespondError::NotFound(_) => ApiError::not_found("unknown-incident", error.to_string()),
-            RespondError::Resolved(_) => {
-                ApiError::new(StatusCode::CONFLICT, "incident-resolved", error.to_string())
-            }
-            RespondError::NoteTooLong => ApiError::bad_request("note-too-long", error.to_string()),
-            RespondError::Contended(_) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "contended", error.to_string())
-                    .retry_after(1)
-            }
-            RespondError::Storage(_) => ApiError::internal(error.to_string()),
-        })?;
+    let (action, incident) = respond::set_status(&app.store, id, to, caller.actor(), note).await?;
     tracing::info!(incident = incident.id, action = %json!(action).as_str().unwrap_or_default(), by = %caller.name, "incident status set by a person");
     Ok(Json(json!({"action": action, "incident": views::incident(&incident)})))
-}
-
-fn parse_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::bad_request(
-            "invalid-id",
-            format!("{id:?} is not an incident id (a positive number)"),
-        )
-    })
 }

@@ -1,7 +1,8 @@
 //! `GET /metrics`: Prometheus text exposition.
 
+use super::ApiError;
 use super::error::read_blocking;
-use super::{ApiError, AppState};
+use crate::app::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;

@@ -28,6 +28,10 @@ pub struct CallLimits {
     pub max_log_bytes_per_call: usize,
     /// Plugin stderr kept (a panic message is a few hundred bytes).
     pub max_stderr_bytes: usize,
+    /// Outcomes one call may return: each is looked up and answered, so the
+    /// host's work per call stays bounded. An Alertmanager group of a
+    /// thousand alerts still fits.
+    pub max_outcomes_per_call: usize,
 }
 
 impl Default for CallLimits {
@@ -44,6 +48,7 @@ impl Default for CallLimits {
             max_state_bytes_per_source: 16 << 20,
             max_log_bytes_per_call: 16 << 10,
             max_stderr_bytes: 16 << 10,
+            max_outcomes_per_call: 1024,
         }
     }
 }
@@ -53,11 +58,14 @@ impl Default for CallLimits {
 pub struct MemoryMeter {
     limits: StoreLimits,
     pub peak_bytes: usize,
+    /// Set when a growth was refused: a trap that follows is the memory
+    /// limit, whatever the guest made of the failed growth.
+    pub refused: bool,
 }
 
 impl MemoryMeter {
     pub fn new(limits: StoreLimits) -> Self {
-        MemoryMeter { limits, peak_bytes: 0 }
+        MemoryMeter { limits, peak_bytes: 0, refused: false }
     }
 }
 
@@ -68,11 +76,12 @@ impl ResourceLimiter for MemoryMeter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = self.limits.memory_growing(current, desired, maximum)?;
-        if allowed {
-            self.peak_bytes = self.peak_bytes.max(desired);
+        let allowed = self.limits.memory_growing(current, desired, maximum);
+        match allowed {
+            Ok(true) => self.peak_bytes = self.peak_bytes.max(desired),
+            Ok(false) | Err(_) => self.refused = true,
         }
-        Ok(allowed)
+        allowed
     }
 
     fn table_growing(

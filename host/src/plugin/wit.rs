@@ -17,26 +17,37 @@ use latest::inbound::plugin::types::{Outcome, Rejection, Request};
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, InstancePre, Linker};
 
-/// A supported `inbound:plugin` package version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ApiVersion {
-    V0_1_0,
-    V0_2_0,
+/// The one list of supported `inbound:plugin` versions, oldest first: the
+/// enum, [`ApiVersion::ALL`] and the version texts all come from it.
+macro_rules! api_versions {
+    ($($variant:ident => $text:literal),+ $(,)?) => {
+        /// A supported `inbound:plugin` package version.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ApiVersion {
+            $($variant),+
+        }
+
+        impl ApiVersion {
+            /// Oldest first.
+            pub const ALL: &[ApiVersion] = &[$(ApiVersion::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ApiVersion::$variant => $text),+
+                }
+            }
+        }
+    };
+}
+
+api_versions! {
+    V0_1_0 => "0.1.0",
+    V0_2_0 => "0.2.0",
 }
 
 impl ApiVersion {
-    /// Oldest first.
-    pub const ALL: [ApiVersion; 2] = [ApiVersion::V0_1_0, ApiVersion::V0_2_0];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiVersion::V0_1_0 => "0.1.0",
-            ApiVersion::V0_2_0 => "0.2.0",
-        }
-    }
-
     pub fn parse(text: &str) -> Option<ApiVersion> {
-        Self::ALL.into_iter().find(|version| version.as_str() == text)
+        Self::ALL.iter().copied().find(|version| version.as_str() == text)
     }
 }
 
@@ -103,14 +114,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_version_is_listed_as_supported() {
-        let listed: Vec<&str> = ApiVersion::ALL.iter().map(|v| v.as_str()).collect();
-        assert_eq!(listed, super::super::world::SUPPORTED_VERSIONS);
-    }
-
-    #[test]
     fn versions_parse_back() {
-        for version in ApiVersion::ALL {
+        for &version in ApiVersion::ALL {
             assert_eq!(ApiVersion::parse(version.as_str()), Some(version));
         }
         assert_eq!(ApiVersion::parse("0.3.0"), None);

@@ -5,7 +5,7 @@
 //! concurrency); otherwise the call is run again on a fresh snapshot. This is
 //! what makes concurrent deliveries of the same new ticket create one incident.
 
-use super::model::{FailedDelivery, Incident, IncidentId, LogEntry};
+use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadCheck {
@@ -17,6 +17,11 @@ pub enum ReadCheck {
     IncidentVersion { id: IncidentId, expected: Option<u64> },
     /// The state value under (source, key) was `expected`.
     State { source: String, key: String, expected: Option<Vec<u8>> },
+    /// A precondition, not a read: failed delivery `failure` has not been
+    /// replayed yet. When it fails the change set is refused
+    /// ([`CommitError::Refused`](super::CommitError::Refused)), not retried:
+    /// another replay of the same event won.
+    NotReplayed { failure: FailureId },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,10 +32,15 @@ pub enum Write {
         incident: IncidentId,
         entry: LogEntry,
     },
+    /// Sets a state value. The writer refuses it (as a conflict, so the call
+    /// runs again and its plugin sees the real total) when the source's
+    /// state would then exceed `quota` bytes: concurrent calls cannot add up
+    /// past the quota each one checked against its own snapshot.
     SetState {
         source: String,
         key: String,
         value: Vec<u8>,
+        quota: u64,
     },
     DeleteState {
         source: String,

@@ -3,10 +3,10 @@
 //! list. Each is bounded (an index lookup or one page), so a page of the
 //! console costs the same over a thousand incidents or a million.
 
-use super::Store;
 use super::model::{Incident, IncidentId, LogEntry, Status};
 use super::reads;
 use super::tables::*;
+use super::{Error, Store};
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 /// Incidents per status.
@@ -50,8 +50,8 @@ pub struct LogPage {
 
 impl Store {
     /// Incidents per status, of one source or of all.
-    pub fn counts(&self, source: Option<&str>) -> Result<Counts, redb::Error> {
-        let txn = self.db.begin_read()?;
+    pub fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
+        let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(COUNTS)?;
         let mut counts = Counts::default();
         match source {
@@ -79,8 +79,8 @@ impl Store {
         id: IncidentId,
         before: Option<u64>,
         limit: usize,
-    ) -> Result<LogPage, redb::Error> {
-        let txn = self.db.begin_read()?;
+    ) -> Result<LogPage, Error> {
+        let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(INCIDENT_LOG)?;
         let limit = limit.max(1);
         let mut entries = Vec::with_capacity(limit + 1);
@@ -99,8 +99,8 @@ impl Store {
     }
 
     /// The most recently created incident of `source`.
-    pub fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, redb::Error> {
-        let txn = self.db.begin_read()?;
+    pub fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
         let index = txn.open_table(BY_SOURCE)?;
         let Some(entry) = index.range((source, 0)..=(source, u64::MAX))?.next_back() else {
             return Ok(None);
@@ -117,7 +117,7 @@ impl Store {
 
 /// Fills [`COUNTS`] from the status index the first time a database is opened
 /// by a host that keeps counts; later the writer keeps them in step.
-pub(super) fn fill_counts_once(txn: &WriteTransaction) -> Result<(), redb::Error> {
+pub(super) fn fill_counts_once(txn: &WriteTransaction) -> Result<(), Error> {
     let mut meta = txn.open_table(META)?;
     if meta.get(META_COUNTS_READY)?.is_some() {
         return Ok(());

@@ -1,37 +1,61 @@
-//! Every redb table the host uses. Values are JSON so the format can grow
-//! fields without a migration; keys are typed for ordered scans.
+//! Every redb table the host uses, declared once. Values are JSON so the
+//! format can grow fields without a migration; keys are typed for ordered
+//! scans.
+//!
+//! [`tables!`] turns the one list below into the table constants, the
+//! [`Tables`] a write transaction opens (each table once per transaction:
+//! opening a redb table per write dominated the cost of a batch), and
+//! [`create_all`], which makes every table exist.
 
-use redb::TableDefinition;
+use redb::{Table, TableDefinition, WriteTransaction};
 
-/// incident id -> Incident (JSON).
-pub const INCIDENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("incidents");
-/// (source, key) -> id of the open incident for that key.
-pub const OPEN_BY_KEY: TableDefinition<(&str, &str), u64> = TableDefinition::new("open_by_key");
-/// (source, key) -> id of the most recently created incident for that key.
-pub const LATEST_BY_KEY: TableDefinition<(&str, &str), u64> = TableDefinition::new("latest_by_key");
-/// (status code, id): list by status, newest first.
-pub const BY_STATUS: TableDefinition<(u8, u64), ()> = TableDefinition::new("by_status");
-/// (source, id): list by source, newest first.
-pub const BY_SOURCE: TableDefinition<(&str, u64), ()> = TableDefinition::new("by_source");
-/// (source, status code, id): list by source and status.
-pub const BY_SOURCE_STATUS: TableDefinition<(&str, u8, u64), ()> =
-    TableDefinition::new("by_source_status");
-/// (incident id, sequence) -> LogEntry (JSON). Sequence is global and increasing.
-pub const INCIDENT_LOG: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("incident_log");
-/// (source, key) -> plugin state value.
-pub const PLUGIN_STATE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("plugin_state");
-/// source -> bytes of plugin state (keys + values) it holds, for its quota.
-pub const STATE_BYTES: TableDefinition<&str, u64> = TableDefinition::new("state_bytes");
-/// failure id -> FailedDelivery (JSON).
-pub const FAILED_DELIVERIES: TableDefinition<u64, &[u8]> =
-    TableDefinition::new("failed_deliveries");
-/// failure id -> the raw request body, unmodified, for replay.
-pub const FAILED_BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("failed_bodies");
-/// (source, status code) -> number of incidents: counts per status without a
-/// scan, for the console and `/metrics`. Kept in step by the writer.
-pub const COUNTS: TableDefinition<(&str, u8), u64> = TableDefinition::new("counts");
-/// Counters and the schema version.
-pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+macro_rules! tables {
+    ($( $(#[$doc:meta])* $field:ident: $name:ident = $text:literal, $key:ty => $value:ty; )*) => {
+        $( $(#[$doc])* pub const $name: TableDefinition<$key, $value> = TableDefinition::new($text); )*
+
+        /// Every table, opened in one write transaction.
+        pub struct Tables<'txn> {
+            $( pub $field: Table<'txn, $key, $value>, )*
+        }
+
+        impl<'txn> Tables<'txn> {
+            /// Opens (creating where missing) every table in `txn`.
+            pub fn open(txn: &'txn WriteTransaction) -> Result<Self, redb::TableError> {
+                Ok(Tables { $( $field: txn.open_table($name)?, )* })
+            }
+        }
+    };
+}
+
+tables! {
+    /// incident id -> Incident (JSON).
+    incidents: INCIDENTS = "incidents", u64 => &'static [u8];
+    /// (source, key) -> id of the open incident for that key.
+    open_by_key: OPEN_BY_KEY = "open_by_key", (&'static str, &'static str) => u64;
+    /// (source, key) -> id of the most recently created incident for that key.
+    latest_by_key: LATEST_BY_KEY = "latest_by_key", (&'static str, &'static str) => u64;
+    /// (status code, id): list by status, newest first.
+    by_status: BY_STATUS = "by_status", (u8, u64) => ();
+    /// (source, id): list by source, newest first.
+    by_source: BY_SOURCE = "by_source", (&'static str, u64) => ();
+    /// (source, status code, id): list by source and status.
+    by_source_status: BY_SOURCE_STATUS = "by_source_status", (&'static str, u8, u64) => ();
+    /// (incident id, sequence) -> LogEntry (JSON). Sequence is global and increasing.
+    log: INCIDENT_LOG = "incident_log", (u64, u64) => &'static [u8];
+    /// (source, key) -> plugin state value.
+    state: PLUGIN_STATE = "plugin_state", (&'static str, &'static str) => &'static [u8];
+    /// source -> bytes of plugin state (keys + values) it holds, for its quota.
+    state_bytes: STATE_BYTES = "state_bytes", &'static str => u64;
+    /// failure id -> FailedDelivery (JSON).
+    failures: FAILED_DELIVERIES = "failed_deliveries", u64 => &'static [u8];
+    /// failure id -> the raw request body, unmodified, for replay.
+    failure_bodies: FAILED_BODIES = "failed_bodies", u64 => &'static [u8];
+    /// (source, status code) -> number of incidents: counts per status without
+    /// a scan, for the web console and `/metrics`. Kept in step by the writer.
+    counts: COUNTS = "counts", (&'static str, u8) => u64;
+    /// Counters and the schema version.
+    meta: META = "meta", &'static str => u64;
+}
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_NEXT_LOG_SEQ: &str = "next_log_seq";

@@ -7,11 +7,14 @@
 //! itself while the previous commit is syncing; alone, a request waits for
 //! nothing but its own commit.
 
+use super::Error;
 use super::changes::{ChangeSet, ReadCheck, Write};
-use super::model::Incident;
+use super::model::{FailedDelivery, Incident};
 use super::reads::{self, encode};
+use super::slot::DbSlot;
 use super::tables::*;
-use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
+use redb::{Durability, ReadableTable, WriteTransaction};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -23,8 +26,14 @@ pub enum CommitError {
     /// Run the call again on a fresh snapshot.
     #[error("conflicting concurrent change")]
     Conflict,
+    /// A precondition of the change set no longer holds; retrying cannot help.
+    #[error("{0}")]
+    Refused(String),
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The disk failed or is full; nothing was written. Retry later.
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
     #[error("the storage writer has stopped")]
     WriterStopped,
 }
@@ -70,8 +79,8 @@ impl Default for WriterOptions {
 
 /// Starts the writer thread. It stops when every handle is dropped, after
 /// committing what it has received.
-pub fn spawn(
-    db: Arc<Database>,
+pub(super) fn spawn(
+    slot: Arc<DbSlot>,
     options: WriterOptions,
     on_batch: impl Fn(BatchStats) + Send + 'static,
 ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
@@ -89,7 +98,7 @@ pub fn spawn(
             }
             let started = Instant::now();
             let change_sets = batch.len();
-            let results = commit_batch(&db, &batch);
+            let results = commit_batch(&slot, &batch);
             on_batch(BatchStats { change_sets, commit_seconds: started.elapsed().as_secs_f64() });
             for (job, result) in batch.drain(..).zip(results) {
                 let _ = job.reply.send(result);
@@ -100,90 +109,81 @@ pub fn spawn(
 }
 
 /// Applies each change set whose reads still hold, commits once, and returns
-/// one result per change set in order.
-fn commit_batch(db: &Database, batch: &[Job]) -> Vec<Result<(), CommitError>> {
-    let storage_failure = |error: String| vec![Err(CommitError::Storage(error)); batch.len()];
+/// one result per change set in order. An I/O failure fails the slot, so
+/// the database is reopened before the next commit.
+fn commit_batch(slot: &DbSlot, batch: &[Job]) -> Vec<Result<(), CommitError>> {
+    let failed = |error: Error| {
+        let error = match error {
+            Error::Unavailable(why) => {
+                slot.fail(&why);
+                CommitError::Unavailable(why)
+            }
+            other => CommitError::Storage(other.to_string()),
+        };
+        vec![Err(error); batch.len()]
+    };
+    let db = match slot.get() {
+        Ok(db) => db,
+        Err(error) => return failed(error),
+    };
     let mut txn = match db.begin_write() {
         Ok(txn) => txn,
-        Err(error) => return storage_failure(error.to_string()),
+        Err(error) => return failed(error.into()),
     };
     if let Err(error) = txn.set_durability(Durability::Immediate) {
-        return storage_failure(error.to_string());
+        return failed(error.into());
     }
     let results = match apply_batch(&txn, batch) {
         Ok(results) => results,
         // A half-applied change set must not be committed: abandon the whole
         // transaction (dropping it aborts) and fail the batch.
-        Err(error) => return storage_failure(error.to_string()),
+        Err(error) => return failed(error.into()),
     };
     if let Err(error) = txn.commit() {
-        return storage_failure(error.to_string());
+        return failed(error.into());
     }
     results
 }
 
-/// Every table a batch may touch, opened once per transaction: opening a
-/// redb table per write dominated the cost of a batch.
-struct Tables<'txn> {
-    incidents: Table<'txn, u64, &'static [u8]>,
-    open_by_key: Table<'txn, (&'static str, &'static str), u64>,
-    latest_by_key: Table<'txn, (&'static str, &'static str), u64>,
-    by_status: Table<'txn, (u8, u64), ()>,
-    by_source: Table<'txn, (&'static str, u64), ()>,
-    by_source_status: Table<'txn, (&'static str, u8, u64), ()>,
-    log: Table<'txn, (u64, u64), &'static [u8]>,
-    state: Table<'txn, (&'static str, &'static str), &'static [u8]>,
-    state_bytes: Table<'txn, &'static str, u64>,
-    failures: Table<'txn, u64, &'static [u8]>,
-    failure_bodies: Table<'txn, u64, &'static [u8]>,
-    counts: Table<'txn, (&'static str, u8), u64>,
-    meta: Table<'txn, &'static str, u64>,
+/// The tables of one batch's transaction and the next free log sequence.
+struct Batch<'txn> {
+    tables: Tables<'txn>,
     next_log_seq: u64,
-}
-
-impl<'txn> Tables<'txn> {
-    fn open(txn: &'txn WriteTransaction) -> Result<Self, redb::Error> {
-        let meta = txn.open_table(META)?;
-        let next_log_seq = meta.get(META_NEXT_LOG_SEQ)?.map_or(0, |v| v.value());
-        Ok(Tables {
-            incidents: txn.open_table(INCIDENTS)?,
-            open_by_key: txn.open_table(OPEN_BY_KEY)?,
-            latest_by_key: txn.open_table(LATEST_BY_KEY)?,
-            by_status: txn.open_table(BY_STATUS)?,
-            by_source: txn.open_table(BY_SOURCE)?,
-            by_source_status: txn.open_table(BY_SOURCE_STATUS)?,
-            log: txn.open_table(INCIDENT_LOG)?,
-            state: txn.open_table(PLUGIN_STATE)?,
-            state_bytes: txn.open_table(STATE_BYTES)?,
-            failures: txn.open_table(FAILED_DELIVERIES)?,
-            failure_bodies: txn.open_table(FAILED_BODIES)?,
-            counts: txn.open_table(COUNTS)?,
-            meta,
-            next_log_seq,
-        })
-    }
 }
 
 fn apply_batch(
     txn: &WriteTransaction,
     batch: &[Job],
 ) -> Result<Vec<Result<(), CommitError>>, redb::Error> {
-    let mut tables = Tables::open(txn)?;
+    let tables = Tables::open(txn)?;
+    let next_log_seq = tables.meta.get(META_NEXT_LOG_SEQ)?.map_or(0, |v| v.value());
+    let mut batch_tables = Batch { tables, next_log_seq };
+    let tables = &mut batch_tables;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        if reads_still_hold(&tables, &job.changes.reads)? {
-            apply(&mut tables, &job.changes.writes)?;
-            results.push(Ok(()));
-        } else {
-            results.push(Err(CommitError::Conflict));
+        let checked = match reads_still_hold(&tables.tables, &job.changes.reads)? {
+            Ok(()) => state_quotas_hold(&tables.tables, &job.changes.writes)?,
+            refused => refused,
+        };
+        match checked {
+            Ok(()) => {
+                apply(tables, &job.changes.writes)?;
+                results.push(Ok(()));
+            }
+            Err(refusal) => results.push(Err(refusal)),
         }
     }
     let next_log_seq = tables.next_log_seq;
-    tables.meta.insert(META_NEXT_LOG_SEQ, next_log_seq)?;
+    tables.tables.meta.insert(META_NEXT_LOG_SEQ, next_log_seq)?;
     Ok(results)
 }
 
-fn reads_still_hold(tables: &Tables, checks: &[ReadCheck]) -> Result<bool, redb::Error> {
+/// `Ok` when every read still holds; otherwise why the change set is not
+/// applied: a conflict (run the call again) or a refused precondition.
+fn reads_still_hold(
+    tables: &Tables,
+    checks: &[ReadCheck],
+) -> Result<Result<(), CommitError>, redb::Error> {
     for check in checks {
         let holds = match check {
             ReadCheck::OpenIncident { source, key, expected } => {
@@ -198,24 +198,37 @@ fn reads_still_hold(tables: &Tables, checks: &[ReadCheck]) -> Result<bool, redb:
             ReadCheck::State { source, key, expected } => {
                 reads::state_value(&tables.state, source, key)? == *expected
             }
+            ReadCheck::NotReplayed { failure } => {
+                let record = tables.failures.get(*failure)?;
+                let replayed = match record {
+                    Some(bytes) => reads::decode::<FailedDelivery>(bytes.value())?.replayed,
+                    None => None,
+                };
+                if replayed.is_some() {
+                    let message = format!("failed delivery {failure} was already replayed");
+                    return Ok(Err(CommitError::Refused(message)));
+                }
+                true
+            }
         };
         if !holds {
-            return Ok(false);
+            return Ok(Err(CommitError::Conflict));
         }
     }
-    Ok(true)
+    Ok(Ok(()))
 }
 
-fn apply(tables: &mut Tables, writes: &[Write]) -> Result<(), redb::Error> {
+fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
     for write in writes {
+        let tables = &mut batch.tables;
         match write {
             Write::PutIncident(incident) => put_incident(tables, incident)?,
             Write::AppendLog { incident, entry } => {
-                let seq = tables.next_log_seq;
-                tables.next_log_seq += 1;
+                let seq = batch.next_log_seq;
+                batch.next_log_seq += 1;
                 tables.log.insert((*incident, seq), encode(entry).as_slice())?;
             }
-            Write::SetState { source, key, value } => {
+            Write::SetState { source, key, value, .. } => {
                 let old = tables.state.insert((source.as_str(), key.as_str()), value.as_slice())?;
                 let old = old.map_or(0, |v| (key.len() + v.value().len()) as i64);
                 adjust_state_bytes(tables, source, (key.len() + value.len()) as i64 - old)?;
@@ -234,6 +247,51 @@ fn apply(tables: &mut Tables, writes: &[Write]) -> Result<(), redb::Error> {
         }
     }
     Ok(())
+}
+
+/// `Ok` when no source's plugin state would exceed its quota after
+/// `writes`; a conflict otherwise. Checked against the transaction, which
+/// already holds the batch's earlier change sets.
+fn state_quotas_hold(
+    tables: &Tables,
+    writes: &[Write],
+) -> Result<Result<(), CommitError>, redb::Error> {
+    // Per source: (bytes after the writes so far, the quota), and the keys
+    // this change set already wrote, with their new size (None: deleted).
+    let mut totals: HashMap<&str, (i64, Option<u64>)> = HashMap::new();
+    let mut written: HashMap<(&str, &str), Option<usize>> = HashMap::new();
+    for write in writes {
+        let (source, key, new_len, quota) = match write {
+            Write::SetState { source, key, value, quota } => {
+                (source.as_str(), key.as_str(), Some(value.len()), Some(*quota))
+            }
+            Write::DeleteState { source, key } => (source.as_str(), key.as_str(), None, None),
+            _ => continue,
+        };
+        let old_len = match written.get(&(source, key)) {
+            Some(len) => *len,
+            None => tables.state.get((source, key))?.map(|v| v.value().len()),
+        };
+        let entry = match totals.entry(source) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let current = tables.state_bytes.get(source)?.map_or(0, |v| v.value());
+                entry.insert((current as i64, None))
+            }
+        };
+        let size = |len: Option<usize>| len.map_or(0, |len| (key.len() + len) as i64);
+        entry.0 += size(new_len) - size(old_len);
+        if let Some(quota) = quota {
+            entry.1 = Some(entry.1.map_or(quota, |known| known.min(quota)));
+        }
+        written.insert((source, key), new_len);
+    }
+    for (total, quota) in totals.values() {
+        if quota.is_some_and(|quota| *total > quota as i64) {
+            return Ok(Err(CommitError::Conflict));
+        }
+    }
+    Ok(Ok(()))
 }
 
 fn adjust_state_bytes(tables: &mut Tables, source: &str, delta: i64) -> Result<(), redb::Error> {

@@ -8,7 +8,7 @@
 
 use super::Console;
 use super::view::Chrome;
-use crate::http::Caller;
+use crate::app::Caller;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};

@@ -1,7 +1,7 @@
 //! `GET /ui/failed` and `/ui/failed/{id}`: events whose plugin call failed;
 //! `POST /ui/failed/{id}/replay` runs one again through the ingest path.
 
-use crate::ingest::DeliveryError;
+use crate::http::ApiError;
 use crate::store::FailedDelivery;
 use crate::ui::error::{page, read};
 use crate::ui::session::SignedIn;
@@ -160,50 +160,17 @@ pub async fn replay(
     let id = super::parse_id(&id, "a failed delivery id")?;
     let (failure, _) = find(&console, id).await?;
     let live = console.app.live.load_full();
-    let source = live
-        .sources
-        .values()
-        .flatten()
-        .find(|source| source.name == failure.source)
-        .cloned()
-        .ok_or_else(|| {
-            UiError::new(
-                StatusCode::CONFLICT,
-                "Source gone",
-                format!(
-                    "The source {:?} is no longer configured; add it back to replay this event.",
-                    failure.source
-                ),
-            )
-        })?;
-    live.ingest.replay(id, &source).await.map_err(replay_error)?;
+    let source = live.sources.by_name(&failure.source).ok_or_else(|| {
+        UiError::new(
+            StatusCode::CONFLICT,
+            "Source gone",
+            format!(
+                "The source {:?} is no longer configured; add it back to replay this event.",
+                failure.source
+            ),
+        )
+    })?;
+    live.ingest.replay(id, &source).await.map_err(|error| UiError::from(ApiError::from(error)))?;
     tracing::info!(failed_delivery = id, by = %signed_in.caller.name, "replayed in the console");
     Ok(Redirect::to(&format!("/ui/failed/{id}?done=replayed")).into_response())
-}
-
-/// The API's statuses for the same outcomes (docs/api.md), as pages.
-fn replay_error(error: DeliveryError) -> UiError {
-    match error {
-        DeliveryError::Rejected { code, message } => {
-            UiError::bad_request(format!("The plugin refused the event ({code}): {message}"))
-        }
-        DeliveryError::PluginFailed { error, .. } => UiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The plugin failed again",
-            format!(
-                "{error}. The failed delivery keeps the new error; fix the plugin, reload, and replay again."
-            ),
-        ),
-        DeliveryError::Replay(message) => {
-            UiError::new(StatusCode::CONFLICT, "Replay refused", message)
-        }
-        DeliveryError::Contended => UiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Busy, try again",
-            "Too many simultaneous changes to the same incident; nothing was stored. Replay again.",
-        ),
-        DeliveryError::Storage(message) => {
-            UiError::internal(format!("The replay was not stored: {message}"))
-        }
-    }
 }

@@ -3,7 +3,8 @@
 //! [`crate::respond`], the path the API takes.
 
 use super::incidents::{name, priority};
-use crate::respond::{self, RespondError};
+use crate::http::ApiError;
+use crate::respond;
 use crate::store::{LogEntry, LogKind, Status};
 use crate::ui::error::{page, read};
 use crate::ui::session::SignedIn;
@@ -12,7 +13,7 @@ use crate::ui::{Console, UiError, csrf};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -204,25 +205,9 @@ async fn set_status(
     let (action, _) =
         respond::set_status(&console.app.store, id, to, signed_in.caller.actor(), note)
             .await
-            .map_err(respond_error)?;
+            .map_err(|error| UiError::from(ApiError::from(error)))?;
     tracing::info!(incident = id, by = %signed_in.caller.name, "incident status set in the console");
     let done = serde_json::json!(action);
     let done = done.as_str().unwrap_or("unchanged");
     Ok(Redirect::to(&format!("/ui/incidents/{id}?done={done}")).into_response())
-}
-
-/// The API's statuses for the same refusals (docs/api.md), as pages.
-fn respond_error(error: RespondError) -> UiError {
-    let message = error.to_string();
-    match error {
-        RespondError::NotFound(_) => UiError::not_found(message),
-        RespondError::Resolved(_) => {
-            UiError::new(StatusCode::CONFLICT, "Already resolved", message)
-        }
-        RespondError::NoteTooLong => UiError::bad_request(message),
-        RespondError::Contended(_) => {
-            UiError::new(StatusCode::SERVICE_UNAVAILABLE, "Busy, try again", message)
-        }
-        RespondError::Storage(_) => UiError::internal(message),
-    }
 }

@@ -55,6 +55,55 @@ impl Plugin for Hostile {
                 state::set(argument, &vec![0; 64 << 10])?;
                 open_incident("fill", "state filled", String::new())
             }
+            // Like state-fill, touching no incident: calls with different
+            // keys read nothing in common, so none conflicts with another.
+            "state-put" => {
+                state::set(argument, &vec![0; 64 << 10])?;
+                Ok(vec![])
+            }
+            // One incident and N - 1 comments on it: N changes.
+            "changes" => {
+                let count: usize = argument
+                    .parse()
+                    .map_err(|_| Rejection::new("bad-argument", "changes needs a count"))?;
+                let key = format!("changes-{count}");
+                let incident = incidents::create(&NewIncident::new(key, "many changes"))?;
+                for index in 1..count {
+                    incidents::comment(incident.id, None, &format!("comment {index}"))?;
+                }
+                Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
+            }
+            // Claims to have resolved the open incident for KEY without doing so.
+            "false-claim" => match incidents::find_open(argument) {
+                Some(open) => Ok(vec![Outcome { action: Action::Resolved, incident: open.id }]),
+                None => open_incident(argument, "claimed", String::new()),
+            },
+            // N outcomes, all naming one incident.
+            "outcomes" => {
+                let count: usize = argument
+                    .parse()
+                    .map_err(|_| Rejection::new("bad-argument", "outcomes needs a count"))?;
+                let incident = match incidents::find_open("outcomes") {
+                    Some(open) => open,
+                    None => incidents::create(&NewIncident::new("outcomes", "many outcomes"))?,
+                };
+                Ok(vec![Outcome { action: Action::Unchanged, incident: incident.id }; count])
+            }
+            // A rejection of N bytes that tries to forge a log line.
+            "reject-flood" => {
+                let count: usize = argument
+                    .parse()
+                    .map_err(|_| Rejection::new("bad-argument", "reject-flood needs a count"))?;
+                let message = format!("first\r\nINFO forged line{}", "x".repeat(count));
+                Err(Rejection::new("flood", message))
+            }
+            // A host API misuse (an empty link URL) turned into a rejection
+            // by the SDK's `?`: the plugin's bug, not the sender's.
+            "bad-link" => {
+                let new = NewIncident::new("bad-link", "bad link").link("graph", "");
+                incidents::create(&new)?;
+                Ok(vec![])
+            }
             "escape" => open_incident("escape", "escape attempts", escape_attempts()),
             "write-then-trap" => {
                 state::set("written-before-trap", b"yes").expect("state write");
@@ -67,7 +116,7 @@ impl Plugin for Hostile {
                     .parse()
                     .map_err(|_| Rejection::new("bad-argument", "peek needs an id"))?;
                 let seen = incidents::get(id);
-                let accepted = incidents::accept(id, Some("peeking".into()));
+                let accepted = incidents::accept(id, Some("peeking"));
                 let report =
                     format!("get: {:?}; accept: {:?}", seen.map(|i| i.id), accepted.map(|i| i.id));
                 open_incident("peek", "peek report", report)

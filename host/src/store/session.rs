@@ -4,9 +4,10 @@
 //! is recorded, so the writer can refuse the change set if that read has
 //! changed by commit time (see `store::changes`).
 
-use crate::store::{
-    ChangeSet, Incident, IncidentId, LogEntry, LogKind, Millis, ReadCheck, Snapshot, Status, Store,
-    Write,
+use super::incident_rules::NewIncident;
+use super::{
+    Action, ChangeSet, Error, Incident, IncidentId, LogEntry, LogKind, Millis, ReadCheck, Snapshot,
+    Status, Store, Write,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,14 +31,14 @@ pub struct Session {
     open_by_key: HashMap<String, Option<IncidentId>>,
     latest_by_key: HashMap<String, Option<IncidentId>>,
     state: HashMap<String, Option<Vec<u8>>>,
-    /// Incidents written by this call, in first-touched order.
-    touched: Vec<IncidentId>,
+    /// What this call did to each incident it changed.
+    effects: HashMap<IncidentId, Effects>,
     /// The source's state size at the snapshot, once read, plus this call's changes.
     state_bytes: Option<i64>,
 }
 
 impl Session {
-    pub fn new(store: Arc<Store>, scope: SourceScope, now: Millis) -> Result<Self, redb::Error> {
+    pub fn new(store: Arc<Store>, scope: SourceScope, now: Millis) -> Result<Self, Error> {
         Ok(Session {
             snapshot: store.snapshot()?,
             store,
@@ -48,12 +49,12 @@ impl Session {
             open_by_key: HashMap::new(),
             latest_by_key: HashMap::new(),
             state: HashMap::new(),
-            touched: Vec::new(),
+            effects: HashMap::new(),
             state_bytes: None,
         })
     }
 
-    pub fn open_incident(&mut self, key: &str) -> Result<Option<Incident>, redb::Error> {
+    pub fn open_incident(&mut self, key: &str) -> Result<Option<Incident>, Error> {
         let id = match self.open_by_key.get(key) {
             Some(id) => *id,
             None => {
@@ -70,7 +71,7 @@ impl Session {
         id.map(|id| self.incident(id)).transpose().map(Option::flatten)
     }
 
-    pub fn latest_incident(&mut self, key: &str) -> Result<Option<Incident>, redb::Error> {
+    pub fn latest_incident(&mut self, key: &str) -> Result<Option<Incident>, Error> {
         let id = match self.latest_by_key.get(key) {
             Some(id) => *id,
             None => {
@@ -89,7 +90,7 @@ impl Session {
 
     /// The incident if it exists and belongs to this source; other sources'
     /// incidents are indistinguishable from missing ones.
-    pub fn incident(&mut self, id: IncidentId) -> Result<Option<Incident>, redb::Error> {
+    pub fn incident(&mut self, id: IncidentId) -> Result<Option<Incident>, Error> {
         if let Some(incident) = self.incidents.get(&id) {
             return Ok(Some(incident.clone()));
         }
@@ -104,10 +105,20 @@ impl Session {
         Ok(found)
     }
 
-    /// Records a new or changed incident and keeps the key lookups in step.
-    pub fn put_incident(&mut self, mut incident: Incident, log: LogKind) {
-        incident.version += 1;
-        incident.updated_at = self.now;
+    /// Creates a pending incident of this source, logged as made by `by`.
+    pub fn create_incident(&mut self, new: NewIncident, by: String) -> Incident {
+        let id = self.store.allocate_incident_id();
+        let scope = &self.scope;
+        let incident = new.into_incident(id, &scope.name, &scope.escalation_policy, self.now);
+        self.put_incident(incident, LogKind::Created { by })
+    }
+
+    /// Records a new or changed incident (revised: see
+    /// [`Incident::revised`]) and keeps the key lookups in step. Returns the
+    /// incident as it will be stored.
+    pub fn put_incident(&mut self, incident: Incident, log: LogKind) -> Incident {
+        let incident = incident.revised(self.now);
+        self.effects.entry(incident.id).or_default().record(&log);
         let key = incident.key.clone();
         if incident.status.is_open() {
             self.open_by_key.insert(key.clone(), Some(incident.id));
@@ -119,23 +130,17 @@ impl Session {
         }
         self.append_log(incident.id, log);
         self.incidents.insert(incident.id, incident.clone());
-        self.changes.writes.push(Write::PutIncident(incident));
+        self.changes.writes.push(Write::PutIncident(incident.clone()));
+        incident
     }
 
     pub fn append_log(&mut self, incident: IncidentId, kind: LogKind) {
-        if !self.touched.contains(&incident) {
-            self.touched.push(incident);
-        }
         self.changes
             .writes
             .push(Write::AppendLog { incident, entry: LogEntry { at: self.now, kind } });
     }
 
-    pub fn new_incident_id(&self) -> IncidentId {
-        self.store.allocate_incident_id()
-    }
-
-    pub fn state_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, redb::Error> {
+    pub fn state_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         if let Some(value) = self.state.get(key) {
             return Ok(value.clone());
         }
@@ -152,11 +157,7 @@ impl Session {
     /// The source's state size if `key` were set to a value of `new_len`
     /// bytes (None: deleted). Concurrent calls may each pass the check, so
     /// the quota can be exceeded by at most one value per concurrent call.
-    pub fn state_bytes_after(
-        &mut self,
-        key: &str,
-        new_len: Option<usize>,
-    ) -> Result<u64, redb::Error> {
+    pub fn state_bytes_after(&mut self, key: &str, new_len: Option<usize>) -> Result<u64, Error> {
         let current = match self.state_bytes {
             Some(bytes) => bytes,
             None => self.snapshot.state_bytes(&self.scope.name)? as i64,
@@ -167,13 +168,15 @@ impl Session {
         Ok((current - old + new).max(0) as u64)
     }
 
-    pub fn state_set(&mut self, key: &str, value: Vec<u8>) {
+    /// Sets `key`; the writer holds the source to `quota` bytes at commit.
+    pub fn state_set(&mut self, key: &str, value: Vec<u8>, quota: u64) {
         self.adjust_state_bytes(key, Some(value.len()));
         self.state.insert(key.to_string(), Some(value.clone()));
         self.changes.writes.push(Write::SetState {
             source: self.scope.name.clone(),
             key: key.to_string(),
             value,
+            quota,
         });
     }
 
@@ -194,16 +197,45 @@ impl Session {
             .push(Write::DeleteState { source: self.scope.name.clone(), key: key.to_string() });
     }
 
-    /// Number of writes so far, for the per-call action cap.
-    pub fn write_count(&self) -> usize {
-        self.changes.writes.len()
+    /// What this call did to incident `id` so far.
+    pub fn effects(&self, id: IncidentId) -> Effects {
+        self.effects.get(&id).copied().unwrap_or_default()
     }
 
     pub fn into_changes(self) -> ChangeSet {
         self.changes
     }
+}
 
-    pub fn status_of(&self, id: IncidentId) -> Option<Status> {
-        self.incidents.get(&id).map(|incident| incident.status)
+/// What one call did to one incident, to hold its reported outcome to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Effects {
+    pub created: bool,
+    pub accepted: bool,
+    pub resolved: bool,
+    pub commented: bool,
+}
+
+impl Effects {
+    fn record(&mut self, log: &LogKind) {
+        match log {
+            LogKind::Created { .. } => self.created = true,
+            LogKind::StatusChanged { to: Status::Accepted, .. } => self.accepted = true,
+            LogKind::StatusChanged { to: Status::Resolved, .. } => self.resolved = true,
+            LogKind::Comment { .. } => self.commented = true,
+            _ => {}
+        }
+    }
+
+    /// True when `action` says what the call did (`unchanged` is always true:
+    /// it claims nothing).
+    pub fn allow(&self, action: Action) -> bool {
+        match action {
+            Action::Created => self.created,
+            Action::Accepted => self.accepted,
+            Action::Resolved => self.resolved,
+            Action::Commented => self.commented,
+            Action::Unchanged => true,
+        }
     }
 }

@@ -8,8 +8,7 @@
 //! refused before its body is read: [`Signing::check_headers`], then
 //! [`Signed::verify`] on the body.
 
-use super::ApiError;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -25,6 +24,15 @@ pub struct Signing {
     window: Duration,
 }
 
+/// Why a request's signature was refused: a code for machines (e.g.
+/// `signature-expired`) and a sentence for people. HTTP answers it with 401.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Refused {
+    pub code: &'static str,
+    pub message: String,
+}
+
 /// Headers that passed the cheap checks; the body decides the rest.
 pub struct Signed {
     mac: Hmac<Sha256>,
@@ -38,7 +46,7 @@ impl Signing {
 
     /// Both headers present, the signature decodes to a SHA-256 digest and
     /// the timestamp is within the window of `now`.
-    pub fn check_headers(&self, headers: &HeaderMap, now: SystemTime) -> Result<Signed, ApiError> {
+    pub fn check_headers(&self, headers: &HeaderMap, now: SystemTime) -> Result<Signed, Refused> {
         let signature = header(headers, SIGNATURE_HEADER).ok_or_else(|| {
             refused(
                 "signature-missing",
@@ -100,7 +108,7 @@ impl Signing {
 impl Signed {
     /// Compares in constant time (`verify_slice`), so timing reveals nothing
     /// about how much of a forged signature was right.
-    pub fn verify(mut self, body: &[u8]) -> Result<(), ApiError> {
+    pub fn verify(mut self, body: &[u8]) -> Result<(), Refused> {
         self.mac.update(body);
         self.mac.verify_slice(&self.signature).map_err(|_| {
             refused(
@@ -115,8 +123,8 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok()).filter(|value| !value.trim().is_empty())
 }
 
-fn refused(code: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+fn refused(code: &'static str, message: impl Into<String>) -> Refused {
+    Refused { code, message: message.into() }
 }
 
 #[cfg(test)]
@@ -162,7 +170,7 @@ mod tests {
         signing
             .check_headers(&headers(signature, timestamp), now)
             .and_then(|signed| signed.verify(body))
-            .map_err(|error| error.code)
+            .map_err(|error| error.code.to_string())
     }
 
     #[test]
@@ -172,9 +180,12 @@ mod tests {
         assert_eq!(check(Some(SIGNATURE), Some(TIMESTAMP), BODY, at(-299)), Ok(()));
     }
 
+    /// Signature header, timestamp header, body, seconds after signing, the code.
+    type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a [u8], i64, &'a str);
+
     #[test]
     fn each_failure_has_its_own_code() {
-        let cases: [(Option<&str>, Option<&str>, &[u8], i64, &str); 9] = [
+        let cases: [Case; 9] = [
             (None, Some(TIMESTAMP), BODY, 0, "signature-missing"),
             (Some(""), Some(TIMESTAMP), BODY, 0, "signature-missing"),
             (Some(SIGNATURE), None, BODY, 0, "signature-timestamp-missing"),

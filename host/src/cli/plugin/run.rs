@@ -1,7 +1,7 @@
 //! `inbound plugin run`: the harness from the command line.
 
-use crate::harness::{Harness, RunResult, TestRequest};
 use anyhow::Context;
+use inbound::harness::{Harness, RunResult, TestRequest};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

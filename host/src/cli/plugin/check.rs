@@ -1,7 +1,7 @@
 //! `inbound plugin check`: the start-up load, and nothing else.
 
-use crate::plugin::{EngineSettings, PluginHost};
 use anyhow::Context;
+use inbound::plugin::{EngineSettings, PluginHost};
 use std::path::Path;
 use std::time::Instant;
 

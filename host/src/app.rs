@@ -1,0 +1,192 @@
+//! The running application: the store, and everything one version of the
+//! config decides (the [`Live`] state), built once from a [`Config`] and
+//! swapped whole on reload.
+//!
+//! HTTP handlers read the live state; nothing here knows about HTTP.
+
+mod limits;
+mod reload;
+pub mod signature;
+mod tokens;
+mod webhook_source;
+
+pub use limits::{OVERLOADED_RETRY_AFTER, Overloaded, RateLimit, RateLimited, WebhookGate};
+pub use reload::{ReloadReport, reload};
+pub use tokens::{Caller, Tokens};
+pub use webhook_source::{UnknownSource, WebhookSource, WebhookSources};
+
+use crate::config::{Config, OnPluginFailure};
+use crate::ingest::{FailurePolicy, Ingest, Source};
+use crate::plugin::{CallLimits, EngineSettings, PluginHost};
+use crate::store::Store;
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use signature::Signing;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// Opened once; a new storage path needs a restart.
+    pub store: Arc<Store>,
+    /// Everything the config decides, swapped whole on reload. A request
+    /// keeps the version it started with until it is answered.
+    pub live: ArcSwap<Live>,
+    /// Renders `/metrics`; `None` when no recorder is installed.
+    pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
+    /// Serializes reloads (SIGHUP and the admin route).
+    pub reloading: tokio::sync::Mutex<()>,
+    /// Set to true when shutdown begins: ends the web console's live
+    /// streams, which graceful shutdown would otherwise wait for.
+    pub stopping: tokio::sync::watch::Sender<bool>,
+}
+
+/// The state built from one version of the config.
+pub struct Live {
+    pub config: Config,
+    pub ingest: Ingest,
+    pub sources: WebhookSources,
+    pub gate: WebhookGate,
+    pub tokens: Tokens,
+    pub body_limit: usize,
+    pub body_read_timeout: Duration,
+    pub request_timeout: Duration,
+    /// Webhooks are refused below this much free space (`storage.min_free_mib`).
+    pub min_free_bytes: u64,
+}
+
+/// The database's filesystem has less free space than `storage.min_free_mib`.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error(
+    "the database's disk has {free_mib} MiB free, under the {floor_mib} MiB floor (storage.min_free_mib); nothing was stored, retry"
+)]
+pub struct StorageFull {
+    pub free_mib: u64,
+    pub floor_mib: u64,
+}
+
+impl Live {
+    /// `Err` while the database's filesystem is under the free-space floor.
+    pub fn check_free_space(&self) -> Result<(), StorageFull> {
+        let store = &self.ingest.store;
+        match store.free_bytes() {
+            Some(free) if free < self.min_free_bytes => {
+                Err(StorageFull { free_mib: free >> 20, floor_mib: self.min_free_bytes >> 20 })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Loads every plugin and builds the sources of `config`. Blocking:
+    /// plugins are compiled here, never on the request path.
+    pub fn build(config: Config, store: Arc<Store>) -> anyhow::Result<Live> {
+        let plugins = load_plugins(&config)?;
+        let mut sources = WebhookSources::default();
+        for source in &config.sources {
+            sources.add(WebhookSource {
+                source: Arc::new(ingest_source(&config, source)?),
+                signing: source.signing_secret.as_deref().map(|secret| {
+                    Signing::new(secret, Duration::from_secs(source.signature_window_seconds))
+                }),
+                rate: RateLimit::for_source(source),
+            });
+        }
+        let ingest = Ingest::new(
+            store,
+            Arc::new(plugins),
+            config.storage.event_body_cap_bytes,
+            config.plugins.max_concurrent_calls as usize,
+        );
+        let server = &config.server;
+        Ok(Live {
+            gate: WebhookGate::new(server.max_concurrent_webhooks),
+            tokens: Tokens::new(&config.api.tokens),
+            body_limit: server.body_limit_bytes,
+            body_read_timeout: Duration::from_millis(server.body_read_timeout_ms),
+            request_timeout: Duration::from_millis(server.request_timeout_ms),
+            min_free_bytes: config.storage.min_free_mib << 20,
+            ingest,
+            sources,
+            config,
+        })
+    }
+
+    /// Warns about example secrets and a missing API token.
+    pub fn log_sources(&self) {
+        for source in &self.config.sources {
+            tracing::info!(source = %source.name, integration = %source.integration, "webhook ready");
+            if source.key().contains("change-me") {
+                tracing::warn!(source = %source.name, "this source still has the example key; replace it (`openssl rand -hex 16`) before exposing the host");
+            }
+        }
+        for token in &self.config.api.tokens {
+            if token.token.as_deref().is_some_and(|t| t.contains("change-me")) {
+                tracing::warn!(token = %token.name, "this API token is still the example one; replace it before exposing the host");
+            }
+        }
+        if self.tokens.is_empty() {
+            tracing::warn!(
+                "no [[api.tokens]] configured: the incidents API, /metrics and reload answer 401 to everyone; add a token (docs/configuration.md)"
+            );
+        }
+    }
+}
+
+/// The engine, sized for the most demanding source, with every integration's
+/// plugin compiled (or loaded from the cache).
+fn load_plugins(config: &Config) -> anyhow::Result<PluginHost> {
+    let largest_memory_mib = config
+        .sources
+        .iter()
+        .filter_map(|source| source.memory_limit_mib)
+        .chain([config.plugins.memory_limit_mib])
+        .max()
+        .unwrap_or(config.plugins.memory_limit_mib);
+    let engine_settings = EngineSettings {
+        max_concurrent_calls: config.plugins.max_concurrent_calls,
+        max_memory_bytes: largest_memory_mib << 20,
+    };
+    let mut plugins = PluginHost::new(&engine_settings)?;
+    tracing::info!(allocator = ?plugins.allocator, "WebAssembly engine ready");
+    let cache_dir = plugin_cache_dir(config);
+    for (name, integration) in &config.integrations {
+        let started = std::time::Instant::now();
+        let outcome = plugins.load(name, &config.resolve(&integration.plugin), Some(&cache_dir))?;
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::info!(integration = %name, cache = ?outcome, ms, "plugin loaded");
+    }
+    Ok(plugins)
+}
+
+fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyhow::Result<Source> {
+    let settings_json = serde_json::to_string(&source.settings).with_context(|| {
+        format!("the settings of source {:?} cannot be turned into JSON", source.name)
+    })?;
+    let plugins = &config.plugins;
+    Ok(Source {
+        name: source.name.clone(),
+        integration: source.integration.clone(),
+        escalation_policy: source.escalation_policy.clone(),
+        key: source.key().to_string(),
+        settings_json,
+        limits: CallLimits {
+            timeout: Duration::from_millis(source.timeout_ms.unwrap_or(plugins.timeout_ms)),
+            memory_bytes: source.memory_limit_mib.unwrap_or(plugins.memory_limit_mib) << 20,
+            max_state_bytes_per_source: plugins.state_limit_bytes,
+            ..CallLimits::default()
+        },
+        on_failure: match source.on_plugin_failure {
+            OnPluginFailure::Retry => {
+                FailurePolicy::Retry { after_seconds: source.retry_after_seconds }
+            }
+            OnPluginFailure::Accept => FailurePolicy::Accept,
+        },
+    })
+}
+
+/// Compiled plugins are cached next to the database: same owner, same backups.
+fn plugin_cache_dir(config: &Config) -> PathBuf {
+    let database = config.resolve(&config.storage.path);
+    database.parent().unwrap_or(std::path::Path::new(".")).join("plugin-cache")
+}

@@ -1,0 +1,234 @@
+//! The configuration file as typed structs, with each default and why.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub plugins: PluginConfig,
+    #[serde(default)]
+    pub api: ApiConfig,
+    #[serde(default)]
+    pub ui: super::UiConfig,
+    #[serde(default)]
+    pub integrations: BTreeMap<String, IntegrationConfig>,
+    #[serde(default)]
+    pub escalation_policies: Vec<EscalationPolicy>,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    /// Where the file was read from; relative paths are resolved against it.
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The base URL senders use to reach this host; webhook URLs are printed
+    /// with it. Defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Largest accepted webhook body. Zendesk sends up to 256 KB.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered 503; a webhook's
+    /// plugin call and commit normally take milliseconds.
+    pub request_timeout_ms: u64,
+    /// Largest request head (request line + headers); larger gets 431.
+    /// hyper's read buffer, so at least 8192.
+    pub header_limit_bytes: usize,
+    /// A client must send its whole request head within this time, or the
+    /// connection is closed (slow-loris protection).
+    pub header_read_timeout_ms: u64,
+    /// A webhook body must arrive within this time, or 408.
+    pub body_read_timeout_ms: u64,
+    /// Webhook requests handled at once; more get 503 with Retry-After
+    /// instead of waiting in an unbounded queue.
+    pub max_concurrent_webhooks: usize,
+}
+
+/// hyper refuses a smaller read buffer.
+pub const MIN_HEADER_LIMIT_BYTES: usize = 8192;
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            body_limit_bytes: 1 << 20,
+            request_timeout_ms: 10_000,
+            header_limit_bytes: 16 << 10,
+            header_read_timeout_ms: 5_000,
+            body_read_timeout_ms: 5_000,
+            max_concurrent_webhooks: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The redb database file, relative to the config file.
+    pub path: PathBuf,
+    /// How much of each received body the incident log keeps.
+    pub event_body_cap_bytes: usize,
+    /// Webhooks are refused (`503 storage-full`, `Retry-After`) while the
+    /// database's filesystem has less free space than this: a full disk
+    /// fails commits, and a little room keeps people's actions, failed
+    /// deliveries and the database's own recovery working. 0 turns it off.
+    pub min_free_mib: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            path: "data/inbound.redb".into(),
+            event_body_cap_bytes: 64 << 10,
+            min_free_mib: 64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginConfig {
+    /// Default per-call deadline; a source may override it.
+    pub timeout_ms: u64,
+    /// Default linear memory cap per instance; a source may override it.
+    pub memory_limit_mib: usize,
+    /// Plugin calls running at once; sizes the instance pool.
+    pub max_concurrent_calls: u32,
+    /// Plugin state (keys + values) one source may hold.
+    pub state_limit_bytes: u64,
+}
+
+impl Default for PluginConfig {
+    fn default() -> Self {
+        PluginConfig {
+            timeout_ms: 100,
+            memory_limit_mib: 32,
+            max_concurrent_calls: 128,
+            state_limit_bytes: 16 << 20,
+        }
+    }
+}
+
+/// Who may use the incidents API.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    pub tokens: Vec<ApiToken>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    /// Recorded in the incident log as `user <name>` for changes made with it.
+    pub name: String,
+    /// The bearer token itself (resolved from `token_env` after loading).
+    pub token: Option<String>,
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationConfig {
+    /// The plugin component (`.wasm`), relative to the config file.
+    pub plugin: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationPolicy {
+    pub name: String,
+    #[serde(default)]
+    pub levels: Vec<EscalationLevel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationLevel {
+    /// Minutes after the incident opens (or the previous level) to escalate.
+    #[serde(default)]
+    pub delay_minutes: u32,
+    /// People or schedules to notify.
+    pub notify: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: String,
+    pub integration: String,
+    pub escalation_policy: String,
+    /// The secret part of the webhook URL (resolved from `key_env` after loading).
+    pub key: Option<String>,
+    pub key_env: Option<String>,
+    /// Zendesk's webhook signing secret (resolved from `signing_secret_env`).
+    pub signing_secret: Option<String>,
+    pub signing_secret_env: Option<String>,
+    /// Handed to the plugin as JSON, e.g. Zendesk status translations.
+    #[serde(default)]
+    pub settings: toml::Table,
+    /// What the sender hears when the plugin fails: "retry" (503 with
+    /// Retry-After) or "accept" (202 and a fallback incident).
+    #[serde(default)]
+    pub on_plugin_failure: OnPluginFailure,
+    /// Retry-After of the "retry" answer. Zendesk only honours values under 60.
+    #[serde(default = "default_retry_after")]
+    pub retry_after_seconds: u32,
+    /// Overrides [plugins] timeout_ms for this source.
+    pub timeout_ms: Option<u64>,
+    /// Overrides [plugins] memory_limit_mib for this source.
+    pub memory_limit_mib: Option<usize>,
+    /// How far a signature's timestamp may be from now (either way); older
+    /// requests are refused as replays.
+    #[serde(default = "default_signature_window")]
+    pub signature_window_seconds: u64,
+    /// Sustained webhook requests per second for this source; 0 turns the
+    /// limit off. Over it: 429 with Retry-After.
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit_per_second: u32,
+    /// Requests allowed at once above the sustained rate (a bulk update in
+    /// Zendesk fires one webhook per ticket).
+    #[serde(default = "default_rate_burst")]
+    pub rate_limit_burst: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnPluginFailure {
+    #[default]
+    Retry,
+    Accept,
+}
+
+fn default_retry_after() -> u32 {
+    30
+}
+
+fn default_signature_window() -> u64 {
+    300
+}
+
+fn default_rate_limit() -> u32 {
+    100
+}
+
+fn default_rate_burst() -> u32 {
+    1000
+}
+
+impl SourceConfig {
+    /// The webhook key; always set once the config is loaded.
+    pub fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or_default()
+    }
+}

@@ -1,0 +1,271 @@
+//! Checks across the whole file, after parsing: paths exist, names are
+//! unique and referenced things are declared, secrets are resolved.
+
+use super::locate::KeyIndex;
+use super::secrets::{NO_SPACES, Secret, URL_SAFE};
+use super::*;
+use std::collections::HashSet;
+
+impl Config {
+    pub(super) fn validate(&mut self, errors: &Errors) -> Result<(), ConfigError> {
+        self.validate_server(errors)?;
+        for (name, integration) in &self.integrations {
+            let path = self.resolve(&integration.plugin);
+            if !path.is_file() {
+                return Err(errors.at(
+                    format!("integrations.{name}.plugin"),
+                    format!(
+                        "the plugin file {} does not exist; build it (make plugins) or fix the path, which is relative to the config file",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        let mut policies = HashSet::new();
+        for (index, policy) in self.escalation_policies.iter().enumerate() {
+            let at = |field: &str| format!("escalation_policies[{index}].{field}");
+            if policy.name.trim().is_empty() {
+                return Err(
+                    errors.at(at("name"), "an escalation policy needs a name; set name = \"...\"")
+                );
+            }
+            if !policies.insert(policy.name.clone()) {
+                return Err(errors.at(
+                    at("name"),
+                    format!(
+                        "the escalation policy {:?} is declared twice; rename or remove one",
+                        policy.name
+                    ),
+                ));
+            }
+            for (level, step) in policy.levels.iter().enumerate() {
+                if step.notify.is_empty() {
+                    return Err(errors.at(
+                        format!("escalation_policies[{index}].levels[{level}].notify"),
+                        "a level must notify someone, e.g. notify = [\"person:alice\"]; remove the level or add a recipient",
+                    ));
+                }
+            }
+        }
+        self.validate_sources(errors, &policies)?;
+        self.validate_tokens(errors)
+    }
+
+    fn validate_server(&self, errors: &Errors) -> Result<(), ConfigError> {
+        let server = &self.server;
+        if server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(errors.at(
+                "server.listen",
+                format!(
+                    "{:?} is not an address and port; write e.g. \"127.0.0.1:8080\"",
+                    server.listen
+                ),
+            ));
+        }
+        if let Some(url) = &server.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(errors.at(
+                    "server.public_url",
+                    format!("{url:?} is not an http:// or https:// URL; write e.g. \"https://inbound.example.com\""),
+                ));
+        }
+        let positive = [
+            ("server.body_limit_bytes", server.body_limit_bytes as u64),
+            ("server.request_timeout_ms", server.request_timeout_ms),
+            ("server.header_read_timeout_ms", server.header_read_timeout_ms),
+            ("server.body_read_timeout_ms", server.body_read_timeout_ms),
+            ("server.max_concurrent_webhooks", server.max_concurrent_webhooks as u64),
+            ("storage.event_body_cap_bytes", self.storage.event_body_cap_bytes as u64),
+            ("plugins.timeout_ms", self.plugins.timeout_ms),
+            ("plugins.memory_limit_mib", self.plugins.memory_limit_mib as u64),
+            ("ui.session_minutes", self.ui.session_minutes),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(
+                    errors.at(key, "must be greater than 0; remove the key to use its default")
+                );
+            }
+        }
+        if server.header_limit_bytes < MIN_HEADER_LIMIT_BYTES {
+            return Err(errors.at(
+                "server.header_limit_bytes",
+                format!("must be at least {MIN_HEADER_LIMIT_BYTES}; remove the key to use its default (16384)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_sources(
+        &mut self,
+        errors: &Errors,
+        policies: &HashSet<String>,
+    ) -> Result<(), ConfigError> {
+        let mut names = HashSet::new();
+        let mut keys = HashSet::new();
+        for (index, source) in self.sources.iter_mut().enumerate() {
+            let at = |field: &str| format!("sources[{index}].{field}");
+            let named =
+                |field: &str| format!("sources[{index}].{field} (source {:?})", source.name);
+            if source.name.trim().is_empty() {
+                return Err(errors.at(at("name"), "a source needs a name; set name = \"...\""));
+            }
+            if !names.insert(source.name.clone()) {
+                return Err(errors.at_key(
+                    at("name"),
+                    named("name"),
+                    "another source has this name; names must be unique, rename one",
+                ));
+            }
+            if !self.integrations.contains_key(&source.integration) {
+                let known: Vec<_> = self.integrations.keys().map(String::as_str).collect();
+                return Err(errors.at_key(
+                    at("integration"),
+                    named("integration"),
+                    format!(
+                        "unknown integration {:?}; declare it under [integrations.{}] or use one of: {}",
+                        source.integration,
+                        source.integration,
+                        if known.is_empty() { "none declared".to_string() } else { known.join(", ") }
+                    ),
+                ));
+            }
+            if !policies.contains(&source.escalation_policy) {
+                let mut known: Vec<_> = policies.iter().map(String::as_str).collect();
+                known.sort();
+                return Err(errors.at_key(
+                    at("escalation_policy"),
+                    named("escalation_policy"),
+                    format!(
+                        "unknown escalation policy {:?}; declare it in [[escalation_policies]] or use one of: {}",
+                        source.escalation_policy,
+                        if known.is_empty() { "none declared".to_string() } else { known.join(", ") }
+                    ),
+                ));
+            }
+            if source.signature_window_seconds == 0 {
+                return Err(errors.at_key(
+                    at("signature_window_seconds"),
+                    named("signature_window_seconds"),
+                    "must be greater than 0; remove the key to use its default (300)",
+                ));
+            }
+            if source.rate_limit_per_second > 0 && source.rate_limit_burst == 0 {
+                return Err(errors.at_key(
+                    at("rate_limit_burst"),
+                    named("rate_limit_burst"),
+                    "must be greater than 0 while rate_limit_per_second is set; remove the key to use its default (1000)",
+                ));
+            }
+            let secret = Secret {
+                errors,
+                table: &format!("sources[{index}]"),
+                label: &format!(" (source {:?})", source.name),
+                hint: "generate one with `openssl rand -hex 16`",
+            };
+            let key = secret.strong(
+                "key",
+                source.key.as_deref(),
+                source.key_env.as_deref(),
+                "source",
+                &mut keys,
+                URL_SAFE,
+            )?;
+            source.key = Some(key);
+            let signing =
+                Secret { hint: "copy it from Zendesk's webhook page (Reveal secret)", ..secret };
+            source.signing_secret = signing.optional(
+                "signing_secret",
+                source.signing_secret.as_deref(),
+                source.signing_secret_env.as_deref(),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn validate_tokens(&mut self, errors: &Errors) -> Result<(), ConfigError> {
+        let mut names = HashSet::new();
+        let mut values = HashSet::new();
+        for (index, token) in self.api.tokens.iter_mut().enumerate() {
+            let at = |field: &str| format!("api.tokens[{index}].{field}");
+            if token.name.trim().is_empty() {
+                return Err(errors.at(
+                    at("name"),
+                    "a token needs a name (it is recorded as who acted); set name = \"...\"",
+                ));
+            }
+            if !names.insert(token.name.clone()) {
+                return Err(errors.at(
+                    at("name"),
+                    "another token has this name; names must be unique, rename one",
+                ));
+            }
+            let secret = Secret {
+                errors,
+                table: &format!("api.tokens[{index}]"),
+                label: &format!(" (token {:?})", token.name),
+                hint: "generate one with `openssl rand -hex 16`",
+            };
+            let value = secret.strong(
+                "token",
+                token.token.as_deref(),
+                token.token_env.as_deref(),
+                "token",
+                &mut values,
+                NO_SPACES,
+            )?;
+            token.token = Some(value);
+        }
+        Ok(())
+    }
+}
+
+/// Builds errors that point at a key's line.
+pub(super) struct Errors<'a> {
+    pub file: String,
+    pub index: &'a KeyIndex,
+}
+
+impl Errors<'_> {
+    pub fn at(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        let key = key.into();
+        self.at_key(key.clone(), key, message)
+    }
+
+    /// `path` finds the line; `shown` is how the key is named in the message.
+    pub fn at_key(
+        &self,
+        path: impl Into<String>,
+        shown: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.file.clone(),
+            line: self.index.line_of(&path.into()),
+            key: Some(shown.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn toml_error(&self, error: &toml::de::Error) -> ConfigError {
+        let offset = error.span().map(|span| span.start);
+        let key = offset.and_then(|offset| self.index.path_at(offset)).map(str::to_string);
+        let message = error.message().trim().replace('\n', " ");
+        let hint = if message.starts_with("unknown field") {
+            "check the spelling; docs/configuration.md lists every key"
+        } else if message.starts_with("missing field") {
+            "add it; docs/configuration.md lists every key"
+        } else if key.is_none() {
+            "this is not valid TOML; fix the syntax at that line"
+        } else {
+            "fix the value; docs/configuration.md gives each key's type and an example"
+        };
+        ConfigError::Invalid {
+            file: self.file.clone(),
+            line: offset.map(|offset| self.index.line_at(offset)),
+            key,
+            message: format!("{message}; {hint}"),
+        }
+    }
+}

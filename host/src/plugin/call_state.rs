@@ -1,0 +1,44 @@
+//! What one plugin instance's store holds while a call runs: the storage
+//! session, the call's limits and log, and an empty WASI context.
+
+use super::limits::{CallLimits, MemoryMeter};
+use crate::store::Session;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+pub struct CallState {
+    pub session: Session,
+    pub limits: CallLimits,
+    pub memory: MemoryMeter,
+    pub log: PluginLog,
+    pub wasi: WasiCtx,
+    pub table: ResourceTable,
+    /// Limits the plugin ran into; a call that then fails is the plugin's
+    /// failure (5xx), not the sender's (400).
+    pub limit_errors: Vec<String>,
+    /// Other host API errors the plugin got (an invalid argument, an
+    /// incident that is not its own): a bug of the plugin's, so a call that
+    /// then rejects the request is the plugin's failure too.
+    pub api_errors: Vec<String>,
+    /// Changes made through the host API so far, for
+    /// `CallLimits::max_writes_per_call`: one per create, status change,
+    /// comment, link or state write, whatever it costs in storage.
+    pub changes_made: usize,
+}
+
+/// Plugin log lines kept for the caller (harness, failed deliveries) and
+/// forwarded to the host's log; bounded per call.
+#[derive(Debug, Default, Clone)]
+pub struct PluginLog {
+    pub lines: Vec<(String, String)>,
+    pub bytes: usize,
+    pub dropped: usize,
+}
+
+/// Rust guests import a few WASI interfaces through std; they see this
+/// context, which grants nothing.
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}

@@ -1,0 +1,84 @@
+//! The host API's checks of what a plugin asks for: sizes, counts and
+//! shapes. Each failure is an `api-error` the plugin can handle.
+
+use super::HostResult;
+use super::types::{self, ApiError};
+use crate::plugin::CallState;
+
+impl CallState {
+    /// Passes `result` back to the plugin, remembering a limit it hit: a
+    /// call that fails after one is the plugin's failure, not the sender's.
+    pub(super) fn noted<T>(
+        &mut self,
+        result: Result<T, ApiError>,
+    ) -> HostResult<Result<T, ApiError>> {
+        /// Errors kept per kind: enough to explain, bounded however often
+        /// the plugin retries.
+        const KEPT: usize = 8;
+        let (kept, text) = match &result {
+            Ok(_) => return Ok(result),
+            Err(ApiError::LimitExceeded(what)) => (&mut self.limit_errors, what.clone()),
+            Err(ApiError::Invalid(why)) => (&mut self.api_errors, why.clone()),
+            Err(ApiError::NotFound(id)) => {
+                (&mut self.api_errors, format!("incident {id} is not one of this source's"))
+            }
+        };
+        if kept.len() < KEPT {
+            kept.push(crate::plugin::printable(&text, 512));
+        }
+        Ok(result)
+    }
+
+    pub(super) fn check_text(&self, what: &str, text: &str, max: usize) -> Result<(), ApiError> {
+        if text.len() > max {
+            return Err(ApiError::LimitExceeded(format!(
+                "{what} is {} bytes; the limit is {max}",
+                text.len()
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_key(&self, key: &str) -> Result<(), ApiError> {
+        if key.trim().is_empty() {
+            return Err(ApiError::Invalid("the incident key must not be empty".into()));
+        }
+        self.check_text("the incident key", key, self.limits.max_key_bytes)
+    }
+
+    pub(super) fn check_link(&self, link: &types::Link) -> Result<(), ApiError> {
+        if !(link.url.starts_with("https://") || link.url.starts_with("http://")) {
+            return Err(ApiError::Invalid(format!(
+                "the link url {:?} is not an absolute http(s) URL",
+                crate::store::cut_chars(&link.url, 80)
+            )));
+        }
+        self.check_text("the link label", &link.label, self.limits.max_key_bytes)?;
+        self.check_text("the link url", &link.url, self.limits.max_url_bytes)
+    }
+
+    pub(super) fn check_link_count(&self, count: usize) -> Result<(), ApiError> {
+        if count > self.limits.max_links_per_incident {
+            return Err(ApiError::LimitExceeded(format!(
+                "an incident may have at most {} links",
+                self.limits.max_links_per_incident
+            )));
+        }
+        Ok(())
+    }
+
+    /// Room for one more change; [`Self::spend_change`] once it is made.
+    pub(super) fn check_action_budget(&self) -> Result<(), ApiError> {
+        if self.changes_made >= self.limits.max_writes_per_call {
+            return Err(ApiError::LimitExceeded(format!(
+                "a call may make at most {} changes",
+                self.limits.max_writes_per_call
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn spend_change(&mut self) {
+        self.changes_made += 1;
+    }
+}

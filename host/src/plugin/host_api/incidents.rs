@@ -1,0 +1,158 @@
+//! `inbound:plugin/incidents`: find, create and change the source's incidents.
+
+use super::convert::{link_from_wit, priority_from_wit, to_wit};
+use super::types::{self, ApiError};
+use super::{HostResult, storage_trap};
+use crate::plugin::CallState;
+use crate::plugin::wit::latest::inbound::plugin::incidents;
+use crate::store::{Incident, IncidentId, LogKind, NewIncident, Status};
+
+type Changed = HostResult<Result<types::Incident, ApiError>>;
+
+impl incidents::Host for CallState {
+    fn find_open(&mut self, key: String) -> HostResult<Option<types::Incident>> {
+        Ok(self.session.open_incident(&key).map_err(storage_trap)?.as_ref().map(to_wit))
+    }
+
+    fn find_latest(&mut self, key: String) -> HostResult<Option<types::Incident>> {
+        Ok(self.session.latest_incident(&key).map_err(storage_trap)?.as_ref().map(to_wit))
+    }
+
+    fn get(&mut self, id: IncidentId) -> HostResult<Option<types::Incident>> {
+        Ok(self.session.incident(id).map_err(storage_trap)?.as_ref().map(to_wit))
+    }
+
+    fn create(&mut self, new: types::NewIncident) -> Changed {
+        let result = self.create_incident(new)?;
+        self.noted(result)
+    }
+
+    fn accept(&mut self, id: IncidentId, note: Option<String>) -> Changed {
+        let result = self.change_status(id, Status::Accepted, note)?;
+        self.noted(result)
+    }
+
+    fn resolve(&mut self, id: IncidentId, note: Option<String>) -> Changed {
+        let result = self.change_status(id, Status::Resolved, note)?;
+        self.noted(result)
+    }
+
+    fn comment(&mut self, id: IncidentId, author: Option<String>, text: String) -> Changed {
+        let result = self.add_comment(id, author, text)?;
+        self.noted(result)
+    }
+
+    fn add_link(&mut self, id: IncidentId, link: types::Link) -> Changed {
+        let result = self.add_link_to(id, link)?;
+        self.noted(result)
+    }
+}
+
+impl CallState {
+    /// Loads an incident the plugin may change, or the error it gets.
+    fn owned_incident(&mut self, id: IncidentId) -> HostResult<Result<Incident, ApiError>> {
+        Ok(self.session.incident(id).map_err(storage_trap)?.ok_or(ApiError::NotFound(id)))
+    }
+
+    fn create_incident(&mut self, new: types::NewIncident) -> Changed {
+        let checks = self
+            .check_key(&new.key)
+            .and_then(|_| self.check_text("the summary", &new.summary, self.limits.max_text_bytes))
+            .and_then(|_| self.check_text("the details", &new.details, self.limits.max_text_bytes))
+            .and_then(|_| match &new.url {
+                Some(url) => self.check_text("the url", url, self.limits.max_url_bytes),
+                None => Ok(()),
+            })
+            .and_then(|_| new.links.iter().try_for_each(|link| self.check_link(link)))
+            .and_then(|_| self.check_link_count(new.links.len()))
+            .and_then(|_| self.check_action_budget());
+        if let Err(error) = checks {
+            return Ok(Err(error));
+        }
+        if let Some(open) = self.session.open_incident(&new.key).map_err(storage_trap)? {
+            return Ok(Err(ApiError::Invalid(format!(
+                "incident {} is already open for key {:?}; at most one incident per key is open",
+                open.id, new.key
+            ))));
+        }
+        let new = NewIncident {
+            key: new.key,
+            summary: new.summary,
+            details: new.details,
+            priority: new.priority.map(priority_from_wit),
+            url: new.url,
+            links: new.links.into_iter().map(link_from_wit).collect(),
+        };
+        let by = self.session.scope.actor.clone();
+        self.spend_change();
+        Ok(Ok(to_wit(&self.session.create_incident(new, by))))
+    }
+
+    fn change_status(&mut self, id: IncidentId, to: Status, note: Option<String>) -> Changed {
+        let incident = match self.owned_incident(id)? {
+            Ok(incident) => incident,
+            Err(error) => return Ok(Err(error)),
+        };
+        if let Some(note) = &note
+            && let Err(error) = self.check_text("the note", note, self.limits.max_text_bytes)
+        {
+            return Ok(Err(error));
+        }
+        let by = self.session.scope.actor.clone();
+        let (changed, log) = match incident.status_change(to, by, note) {
+            Ok(Some(change)) => change,
+            Ok(None) => return Ok(Ok(to_wit(&incident))),
+            Err(reopen) => return Ok(Err(ApiError::Invalid(reopen.to_string()))),
+        };
+        if let Err(error) = self.check_action_budget() {
+            return Ok(Err(error));
+        }
+        self.spend_change();
+        Ok(Ok(to_wit(&self.session.put_incident(changed, log))))
+    }
+
+    fn add_comment(&mut self, id: IncidentId, author: Option<String>, text: String) -> Changed {
+        let incident = match self.owned_incident(id)? {
+            Ok(incident) => incident,
+            Err(error) => return Ok(Err(error)),
+        };
+        let checks = self
+            .check_text("the comment", &text, self.limits.max_text_bytes)
+            .and_then(|_| match &author {
+                Some(author) => self.check_text("the author", author, self.limits.max_key_bytes),
+                None => Ok(()),
+            })
+            .and_then(|_| self.check_action_budget());
+        if let Err(error) = checks {
+            return Ok(Err(error));
+        }
+        let by = self.session.scope.actor.clone();
+        self.spend_change();
+        Ok(Ok(to_wit(&self.session.put_incident(incident, LogKind::Comment { author, text, by }))))
+    }
+
+    fn add_link_to(&mut self, id: IncidentId, link: types::Link) -> Changed {
+        let mut incident = match self.owned_incident(id)? {
+            Ok(incident) => incident,
+            Err(error) => return Ok(Err(error)),
+        };
+        if let Err(error) = self.check_link(&link) {
+            return Ok(Err(error));
+        }
+        if incident.links.iter().any(|known| known.url == link.url) {
+            return Ok(Ok(to_wit(&incident)));
+        }
+        let checks = self
+            .check_link_count(incident.links.len() + 1)
+            .and_then(|_| self.check_action_budget());
+        if let Err(error) = checks {
+            return Ok(Err(error));
+        }
+        let link = link_from_wit(link);
+        incident.links.push(link.clone());
+        let by = self.session.scope.actor.clone();
+        let log = LogKind::LinkAdded { label: link.label, url: link.url, by };
+        self.spend_change();
+        Ok(Ok(to_wit(&self.session.put_incident(incident, log))))
+    }
+}
