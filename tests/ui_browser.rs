@@ -128,6 +128,26 @@ fn the_list_filters_by_status_and_source_and_counts_each_status() {
     browser.click("a.status-tab.resolved");
     browser.wait_until("the resolved tab", |b| b.path().contains("status=resolved"));
     assert!(browser.exists(".empty"), "billing has no resolved incident");
+
+    // The sources page: webhook URLs with the key masked, counts, newest incident.
+    browser.click("a[href=\"/ui/sources\"]");
+    browser.wait_for("section.source");
+    assert_eq!(browser.texts("section.source h2"), ["support", "billing"]);
+    let masked = browser.texts("section.source code.masked");
+    // No public_url configured: the address the browser used, not "127.0.0.1:0".
+    let expected = format!("{}/api/v1/events/zendesk/••••••••ghij", host.base);
+    assert_eq!(masked[1], expected);
+    assert!(!masked.iter().any(|url| url.contains(BILLING_KEY)), "keys are masked: {masked:?}");
+    let copy = browser.attr("section.source:nth-of-type(2) button.copy", "data-copy").unwrap();
+    assert!(copy.ends_with(&format!("/api/v1/events/zendesk/{BILLING_KEY}")), "{copy}");
+    assert!(
+        browser.js("return !document.querySelector('button.copy').hidden;") == json!(true),
+        "the script shows the copy buttons"
+    );
+    let support = browser.text("section.source:nth-of-type(1) dl");
+    assert!(support.contains("3: 1 pending, 1 accepted, 1 resolved"), "{support}");
+    assert!(support.contains("#3 opened"), "the newest incident: {support}");
+    browser.screenshot("sources");
 }
 
 #[test]
@@ -345,14 +365,17 @@ fn the_incident_page_fits_a_phone_and_its_actions_are_reachable_by_keyboard() {
     let _turn = turn();
     let host = Host::start(&zendesk_config(""));
     let mut long = ticket(31, "New");
-    long["title"] = json!(format!("Printer on fire on floor 3 {}", "x".repeat(300)));
+    // A long word that cannot wrap at a space: the page must still fit.
+    long["title"] = json!(
+        "Printer on fire, spool full: /var/spool/cups/tmp/job-0000000000000000000000000000000000000000000001.ps"
+    );
     let (_, created) = host.zendesk(&long);
     let id = created["incident"]["id"].as_u64().unwrap();
 
     let browser = Browser::start("phone", 390, 844);
     sign_in(&browser, &host);
     browser.goto(&host.url(&format!("/ui/incidents/{id}")));
-    wait_heading(&browser, "Printer on fire");
+    wait_heading(&browser, "Printer on fire, spool full");
     let overflow = browser.js("return document.documentElement.scrollWidth - window.innerWidth;");
     assert!(overflow.as_i64().unwrap() <= 0, "no sideways scrolling on a phone: {overflow}");
     browser.screenshot("incident-phone");

@@ -259,12 +259,13 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        if std::thread::panicking() && self.client.is_some() {
-            if let Ok(png) = self.runtime.block_on(self.client().screenshot()) {
-                let path = screenshot_dir().join(format!("{}-failure.png", self.test));
-                if std::fs::write(&path, png).is_ok() {
-                    eprintln!("screenshot of the failing page: {}", path.display());
-                }
+        if std::thread::panicking()
+            && self.client.is_some()
+            && let Ok(png) = self.runtime.block_on(self.client().screenshot())
+        {
+            let path = screenshot_dir().join(format!("{}-failure.png", self.test));
+            if std::fs::write(&path, png).is_ok() {
+                eprintln!("screenshot of the failing page: {}", path.display());
             }
         }
         if let Some(client) = self.client.take() {

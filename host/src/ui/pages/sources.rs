@@ -9,6 +9,7 @@ use crate::ui::view::{Chrome, Time, masked_webhook_url, time};
 use crate::ui::{Console, UiError};
 use askama::Template;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use std::sync::Arc;
 
@@ -35,8 +36,16 @@ struct SourcesPage {
 pub async fn list(
     State(console): State<Arc<Console>>,
     signed_in: SignedIn,
+    headers: HeaderMap,
 ) -> Result<Response, UiError> {
     let live = console.app.live.load_full();
+    // Without server.public_url, the listen address may be 0.0.0.0 or port
+    // 0; the address this browser reached the host at is the better guess.
+    let configured = live.config.public_url();
+    let base = match (&live.config.server.public_url, headers.get(header::HOST)) {
+        (None, Some(host)) => host.to_str().map(|host| format!("http://{host}")).ok(),
+        _ => None,
+    };
     let names: Vec<String> = live.config.sources.iter().map(|s| s.name.clone()).collect();
     let store = console.app.store.clone();
     let stats = read("source statistics", move || {
@@ -54,7 +63,10 @@ pub async fn list(
         .iter()
         .zip(stats)
         .map(|(source, (counts, last))| {
-            let url = live.config.webhook_url(source);
+            let mut url = live.config.webhook_url(source);
+            if let Some(base) = &base {
+                url = url.replacen(&configured, base, 1);
+            }
             SourceView {
                 name: source.name.clone(),
                 integration: source.integration.clone(),
