@@ -187,7 +187,18 @@ fn incidents_commands_work_against_a_running_host() {
 
     let (code, stdout, stderr) = run(&["incidents", "list"]);
     assert_eq!(code, 0, "{stderr}");
+    let header = stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.split_whitespace().eq(["ID", "STATUS", "SOURCE", "CREATED", "SUMMARY"]),
+        "{stdout}"
+    );
     assert!(stdout.contains("pending") && stdout.contains("Printer on fire #7"), "{stdout}");
+    for output in [&["--output", "json"][..], &["-o", "json"], &["--json"]] {
+        let (code, stdout, stderr) = run(&[&["incidents", "list"][..], output].concat());
+        assert_eq!(code, 0, "{stderr}");
+        let page: Value = serde_json::from_str(&stdout).expect("--output json prints JSON");
+        assert_eq!(page["incidents"][0]["id"], id, "{stdout}");
+    }
 
     let id = id.to_string();
     let (code, stdout, stderr) = run(&["incidents", "accept", &id, "--note", "looking"]);

@@ -26,6 +26,7 @@ path = "data/inbound.redb"
 
 [plugins]
 state_limit_bytes = 100000
+stored_mib_per_minute = 2
 
 [integrations.zendesk]
 plugin = "{zendesk_plugin}"
@@ -291,6 +292,35 @@ fn a_host_api_misuse_is_the_plugins_failure_not_the_senders() {
     let host = host();
     let message = assert_contained(&host, "bad-link", "plugin-host-api-error");
     assert!(message.contains("not an absolute http(s) URL"), "{message}");
+}
+
+#[test]
+fn a_call_cannot_store_more_than_its_byte_budget() {
+    let host = host();
+    let (status, _, answer) = send(&host, HOSTILE_KEY, "big-comments a");
+    assert_eq!(status, 202, "800 KiB fit the 1 MiB per call: {answer}");
+    let message = assert_contained(&host, "huge-comments b", "plugin-host-api-limit");
+    assert!(message.contains("a call may store at most 1048576 bytes"), "{message}");
+}
+
+#[test]
+fn a_source_cannot_store_more_than_its_budget_per_minute() {
+    // stored_mib_per_minute = 2: two calls of 800 KiB fit, the third waits.
+    let host = host();
+    for key in ["a", "b"] {
+        let (status, _, answer) = send(&host, HOSTILE_KEY, &format!("big-comments {key}"));
+        assert_eq!(status, 202, "{answer}");
+    }
+    let (status, headers, answer) = send(&host, HOSTILE_KEY, "big-comments c");
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["error"]["code"], "storage-budget", "{answer}");
+    let retry: u32 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..60).contains(&retry), "{retry}");
+    let keys: Vec<Value> = host.incidents().iter().map(|i| i["key"].clone()).collect();
+    assert!(!keys.contains(&json!("c")), "nothing of the refused event is stored: {keys:?}");
+    // Another source has its own budget.
+    let (status, _, answer) = send(&host, NEIGHBOUR_KEY, "big-comments c");
+    assert_eq!(status, 202, "{answer}");
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub use tokens::{Caller, Tokens};
 pub use webhook_source::{UnknownSource, WebhookSource, WebhookSources};
 
 use crate::config::{Config, OnPluginFailure};
-use crate::ingest::{FailurePolicy, Ingest, Source};
+use crate::ingest::{FailurePolicy, Ingest, Source, StorageBudget};
 use crate::plugin::{CallLimits, EngineSettings, PluginHost};
 use crate::store::Store;
 use anyhow::Context;
@@ -174,8 +174,10 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
             timeout: Duration::from_millis(source.timeout_ms.unwrap_or(plugins.timeout_ms)),
             memory_bytes: source.memory_limit_mib.unwrap_or(plugins.memory_limit_mib) << 20,
             max_state_bytes_per_source: plugins.state_limit_bytes,
+            max_stored_bytes_per_call: plugins.stored_bytes_per_call,
             ..CallLimits::default()
         },
+        storage_budget: StorageBudget::new(plugins.stored_mib_per_minute).map(Arc::new),
         on_failure: match source.on_plugin_failure {
             OnPluginFailure::Retry => {
                 FailurePolicy::Retry { after_seconds: source.retry_after_seconds }

@@ -3,12 +3,13 @@
 
 mod failed;
 mod incidents;
+mod output;
 mod plugin;
 mod remote;
 mod sources;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use inbound::config::Config;
 use std::path::PathBuf;
 
@@ -58,6 +59,13 @@ pub enum Command {
     /// Tools for plugin authors: run, check, new.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Print a shell completion script, e.g. `inbound completions bash > /etc/bash_completion.d/inbound`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `inbound man > /usr/local/share/man/man1/inbound.1`.
+    Man,
 }
 
 pub fn init_logging(format: LogFormat) {
@@ -96,5 +104,12 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Incidents(command) => incidents::run(command),
         Command::Failed(command) => failed::run(command),
         Command::Plugin(command) => plugin::run(command),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "inbound", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .context("cannot write the man page"),
     }
 }

@@ -77,6 +77,7 @@ impl Harness {
                 settings_json: "{}".into(),
                 limits: CallLimits::default(),
                 on_failure: FailurePolicy::default(),
+                storage_budget: None,
             },
             api_version,
             reports,

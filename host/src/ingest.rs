@@ -10,9 +10,12 @@
 //! - [`failure`]: what happens when the plugin fails (the failure policy).
 //! - [`event_log`]: how an event is written into an incident's log.
 
+mod budget;
 mod deliver;
 mod event_log;
 mod failure;
+
+pub use budget::{OverBudget, StorageBudget};
 
 use crate::plugin::{CallError, CallLimits, PluginHost};
 use crate::store::{self, Action, FailureId, Incident, SourceScope, Store};
@@ -46,6 +49,8 @@ pub struct Source {
     pub settings_json: String,
     pub limits: CallLimits,
     pub on_failure: FailurePolicy,
+    /// Bytes per minute this source may store; `None`: no budget.
+    pub storage_budget: Option<Arc<StorageBudget>>,
 }
 
 impl Source {
@@ -84,6 +89,9 @@ pub enum DeliveryError {
     Unavailable(String),
     #[error("too many concurrent changes to the same incident; retry")]
     Contended,
+    /// The source is over its storage budget; nothing was stored.
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
     #[error("{0}")]
     Replay(String),
 }
@@ -96,6 +104,7 @@ impl DeliveryError {
             DeliveryError::Storage(_) => "storage",
             DeliveryError::Unavailable(_) => "storage-unavailable",
             DeliveryError::Contended => "contended",
+            DeliveryError::OverBudget(_) => "storage-budget",
             DeliveryError::Replay(_) => "replay-refused",
         }
     }

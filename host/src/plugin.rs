@@ -82,6 +82,8 @@ pub struct CallOutput {
     pub elapsed: Duration,
     /// The largest linear memory the instance grew to.
     pub memory_peak_bytes: usize,
+    /// Bytes the call asked the host to store (texts, links, state).
+    pub stored_bytes: usize,
 }
 
 /// What one call cost and said, for whoever watches calls (the test harness).
@@ -218,6 +220,7 @@ impl PluginHost {
             limit_errors: Vec::new(),
             api_errors: Vec::new(),
             changes_made: 0,
+            stored_bytes: 0,
         };
         let mut store = wasmtime::Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
@@ -273,6 +276,7 @@ impl PluginHost {
             log: state.log,
             elapsed: started.elapsed(),
             memory_peak_bytes: state.memory.peak_bytes,
+            stored_bytes: state.stored_bytes,
         };
         if let Some(observer) = &self.observer {
             observer(CallReport {

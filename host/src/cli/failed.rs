@@ -1,6 +1,7 @@
 //! `inbound failed ...`: events whose plugin call failed, kept by a running
 //! host for an operator to look at and replay once the plugin is fixed.
 
+use super::output::OutputArg;
 use super::remote::{Remote, text};
 use clap::Subcommand;
 
@@ -11,18 +12,16 @@ pub enum Command {
         /// How many (1-500).
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        /// Print the API's JSON instead of a table.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArg,
         #[command(flatten)]
         remote: Remote,
     },
     /// Show a failed delivery: its error, headers and original body.
     Show {
         id: u64,
-        /// Print the API's JSON instead of text.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArg,
         #[command(flatten)]
         remote: Remote,
     },
@@ -36,22 +35,24 @@ pub enum Command {
 
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::List { limit, json, remote } => {
+        Command::List { limit, output, remote } => {
             let page = remote.send(|client, base| {
                 client.get(format!("{base}/api/v1/failed")).query(&[("limit", limit)])
             })?;
-            if json {
+            if output.is_json() {
                 println!("{page:#}");
                 return Ok(());
             }
             let failures = page["failed_deliveries"].as_array().cloned().unwrap_or_default();
             if failures.is_empty() {
                 println!("no failed deliveries");
+                return Ok(());
             }
+            println!("{:>6}  {:<8}  {:<12}  {:<24}  ERROR", "ID", "STATE", "SOURCE", "RECEIVED");
             for failure in &failures {
                 let state = if failure["replayed"].is_null() { "kept" } else { "replayed" };
                 println!(
-                    "{:>6}  {:<8}  {:<12}  {}  {}: {}",
+                    "{:>6}  {:<8}  {:<12}  {:<24}  {}: {}",
                     failure["id"],
                     state,
                     text(&failure["source"]),
@@ -62,10 +63,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Show { id, json, remote } => {
+        Command::Show { id, output, remote } => {
             let failure =
                 remote.send(|client, base| client.get(format!("{base}/api/v1/failed/{id}")))?;
-            if json {
+            if output.is_json() {
                 println!("{failure:#}");
                 return Ok(());
             }

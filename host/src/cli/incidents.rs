@@ -1,5 +1,6 @@
 //! `inbound incidents ...`: list, show, accept and resolve on a running host.
 
+use super::output::OutputArg;
 use super::remote::{Remote, text};
 use clap::Subcommand;
 use serde_json::{Value, json};
@@ -17,18 +18,16 @@ pub enum Command {
         /// How many (1-500).
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        /// Print the API's JSON instead of a table.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArg,
         #[command(flatten)]
         remote: Remote,
     },
     /// Show an incident and its log.
     Show {
         id: u64,
-        /// Print the API's JSON instead of text.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArg,
         #[command(flatten)]
         remote: Remote,
     },
@@ -54,24 +53,29 @@ pub enum Command {
 
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::List { status, source, limit, json, remote } => {
+        Command::List { status, source, limit, output, remote } => {
             let mut query = vec![("limit", limit.to_string())];
             query.extend(status.map(|status| ("status", status)));
             query.extend(source.map(|source| ("source", source)));
             let page = remote.send(|client, base| {
                 client.get(format!("{base}/api/v1/incidents")).query(&query)
             })?;
-            if json {
+            if output.is_json() {
                 println!("{page:#}");
                 return Ok(());
             }
             let incidents = page["incidents"].as_array().cloned().unwrap_or_default();
             if incidents.is_empty() {
                 println!("no incidents");
+                return Ok(());
             }
+            println!(
+                "{:>6}  {:<8}  {:<12}  {:<24}  {}",
+                "ID", "STATUS", "SOURCE", "CREATED", "SUMMARY"
+            );
             for incident in &incidents {
                 println!(
-                    "{:>6}  {:<8}  {:<12}  {}  {}",
+                    "{:>6}  {:<8}  {:<12}  {:<24}  {}",
                     incident["id"],
                     text(&incident["status"]),
                     text(&incident["source"]),
@@ -81,10 +85,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Show { id, json, remote } => {
+        Command::Show { id, output, remote } => {
             let shown =
                 remote.send(|client, base| client.get(format!("{base}/api/v1/incidents/{id}")))?;
-            if json {
+            if output.is_json() {
                 println!("{shown:#}");
                 return Ok(());
             }

@@ -1,6 +1,7 @@
 //! `inbound sources add|list`.
 
 use super::ConfigArg;
+use super::output::OutputArg;
 use anyhow::Context;
 use clap::Subcommand;
 use inbound::config::Config;
@@ -24,7 +25,12 @@ pub enum Command {
         config: ConfigArg,
     },
     /// Print every source with its webhook URL.
-    List(ConfigArg),
+    List {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        output: OutputArg,
+    },
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
@@ -58,8 +64,25 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::List(args) => {
-            print(&Config::load(&args.config)?);
+        Command::List { config, output } => {
+            let config = Config::load(&config.config)?;
+            if output.is_json() {
+                let sources: Vec<serde_json::Value> = config
+                    .sources
+                    .iter()
+                    .map(|source| {
+                        serde_json::json!({
+                            "name": source.name,
+                            "integration": source.integration,
+                            "escalation_policy": source.escalation_policy,
+                            "webhook_url": config.webhook_url(source),
+                        })
+                    })
+                    .collect();
+                println!("{:#}", serde_json::json!({ "sources": sources }));
+            } else {
+                print(&config);
+            }
             Ok(())
         }
     }

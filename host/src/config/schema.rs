@@ -107,6 +107,14 @@ pub struct PluginConfig {
     pub max_concurrent_calls: u32,
     /// Plugin state (keys + values) one source may hold.
     pub state_limit_bytes: u64,
+    /// Bytes one call may ask the host to store (texts, links, state
+    /// values). A Zendesk event stores a few KiB; 1 MiB leaves room for
+    /// an Alertmanager group of hundreds of alerts.
+    pub stored_bytes_per_call: usize,
+    /// Bytes one source may store per minute, the received events'
+    /// logged bodies included: bounds how fast a sender or a plugin can
+    /// fill the disk. 0 turns it off.
+    pub stored_mib_per_minute: u32,
 }
 
 impl Default for PluginConfig {
@@ -116,6 +124,8 @@ impl Default for PluginConfig {
             memory_limit_mib: 32,
             max_concurrent_calls: 128,
             state_limit_bytes: 16 << 20,
+            stored_bytes_per_call: 1 << 20,
+            stored_mib_per_minute: 256,
         }
     }
 }

@@ -87,6 +87,11 @@ impl From<DeliveryError> for ApiError {
                 "too many simultaneous changes to the same incident; nothing was stored, retry",
             )
             .retry_after(1),
+            DeliveryError::OverBudget(over) => {
+                let seconds = over.seconds;
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "storage-budget", over.to_string())
+                    .retry_after(seconds)
+            }
             DeliveryError::Replay(message) => {
                 ApiError::new(StatusCode::CONFLICT, "replay-refused", message)
             }

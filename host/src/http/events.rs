@@ -49,6 +49,7 @@ impl Refusal {
             Refusal::Body(BodyError::Timeout { .. }) => "slow_body",
             Refusal::Body(BodyError::Unreadable(_)) => "rejected",
             Refusal::Delivery(DeliveryError::Rejected { .. }) => "rejected",
+            Refusal::Delivery(DeliveryError::OverBudget(_)) => "rate_limited",
             Refusal::Delivery(
                 DeliveryError::PluginFailed { .. }
                 | DeliveryError::Contended

@@ -21,6 +21,7 @@ pub(super) enum AttemptError {
     Contended,
     /// A precondition of the commit failed (a replay that lost to another).
     Refused(String),
+    OverBudget(super::OverBudget),
 }
 
 /// Changes that commit together with an attempt's, given its outcomes.
@@ -48,6 +49,7 @@ impl Ingest {
                 Err(DeliveryError::Storage(message))
             }
             Err(AttemptError::Unavailable(why)) => Err(DeliveryError::Unavailable(why)),
+            Err(AttemptError::OverBudget(over)) => Err(DeliveryError::OverBudget(over)),
             Err(AttemptError::Contended) => Err(DeliveryError::Contended),
         }
     }
@@ -98,6 +100,7 @@ impl Ingest {
             Err(AttemptError::Refused(message)) => Err(DeliveryError::Replay(message)),
             Err(AttemptError::Storage(message)) => Err(DeliveryError::Storage(message)),
             Err(AttemptError::Unavailable(why)) => Err(DeliveryError::Unavailable(why)),
+            Err(AttemptError::OverBudget(over)) => Err(DeliveryError::OverBudget(over)),
             Err(AttemptError::Contended) => Err(DeliveryError::Contended),
         }
     }
@@ -196,6 +199,10 @@ fn run_once(
         })?;
         outcomes.push((action, incident));
     }
-    event_log::record_event(&mut session, &outcomes, headers, body, event_body_cap);
+    let logged_bytes =
+        event_log::record_event(&mut session, &outcomes, headers, body, event_body_cap);
+    if let Some(budget) = &source.storage_budget {
+        budget.spend(output.stored_bytes + logged_bytes).map_err(AttemptError::OverBudget)?;
+    }
     Ok((session.into_changes(), outcomes, output.elapsed))
 }

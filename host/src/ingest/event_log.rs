@@ -4,15 +4,17 @@
 use crate::store::{Action, Incident, IncidentId, LogKind, Session};
 
 /// Logs the event once on every incident it concerned, with the action it
-/// had on the first mention of that incident.
+/// had on the first mention of that incident. Returns the bytes logged.
 pub(super) fn record_event(
     session: &mut Session,
     outcomes: &[(Action, Incident)],
     headers: &[(String, String)],
     body: &[u8],
     cap: usize,
-) {
+) -> usize {
     let mut logged: Vec<IncidentId> = Vec::new();
+    let per_entry = body.len().min(cap)
+        + headers.iter().map(|(name, value)| name.len() + value.len()).sum::<usize>();
     for (action, incident) in outcomes {
         if logged.contains(&incident.id) {
             continue;
@@ -20,6 +22,7 @@ pub(super) fn record_event(
         logged.push(incident.id);
         session.append_log(incident.id, event_received(*action, headers, body, cap));
     }
+    logged.len() * per_entry
 }
 
 /// The log entry of one received event.

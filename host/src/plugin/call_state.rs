@@ -24,6 +24,9 @@ pub struct CallState {
     /// `CallLimits::max_writes_per_call`: one per create, status change,
     /// comment, link or state write, whatever it costs in storage.
     pub changes_made: usize,
+    /// Bytes the plugin asked the host to store so far, for
+    /// `CallLimits::max_stored_bytes_per_call`.
+    pub stored_bytes: usize,
 }
 
 /// Plugin log lines kept for the caller (harness, failed deliveries) and

@@ -28,6 +28,9 @@ pub struct CallLimits {
     pub max_log_bytes_per_call: usize,
     /// Plugin stderr kept (a panic message is a few hundred bytes).
     pub max_stderr_bytes: usize,
+    /// Bytes one call may ask the host to store: texts, links, state values
+    /// (`[plugins] stored_bytes_per_call`).
+    pub max_stored_bytes_per_call: usize,
     /// Outcomes one call may return: each is looked up and answered, so the
     /// host's work per call stays bounded. An Alertmanager group of a
     /// thousand alerts still fits.
@@ -49,6 +52,7 @@ impl Default for CallLimits {
             max_log_bytes_per_call: 16 << 10,
             max_stderr_bytes: 16 << 10,
             max_outcomes_per_call: 1024,
+            max_stored_bytes_per_call: 1 << 20,
         }
     }
 }

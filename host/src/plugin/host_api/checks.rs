@@ -81,4 +81,21 @@ impl CallState {
     pub(super) fn spend_change(&mut self) {
         self.changes_made += 1;
     }
+
+    /// Room for `bytes` more stored bytes in this call; [`Self::spend_change`]
+    /// with the same figure once the change is made.
+    pub(super) fn check_stored_bytes(&self, bytes: usize) -> Result<(), ApiError> {
+        if self.stored_bytes + bytes > self.limits.max_stored_bytes_per_call {
+            return Err(ApiError::LimitExceeded(format!(
+                "a call may store at most {} bytes; this change would bring it to {}",
+                self.limits.max_stored_bytes_per_call,
+                self.stored_bytes + bytes
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn spend_stored_bytes(&mut self, bytes: usize) {
+        self.stored_bytes += bytes;
+    }
 }

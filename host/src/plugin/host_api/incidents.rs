@@ -55,6 +55,7 @@ impl CallState {
     }
 
     fn create_incident(&mut self, new: types::NewIncident) -> Changed {
+        let bytes = new_incident_bytes(&new);
         let checks = self
             .check_key(&new.key)
             .and_then(|_| self.check_text("the summary", &new.summary, self.limits.max_text_bytes))
@@ -65,7 +66,8 @@ impl CallState {
             })
             .and_then(|_| new.links.iter().try_for_each(|link| self.check_link(link)))
             .and_then(|_| self.check_link_count(new.links.len()))
-            .and_then(|_| self.check_action_budget());
+            .and_then(|_| self.check_action_budget())
+            .and_then(|_| self.check_stored_bytes(bytes));
         if let Err(error) = checks {
             return Ok(Err(error));
         }
@@ -85,6 +87,7 @@ impl CallState {
         };
         let by = self.session.scope.actor.clone();
         self.spend_change();
+        self.spend_stored_bytes(bytes);
         Ok(Ok(to_wit(&self.session.create_incident(new, by))))
     }
 
@@ -104,10 +107,16 @@ impl CallState {
             Ok(None) => return Ok(Ok(to_wit(&incident))),
             Err(reopen) => return Ok(Err(ApiError::Invalid(reopen.to_string()))),
         };
-        if let Err(error) = self.check_action_budget() {
+        let note_bytes = match &log {
+            LogKind::StatusChanged { note, .. } => note.as_ref().map_or(0, String::len),
+            _ => 0,
+        };
+        let checks = self.check_action_budget().and_then(|_| self.check_stored_bytes(note_bytes));
+        if let Err(error) = checks {
             return Ok(Err(error));
         }
         self.spend_change();
+        self.spend_stored_bytes(note_bytes);
         Ok(Ok(to_wit(&self.session.put_incident(changed, log))))
     }
 
@@ -123,11 +132,13 @@ impl CallState {
                 None => Ok(()),
             })
             .and_then(|_| self.check_action_budget());
-        if let Err(error) = checks {
+        let bytes = text.len() + author.as_ref().map_or(0, String::len);
+        if let Err(error) = checks.and_then(|_| self.check_stored_bytes(bytes)) {
             return Ok(Err(error));
         }
         let by = self.session.scope.actor.clone();
         self.spend_change();
+        self.spend_stored_bytes(bytes);
         Ok(Ok(to_wit(&self.session.put_incident(incident, LogKind::Comment { author, text, by }))))
     }
 
@@ -142,9 +153,11 @@ impl CallState {
         if incident.links.iter().any(|known| known.url == link.url) {
             return Ok(Ok(to_wit(&incident)));
         }
+        let bytes = link.label.len() + link.url.len();
         let checks = self
             .check_link_count(incident.links.len() + 1)
-            .and_then(|_| self.check_action_budget());
+            .and_then(|_| self.check_action_budget())
+            .and_then(|_| self.check_stored_bytes(bytes));
         if let Err(error) = checks {
             return Ok(Err(error));
         }
@@ -153,6 +166,17 @@ impl CallState {
         let by = self.session.scope.actor.clone();
         let log = LogKind::LinkAdded { label: link.label, url: link.url, by };
         self.spend_change();
+        self.spend_stored_bytes(bytes);
         Ok(Ok(to_wit(&self.session.put_incident(incident, log))))
     }
+}
+
+/// Bytes a new incident asks the host to store, as the plugin sent it.
+fn new_incident_bytes(new: &types::NewIncident) -> usize {
+    let links: usize = new.links.iter().map(|link| link.label.len() + link.url.len()).sum();
+    new.key.len()
+        + new.summary.len()
+        + new.details.len()
+        + new.url.as_ref().map_or(0, String::len)
+        + links
 }

@@ -24,7 +24,8 @@ impl state::Host for CallState {
                     Ok(())
                 }
             })
-            .and_then(|_| self.check_action_budget());
+            .and_then(|_| self.check_action_budget())
+            .and_then(|_| self.check_stored_bytes(key.len() + value.len()));
         if let Err(error) = checks {
             return self.noted(Err(error));
         }
@@ -36,6 +37,7 @@ impl state::Host for CallState {
                 self.limits.max_state_bytes_per_source
             ))));
         }
+        self.spend_stored_bytes(key.len() + value.len());
         self.session.state_set(&key, value, self.limits.max_state_bytes_per_source);
         self.spend_change();
         Ok(Ok(()))

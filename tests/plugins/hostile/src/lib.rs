@@ -104,6 +104,15 @@ impl Plugin for Hostile {
                 incidents::create(&new)?;
                 Ok(vec![])
             }
+            // An incident KEY with 4 (or, huge, 6) comments of 200 KiB.
+            "big-comments" | "huge-comments" => {
+                let count = if command == "big-comments" { 4 } else { 6 };
+                let incident = incidents::create(&NewIncident::new(argument, "big comments"))?;
+                for _ in 0..count {
+                    incidents::comment(incident.id, None, &"c".repeat(200 << 10))?;
+                }
+                Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
+            }
             "escape" => open_incident("escape", "escape attempts", escape_attempts()),
             "write-then-trap" => {
                 state::set("written-before-trap", b"yes").expect("state write");
