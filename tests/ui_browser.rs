@@ -419,7 +419,7 @@ fn a_host_with_an_open_live_list_still_stops_at_once() {
     host.signal("TERM");
     // Graceful shutdown waits for open responses; the live stream must end.
     assert!(
-        host.wait_for_log("shut down cleanly", Duration::from_secs(5)),
+        host.wait_for_log("shut down cleanly", Duration::from_secs(10)),
         "the host kept waiting for the open live list:\n{}",
         host.logs()
     );
