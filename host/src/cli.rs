@@ -1,6 +1,7 @@
 //! Commands, one module per group: `serve` and `check` here, the others in
 //! their own files; [`remote`] is the client of a running host's API.
 
+mod backup;
 mod failed;
 mod incidents;
 mod output;
@@ -59,6 +60,20 @@ pub enum Command {
     /// Tools for plugin authors: run, check, new.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Download a consistent copy of a running host's database to DEST.
+    Backup {
+        /// The file to write; it must not exist yet.
+        destination: PathBuf,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Put a backup in place as the database of --config (the host must be stopped).
+    Restore {
+        /// The backup file.
+        source: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Print a shell completion script, e.g. `inbound completions bash > /etc/bash_completion.d/inbound`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -104,6 +119,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Incidents(command) => incidents::run(command),
         Command::Failed(command) => failed::run(command),
         Command::Plugin(command) => plugin::run(command),
+        Command::Backup { destination, remote } => backup::backup(&destination, &remote),
+        Command::Restore { source, config } => backup::restore(&source, &config),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "inbound", &mut std::io::stdout());
             Ok(())

@@ -7,6 +7,7 @@
 
 mod admin;
 mod auth;
+mod backup;
 mod body;
 mod error;
 mod events;
@@ -54,6 +55,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         (Method::GET, "/api/v1/failed/{id}", Token, get(failed::show)),
         (Method::POST, "/api/v1/failed/{id}/replay", Token, post(failed::replay)),
         (Method::POST, "/api/v1/admin/reload", Token, post(admin::reload)),
+        (Method::GET, "/api/v1/admin/backup", Token, get(backup::download)),
         (Method::GET, "/api/v1/openapi.json", Open, get(openapi::document)),
         (Method::GET, "/metrics", Token, get(metrics::render)),
         (Method::GET, "/healthz", Open, get(health::healthz)),

@@ -4,6 +4,7 @@
 //! [`writer`] applies change sets in group commits. A successful
 //! [`Store::commit`] means the change is on disk.
 
+mod backup;
 pub mod changes;
 mod console;
 mod error;
@@ -16,6 +17,7 @@ mod slot;
 mod tables;
 pub mod writer;
 
+pub use backup::{BackupReport, check_file};
 pub use changes::{ChangeSet, ReadCheck, Write};
 pub use console::{Counts, LogPage};
 pub use error::Error;

@@ -69,10 +69,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!("no incidents");
                 return Ok(());
             }
-            println!(
-                "{:>6}  {:<8}  {:<12}  {:<24}  {}",
-                "ID", "STATUS", "SOURCE", "CREATED", "SUMMARY"
-            );
+            println!("{:>6}  {:<8}  {:<12}  {:<24}  SUMMARY", "ID", "STATUS", "SOURCE", "CREATED");
             for incident in &incidents {
                 println!(
                     "{:>6}  {:<8}  {:<12}  {:<24}  {}",

@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use inbound::config::Config;
-use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,10 +24,51 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// Sends the request `build` makes and returns the JSON of a 2xx answer;
+    /// any other answer is an error with the host's code and message.
     pub fn send(
         &self,
         build: impl FnOnce(&Client, &str) -> RequestBuilder,
     ) -> anyhow::Result<Value> {
+        let (base, response) = self.request(Duration::from_secs(30), build)?;
+        let status = response.status();
+        let body: Value =
+            response.json().with_context(|| format!("{base} answered {status} without JSON"))?;
+        if !status.is_success() {
+            bail!(
+                "{status}: {} ({})",
+                text(&body["error"]["message"]),
+                text(&body["error"]["code"])
+            );
+        }
+        Ok(body)
+    }
+
+    /// Sends the request and returns the 2xx answer as it is (e.g. a
+    /// download); waits up to `timeout` for all of it.
+    pub fn fetch(
+        &self,
+        timeout: Duration,
+        build: impl FnOnce(&Client, &str) -> RequestBuilder,
+    ) -> anyhow::Result<Response> {
+        let (_, response) = self.request(timeout, build)?;
+        let status = response.status();
+        if !status.is_success() {
+            let body: Value = response.json().unwrap_or_default();
+            bail!(
+                "{status}: {} ({})",
+                text(&body["error"]["message"]),
+                text(&body["error"]["code"])
+            );
+        }
+        Ok(response)
+    }
+
+    fn request(
+        &self,
+        timeout: Duration,
+        build: impl FnOnce(&Client, &str) -> RequestBuilder,
+    ) -> anyhow::Result<(String, Response)> {
         let base = match &self.url {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => Config::public_url_of(&self.config).with_context(|| {
@@ -42,22 +83,12 @@ impl Remote {
                 "no API token: pass --token or set INBOUND_API_TOKEN (a token from [[api.tokens]])"
             );
         };
-        let client = Client::builder().timeout(Duration::from_secs(30)).build()?;
+        let client = Client::builder().timeout(timeout).build()?;
         let response = build(&client, &base)
             .bearer_auth(token)
             .send()
             .with_context(|| format!("cannot reach inbound at {base}; is it running? (--url)"))?;
-        let status = response.status();
-        let body: Value =
-            response.json().with_context(|| format!("{base} answered {status} without JSON"))?;
-        if !status.is_success() {
-            bail!(
-                "{status}: {} ({})",
-                text(&body["error"]["message"]),
-                text(&body["error"]["code"])
-            );
-        }
-        Ok(body)
+        Ok((base, response))
     }
 }
 

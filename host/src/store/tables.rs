@@ -4,10 +4,11 @@
 //!
 //! [`tables!`] turns the one list below into the table constants, the
 //! [`Tables`] a write transaction opens (each table once per transaction:
-//! opening a redb table per write dominated the cost of a batch), and
-//! [`create_all`], which makes every table exist.
+//! opening a redb table per write dominated the cost of a batch; opening
+//! them all also creates any that are missing), and [`copy_all`], which a
+//! backup uses.
 
-use redb::{Table, TableDefinition, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable, Table, TableDefinition, WriteTransaction};
 
 macro_rules! tables {
     ($( $(#[$doc:meta])* $field:ident: $name:ident = $text:literal, $key:ty => $value:ty; )*) => {
@@ -23,6 +24,24 @@ macro_rules! tables {
             pub fn open(txn: &'txn WriteTransaction) -> Result<Self, redb::TableError> {
                 Ok(Tables { $( $field: txn.open_table($name)?, )* })
             }
+        }
+
+        /// Copies every row of every table from the snapshot `from` into
+        /// `to`. Returns the rows copied.
+        pub fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<u64, redb::Error> {
+            let mut rows = 0;
+            $(
+                {
+                    let source = from.open_table($name)?;
+                    let mut target = to.open_table($name)?;
+                    for entry in source.iter()? {
+                        let (key, value) = entry?;
+                        target.insert(key.value(), value.value())?;
+                        rows += 1;
+                    }
+                }
+            )*
+            Ok(rows)
         }
     };
 }

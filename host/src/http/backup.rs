@@ -1,0 +1,67 @@
+//! `GET /api/v1/admin/backup`: a consistent copy of the database, taken while
+//! the host serves, streamed to the caller (`inbound backup DEST`).
+//!
+//! The copy is written next to the database (same filesystem, owner-only),
+//! opened, and unlinked at once: the open handle keeps its bytes readable for
+//! the download and nothing is left behind, whatever happens to the caller.
+
+use super::ApiError;
+use super::error::read_blocking;
+use crate::app::{AppState, Caller};
+use axum::body::Body;
+use axum::extract::{Extension, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use futures_util::stream;
+use std::io::Read;
+use std::sync::Arc;
+
+/// Bytes read from the copy per chunk of the answer.
+const CHUNK: usize = 256 << 10;
+
+pub async fn download(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<impl IntoResponse, ApiError> {
+    let live = app.live.load_full();
+    let database = live.config.resolve(&live.config.storage.path);
+    let folder = database.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let name = format!(".backup-{}.redb", rand::random::<u64>());
+    let target = folder.join(name);
+    let store = app.store.clone();
+    let (report, file) = read_blocking("a backup copy".into(), move || {
+        let report = store.backup_to(&target);
+        let file = std::fs::File::open(&target);
+        let _ = std::fs::remove_file(&target);
+        let file = file.map_err(|error| format!("cannot read the copy: {error}"));
+        match report {
+            Ok(report) => file.map(|file| (report, file)),
+            Err(error) => Err(error.to_string()),
+        }
+    })
+    .await?;
+    tracing::info!(by = %caller.name, rows = report.rows, bytes = report.bytes, "backup taken");
+    let chunks = stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buffer = vec![0; CHUNK];
+            let read = file.read(&mut buffer)?;
+            buffer.truncate(read);
+            Ok::<_, std::io::Error>((buffer, file))
+        })
+        .await
+        .unwrap_or_else(|error| Err(std::io::Error::other(error)));
+        match read {
+            Ok((buffer, _)) if buffer.is_empty() => None,
+            Ok((buffer, file)) => Some((Ok(bytes::Bytes::from(buffer)), Some(file))),
+            Err(error) => Some((Err(error), None)),
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, report.bytes.to_string()),
+        ],
+        Body::from_stream(chunks),
+    ))
+}
