@@ -15,14 +15,14 @@ run: plugins
 test: plugins test-deps
 	$(CARGO) test --release --workspace
 
-## What the end-to-end tests need from Debian: Alertmanager (a real sender)
+## What the end-to-end tests run against: Debian's Alertmanager (a real
+## sender), promtool (checks /metrics and the alerting rules in contrib/),
 ## and headless Chromium with its WebDriver (the console's browser tests).
-## A no-op when they are already installed.
-TEST_PACKAGES := /usr/bin/prometheus-alertmanager:prometheus-alertmanager \
-	/usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver
+## A no-op when they are installed.
 test-deps:
-	@missing=$$(for entry in $(TEST_PACKAGES); do test -x "$${entry%%:*}" || echo "$${entry#*:}"; done); \
-	test -z "$$missing" || { $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; }
+	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
+	@command -v promtool >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; }
+	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
 
 plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \

@@ -61,6 +61,7 @@ impl Config {
         let errors = Errors { file: file.display().to_string(), index: &index };
         let mut config: Config = toml::from_str(text).map_err(|error| errors.toml_error(&error))?;
         config.file = file.to_path_buf();
+        config.file_sha256 = sha256_hex(text.as_bytes());
         config.validate(&errors)?;
         Ok(config)
     }
@@ -109,4 +110,9 @@ fn public_url(server: &ServerConfig) -> String {
         .unwrap_or_else(|| format!("http://{}", server.listen))
         .trim_end_matches('/')
         .to_string()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -20,6 +20,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let path = config.resolve(&config.storage.path);
     let store = Arc::new(Store::open(&path, WriterOptions::default(), telemetry::batch)?);
     let live = Live::build(config, store.clone())?;
+    telemetry::config_loaded(&live.config.file_sha256);
     let listen = live.config.server.listen.clone();
     // Connection limits apply to the listener, so a reload cannot change them.
     let limits = connections::ConnectionLimits {

@@ -8,12 +8,21 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
 pub const EVENTS: &str = "inbound_events_total";
+pub const WEBHOOK: &str = "inbound_webhook_seconds";
 pub const PLUGIN_CALL: &str = "inbound_plugin_call_seconds";
 pub const COMMIT: &str = "inbound_commit_seconds";
 pub const COMMIT_BATCH: &str = "inbound_commit_batch_size";
 pub const INCIDENTS: &str = "inbound_incidents";
+pub const BUILD_INFO: &str = "inbound_build_info";
+pub const CONFIG_INFO: &str = "inbound_config_info";
+pub const RELOADS: &str = "inbound_config_reloads_total";
+pub const RELOAD_OK: &str = "inbound_config_last_reload_successful";
+pub const STORAGE_ERRORS: &str = "inbound_storage_errors_total";
+pub const STORAGE_AVAILABLE: &str = "inbound_storage_available";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// CPU, memory, open files and threads of this process, read when scraped.
+static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
 
 /// Installs the process-wide recorder (once) and returns its handle.
 pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
@@ -26,6 +35,7 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
     let sizes = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0];
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full(PLUGIN_CALL.into()), &seconds)?
+        .set_buckets_for_metric(Matcher::Full(WEBHOOK.into()), &seconds)?
         .set_buckets_for_metric(Matcher::Full(COMMIT.into()), &seconds)?
         .set_buckets_for_metric(Matcher::Full(COMMIT_BATCH.into()), &sizes)?
         .install_recorder()?;
@@ -45,14 +55,66 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         "Change sets committed together in one transaction."
     );
     metrics::describe_gauge!(INCIDENTS, "Incidents in each status, counted when scraped.");
+    metrics::describe_histogram!(
+        WEBHOOK,
+        metrics::Unit::Seconds,
+        "Webhook requests from arrival to answer, by source and outcome."
+    );
+    metrics::describe_gauge!(BUILD_INFO, "1, labelled with the version of this build.");
+    metrics::describe_gauge!(CONFIG_INFO, "1, labelled with the SHA-256 of the config in effect.");
+    metrics::describe_counter!(RELOADS, "Configuration reloads, by result (success, failure).");
+    metrics::describe_gauge!(RELOAD_OK, "1 if the last configuration reload succeeded, else 0.");
+    metrics::describe_counter!(
+        STORAGE_ERRORS,
+        "Failed storage commits, by kind (unavailable: disk full or failing; engine: other)."
+    );
+    metrics::describe_gauge!(
+        STORAGE_AVAILABLE,
+        "1 while the database is open and can commit, 0 while it is being reopened."
+    );
+    metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    metrics::gauge!(RELOAD_OK).set(1.0);
+    // Counters appear at their first increment; alerts on `increase()` need
+    // them from the start.
+    for kind in ["unavailable", "engine"] {
+        metrics::counter!(STORAGE_ERRORS, "kind" => kind).increment(0);
+    }
+    for result in ["success", "failure"] {
+        metrics::counter!(RELOADS, "result" => result).increment(0);
+    }
+    PROCESS.get_or_init(|| {
+        let collector = metrics_process::Collector::default();
+        collector.describe();
+        collector
+    });
     Ok(HANDLE.get_or_init(|| handle))
 }
 
-/// One webhook request and how it ended: an action (`created`, ...) or an
-/// error class (`rejected`, `failed`, `unauthorized`, `too_large`, ...).
-pub fn event(source: &str, outcome: &str) {
-    metrics::counter!(EVENTS, "source" => source.to_string(), "outcome" => outcome.to_string())
+/// One webhook request, how it ended (an action such as `created`, or an
+/// error class: `rejected`, `failed`, `unauthorized`, `too_large`, ...) and
+/// how long it took to answer.
+pub fn event(source: &str, outcome: &str, elapsed: std::time::Duration) {
+    let (source, outcome) = (source.to_string(), outcome.to_string());
+    metrics::counter!(EVENTS, "source" => source.clone(), "outcome" => outcome.clone())
         .increment(1);
+    metrics::histogram!(WEBHOOK, "source" => source, "outcome" => outcome)
+        .record(elapsed.as_secs_f64());
+}
+
+/// The config in effect, after start-up or a successful reload.
+pub fn config_loaded(sha256: &str) {
+    metrics::gauge!(CONFIG_INFO, "sha256" => sha256.to_string()).set(1.0);
+}
+
+/// A reload's result; a failed one leaves the previous config serving.
+pub fn reloaded(previous_sha256: &str, new_sha256: Option<&str>) {
+    let result = if new_sha256.is_some() { "success" } else { "failure" };
+    metrics::counter!(RELOADS, "result" => result).increment(1);
+    metrics::gauge!(RELOAD_OK).set(if new_sha256.is_some() { 1.0 } else { 0.0 });
+    if let Some(new) = new_sha256.filter(|new| *new != previous_sha256) {
+        metrics::gauge!(CONFIG_INFO, "sha256" => previous_sha256.to_string()).set(0.0);
+        config_loaded(new);
+    }
 }
 
 pub fn plugin_call(integration: &str, seconds: f64) {
@@ -63,12 +125,22 @@ pub fn plugin_call(integration: &str, seconds: f64) {
 pub fn batch(stats: BatchStats) {
     metrics::histogram!(COMMIT).record(stats.commit_seconds);
     metrics::histogram!(COMMIT_BATCH).record(stats.change_sets as f64);
+    if let Some(kind) = stats.failed {
+        metrics::counter!(STORAGE_ERRORS, "kind" => kind).increment(1);
+    }
 }
 
 /// The text exposition, with the incident gauges read from storage now.
 pub fn render(handle: &PrometheusHandle, store: &Store) -> Result<String, crate::store::Error> {
-    for (status, count) in store.count_by_status()? {
-        metrics::gauge!(INCIDENTS, "status" => status_name(status)).set(count as f64);
+    let available = store.is_ready();
+    metrics::gauge!(STORAGE_AVAILABLE).set(if available { 1.0 } else { 0.0 });
+    if available {
+        for (status, count) in store.count_by_status()? {
+            metrics::gauge!(INCIDENTS, "status" => status_name(status)).set(count as f64);
+        }
+    }
+    if let Some(process) = PROCESS.get() {
+        process.collect();
     }
     Ok(handle.render())
 }

@@ -3,6 +3,7 @@
 
 use super::{AppState, Live};
 use crate::config::Config;
+use crate::telemetry;
 use anyhow::Context;
 use std::sync::Arc;
 
@@ -21,11 +22,21 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     let current = app.live.load_full();
     let file = current.config.file.clone();
     let store = app.store.clone();
-    let live = tokio::task::spawn_blocking(move || -> anyhow::Result<Live> {
+    let built = tokio::task::spawn_blocking(move || -> anyhow::Result<Live> {
         Live::build(Config::load(&file)?, store)
     })
     .await
-    .context("the reload task failed")??;
+    .context("the reload task failed")
+    .and_then(|built| built);
+    let previous = &current.config.file_sha256;
+    let live = match built {
+        Ok(live) => live,
+        Err(error) => {
+            telemetry::reloaded(previous, None);
+            return Err(error);
+        }
+    };
+    telemetry::reloaded(previous, Some(&live.config.file_sha256));
     let warnings = restart_only_changes(&current.config, &live.config);
     for warning in &warnings {
         tracing::warn!("{warning}");

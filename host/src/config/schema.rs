@@ -26,6 +26,10 @@ pub struct Config {
     /// Where the file was read from; relative paths are resolved against it.
     #[serde(skip)]
     pub file: PathBuf,
+    /// SHA-256 of the file's text, hex: which version of the config is in
+    /// effect (`inbound_config_info` in `/metrics`).
+    #[serde(skip)]
+    pub file_sha256: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -80,20 +80,20 @@ pub async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let started = Instant::now();
     // One version of the config for the whole request, even across a reload.
     let live = app.live.load_full();
+    let refused_early = |refusal: Refusal| {
+        // Before the source is known: counted without one.
+        telemetry::event("", refusal.outcome(), started.elapsed());
+        ApiError::from(refusal)
+    };
     let _admitted = live.gate.admit().map_err(|error| refused_early(error.into()))?;
     let webhook =
         live.sources.find(&integration, &key).map_err(|error| refused_early(error.into()))?;
     let answer = deliver(&live, &webhook, headers, body).await;
-    telemetry::event(&webhook.source.name, outcome(&answer));
+    telemetry::event(&webhook.source.name, outcome(&answer), started.elapsed());
     Ok(answer?)
-}
-
-/// Counts and answers a refusal made before the source is known.
-fn refused_early(refusal: Refusal) -> ApiError {
-    telemetry::event("", refusal.outcome());
-    refusal.into()
 }
 
 fn outcome(answer: &Result<(StatusCode, Json<Value>), Refusal>) -> &str {

@@ -43,6 +43,8 @@ pub enum CommitError {
 pub struct BatchStats {
     pub change_sets: usize,
     pub commit_seconds: f64,
+    /// Set when the batch failed: `unavailable` (the disk) or `engine`.
+    pub failed: Option<&'static str>,
 }
 
 struct Job {
@@ -99,7 +101,14 @@ pub(super) fn spawn(
             let started = Instant::now();
             let change_sets = batch.len();
             let results = commit_batch(&slot, &batch);
-            on_batch(BatchStats { change_sets, commit_seconds: started.elapsed().as_secs_f64() });
+            // A storage failure fails the whole batch alike.
+            let failed = match results.first() {
+                Some(Err(CommitError::Unavailable(_))) => Some("unavailable"),
+                Some(Err(CommitError::Storage(_))) => Some("engine"),
+                _ => None,
+            };
+            let commit_seconds = started.elapsed().as_secs_f64();
+            on_batch(BatchStats { change_sets, commit_seconds, failed });
             for (job, result) in batch.drain(..).zip(results) {
                 let _ = job.reply.send(result);
             }
