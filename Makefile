@@ -16,11 +16,13 @@ test: plugins test-deps
 	$(CARGO) test --release --workspace
 
 ## What the end-to-end tests run against: Debian's Alertmanager (a real
-## sender) and promtool (checks /metrics and the alerting rules in contrib/).
+## sender), promtool (checks /metrics and the alerting rules in contrib/),
+## and headless Chromium with its WebDriver (the console's browser tests).
 ## A no-op when they are installed.
 test-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
 	@command -v promtool >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; }
+	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
 
 plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \

@@ -37,6 +37,9 @@ pub struct AppState {
     pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
     /// Serializes reloads (SIGHUP and the admin route).
     pub reloading: tokio::sync::Mutex<()>,
+    /// Set to true when shutdown begins: ends the web console's live
+    /// streams, which graceful shutdown would otherwise wait for.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// The state built from one version of the config.

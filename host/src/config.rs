@@ -10,15 +10,18 @@
 //! - `validate`: the checks across keys, with errors that point at a line.
 //! - `secrets`: keys and tokens from the file or the environment.
 //! - [`edit`]: changes to the file that keep its comments (`sources add`).
+//! - `ui`: the web console's `[ui]` table.
 
 pub mod edit;
 mod locate;
 pub mod schema;
 mod secrets;
+mod ui;
 mod validate;
 
 pub use schema::*;
 pub use secrets::MIN_KEY_CHARS;
+pub use ui::UiConfig;
 
 use locate::KeyIndex;
 use std::path::{Path, PathBuf};

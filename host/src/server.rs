@@ -34,11 +34,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         live: ArcSwap::from_pointee(live),
         metrics: Some(metrics),
         reloading: tokio::sync::Mutex::new(()),
+        stopping: tokio::sync::watch::Sender::new(false),
     });
     // Before "listening" is logged: from then on a SIGHUP must reload, not
     // end the process (the default action).
     let reloader = tokio::spawn(reload_on_hangup(app.clone(), hangup_signal()?));
     let shutdown = shutdown_signal()?;
+    let stopping = app.stopping.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    };
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
