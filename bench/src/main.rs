@@ -9,6 +9,7 @@
 
 mod calls;
 mod commits;
+mod console;
 mod native;
 mod servers;
 mod wrk;
@@ -46,6 +47,13 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         batches: usize,
     },
+    /// The web console's incident list over many stored incidents, alone.
+    Console {
+        #[arg(long, default_value_t = 1_000_000)]
+        incidents: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
     /// Time plugin calls alone, in process: no HTTP, no commit.
     Calls {
         #[arg(long, default_value_t = 20_000)]
@@ -82,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Run(options)) => run(&options),
         Some(Command::Calls { iterations }) => calls::run(iterations),
         Some(Command::Commits { batch, batches }) => commits::run(batch, batches),
+        Some(Command::Console { incidents, seconds }) => console_pages(incidents, seconds),
         None => run(&RunOptions { seconds: 10, connections: 64, incidents: 1_000_000 }),
     }
 }
@@ -257,6 +266,7 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
             seconds: 5,
             script_args: vec![options.incidents.to_string(), servers::TOKEN.to_string()],
         })?;
+        let console_pages = console::measure(&server.base, options.incidents, 5)?;
         server.stop();
         println!(
             "list a page of 50 (random depth and filter) over {} incidents: p50 {:.2} ms, p99 {:.2} ms, p999 {:.2} ms ({} non-2xx)",
@@ -266,8 +276,37 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
             pages.p999_us as f64 / 1000.0,
             pages.non_2xx
         );
+        report_console(options.incidents, &console_pages);
     }
     Ok(())
+}
+
+/// `bench console`: stores `incidents`, then measures the console's list.
+fn console_pages(incidents: u64, seconds: u32) -> anyhow::Result<()> {
+    let wasm = servers::zendesk_wasm()?;
+    let inbound = servers::inbound_binary()?;
+    let dir = tempfile::tempdir()?;
+    let config = servers::write_inbound_config(dir.path(), &wasm)?;
+    let started = Instant::now();
+    populate(&dir.path().join("data/inbound.redb"), incidents)?;
+    println!("stored {incidents} incidents in {:.1} s", started.elapsed().as_secs_f64());
+    let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
+    let result = console::measure(&server.base, incidents, seconds);
+    server.stop();
+    report_console(incidents, &result?);
+    Ok(())
+}
+
+fn report_console(incidents: u64, pages: &WrkResult) {
+    println!(
+        "console incident list (/ui/, a page of 50, random depth and filter, with counts) over {} incidents: {:.0} pages/s, p50 {:.2} ms, p99 {:.2} ms, p999 {:.2} ms ({} non-2xx)",
+        incidents,
+        pages.per_second(),
+        pages.p50_us as f64 / 1000.0,
+        pages.p99_us as f64 / 1000.0,
+        pages.p999_us as f64 / 1000.0,
+        pages.non_2xx + pages.socket_errors
+    );
 }
 
 fn median(values: &mut [Duration]) -> Duration {

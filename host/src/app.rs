@@ -39,6 +39,9 @@ pub struct AppState {
     pub reloading: tokio::sync::Mutex<()>,
     /// Escalations and the notification outbox; lives across reloads.
     pub notify: Arc<crate::notify::Notify>,
+    /// Set to true when shutdown begins: ends the web console's live
+    /// streams, which graceful shutdown would otherwise wait for.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// The state built from one version of the config.

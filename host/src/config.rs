@@ -11,16 +11,19 @@
 //! - `secrets`: keys and tokens from the file or the environment.
 //! - [`edit`]: changes to the file that keep its comments (`sources add`).
 //! - [`notify`]: channels, people, schedules and escalation targets.
+//! - `ui`: the web console's `[ui]` table.
 
 pub mod edit;
 mod locate;
 pub mod notify;
 pub mod schema;
 mod secrets;
+mod ui;
 mod validate;
 
 pub use schema::*;
 pub use secrets::MIN_KEY_CHARS;
+pub use ui::UiConfig;
 
 use locate::KeyIndex;
 use secrets::Secret;

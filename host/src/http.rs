@@ -85,10 +85,11 @@ pub fn router(state: Arc<AppState>) -> Router {
     router
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state.clone())
+        .merge(crate::ui::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         // Outermost: it sees every answer, the deadline's 503 included.
-        .layer(middleware::from_fn_with_state(state.clone(), request_log::log_refusals))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state, request_log::log_refusals))
 }
 
 /// Answers 503 when a request runs past `server.request_timeout_ms`. A

@@ -15,6 +15,7 @@
 //! - [`server`]: wiring, signals and reload.
 //! - [`store`]: redb tables, the incident model and group commit.
 //! - [`telemetry`]: Prometheus metrics.
+//! - [`ui`]: the web console under `/ui/`.
 
 pub mod app;
 pub mod config;
@@ -30,3 +31,4 @@ pub mod respond;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod ui;

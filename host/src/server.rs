@@ -40,6 +40,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         metrics: Some(metrics),
         reloading: tokio::sync::Mutex::new(()),
         notify: notify.clone(),
+        stopping: tokio::sync::watch::Sender::new(false),
     });
     // Escalations and deliveries run beside the server; whatever they had in
     // flight at shutdown is still in the outbox and resumes at the next start.
@@ -48,6 +49,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // end the process (the default action).
     let reloader = tokio::spawn(reload_on_hangup(app.clone(), hangup_signal()?));
     let shutdown = shutdown_signal()?;
+    let stopping = app.stopping.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    };
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;

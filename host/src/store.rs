@@ -6,6 +6,7 @@
 
 mod backup;
 pub mod changes;
+mod console;
 mod error;
 mod incident_rules;
 pub mod model;
@@ -19,6 +20,7 @@ pub mod writer;
 
 pub use backup::{BackupReport, check_file};
 pub use changes::{ChangeSet, ReadCheck, Write};
+pub use console::{Counts, LogPage};
 pub use error::Error;
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
@@ -65,6 +67,8 @@ pub struct Store {
     next_failure_id: AtomicU64,
     next_notification_id: AtomicU64,
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// Bumped after every successful commit; the console's live list waits on it.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Store {
@@ -112,6 +116,7 @@ impl Store {
             next_failure_id: AtomicU64::new(next_failure_id),
             next_notification_id: AtomicU64::new(next_notification_id),
             outbox_signal,
+            changes: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -132,7 +137,9 @@ impl Store {
 
     /// Applies `changes` durably, or not at all.
     pub async fn commit(&self, changes: ChangeSet) -> Result<(), CommitError> {
-        self.writer.commit(changes).await
+        self.writer.commit(changes).await?;
+        self.changes.send_modify(|generation| *generation += 1);
+        Ok(())
     }
 
     /// Waits for the writer to finish what it has received. Call after every
@@ -252,14 +259,12 @@ impl Store {
 
     /// Number of incidents in each status, for metrics.
     pub fn count_by_status(&self) -> Result<Vec<(Status, u64)>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let table = txn.open_table(BY_STATUS)?;
-        let mut counts = Vec::new();
-        for status in [Status::Pending, Status::Accepted, Status::Resolved] {
-            let code = status.code();
-            counts.push((status, table.range((code, 0)..=(code, u64::MAX))?.count() as u64));
-        }
-        Ok(counts)
+        let counts = self.counts(None)?;
+        Ok(vec![
+            (Status::Pending, counts.pending),
+            (Status::Accepted, counts.accepted),
+            (Status::Resolved, counts.resolved),
+        ])
     }
 
     /// True when the database is open (not failed and waiting to be
@@ -298,6 +303,7 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId
         next_failure_id = tables.failures.last()?.map_or(1, |(id, _)| id.value() + 1);
         next_notification_id = tables.notifications.last()?.map_or(1, |(id, _)| id.value() + 1);
     }
+    console::fill_counts_once(&txn)?;
     txn.commit()?;
     Ok((next_id, next_failure_id, next_notification_id))
 }

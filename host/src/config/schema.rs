@@ -16,6 +16,8 @@ pub struct Config {
     #[serde(default)]
     pub api: ApiConfig,
     #[serde(default)]
+    pub ui: super::UiConfig,
+    #[serde(default)]
     pub integrations: BTreeMap<String, IntegrationConfig>,
     #[serde(default)]
     pub escalation_policies: Vec<EscalationPolicy>,

@@ -80,6 +80,7 @@ impl Config {
             ("storage.event_body_cap_bytes", self.storage.event_body_cap_bytes as u64),
             ("plugins.timeout_ms", self.plugins.timeout_ms),
             ("plugins.memory_limit_mib", self.plugins.memory_limit_mib as u64),
+            ("ui.session_minutes", self.ui.session_minutes),
         ];
         for (key, value) in positive {
             if value == 0 {

@@ -81,10 +81,16 @@ tables! {
     notification_status: NOTIFICATION_STATUS = "notification_status", (u8, u64) => ();
     /// (incident id, notification id): an incident's notifications.
     notification_by_incident: NOTIFICATION_BY_INCIDENT = "notification_by_incident", (u64, u64) => ();
+    /// (source, status code) -> number of incidents: counts per status without
+    /// a scan, for the web console and `/metrics`. Kept in step by the writer.
+    counts: COUNTS = "counts", (&'static str, u8) => u64;
     /// Counters and the schema version.
     meta: META = "meta", &'static str => u64;
 }
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_NEXT_LOG_SEQ: &str = "next_log_seq";
+/// Set once [`COUNTS`] has been filled from the indexes (databases written
+/// before it existed are counted once, at start-up).
+pub const META_COUNTS_READY: &str = "counts_ready";
 pub const SCHEMA_VERSION: u64 = 1;

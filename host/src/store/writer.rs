@@ -325,6 +325,17 @@ fn adjust_state_bytes(tables: &mut Tables, source: &str, delta: i64) -> Result<(
     Ok(())
 }
 
+fn adjust_count(
+    tables: &mut Tables,
+    source: &str,
+    code: u8,
+    delta: i64,
+) -> Result<(), redb::Error> {
+    let current = tables.counts.get((source, code))?.map_or(0, |v| v.value());
+    tables.counts.insert((source, code), current.saturating_add_signed(delta))?;
+    Ok(())
+}
+
 /// Stores `incident` and moves its index entries from its old status to the new.
 fn put_incident(tables: &mut Tables, incident: &Incident) -> Result<(), redb::Error> {
     let previous = reads::incident(&tables.incidents, incident.id)?;
@@ -343,6 +354,13 @@ fn put_incident(tables: &mut Tables, incident: &Incident) -> Result<(), redb::Er
     }
     tables.by_status.insert((incident.status.code(), id), ())?;
     tables.by_source_status.insert((source, incident.status.code(), id), ())?;
+    let old_status = previous.as_ref().map(|old| old.status);
+    if old_status != Some(incident.status) {
+        if let Some(old) = old_status {
+            adjust_count(tables, source, old.code(), -1)?;
+        }
+        adjust_count(tables, source, incident.status.code(), 1)?;
+    }
 
     tables.follow_incident(previous.as_ref(), incident)?;
 

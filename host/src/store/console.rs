@@ -1,0 +1,252 @@
+//! Reads for the web console: counts per status, one page of an incident's
+//! log, the newest incident of a source, and the change feed behind the live
+//! list. Each is bounded (an index lookup or one page), so a page of the
+//! console costs the same over a thousand incidents or a million.
+
+use super::model::{Incident, IncidentId, LogEntry, Status};
+use super::reads;
+use super::tables::*;
+use super::{Error, Store};
+use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+
+/// Incidents per status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub pending: u64,
+    pub accepted: u64,
+    pub resolved: u64,
+}
+
+impl Counts {
+    pub fn total(&self) -> u64 {
+        self.pending + self.accepted + self.resolved
+    }
+
+    pub fn of(&self, status: Status) -> u64 {
+        match status {
+            Status::Pending => self.pending,
+            Status::Accepted => self.accepted,
+            Status::Resolved => self.resolved,
+        }
+    }
+
+    fn add(&mut self, code: u8, count: u64) {
+        match code {
+            0 => self.pending += count,
+            1 => self.accepted += count,
+            _ => self.resolved += count,
+        }
+    }
+}
+
+/// Entries of an incident's log, newest first.
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    /// `(sequence, entry)`; the sequence orders the log and pages it.
+    pub entries: Vec<(u64, LogEntry)>,
+    /// Pass as `before` for the next (older) page; `None` on the last page.
+    pub next_before: Option<u64>,
+}
+
+impl Store {
+    /// Incidents per status, of one source or of all.
+    pub fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let table = txn.open_table(COUNTS)?;
+        let mut counts = Counts::default();
+        match source {
+            Some(source) => {
+                for entry in table.range((source, 0)..=(source, u8::MAX))? {
+                    let (key, count) = entry?;
+                    counts.add(key.value().1, count.value());
+                }
+            }
+            // One row per source and status: a handful, whatever the volume.
+            None => {
+                for entry in table.iter()? {
+                    let (key, count) = entry?;
+                    counts.add(key.value().1, count.value());
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Up to `limit` log entries of incident `id` older than sequence
+    /// `before`, newest first.
+    pub fn log_page(
+        &self,
+        id: IncidentId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<LogPage, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let table = txn.open_table(INCIDENT_LOG)?;
+        let limit = limit.max(1);
+        let mut entries = Vec::with_capacity(limit + 1);
+        let range = (id, 0)..(id, before.unwrap_or(u64::MAX));
+        for entry in table.range(range)?.rev().take(limit + 1) {
+            let (key, value) = entry?;
+            entries.push((key.value().1, reads::decode(value.value())?));
+        }
+        let next_before = if entries.len() > limit {
+            entries.truncate(limit);
+            entries.last().map(|(seq, _)| *seq)
+        } else {
+            None
+        };
+        Ok(LogPage { entries, next_before })
+    }
+
+    /// The most recently created incident of `source`.
+    pub fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let index = txn.open_table(BY_SOURCE)?;
+        let Some(entry) = index.range((source, 0)..=(source, u64::MAX))?.next_back() else {
+            return Ok(None);
+        };
+        let id = entry?.0.value().1;
+        Ok(reads::incident(&txn.open_table(INCIDENTS)?, id)?)
+    }
+
+    /// Changes each time a commit succeeds (the value counts commits).
+    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}
+
+/// Fills [`COUNTS`] from the status index the first time a database is opened
+/// by a host that keeps counts; later the writer keeps them in step.
+pub(super) fn fill_counts_once(txn: &WriteTransaction) -> Result<(), Error> {
+    let mut meta = txn.open_table(META)?;
+    if meta.get(META_COUNTS_READY)?.is_some() {
+        return Ok(());
+    }
+    let index = txn.open_table(BY_SOURCE_STATUS)?;
+    let mut counts = txn.open_table(COUNTS)?;
+    let mut current: Option<(String, u8, u64)> = None;
+    for entry in index.iter()? {
+        let key = entry?.0;
+        let (source, code, _) = key.value();
+        match &mut current {
+            Some((s, c, n)) if s == source && *c == code => *n += 1,
+            _ => {
+                if let Some((s, c, n)) = current.take() {
+                    counts.insert((s.as_str(), c), n)?;
+                }
+                current = Some((source.to_string(), code, 1));
+            }
+        }
+    }
+    if let Some((s, c, n)) = current {
+        counts.insert((s.as_str(), c), n)?;
+    }
+    meta.insert(META_COUNTS_READY, 1)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ChangeSet, LogKind, Write, now_millis};
+
+    fn incident(id: IncidentId, source: &str, status: Status) -> Incident {
+        Incident {
+            id,
+            source: source.into(),
+            key: format!("k{id}"),
+            status,
+            summary: "s".into(),
+            details: String::new(),
+            priority: None,
+            url: None,
+            links: Vec::new(),
+            escalation_policy: "p".into(),
+            created_at: 0,
+            updated_at: 0,
+            version: 1,
+        }
+    }
+
+    fn commit(store: &Store, writes: Vec<Write>) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(store.commit(ChangeSet { reads: vec![], writes })).unwrap();
+    }
+
+    #[test]
+    fn counts_follow_creations_and_status_changes_per_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        commit(
+            &store,
+            vec![
+                Write::PutIncident(incident(1, "a", Status::Pending)),
+                Write::PutIncident(incident(2, "a", Status::Pending)),
+                Write::PutIncident(incident(3, "b", Status::Pending)),
+            ],
+        );
+        let mut accepted = incident(1, "a", Status::Accepted);
+        accepted.version = 2;
+        commit(&store, vec![Write::PutIncident(accepted.clone())]);
+        // Writing the same status again must not count twice.
+        commit(&store, vec![Write::PutIncident(accepted)]);
+        let a = Counts { pending: 1, accepted: 1, resolved: 0 };
+        assert_eq!(store.counts(Some("a")).unwrap(), a);
+        assert_eq!(store.counts(Some("b")).unwrap(), Counts { pending: 1, ..Counts::default() });
+        assert_eq!(store.counts(None).unwrap(), Counts { pending: 2, accepted: 1, resolved: 0 });
+        assert_eq!(store.counts(Some("nobody")).unwrap(), Counts::default());
+    }
+
+    #[test]
+    fn counts_are_filled_from_the_index_once_for_an_older_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = Store::open(&path, Default::default(), |_| {}).unwrap();
+        commit(
+            &store,
+            vec![
+                Write::PutIncident(incident(1, "a", Status::Pending)),
+                Write::PutIncident(incident(2, "a", Status::Resolved)),
+            ],
+        );
+        store.close();
+        // Make it look like a database from before the counts table.
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.delete_table(COUNTS).unwrap();
+        txn.open_table(META).unwrap().remove(META_COUNTS_READY).unwrap();
+        txn.commit().unwrap();
+        drop(db);
+        let store = Store::open(&path, Default::default(), |_| {}).unwrap();
+        assert_eq!(store.counts(None).unwrap(), Counts { pending: 1, accepted: 0, resolved: 1 });
+    }
+
+    #[test]
+    fn the_log_pages_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let mut writes = vec![Write::PutIncident(incident(1, "a", Status::Pending))];
+        for n in 0..5 {
+            let kind = LogKind::Comment { author: None, text: format!("c{n}"), by: "t".into() };
+            writes
+                .push(Write::AppendLog { incident: 1, entry: LogEntry { at: now_millis(), kind } });
+        }
+        commit(&store, writes);
+        let text = |page: &LogPage| -> Vec<String> {
+            page.entries
+                .iter()
+                .map(|(_, e)| match &e.kind {
+                    LogKind::Comment { text, .. } => text.clone(),
+                    _ => String::new(),
+                })
+                .collect()
+        };
+        let first = store.log_page(1, None, 2).unwrap();
+        assert_eq!(text(&first), ["c4", "c3"]);
+        let second = store.log_page(1, first.next_before, 2).unwrap();
+        assert_eq!(text(&second), ["c2", "c1"]);
+        let last = store.log_page(1, second.next_before, 2).unwrap();
+        assert_eq!(text(&last), ["c0"]);
+        assert_eq!(last.next_before, None);
+    }
+}

@@ -1,0 +1,228 @@
+//! `GET /ui/incidents/{id}`: one incident, its fields, links and a page of its
+//! log; `POST .../accept` and `.../resolve` act on it through
+//! [`crate::respond`], the path the API takes.
+
+use super::incidents::{name, priority};
+use crate::http::ApiError;
+use crate::respond;
+use crate::store::{LogEntry, LogKind, Status};
+use crate::ui::error::{page, read};
+use crate::ui::session::SignedIn;
+use crate::ui::view::{Chrome, Time, WebLink, readable_body, size, time, web_link};
+use crate::ui::{Console, UiError, csrf};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Log entries per page: received bodies can be large.
+const LOG_PAGE: usize = 25;
+
+#[derive(Debug, Deserialize)]
+pub struct Params {
+    log_before: Option<String>,
+    done: Option<String>,
+}
+
+pub struct Entry {
+    kind: &'static str,
+    at: Time,
+    headline: String,
+    text: Option<String>,
+    body: Option<Body>,
+}
+
+pub struct Body {
+    size: String,
+    truncated: bool,
+    text: String,
+    headers: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    chrome: Chrome,
+    csrf: String,
+    id: u64,
+    status: &'static str,
+    summary: String,
+    details: String,
+    priority: &'static str,
+    source: String,
+    escalation_policy: String,
+    key: String,
+    created: Time,
+    updated: Time,
+    url: Option<WebLink>,
+    links: Vec<(String, WebLink)>,
+    can_accept: bool,
+    can_resolve: bool,
+    notice: Option<String>,
+    log: Vec<Entry>,
+    older_href: Option<String>,
+    newer_href: Option<String>,
+}
+
+pub async fn show(
+    State(console): State<Arc<Console>>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, UiError> {
+    let Query(params) = params.map_err(super::query_error)?;
+    let id = super::parse_id(&id, "an incident id")?;
+    let log_before = super::parse_optional_id(params.log_before.as_deref(), "a log position")?;
+    let store = console.app.store.clone();
+    let (incident, log) = read("the incident", move || {
+        let incident = store.snapshot()?.incident(id)?;
+        let log = store.log_page(id, log_before, LOG_PAGE)?;
+        Ok::<_, anyhow::Error>((incident, log))
+    })
+    .await?;
+    let incident =
+        incident.ok_or_else(|| UiError::not_found(format!("There is no incident {id}.")))?;
+    let notice = params.done.as_deref().and_then(notice);
+    let template = IncidentPage {
+        chrome: signed_in.chrome("incidents"),
+        csrf: signed_in.session.csrf.clone(),
+        id,
+        status: name(incident.status),
+        summary: incident.summary.clone(),
+        details: incident.details.clone(),
+        priority: priority(&incident),
+        source: incident.source.clone(),
+        escalation_policy: incident.escalation_policy.clone(),
+        key: incident.key.clone(),
+        created: time(incident.created_at),
+        updated: time(incident.updated_at),
+        url: incident.url.as_deref().map(web_link),
+        links: incident.links.iter().map(|l| (l.label.clone(), web_link(&l.url))).collect(),
+        can_accept: incident.status == Status::Pending,
+        can_resolve: incident.status.is_open(),
+        notice,
+        log: log.entries.iter().map(|(_, entry)| describe(entry)).collect(),
+        older_href: log.next_before.map(|b| format!("/ui/incidents/{id}?log_before={b}")),
+        newer_href: log_before.map(|_| format!("/ui/incidents/{id}")),
+    };
+    page(template)
+}
+
+/// The sentence shown after an action, from the redirect's `done`.
+fn notice(done: &str) -> Option<String> {
+    Some(
+        match done {
+            "accepted" => "Accepted.",
+            "resolved" => "Resolved.",
+            "unchanged" => "Nothing changed: the incident already had that status.",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+fn describe(entry: &LogEntry) -> Entry {
+    let at = time(entry.at);
+    let plain = |kind, headline: String, text: Option<String>| Entry {
+        kind,
+        at: time(entry.at),
+        headline,
+        text,
+        body: None,
+    };
+    match &entry.kind {
+        LogKind::EventReceived { action, headers, body, body_bytes, body_truncated } => Entry {
+            kind: "event",
+            at,
+            headline: format!(
+                "Webhook received: {}",
+                serde_json::json!(action).as_str().unwrap_or("")
+            ),
+            text: None,
+            body: Some(Body {
+                size: size(*body_bytes),
+                truncated: *body_truncated,
+                // A cut body is not valid JSON any more: shown as received.
+                text: readable_body(body),
+                headers: headers.clone(),
+            }),
+        },
+        LogKind::Created { by } => plain("created", format!("Opened by {by}"), None),
+        LogKind::StatusChanged { from, to, by, note } => {
+            plain("status", format!("{} → {} by {by}", name(*from), name(*to)), note.clone())
+        }
+        LogKind::Comment { author, text, by } => {
+            let author = author.as_deref().map(|a| format!(" from {a}")).unwrap_or_default();
+            plain("comment", format!("Comment{author} (via {by})"), Some(text.clone()))
+        }
+        LogKind::LinkAdded { label, url, by } => {
+            plain("link", format!("Link added by {by}: {label}"), Some(url.clone()))
+        }
+        LogKind::Escalated { level, round, notified, skipped } => {
+            let mut lines = notified.clone();
+            lines.extend(skipped.iter().map(|s| format!("not notified: {s}")));
+            let repeat = if *round > 0 { format!(" (repeat {round})") } else { String::new() };
+            plain(
+                "escalated",
+                format!("Escalation level {}{repeat}", level + 1),
+                Some(lines.join("\n")),
+            )
+        }
+        LogKind::NotificationAttempt { recipient, attempt, outcome, detail, .. } => plain(
+            "notification",
+            format!("Notification to {recipient}: {outcome} (attempt {attempt})"),
+            Some(detail.clone()),
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RespondForm {
+    csrf: Option<String>,
+    note: Option<String>,
+}
+
+pub async fn accept(
+    State(console): State<Arc<Console>>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<RespondForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, UiError> {
+    set_status(&console, &signed_in, &id, Status::Accepted, &headers, form).await
+}
+
+pub async fn resolve(
+    State(console): State<Arc<Console>>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<RespondForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, UiError> {
+    set_status(&console, &signed_in, &id, Status::Resolved, &headers, form).await
+}
+
+async fn set_status(
+    console: &Console,
+    signed_in: &SignedIn,
+    id: &str,
+    to: Status,
+    headers: &HeaderMap,
+    form: Result<Form<RespondForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, UiError> {
+    let Form(form) = form.map_err(super::form_error)?;
+    csrf::check(headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
+    let id = super::parse_id(id, "an incident id")?;
+    let note = form.note.filter(|note| !note.trim().is_empty());
+    let (action, _) =
+        respond::set_status(&console.app.store, id, to, signed_in.caller.actor(), note)
+            .await
+            .map_err(|error| UiError::from(ApiError::from(error)))?;
+    tracing::info!(incident = id, by = %signed_in.caller.name, "incident status set in the console");
+    let done = serde_json::json!(action);
+    let done = done.as_str().unwrap_or("unchanged");
+    Ok(Redirect::to(&format!("/ui/incidents/{id}?done={done}")).into_response())
+}

@@ -1,0 +1,84 @@
+//! `GET /ui/sources`: every configured source, its webhook URL (key masked),
+//! its incidents per status and its newest incident.
+
+use super::incidents::list_href;
+use crate::store::Counts;
+use crate::ui::error::{page, read};
+use crate::ui::session::SignedIn;
+use crate::ui::view::{Chrome, Time, masked_webhook_url, time};
+use crate::ui::{Console, UiError};
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use std::sync::Arc;
+
+pub struct SourceView {
+    name: String,
+    integration: String,
+    escalation_policy: String,
+    signed: bool,
+    webhook_url: String,
+    masked_url: String,
+    counts: Counts,
+    list_href: String,
+    /// The newest incident: its id and when it opened.
+    last: Option<(u64, Time)>,
+}
+
+#[derive(Template)]
+#[template(path = "sources.html")]
+struct SourcesPage {
+    chrome: Chrome,
+    sources: Vec<SourceView>,
+}
+
+pub async fn list(
+    State(console): State<Arc<Console>>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    let live = console.app.live.load_full();
+    // Without server.public_url, the listen address may be 0.0.0.0 or port
+    // 0; the address this browser reached the host at is the better guess.
+    let configured = live.config.public_url();
+    let base = match (&live.config.server.public_url, headers.get(header::HOST)) {
+        (None, Some(host)) => host.to_str().map(|host| format!("http://{host}")).ok(),
+        _ => None,
+    };
+    let names: Vec<String> = live.config.sources.iter().map(|s| s.name.clone()).collect();
+    let store = console.app.store.clone();
+    let stats = read("source statistics", move || {
+        let mut stats = Vec::with_capacity(names.len());
+        for name in &names {
+            let newest = store.newest_incident_of(name)?;
+            stats.push((store.counts(Some(name))?, newest.map(|i| (i.id, i.created_at))));
+        }
+        Ok::<_, anyhow::Error>(stats)
+    })
+    .await?;
+    let sources = live
+        .config
+        .sources
+        .iter()
+        .zip(stats)
+        .map(|(source, (counts, last))| {
+            let mut url = live.config.webhook_url(source);
+            if let Some(base) = &base {
+                url = url.replacen(&configured, base, 1);
+            }
+            SourceView {
+                name: source.name.clone(),
+                integration: source.integration.clone(),
+                escalation_policy: source.escalation_policy.clone(),
+                signed: source.signing_secret.is_some(),
+                masked_url: masked_webhook_url(&url, source.key()),
+                webhook_url: url,
+                counts,
+                list_href: list_href(None, Some(&source.name), None),
+                last: last.map(|(id, at)| (id, time(at))),
+            }
+        })
+        .collect();
+    page(SourcesPage { chrome: signed_in.chrome("sources"), sources })
+}
