@@ -17,17 +17,19 @@ test: plugins test-deps
 
 ## What the end-to-end tests run against: Debian's Alertmanager (a real
 ## sender), promtool (checks /metrics and the alerting rules in contrib/),
-## and headless Chromium with its WebDriver (the console's browser tests).
-## A no-op when they are installed.
+## headless Chromium with its WebDriver (the console's browser tests) and
+## Python's aiosmtpd (a real SMTP server). A no-op when they are installed.
 test-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
 	@command -v promtool >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; }
 	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
+	@/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-aiosmtpd; }
 
 plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \
 		-p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
-		-p inbound-test-future-api
+		-p inbound-test-future-api -p inbound-notify-webhook -p inbound-notify-slack \
+		-p inbound-notify-email -p inbound-test-hostile-notifier
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

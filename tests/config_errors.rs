@@ -278,12 +278,15 @@ fn serve_refuses_a_bad_config_and_never_listens() {
 /// The example config.toml of the repository, with its plugin paths made absolute.
 fn example_config() -> String {
     let text = std::fs::read_to_string(workspace_root().join("config.toml")).unwrap();
-    ["zendesk", "alertmanager"].iter().fold(text, |text, plugin| {
-        text.replace(
-            &format!("\"target/wasm32-wasip2/release/inbound_{plugin}.wasm\""),
-            &format!("{:?}", plugin_wasm(plugin).display().to_string()),
-        )
-    })
+    ["zendesk", "alertmanager", "notify_webhook", "notify_slack", "notify_email"].iter().fold(
+        text,
+        |text, plugin| {
+            text.replace(
+                &format!("\"target/wasm32-wasip2/release/inbound_{plugin}.wasm\""),
+                &format!("{:?}", plugin_wasm(plugin).display().to_string()),
+            )
+        },
+    )
 }
 
 #[test]

@@ -37,6 +37,8 @@ pub struct AppState {
     pub metrics: Option<&'static metrics_exporter_prometheus::PrometheusHandle>,
     /// Serializes reloads (SIGHUP and the admin route).
     pub reloading: tokio::sync::Mutex<()>,
+    /// Escalations and the notification outbox; lives across reloads.
+    pub notify: Arc<crate::notify::Notify>,
     /// Set to true when shutdown begins: ends the web console's live
     /// streams, which graceful shutdown would otherwise wait for.
     pub stopping: tokio::sync::watch::Sender<bool>,
@@ -188,7 +190,7 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
 }
 
 /// Compiled plugins are cached next to the database: same owner, same backups.
-fn plugin_cache_dir(config: &Config) -> PathBuf {
+pub fn plugin_cache_dir(config: &Config) -> PathBuf {
     let database = config.resolve(&config.storage.path);
     database.parent().unwrap_or(std::path::Path::new(".")).join("plugin-cache")
 }

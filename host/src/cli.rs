@@ -4,6 +4,7 @@
 mod backup;
 mod failed;
 mod incidents;
+mod notifications;
 mod output;
 mod plugin;
 mod remote;
@@ -57,6 +58,11 @@ pub enum Command {
     /// List, show and replay events whose plugin call failed.
     #[command(subcommand)]
     Failed(failed::Command),
+    /// List notifications and retry failed ones on a running host.
+    #[command(subcommand)]
+    Notifications(notifications::Command),
+    /// Who is on call in each schedule, now or at --at.
+    Oncall(notifications::OnCall),
     /// Tools for plugin authors: run, check, new.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -123,6 +129,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Sources(command) => sources::run(command),
         Command::Incidents(command) => incidents::run(command),
         Command::Failed(command) => failed::run(command),
+        Command::Notifications(command) => notifications::run(command),
+        Command::Oncall(args) => notifications::oncall(args),
         Command::Plugin(command) => plugin::run(command),
         Command::Backup { destination, remote } => backup::backup(&destination, &remote),
         Command::Restore { source, config } => backup::restore(&source, &config),

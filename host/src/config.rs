@@ -10,10 +10,12 @@
 //! - `validate`: the checks across keys, with errors that point at a line.
 //! - `secrets`: keys and tokens from the file or the environment.
 //! - [`edit`]: changes to the file that keep its comments (`sources add`).
+//! - [`notify`]: channels, people, schedules and escalation targets.
 //! - `ui`: the web console's `[ui]` table.
 
 pub mod edit;
 mod locate;
+pub mod notify;
 pub mod schema;
 mod secrets;
 mod ui;
@@ -24,6 +26,7 @@ pub use secrets::MIN_KEY_CHARS;
 pub use ui::UiConfig;
 
 use locate::KeyIndex;
+use secrets::Secret;
 use std::path::{Path, PathBuf};
 use validate::Errors;
 

@@ -15,6 +15,7 @@ mod failed;
 mod health;
 mod incidents;
 mod metrics;
+mod notifications;
 mod openapi;
 mod params;
 mod request_log;
@@ -56,6 +57,12 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         (Method::GET, "/api/v1/failed", Token, get(failed::list)),
         (Method::GET, "/api/v1/failed/{id}", Token, get(failed::show)),
         (Method::POST, "/api/v1/failed/{id}/replay", Token, post(failed::replay)),
+        (Method::GET, "/api/v1/notifications", Token, get(notifications::list)),
+        (Method::GET, "/api/v1/notifications/{id}", Token, get(notifications::show)),
+        (Method::POST, "/api/v1/notifications/{id}/retry", Token, post(notifications::retry)),
+        (Method::GET, "/api/v1/oncall", Token, get(notifications::oncall)),
+        (Method::GET, "/ack/{token}", Open, get(notifications::confirm)),
+        (Method::POST, "/ack/{token}", Open, post(notifications::act)),
         (Method::POST, "/api/v1/admin/reload", Token, post(admin::reload)),
         (Method::GET, "/api/v1/admin/backup", Token, get(backup::download)),
         (Method::GET, "/api/v1/openapi.json", Open, get(openapi::document)),

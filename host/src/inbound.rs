@@ -8,6 +8,7 @@
 //! - [`http`]: the axum routes.
 //! - [`ingest`]: one webhook through its plugin into a durable commit.
 //! - [`log_output`]: log lines on stderr, free of raw control characters.
+//! - [`notify`]: escalation, the notification outbox and notifier plugins.
 //! - [`plugin`]: the wasmtime engine, components, limits and the host API.
 //! - [`preflight`]: `inbound check` of plugins, settings and storage.
 //! - [`respond`]: people accepting and resolving incidents.
@@ -23,6 +24,7 @@ pub mod harness;
 pub mod http;
 pub mod ingest;
 pub mod log_output;
+pub mod notify;
 pub mod plugin;
 pub mod preflight;
 pub mod respond;

@@ -21,6 +21,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let path = config.resolve(&config.storage.path);
     let store = Arc::new(Store::open(&path, WriterOptions::default(), telemetry::batch)?);
     let live = Live::build(config, store.clone())?;
+    let notify = crate::notify::Notify::new(
+        store.clone(),
+        crate::notify::Notify::setup(&live.config, Some(&app::plugin_cache_dir(&live.config)))?,
+        Arc::new(crate::notify::SystemClock),
+    );
     telemetry::config_loaded(&live.config.file_sha256);
     let listen = live.config.server.listen.clone();
     // Connection limits apply to the listener, so a reload cannot change them.
@@ -34,8 +39,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         live: ArcSwap::from_pointee(live),
         metrics: Some(metrics),
         reloading: tokio::sync::Mutex::new(()),
+        notify: notify.clone(),
         stopping: tokio::sync::watch::Sender::new(false),
     });
+    // Escalations and deliveries run beside the server; whatever they had in
+    // flight at shutdown is still in the outbox and resumes at the next start.
+    let notifier = tokio::spawn(notify.run());
     // Before "listening" is logged: from then on a SIGHUP must reload, not
     // end the process (the default action).
     let reloader = tokio::spawn(reload_on_hangup(app.clone(), hangup_signal()?));
@@ -53,12 +62,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     connections::serve(listener, http::router(app.clone()), limits, shutdown).await;
     reloader.abort();
     let _ = reloader.await;
+    notifier.abort();
+    let _ = notifier.await;
     tracing::info!("stopped accepting requests; finishing storage writes");
     // Every request has been answered, so each commit it waited for is on
     // disk already; closing only waits for the writer thread to end.
     if let Ok(app) = Arc::try_unwrap(app) {
-        let AppState { store, live, .. } = app;
+        let AppState { store, live, notify, .. } = app;
         drop(live);
+        drop(notify);
         if let Ok(store) = Arc::try_unwrap(store) {
             store.close();
         }

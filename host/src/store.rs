@@ -10,6 +10,7 @@ mod console;
 mod error;
 mod incident_rules;
 pub mod model;
+pub mod outbox;
 mod reads;
 mod retry;
 mod session;
@@ -23,6 +24,10 @@ pub use console::{Counts, LogPage};
 pub use error::Error;
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
+pub use outbox::{
+    DeliveryStatus, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
+    NotificationKind, OutboxStats, Recipient,
+};
 pub use retry::{Retried, commit_with_retry};
 pub use session::{Effects, Session, SourceScope};
 pub use writer::{BatchStats, CommitError, WriterOptions};
@@ -60,6 +65,8 @@ pub struct Store {
     recovery_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     next_incident_id: AtomicU64,
     next_failure_id: AtomicU64,
+    next_notification_id: AtomicU64,
+    outbox_signal: Arc<tokio::sync::Notify>,
     /// Bumped after every successful commit; the console's live list waits on it.
     changes: tokio::sync::watch::Sender<u64>,
 }
@@ -89,11 +96,13 @@ impl Store {
             error => anyhow::Error::new(error)
                 .context(format!("cannot open the database {}", path.display())),
         })?;
-        let (next_incident_id, next_failure_id) = create_tables(&db)
+        let (next_incident_id, next_failure_id, next_notification_id) = create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
         let slot = Arc::new(slot::DbSlot::new(path, db));
-        let (writer, thread) = writer::spawn(slot.clone(), options, on_batch)
-            .context("cannot start the storage writer thread")?;
+        let outbox_signal = Arc::new(tokio::sync::Notify::new());
+        let (writer, thread) =
+            writer::spawn(slot.clone(), options, on_batch, outbox_signal.clone())
+                .context("cannot start the storage writer thread")?;
         let (stop_recovery, stop) = std::sync::mpsc::channel();
         let recovery = slot::spawn_recovery(slot.clone(), stop)
             .context("cannot start the storage recovery thread")?;
@@ -105,6 +114,8 @@ impl Store {
             recovery_thread: std::sync::Mutex::new(Some(recovery)),
             next_incident_id: AtomicU64::new(next_incident_id),
             next_failure_id: AtomicU64::new(next_failure_id),
+            next_notification_id: AtomicU64::new(next_notification_id),
+            outbox_signal,
             changes: tokio::sync::watch::Sender::new(0),
         })
     }
@@ -270,10 +281,10 @@ impl Store {
 }
 
 /// Creates missing tables, checks the schema version, and returns the next
-/// free incident and failure ids.
-fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), Error> {
+/// free incident, failure and notification ids.
+fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId), Error> {
     let txn = db.begin_write()?;
-    let (next_id, next_failure_id);
+    let (next_id, next_failure_id, next_notification_id);
     {
         let mut tables = Tables::open(&txn)?;
         let version = tables.meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
@@ -290,10 +301,11 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId), Error> {
         }
         next_id = tables.incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
         next_failure_id = tables.failures.last()?.map_or(1, |(id, _)| id.value() + 1);
+        next_notification_id = tables.notifications.last()?.map_or(1, |(id, _)| id.value() + 1);
     }
     console::fill_counts_once(&txn)?;
     txn.commit()?;
-    Ok((next_id, next_failure_id))
+    Ok((next_id, next_failure_id, next_notification_id))
 }
 
 /// A consistent read-only view of the database at one moment.

@@ -13,6 +13,9 @@ pub const PLUGIN_CALL: &str = "inbound_plugin_call_seconds";
 pub const COMMIT: &str = "inbound_commit_seconds";
 pub const COMMIT_BATCH: &str = "inbound_commit_batch_size";
 pub const INCIDENTS: &str = "inbound_incidents";
+pub const OUTBOX_PENDING: &str = "inbound_notifications_pending";
+pub const OUTBOX_FAILED: &str = "inbound_notifications_failed";
+pub const OUTBOX_OLDEST: &str = "inbound_notifications_oldest_pending_seconds";
 pub const WEBHOOKS_IN_FLIGHT: &str = "inbound_webhooks_in_flight";
 pub const BUILD_INFO: &str = "inbound_build_info";
 pub const CONFIG_INFO: &str = "inbound_config_info";
@@ -56,6 +59,27 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         "Change sets committed together in one transaction."
     );
     metrics::describe_gauge!(INCIDENTS, "Incidents in each status, counted when scraped.");
+    metrics::describe_gauge!(
+        OUTBOX_PENDING,
+        "Notifications waiting to be delivered (the queue depth)."
+    );
+    metrics::describe_gauge!(
+        OUTBOX_FAILED,
+        "Notifications that failed for good and wait for a retry command."
+    );
+    metrics::describe_gauge!(
+        OUTBOX_OLDEST,
+        "Age of the oldest undelivered notification; 0 when none."
+    );
+    metrics::describe_counter!(crate::notify::SENT, "Notifications delivered, by channel.");
+    metrics::describe_counter!(
+        crate::notify::FAILED,
+        "Notifications that failed for good, by channel."
+    );
+    metrics::describe_counter!(
+        crate::notify::RETRIED,
+        "Delivery attempts that failed and were rescheduled, by channel."
+    );
     metrics::describe_gauge!(
         WEBHOOKS_IN_FLIGHT,
         "Webhooks being handled now, out of server.max_concurrent_webhooks; read when scraped."
@@ -148,6 +172,12 @@ pub fn render(handle: &PrometheusHandle, store: &Store) -> Result<String, crate:
         for (status, count) in store.count_by_status()? {
             metrics::gauge!(INCIDENTS, "status" => status_name(status)).set(count as f64);
         }
+        let outbox = store.outbox_stats()?;
+        metrics::gauge!(OUTBOX_PENDING).set(outbox.pending as f64);
+        metrics::gauge!(OUTBOX_FAILED).set(outbox.failed as f64);
+        let oldest =
+            outbox.oldest_pending_at.map_or(0, |at| crate::store::now_millis().saturating_sub(at));
+        metrics::gauge!(OUTBOX_OLDEST).set(oldest as f64 / 1000.0);
     }
     if let Some(process) = PROCESS.get() {
         process.collect();

@@ -22,15 +22,18 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     let current = app.live.load_full();
     let file = current.config.file.clone();
     let store = app.store.clone();
-    let built = tokio::task::spawn_blocking(move || -> anyhow::Result<Live> {
-        Live::build(Config::load(&file)?, store)
+    let built = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let config = Config::load(&file)?;
+        let cache = super::plugin_cache_dir(&config);
+        let notify_setup = crate::notify::Notify::setup(&config, Some(&cache))?;
+        Ok((Live::build(config, store)?, notify_setup))
     })
     .await
     .context("the reload task failed")
     .and_then(|built| built);
     let previous = &current.config.file_sha256;
-    let mut live = match built {
-        Ok(live) => live,
+    let (mut live, notify_setup) = match built {
+        Ok(built) => built,
         Err(error) => {
             telemetry::reloaded(previous, None);
             return Err(error);
@@ -45,6 +48,7 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     let report = ReloadReport { sources: live.config.sources.len(), warnings };
     live.log_sources();
     app.live.store(Arc::new(live));
+    app.notify.reload(notify_setup);
     tracing::info!(sources = report.sources, "configuration reloaded");
     Ok(report)
 }

@@ -23,6 +23,17 @@ pub struct Config {
     pub escalation_policies: Vec<EscalationPolicy>,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub notifications: super::notify::NotificationsConfig,
+    #[serde(default)]
+    pub channels: Vec<super::notify::ChannelConfig>,
+    #[serde(default)]
+    pub people: Vec<super::notify::PersonConfig>,
+    #[serde(default)]
+    pub schedules: Vec<super::notify::ScheduleConfig>,
+    /// `schedules`, checked and with time zones resolved (set by validation).
+    #[serde(skip)]
+    pub resolved_schedules: Vec<super::notify::Schedule>,
     /// Where the file was read from; relative paths are resolved against it.
     #[serde(skip)]
     pub file: PathBuf,
@@ -164,6 +175,16 @@ pub struct EscalationPolicy {
     pub name: String,
     #[serde(default)]
     pub levels: Vec<EscalationLevel>,
+    /// Further runs through the levels while nobody accepts (0: run once).
+    #[serde(default)]
+    pub repeat: u32,
+    /// Minutes after the last level before a repeat starts again at level 0.
+    #[serde(default = "default_repeat_after")]
+    pub repeat_after_minutes: u32,
+}
+
+fn default_repeat_after() -> u32 {
+    30
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -172,7 +193,7 @@ pub struct EscalationLevel {
     /// Minutes after the incident opens (or the previous level) to escalate.
     #[serde(default)]
     pub delay_minutes: u32,
-    /// People or schedules to notify.
+    /// Targets: `person:NAME`, `schedule:NAME` or `channel:NAME`.
     pub notify: Vec<String>,
 }
 

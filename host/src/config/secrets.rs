@@ -100,7 +100,7 @@ impl Secret<'_> {
     }
 
     /// An error about the secret's value, pointing at whichever key gave it.
-    fn error(&self, field: &str, env: Option<&str>, message: String) -> ConfigError {
+    pub fn error(&self, field: &str, env: Option<&str>, message: String) -> ConfigError {
         let field = if env.is_some() { format!("{field}_env") } else { field.to_string() };
         self.errors.at_key(
             format!("{}.{field}", self.table),

@@ -48,7 +48,8 @@ impl Config {
             }
         }
         self.validate_sources(errors, &policies)?;
-        self.validate_tokens(errors)
+        self.validate_tokens(errors)?;
+        self.validate_notify(errors)
     }
 
     fn validate_server(&self, errors: &Errors) -> Result<(), ConfigError> {

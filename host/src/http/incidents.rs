@@ -67,7 +67,15 @@ pub async fn show(
         ApiError::not_found("unknown-incident", format!("there is no incident {id}"))
     })?;
     let log: Vec<Value> = log.iter().map(views::log_entry).collect();
-    Ok(Json(json!({"incident": views::incident(&incident), "log": log})))
+    let store = app.store.clone();
+    let (escalation, notifications) =
+        read_blocking(format!("incident {id}"), move || store.escalation_of(id)).await?;
+    Ok(Json(json!({
+        "incident": views::incident(&incident),
+        "log": log,
+        "escalation": escalation.as_ref().map(super::notifications::escalation_view),
+        "notifications": notifications.iter().map(super::notifications::notification_view).collect::<Vec<_>>(),
+    })))
 }
 
 /// `POST /api/v1/incidents/{id}/accept`, body optional: `{"note": "..."}`.

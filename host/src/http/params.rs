@@ -60,6 +60,11 @@ path_id!(
     FailureId,
     "a failed delivery id"
 );
+path_id!(
+    /// The `{id}` of a notification route.
+    NotificationId,
+    "a notification id"
+);
 
 fn parse_id(text: &str, what: &str) -> Result<u64, ApiError> {
     text.parse().ok().filter(|id| *id > 0).ok_or_else(|| {

@@ -6,6 +6,7 @@
 //! what makes concurrent deliveries of the same new ticket create one incident.
 
 use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
+use super::outbox::{Escalation, Notification, NotificationId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadCheck {
@@ -22,6 +23,10 @@ pub enum ReadCheck {
     /// ([`CommitError::Refused`](super::CommitError::Refused)), not retried:
     /// another replay of the same event won.
     NotReplayed { failure: FailureId },
+    /// The incident's escalation was at `expected` version.
+    EscalationVersion { incident: IncidentId, expected: Option<u64> },
+    /// The notification was at `expected` version.
+    NotificationVersion { id: NotificationId, expected: Option<u64> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +56,10 @@ pub enum Write {
         failure: FailedDelivery,
         body: Option<Vec<u8>>,
     },
+    /// Insert or replace an escalation; the writer keeps its timer in step.
+    PutEscalation(Escalation),
+    /// Insert or replace an outbox entry; the writer keeps its indexes in step.
+    PutNotification(Notification),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -136,6 +136,26 @@ pub enum LogKind {
         url: String,
         by: String,
     },
+    /// An escalation level fired (or the resolved notices went out).
+    Escalated {
+        level: u32,
+        round: u32,
+        /// `channel:address` or `person via channel`, one per notification.
+        notified: Vec<String>,
+        /// Targets that reached nobody, with why.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<String>,
+    },
+    /// One delivery attempt of a notification.
+    NotificationAttempt {
+        notification: u64,
+        channel: String,
+        recipient: String,
+        attempt: u32,
+        /// `sent`, `retrying` or `failed`.
+        outcome: String,
+        detail: String,
+    },
 }
 
 /// Longest summary kept, in characters (the WIT documents this limit).

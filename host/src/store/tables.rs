@@ -69,6 +69,18 @@ tables! {
     failures: FAILED_DELIVERIES = "failed_deliveries", u64 => &'static [u8];
     /// failure id -> the raw request body, unmodified, for replay.
     failure_bodies: FAILED_BODIES = "failed_bodies", u64 => &'static [u8];
+    /// incident id -> Escalation (JSON).
+    escalations: ESCALATIONS = "escalations", u64 => &'static [u8];
+    /// (due millis, incident id): escalations the engine must act on, earliest first.
+    escalation_due: ESCALATION_DUE = "escalation_due", (u64, u64) => ();
+    /// notification id -> Notification (JSON): the outbox.
+    notifications: NOTIFICATIONS = "notifications", u64 => &'static [u8];
+    /// (next attempt millis, notification id): pending notifications, earliest first.
+    notification_due: NOTIFICATION_DUE = "notification_due", (u64, u64) => ();
+    /// (delivery status code, notification id): list by status, newest first.
+    notification_status: NOTIFICATION_STATUS = "notification_status", (u8, u64) => ();
+    /// (incident id, notification id): an incident's notifications.
+    notification_by_incident: NOTIFICATION_BY_INCIDENT = "notification_by_incident", (u64, u64) => ();
     /// (source, status code) -> number of incidents: counts per status without
     /// a scan, for the web console and `/metrics`. Kept in step by the writer.
     counts: COUNTS = "counts", (&'static str, u8) => u64;

@@ -85,6 +85,7 @@ pub(super) fn spawn(
     slot: Arc<DbSlot>,
     options: WriterOptions,
     on_batch: impl Fn(BatchStats) + Send + 'static,
+    outbox_signal: Arc<tokio::sync::Notify>,
 ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
     let (jobs, mut queue) = mpsc::channel::<Job>(options.queue);
     let max_batch = options.max_batch.max(1);
@@ -109,6 +110,10 @@ pub(super) fn spawn(
             };
             let commit_seconds = started.elapsed().as_secs_f64();
             on_batch(BatchStats { change_sets, commit_seconds, failed });
+            // Incidents, escalations and notifications may have become due.
+            if results.iter().any(Result::is_ok) {
+                outbox_signal.notify_one();
+            }
             for (job, result) in batch.drain(..).zip(results) {
                 let _ = job.reply.send(result);
             }
@@ -219,6 +224,12 @@ fn reads_still_hold(
                 }
                 true
             }
+            ReadCheck::EscalationVersion { incident, expected } => {
+                tables.escalation(*incident)?.map(|e| e.version) == *expected
+            }
+            ReadCheck::NotificationVersion { id, expected } => {
+                tables.notification(*id)?.map(|n| n.version) == *expected
+            }
         };
         if !holds {
             return Ok(Err(CommitError::Conflict));
@@ -253,6 +264,8 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
                     tables.failure_bodies.insert(failure.id, body.as_slice())?;
                 }
             }
+            Write::PutEscalation(escalation) => tables.put_escalation(escalation)?,
+            Write::PutNotification(notification) => tables.put_notification(notification)?,
         }
     }
     Ok(())
@@ -348,6 +361,8 @@ fn put_incident(tables: &mut Tables, incident: &Incident) -> Result<(), redb::Er
         }
         adjust_count(tables, source, incident.status.code(), 1)?;
     }
+
+    tables.follow_incident(previous.as_ref(), incident)?;
 
     let was_open = previous.as_ref().is_some_and(|old| old.status.is_open());
     match (was_open, incident.status.is_open()) {

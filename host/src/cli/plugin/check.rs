@@ -9,7 +9,22 @@ pub fn check(plugin: &Path) -> anyhow::Result<()> {
     let mut host = PluginHost::new(&EngineSettings::default())?;
     let started = Instant::now();
     // The same call `inbound serve` makes for each integration.
-    host.load("plugin", plugin, None)?;
+    if let Err(error) = host.load("plugin", plugin, None) {
+        // Not an integration: it may be a notifier, loaded as `serve` loads a channel's.
+        let mut notifiers = inbound::notify::render::NotifierHost::new()?;
+        if notifiers.load("check", plugin, None).is_ok() {
+            let size = std::fs::metadata(plugin).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "ok: {} implements inbound:notifier@{} ({} KiB, compiled and linked in {} ms)",
+                plugin.display(),
+                inbound::notify::render::SUPPORTED_VERSIONS.join(", "),
+                size / 1024,
+                started.elapsed().as_millis()
+            );
+            return Ok(());
+        }
+        return Err(error);
+    }
     let loaded = host.plugin("plugin").context("the plugin vanished after loading")?;
     let size = std::fs::metadata(plugin).map(|m| m.len()).unwrap_or(0);
     println!(

@@ -161,6 +161,21 @@ fn describe(entry: &LogEntry) -> Entry {
         LogKind::LinkAdded { label, url, by } => {
             plain("link", format!("Link added by {by}: {label}"), Some(url.clone()))
         }
+        LogKind::Escalated { level, round, notified, skipped } => {
+            let mut lines = notified.clone();
+            lines.extend(skipped.iter().map(|s| format!("not notified: {s}")));
+            let repeat = if *round > 0 { format!(" (repeat {round})") } else { String::new() };
+            plain(
+                "escalated",
+                format!("Escalation level {}{repeat}", level + 1),
+                Some(lines.join("\n")),
+            )
+        }
+        LogKind::NotificationAttempt { recipient, attempt, outcome, detail, .. } => plain(
+            "notification",
+            format!("Notification to {recipient}: {outcome} (attempt {attempt})"),
+            Some(detail.clone()),
+        ),
     }
 }
 

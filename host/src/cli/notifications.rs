@@ -1,0 +1,120 @@
+//! `inbound notifications ...` and `inbound oncall`: the outbox and the
+//! schedules of a running host.
+
+use super::remote::{Remote, text};
+use clap::{Args, Subcommand};
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List notifications, newest first.
+    List {
+        /// Only this status: pending, sent or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// How many (1-500).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print the API's JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Put a failed notification back in the outbox, due now.
+    Retry {
+        id: u64,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::List { status, limit, json, remote } => {
+            let page = remote.send(|client, base| {
+                let mut request = client
+                    .get(format!("{base}/api/v1/notifications"))
+                    .query(&[("limit", limit.to_string())]);
+                if let Some(status) = &status {
+                    request = request.query(&[("status", status)]);
+                }
+                request
+            })?;
+            if json {
+                println!("{page:#}");
+                return Ok(());
+            }
+            let notifications = page["notifications"].as_array().cloned().unwrap_or_default();
+            if notifications.is_empty() {
+                println!("no notifications");
+            }
+            for n in &notifications {
+                let to = match n["person"].as_str() {
+                    Some(person) => format!("{person} via {}", text(&n["channel"])),
+                    None => format!("channel {}", text(&n["channel"])),
+                };
+                println!(
+                    "{:>6}  {:<7}  incident {:<6} {:<9} level {}  {:<28} attempts {}  {}",
+                    n["id"],
+                    text(&n["status"]),
+                    n["incident"],
+                    text(&n["kind"]),
+                    n["level"],
+                    to,
+                    n["attempts"],
+                    n["last_error"].as_str().unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Command::Retry { id, remote } => {
+            let answer = remote.send(|client, base| {
+                client.post(format!("{base}/api/v1/notifications/{id}/retry"))
+            })?;
+            println!(
+                "notification {id} queued again (incident {}, {})",
+                answer["notification"]["incident"],
+                text(&answer["notification"]["channel"])
+            );
+            Ok(())
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct OnCall {
+    /// Only this schedule.
+    schedule: Option<String>,
+    /// When, RFC 3339 (e.g. 2026-03-29T07:00:00Z) [default: now].
+    #[arg(long)]
+    at: Option<String>,
+    #[command(flatten)]
+    remote: Remote,
+}
+
+pub fn oncall(args: OnCall) -> anyhow::Result<()> {
+    let answer = args.remote.send(|client, base| {
+        let mut request = client.get(format!("{base}/api/v1/oncall"));
+        if let Some(schedule) = &args.schedule {
+            request = request.query(&[("schedule", schedule)]);
+        }
+        if let Some(at) = &args.at {
+            request = request.query(&[("at", at)]);
+        }
+        request
+    })?;
+    let entries = answer["oncall"].as_array().cloned().unwrap_or_default();
+    if entries.is_empty() {
+        println!("no schedules");
+    }
+    for entry in &entries {
+        println!(
+            "{}: {} until {} ({})",
+            text(&entry["schedule"]),
+            text(&entry["person"]),
+            text(&entry["until"]),
+            text(&entry["timezone"])
+        );
+    }
+    Ok(())
+}

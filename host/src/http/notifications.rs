@@ -1,0 +1,299 @@
+//! Notifications, on-call and one-click links over HTTP.
+//!
+//! - `GET /api/v1/notifications`, `GET /api/v1/notifications/{id}`,
+//!   `POST /api/v1/notifications/{id}/retry`: the outbox, for operators.
+//! - `GET /api/v1/oncall?schedule=&at=`: who is on call.
+//! - `GET /ack/{token}` shows a confirmation page and changes nothing (mail
+//!   scanners fetch links); the page's `POST /ack/{token}` acts.
+
+use super::error::read_blocking;
+use super::params::{ApiPath, ApiQuery, NotificationId, QueryParams, page_limit};
+use super::{ApiError, views};
+use crate::app::{AppState, Caller};
+use crate::notify::RetryError;
+use crate::notify::links::{LinkAction, LinkError};
+use crate::respond::{self, RespondError};
+use crate::store::{DeliveryStatus, Escalation, Notification, Status};
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    status: Option<String>,
+    before: Option<u64>,
+    limit: Option<usize>,
+}
+
+impl QueryParams for ListParams {
+    const ACCEPTED: &'static str = "status (pending, sent, failed), before, limit (1-500)";
+}
+
+pub fn notification_view(notification: &Notification) -> Value {
+    json!({
+        "id": notification.id,
+        "incident": notification.incident,
+        "kind": notification.kind,
+        "level": notification.level,
+        "round": notification.round,
+        "channel": notification.recipient.channel,
+        "person": notification.recipient.person,
+        "address": notification.recipient.address,
+        "status": notification.status,
+        "attempts": notification.attempts,
+        "created_at": views::timestamp(notification.created_at),
+        "next_attempt_at": (notification.status == DeliveryStatus::Pending)
+            .then(|| views::timestamp(notification.next_attempt_at)),
+        "sent_at": notification.sent_at.map(views::timestamp),
+        "last_error": notification.last_error,
+        "idempotency_key": notification.idempotency_key(),
+    })
+}
+
+pub fn escalation_view(escalation: &Escalation) -> Value {
+    json!({
+        "policy": escalation.policy,
+        "state": escalation.state,
+        "next_level": escalation.next_level,
+        "round": escalation.round,
+        "next_at": escalation.due_at.map(views::timestamp),
+        "fired": escalation.fired.iter().map(|f| json!({
+            "level": f.level, "round": f.round,
+            "due_at": views::timestamp(f.due_at), "fired_at": views::timestamp(f.fired_at),
+        })).collect::<Vec<_>>(),
+        "notified": escalation.notified.iter().map(crate::notify::engine::describe).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /api/v1/notifications?status=&before=&limit=`, newest first.
+pub async fn list(
+    State(app): State<Arc<AppState>>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let status = match params.status.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(DeliveryStatus::parse(text).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid-status",
+                format!("status {text:?} is not one of pending, sent, failed"),
+            )
+        })?),
+    };
+    let limit = page_limit(params.limit)?;
+    let store = app.store.clone();
+    let before = params.before;
+    let (page, next) =
+        read_blocking("notifications".into(), move || store.notifications(status, before, limit))
+            .await?;
+    let notifications: Vec<Value> = page.iter().map(notification_view).collect();
+    Ok(Json(json!({"notifications": notifications, "next_before": next})))
+}
+
+pub async fn show(
+    State(app): State<Arc<AppState>>,
+    NotificationId(id): NotificationId,
+) -> Result<Json<Value>, ApiError> {
+    let store = app.store.clone();
+    let found = read_blocking(format!("notification {id}"), move || store.notification(id)).await?;
+    let notification = found.ok_or_else(|| {
+        ApiError::not_found("unknown-notification", format!("there is no notification {id}"))
+    })?;
+    Ok(Json(json!({"notification": notification_view(&notification)})))
+}
+
+/// `POST /api/v1/notifications/{id}/retry`: a failed notification back in
+/// the outbox, due now.
+pub async fn retry(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    NotificationId(id): NotificationId,
+) -> Result<Json<Value>, ApiError> {
+    let notification =
+        app.notify.retry(id, &caller.actor()).await.map_err(|error| match error {
+            RetryError::NotFound(_) => {
+                ApiError::not_found("unknown-notification", error.to_string())
+            }
+            RetryError::NotFailed(..) => {
+                ApiError::new(StatusCode::CONFLICT, "not-failed", error.to_string())
+            }
+            RetryError::Storage(_) => ApiError::internal(error.to_string()),
+        })?;
+    Ok(Json(json!({"notification": notification_view(&notification)})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnCallParams {
+    schedule: Option<String>,
+    /// RFC 3339; default now.
+    at: Option<String>,
+}
+
+impl QueryParams for OnCallParams {
+    const ACCEPTED: &'static str = "schedule, at (RFC 3339)";
+}
+
+/// `GET /api/v1/oncall?schedule=&at=`: each schedule's person on call.
+pub async fn oncall(
+    State(app): State<Arc<AppState>>,
+    ApiQuery(params): ApiQuery<OnCallParams>,
+) -> Result<Json<Value>, ApiError> {
+    let at = match params.at.as_deref() {
+        None | Some("") => jiff::Timestamp::now(),
+        Some(text) => text.parse::<jiff::Timestamp>().map_err(|error| {
+            ApiError::bad_request(
+                "invalid-time",
+                format!(
+                    "at {text:?} is not an RFC 3339 time such as 2026-03-29T07:00:00Z: {error}"
+                ),
+            )
+        })?,
+    };
+    let setup = app.notify.current();
+    let schedules: Vec<_> = setup
+        .config
+        .resolved_schedules
+        .iter()
+        .filter(|s| params.schedule.as_deref().is_none_or(|name| s.name == name))
+        .collect();
+    if let Some(name) = &params.schedule
+        && schedules.is_empty()
+    {
+        return Err(ApiError::not_found(
+            "unknown-schedule",
+            format!("there is no schedule {name:?}"),
+        ));
+    }
+    let answer: Vec<Value> = schedules
+        .iter()
+        .map(|schedule| {
+            json!({
+                "schedule": schedule.name,
+                "timezone": schedule.timezone.iana_name(),
+                "person": schedule.on_call(at),
+                "until": schedule.next_handoff(at).map(|t| t.to_string()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"at": at.to_string(), "oncall": answer})))
+}
+
+/// `GET /ack/{token}`: what the link would do, and a button that does it.
+pub async fn confirm(
+    State(app): State<Arc<AppState>>,
+    ApiPath(token): ApiPath<String>,
+) -> Response {
+    let claims = match verify(&app, &token) {
+        Ok(claims) => claims,
+        Err(page) => return *page,
+    };
+    let store = app.store.clone();
+    let incident = claims.incident;
+    let found = tokio::task::spawn_blocking(move || store.snapshot()?.incident(incident)).await;
+    let Ok(Ok(Some(incident))) = found else {
+        return page(StatusCode::NOT_FOUND, "Unknown incident", "This incident does not exist.");
+    };
+    let verb = match claims.action {
+        LinkAction::Accept => "Accept",
+        LinkAction::Resolve => "Resolve",
+    };
+    let body = format!(
+        "<p>Incident #{} ({}): <strong>{}</strong></p><p>Status: {}</p>\
+         <form method=\"post\"><button type=\"submit\">{verb} as {}</button></form>",
+        incident.id,
+        escape(&incident.source),
+        escape(&incident.summary),
+        json!(incident.status).as_str().unwrap_or_default(),
+        escape(&claims.person),
+    );
+    page(StatusCode::OK, &format!("{verb} incident #{}", incident.id), &body)
+}
+
+/// `POST /ack/{token}`: accepts or resolves as the person the link was sent to.
+pub async fn act(State(app): State<Arc<AppState>>, ApiPath(token): ApiPath<String>) -> Response {
+    let claims = match verify(&app, &token) {
+        Ok(claims) => claims,
+        Err(page) => return *page,
+    };
+    let to = match claims.action {
+        LinkAction::Accept => Status::Accepted,
+        LinkAction::Resolve => Status::Resolved,
+    };
+    let by = format!("{} via {} link", claims.person, claims.channel);
+    match respond::set_status(&app.store, claims.incident, to, by.clone(), None).await {
+        Ok((_, incident)) => {
+            tracing::info!(incident = incident.id, by = %by, "incident status set by a one-click link");
+            page(
+                StatusCode::OK,
+                "Done",
+                &format!(
+                    "<p>Incident #{} is now {}.</p>",
+                    incident.id,
+                    json!(incident.status).as_str().unwrap_or_default()
+                ),
+            )
+        }
+        Err(RespondError::NotFound(_)) => {
+            page(StatusCode::NOT_FOUND, "Unknown incident", "This incident does not exist.")
+        }
+        Err(RespondError::Resolved(id)) => page(
+            StatusCode::CONFLICT,
+            "Already resolved",
+            &format!("<p>Incident #{id} is already resolved.</p>"),
+        ),
+        Err(error) => {
+            page(StatusCode::SERVICE_UNAVAILABLE, "Try again", &escape(&error.to_string()))
+        }
+    }
+}
+
+/// The page to answer is boxed: a `Response` is large for an error variant.
+fn verify(app: &AppState, token: &str) -> Result<crate::notify::links::Claims, Box<Response>> {
+    let setup = app.notify.current();
+    let Some(signer) = &setup.links else {
+        return Err(Box::new(page(
+            StatusCode::NOT_FOUND,
+            "Links are off",
+            "This host has no [notifications] link_secret, so its links do not work.",
+        )));
+    };
+    signer.verify(token, crate::store::now_millis() / 1000).map_err(|error| {
+        let status = match error {
+            LinkError::Invalid => StatusCode::FORBIDDEN,
+            LinkError::Expired => StatusCode::GONE,
+        };
+        Box::new(page(status, "Link not usable", &escape(&error.to_string())))
+    })
+}
+
+/// A minimal page. Every sender- or plugin-provided string is escaped.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\">\
+         <title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>",
+        title = escape(title)
+    );
+    (status, [("cache-control", "no-store"), ("referrer-policy", "no-referrer")], Html(html))
+        .into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(super::escape("<b a=\"x\">&'"), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;");
+    }
+}

@@ -1,0 +1,311 @@
+//! Escalation and notifications: from an incident to a person.
+//!
+//! ```text
+//! incident change --(same commit, store::outbox)--> escalation timer
+//! timer due --(engine.rs, one commit)--> notifications (the outbox) + next timer
+//! outbox entry --(delivery.rs)--> notifier render (render.rs) --> transport.rs --> attempt logged
+//! ```
+//!
+//! One background task runs it all ([`Notify::run`]); it never blocks the
+//! webhook path: renders run on their own engine, sends are spawned tasks
+//! bounded by `[notifications] max_concurrent_deliveries`, and the only
+//! shared resource is the storage writer's group commit.
+
+pub mod delivery;
+pub mod engine;
+pub mod links;
+pub mod render;
+pub mod setup;
+pub mod transport;
+
+use crate::config::Config;
+use crate::store::{
+    ChangeSet, CommitError, DeliveryStatus, LogEntry, LogKind, Millis, Notification,
+    NotificationId, ReadCheck, Store, Write,
+};
+use arc_swap::ArcSwap;
+use setup::Setup;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+pub const SENT: &str = "inbound_notifications_sent_total";
+pub const FAILED: &str = "inbound_notifications_failed_total";
+pub const RETRIED: &str = "inbound_notification_retries_total";
+
+/// Where the engine gets the time from: the system clock in production, a
+/// hand-set one in tests.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Millis;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Millis {
+        crate::store::now_millis()
+    }
+}
+
+/// A clock that moves only when told: for tests of escalation timing.
+#[derive(Default)]
+pub struct ManualClock(std::sync::atomic::AtomicU64);
+
+impl ManualClock {
+    pub fn new(now: Millis) -> Self {
+        ManualClock(std::sync::atomic::AtomicU64::new(now))
+    }
+
+    pub fn set(&self, now: Millis) {
+        self.0.store(now, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Millis {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Due items taken per pass: bounds one commit and one spawn burst.
+const BATCH: usize = 64;
+/// The longest the loop sleeps without looking: picks up config reloads
+/// and anything a lost wake-up would delay.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+pub struct Notify {
+    store: Arc<Store>,
+    setup: ArcSwap<Setup>,
+    clock: Arc<dyn Clock>,
+    client: reqwest::Client,
+    /// Notifications being delivered now, so a pass does not start one twice.
+    in_flight: Mutex<HashSet<NotificationId>>,
+    deliveries: Arc<Semaphore>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    #[error("there is no notification {0}")]
+    NotFound(NotificationId),
+    #[error("notification {0} is {1:?}, not failed; only failed notifications are retried")]
+    NotFailed(NotificationId, DeliveryStatus),
+    #[error("storage failure: {0}")]
+    Storage(String),
+}
+
+impl Notify {
+    pub fn new(store: Arc<Store>, setup: Setup, clock: Arc<dyn Clock>) -> Arc<Notify> {
+        let permits = setup.config.notifications.max_concurrent_deliveries.max(1);
+        Arc::new(Notify {
+            store,
+            setup: ArcSwap::from_pointee(setup),
+            clock,
+            client: transport::http_client(),
+            in_flight: Mutex::new(HashSet::new()),
+            deliveries: Arc::new(Semaphore::new(permits)),
+        })
+    }
+
+    /// Builds the notifiers for `config` (blocking: compiles components).
+    pub fn setup(config: &Config, cache_dir: Option<&Path>) -> anyhow::Result<Setup> {
+        Setup::build(config.clone(), cache_dir)
+    }
+
+    /// Swaps in a new configuration; deliveries in flight finish with the old.
+    pub fn reload(&self, setup: Setup) {
+        self.setup.store(Arc::new(setup));
+        self.store.outbox_signal().notify_one();
+    }
+
+    pub fn current(&self) -> Arc<Setup> {
+        self.setup.load_full()
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Runs until the process ends: fires due escalations, starts due
+    /// deliveries, sleeps until the next is due or a commit wakes it.
+    pub async fn run(self: Arc<Self>) {
+        let signal = self.store.outbox_signal();
+        loop {
+            let now = self.clock.now();
+            if let Err(error) = self.fire_due(now).await {
+                tracing::error!("escalation pass failed: {error:#}");
+            }
+            match self.start_due_deliveries(now).await {
+                Ok(_) => {}
+                Err(error) => tracing::error!("delivery pass failed: {error:#}"),
+            }
+            let store = self.store.clone();
+            let next = tokio::task::spawn_blocking(move || store.next_due())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten();
+            // Due after this pass's `now`: not seen yet, wait until then.
+            // Due before it: in flight (or it just conflicted), and the
+            // commit that ends it wakes the loop; no reason to spin.
+            let wait = match next {
+                Some(due) if due > now => {
+                    Duration::from_millis(due.saturating_sub(self.clock.now())).min(IDLE_POLL)
+                }
+                _ => IDLE_POLL,
+            };
+            let _ = tokio::time::timeout(wait, signal.notified()).await;
+        }
+    }
+
+    /// Fires every escalation due at `now`, each in its own commit. Returns
+    /// how many committed.
+    pub async fn fire_due(&self, now: Millis) -> anyhow::Result<usize> {
+        let store = self.store.clone();
+        let due = tokio::task::spawn_blocking(move || store.due_escalations(now, BATCH)).await??;
+        let setup = self.current();
+        let mut fired = 0;
+        for (escalation, incident) in due {
+            let changes = engine::plan(&setup, &self.store, &escalation, incident.as_ref(), now);
+            match self.store.commit(changes).await {
+                Ok(()) => fired += 1,
+                // Accepted, resolved or fired meanwhile: the next pass sees it.
+                Err(CommitError::Conflict) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(fired)
+    }
+
+    /// Starts the delivery of every notification due at `now` that is not
+    /// already being delivered. Returns the tasks (tests await them).
+    pub async fn start_due_deliveries(
+        self: &Arc<Self>,
+        now: Millis,
+    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+        let store = self.store.clone();
+        let due =
+            tokio::task::spawn_blocking(move || store.due_notifications(now, BATCH)).await??;
+        let mut tasks = Vec::new();
+        for notification in due {
+            if !self.in_flight.lock().expect("in-flight set").insert(notification.id) {
+                continue;
+            }
+            let this = self.clone();
+            tasks.push(tokio::spawn(async move {
+                let id = notification.id;
+                if let Err(error) = this.deliver(notification).await {
+                    tracing::error!(notification = id, "delivery failed to record: {error:#}");
+                }
+                this.in_flight.lock().expect("in-flight set").remove(&id);
+            }));
+        }
+        Ok(tasks)
+    }
+
+    /// One attempt at one notification, recorded durably.
+    async fn deliver(&self, listed: Notification) -> anyhow::Result<()> {
+        let _permit = self.deliveries.clone().acquire_owned().await?;
+        // The list may predate a commit that finished this one: read again.
+        let store = self.store.clone();
+        let id = listed.id;
+        let (current, incident) = tokio::task::spawn_blocking(move || {
+            let notification = store.notification(id)?;
+            let incident = match &notification {
+                Some(n) => store.snapshot()?.incident(n.incident)?,
+                None => None,
+            };
+            Ok::<_, crate::store::Error>((notification, incident))
+        })
+        .await??;
+        let Some(notification) =
+            current.filter(|n| n.version == listed.version && n.status == DeliveryStatus::Pending)
+        else {
+            return Ok(());
+        };
+        let setup = self.current();
+        let now = self.clock.now();
+        let (outcome, sent) = match &incident {
+            Some(incident) => {
+                delivery::attempt(setup.clone(), &self.client, &notification, incident, now).await
+            }
+            None => (
+                delivery::Attempt::Failed("the incident no longer exists".into()),
+                notification.messages_sent,
+            ),
+        };
+        let channel = notification.recipient.channel.clone();
+        match &outcome {
+            delivery::Attempt::Sent(_) => {
+                metrics::counter!(SENT, "channel" => channel.clone()).increment(1)
+            }
+            delivery::Attempt::Retry { detail, .. } => {
+                tracing::warn!(notification = id, channel = %channel, "delivery failed, will retry: {detail}");
+                metrics::counter!(RETRIED, "channel" => channel.clone()).increment(1)
+            }
+            delivery::Attempt::Failed(detail) => {
+                tracing::warn!(notification = id, channel = %channel, "notification failed: {detail}");
+                metrics::counter!(FAILED, "channel" => channel.clone()).increment(1)
+            }
+        }
+        let recorded_at = self.clock.now();
+        let changes = delivery::record(&setup, &notification, &outcome, sent, recorded_at);
+        match self.store.commit(changes).await {
+            Ok(()) | Err(CommitError::Conflict) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Puts a failed notification back in the outbox, due now, with a fresh
+    /// set of attempts; `by` is recorded in the incident's log.
+    pub async fn retry(&self, id: NotificationId, by: &str) -> Result<Notification, RetryError> {
+        let store = self.store.clone();
+        let found = tokio::task::spawn_blocking(move || store.notification(id))
+            .await
+            .map_err(|error| RetryError::Storage(error.to_string()))?
+            .map_err(|error| RetryError::Storage(error.to_string()))?
+            .ok_or(RetryError::NotFound(id))?;
+        if found.status != DeliveryStatus::Failed {
+            return Err(RetryError::NotFailed(id, found.status));
+        }
+        let now = self.clock.now();
+        let mut next = found.clone();
+        next.status = DeliveryStatus::Pending;
+        next.attempts = 0;
+        next.next_attempt_at = now;
+        next.version += 1;
+        let changes = ChangeSet {
+            reads: vec![ReadCheck::NotificationVersion { id, expected: Some(found.version) }],
+            writes: vec![
+                Write::PutNotification(next.clone()),
+                Write::AppendLog {
+                    incident: found.incident,
+                    entry: LogEntry {
+                        at: now,
+                        kind: LogKind::NotificationAttempt {
+                            notification: id,
+                            channel: found.recipient.channel.clone(),
+                            recipient: engine::describe(&found.recipient),
+                            attempt: 0,
+                            outcome: "retry-requested".into(),
+                            detail: format!("retry requested by {by}"),
+                        },
+                    },
+                },
+            ],
+        };
+        self.store.commit(changes).await.map_err(|error| RetryError::Storage(error.to_string()))?;
+        Ok(next)
+    }
+
+    /// For tests with a hand-set clock: one full pass at `now`, waiting for
+    /// every delivery it starts.
+    pub async fn step(self: &Arc<Self>, now: Millis) -> anyhow::Result<usize> {
+        let fired = self.fire_due(now).await?;
+        for task in self.start_due_deliveries(now).await? {
+            task.await?;
+        }
+        Ok(fired)
+    }
+}

@@ -1,0 +1,231 @@
+//! Delivering one outbox entry: render it with its channel's notifier, send
+//! each message, and record the attempt (in the notification and the
+//! incident's log) in one commit guarded by the notification's version.
+//!
+//! A crash after sending and before that commit resends on restart, with
+//! the same idempotency key (`Idempotency-Key` header, email `Message-ID`),
+//! so receivers can drop the duplicate: at least once, recognisably.
+
+use super::engine::describe;
+use super::links::{Claims, LinkAction};
+use super::render::{self, Message};
+use super::setup::Setup;
+use super::transport::{self, SendError};
+use crate::store::{
+    ChangeSet, DeliveryStatus, Incident, LogEntry, LogKind, Millis, Notification, NotificationKind,
+    ReadCheck, Write,
+};
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    Sent(String),
+    Retry { detail: String, retry_after: Option<std::time::Duration> },
+    Failed(String),
+}
+
+/// The notification as the notifier sees it.
+pub fn to_wit(
+    setup: &Setup,
+    notification: &Notification,
+    incident: &Incident,
+    now: Millis,
+) -> render::Notification {
+    let recipient = &notification.recipient;
+    let link = |action| {
+        let signer = setup.links.as_ref()?;
+        if notification.kind != NotificationKind::Triggered {
+            return None;
+        }
+        let hours = setup.config.notifications.link_valid_hours;
+        let claims = Claims {
+            incident: incident.id,
+            action,
+            person: recipient
+                .person
+                .clone()
+                .unwrap_or_else(|| format!("channel {}", recipient.channel)),
+            channel: recipient.channel.clone(),
+            // From the notification's creation, so every retry renders the same link.
+            expires: notification.created_at / 1000 + hours * 3600,
+        };
+        Some(setup.link(&signer.sign(&claims)))
+    };
+    render::Notification {
+        id: notification.idempotency_key(),
+        kind: match notification.kind {
+            NotificationKind::Triggered => render::Kind::Triggered,
+            NotificationKind::Resolved => render::Kind::Resolved,
+        },
+        incident: render::Incident {
+            id: incident.id,
+            source: incident.source.clone(),
+            status: serde_json::to_value(incident.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            summary: incident.summary.clone(),
+            details: incident.details.clone(),
+            priority: incident
+                .priority
+                .and_then(|p| serde_json::to_value(p).ok())
+                .and_then(|v| v.as_str().map(str::to_string)),
+            url: incident.url.clone(),
+            created_at: incident.created_at,
+        },
+        level: notification.level,
+        recipient: render::Recipient {
+            person: recipient.person.clone(),
+            address: recipient.address.clone(),
+        },
+        accept_url: link(LinkAction::Accept),
+        resolve_url: link(LinkAction::Resolve),
+        sent_at: now / 1000,
+    }
+}
+
+/// Renders (blocking, off the async runtime) and sends the messages not sent
+/// yet. Returns how the attempt ended and how many messages are now sent.
+pub async fn attempt(
+    setup: std::sync::Arc<Setup>,
+    client: &reqwest::Client,
+    notification: &Notification,
+    incident: &Incident,
+    now: Millis,
+) -> (Attempt, u32) {
+    let mut sent = notification.messages_sent;
+    let Some(channel) = setup.channel(&notification.recipient.channel).cloned() else {
+        return (
+            Attempt::Failed(format!(
+                "the channel {:?} is no longer configured",
+                notification.recipient.channel
+            )),
+            sent,
+        );
+    };
+    let wit_notification = to_wit(&setup, notification, incident, now);
+    let wit_channel = render::Channel {
+        name: channel.name.clone(),
+        settings: serde_json::to_string(&channel.settings).unwrap_or_else(|_| "{}".into()),
+        secret: channel.signing_secret.clone(),
+    };
+    let renderer = setup.clone();
+    let Ok(slot) = setup.notifiers.slots.clone().acquire_owned().await else {
+        return (
+            Attempt::Retry { detail: "the notifiers are shutting down".into(), retry_after: None },
+            sent,
+        );
+    };
+    let rendered = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        renderer.notifiers.render(&wit_notification, &wit_channel)
+    })
+    .await;
+    let messages = match rendered {
+        Ok(Ok(messages)) => messages,
+        Ok(Err(error)) => return (Attempt::Failed(error.to_string()), sent),
+        Err(error) => return (Attempt::Failed(format!("the render task failed: {error}")), sent),
+    };
+    let key = notification.idempotency_key();
+    let timeout = setup.channel_timeout(&channel);
+    let mut last = String::from("nothing to send");
+    for message in messages.iter().skip(sent as usize) {
+        let result = match (message, &channel.url, &channel.smtp) {
+            (Message::Http(request), Some(url), _) => match url::Url::parse(url) {
+                Ok(url) => transport::send_http(client, &url, request, &key, timeout).await,
+                Err(error) => Err(SendError {
+                    detail: format!("the channel url is invalid: {error}"),
+                    retry: false,
+                    retry_after: None,
+                }),
+            },
+            (Message::Email(email), _, Some(smtp)) => {
+                transport::send_email(smtp, email, &key, timeout).await
+            }
+            (Message::Http(_), None, _) => Err(SendError {
+                detail: "the notifier returned an HTTP request for an email channel".into(),
+                retry: false,
+                retry_after: None,
+            }),
+            (Message::Email(_), _, None) => Err(SendError {
+                detail: "the notifier returned an email for an HTTP channel".into(),
+                retry: false,
+                retry_after: None,
+            }),
+        };
+        match result {
+            Ok(summary) => {
+                sent += 1;
+                last = summary;
+            }
+            Err(error) if error.retry => {
+                return (
+                    Attempt::Retry { detail: error.detail, retry_after: error.retry_after },
+                    sent,
+                );
+            }
+            Err(error) => return (Attempt::Failed(error.detail), sent),
+        }
+    }
+    (Attempt::Sent(last), sent)
+}
+
+/// The commit that records an attempt: the notification's new state and a
+/// log entry on its incident.
+pub fn record(
+    setup: &Setup,
+    notification: &Notification,
+    outcome: &Attempt,
+    messages_sent: u32,
+    now: Millis,
+) -> ChangeSet {
+    let mut next = notification.clone();
+    next.version += 1;
+    next.attempts += 1;
+    next.messages_sent = messages_sent;
+    let max_attempts = setup.config.notifications.max_attempts;
+    let (word, detail) = match outcome {
+        Attempt::Sent(summary) => {
+            next.status = DeliveryStatus::Sent;
+            next.sent_at = Some(now);
+            next.last_error = None;
+            ("sent", summary.clone())
+        }
+        Attempt::Retry { detail, retry_after } if next.attempts < max_attempts => {
+            next.next_attempt_at = now + setup.backoff(next.attempts, *retry_after);
+            next.last_error = Some(detail.clone());
+            ("retrying", format!("{detail}; next attempt in {} ms", next.next_attempt_at - now))
+        }
+        Attempt::Retry { detail, .. } => {
+            next.status = DeliveryStatus::Failed;
+            next.last_error = Some(format!("{detail} (gave up after {} attempts)", next.attempts));
+            ("failed", next.last_error.clone().unwrap_or_default())
+        }
+        Attempt::Failed(detail) => {
+            next.status = DeliveryStatus::Failed;
+            next.last_error = Some(detail.clone());
+            ("failed", detail.clone())
+        }
+    };
+    let entry = LogEntry {
+        at: now,
+        kind: LogKind::NotificationAttempt {
+            notification: notification.id,
+            channel: notification.recipient.channel.clone(),
+            recipient: describe(&notification.recipient),
+            attempt: next.attempts,
+            outcome: word.to_string(),
+            detail,
+        },
+    };
+    ChangeSet {
+        reads: vec![ReadCheck::NotificationVersion {
+            id: notification.id,
+            expected: Some(notification.version),
+        }],
+        writes: vec![
+            Write::PutNotification(next),
+            Write::AppendLog { incident: notification.incident, entry },
+        ],
+    }
+}

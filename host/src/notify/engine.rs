@@ -1,0 +1,190 @@
+//! The escalation engine: turns a due escalation into notifications.
+//!
+//! Each due escalation becomes one change set: the notifications of the
+//! level (the outbox entries), the escalation advanced to its next level and
+//! timer, and a log entry, committed together and only if neither the
+//! escalation nor the incident changed since they were read. So a level
+//! fires once, even across a crash between commit and delivery, and never
+//! after an accept that committed first.
+
+use super::setup::Setup;
+use crate::store::{
+    ChangeSet, DeliveryStatus, Escalation, EscalationState, FiredLevel, Incident, LogEntry,
+    LogKind, Millis, Notification, NotificationKind, ReadCheck, Recipient, Status, Store, Write,
+};
+
+/// What to commit for one due escalation at `now`.
+pub fn plan(
+    setup: &Setup,
+    store: &Store,
+    escalation: &Escalation,
+    incident: Option<&Incident>,
+    now: Millis,
+) -> ChangeSet {
+    let mut next = escalation.clone();
+    next.version += 1;
+    let mut writes = Vec::new();
+    let mut reads = vec![ReadCheck::EscalationVersion {
+        incident: escalation.incident,
+        expected: Some(escalation.version),
+    }];
+    let Some(incident) = incident else {
+        next.state = EscalationState::Closed;
+        next.due_at = None;
+        return ChangeSet { reads, writes: vec![Write::PutEscalation(next)] };
+    };
+    reads.push(ReadCheck::IncidentVersion { id: incident.id, expected: Some(incident.version) });
+    let due_at = escalation.due_at.unwrap_or(now);
+    let new_notification = |kind, level, round, recipient: &Recipient| Notification {
+        id: store.allocate_notification_id(),
+        incident: incident.id,
+        kind,
+        level,
+        round,
+        recipient: recipient.clone(),
+        created_at: now,
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at: now,
+        messages_sent: 0,
+        last_error: None,
+        sent_at: None,
+        version: 1,
+    };
+    match escalation.state {
+        EscalationState::Active if incident.status == Status::Pending => {
+            let policy = setup.config.escalation_policy(&escalation.policy);
+            let levels = policy.map(|p| p.levels.as_slice()).unwrap_or_default();
+            let level_index = escalation.next_level as usize;
+            let Some(level) = levels.get(level_index) else {
+                next.state = EscalationState::Exhausted;
+                next.due_at = None;
+                // A policy without levels notifies nobody by design: no log.
+                if policy.is_none() {
+                    let why =
+                        format!("escalation policy {:?} is not configured", escalation.policy);
+                    writes.push(log(incident, now, 0, escalation.round, vec![], vec![why]));
+                }
+                writes.insert(0, Write::PutEscalation(next));
+                return ChangeSet { reads, writes };
+            };
+            // The first level may itself wait: it is due that long after the
+            // incident opened, not when it was created.
+            let first_due = incident.created_at + setup.delay(level.delay_minutes);
+            if level_index == 0
+                && escalation.round == 0
+                && escalation.fired.is_empty()
+                && now < first_due
+            {
+                next.due_at = Some(first_due);
+                return ChangeSet { reads, writes: vec![Write::PutEscalation(next)] };
+            }
+            let resolved = setup.resolve(&level.notify, now);
+            let mut notified = Vec::new();
+            for recipient in &resolved.recipients {
+                let notification = new_notification(
+                    NotificationKind::Triggered,
+                    level_index as u32,
+                    escalation.round,
+                    recipient,
+                );
+                notified.push(describe(recipient));
+                writes.push(Write::PutNotification(notification));
+                if !next.notified.contains(recipient) {
+                    next.notified.push(recipient.clone());
+                }
+            }
+            next.fired.push(FiredLevel {
+                level: level_index as u32,
+                round: escalation.round,
+                due_at,
+                fired_at: now,
+            });
+            // The next level is due its delay after this one was due (not
+            // after it fired), so after downtime overdue levels follow in order.
+            let repeat = policy.map_or(0, |p| p.repeat);
+            if let Some(following) = levels.get(level_index + 1) {
+                next.next_level += 1;
+                next.due_at = Some(due_at + setup.delay(following.delay_minutes));
+            } else if escalation.round < repeat {
+                next.next_level = 0;
+                next.round += 1;
+                let after = policy.map_or(0, |p| p.repeat_after_minutes);
+                next.due_at = Some(due_at + setup.delay(after));
+            } else {
+                next.state = EscalationState::Exhausted;
+                next.due_at = None;
+            }
+            writes.push(log(
+                incident,
+                now,
+                level_index as u32,
+                escalation.round,
+                notified,
+                resolved.skipped,
+            ));
+        }
+        EscalationState::ResolvedNoticeDue => {
+            let mut notified = Vec::new();
+            for recipient in &escalation.notified {
+                let level = escalation.fired.last().map_or(0, |f| f.level);
+                writes.push(Write::PutNotification(new_notification(
+                    NotificationKind::Resolved,
+                    level,
+                    escalation.round,
+                    recipient,
+                )));
+                notified.push(describe(recipient));
+            }
+            next.state = EscalationState::Closed;
+            next.due_at = None;
+            writes.push(Write::AppendLog {
+                incident: incident.id,
+                entry: LogEntry {
+                    at: now,
+                    kind: LogKind::Escalated {
+                        level: escalation.fired.last().map_or(0, |f| f.level),
+                        round: escalation.round,
+                        notified: notified
+                            .into_iter()
+                            .map(|n| format!("resolved notice to {n}"))
+                            .collect(),
+                        skipped: vec![],
+                    },
+                },
+            });
+        }
+        // Accepted or resolved in between (the writer normally clears the
+        // timer with the change itself): nothing left to do.
+        _ => {
+            next.due_at = None;
+            if escalation.state == EscalationState::Active {
+                next.state = EscalationState::Accepted;
+            }
+        }
+    }
+    writes.insert(0, Write::PutEscalation(next));
+    ChangeSet { reads, writes }
+}
+
+fn log(
+    incident: &Incident,
+    now: Millis,
+    level: u32,
+    round: u32,
+    notified: Vec<String>,
+    skipped: Vec<String>,
+) -> Write {
+    Write::AppendLog {
+        incident: incident.id,
+        entry: LogEntry { at: now, kind: LogKind::Escalated { level, round, notified, skipped } },
+    }
+}
+
+/// `ada via email` or `channel support-slack`, for logs.
+pub fn describe(recipient: &Recipient) -> String {
+    match &recipient.person {
+        Some(person) => format!("{person} via {}", recipient.channel),
+        None => format!("channel {}", recipient.channel),
+    }
+}

@@ -1,0 +1,123 @@
+//! What the notify service takes from one version of the config: policies,
+//! people, schedules, channels with their loaded notifiers. Rebuilt whole on
+//! reload and swapped in, like the rest of the live config.
+
+use super::links::LinkSigner;
+use super::render::NotifierHost;
+use crate::config::Config;
+use crate::config::notify::{ChannelConfig, Target};
+use crate::store::{Millis, Recipient};
+use std::path::Path;
+use std::time::Duration;
+
+pub struct Setup {
+    pub config: Config,
+    pub notifiers: NotifierHost,
+    pub links: Option<LinkSigner>,
+}
+
+/// Who one target reached, or why it reached nobody.
+#[derive(Debug, Default, PartialEq)]
+pub struct Resolved {
+    pub recipients: Vec<Recipient>,
+    pub skipped: Vec<String>,
+}
+
+impl Setup {
+    /// Loads every channel's notifier. Blocking: components are compiled here.
+    pub fn build(config: Config, cache_dir: Option<&Path>) -> anyhow::Result<Setup> {
+        let mut notifiers = NotifierHost::new()?;
+        for channel in &config.channels {
+            notifiers.load(&channel.name, &config.resolve(&channel.plugin), cache_dir)?;
+        }
+        let links = config.notifications.link_secret.as_deref().map(LinkSigner::new);
+        Ok(Setup { config, notifiers, links })
+    }
+
+    pub fn channel(&self, name: &str) -> Option<&ChannelConfig> {
+        self.config.channel(name)
+    }
+
+    /// The recipients of a level's targets at `now`, each (channel, person)
+    /// once, in the order the targets are written.
+    pub fn resolve(&self, targets: &[String], now: Millis) -> Resolved {
+        let mut resolved = Resolved::default();
+        let mut add = |recipient: Recipient, resolved: &mut Resolved| {
+            if !resolved.recipients.contains(&recipient) {
+                resolved.recipients.push(recipient);
+            }
+        };
+        for text in targets {
+            match Target::parse(text) {
+                Some(Target::Person(name)) => self.person(&name, &mut resolved, &mut add),
+                Some(Target::Schedule(name)) => match self.config.schedule(&name) {
+                    Some(schedule) => {
+                        let at = jiff::Timestamp::from_millisecond(now as i64)
+                            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+                        let person = schedule.on_call(at).to_string();
+                        self.person(&person, &mut resolved, &mut add);
+                    }
+                    None => resolved.skipped.push(format!("{text}: no such schedule")),
+                },
+                Some(Target::Channel(name)) if self.channel(&name).is_some() => {
+                    add(Recipient { channel: name, person: None, address: None }, &mut resolved)
+                }
+                _ => resolved.skipped.push(format!("{text}: not a declared target")),
+            }
+        }
+        resolved
+    }
+
+    fn person(
+        &self,
+        name: &str,
+        resolved: &mut Resolved,
+        add: &mut impl FnMut(Recipient, &mut Resolved),
+    ) {
+        match self.config.person(name) {
+            Some(person) => {
+                for contact in &person.contacts {
+                    add(
+                        Recipient {
+                            channel: contact.channel.clone(),
+                            person: Some(person.name.clone()),
+                            address: Some(contact.address.clone()),
+                        },
+                        resolved,
+                    );
+                }
+            }
+            None => resolved.skipped.push(format!("person:{name}: no such person")),
+        }
+    }
+
+    /// An escalation delay in real time: `[notifications] time_scale` divides it.
+    pub fn delay(&self, minutes: u32) -> Millis {
+        let real = Duration::from_secs(minutes as u64 * 60).as_millis() as u64;
+        real / self.config.notifications.time_scale.max(1) as u64
+    }
+
+    /// The delay before attempt `attempt + 1` (attempt counts from 1):
+    /// exponential from `retry_initial_ms`, capped at `retry_max_ms`, with
+    /// jitter so channels recovering together are not hit in step.
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Millis {
+        let settings = &self.config.notifications;
+        let exponential = settings
+            .retry_initial_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(30))
+            .min(settings.retry_max_ms);
+        // Between half and all of it ("equal jitter"): spread, never zero.
+        let jittered = exponential / 2 + rand::random_range(0..=exponential / 2);
+        let asked = retry_after.map_or(0, |d| d.as_millis() as u64);
+        jittered.max(asked)
+    }
+
+    /// The incident's web address for links: `<public_url>/ack/<token>`.
+    pub fn link(&self, token: &str) -> String {
+        format!("{}/ack/{token}", self.config.public_url())
+    }
+
+    pub fn channel_timeout(&self, channel: &ChannelConfig) -> Duration {
+        Duration::from_millis(channel.timeout_ms)
+    }
+}

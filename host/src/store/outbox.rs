@@ -1,0 +1,412 @@
+//! Escalations and the notification outbox, as stored.
+//!
+//! An [`Escalation`] is kept per incident and derived by the writer from the
+//! incident's status, like an index: created with the incident (level 0 due
+//! at once), stopped when it is accepted, turned into "resolved notices due"
+//! when it is resolved. Because the writer does it, the timer is in the same
+//! durable commit as the change that schedules it, whichever path made the
+//! change (webhook, API, one-click link). The notify engine then fires due
+//! escalations into [`Notification`]s (the outbox) and delivers them; each
+//! of those steps is one commit guarded by the versions it read, so a level
+//! never fires twice and a delivery is never recorded twice.
+
+use super::model::{Incident, IncidentId, Millis, Status};
+use super::reads::{self, decode};
+use super::tables::*;
+use super::{Error, Store};
+use redb::{ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+pub type NotificationId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationState {
+    /// Levels fire while nobody accepts.
+    Active,
+    /// Someone accepted: no further levels.
+    Accepted,
+    /// Levels (and repeats) are used up; nobody accepted.
+    Exhausted,
+    /// Resolved; the "resolved" notices to everyone notified are due.
+    ResolvedNoticeDue,
+    /// Resolved and everything is sent (or there was no one to tell).
+    Closed,
+}
+
+/// Someone (or some channel) a notification goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub channel: String,
+    /// The person from `[[people]]`; none for a `channel:` target.
+    pub person: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FiredLevel {
+    pub level: u32,
+    pub round: u32,
+    /// When it was due and when it fired (later after downtime).
+    pub due_at: Millis,
+    pub fired_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub incident: IncidentId,
+    pub policy: String,
+    /// The level that fires next.
+    pub next_level: u32,
+    /// 0 on the first run through the levels, n on the n-th repeat.
+    pub round: u32,
+    /// When the engine must act next; none when nothing is left to do.
+    pub due_at: Option<Millis>,
+    pub state: EscalationState,
+    /// Everyone notified so far, once each: the resolved notice goes to them.
+    pub notified: Vec<Recipient>,
+    pub fired: Vec<FiredLevel>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Triggered,
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// Stable one-byte code used in index keys. Never renumber.
+    pub fn code(self) -> u8 {
+        match self {
+            DeliveryStatus::Pending => 0,
+            DeliveryStatus::Sent => 1,
+            DeliveryStatus::Failed => 2,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryStatus> {
+        match text {
+            "pending" => Some(DeliveryStatus::Pending),
+            "sent" => Some(DeliveryStatus::Sent),
+            "failed" => Some(DeliveryStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One message to one recipient through one channel: an outbox entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: NotificationId,
+    pub incident: IncidentId,
+    pub kind: NotificationKind,
+    pub level: u32,
+    pub round: u32,
+    pub recipient: Recipient,
+    pub created_at: Millis,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Millis,
+    /// Messages of the rendered list already delivered: a retry resumes there.
+    pub messages_sent: u32,
+    pub last_error: Option<String>,
+    pub sent_at: Option<Millis>,
+    pub version: u64,
+}
+
+impl Notification {
+    /// Stable across retries and restarts: receivers drop a resend by it.
+    pub fn idempotency_key(&self) -> String {
+        format!("inbound-{}-{}", self.incident, self.id)
+    }
+}
+
+/// What the outbox holds, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    pub pending: u64,
+    pub failed: u64,
+    /// `created_at` of the oldest pending notification.
+    pub oldest_pending_at: Option<Millis>,
+}
+
+/// The writer's side: escalations and notifications in the batch's
+/// transaction, with their indexes kept in step.
+impl Tables<'_> {
+    pub fn escalation(&self, incident: IncidentId) -> Result<Option<Escalation>, redb::Error> {
+        Ok(match self.escalations.get(incident)? {
+            Some(bytes) => Some(decode(bytes.value())?),
+            None => None,
+        })
+    }
+
+    pub fn put_escalation(&mut self, escalation: &Escalation) -> Result<(), redb::Error> {
+        if let Some(old) = self.escalation(escalation.incident)?
+            && let Some(due) = old.due_at
+        {
+            self.escalation_due.remove((due, old.incident))?;
+        }
+        self.escalations.insert(escalation.incident, reads::encode(escalation).as_slice())?;
+        if let Some(due) = escalation.due_at {
+            self.escalation_due.insert((due, escalation.incident), ())?;
+        }
+        Ok(())
+    }
+
+    pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, redb::Error> {
+        Ok(match self.notifications.get(id)? {
+            Some(bytes) => Some(decode(bytes.value())?),
+            None => None,
+        })
+    }
+
+    pub fn put_notification(&mut self, notification: &Notification) -> Result<(), redb::Error> {
+        match self.notification(notification.id)? {
+            Some(old) => {
+                self.notification_status.remove((old.status.code(), old.id))?;
+                if old.status == DeliveryStatus::Pending {
+                    self.notification_due.remove((old.next_attempt_at, old.id))?;
+                }
+            }
+            None => {
+                self.notification_by_incident
+                    .insert((notification.incident, notification.id), ())?;
+            }
+        }
+        self.notifications.insert(notification.id, reads::encode(notification).as_slice())?;
+        self.notification_status.insert((notification.status.code(), notification.id), ())?;
+        if notification.status == DeliveryStatus::Pending {
+            self.notification_due.insert((notification.next_attempt_at, notification.id), ())?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the incident's escalation in step with its status: the part of
+    /// escalation that must commit with the incident change itself.
+    pub fn follow_incident(
+        &mut self,
+        previous: Option<&Incident>,
+        incident: &Incident,
+    ) -> Result<(), redb::Error> {
+        let Some(mut escalation) = (match previous {
+            None => Some(Escalation {
+                incident: incident.id,
+                policy: incident.escalation_policy.clone(),
+                next_level: 0,
+                round: 0,
+                due_at: Some(incident.created_at),
+                state: EscalationState::Active,
+                notified: Vec::new(),
+                fired: Vec::new(),
+                version: 0,
+            }),
+            Some(_) => self.escalation(incident.id)?,
+        }) else {
+            // Incidents from before escalations existed have none.
+            return Ok(());
+        };
+        match incident.status {
+            Status::Pending => {}
+            Status::Accepted => {
+                if matches!(escalation.state, EscalationState::Active | EscalationState::Exhausted)
+                {
+                    escalation.state = EscalationState::Accepted;
+                    escalation.due_at = None;
+                }
+            }
+            Status::Resolved => {
+                if !matches!(
+                    escalation.state,
+                    EscalationState::ResolvedNoticeDue | EscalationState::Closed
+                ) {
+                    if escalation.notified.is_empty() {
+                        escalation.state = EscalationState::Closed;
+                        escalation.due_at = None;
+                    } else {
+                        escalation.state = EscalationState::ResolvedNoticeDue;
+                        escalation.due_at = Some(incident.updated_at);
+                    }
+                }
+            }
+        }
+        let unchanged = previous.is_some()
+            && self.escalation(incident.id)?.is_some_and(|old| {
+                old.state == escalation.state && old.due_at == escalation.due_at
+            });
+        if !unchanged {
+            escalation.version += 1;
+            self.put_escalation(&escalation)?;
+        }
+        Ok(())
+    }
+}
+
+/// Read-only views of escalations and the outbox.
+impl Store {
+    pub fn allocate_notification_id(&self) -> NotificationId {
+        self.next_notification_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Woken after every commit that may have made an escalation or a
+    /// notification due, so level 0 goes out at once instead of at the next poll.
+    pub fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
+    }
+
+    /// Escalations due at `now` or before, earliest first, with their incident.
+    pub fn due_escalations(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let due = txn.open_table(ESCALATION_DUE)?;
+        let escalations = txn.open_table(ESCALATIONS)?;
+        let incidents = txn.open_table(INCIDENTS)?;
+        let mut found = Vec::new();
+        for entry in due.range((0, 0)..=(now, u64::MAX))?.take(limit) {
+            let (_, id) = entry?.0.value();
+            if let Some(bytes) = escalations.get(id)? {
+                let escalation: Escalation = decode(bytes.value())?;
+                found.push((escalation, reads::incident(&incidents, id)?));
+            }
+        }
+        Ok(found)
+    }
+
+    /// The earliest time an escalation or a pending notification is due.
+    pub fn next_due(&self) -> Result<Option<Millis>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let escalation = txn.open_table(ESCALATION_DUE)?.first()?.map(|(k, _)| k.value().0);
+        let notification = txn.open_table(NOTIFICATION_DUE)?.first()?.map(|(k, _)| k.value().0);
+        Ok(match (escalation, notification) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    /// Pending notifications due at `now` or before, earliest first.
+    pub fn due_notifications(&self, now: Millis, limit: usize) -> Result<Vec<Notification>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let due = txn.open_table(NOTIFICATION_DUE)?;
+        let notifications = txn.open_table(NOTIFICATIONS)?;
+        let mut found = Vec::new();
+        for entry in due.range((0, 0)..=(now, u64::MAX))?.take(limit) {
+            let (_, id) = entry?.0.value();
+            if let Some(bytes) = notifications.get(id)? {
+                found.push(decode(bytes.value())?);
+            }
+        }
+        Ok(found)
+    }
+
+    pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let table = txn.open_table(NOTIFICATIONS)?;
+        Ok(match table.get(id)? {
+            Some(bytes) => Some(decode(bytes.value())?),
+            None => None,
+        })
+    }
+
+    /// Notifications newest first, optionally of one status, one page.
+    pub fn notifications(
+        &self,
+        status: Option<DeliveryStatus>,
+        before: Option<NotificationId>,
+        limit: usize,
+    ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let table = txn.open_table(NOTIFICATIONS)?;
+        let before = before.unwrap_or(u64::MAX);
+        let limit = limit.max(1);
+        let mut ids = Vec::new();
+        match status {
+            None => {
+                for entry in table.range(..before)?.rev().take(limit + 1) {
+                    ids.push(entry?.0.value());
+                }
+            }
+            Some(status) => {
+                let index = txn.open_table(NOTIFICATION_STATUS)?;
+                let code = status.code();
+                for entry in index.range((code, 0)..(code, before))?.rev().take(limit + 1) {
+                    ids.push(entry?.0.value().1);
+                }
+            }
+        }
+        let next = if ids.len() > limit {
+            ids.truncate(limit);
+            ids.last().copied()
+        } else {
+            None
+        };
+        let mut page = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(bytes) = table.get(id)? {
+                page.push(decode(bytes.value())?);
+            }
+        }
+        Ok((page, next))
+    }
+
+    /// The incident's escalation and its notifications, oldest first.
+    pub fn escalation_of(
+        &self,
+        incident: IncidentId,
+    ) -> Result<(Option<Escalation>, Vec<Notification>), Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let escalation = match txn.open_table(ESCALATIONS)?.get(incident)? {
+            Some(bytes) => Some(decode(bytes.value())?),
+            None => None,
+        };
+        let index = txn.open_table(NOTIFICATION_BY_INCIDENT)?;
+        let table = txn.open_table(NOTIFICATIONS)?;
+        let mut notifications = Vec::new();
+        for entry in index.range((incident, 0)..=(incident, u64::MAX))? {
+            let id = entry?.0.value().1;
+            if let Some(bytes) = table.get(id)? {
+                notifications.push(decode(bytes.value())?);
+            }
+        }
+        Ok((escalation, notifications))
+    }
+
+    pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let index = txn.open_table(NOTIFICATION_STATUS)?;
+        let count = |status: DeliveryStatus| -> Result<u64, Error> {
+            let code = status.code();
+            Ok(index.range((code, 0)..=(code, u64::MAX))?.count() as u64)
+        };
+        let pending_code = DeliveryStatus::Pending.code();
+        // Ids grow with time, so the smallest pending id is the oldest.
+        let oldest = match index.range((pending_code, 0)..=(pending_code, u64::MAX))?.next() {
+            Some(entry) => {
+                let id = entry?.0.value().1;
+                let table = txn.open_table(NOTIFICATIONS)?;
+                match table.get(id)? {
+                    Some(bytes) => Some(decode::<Notification>(bytes.value())?.created_at),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        Ok(OutboxStats {
+            pending: count(DeliveryStatus::Pending)?,
+            failed: count(DeliveryStatus::Failed)?,
+            oldest_pending_at: oldest,
+        })
+    }
+}

@@ -1,0 +1,794 @@
+//! End to end: escalation and notifications with real parts. The real
+//! `inbound` binary, real notifier components, real HTTP receivers (the
+//! documented Python receiver, which checks the webhook signature with
+//! Python's own `hmac`), a real SMTP server (aiosmtpd), a real redb file.
+//! Escalation delays use `[notifications] time_scale` so a minute lasts
+//! milliseconds; nothing sleeps for minutes.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::{Host, KEY, TOKEN, plugin_wasm, poll, ticket, workspace_root};
+
+const SECRET: &str = "webhook-secret-0123456789abcdef";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn python() -> &'static str {
+    // Debian's python3 has python3-aiosmtpd (make test-deps); prefer it over
+    // whatever `python3` is first on PATH.
+    if std::path::Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `docs/examples/receiver.py`, logging each request as a JSON line.
+struct Receiver {
+    child: Child,
+    log: PathBuf,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Receiver {
+    fn start(port: u16, fail_first: u32) -> Receiver {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("requests.jsonl");
+        let port_file = dir.path().join("port");
+        let child = Command::new(python())
+            .arg(workspace_root().join("docs/examples/receiver.py"))
+            .arg(port.to_string())
+            .arg(SECRET)
+            .arg("--log")
+            .arg(&log)
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--fail-first")
+            .arg(fail_first.to_string())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the Python receiver");
+        assert!(poll(WAIT, || port_file.is_file()), "the receiver did not start");
+        let port = std::fs::read_to_string(&port_file).unwrap().trim().parse().unwrap();
+        Receiver { child, log, port, _dir: dir }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        read_lines(&self.log)
+    }
+
+    fn wait_for(&self, count: usize) -> Vec<Value> {
+        assert!(
+            poll(WAIT, || self.requests().len() >= count),
+            "expected {count} requests, got {:#?}",
+            self.requests()
+        );
+        self.requests()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A real SMTP server: aiosmtpd, logging each accepted message.
+struct Smtp {
+    child: Child,
+    log: PathBuf,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Smtp {
+    fn start() -> Smtp {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.jsonl");
+        let port = free_port();
+        let mut child = Command::new(python())
+            .arg(workspace_root().join("tests/support/smtp_sink.py"))
+            .arg(port.to_string())
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start aiosmtpd (make test-deps installs python3-aiosmtpd)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("listening"), "aiosmtpd did not start: {line:?}");
+        Smtp { child, log, port, _dir: dir }
+    }
+
+    fn messages(&self) -> Vec<Value> {
+        read_lines(&self.log)
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_lines(path: &PathBuf) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+fn notifier(name: &str) -> String {
+    plugin_wasm(name).display().to_string()
+}
+
+/// A Zendesk source whose policy is `policy` (TOML of the policy's keys and
+/// levels), plus `rest` (channels, people, schedules, [notifications]).
+fn config(policy: &str, rest: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[storage]
+path = "data/inbound.redb"
+
+[[api.tokens]]
+name = "ops"
+token = "{TOKEN}"
+
+[integrations.zendesk]
+plugin = "{zendesk}"
+
+[[sources]]
+name = "support"
+integration = "zendesk"
+escalation_policy = "oncall"
+key = "{KEY}"
+
+[[escalation_policies]]
+name = "oncall"
+{policy}
+
+{rest}
+"#,
+        zendesk = plugin_wasm("zendesk").display()
+    )
+}
+
+fn webhook_channel(name: &str, url: &str) -> String {
+    format!(
+        "[[channels]]\nname = \"{name}\"\nplugin = \"{}\"\nurl = \"{url}\"\nsigning_secret = \"{SECRET}\"\ntimeout_ms = 2000\n",
+        notifier("notify_webhook")
+    )
+}
+
+/// The incident's log entries of `kind`.
+fn log_of(host: &Host, id: u64, kind: &str) -> Vec<Value> {
+    let detail = host.incident(&json!(id));
+    detail["log"].as_array().unwrap().iter().filter(|e| e["type"] == kind).cloned().collect()
+}
+
+fn created_id(host: &Host, id: u64, status: &str) -> u64 {
+    let (code, answer) = host.zendesk(&ticket(id, status));
+    assert_eq!(code, 202, "{answer}");
+    answer["incident"]["id"].as_u64().unwrap()
+}
+
+/// The documented webhook body, Slack's Block Kit shape and an email over
+/// SMTP, all for one new Zendesk ticket; the email's accept link accepts.
+#[test]
+fn a_new_ticket_reaches_a_webhook_slack_and_email() {
+    let receiver = Receiver::start(0, 0);
+    let smtp = Smtp::start();
+    let rest = format!(
+        r#"
+[notifications]
+link_secret = "link-secret-0123456789abcdefghij"
+
+{webhook}
+[[channels]]
+name = "slack"
+plugin = "{slack}"
+url = "{slack_url}"
+
+[[channels]]
+name = "email"
+plugin = "{email}"
+  [channels.smtp]
+  host = "127.0.0.1"
+  port = {smtp_port}
+  tls = "none"
+  from = "inbound <inbound@example.com>"
+
+[[people]]
+name = "ada"
+contacts = [{{ channel = "email", address = "ada@example.com" }}, {{ channel = "hook", address = "ada-handle" }}]
+"#,
+        webhook = webhook_channel("hook", &receiver.url("/hook")),
+        slack = notifier("notify_slack"),
+        slack_url = receiver.url("/slack"),
+        email = notifier("notify_email"),
+        smtp_port = smtp.port,
+    );
+    let policy = "[[escalation_policies.levels]]\nnotify = [\"person:ada\", \"channel:slack\"]\n";
+    let host = Host::start(&config(policy, &rest));
+    let id = created_id(&host, 42, "New");
+
+    let requests = receiver.wait_for(2);
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    let webhook = requests.iter().find(|r| r["path"] == "/hook").expect("a webhook request");
+    // Python's hmac agrees with the notifier's signature.
+    assert_eq!(webhook["signature_ok"], true, "{webhook:#}");
+    let body: Value = serde_json::from_str(webhook["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["version"], 1);
+    assert_eq!(body["type"], "incident.triggered");
+    assert_eq!(body["incident"]["id"], id);
+    assert_eq!(body["incident"]["summary"], "Printer on fire #42");
+    assert_eq!(body["recipient"]["person"], "ada");
+    assert_eq!(body["recipient"]["address"], "ada-handle");
+    assert_eq!(webhook["headers"]["idempotency-key"], body["id"]);
+    assert!(body["links"]["accept"].as_str().unwrap().contains("/ack/"), "{body:#}");
+
+    let slack = requests.iter().find(|r| r["path"] == "/slack").expect("a Slack request");
+    let payload: Value = serde_json::from_str(slack["body"].as_str().unwrap()).unwrap();
+    assert_slack_shape(&payload);
+
+    assert!(poll(WAIT, || smtp.messages().len() == 1), "no email arrived");
+    let mail = &smtp.messages()[0];
+    assert_eq!(mail["rcpt_tos"], json!(["ada@example.com"]));
+    assert_eq!(mail["mail_from"], "inbound@example.com");
+    assert_eq!(mail["subject"], format!("[inbound] #{id} needs someone: Printer on fire #42"));
+    let data = mail["text"].as_str().unwrap();
+    let notifications = host.incident(&json!(id))["notifications"].clone();
+    let email = notifications.as_array().unwrap().iter().find(|n| n["channel"] == "email").unwrap();
+    let key = email["idempotency_key"].as_str().unwrap();
+    assert_eq!(mail["message_id"], format!("<{key}@example.com>"));
+
+    // Every attempt is in the incident's log.
+    assert!(poll(WAIT, || log_of(&host, id, "notification_attempt").len() == 3));
+    for attempt in log_of(&host, id, "notification_attempt") {
+        assert_eq!(attempt["outcome"], "sent", "{attempt:#}");
+    }
+
+    // The email's accept link: GET changes nothing, POST accepts.
+    let link = data
+        .lines()
+        .find_map(|line| line.strip_prefix("Accept:"))
+        .map(|url| url.trim().to_string())
+        .expect("an accept link in the email");
+    let path = &link[link.find("/ack/").unwrap()..];
+    let (status, page) = host.get_text(path, None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<form method=\"post\">"), "{page}");
+    assert_eq!(host.incident(&json!(id))["incident"]["status"], "pending");
+    let (status, _, _) = host.post_with_headers(path, &[], "");
+    assert_eq!(status, 200);
+    let detail = host.incident(&json!(id));
+    assert_eq!(detail["incident"]["status"], "accepted");
+    let accepted = detail["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "status_changed")
+        .unwrap()
+        .clone();
+    assert_eq!(accepted["by"], "ada via email link");
+    assert_eq!(detail["escalation"]["state"], "accepted");
+    // A link edited to point at another incident is refused.
+    let forged = path.replacen("/ack/", "/ack/x", 1);
+    assert_eq!(host.get_text(&forged, None).0, 403);
+}
+
+/// Slack's documented incoming-webhook payload: a `text` fallback and
+/// `blocks` of known types within Slack's limits, buttons with URLs.
+fn assert_slack_shape(payload: &Value) {
+    assert!(payload["text"].as_str().is_some_and(|t| !t.is_empty()), "{payload:#}");
+    let blocks = payload["blocks"].as_array().expect("blocks");
+    assert!(!blocks.is_empty() && blocks.len() <= 50);
+    for block in blocks {
+        let kind = block["type"].as_str().unwrap();
+        assert!(
+            ["header", "section", "actions", "context", "divider"].contains(&kind),
+            "{block:#}"
+        );
+        match kind {
+            "header" => {
+                assert_eq!(block["text"]["type"], "plain_text");
+                assert!(block["text"]["text"].as_str().unwrap().chars().count() <= 150);
+            }
+            "section" => {
+                let text = &block["text"];
+                assert!(["mrkdwn", "plain_text"].contains(&text["type"].as_str().unwrap()));
+                assert!(text["text"].as_str().unwrap().chars().count() <= 3000);
+                if let Some(fields) = block["fields"].as_array() {
+                    assert!(fields.len() <= 10);
+                }
+            }
+            "actions" => {
+                let elements = block["elements"].as_array().unwrap();
+                assert!(!elements.is_empty() && elements.len() <= 25);
+                for button in elements {
+                    assert_eq!(button["type"], "button");
+                    assert_eq!(button["text"]["type"], "plain_text");
+                    assert!(button["url"].as_str().unwrap().starts_with("http"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let texts: Vec<&str> = blocks.iter().filter_map(|b| b["text"]["text"].as_str()).collect();
+    assert!(texts.iter().any(|t| t.contains("Printer on fire")), "{payload:#}");
+    let buttons: Vec<&str> = blocks
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap())
+        .filter_map(|e| e["text"]["text"].as_str())
+        .collect();
+    assert!(buttons.contains(&"Accept") && buttons.contains(&"Resolve"), "{buttons:?}");
+}
+
+/// `(level, round)` of each `escalated` log entry.
+fn levels_fired(host: &Host, id: u64) -> Vec<(u64, u64)> {
+    log_of(host, id, "escalated")
+        .iter()
+        .filter(|e| {
+            !e["notified"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().starts_with("resolved"))
+        })
+        .map(|e| (e["level"].as_u64().unwrap(), e["round"].as_u64().unwrap()))
+        .collect()
+}
+
+/// Level 1 fires when nobody accepts, not when somebody does; `repeat`
+/// runs the levels again; resolving tells everyone who was notified.
+/// With time_scale = 600 a minute lasts 100 ms.
+#[test]
+fn levels_fire_until_someone_accepts_then_resolve_tells_everyone() {
+    let receiver = Receiver::start(0, 0);
+    let rest = format!(
+        "[notifications]\ntime_scale = 600\n\n{}\n{}\n[[people]]\nname = \"ada\"\ncontacts = [{{ channel = \"first\", address = \"ada\" }}]\n\n[[people]]\nname = \"lead\"\ncontacts = [{{ channel = \"second\", address = \"lead\" }}]\n",
+        webhook_channel("first", &receiver.url("/first")),
+        webhook_channel("second", &receiver.url("/second")),
+    );
+    // Level 1 after 5 minutes (500 ms); once more from level 0 after 2 (200 ms).
+    let policy = "repeat = 1\nrepeat_after_minutes = 2\n\n[[escalation_policies.levels]]\nnotify = [\"person:ada\"]\n\n[[escalation_policies.levels]]\ndelay_minutes = 5\nnotify = [\"person:lead\"]\n";
+    let host = Host::start(&config(policy, &rest));
+
+    let accepted = created_id(&host, 1, "New");
+    assert!(poll(WAIT, || levels_fired(&host, accepted) == vec![(0, 0)]));
+    let (code, _) = host.post_json(&format!("/api/v1/incidents/{accepted}/accept"), &json!({}));
+    assert_eq!(code, 200);
+    let ignored = created_id(&host, 2, "New");
+
+    // The ignored incident runs through both levels twice, then stops.
+    assert!(
+        poll(WAIT, || host.incident(&json!(ignored))["escalation"]["state"] == "exhausted"),
+        "{:#}",
+        host.incident(&json!(ignored))["escalation"]
+    );
+    assert_eq!(levels_fired(&host, ignored), vec![(0, 0), (1, 0), (0, 1), (1, 1)]);
+    // The accepted one was due for level 1 before the ignored one's was:
+    // its level 1 would have fired by now, had accepting not stopped it.
+    assert_eq!(levels_fired(&host, accepted), vec![(0, 0)]);
+    assert_eq!(host.incident(&json!(accepted))["escalation"]["state"], "accepted");
+    let fired = &host.incident(&json!(ignored))["escalation"]["fired"];
+    let due: Vec<&str> =
+        fired.as_array().unwrap().iter().map(|f| f["due_at"].as_str().unwrap()).collect();
+    assert!(due.windows(2).all(|w| w[0] < w[1]), "levels due in order: {due:?}");
+
+    // Resolving tells ada and the lead, once each.
+    let before = receiver.wait_for(5).len();
+    let (code, _) = host.post_json(&format!("/api/v1/incidents/{ignored}/resolve"), &json!({}));
+    assert_eq!(code, 200);
+    let requests = receiver.wait_for(before + 2);
+    let resolved: Vec<Value> = requests
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap())
+        .filter(|b| b["type"] == "incident.resolved")
+        .collect();
+    let mut people: Vec<&str> =
+        resolved.iter().map(|b| b["recipient"]["person"].as_str().unwrap()).collect();
+    people.sort();
+    assert_eq!(people, ["ada", "lead"]);
+    assert!(resolved.iter().all(|b| b["incident"]["id"] == ignored));
+    assert!(requests.iter().all(|r| r["signature_ok"] == true));
+    assert!(poll(WAIT, || host.incident(&json!(ignored))["escalation"]["state"] == "closed"));
+}
+
+/// A receiver that accepts connections and never answers: deliveries hang
+/// after their escalation committed.
+fn black_hole() -> (std::net::TcpListener, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// kill -9 after level 0 committed and before its delivery finished: after
+/// the restart the notification is sent, level 1 fires (overdue), and no
+/// level fires twice.
+#[test]
+fn a_kill_between_commit_and_delivery_sends_after_restart_and_fires_no_level_twice() {
+    let (hole, hole_port) = black_hole();
+    let receiver = Receiver::start(0, 0);
+    // 6 minutes at time_scale 600: level 1 is due 600 ms after level 0.
+    let policy = "[[escalation_policies.levels]]\nnotify = [\"person:ada\"]\n\n[[escalation_policies.levels]]\ndelay_minutes = 6\nnotify = [\"person:ada\"]\n";
+    let people =
+        "[[people]]\nname = \"ada\"\ncontacts = [{ channel = \"hook\", address = \"ada\" }]\n";
+    let first = config(
+        policy,
+        &format!(
+            "[notifications]\ntime_scale = 600\n\n{}\n{people}",
+            webhook_channel("hook", &format!("http://127.0.0.1:{hole_port}/hook"))
+        ),
+    );
+    let host = Host::start(&first);
+    let id = created_id(&host, 7, "New");
+    // Level 0 is committed and its delivery is hanging in the black hole.
+    let (_connection, _) = hole.accept().unwrap();
+    assert_eq!(levels_fired(&host, id)[0], (0, 0));
+    host.kill();
+
+    // The same database, the channel now pointing at a live receiver.
+    let second =
+        first.replace(&format!("http://127.0.0.1:{hole_port}/hook"), &receiver.url("/hook"));
+    std::fs::write(host.config_path(), second).unwrap();
+    let host = host.restart_after_kill();
+    assert!(
+        poll(WAIT, || host.incident(&json!(id))["escalation"]["state"] == "exhausted"
+            && host.incident(&json!(id))["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["status"] == "sent")),
+        "{:#}",
+        host.incident(&json!(id))
+    );
+    assert_eq!(levels_fired(&host, id), vec![(0, 0), (1, 0)]);
+    let bodies: Vec<Value> = receiver
+        .requests()
+        .iter()
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap()).unwrap())
+        .collect();
+    let mut levels: Vec<u64> = bodies.iter().map(|b| b["level"].as_u64().unwrap()).collect();
+    levels.sort();
+    assert_eq!(levels, [0, 1], "each level delivered once: {bodies:#?}");
+}
+
+/// A receiver that is down: the notification is retried with backoff and
+/// delivered once it is up; every attempt is in the incident's log.
+#[test]
+fn a_receiver_that_is_down_for_a_while_gets_the_notification_later() {
+    let port = free_port();
+    let rest = format!(
+        "[notifications]\nretry_initial_ms = 300\nretry_max_ms = 600\n\n{}\n[[people]]\nname = \"ada\"\ncontacts = [{{ channel = \"hook\", address = \"ada\" }}]\n",
+        webhook_channel("hook", &format!("http://127.0.0.1:{port}/hook"))
+    );
+    let host =
+        Host::start(&config("[[escalation_policies.levels]]\nnotify = [\"person:ada\"]\n", &rest));
+    let id = created_id(&host, 9, "New");
+    assert!(poll(WAIT, || !log_of(&host, id, "notification_attempt").is_empty()));
+    let first = log_of(&host, id, "notification_attempt")[0].clone();
+    assert_eq!(first["outcome"], "retrying", "{first:#}");
+    assert!(first["detail"].as_str().unwrap().contains("cannot connect"), "{first:#}");
+
+    // Up, but answering 503 once: that is retried too.
+    let receiver = Receiver::start(port, 1);
+    receiver.wait_for(2);
+    assert!(poll(WAIT, || host.incident(&json!(id))["notifications"][0]["status"] == "sent"));
+    let attempts = log_of(&host, id, "notification_attempt");
+    assert_eq!(attempts.last().unwrap()["outcome"], "sent");
+    assert!(
+        attempts.iter().any(|a| a["detail"].as_str().unwrap().starts_with("HTTP 503")),
+        "{attempts:#?}"
+    );
+    let numbers: Vec<u64> = attempts.iter().map(|a| a["attempt"].as_u64().unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1), "{numbers:?}");
+    // Same notification id in both requests: a receiver can drop a resend.
+    let keys: Vec<Value> =
+        receiver.requests().iter().map(|r| r["headers"]["idempotency-key"].clone()).collect();
+    assert_eq!(keys[0], keys[1]);
+}
+
+/// Notifiers that trap, loop or address another origin: their
+/// notifications fail with the reason, nothing is sent elsewhere, the
+/// good channel still delivers, and webhooks are answered as usual.
+#[test]
+fn a_hostile_notifier_fails_its_notifications_and_nothing_else() {
+    let receiver = Receiver::start(0, 0);
+    let hostile = |name: &str, behaviour: &str| {
+        format!(
+            "[[channels]]\nname = \"{name}\"\nplugin = \"{}\"\nurl = \"{}\"\nsettings = {{ behaviour = \"{behaviour}\" }}\n\n",
+            notifier("test_hostile_notifier"),
+            receiver.url(&format!("/{name}"))
+        )
+    };
+    let rest = format!(
+        "{}{}{}{}\n[[people]]\nname = \"ada\"\ncontacts = [{{ channel = \"trap\", address = \"a\" }}, {{ channel = \"loop\", address = \"a\" }}, {{ channel = \"elsewhere\", address = \"a\" }}, {{ channel = \"good\", address = \"a\" }}]\n",
+        hostile("trap", "trap"),
+        hostile("loop", "loop"),
+        hostile("elsewhere", "elsewhere"),
+        webhook_channel("good", &receiver.url("/good")),
+    );
+    let host =
+        Host::start(&config("[[escalation_policies.levels]]\nnotify = [\"person:ada\"]\n", &rest));
+    let started = std::time::Instant::now();
+    let ids: Vec<u64> = (1..=10).map(|n| created_id(&host, n, "New")).collect();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "ingestion slowed: {:?}",
+        started.elapsed()
+    );
+
+    for id in &ids {
+        assert!(
+            poll(WAIT, || host.incident(&json!(id))["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["status"] != "pending")),
+            "{:#}",
+            host.incident(&json!(id))["notifications"]
+        );
+    }
+    let detail = host.incident(&json!(ids[0]));
+    let by_channel = |channel: &str| {
+        detail["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["channel"] == channel)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_channel("good")["status"], "sent");
+    let trap = by_channel("trap");
+    assert_eq!(trap["status"], "failed");
+    assert!(trap["last_error"].as_str().unwrap().contains("panicked on purpose"), "{trap:#}");
+    let looping = by_channel("loop");
+    assert_eq!(looping["status"], "failed");
+    assert!(looping["last_error"].as_str().unwrap().contains("ran longer"), "{looping:#}");
+    let elsewhere = by_channel("elsewhere");
+    assert_eq!(elsewhere["status"], "failed");
+    assert!(
+        elsewhere["last_error"].as_str().unwrap().contains("not under the channel's origin"),
+        "{elsewhere:#}"
+    );
+    // Only the good channel's requests reached the receiver: one per incident.
+    let paths: Vec<String> =
+        receiver.requests().iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    assert!(paths.iter().all(|p| p == "/good"), "{paths:?}");
+    assert_eq!(paths.len(), ids.len());
+
+    // Failed notifications are listed and can be retried (they fail again).
+    let (code, failed) = host.get("/api/v1/notifications?status=failed&limit=500");
+    assert_eq!(code, 200);
+    assert_eq!(failed["notifications"].as_array().unwrap().len(), 30);
+    let trap_id = trap["id"].as_u64().unwrap();
+    let (code, answer) =
+        host.post_json(&format!("/api/v1/notifications/{trap_id}/retry"), &json!({}));
+    assert_eq!(code, 200, "{answer}");
+    assert!(poll(WAIT, || log_of(&host, ids[0], "notification_attempt")
+        .iter()
+        .filter(|a| a["notification"] == trap_id && a["outcome"] == "failed")
+        .count()
+        == 2));
+    let (code, answer) = host.post_json(
+        &format!("/api/v1/notifications/{}/retry", by_channel("good")["id"]),
+        &json!({}),
+    );
+    assert_eq!(code, 409, "only failed ones are retried: {answer}");
+    let (code, _) = host.post_json("/api/v1/notifications/999999/retry", &json!({}));
+    assert_eq!(code, 404);
+
+    let (_, metrics) = host.get_text("/metrics", Some(TOKEN));
+    assert!(metrics.contains("inbound_notifications_sent_total{channel=\"good\"} 10"), "{metrics}");
+    assert!(metrics.contains("inbound_notifications_failed 30"), "{metrics}");
+    assert!(metrics.contains("inbound_notifications_pending 0"), "{metrics}");
+}
+
+/// `inbound check` names file, line and key for each kind of bad
+/// notification config.
+#[test]
+fn bad_notification_config_is_refused_with_file_line_and_key() {
+    let people =
+        "[[people]]\nname = \"ada\"\ncontacts = [{ channel = \"hook\", address = \"ada\" }]\n";
+    let level = "[[escalation_policies.levels]]\nnotify = [\"person:ada\"]\n";
+    let hook = webhook_channel("hook", "http://127.0.0.1:9/hook");
+    let schedule = |zone: &str, members: &str| {
+        format!(
+            "[[schedules]]\nname = \"primary\"\ntimezone = \"{zone}\"\n  [schedules.rotation]\n  members = [{members}]\n  length_days = 7\n  start = \"2026-01-05\"\n"
+        )
+    };
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            config(
+                level,
+                &format!(
+                    "{}\n{people}",
+                    hook.replace("http://127.0.0.1:9/hook", "ftp://example.com/x")
+                ),
+            ),
+            "url = \"ftp",
+            "channels[0].url (channel \"hook\")",
+            "not an http:// or https:// URL",
+        ),
+        (
+            config(
+                "[[escalation_policies.levels]]\nnotify = [\"person:bob\"]\n",
+                &format!("{hook}\n{people}"),
+            ),
+            "notify = [\"person:bob\"]",
+            "escalation_policies[0].levels[0].notify[0] (policy \"oncall\")",
+            "unknown person \"bob\"; declare them in [[people]] or use one of: ada",
+        ),
+        (
+            config(
+                "[[escalation_policies.levels]]\nnotify = [\"team:x\"]\n",
+                &format!("{hook}\n{people}"),
+            ),
+            "notify = [\"team:x\"]",
+            "escalation_policies[0].levels[0].notify[0]",
+            "write \"person:NAME\", \"schedule:NAME\" or \"channel:NAME\"",
+        ),
+        (
+            config(level, &format!("{hook}\n{people}\n{}", schedule("Europe/Oslo", ""))),
+            "members = []",
+            "schedules[0].rotation.members (schedule \"primary\")",
+            "needs at least one member",
+        ),
+        (
+            config(level, &format!("{hook}\n{people}\n{}", schedule("Mars/Olympus", "\"ada\""))),
+            "timezone = \"Mars",
+            "schedules[0].timezone (schedule \"primary\")",
+            "unknown time zone \"Mars/Olympus\"",
+        ),
+        (
+            config(
+                level,
+                &format!("{hook}\n{}", people.replace("channel = \"hook\"", "channel = \"pager\"")),
+            ),
+            "channel = \"pager\"",
+            "people[0].contacts[0].channel (person \"ada\")",
+            "unknown channel \"pager\"; declare it in [[channels]] or use one of: hook",
+        ),
+        (
+            config(
+                level,
+                &format!("{}\n{people}", hook.replace("url = \"http://127.0.0.1:9/hook\"\n", "")),
+            ),
+            "name = \"hook\"",
+            "channels[0].url (channel \"hook\")",
+            "set url = \"https://...\"",
+        ),
+    ];
+    for (text, marker, key, fix) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, &text).unwrap();
+        let (code, stdout, stderr) =
+            support::inbound(&["check", "--config", file.to_str().unwrap()], &[]);
+        assert_eq!(code, 1, "must fail: {stdout}");
+        let line = text[..text.rfind(marker).unwrap_or_else(|| panic!("{marker:?} not in config"))]
+            .matches('\n')
+            .count()
+            + 1;
+        let place = format!("config.toml:{line}: {key}");
+        assert!(stderr.contains(&place), "expected {place:?} in:\n{stderr}");
+        assert!(stderr.contains(fix), "expected {fix:?} in:\n{stderr}");
+    }
+}
+
+/// `inbound oncall` across a daylight-saving change, an override, and
+/// `inbound notifications list|retry` on a running host.
+#[test]
+fn the_command_line_shows_who_is_on_call_and_the_outbox() {
+    let rest = format!(
+        r#"{hook}
+[[people]]
+name = "ada"
+contacts = [{{ channel = "hook", address = "ada" }}]
+
+[[people]]
+name = "grace"
+contacts = [{{ channel = "hook", address = "grace" }}]
+
+[[schedules]]
+name = "primary"
+timezone = "Europe/Oslo"
+  [schedules.rotation]
+  members = ["ada", "grace"]
+  length_days = 1
+  handoff = "09:00"
+  start = "2026-03-28"
+  [[schedules.overrides]]
+  person = "grace"
+  from = "2026-03-30 12:00"
+  until = "2026-03-30 13:00"
+"#,
+        hook = webhook_channel("hook", "http://127.0.0.1:9/hook")
+            .replace("timeout_ms = 2000", "timeout_ms = 200")
+    );
+    let rest = format!("[notifications]\nmax_attempts = 1\n\n{rest}");
+    let host = Host::start(&config(
+        "[[escalation_policies.levels]]\nnotify = [\"schedule:primary\"]\n",
+        &rest,
+    ));
+    let remote = ["--url", host.base.as_str(), "--token", TOKEN];
+    let oncall = |at: &str| {
+        let mut args = vec!["oncall", "primary", "--at", at];
+        args.extend(remote);
+        let (code, stdout, stderr) = support::inbound(&args, &[]);
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    // Oslo moves to summer time on 2026-03-29: the 09:00 hand-off is then 07:00 UTC.
+    assert_eq!(
+        oncall("2026-03-29T06:59:00Z"),
+        "primary: ada until 2026-03-29T07:00:00Z (Europe/Oslo)\n"
+    );
+    assert_eq!(
+        oncall("2026-03-29T07:00:00Z"),
+        "primary: grace until 2026-03-30T07:00:00Z (Europe/Oslo)\n"
+    );
+    // 2026-03-30 is ada's turn, except 12:00-13:00 local, grace's override.
+    assert!(oncall("2026-03-30T09:59:00Z").starts_with("primary: ada "));
+    assert!(oncall("2026-03-30T10:30:00Z").starts_with("primary: grace "));
+    assert!(oncall("2026-03-30T11:00:00Z").starts_with("primary: ada "));
+    let (code, bad) = host.get("/api/v1/oncall?at=yesterday");
+    assert_eq!(code, 400, "{bad}");
+    assert_eq!(host.get("/api/v1/oncall?schedule=nope").0, 404);
+
+    // Nothing listens on port 9: with one attempt allowed, the notification fails.
+    let id = created_id(&host, 5, "New");
+    assert!(poll(WAIT, || host.incident(&json!(id))["notifications"][0]["status"] == "failed"));
+    let mut args = vec!["notifications", "list", "--status", "failed"];
+    args.extend(remote);
+    let (code, stdout, stderr) = support::inbound(&args, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("failed")
+            && stdout.contains("via hook")
+            && stdout.contains("cannot connect"),
+        "{stdout}"
+    );
+    let notification = host.incident(&json!(id))["notifications"][0]["id"].to_string();
+    let mut args = vec!["notifications", "retry", notification.as_str()];
+    args.extend(remote);
+    let (code, stdout, stderr) = support::inbound(&args, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("queued again"), "{stdout}");
+    assert!(
+        poll(WAIT, || log_of(&host, id, "notification_attempt").len() == 3),
+        "failed, retry requested, failed again"
+    );
+}
+
+/// `inbound plugin check` recognises a notifier component.
+#[test]
+fn plugin_check_recognises_a_notifier() {
+    for name in ["notify_webhook", "notify_slack", "notify_email"] {
+        let (code, stdout, stderr) = support::inbound(&["plugin", "check", &notifier(name)], &[]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stdout.starts_with("ok: ") && stdout.contains("implements inbound:notifier@0.1.0"),
+            "{stdout}"
+        );
+    }
+}
