@@ -13,7 +13,7 @@ run: plugins
 
 ## Build the plugins, then run every test of the workspace.
 test: plugins test-deps
-	$(CARGO) test --release --workspace
+	$(CARGO) test --release --workspace --no-fail-fast
 
 ## What the end-to-end tests run against: Debian's Alertmanager (a real
 ## sender), promtool (checks /metrics and the alerting rules in contrib/),

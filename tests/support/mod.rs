@@ -433,13 +433,38 @@ impl Host {
     /// full log, and every failed delivery. Two equal snapshots mean nothing
     /// visible changed (the redb file itself may be rewritten page by page
     /// even when its content is the same, so bytes are not compared).
+    ///
+    /// The escalation clock works beside the requests, so the snapshot is
+    /// taken once no incident has an escalation step due: two snapshots then
+    /// differ only by what the test itself did.
     pub fn snapshot(&self) -> Value {
+        let mut taken = Value::Null;
+        let settled = poll(Duration::from_secs(20), || {
+            taken = self.snapshot_now();
+            !escalation_due(&taken)
+        });
+        assert!(settled, "an escalation step stayed due for 20 s: {taken}");
+        taken
+    }
+
+    fn snapshot_now(&self) -> Value {
         let incidents: Vec<Value> =
             self.all_incidents().iter().map(|incident| self.incident(&incident["id"])).collect();
         let (status, failed) = self.get("/api/v1/failed?limit=500");
         assert_eq!(status, 200, "{failed}");
         json!({"incidents": incidents, "failed": failed})
     }
+}
+
+/// Whether any incident in a snapshot has an escalation step whose time has
+/// come (the clock will change it any moment).
+fn escalation_due(snapshot: &Value) -> bool {
+    let now = jiff::Timestamp::now();
+    snapshot["incidents"].as_array().into_iter().flatten().any(|incident| {
+        incident["escalation"]["next_at"]
+            .as_str()
+            .is_some_and(|at| at.parse::<jiff::Timestamp>().is_ok_and(|at| at <= now))
+    })
 }
 
 impl Host {
