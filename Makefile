@@ -5,7 +5,7 @@ CARGO ?= cargo
 # apt-get needs root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-deps plugins toolchain bench fuzz lint
+.PHONY: run test test-deps plugins rust-plugins python-plugins toolchain bench fuzz lint
 
 ## Build the host and the plugins, then serve config.toml.
 run: plugins
@@ -25,11 +25,35 @@ test-deps:
 	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
 	@/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-aiosmtpd; }
 
-plugins: toolchain
+plugins: rust-plugins python-plugins
+
+rust-plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \
 		-p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
 		-p inbound-test-future-api -p inbound-notify-webhook -p inbound-notify-slack \
-		-p inbound-notify-email -p inbound-test-hostile-notifier
+		-p inbound-notify-email -p inbound-test-hostile-notifier -p inbound-test-unregistered
+
+## Python plugins: built by componentize-py (PyPI), installed into a virtual
+## environment under target/ when missing (Debian's python3-venv gives
+## `python3 -m venv` its pip). The version is the one `inbound plugin new
+## --lang python` writes into a new project's Makefile.
+COMPONENTIZE_PY_VERSION := 0.25.1
+PY_VENV := target/componentize-py
+COMPONENTIZE_PY := $(PY_VENV)/bin/componentize-py
+PY_INSTALLED := $(PY_VENV)/installed-$(COMPONENTIZE_PY_VERSION)
+WASM_OUT := target/wasm32-wasip2/release
+
+python-plugins: $(WASM_OUT)/inbound_grafana.wasm
+
+$(WASM_OUT)/inbound_grafana.wasm: plugins/grafana/app.py plugins/python-sdk/inbound_sdk.py plugins/sdk/wit/plugin.wit $(PY_INSTALLED)
+	@mkdir -p $(WASM_OUT)
+	$(COMPONENTIZE_PY) -d plugins/sdk/wit -w plugin componentize -p plugins/grafana -p plugins/python-sdk app -o $@
+
+$(PY_INSTALLED):
+	@/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
+	python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install --quiet componentize-py==$(COMPONENTIZE_PY_VERSION)
+	@touch $@
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

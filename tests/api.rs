@@ -213,6 +213,9 @@ fn incidents_commands_work_against_a_running_host() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("pending -> accepted by user ops: looking"), "{stdout}");
     assert!(stdout.contains("accepted -> resolved by user ops"), "{stdout}");
+    // What the plugin wrote for people: the details text and the links.
+    assert!(stdout.contains("  details:\n    "), "{stdout}");
+    assert!(stdout.contains("The printer on floor 3 is on fire."), "{stdout}");
 
     let (code, stdout, stderr) = run(&["incidents", "list", "--status", "pending"]);
     assert_eq!(code, 0, "{stderr}");

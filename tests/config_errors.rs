@@ -447,7 +447,7 @@ fn a_plugin_that_is_a_core_module() {
         &config,
         "plugin = ",
         "integrations.zendesk.plugin",
-        "a core WebAssembly module, not a component: build with --target wasm32-wasip2",
+        "a core WebAssembly module, not a component: build with `--target wasm32-wasip2`",
     );
 }
 

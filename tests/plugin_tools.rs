@@ -63,9 +63,70 @@ fn run_prints_answer_actions_logs_time_and_memory() {
         "log info: alert 0000aaaa1111bbbb resolved, but no incident is open for it",
         "time: ",
         "memory: ",
+        // Actions read as words in the plugin's own log lines too.
+        "log debug: alert 5d1c3b1a2f8e9a01 firing: created incident 1",
     ] {
         assert!(stdout.contains(expected), "expected {expected:?} in:\n{stdout}");
     }
+    // Each plugin log line once: in the report, not again on stderr.
+    assert_eq!(stdout.matches("resolved, but no incident is open for it").count(), 1, "{stdout}");
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains("resolved, but no incident is open"), "{stderr}");
+}
+
+#[test]
+fn run_shows_details_and_a_trap_with_its_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let panic = dir.path().join("panic.txt");
+    std::fs::write(&panic, "panic").unwrap();
+    let ok = dir.path().join("escape.txt");
+    std::fs::write(&ok, "escape").unwrap();
+    let wasm = plugin_wasm("test_hostile");
+    let output = inbound(&[
+        "plugin",
+        "run",
+        wasm.to_str().unwrap(),
+        ok.to_str().unwrap(),
+        panic.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success(), "a trap is a failed run");
+    let stdout = text(&output.stdout);
+    // The incident's details, as the plugin wrote them, line by line.
+    assert!(stdout.contains("  details:\n    file: Err("), "{stdout}");
+    assert!(stdout.contains("answer: 503"), "{stdout}");
+    assert!(stdout.contains("hostile plugin panicked on purpose"), "{stdout}");
+    // Where it happened, by the plugin's own function names.
+    let backtrace = stdout.split("wasm backtrace: ").nth(1).unwrap_or_default();
+    assert!(backtrace.contains("inbound_test_hostile"), "no plugin frame in:\n{stdout}");
+    assert!(!backtrace.starts_with("std::") && !backtrace.starts_with("core::"), "{stdout}");
+}
+
+#[test]
+fn check_explains_a_core_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("my_alerts.wasm");
+    // The smallest valid core module: what wasm32-unknown-unknown or
+    // wasm32-wasip1 builds are, a module and not a component.
+    std::fs::write(&module, b"\0asm\x01\0\0\0").unwrap();
+    let output = inbound(&["plugin", "check", module.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "a core WebAssembly module, not a component: build with `--target wasm32-wasip2`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\"my_alerts\""), "names the plugin by its file: {stderr}");
+    assert!(!stderr.contains("component parser"), "{stderr}");
+}
+
+#[test]
+fn check_explains_a_plugin_that_was_never_registered() {
+    let output = inbound(&["plugin", "check", plugin_wasm("test_unregistered").to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("did you call `register_plugin!`?"), "{stderr}");
 }
 
 #[test]
@@ -91,7 +152,7 @@ fn run_as_json_and_fails_on_a_non_2xx_answer() {
 }
 
 /// Runs cargo for the generated crate with the workspace's target folder,
-/// so the host's compiled dependencies are reused.
+/// so the SDK's compiled dependencies are reused.
 fn cargo(crate_dir: &Path, args: &[&str]) {
     let output = Command::new(env!("CARGO"))
         .args(args)
@@ -108,25 +169,183 @@ fn cargo(crate_dir: &Path, args: &[&str]) {
 }
 
 #[test]
-fn new_scaffolds_a_crate_that_builds_and_passes_its_tests() {
+fn new_scaffolds_a_crate_whose_fixtures_pass_with_plugin_test() {
     let dir = tempfile::tempdir().unwrap();
     let crate_dir = dir.path().join("scaffold-check");
+    let sdk = workspace_root().join("plugins/sdk");
     let output = inbound(&[
         "plugin",
         "new",
         "scaffold-check",
         "--path",
         crate_dir.to_str().unwrap(),
-        "--inbound-repo",
-        workspace_root().to_str().unwrap(),
+        "--sdk-path",
+        sdk.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("inbound-sdk = { version = \"0.2.0\", path = "), "{manifest}");
+    assert!(!manifest.contains("[dev-dependencies]"), "no host to compile for tests: {manifest}");
     cargo(&crate_dir, &["build", "--offline", "--release", "--target", "wasm32-wasip2"]);
-    cargo(&crate_dir, &["test", "--offline", "--release"]);
+    // The project's own tests, found from its folder, as an author runs them.
+    let tested = Command::new(env!("CARGO_BIN_EXE_inbound"))
+        .args(["plugin", "test"])
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", workspace_root().join("target"))
+        .output()
+        .unwrap();
+    let stdout = text(&tested.stdout);
+    assert!(tested.status.success(), "{stdout}\n{}", text(&tested.stderr));
+    assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "{stdout}");
+
+    // A changed source with a stale build is refused, not tested.
+    let lib = crate_dir.join("src/lib.rs");
+    std::fs::write(&lib, std::fs::read_to_string(&lib).unwrap() + "\n").unwrap();
+    let stale = Command::new(env!("CARGO_BIN_EXE_inbound"))
+        .args(["plugin", "test", crate_dir.to_str().unwrap()])
+        .env("CARGO_TARGET_DIR", workspace_root().join("target"))
+        .output()
+        .unwrap();
+    assert!(!stale.status.success());
+    assert!(text(&stale.stderr).contains("is older than"), "{}", text(&stale.stderr));
+
     let again =
         inbound(&["plugin", "new", "scaffold-check", "--path", crate_dir.to_str().unwrap()]);
     assert!(
         !again.status.success() && text(&again.stderr).contains("already exists"),
         "never overwrite an author's work"
     );
+}
+
+#[test]
+fn new_depends_on_the_sdk_by_version_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let crate_dir = dir.path().join("by-version");
+    let output = inbound(&["plugin", "new", "by-version", "--path", crate_dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("\ninbound-sdk = \"0.2.0\"\n"), "{manifest}");
+    assert!(manifest.contains("#   inbound-sdk = { path = "), "{manifest}");
+    let readme = std::fs::read_to_string(crate_dir.join("README.md")).unwrap();
+    assert!(!readme.contains("example.invalid"), "{readme}");
+}
+
+/// `inbound plugin test DIR --plugin WASM`: (exit code, stdout, stderr).
+fn plugin_test(dir: &Path, wasm: &Path, extra: &[&str]) -> (i32, String, String) {
+    let args = ["plugin", "test", dir.to_str().unwrap(), "--plugin", wasm.to_str().unwrap()];
+    let output = inbound(&[&args[..], extra].concat());
+    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+}
+
+/// The limits docs/plugin-guide.md recommends for a Python integration.
+const PYTHON_LIMITS: &[&str] = &["--timeout-ms", "1000", "--memory-limit-mib", "64"];
+
+#[test]
+fn plugin_test_passes_the_fixtures_shipped_with_each_plugin() {
+    for (plugin, dir, limits) in [
+        ("zendesk", "plugins/zendesk", &[][..]),
+        ("alertmanager", "plugins/alertmanager", &[]),
+        // Python, built by componentize-py (make plugins).
+        ("grafana", "plugins/grafana", PYTHON_LIMITS),
+    ] {
+        let dir = workspace_root().join(dir);
+        let fixtures = std::fs::read_dir(dir.join("tests"))
+            .unwrap()
+            .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|e| e == "toml"))
+            .count();
+        assert!(fixtures >= 5, "{plugin} ships its fixtures");
+        let (code, stdout, stderr) = plugin_test(&dir, &plugin_wasm(plugin), limits);
+        assert_eq!(code, 0, "{plugin}:\n{stdout}\n{stderr}");
+        assert!(
+            stdout.contains(&format!("running {fixtures} tests"))
+                && stdout.contains(&format!("test result: ok. {fixtures} passed; 0 failed")),
+            "{stdout}"
+        );
+        assert_eq!(stdout.matches(" ... ok").count(), fixtures, "{stdout}");
+    }
+}
+
+#[test]
+fn plugin_test_fails_a_wrong_expectation_with_a_diff_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let firing = workspace_root().join("plugins/alertmanager/tests/fixtures/firing-two.json");
+    let request = format!("[[request]]\nbody_file = {:?}\n", firing.display().to_string());
+    std::fs::write(
+        dir.path().join("right.toml"),
+        format!("{request}expect = {{ actions = [\"created\", \"created\"] }}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("wrong.toml"),
+        format!(
+            "description = \"expects what the plugin does not do\"\n{request}[request.expect]\nactions = [\"resolved\"]\nlogs = [\"no such line\"]\n[[request.expect.incidents]]\nsummary = \"Something else\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.toml"), "[[request]]\nexpect = { stauts = 202 }\n")
+        .unwrap();
+    let (code, stdout, stderr) = plugin_test(dir.path(), &plugin_wasm("alertmanager"), &[]);
+    assert_ne!(code, 0, "{stdout}");
+    for expected in [
+        "running 3 tests",
+        "test broken ... FAILED",
+        "test right ... ok",
+        "test wrong ... FAILED",
+        "---- wrong ----",
+        "expects what the plugin does not do",
+        "  actions: expected [\"resolved\"], got [\"created\", \"created\"]",
+        "  logs: expected a line containing \"no such line\"",
+        "  incidents: expected 1, got 2",
+        "  incidents[0].summary: expected \"Something else\", got \"Disk 95% full on db1\"",
+        "unknown field `stauts`",
+        "test result: FAILED. 1 passed; 2 failed",
+    ] {
+        assert!(stdout.contains(expected), "expected {expected:?} in:\n{stdout}");
+    }
+    assert!(stderr.contains("2 of 3 plugin tests failed"), "{stderr}");
+}
+
+#[test]
+fn new_python_scaffolds_a_project_that_componentize_py_builds_and_plugin_test_passes() {
+    let componentize_py = workspace_root().join("target/componentize-py/bin/componentize-py");
+    assert!(
+        componentize_py.is_file(),
+        "{} is missing: `make plugins` installs it",
+        componentize_py.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("py-check");
+    let output = inbound(&[
+        "plugin",
+        "new",
+        "py-check",
+        "--lang",
+        "python",
+        "--path",
+        project.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // The project pins the componentize-py release `make plugins` uses.
+    let makefile = std::fs::read_to_string(project.join("Makefile")).unwrap();
+    let root = std::fs::read_to_string(workspace_root().join("Makefile")).unwrap();
+    let version = root
+        .lines()
+        .find_map(|line| line.strip_prefix("COMPONENTIZE_PY_VERSION := "))
+        .expect("the Makefile pins componentize-py");
+    assert!(makefile.contains(&format!("componentize-py=={version}")), "{makefile}");
+
+    let built = Command::new("make")
+        .arg(format!("COMPONENTIZE_PY={}", componentize_py.display()))
+        .current_dir(&project)
+        .output()
+        .expect("run make");
+    assert!(built.status.success(), "{}\n{}", text(&built.stdout), text(&built.stderr));
+    let tested = Command::new(env!("CARGO_BIN_EXE_inbound"))
+        .args([&["plugin", "test"][..], PYTHON_LIMITS].concat())
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let stdout = text(&tested.stdout);
+    assert!(tested.status.success(), "{stdout}\n{}", text(&tested.stderr));
+    assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "{stdout}");
 }

@@ -138,16 +138,9 @@ impl Live {
 /// The engine, sized for the most demanding source, with every integration's
 /// plugin compiled (or loaded from the cache).
 fn load_plugins(config: &Config) -> anyhow::Result<PluginHost> {
-    let largest_memory_mib = config
-        .sources
-        .iter()
-        .filter_map(|source| source.memory_limit_mib)
-        .chain([config.plugins.memory_limit_mib])
-        .max()
-        .unwrap_or(config.plugins.memory_limit_mib);
     let engine_settings = EngineSettings {
         max_concurrent_calls: config.plugins.max_concurrent_calls,
-        max_memory_bytes: largest_memory_mib << 20,
+        max_memory_bytes: config.largest_memory_limit_mib() << 20,
     };
     let mut plugins = PluginHost::new(&engine_settings)?;
     tracing::info!(allocator = ?plugins.allocator, "WebAssembly engine ready");
@@ -173,8 +166,8 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
         key: source.key().to_string(),
         settings_json,
         limits: CallLimits {
-            timeout: Duration::from_millis(source.timeout_ms.unwrap_or(plugins.timeout_ms)),
-            memory_bytes: source.memory_limit_mib.unwrap_or(plugins.memory_limit_mib) << 20,
+            timeout: Duration::from_millis(config.timeout_ms_of(source)),
+            memory_bytes: config.memory_limit_mib_of(source) << 20,
             max_state_bytes_per_source: plugins.state_limit_bytes,
             max_stored_bytes_per_call: plugins.stored_bytes_per_call,
             ..CallLimits::default()

@@ -89,9 +89,16 @@ pub enum Command {
     Man,
 }
 
-pub fn init_logging(format: LogFormat) {
+pub fn init_logging(format: LogFormat, command: &Command) {
+    // The plugin tools print the plugin's log lines and failures in their
+    // report; the host's copy of each on stderr would show everything twice.
+    let default = if matches!(command, Command::Plugin(_)) {
+        "info,plugin=off,inbound::ingest::failure=off"
+    } else {
+        "info"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("INBOUND_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // Colours only for a person at a terminal, never into log files.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()

@@ -114,6 +114,36 @@ impl Config {
         format!("{}/api/v1/events/{}/{}", self.public_url(), source.integration, source.key())
     }
 
+    /// A source's per-call deadline: its own, else its integration's, else
+    /// `[plugins] timeout_ms`.
+    pub fn timeout_ms_of(&self, source: &SourceConfig) -> u64 {
+        let integration = self.integrations.get(&source.integration);
+        source
+            .timeout_ms
+            .or(integration.and_then(|integration| integration.timeout_ms))
+            .unwrap_or(self.plugins.timeout_ms)
+    }
+
+    /// A source's memory cap, resolved like [`Config::timeout_ms_of`].
+    pub fn memory_limit_mib_of(&self, source: &SourceConfig) -> usize {
+        let integration = self.integrations.get(&source.integration);
+        source
+            .memory_limit_mib
+            .or(integration.and_then(|integration| integration.memory_limit_mib))
+            .unwrap_or(self.plugins.memory_limit_mib)
+    }
+
+    /// The largest memory cap of any source: what the engine's instance
+    /// slots must hold.
+    pub fn largest_memory_limit_mib(&self) -> usize {
+        self.sources
+            .iter()
+            .map(|source| self.memory_limit_mib_of(source))
+            .chain([self.plugins.memory_limit_mib])
+            .max()
+            .unwrap_or(self.plugins.memory_limit_mib)
+    }
+
     pub fn escalation_policy(&self, name: &str) -> Option<&EscalationPolicy> {
         self.escalation_policies.iter().find(|policy| policy.name == name)
     }

@@ -17,9 +17,11 @@
 //! Modelled on Shopify's function-runner: a run returns everything an author
 //! needs to judge it (answer, incidents, log, time, memory), as text or JSON.
 
+pub mod fixture;
 mod request;
 mod run;
 
+pub use fixture::Fixture;
 pub use request::TestRequest;
 pub use run::{LogLine, RunResult};
 
@@ -30,11 +32,22 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// The integration name the plugin is loaded under.
-const INTEGRATION: &str = "plugin";
+/// The integration name a plugin file is loaded under outside a config:
+/// its file name without `.wasm`, so errors name the file the author built.
+pub fn integration_name(wasm: &Path) -> String {
+    wasm.file_stem()
+        .and_then(|stem| stem.to_str())
+        .filter(|stem| !stem.is_empty())
+        .unwrap_or("plugin")
+        .to_string()
+}
+
+/// The largest per-call memory limit a harness accepts.
+pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 
 pub struct Harness {
     runtime: tokio::runtime::Runtime,
+    plugins: Arc<PluginHost>,
     ingest: Ingest,
     source: Source,
     api_version: ApiVersion,
@@ -49,29 +62,54 @@ impl Harness {
     /// default limits.
     pub fn new(wasm: impl AsRef<Path>) -> anyhow::Result<Harness> {
         let wasm = wasm.as_ref();
-        let dir = tempfile::tempdir()
-            .context("cannot create a temporary directory for the test database")?;
-        let store =
-            Store::open(&dir.path().join("inbound.redb"), WriterOptions::default(), |_| {})?;
-        // A handful of slots: one test runs one call at a time.
-        let settings = EngineSettings { max_concurrent_calls: 4, ..EngineSettings::default() };
+        // A handful of slots: one test runs one call at a time. Slots as
+        // large as `with_limits` may ask for; each call's own cap is its
+        // `CallLimits::memory_bytes`, as on the host.
+        let settings =
+            EngineSettings { max_concurrent_calls: 4, max_memory_bytes: MAX_MEMORY_BYTES };
         let mut plugins = PluginHost::new(&settings)?;
-        plugins.load(INTEGRATION, wasm, None)?;
-        let api_version = plugins.plugin(INTEGRATION).expect("just loaded").api_version();
+        let integration = integration_name(wasm);
+        plugins.load(&integration, wasm, None)?;
+        let api_version = plugins.plugin(&integration).expect("just loaded").api_version();
         let reports = Arc::new(Mutex::new(Vec::new()));
         let sink = reports.clone();
         plugins
             .observe_calls(move |report| sink.lock().expect("no panics while locked").push(report));
+        Harness::on(Arc::new(plugins), integration, api_version, reports)
+    }
+
+    /// Another harness for the same loaded plugin with an empty database and
+    /// default settings: many tests, one compile (seconds for a large plugin).
+    pub fn with_empty_database(&self) -> anyhow::Result<Harness> {
+        Harness::on(
+            self.plugins.clone(),
+            self.source.integration.clone(),
+            self.api_version,
+            self.reports.clone(),
+        )
+    }
+
+    fn on(
+        plugins: Arc<PluginHost>,
+        integration: String,
+        api_version: ApiVersion,
+        reports: Arc<Mutex<Vec<CallReport>>>,
+    ) -> anyhow::Result<Harness> {
+        let dir = tempfile::tempdir()
+            .context("cannot create a temporary directory for the test database")?;
+        let store =
+            Store::open(&dir.path().join("inbound.redb"), WriterOptions::default(), |_| {})?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
         Ok(Harness {
             runtime,
-            ingest: Ingest::new(Arc::new(store), Arc::new(plugins), 64 << 10, 4),
+            ingest: Ingest::new(Arc::new(store), plugins.clone(), 64 << 10, 4),
+            plugins,
             source: Source {
                 name: "test".into(),
-                integration: INTEGRATION.into(),
+                integration,
                 escalation_policy: "test".into(),
                 key: String::new(),
                 settings_json: "{}".into(),
@@ -102,9 +140,14 @@ impl Harness {
     }
 
     /// Per-call limits (timeout, memory, host API caps); defaults are the host's.
-    pub fn with_limits(mut self, limits: CallLimits) -> Harness {
+    pub fn with_limits(mut self, limits: CallLimits) -> anyhow::Result<Harness> {
+        anyhow::ensure!(
+            limits.memory_bytes <= MAX_MEMORY_BYTES,
+            "the memory limit is over the harness's {} MiB",
+            MAX_MEMORY_BYTES >> 20
+        );
         self.source.limits = limits;
-        self
+        Ok(self)
     }
 
     /// The `inbound:plugin` version the component was built against.
@@ -179,11 +222,20 @@ pub fn plugin_wasm(manifest_dir: &str, crate_name: &str) -> PathBuf {
     wasm
 }
 
-/// The most recently changed file under `src/`. (Not `Cargo.toml`: a change
-/// there, e.g. a new dev-dependency, need not rebuild the component, so its
-/// time would make a fresh `.wasm` look stale forever.)
-fn newest_source(crate_dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+/// The most recently changed source of a plugin project: any file under
+/// `src/`, and the `.py` files at its top (a Python plugin). (Not
+/// `Cargo.toml`: a change there, e.g. a new dev-dependency, need not rebuild
+/// the component, so its time would make a fresh `.wasm` look stale forever.)
+pub fn newest_source(crate_dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
     let mut pending = vec![crate_dir.join("src")];
+    pending.extend(
+        std::fs::read_dir(crate_dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|extension| extension == "py")),
+    );
     let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
     while let Some(path) = pending.pop() {
         let Ok(metadata) = std::fs::metadata(&path) else { continue };

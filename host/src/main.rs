@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     if !matches!(cli.command, cli::Command::Serve(_)) {
         end_quietly_on_a_closed_pipe();
     }
-    cli::init_logging(cli.log_format);
+    cli::init_logging(cli.log_format, &cli.command);
     match cli::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

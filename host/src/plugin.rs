@@ -329,12 +329,68 @@ fn classify_trap(
         _ => {}
     }
     let stderr = printable(String::from_utf8_lossy(&stderr.contents()).trim(), usize::MAX);
-    let root = error.root_cause().to_string();
-    if stderr.is_empty() {
-        CallError::Trap(root)
-    } else {
-        CallError::Trap(format!("{root}; plugin stderr: {stderr}"))
+    let mut message = error.root_cause().to_string();
+    if !stderr.is_empty() {
+        message.push_str(&format!("; plugin stderr: {stderr}"));
     }
+    if let Some(backtrace) = error.downcast_ref::<wasmtime::WasmBacktrace>().and_then(backtrace) {
+        message.push_str(&format!("; wasm backtrace: {backtrace}"));
+    }
+    CallError::Trap(message)
+}
+
+/// Most wasm frames a trap message names: the plugin's own functions are
+/// near the top once the panic machinery is skipped.
+const MAX_BACKTRACE_FRAMES: usize = 12;
+
+/// Where a trap happened, innermost first, by the function names the
+/// component carries (its name section; wasmtime demangles Rust names), on
+/// one line so it stays one log line. The frames of Rust's panic machinery
+/// come first in a panic and say nothing about the plugin, so they are left
+/// out. `None` when no frame has a name.
+fn backtrace(trace: &wasmtime::WasmBacktrace) -> Option<String> {
+    let names: Vec<String> = trace
+        .frames()
+        .iter()
+        .map(|frame| {
+            let name = frame
+                .func_name()
+                .map_or("?".to_string(), |name| format!("{:#}", rustc_demangle::demangle(name)));
+            match frame.symbols().first().and_then(|s| Some((s.file()?, s.line()?))) {
+                Some((file, line)) => format!("{name} ({file}:{line})"),
+                None => name.to_string(),
+            }
+        })
+        .skip_while(|name| is_panic_machinery(name))
+        .collect();
+    if names.iter().all(|name| name == "?") {
+        return None;
+    }
+    let shown = names.len().min(MAX_BACKTRACE_FRAMES);
+    let mut text = names[..shown].join(" <- ");
+    if names.len() > shown {
+        text.push_str(&format!(" <- ... ({} more frames)", names.len() - shown));
+    }
+    Some(printable(&text, 4096))
+}
+
+fn is_panic_machinery(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "std::",
+        "core::",
+        "alloc::",
+        "<std::",
+        "<core::",
+        "<alloc::",
+        "__rust",
+        "rust_panic",
+        "rust_begin_unwind",
+        "abort",
+        "panic_abort",
+        "inbound_sdk::panic",
+        "__rustc::",
+    ];
+    PREFIXES.iter().any(|prefix| name.starts_with(prefix))
 }
 
 #[cfg(test)]
@@ -344,6 +400,21 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(printable("a\r\nINFO forged\u{1b}[31m", 100), "a\\r\\nINFO forged\\u{1b}[31m");
+    }
+
+    #[test]
+    fn panic_frames_are_machinery_and_plugin_frames_are_not() {
+        for name in [
+            "std::panicking::begin_panic",
+            "core::panicking::panic_fmt",
+            "__rustc::__rust_start_panic",
+            "abort",
+        ] {
+            assert!(super::is_panic_machinery(name), "{name}");
+        }
+        for name in ["<my_plugin::MyPlugin as inbound_sdk::Plugin>::handle", "my_plugin::parse"] {
+            assert!(!super::is_panic_machinery(name), "{name}");
+        }
     }
 
     #[test]

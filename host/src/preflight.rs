@@ -28,7 +28,10 @@ pub struct Checked {
 
 pub fn check(config: &Config) -> Result<Checked, ConfigError> {
     check_storage(config)?;
-    let engine = EngineSettings { max_concurrent_calls: 4, ..EngineSettings::default() };
+    let engine = EngineSettings {
+        max_concurrent_calls: 4,
+        max_memory_bytes: config.largest_memory_limit_mib() << 20,
+    };
     let mut plugins = PluginHost::new(&engine).map_err(|error| {
         config.error_at(
             "plugins",
@@ -111,7 +114,14 @@ fn check_settings(config: &Config, plugins: &PluginHost) -> Result<(), ConfigErr
         let Ok(session) = Session::new(store.clone(), scope, now_millis()) else { continue };
         let probe =
             PluginRequest { headers: Vec::new(), body: Vec::new(), settings_json: settings };
-        let output = plugins.call(&plugin, session, probe, &CallLimits::default());
+        // The source's own limits: a plugin that needs more than the
+        // defaults (Python) is judged as `serve` will run it.
+        let limits = CallLimits {
+            timeout: std::time::Duration::from_millis(config.timeout_ms_of(source)),
+            memory_bytes: config.memory_limit_mib_of(source) << 20,
+            ..CallLimits::default()
+        };
+        let output = plugins.call(&plugin, session, probe, &limits);
         if let Err(CallError::Rejected { code, message }) = output.result
             && code == "invalid-settings"
         {

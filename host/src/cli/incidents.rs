@@ -103,6 +103,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             ] {
                 println!("  {field}: {}", text(&incident[field]));
             }
+            for link in incident["links"].as_array().into_iter().flatten() {
+                println!("  link: {} <{}>", text(&link["label"]), text(&link["url"]));
+            }
+            print_details(incident["details"].as_str().unwrap_or_default());
             println!("log:");
             for entry in shown["log"].as_array().into_iter().flatten() {
                 println!("  {}  {}", text(&entry["at"]), describe(entry));
@@ -125,6 +129,17 @@ fn change(remote: &Remote, id: u64, verb: &str, note: Option<String>) -> anyhow:
         text(&answer["incident"]["status"])
     );
     Ok(())
+}
+
+/// The plugin's details text, indented under the fields; nothing when empty.
+fn print_details(details: &str) {
+    if details.trim().is_empty() {
+        return;
+    }
+    println!("  details:");
+    for line in details.lines() {
+        println!("    {line}");
+    }
 }
 
 /// One log entry as a short line.

@@ -4,9 +4,35 @@
 mod check;
 mod new;
 mod run;
+mod test;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use inbound::plugin::CallLimits;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// The per-call limits of `[plugins]`, `[integrations.NAME]` or a source in
+/// config.toml, for a plugin that needs more than the defaults (Python).
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// The per-call deadline, as `timeout_ms` in config.toml (default 100).
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    /// The per-call memory cap, as `memory_limit_mib` in config.toml (default 32).
+    #[arg(long)]
+    memory_limit_mib: Option<usize>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> CallLimits {
+        let defaults = CallLimits::default();
+        CallLimits {
+            timeout: self.timeout_ms.map_or(defaults.timeout, Duration::from_millis),
+            memory_bytes: self.memory_limit_mib.map_or(defaults.memory_bytes, |mib| mib << 20),
+            ..defaults
+        }
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -29,9 +55,27 @@ pub enum PluginCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
         /// Request bodies, sent in order to the same source and database.
         #[arg(required = true)]
         requests: Vec<PathBuf>,
+    },
+    /// Run a plugin project's fixture files (DIR/tests/*.toml), each on a
+    /// fresh temporary database, and report like `cargo test`. Exits
+    /// non-zero if a test fails.
+    Test {
+        /// The plugin project (default: the current folder), its tests
+        /// folder, or one fixture file.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The plugin component (.wasm); by default the one the project
+        /// builds (cargo's target folder for a Rust crate, else the one
+        /// .wasm file in DIR).
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Validate a plugin component exactly as `inbound serve` does at
     /// start-up: compile, check its world, link.
@@ -39,26 +83,31 @@ pub enum PluginCommand {
         /// The plugin component (.wasm).
         plugin: PathBuf,
     },
-    /// Create a plugin crate with a fixture test that uses the harness.
+    /// Create a plugin project with fixture tests for `inbound plugin test`.
     New {
-        /// The crate name, e.g. `my-alerts`.
+        /// The plugin's name, e.g. `my-alerts`.
         name: String,
         /// Where to create it (default: ./NAME).
         #[arg(long)]
         path: Option<PathBuf>,
-        /// An inbound checkout to take the SDK and harness from (default:
-        /// the checkout the target folder is in).
-        #[arg(long, env = "INBOUND_REPO")]
-        inbound_repo: Option<PathBuf>,
+        /// The language to write it in.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: new::Lang,
+        /// A copy of the SDK on disk to depend on (default: the published
+        /// SDK, by version).
+        #[arg(long)]
+        sdk_path: Option<PathBuf>,
     },
 }
 
 pub fn run(command: PluginCommand) -> anyhow::Result<()> {
     match command {
-        PluginCommand::Run { plugin, settings, headers, source, json, requests } => {
-            run::run(&run::RunArgs { plugin, settings, headers, source, json, requests })
+        PluginCommand::Run { plugin, settings, headers, source, json, limits, requests } => {
+            let limits = limits.limits();
+            run::run(&run::RunArgs { plugin, settings, headers, source, json, limits, requests })
         }
         PluginCommand::Check { plugin } => check::check(&plugin),
-        PluginCommand::New { name, path, inbound_repo } => new::new(&name, path, inbound_repo),
+        PluginCommand::Test { dir, plugin, limits } => test::test(&dir, plugin, &limits.limits()),
+        PluginCommand::New { name, path, lang, sdk_path } => new::new(&name, path, lang, sdk_path),
     }
 }

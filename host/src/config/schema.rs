@@ -167,6 +167,13 @@ pub struct ApiToken {
 pub struct IntegrationConfig {
     /// The plugin component (`.wasm`), relative to the config file.
     pub plugin: PathBuf,
+    /// Overrides [plugins] timeout_ms for this integration's sources (a
+    /// source's own timeout_ms wins): an interpreter-based plugin (Python)
+    /// needs more per call than a Rust one.
+    pub timeout_ms: Option<u64>,
+    /// Overrides [plugins] memory_limit_mib for this integration's sources
+    /// (a source's own memory_limit_mib wins).
+    pub memory_limit_mib: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -10,6 +10,18 @@ impl Config {
     pub(super) fn validate(&mut self, errors: &Errors) -> Result<(), ConfigError> {
         self.validate_server(errors)?;
         for (name, integration) in &self.integrations {
+            let limits = [
+                ("timeout_ms", integration.timeout_ms),
+                ("memory_limit_mib", integration.memory_limit_mib.map(|mib| mib as u64)),
+            ];
+            for (key, value) in limits {
+                if value == Some(0) {
+                    return Err(errors.at(
+                        format!("integrations.{name}.{key}"),
+                        "must be greater than 0; remove the key to use [plugins]' value",
+                    ));
+                }
+            }
             let path = self.resolve(&integration.plugin);
             if !path.is_file() {
                 return Err(errors.at(

@@ -121,6 +121,12 @@ impl std::fmt::Display for RunResult {
             for link in &incident.links {
                 writeln!(f, "  link: {} <{}>", link.label, link.url)?;
             }
+            if !incident.details.trim().is_empty() {
+                writeln!(f, "  details:")?;
+                for line in incident.details.lines() {
+                    writeln!(f, "    {line}")?;
+                }
+            }
         }
         for line in &self.logs {
             writeln!(f, "log {}: {}", line.level, line.message)?;

@@ -65,7 +65,7 @@ fn check_component_header(bytes: &[u8]) -> anyhow::Result<()> {
     }
     if bytes.get(4..8) == Some(&CORE_MODULE) {
         anyhow::bail!(
-            "the file is a core WebAssembly module, not a component: build with --target wasm32-wasip2"
+            "the file is a core WebAssembly module, not a component: build with `--target wasm32-wasip2` (wasm32-wasip1 and wasm32-unknown-unknown make core modules)"
         );
     }
     Ok(())

@@ -113,6 +113,24 @@ impl PluginPre {
 mod tests {
     use super::*;
 
+    /// The SDKs carry their WIT inside their crates so they build and
+    /// publish on their own; `host/wit/` stays the one source of truth, and
+    /// a copy that drifts from it fails here. When a new version is added,
+    /// point these at it and copy it into the SDK.
+    #[test]
+    fn the_sdks_carry_the_newest_wit_unchanged() {
+        assert!(
+            include_str!("../../wit/v0.2.0/plugin.wit")
+                == include_str!("../../../plugins/sdk/wit/plugin.wit"),
+            "plugins/sdk/wit/plugin.wit differs from host/wit/v0.2.0/plugin.wit: copy it over"
+        );
+        assert!(
+            include_str!("../../wit/notifier/v0.1.0/notifier.wit")
+                == include_str!("../../../plugins/notifier-sdk/wit/notifier.wit"),
+            "plugins/notifier-sdk/wit/notifier.wit differs from host/wit/notifier/v0.1.0: copy it over"
+        );
+    }
+
     #[test]
     fn versions_parse_back() {
         for &version in ApiVersion::ALL {

@@ -7,6 +7,10 @@ use wasmtime::component::Component;
 
 const HOST_INTERFACES: &[&str] = &["types", "incidents", "state", "log"];
 const HANDLER: &str = "handler";
+/// The usual reason a component built with an SDK exports no handler: the
+/// SDK only exports what the plugin registers, and an unregistered plugin
+/// still compiles.
+const FORGOT_TO_REGISTER: &str = "did you call `register_plugin!`? A Rust plugin ends with `inbound_sdk::register_plugin!(YourPlugin);`, a Python plugin defines `class Handler` in its app module";
 
 /// A component that does not fit, with what is wrong.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -84,7 +88,8 @@ fn describe(extra: &[String], missing_export: bool, found: &Option<String>) -> S
             Some(version) if ApiVersion::parse(version).is_none() => {
                 format!("; it was built against inbound:plugin@{version}")
             }
-            _ => String::new(),
+            // Nothing of ours, or only imports: the handler was never exported.
+            _ => format!("; {FORGOT_TO_REGISTER}"),
         };
         problems.push(format!(
             "it does not export inbound:plugin/handler for a supported version (supported: {supported}){found}"
@@ -148,6 +153,7 @@ mod tests {
         let error = check_names(&[], &names(&["evil:plugin/handler@0.1.0"])).unwrap_err();
         assert!(error.missing_export);
         assert!(error.to_string().contains("does not export inbound:plugin/handler"), "{error}");
+        assert!(error.to_string().contains("did you call `register_plugin!`?"), "{error}");
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn apply(alert: &Alert, external_url: Option<&str>) -> Result<Option<Outcome>, R
         AlertStatus::Firing => {
             let (action, incident) =
                 incidents::open_or_create(incident::new_incident(alert, external_url))?;
-            inbound_sdk::debug!("alert {key} firing: {action:?} incident {}", incident.id);
+            inbound_sdk::debug!("alert {key} firing: {action} incident {}", incident.id);
             Ok(Some(Outcome::new(action, &incident)))
         }
         AlertStatus::Resolved => {

@@ -25,10 +25,10 @@
 
 extern crate self as inbound_notifier_sdk;
 
-/// Bindings generated from `host/wit/notifier/v0.1.0`.
+/// Bindings generated from `wit/notifier.wit` in this crate (`inbound:notifier@0.1.0`).
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../host/wit/notifier/v0.1.0",
+        path: "wit",
         world: "notifier",
         pub_export_macro: true,
         export_macro_name: "__export_notifier",

@@ -12,7 +12,7 @@
 //!         let body = json::parse_lenient(&request.body)?;
 //!         let key = json::str_field(&body, "", "id")?;
 //!         let (action, incident) = incidents::open_or_create(NewIncident::new(key, "Something broke"))?;
-//!         inbound_sdk::info!("{key}: {action:?}");
+//!         inbound_sdk::info!("{key}: {action}");
 //!         Ok(vec![Outcome::new(action, &incident)])
 //!     }
 //! }
@@ -44,10 +44,11 @@ pub mod text;
 pub mod web_url;
 
 /// Bindings generated from the WIT package the host implements
-/// (`host/wit/v0.2.0`). Most plugins use the re-exports below instead.
+/// (`wit/plugin.wit` in this crate, `inbound:plugin@0.2.0`). Most plugins
+/// use the re-exports below instead.
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../host/wit/v0.2.0",
+        path: "wit",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin",
@@ -72,6 +73,26 @@ pub trait Plugin {
     /// the call (5xx, nothing applied, the event kept for replay) and its
     /// message reaches the operator.
     fn handle(request: Request) -> Result<Vec<Outcome>, Rejection>;
+}
+
+impl Action {
+    /// The action as the host's answers and logs name it: `created`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Accepted => "accepted",
+            Action::Resolved => "resolved",
+            Action::Commented => "commented",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// `created`, not `Action::Created`: log lines read as the host's answers do.
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Request {

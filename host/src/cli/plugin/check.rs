@@ -8,11 +8,12 @@ use std::time::Instant;
 pub fn check(plugin: &Path) -> anyhow::Result<()> {
     let mut host = PluginHost::new(&EngineSettings::default())?;
     let started = Instant::now();
+    let integration = inbound::harness::integration_name(plugin);
     // The same call `inbound serve` makes for each integration.
-    if let Err(error) = host.load("plugin", plugin, None) {
+    if let Err(error) = host.load(&integration, plugin, None) {
         // Not an integration: it may be a notifier, loaded as `serve` loads a channel's.
         let mut notifiers = inbound::notify::render::NotifierHost::new()?;
-        if notifiers.load("check", plugin, None).is_ok() {
+        if notifiers.load(&integration, plugin, None).is_ok() {
             let size = std::fs::metadata(plugin).map(|m| m.len()).unwrap_or(0);
             println!(
                 "ok: {} implements inbound:notifier@{} ({} KiB, compiled and linked in {} ms)",
@@ -25,7 +26,7 @@ pub fn check(plugin: &Path) -> anyhow::Result<()> {
         }
         return Err(error);
     }
-    let loaded = host.plugin("plugin").context("the plugin vanished after loading")?;
+    let loaded = host.plugin(&integration).context("the plugin vanished after loading")?;
     let size = std::fs::metadata(plugin).map(|m| m.len()).unwrap_or(0);
     println!(
         "ok: {} implements inbound:plugin@{} ({} KiB, compiled and linked in {} ms)",

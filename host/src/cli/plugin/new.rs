@@ -1,25 +1,71 @@
-//! `inbound plugin new`: a plugin crate that builds and passes its tests as
-//! generated. The templates live in `template/`; they depend on the SDK and
-//! the harness by path, since neither is published to a registry yet.
+//! `inbound plugin new`: a plugin project that builds and passes its
+//! fixture tests (`inbound plugin test`) as generated. The templates live
+//! in `template/` and are compiled into the binary, so a release `inbound`
+//! is all an author needs besides the SDK.
 
 use anyhow::{Context, bail};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// (path in the new crate, template text)
-const FILES: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("template/Cargo.toml.tmpl")),
-    ("src/lib.rs", include_str!("template/lib.rs.tmpl")),
-    ("tests/fixtures.rs", include_str!("template/tests/fixtures.rs.tmpl")),
+/// The SDK release this host's templates are written for.
+const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// (path in the new crate, template text): the fixtures every project gets.
+const FIXTURES: &[(&str, &str)] = &[
     ("tests/fixtures/firing.json", include_str!("template/tests/fixtures/firing.json")),
     ("tests/fixtures/resolved.json", include_str!("template/tests/fixtures/resolved.json")),
-    ("README.md", include_str!("template/README.md.tmpl")),
+    (
+        "tests/firing-opens-one-incident.toml",
+        include_str!("template/tests/firing-opens-one-incident.toml"),
+    ),
+    (
+        "tests/resolved-resolves-the-open-incident.toml",
+        include_str!("template/tests/resolved-resolves-the-open-incident.toml"),
+    ),
+    (
+        "tests/a-bad-status-is-refused.toml",
+        include_str!("template/tests/a-bad-status-is-refused.toml"),
+    ),
+];
+
+/// The Rust crate.
+const RUST: &[(&str, &str)] = &[
+    ("Cargo.toml", include_str!("template/rust/Cargo.toml.tmpl")),
+    ("src/lib.rs", include_str!("template/rust/lib.rs.tmpl")),
+    ("README.md", include_str!("template/rust/README.md.tmpl")),
     // The same small guest stack as the repository's own plugins: the host
     // resets every page an instance touched, so a 1 MiB stack costs each call.
-    (".cargo/config.toml", include_str!("template/cargo/config.toml.tmpl")),
+    (".cargo/config.toml", include_str!("template/rust/cargo/config.toml.tmpl")),
     (".gitignore", "/target\n"),
 ];
 
-pub fn new(name: &str, path: Option<PathBuf>, inbound_repo: Option<PathBuf>) -> anyhow::Result<()> {
+/// The Python project: built by componentize-py against the same WIT the
+/// Rust SDK carries, with the Python SDK copied in (one file).
+const PYTHON: &[(&str, &str)] = &[
+    ("app.py", include_str!("template/python/app.py.tmpl")),
+    ("Makefile", include_str!("template/python/Makefile.tmpl")),
+    ("README.md", include_str!("template/python/README.md.tmpl")),
+    ("inbound_sdk.py", include_str!("../../../../plugins/python-sdk/inbound_sdk.py")),
+    ("wit/plugin.wit", include_str!("../../../../plugins/sdk/wit/plugin.wit")),
+    (".gitignore", "/.venv\n/*.wasm\n__pycache__/\n"),
+];
+
+/// The componentize-py release the Python scaffold and `make plugins` use,
+/// checked to produce components this host runs.
+pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
+
+/// The language of a new plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Rust,
+    Python,
+}
+
+pub fn new(
+    name: &str,
+    path: Option<PathBuf>,
+    lang: Lang,
+    sdk_path: Option<PathBuf>,
+) -> anyhow::Result<()> {
     check_name(name)?;
     let dir = path.unwrap_or_else(|| PathBuf::from(name));
     if dir.exists()
@@ -27,46 +73,50 @@ pub fn new(name: &str, path: Option<PathBuf>, inbound_repo: Option<PathBuf>) -> 
     {
         bail!("{} already exists and is not empty; pick another --path", dir.display());
     }
-    let repo = match inbound_repo {
-        Some(repo) => repo,
-        None => find_repo(&absolute(&dir)?).context(
-            "cannot find an inbound checkout above the new crate; pass --inbound-repo <checkout> (or set INBOUND_REPO): the SDK and the harness are taken from it",
-        )?,
+    let sdk_dependency = match &sdk_path {
+        // With the version too: the path is used here, the version if the
+        // plugin is ever published.
+        Some(sdk) => {
+            let sdk = std::path::absolute(sdk)?;
+            anyhow::ensure!(
+                sdk.join("Cargo.toml").is_file(),
+                "{} is not the inbound SDK (no Cargo.toml)",
+                sdk.display()
+            );
+            format!(
+                "inbound-sdk = {{ version = \"{SDK_VERSION}\", path = {:?} }}",
+                sdk.display().to_string()
+            )
+        }
+        None => format!("inbound-sdk = \"{SDK_VERSION}\""),
     };
-    let repo = repo
-        .canonicalize()
-        .with_context(|| format!("the inbound checkout {} does not exist", repo.display()))?;
-    anyhow::ensure!(
-        is_repo(&repo),
-        "{} is not an inbound checkout (no plugins/sdk and host/)",
-        repo.display()
-    );
-
     let crate_name = name.replace('-', "_");
     let fill = |template: &str| {
         template
             .replace("{{name}}", name)
             .replace("{{crate_name}}", &crate_name)
-            .replace("{{sdk_path}}", &repo.join("plugins/sdk").display().to_string())
-            .replace("{{host_path}}", &repo.join("host").display().to_string())
+            .replace("{{sdk_version}}", SDK_VERSION)
+            .replace("{{sdk_dependency}}", &sdk_dependency)
+            .replace("{{componentize_py_version}}", COMPONENTIZE_PY_VERSION)
     };
-    for (file, template) in FILES {
+    let files = match lang {
+        Lang::Rust => RUST,
+        Lang::Python => PYTHON,
+    };
+    for (file, template) in files.iter().chain(FIXTURES) {
         let target = dir.join(file);
         std::fs::create_dir_all(target.parent().expect("every file is in the crate folder"))
             .with_context(|| format!("cannot create {}", dir.display()))?;
         std::fs::write(&target, fill(template))
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
-    // The checkout's lock file pins the versions inbound is tested with, and
-    // lets a shared target folder reuse its compiled dependencies.
-    let lock = repo.join("Cargo.lock");
-    if lock.is_file() {
-        std::fs::copy(&lock, dir.join("Cargo.lock")).context("cannot copy Cargo.lock")?;
-    }
-    println!("created the plugin crate {name} in {}", dir.display());
+    println!("created the {lang:?} plugin {name} in {}", dir.display());
     println!("  cd {}", dir.display());
-    println!("  cargo build --release --target wasm32-wasip2");
-    println!("  cargo test --release");
+    match lang {
+        Lang::Rust => println!("  cargo build --release --target wasm32-wasip2"),
+        Lang::Python => println!("  make            # componentize-py, installed into .venv"),
+    }
+    println!("  inbound plugin test");
     Ok(())
 }
 
@@ -84,19 +134,6 @@ fn check_name(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
-    Ok(if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) })
-}
-
-fn is_repo(dir: &Path) -> bool {
-    dir.join("plugins/sdk/Cargo.toml").is_file() && dir.join("host/Cargo.toml").is_file()
-}
-
-/// The inbound checkout `dir` is inside of, if any.
-fn find_repo(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().find(|candidate| is_repo(candidate)).map(Path::to_path_buf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,12 +149,13 @@ mod tests {
 
     #[test]
     fn every_placeholder_is_filled() {
-        for (file, template) in FILES {
+        for (file, template) in RUST.iter().chain(PYTHON).chain(FIXTURES) {
             let filled = template
                 .replace("{{name}}", "x")
                 .replace("{{crate_name}}", "x")
-                .replace("{{sdk_path}}", "x")
-                .replace("{{host_path}}", "x");
+                .replace("{{sdk_version}}", "x")
+                .replace("{{sdk_dependency}}", "x")
+                .replace("{{componentize_py_version}}", "x");
             assert!(!filled.contains("{{"), "{file} has an unknown placeholder");
         }
     }

@@ -11,11 +11,14 @@ pub struct RunArgs {
     pub headers: Vec<String>,
     pub source: String,
     pub json: bool,
+    pub limits: inbound::plugin::CallLimits,
     pub requests: Vec<PathBuf>,
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let mut harness = Harness::new(&args.plugin)?.with_source_name(&args.source);
+    let mut harness = Harness::new(&args.plugin)?
+        .with_source_name(&args.source)
+        .with_limits(args.limits.clone())?;
     if let Some(settings) = &args.settings {
         harness = harness.with_settings(settings_value(settings)?)?;
     }

@@ -1,0 +1,286 @@
+"""The Python SDK for inbound plugins: the same helpers as the Rust SDK.
+
+A plugin is a module (``app.py``) that defines ``class Handler(inbound_sdk.Plugin)``
+with one method, ``on_request(self, request) -> list[Outcome]``. componentize-py
+builds it into a WebAssembly component against the WIT in ``wit/``::
+
+    import inbound_sdk as sdk
+
+    class Handler(sdk.Plugin):
+        def on_request(self, request):
+            body = sdk.parse_json(request.body)              # 400 invalid-json, with line and column
+            key = sdk.str_field(body, "", "id")              # 400 "the field `id` is missing; expected a string"
+            action, incident = sdk.open_or_create(sdk.new_incident(key, "Disk full"))
+            sdk.info(f"{key}: {sdk.word(action)}")
+            return [sdk.outcome(action, incident)]
+
+Raise ``Rejection`` (or use the field readers, which raise it) for a request the
+sender got wrong: the host answers 400 with its message and applies nothing.
+Any other exception fails the call (5xx, nothing applied, the event kept for
+replay) and its traceback reaches the operator.
+"""
+
+import json
+import traceback
+from typing import Any, List, Optional, Tuple
+
+from componentize_py_types import Err
+from wit_world import exports
+from wit_world.imports import incidents, log, types
+
+# The plugin API the bindings in wit/ were generated from.
+API_VERSION = "0.2.0"
+
+Action = types.Action
+Incident = types.Incident
+Link = types.Link
+NewIncident = types.NewIncident
+Outcome = types.Outcome
+Priority = types.Priority
+Request = types.Request
+
+
+class Rejection(Exception):
+    """The sender's mistake: the host answers 400 {"error": {code, message}}."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+    @staticmethod
+    def missing_field(path: str, expected: str) -> "Rejection":
+        return Rejection("missing-field", f"the field `{path}` is missing; expected {expected}")
+
+    @staticmethod
+    def invalid_field(path: str, why: str) -> "Rejection":
+        return Rejection("invalid-field", f"the field `{path}` {why}")
+
+    @staticmethod
+    def invalid_settings(why: str) -> "Rejection":
+        return Rejection(
+            "invalid-settings", f"the source's settings in config.toml are invalid: {why}"
+        )
+
+
+class Plugin(exports.Handler):
+    """Base class of a plugin's ``Handler``: turns a ``Rejection`` into the
+    host's 400, a host API error into a ``host-api-error`` rejection (the
+    plugin's bug; nothing is applied), and any other exception into a failed
+    call whose traceback the operator sees."""
+
+    def on_request(self, request: Request) -> List[Outcome]:
+        raise NotImplementedError("define on_request in your Handler")
+
+    def handle(self, request: Request) -> List[Outcome]:
+        try:
+            return self.on_request(request)
+        except Rejection as rejection:
+            raise Err(types.Rejection(rejection.code, rejection.message))
+        except Err as error:
+            if isinstance(error.value, types.Rejection):
+                raise
+            raise Err(types.Rejection("host-api-error", describe_api_error(error.value)))
+        except Exception:
+            # Printed to stderr, which the host puts in the failure it reports.
+            traceback.print_exc()
+            raise
+
+
+def describe_api_error(error: Any) -> str:
+    if isinstance(error, types.ApiError_NotFound):
+        return f"incident {error.value} not found"
+    if isinstance(error, types.ApiError_Invalid):
+        return f"invalid call: {error.value}"
+    if isinstance(error, types.ApiError_LimitExceeded):
+        return f"limit exceeded: {error.value}"
+    return repr(error)
+
+
+# --- JSON ------------------------------------------------------------------
+
+
+def parse_json(body: bytes) -> Any:
+    """The body as JSON. Raw control characters inside strings (template-built
+    JSON has them) are accepted; anything else malformed is a 400
+    ``invalid-json`` that gives the line and column."""
+    if not body.strip():
+        raise Rejection("empty-body", "the request body is empty; expected a JSON object")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Rejection(
+            "invalid-json",
+            f"the request body is not valid UTF-8 (at byte {error.start}); JSON must be sent as UTF-8",
+        )
+    try:
+        return json.loads(text, strict=False)
+    except json.JSONDecodeError as error:
+        raise Rejection(
+            "invalid-json",
+            f"the request body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
+        )
+
+
+def parse_settings(request: Request) -> dict:
+    """The source's ``settings`` table from config.toml. Read it before the
+    body: ``inbound check`` calls the plugin with the settings and an empty
+    body, and an ``invalid-settings`` rejection fails the check."""
+    try:
+        settings = json.loads(request.settings or "{}")
+    except json.JSONDecodeError as error:
+        raise Rejection.invalid_settings(error.msg)
+    if not isinstance(settings, dict):
+        raise Rejection.invalid_settings("expected a table")
+    return settings
+
+
+def path(at: str, field: str) -> str:
+    """``alerts[2]`` + ``status`` -> ``alerts[2].status``."""
+    return f"{at}.{field}" if at else field
+
+
+def index(at: str, position: int) -> str:
+    return f"{at}[{position}]"
+
+
+def kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _field(obj: Any, at: str, field: str, expected: str, required: bool) -> Any:
+    if not isinstance(obj, dict):
+        raise Rejection.invalid_field(at or "(body)", f"is {kind(obj)}; expected an object")
+    value = obj.get(field)
+    if value is None and required:
+        raise Rejection.missing_field(path(at, field), expected)
+    return value
+
+
+def _wrong_kind(at: str, field: str, value: Any, expected: str) -> Rejection:
+    return Rejection.invalid_field(path(at, field), f"is {kind(value)}; expected {expected}")
+
+
+def str_field(obj: Any, at: str, field: str) -> str:
+    """A required string field; the rejection names its path."""
+    value = _field(obj, at, field, "a string", True)
+    if not isinstance(value, str):
+        raise _wrong_kind(at, field, value, "a string")
+    return value
+
+
+def opt_str_field(obj: Any, at: str, field: str) -> Optional[str]:
+    """An optional string field: None when missing or null."""
+    value = _field(obj, at, field, "a string", False)
+    if value is not None and not isinstance(value, str):
+        raise _wrong_kind(at, field, value, "a string")
+    return value
+
+
+def list_field(obj: Any, at: str, field: str) -> list:
+    """A required array field."""
+    value = _field(obj, at, field, "an array", True)
+    if not isinstance(value, list):
+        raise _wrong_kind(at, field, value, "an array")
+    return value
+
+
+def opt_object_field(obj: Any, at: str, field: str) -> dict:
+    """An optional object field; missing or null is an empty dict."""
+    value = _field(obj, at, field, "an object", False)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _wrong_kind(at, field, value, "an object")
+    return value
+
+
+# --- Incidents ---------------------------------------------------------------
+
+
+def new_incident(
+    key: str,
+    summary: str,
+    details: str = "",
+    priority: Optional[Priority] = None,
+    url: Optional[str] = None,
+    links: Optional[List[Tuple[str, str]]] = None,
+) -> NewIncident:
+    """What a plugin supplies to open an incident; ``links`` are (label, url)."""
+    return NewIncident(
+        key, summary, details, priority, url, [Link(label, target) for label, target in links or []]
+    )
+
+
+def open_or_create(new: NewIncident) -> Tuple[Action, Incident]:
+    """The open incident for ``new.key``, untouched, or a new one: what a
+    "problem" event does. Safe to deliver twice."""
+    found = incidents.find_open(new.key)
+    if found is not None:
+        return Action.UNCHANGED, found
+    return Action.CREATED, incidents.create(new)
+
+
+def resolve_open(key: str, note: Optional[str] = None) -> Optional[Tuple[Action, Incident]]:
+    """Resolves the open incident for ``key``: what a "recovery" event does.
+    None when nothing is open (already resolved, or never raised)."""
+    found = incidents.find_open(key)
+    if found is None:
+        return None
+    return Action.RESOLVED, incidents.resolve(found.id, note)
+
+
+def outcome(action: Action, incident: Incident) -> Outcome:
+    return Outcome(action, incident.id)
+
+
+def word(action: Action) -> str:
+    """``created``, not ``Action.CREATED``: as the host's answers say it."""
+    return action.name.lower()
+
+
+def is_web_url(url: str) -> bool:
+    """True for an http(s) URL with a host and no whitespace: what the host
+    accepts as an incident's url or link."""
+    lower = url.lower()
+    for scheme in ("http://", "https://"):
+        if lower.startswith(scheme):
+            rest = url[len(scheme):]
+            host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+            return bool(host) and not any(c.isspace() or ord(c) < 32 for c in url)
+    return False
+
+
+# --- Log ---------------------------------------------------------------------
+
+
+def trace(message: str) -> None:
+    log.log(log.Level.TRACE, message)
+
+
+def debug(message: str) -> None:
+    log.log(log.Level.DEBUG, message)
+
+
+def info(message: str) -> None:
+    log.log(log.Level.INFO, message)
+
+
+def warn(message: str) -> None:
+    log.log(log.Level.WARN, message)
+
+
+def error(message: str) -> None:
+    log.log(log.Level.ERROR, message)
