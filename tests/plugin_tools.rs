@@ -168,11 +168,33 @@ fn cargo(crate_dir: &Path, args: &[&str]) {
     );
 }
 
+/// `cargo package -p inbound-sdk`, unpacked into `into`: the crate a
+/// registry would serve.
+fn packaged_sdk(into: &Path) -> std::path::PathBuf {
+    cargo(
+        &workspace_root(),
+        &["package", "-p", "inbound-sdk", "--allow-dirty", "--offline", "--no-verify"],
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    let file = workspace_root().join(format!("target/package/inbound-sdk-{version}.crate"));
+    let unpacked = Command::new("tar")
+        .args(["xzf", file.to_str().unwrap(), "-C", into.to_str().unwrap()])
+        .status()
+        .expect("run tar");
+    assert!(unpacked.success());
+    let sdk = into.join(format!("inbound-sdk-{version}"));
+    assert!(sdk.join("wit/plugin.wit").is_file(), "the SDK carries its WIT");
+    assert!(sdk.join("LICENSE").is_file() && sdk.join("README.md").is_file());
+    sdk
+}
+
 #[test]
 fn new_scaffolds_a_crate_whose_fixtures_pass_with_plugin_test() {
     let dir = tempfile::tempdir().unwrap();
     let crate_dir = dir.path().join("scaffold-check");
-    let sdk = workspace_root().join("plugins/sdk");
+    // The SDK as it would be published, unpacked outside the repository:
+    // it must build with nothing from the workspace (its WIT included).
+    let sdk = packaged_sdk(dir.path());
     let output = inbound(&[
         "plugin",
         "new",

@@ -11,6 +11,7 @@ mod calls;
 mod commits;
 mod console;
 mod native;
+mod plugin_cost;
 mod servers;
 mod wrk;
 
@@ -59,6 +60,18 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         iterations: u32,
     },
+    /// One plugin component's size, compile time, per-call time and memory,
+    /// in any language (docs/performance.md, plugins by language).
+    Plugin {
+        /// The component (.wasm).
+        wasm: PathBuf,
+        /// The request body every call gets.
+        body: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        iterations: u32,
+        #[arg(long, default_value_t = 64)]
+        memory_limit_mib: usize,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -89,6 +102,9 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Command::Run(options)) => run(&options),
         Some(Command::Calls { iterations }) => calls::run(iterations),
+        Some(Command::Plugin { wasm, body, iterations, memory_limit_mib }) => {
+            plugin_cost::run(&wasm, &body, iterations, memory_limit_mib)
+        }
         Some(Command::Commits { batch, batches }) => commits::run(batch, batches),
         Some(Command::Console { incidents, seconds }) => console_pages(incidents, seconds),
         None => run(&RunOptions { seconds: 10, connections: 64, incidents: 1_000_000 }),
