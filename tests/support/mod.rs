@@ -119,7 +119,7 @@ impl Host {
         let sink = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("listening on http://") {
+                if let Some(at) = line.find("listening on http") {
                     let rest = &line[at + "listening on ".len()..];
                     let address: String =
                         rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
