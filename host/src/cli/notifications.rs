@@ -50,8 +50,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 return Ok(());
             }
             println!(
-                "{:>6}  {:<7}  {:<15} {:<9} {:<7}  {:<28} {:<10}  {}",
-                "ID", "STATUS", "INCIDENT", "KIND", "LEVEL", "TO", "ATTEMPTS", "LAST ERROR"
+                "{:>6}  {:<7}  {:<15} {:<9} {:<7}  {:<28} {:<10}  LAST ERROR",
+                "ID", "STATUS", "INCIDENT", "KIND", "LEVEL", "TO", "ATTEMPTS"
             );
             for n in &notifications {
                 let to = match n["person"].as_str() {
