@@ -157,9 +157,11 @@ fn a_key_that_does_not_fit_the_certificate_stops_start_up() {
     write_certificate(dir.path(), &(certificate, other_key));
     std::fs::write(dir.path().join("config.toml"), tls_config()).unwrap();
     let config = dir.path().join("config.toml");
-    let (code, _, stderr) = inbound(&["serve", "--config", config.to_str().unwrap()], &[]);
-    assert_ne!(code, 0);
-    assert!(stderr.contains("does not fit the certificate"), "{stderr}");
+    for command in ["check", "serve"] {
+        let (code, _, stderr) = inbound(&[command, "--config", config.to_str().unwrap()], &[]);
+        assert_ne!(code, 0, "{command}");
+        assert!(stderr.contains("does not fit the certificate"), "{command}: {stderr}");
+    }
 }
 
 #[test]
