@@ -171,3 +171,31 @@ fn a_missing_certificate_file_is_a_config_error_with_its_line() {
     assert!(stderr.contains("server.tls.cert"), "{stderr}");
     assert!(stderr.contains("cert.pem is not a readable file"), "{stderr}");
 }
+
+#[test]
+fn a_client_that_never_finishes_its_handshake_is_closed_and_holds_nothing() {
+    let authority = Authority::new("slow authority");
+    let dir = tempfile::tempdir().unwrap();
+    write_certificate(dir.path(), &authority.host_certificate());
+    let config = tls_config().replace("[server]\n", "[server]\nheader_read_timeout_ms = 300\n");
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let host = Host::start_in(dir);
+    // Connections that say nothing: no ClientHello ever comes.
+    let mut silent: Vec<_> = (0..20).map(|_| host.connect()).collect();
+    // Others are served meanwhile.
+    assert_eq!(webhook(&authority.client(), &host, 1).unwrap(), 202);
+    // Each silent one is closed by the host once the head's deadline passes
+    // (the 10 s read timeout of `connect` is the test's own bound).
+    for stream in &mut silent {
+        let mut byte = [0u8; 1];
+        let read = std::io::Read::read(stream, &mut byte);
+        // Closed, not merely silent until the test's read timeout.
+        let closed = match &read {
+            Ok(0) => true,
+            Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+            Ok(_) => false,
+        };
+        assert!(closed, "{read:?}");
+    }
+    assert_eq!(webhook(&authority.client(), &host, 2).unwrap(), 202);
+}

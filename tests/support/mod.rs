@@ -472,7 +472,7 @@ impl Host {
     /// slowly or malformed. Reads time out after 10 s so a test fails
     /// rather than hangs.
     pub fn connect(&self) -> std::net::TcpStream {
-        let address = self.base.trim_start_matches("http://");
+        let address = self.base.split_once("://").map_or(self.base.as_str(), |(_, rest)| rest);
         let stream = std::net::TcpStream::connect(address).expect("connect to the host");
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         stream
