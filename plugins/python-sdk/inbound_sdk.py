@@ -21,7 +21,6 @@ replay) and its traceback reaches the operator.
 """
 
 import json
-import traceback
 from typing import Any, List, Optional, Tuple
 
 from componentize_py_types import Err
@@ -81,10 +80,8 @@ class Plugin(exports.Handler):
             if isinstance(error.value, types.Rejection):
                 raise
             raise Err(types.Rejection("host-api-error", describe_api_error(error.value)))
-        except Exception:
-            # Printed to stderr, which the host puts in the failure it reports.
-            traceback.print_exc()
-            raise
+        # Any other exception propagates: componentize-py prints its
+        # traceback to stderr, which the host puts in the failure it reports.
 
 
 def describe_api_error(error: Any) -> str:
