@@ -102,12 +102,13 @@ fn fixture_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// file in `dir` (what the Python scaffold's build writes). A component
 /// older than the sources is refused: testing a stale build misleads.
 fn find_plugin(dir: &Path) -> anyhow::Result<PathBuf> {
-    let project = if dir.is_file() || dir.ends_with("tests") {
-        dir.parent().unwrap_or(Path::new(".")).to_path_buf()
-    } else {
-        dir.to_path_buf()
-    };
-    let project = if project.as_os_str().is_empty() { PathBuf::from(".") } else { project };
+    // One fixture file: its folder; the tests folder: the project above it.
+    let dir = std::path::absolute(dir)?;
+    let mut project = if dir.is_file() { dir.parent().unwrap_or(&dir) } else { &dir };
+    if project.ends_with("tests") {
+        project = project.parent().unwrap_or(project);
+    }
+    let project = project.to_path_buf();
     let (wasm, build) = match crate_name(&project)? {
         Some(name) => {
             (cargo_wasm(&project, &name)?, "cargo build --release --target wasm32-wasip2")
