@@ -23,9 +23,9 @@ mod run;
 pub use request::TestRequest;
 pub use run::{LogLine, RunResult};
 
-use crate::ingest::{FailurePolicy, Ingest, Source};
+use crate::ingest::{EventLogOptions, FailurePolicy, Ingest, Source};
 use crate::plugin::{ApiVersion, CallLimits, CallReport, EngineSettings, PluginHost};
-use crate::store::{Incident, ListQuery, LogEntry, Store, WriterOptions};
+use crate::store::{Incident, ListQuery, LogEntry, Store, StoreOptions};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -51,8 +51,7 @@ impl Harness {
         let wasm = wasm.as_ref();
         let dir = tempfile::tempdir()
             .context("cannot create a temporary directory for the test database")?;
-        let store =
-            Store::open(&dir.path().join("inbound.redb"), WriterOptions::default(), |_| {})?;
+        let store = Store::open(&dir.path().join("inbound.redb"), StoreOptions::default(), |_| {})?;
         // A handful of slots: one test runs one call at a time.
         let settings = EngineSettings { max_concurrent_calls: 4, ..EngineSettings::default() };
         let mut plugins = PluginHost::new(&settings)?;
@@ -68,7 +67,12 @@ impl Harness {
             .context("cannot start the async runtime")?;
         Ok(Harness {
             runtime,
-            ingest: Ingest::new(Arc::new(store), Arc::new(plugins), 64 << 10, 4),
+            ingest: Ingest::new(
+                Arc::new(store),
+                Arc::new(plugins),
+                EventLogOptions { body_cap: 64 << 10, count_repeats: true },
+                4,
+            ),
             source: Source {
                 name: "test".into(),
                 integration: INTEGRATION.into(),

@@ -78,6 +78,7 @@ impl Config {
             ("server.body_read_timeout_ms", server.body_read_timeout_ms),
             ("server.max_concurrent_webhooks", server.max_concurrent_webhooks as u64),
             ("storage.event_body_cap_bytes", self.storage.event_body_cap_bytes as u64),
+            ("storage.cache_mib", self.storage.cache_mib as u64),
             ("plugins.timeout_ms", self.plugins.timeout_ms),
             ("plugins.memory_limit_mib", self.plugins.memory_limit_mib as u64),
             ("ui.session_minutes", self.ui.session_minutes),
