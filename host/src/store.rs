@@ -123,18 +123,27 @@ impl Store {
                     .context(format!("cannot open the database {}", path.display())),
             })
         };
-        let mut db = open()?;
-        let version = migrate::stored_version(&db)
-            .with_context(|| format!("cannot read the database {}", path.display()))?;
-        if let Some(old) = version.filter(|v| *v < SCHEMA_VERSION) {
-            // Closed while copied, so the copy is a clean file.
-            drop(db);
+        let keep_copy = |old: u64| -> anyhow::Result<()> {
             let copy = migrate::keep_copy(path, SCHEMA_VERSION)?;
             tracing::warn!(
                 path = %path.display(),
                 copy = %copy.display(),
                 "migrating the database from schema {old} to {SCHEMA_VERSION}; the file as it was is kept as the copy (to go back, stop this release and put the copy in place)"
             );
+            Ok(())
+        };
+        // Read without writing, so the copy is the old file byte for byte.
+        let copied = match migrate::version_on_disk(path) {
+            Some(old) if old < SCHEMA_VERSION => keep_copy(old).map(|()| true)?,
+            _ => false,
+        };
+        let mut db = open()?;
+        let version = migrate::stored_version(&db)
+            .with_context(|| format!("cannot read the database {}", path.display()))?;
+        if let Some(old) = version.filter(|v| *v < SCHEMA_VERSION && !copied) {
+            // Not readable on its own (it needed a repair): copied closed.
+            drop(db);
+            keep_copy(old)?;
             db = open()?;
         }
         let (next_incident_id, next_failure_id, next_notification_id) = create_tables(&db)

@@ -26,6 +26,18 @@ pub fn stored_version(db: &Database) -> anyhow::Result<Option<u64>> {
     Ok(meta.get(META_SCHEMA_VERSION)?.map(|v| v.value()))
 }
 
+/// The schema version of the database file at `path`, read without writing
+/// to it; `None` when there is none or it cannot be read that way.
+pub fn version_on_disk(path: &Path) -> Option<u64> {
+    if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+        return None;
+    }
+    let db = redb::ReadOnlyDatabase::open(path).ok()?;
+    let txn = db.begin_read().ok()?;
+    let meta = txn.open_table(META).ok()?;
+    meta.get(META_SCHEMA_VERSION).ok()?.map(|v| v.value())
+}
+
 /// Copies the database file (closed by the caller) to
 /// `<name>.before-schema-<to>`, never over an existing file.
 pub fn keep_copy(path: &Path, to: u64) -> anyhow::Result<PathBuf> {
