@@ -17,13 +17,15 @@ test: plugins test-deps
 
 ## What the end-to-end tests run against: Debian's Alertmanager (a real
 ## sender), promtool (checks /metrics and the alerting rules in contrib/),
-## headless Chromium with its WebDriver (the console's browser tests) and
-## Python's aiosmtpd (a real SMTP server). A no-op when they are installed.
+## headless Chromium with its WebDriver (the console's browser tests),
+## Python's aiosmtpd (a real SMTP server), and nginx and Caddy (the reverse
+## proxy examples of contrib/proxy). A no-op when they are installed.
 test-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
 	@command -v promtool >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; }
 	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
 	@/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-aiosmtpd; }
+	@{ test -x /usr/sbin/nginx && test -x /usr/bin/caddy; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nginx-light caddy; }
 
 plugins: toolchain
 	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \

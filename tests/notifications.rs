@@ -761,13 +761,25 @@ timezone = "Europe/Oslo"
     args.extend(remote);
     let (code, stdout, stderr) = support::inbound(&args, &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert_eq!(stdout.lines().count(), 2, "a header and one notification: {stdout}");
+    assert!(stdout.starts_with("    ID  STATUS"), "{stdout}");
     assert!(
         stdout.contains("failed")
             && stdout.contains("via hook")
             && stdout.contains("cannot connect"),
         "{stdout}"
     );
+    args.extend(["--output", "json"]);
+    let (code, stdout, stderr) = support::inbound(&args, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let listed: Value = serde_json::from_str(&stdout).expect("--output json prints JSON");
+    assert_eq!(listed["notifications"][0]["status"], "failed", "{listed}");
+    let mut args = vec!["oncall", "primary", "--at", "2026-03-29T06:59:00Z", "-o", "json"];
+    args.extend(remote);
+    let (code, stdout, stderr) = support::inbound(&args, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let oncall: Value = serde_json::from_str(&stdout).expect("--output json prints JSON");
+    assert_eq!(oncall["oncall"][0]["person"], "ada", "{oncall}");
     let notification = host.incident(&json!(id))["notifications"][0]["id"].to_string();
     let mut args = vec!["notifications", "retry", notification.as_str()];
     args.extend(remote);

@@ -4,12 +4,15 @@
 //!
 //! HTTP handlers read the live state; nothing here knows about HTTP.
 
+mod clients;
 mod limits;
 mod reload;
 pub mod signature;
+pub mod tls;
 mod tokens;
 mod webhook_source;
 
+pub use clients::{ClientRateLimit, ClientRateLimited, TrustedProxies};
 pub use limits::{OVERLOADED_RETRY_AFTER, Overloaded, RateLimit, RateLimited, WebhookGate};
 pub use reload::{ReloadReport, reload};
 pub use tokens::{Caller, Tokens};
@@ -42,6 +45,9 @@ pub struct AppState {
     /// Set to true when shutdown begins: ends the web console's live
     /// streams, which graceful shutdown would otherwise wait for.
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// The certificate new TLS connections are offered, replaced on reload;
+    /// `None` when the host serves plain HTTP.
+    pub certificates: Option<Arc<tls::Certificates>>,
 }
 
 /// The state built from one version of the config.
@@ -56,6 +62,12 @@ pub struct Live {
     pub request_timeout: Duration,
     /// Webhooks are refused below this much free space (`storage.min_free_mib`).
     pub min_free_bytes: u64,
+    /// Whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Webhooks per client address (`server.client_rate_limit_per_second`).
+    pub client_rate: Option<ClientRateLimit>,
+    /// `[server.tls]`'s certificate and key as read for this version.
+    pub tls_key: Option<Arc<rustls::sign::CertifiedKey>>,
 }
 
 /// The database's filesystem has less free space than `storage.min_free_mib`.
@@ -104,7 +116,22 @@ impl Live {
             config.plugins.max_concurrent_calls as usize,
         );
         let server = &config.server;
+        let trusted_proxies = server
+            .trusted_proxies
+            .iter()
+            .map(|proxy| {
+                crate::config::parse_network(proxy)
+                    .with_context(|| format!("server.trusted_proxies: {proxy:?} is not a network"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let tls_key = tls::load(&config)?;
         Ok(Live {
+            trusted_proxies: TrustedProxies::new(trusted_proxies),
+            client_rate: ClientRateLimit::new(
+                server.client_rate_limit_per_second,
+                server.client_rate_limit_burst,
+            ),
+            tls_key,
             gate: WebhookGate::new(server.max_concurrent_webhooks),
             tokens: Tokens::new(&config.api.tokens),
             body_limit: server.body_limit_bytes,

@@ -24,6 +24,7 @@ mod validate;
 pub use schema::*;
 pub use secrets::MIN_KEY_CHARS;
 pub use ui::UiConfig;
+pub use validate::parse_network;
 
 use locate::KeyIndex;
 use secrets::Secret;
@@ -81,6 +82,7 @@ impl Config {
         Some(public_url(&ServerConfig {
             listen: text("listen").unwrap_or(defaults.listen),
             public_url: text("public_url"),
+            tls: server.and_then(|s| s.get("tls")).and_then(|tls| tls.clone().try_into().ok()),
             ..defaults
         }))
     }
@@ -123,7 +125,7 @@ fn public_url(server: &ServerConfig) -> String {
     server
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", server.listen))
+        .unwrap_or_else(|| format!("{}://{}", server.scheme(), server.listen))
         .trim_end_matches('/')
         .to_string()
 }

@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod backup;
 mod body;
+mod client;
 mod error;
 mod events;
 mod failed;
@@ -89,8 +90,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state.clone())
         .merge(crate::ui::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
-        // Outermost: it sees every answer, the deadline's 503 included.
-        .layer(middleware::from_fn_with_state(state, request_log::log_refusals))
+        // It sees every answer, the deadline's 503 included.
+        .layer(middleware::from_fn_with_state(state.clone(), request_log::log_refusals))
+        // Outermost: the request log and the limits need the client.
+        .layer(middleware::from_fn_with_state(state, client::resolve))
 }
 
 /// Answers 503 when a request runs past `server.request_timeout_ms`. A

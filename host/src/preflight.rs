@@ -3,6 +3,7 @@
 //! named by file, line and key with the fix.
 //!
 //! - The storage path: the database can be opened or created there.
+//! - `[server.tls]`: the certificate and key read, and the key fits.
 //! - Each integration's plugin: WebAssembly, a component (not a core
 //!   module), of the `inbound:plugin` world, loaded exactly as `serve` does.
 //! - Each source's settings, judged by its own plugin: one call with the
@@ -28,6 +29,13 @@ pub struct Checked {
 
 pub fn check(config: &Config) -> Result<Checked, ConfigError> {
     check_storage(config)?;
+    crate::app::tls::load(config).map_err(|error| {
+        config.error_at(
+            "server.tls",
+            "server.tls",
+            format!("{error}; give a matching PEM certificate and key"),
+        )
+    })?;
     let engine = EngineSettings { max_concurrent_calls: 4, ..EngineSettings::default() };
     let mut plugins = PluginHost::new(&engine).map_err(|error| {
         config.error_at(

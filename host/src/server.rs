@@ -38,6 +38,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         header_read_timeout: Duration::from_millis(live.config.server.header_read_timeout_ms),
     };
     live.log_sources();
+    let certificates = live.tls_key.clone().map(app::tls::Certificates::new);
+    let tls = certificates
+        .clone()
+        .map(|certificates| tokio_rustls::TlsAcceptor::from(app::tls::server_config(certificates)));
+    let scheme = live.config.server.scheme();
     let app = Arc::new(AppState {
         store,
         live: ArcSwap::from_pointee(live),
@@ -45,6 +50,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         reloading: tokio::sync::Mutex::new(()),
         notify: notify.clone(),
         stopping: tokio::sync::watch::Sender::new(false),
+        certificates,
     });
     // Escalations and deliveries run beside the server; whatever they had in
     // flight at shutdown is still in the outbox and resumes at the next start.
@@ -63,8 +69,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
     let address = listener.local_addr()?;
-    tracing::info!("listening on http://{address}");
-    connections::serve(listener, http::router(app.clone()), limits, shutdown).await;
+    tracing::info!("listening on {scheme}://{address}");
+    connections::serve(listener, http::router(app.clone()), limits, tls, shutdown).await;
     for task in [reloader, retention] {
         task.abort();
         let _ = task.await;

@@ -119,7 +119,7 @@ impl Host {
         let sink = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("listening on http://") {
+                if let Some(at) = line.find("listening on http") {
                     let rest = &line[at + "listening on ".len()..];
                     let address: String =
                         rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
@@ -472,7 +472,7 @@ impl Host {
     /// slowly or malformed. Reads time out after 10 s so a test fails
     /// rather than hangs.
     pub fn connect(&self) -> std::net::TcpStream {
-        let address = self.base.trim_start_matches("http://");
+        let address = self.base.split_once("://").map_or(self.base.as_str(), |(_, rest)| rest);
         let stream = std::net::TcpStream::connect(address).expect("connect to the host");
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         stream

@@ -1,5 +1,6 @@
 //! Abuse limits on webhooks: a gate on how many are handled at once
-//! (server-wide) and a rate limit per source (GCRA, from `governor`).
+//! (server-wide) and a rate limit per source (GCRA, from `governor`); the
+//! limit per client is in `clients.rs`.
 
 use crate::config::SourceConfig;
 use governor::clock::Clock;
@@ -76,9 +77,14 @@ impl RateLimit {
     pub fn check(&self, source: &str) -> Result<(), RateLimited> {
         self.limiter.check().map_err(|not_until| {
             let wait = not_until.wait_time_from(self.limiter.clock().now());
-            let seconds =
-                (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).clamp(1, MAX_RETRY_AFTER);
-            RateLimited { source_name: source.to_string(), seconds: seconds as u32 }
+            RateLimited { source_name: source.to_string(), seconds: retry_after_seconds(wait) }
         })
     }
+}
+
+/// `Retry-After` for a limiter's wait: whole seconds, rounded up, at least
+/// 1 and under Zendesk's 60.
+pub fn retry_after_seconds(wait: std::time::Duration) -> u32 {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    seconds.clamp(1, MAX_RETRY_AFTER) as u32
 }

@@ -42,6 +42,14 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     telemetry::reloaded(previous, Some(&live.config.file_sha256));
     let warnings = restart_only_changes(&current.config, &live.config);
     keep_restart_only_settings(&current.config, &mut live.config);
+    if live.config.server.tls.is_none() || live.tls_key.is_none() {
+        // TLS was switched on or off: that waits for a restart.
+        live.tls_key = current.tls_key.clone();
+    }
+    if let (Some(certificates), Some(key)) = (&app.certificates, &live.tls_key) {
+        // New connections get the certificate just read (a renewal).
+        certificates.replace(key.clone());
+    }
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
@@ -79,6 +87,12 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
+    if old.server.tls.is_some() != new.server.tls.is_some() {
+        warnings.push(
+            "server.tls was added or removed: the host keeps serving as it does (HTTP or HTTPS) until it is restarted"
+                .to_string(),
+        );
+    }
     warnings
 }
 
@@ -90,4 +104,7 @@ fn keep_restart_only_settings(running: &Config, new: &mut Config) {
     new.server.listen = running.server.listen.clone();
     new.server.header_limit_bytes = running.server.header_limit_bytes;
     new.server.header_read_timeout_ms = running.server.header_read_timeout_ms;
+    if running.server.tls.is_some() != new.server.tls.is_some() {
+        new.server.tls = running.server.tls.clone();
+    }
 }

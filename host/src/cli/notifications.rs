@@ -1,6 +1,7 @@
 //! `inbound notifications ...` and `inbound oncall`: the outbox and the
 //! schedules of a running host.
 
+use super::output::OutputArg;
 use super::remote::{Remote, text};
 use clap::{Args, Subcommand};
 
@@ -14,9 +15,8 @@ pub enum Command {
         /// How many (1-500).
         #[arg(long, default_value_t = 50)]
         limit: usize,
-        /// Print the API's JSON instead of a table.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArg,
         #[command(flatten)]
         remote: Remote,
     },
@@ -30,7 +30,7 @@ pub enum Command {
 
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::List { status, limit, json, remote } => {
+        Command::List { status, limit, output, remote } => {
             let page = remote.send(|client, base| {
                 let mut request = client
                     .get(format!("{base}/api/v1/notifications"))
@@ -40,21 +40,26 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 }
                 request
             })?;
-            if json {
+            if output.is_json() {
                 println!("{page:#}");
                 return Ok(());
             }
             let notifications = page["notifications"].as_array().cloned().unwrap_or_default();
             if notifications.is_empty() {
                 println!("no notifications");
+                return Ok(());
             }
+            println!(
+                "{:>6}  {:<7}  {:<15} {:<9} {:<7}  {:<28} {:<10}  LAST ERROR",
+                "ID", "STATUS", "INCIDENT", "KIND", "LEVEL", "TO", "ATTEMPTS"
+            );
             for n in &notifications {
                 let to = match n["person"].as_str() {
                     Some(person) => format!("{person} via {}", text(&n["channel"])),
                     None => format!("channel {}", text(&n["channel"])),
                 };
                 println!(
-                    "{:>6}  {:<7}  incident {:<6} {:<9} level {}  {:<28} attempts {}  {}",
+                    "{:>6}  {:<7}  {:<15} {:<9} {:<7}  {:<28} {:<10}  {}",
                     n["id"],
                     text(&n["status"]),
                     n["incident"],
@@ -89,6 +94,8 @@ pub struct OnCall {
     #[arg(long)]
     at: Option<String>,
     #[command(flatten)]
+    output: OutputArg,
+    #[command(flatten)]
     remote: Remote,
 }
 
@@ -103,6 +110,10 @@ pub fn oncall(args: OnCall) -> anyhow::Result<()> {
         }
         request
     })?;
+    if args.output.is_json() {
+        println!("{answer:#}");
+        return Ok(());
+    }
     let entries = answer["oncall"].as_array().cloned().unwrap_or_default();
     if entries.is_empty() {
         println!("no schedules");

@@ -18,6 +18,10 @@ pub struct Remote {
     /// An API token from [[api.tokens]].
     #[arg(long, env = "INBOUND_API_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// A PEM file of certificate authorities to trust besides the system's
+    /// (a host serving HTTPS with a private or self-signed certificate).
+    #[arg(long, env = "INBOUND_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// The configuration file the default URL is read from.
     #[arg(long, short, default_value = "config.toml", env = "INBOUND_CONFIG")]
     config: PathBuf,
@@ -83,7 +87,17 @@ impl Remote {
                 "no API token: pass --token or set INBOUND_API_TOKEN (a token from [[api.tokens]])"
             );
         };
-        let client = Client::builder().timeout(timeout).build()?;
+        let mut client = Client::builder().timeout(timeout);
+        if let Some(file) = &self.ca_cert {
+            let pem = std::fs::read(file)
+                .with_context(|| format!("cannot read --ca-cert {}", file.display()))?;
+            for certificate in reqwest::Certificate::from_pem_bundle(&pem)
+                .with_context(|| format!("--ca-cert {} is not PEM certificates", file.display()))?
+            {
+                client = client.add_root_certificate(certificate);
+            }
+        }
+        let client = client.build()?;
         let response = build(&client, &base)
             .bearer_auth(token)
             .send()

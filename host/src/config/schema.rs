@@ -67,6 +67,36 @@ pub struct ServerConfig {
     /// Webhook requests handled at once; more get 503 with Retry-After
     /// instead of waiting in an unbounded queue.
     pub max_concurrent_webhooks: usize,
+    /// Serve HTTPS with this certificate and key (PEM files); re-read on
+    /// reload, so a renewed certificate needs no restart.
+    pub tls: Option<TlsConfig>,
+    /// Reverse proxies (addresses or networks, e.g. "10.0.0.0/8") whose
+    /// `X-Forwarded-For` names the client. From anyone else the header is
+    /// ignored: a client could write any address into it.
+    pub trusted_proxies: Vec<String>,
+    /// Sustained webhook requests per second from one client address (the
+    /// forwarded one behind trusted proxies), across all sources; 0 (the
+    /// default) turns the limit off. Over it: 429 with Retry-After.
+    pub client_rate_limit_per_second: u32,
+    /// Requests one client may send at once above its sustained rate.
+    pub client_rate_limit_burst: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM: the host's certificate first, then any
+    /// intermediates.
+    pub cert: PathBuf,
+    /// The certificate's private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+impl ServerConfig {
+    /// "https" when the host serves TLS itself, else "http".
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
 }
 
 /// hyper refuses a smaller read buffer.
@@ -83,6 +113,10 @@ impl Default for ServerConfig {
             header_read_timeout_ms: 5_000,
             body_read_timeout_ms: 5_000,
             max_concurrent_webhooks: 512,
+            tls: None,
+            trusted_proxies: Vec::new(),
+            client_rate_limit_per_second: 0,
+            client_rate_limit_burst: 200,
         }
     }
 }

@@ -90,6 +90,31 @@ impl Config {
                 );
             }
         }
+        for (index, proxy) in server.trusted_proxies.iter().enumerate() {
+            if parse_network(proxy).is_none() {
+                return Err(errors.at(
+                    format!("server.trusted_proxies[{index}]"),
+                    format!("{proxy:?} is not an IP address or network; write e.g. \"127.0.0.1\" or \"10.0.0.0/8\""),
+                ));
+            }
+        }
+        if server.client_rate_limit_per_second > 0 && server.client_rate_limit_burst == 0 {
+            return Err(errors.at(
+                "server.client_rate_limit_burst",
+                "must be greater than 0 while client_rate_limit_per_second is set; remove the key to use its default (200)",
+            ));
+        }
+        if let Some(tls) = &server.tls {
+            for (key, path) in [("server.tls.cert", &tls.cert), ("server.tls.key", &tls.key)] {
+                let resolved = self.resolve(path);
+                if !resolved.is_file() {
+                    return Err(errors.at(
+                        key,
+                        format!("{} is not a readable file; give the PEM file's path (relative paths start at the config file's folder)", resolved.display()),
+                    ));
+                }
+            }
+        }
         if server.header_limit_bytes < MIN_HEADER_LIMIT_BYTES {
             return Err(errors.at(
                 "server.header_limit_bytes",
@@ -270,4 +295,13 @@ impl Errors<'_> {
             message: format!("{message}; {hint}"),
         }
     }
+}
+
+/// An address ("10.1.2.3", "::1") or a network ("10.0.0.0/8") of
+/// `server.trusted_proxies`; an address is a network of one.
+pub fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }

@@ -3,7 +3,8 @@
 //! here, once, so handlers just use `?`.
 
 use crate::app::{
-    OVERLOADED_RETRY_AFTER, Overloaded, RateLimited, StorageFull, UnknownSource, signature,
+    ClientRateLimited, OVERLOADED_RETRY_AFTER, Overloaded, RateLimited, StorageFull, UnknownSource,
+    signature,
 };
 use crate::ingest::DeliveryError;
 use crate::respond::RespondError;
@@ -137,6 +138,14 @@ impl From<Overloaded> for ApiError {
 
 impl From<RateLimited> for ApiError {
     fn from(limited: RateLimited) -> Self {
+        let seconds = limited.seconds;
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", limited.to_string())
+            .retry_after(seconds)
+    }
+}
+
+impl From<ClientRateLimited> for ApiError {
+    fn from(limited: ClientRateLimited) -> Self {
         let seconds = limited.seconds;
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", limited.to_string())
             .retry_after(seconds)

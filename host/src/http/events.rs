@@ -1,11 +1,13 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
 use super::body::{self, BodyError};
+use super::client::ClientAddress;
 use super::params::ApiPath;
 use super::request_log::{ForSource, RequestId};
 use super::{ApiError, views};
 use crate::app::{
-    AppState, Live, Overloaded, RateLimited, StorageFull, UnknownSource, WebhookSource, signature,
+    AppState, ClientRateLimited, Live, Overloaded, RateLimited, StorageFull, UnknownSource,
+    WebhookSource, signature,
 };
 use crate::ingest::{Delivered, DeliveryError};
 use crate::telemetry;
@@ -29,6 +31,8 @@ enum Refusal {
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
     #[error(transparent)]
+    ClientRateLimited(#[from] ClientRateLimited),
+    #[error(transparent)]
     Signature(#[from] signature::Refused),
     #[error(transparent)]
     StorageFull(#[from] StorageFull),
@@ -44,7 +48,7 @@ impl Refusal {
         match self {
             Refusal::Overloaded(_) => "overloaded",
             Refusal::Unknown(_) => "unknown_source",
-            Refusal::RateLimited(_) => "rate_limited",
+            Refusal::RateLimited(_) | Refusal::ClientRateLimited(_) => "rate_limited",
             Refusal::Signature(_) => "unauthorized",
             Refusal::StorageFull(_) => "unavailable",
             Refusal::Body(BodyError::TooLarge { .. }) => "too_large",
@@ -68,6 +72,7 @@ impl From<Refusal> for ApiError {
             Refusal::Overloaded(error) => error.into(),
             Refusal::Unknown(error) => error.into(),
             Refusal::RateLimited(error) => error.into(),
+            Refusal::ClientRateLimited(error) => error.into(),
             Refusal::Signature(error) => error.into(),
             Refusal::StorageFull(error) => error.into(),
             Refusal::Body(error) => error.into(),
@@ -79,6 +84,7 @@ impl From<Refusal> for ApiError {
 pub async fn receive(
     State(app): State<Arc<AppState>>,
     Extension(request_id): Extension<RequestId>,
+    client: Option<Extension<ClientAddress>>,
     ApiPath((integration, key)): ApiPath<(String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -91,6 +97,11 @@ pub async fn receive(
         telemetry::event("", refusal.outcome(), started.elapsed());
         ApiError::from(refusal)
     };
+    // First, so a client over its limit takes no place among the webhooks
+    // and none of a source's budget.
+    if let (Some(limit), Some(Extension(address))) = (&live.client_rate, client) {
+        limit.check(address.client).map_err(|error| refused_early(error.into()))?;
+    }
     let _admitted = live.gate.admit().map_err(|error| refused_early(error.into()))?;
     let webhook =
         live.sources.find(&integration, &key).map_err(|error| refused_early(error.into()))?;

@@ -7,8 +7,9 @@
 //! head, a head that never arrives), are logged by the accept loop with
 //! [`log_connection_refusal`].
 
+use super::client::ClientAddress;
 use crate::app::{AppState, Live};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -45,7 +46,7 @@ pub async fn log_refusals(
     let id = request_id(request.headers());
     let method = request.method().clone();
     let path = redact(request.uri().path(), &app.live.load());
-    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let client = request.extensions().get::<ClientAddress>().copied();
     request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -57,7 +58,9 @@ pub async fn log_refusals(
         let code = refusal.map_or("", |r| r.code.as_str());
         let reason = cut(refusal.map_or("", |r| r.message.as_str()), MESSAGE_MAX_BYTES);
         let source = response.extensions().get::<ForSource>().map(|s| s.0.as_str());
-        let client = client.map(|address| address.to_string());
+        // The proxy it came through, when the client is a forwarded address.
+        let via = client.filter(|c| c.peer.ip() != c.client).map(|c| c.peer.to_string());
+        let client = client.map(|address| address.client.to_string());
         macro_rules! refused {
             ($level:ident) => {
                 tracing::$level!(
@@ -68,6 +71,7 @@ pub async fn log_refusals(
                     code,
                     source,
                     client,
+                    via,
                     reason = %reason,
                     "request refused"
                 )

@@ -2,7 +2,7 @@
 //! expose (request head size and read timeout), and graceful shutdown.
 //!
 //! Modelled on axum 0.8's `serve`; HTTP/1 only, as before (webhook senders
-//! and the CLI speak HTTP/1.1).
+//! and the CLI speak HTTP/1.1), over TLS when `[server.tls]` is set.
 
 use crate::http::log_connection_refusal;
 use axum::Router;
@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// Connection-level limits, from `[server]`.
@@ -37,6 +38,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -75,8 +77,27 @@ pub async fn serve(
         // Closed with a lingering close: an early answer (413) reaches
         // clients that are still sending.
         let stream = super::linger::Lingering::new(stream);
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let Some(tls) = &tls else {
+            let connection =
+                graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    log_connection_error(&error, client, served.load(Ordering::Relaxed));
+                }
+            });
+            continue;
+        };
+        // The handshake runs in the connection's task, bounded like a
+        // request head, so a client that never finishes it holds nothing.
+        let (tls, builder, watcher) = (tls.clone(), builder.clone(), graceful.watcher());
         tokio::spawn(async move {
+            let handshake = tokio::time::timeout(limits.header_read_timeout, tls.accept(stream));
+            let stream = match handshake.await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(error)) => return log_handshake_failure(client, &error.to_string()),
+                Err(_) => return log_handshake_failure(client, "it did not finish in time"),
+            };
+            let connection = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
             if let Err(error) = connection.await {
                 log_connection_error(&error, client, served.load(Ordering::Relaxed));
             }
@@ -84,6 +105,13 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// A TLS handshake that failed (plain HTTP sent to the HTTPS port, a client
+/// that does not trust the certificate) never became a request: logged at
+/// debug, as a scanner's probes would otherwise fill the log.
+fn log_handshake_failure(client: SocketAddr, reason: &str) {
+    tracing::debug!(%client, "TLS handshake failed: {reason}");
 }
 
 /// Refusals hyper made itself are logged like every other refusal; other

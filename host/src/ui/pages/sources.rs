@@ -43,7 +43,9 @@ pub async fn list(
     // 0; the address this browser reached the host at is the better guess.
     let configured = live.config.public_url();
     let base = match (&live.config.server.public_url, headers.get(header::HOST)) {
-        (None, Some(host)) => host.to_str().map(|host| format!("http://{host}")).ok(),
+        (None, Some(host)) => {
+            host.to_str().map(|host| format!("{}://{host}", live.config.server.scheme())).ok()
+        }
         _ => None,
     };
     let names: Vec<String> = live.config.sources.iter().map(|s| s.name.clone()).collect();

@@ -1,0 +1,97 @@
+//! End to end: the rate limit per client address (`server.client_rate_limit_*`)
+//! and `server.trusted_proxies`. One client over its limit gets 429 while
+//! others are served, its refused requests do not use up the source's
+//! budget, and `X-Forwarded-For` counts only from a trusted proxy.
+
+mod support;
+
+use support::{Host, KEY, ticket, zendesk_config};
+
+fn webhook_path() -> String {
+    format!("/api/v1/events/zendesk/{KEY}")
+}
+
+/// A host whose clients may send `burst` webhooks at once (1 per second
+/// sustained), with `extra` in `[server]`.
+fn host(burst: u32, extra: &str) -> Host {
+    Host::start(&zendesk_config("").replace(
+        "[server]\n",
+        &format!(
+            "[server]\nclient_rate_limit_per_second = 1\nclient_rate_limit_burst = {burst}\n{extra}"
+        ),
+    ))
+}
+
+/// Sends ticket `id` as from `forwarded_for` (when set): the status and the
+/// error code of the answer.
+fn send(host: &Host, id: u64, forwarded_for: Option<&str>) -> (u16, String) {
+    let headers: Vec<(&str, &str)> =
+        forwarded_for.map(|address| ("x-forwarded-for", address)).into_iter().collect();
+    let (status, answer_headers, answer) =
+        host.post_with_headers(&webhook_path(), &headers, ticket(id, "Open").to_string());
+    if status == 429 {
+        let retry: u64 = answer_headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..60).contains(&retry), "{answer_headers:?}");
+    }
+    (status, format!("{}: {}", answer["error"]["code"], answer["error"]["message"]))
+}
+
+#[test]
+fn a_client_over_its_limit_gets_429_and_a_forged_forwarded_for_does_not_help() {
+    let host = host(2, "");
+    assert_eq!(send(&host, 1, None).0, 202);
+    assert_eq!(send(&host, 2, None).0, 202);
+    let (status, error) = send(&host, 3, None);
+    assert_eq!(status, 429, "{error}");
+    assert!(error.contains("client 127.0.0.1 is over its rate limit"), "{error}");
+    // The host trusts no proxy: a client writing another address into the
+    // header is still itself.
+    let (status, error) = send(&host, 4, Some("198.51.100.44"));
+    assert_eq!(status, 429, "{error}");
+    assert_eq!(host.all_incidents().len(), 2, "a refused request stored something");
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let host = host(2, "trusted_proxies = [\"127.0.0.1\"]\n");
+    let noisy = Some("203.0.113.5");
+    assert_eq!(send(&host, 1, noisy).0, 202);
+    assert_eq!(send(&host, 2, noisy).0, 202);
+    let (status, error) = send(&host, 3, noisy);
+    assert_eq!(status, 429, "{error}");
+    assert!(error.contains("client 203.0.113.5"), "{error}");
+    // Another client behind the same proxy is served; an address the client
+    // wrote left of the one the proxy appended is not believed.
+    assert_eq!(send(&host, 4, Some("203.0.113.6")).0, 202);
+    assert_eq!(send(&host, 5, Some("203.0.113.6, 203.0.113.5")).0, 429);
+    // The refusal's log line names the client and the proxy it came through.
+    let logged = host.wait_for_log("client=\"203.0.113.5\"", std::time::Duration::from_secs(10));
+    assert!(logged, "{}", host.logs());
+    assert!(host.logs().contains("via=\"127.0.0.1:"), "{}", host.logs());
+}
+
+#[test]
+fn requests_refused_per_client_do_not_use_up_the_sources_budget() {
+    // The source allows 4 at once; one client 2.
+    let host = Host::start(
+        &zendesk_config("rate_limit_per_second = 1\nrate_limit_burst = 4\n").replace(
+            "[server]\n",
+            "[server]\nclient_rate_limit_per_second = 1\nclient_rate_limit_burst = 2\ntrusted_proxies = [\"127.0.0.0/8\"]\n",
+        ),
+    );
+    let noisy = Some("192.0.2.1");
+    for id in 1..=2 {
+        assert_eq!(send(&host, id, noisy).0, 202);
+    }
+    // A flood from the noisy client: all refused per client.
+    for id in 3..=7 {
+        let (status, error) = send(&host, id, noisy);
+        assert!(status == 429 && error.contains("client 192.0.2.1"), "{status} {error}");
+    }
+    // The source still has 2 of its 4 for everyone else.
+    assert_eq!(send(&host, 21, Some("192.0.2.2")).0, 202);
+    assert_eq!(send(&host, 22, Some("192.0.2.3")).0, 202);
+    let (status, error) = send(&host, 23, Some("192.0.2.4"));
+    assert_eq!(status, 429, "{error}");
+    assert!(error.contains("source \\\"support\\\""), "{error}");
+}

@@ -1,0 +1,201 @@
+//! End to end: `[server.tls]`. The host serves HTTPS with a certificate the
+//! test makes, refuses plain HTTP on that port, serves a renewed
+//! certificate after a reload without a restart, keeps the old one when the
+//! new files are broken, and refuses to start on a key that does not fit.
+
+mod support;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use reqwest::blocking::Client;
+use std::path::Path;
+use std::time::Duration;
+use support::{Host, KEY, TOKEN, inbound, serve_expecting_failure, ticket, zendesk_config};
+
+/// A certificate authority of the test's own.
+struct Authority {
+    pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl Authority {
+    fn new(name: &str) -> Authority {
+        let mut params = CertificateParams::new(Vec::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        let key = KeyPair::generate().unwrap();
+        let pem = params.self_signed(&key).unwrap().pem();
+        Authority { pem, issuer: Issuer::new(params, key) }
+    }
+
+    /// A certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
+    fn host_certificate(&self) -> (String, String) {
+        let params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let certificate = params.signed_by(&key, &self.issuer).unwrap();
+        (certificate.pem(), key.serialize_pem())
+    }
+
+    /// A client that trusts this authority only, on a new connection per
+    /// request (so each request sees the certificate served now).
+    fn client(&self) -> Client {
+        Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(self.pem.as_bytes()).unwrap())
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+}
+
+fn write_certificate(dir: &Path, (certificate, key): &(String, String)) {
+    std::fs::create_dir_all(dir.join("tls")).unwrap();
+    std::fs::write(dir.join("tls/cert.pem"), certificate).unwrap();
+    std::fs::write(dir.join("tls/key.pem"), key).unwrap();
+}
+
+fn tls_config() -> String {
+    zendesk_config("").replace(
+        "[server]\n",
+        "[server.tls]\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\n\n[server]\n",
+    )
+}
+
+/// Starts the host on `tls_config()` with the certificate `certificate`.
+fn start(certificate: &(String, String)) -> Host {
+    let dir = tempfile::tempdir().unwrap();
+    write_certificate(dir.path(), certificate);
+    std::fs::write(dir.path().join("config.toml"), tls_config()).unwrap();
+    Host::start_in(dir)
+}
+
+fn webhook(client: &Client, host: &Host, id: u64) -> reqwest::Result<u16> {
+    client
+        .post(host.url(&format!("/api/v1/events/zendesk/{KEY}")))
+        .json(&ticket(id, "Open"))
+        .send()
+        .map(|response| response.status().as_u16())
+}
+
+fn reload(client: &Client, host: &Host) -> (u16, serde_json::Value) {
+    let response = client.post(host.url("/api/v1/admin/reload")).bearer_auth(TOKEN).send().unwrap();
+    (response.status().as_u16(), response.json().unwrap())
+}
+
+#[test]
+fn https_is_served_and_a_renewed_certificate_is_served_after_a_reload() {
+    let (first, renewed) = (Authority::new("first authority"), Authority::new("renewed authority"));
+    let host = start(&first.host_certificate());
+    assert!(host.url("/").starts_with("https://"), "{}", host.url("/"));
+
+    assert_eq!(webhook(&first.client(), &host, 1).unwrap(), 202);
+    // A client that does not trust the certificate gets no answer.
+    assert!(webhook(&renewed.client(), &host, 2).is_err());
+    // Plain HTTP on the HTTPS port gets no HTTP answer.
+    let plain = host.url("/healthz").replacen("https://", "http://", 1);
+    let answer = Client::new().get(&plain).timeout(Duration::from_secs(10)).send();
+    assert!(answer.is_err() || !answer.unwrap().status().is_success());
+
+    // The certificate is renewed (by another authority, so the test can
+    // tell which one is served) and the host reloaded.
+    write_certificate(host.config_path().parent().unwrap(), &renewed.host_certificate());
+    let (status, answer) = reload(&first.client(), &host);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(webhook(&renewed.client(), &host, 3).unwrap(), 202);
+    assert!(webhook(&first.client(), &host, 4).is_err(), "the old certificate is still served");
+
+    // A broken renewal: the reload fails and the working certificate stays.
+    std::fs::write(host.config_path().parent().unwrap().join("tls/key.pem"), "not a key").unwrap();
+    let (status, answer) = reload(&renewed.client(), &host);
+    assert_eq!(status, 422, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("key.pem"), "{answer}");
+    assert_eq!(webhook(&renewed.client(), &host, 5).unwrap(), 202);
+
+    // Everything acknowledged over HTTPS is stored.
+    let listed: serde_json::Value = renewed
+        .client()
+        .get(host.url("/api/v1/incidents?limit=10"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let keys: Vec<&str> = listed["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|incident| incident["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["5", "3", "1"], "{listed}");
+}
+
+#[test]
+fn the_cli_reaches_an_https_host_with_its_authority() {
+    let authority = Authority::new("cli authority");
+    let host = start(&authority.host_certificate());
+    assert_eq!(webhook(&authority.client(), &host, 7).unwrap(), 202);
+    let ca = host.config_path().parent().unwrap().join("tls/ca.pem");
+    std::fs::write(&ca, &authority.pem).unwrap();
+    let url = host.url("");
+    let args = ["incidents", "list", "--url", &url, "--token", TOKEN];
+    // Without the authority the CLI cannot verify the host.
+    let (code, _, stderr) = inbound(&args, &[]);
+    assert_ne!(code, 0, "{stderr}");
+    let (code, stdout, stderr) =
+        inbound(&[&args[..], &["--ca-cert", ca.to_str().unwrap()]].concat(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Printer on fire #7"), "{stdout}");
+}
+
+#[test]
+fn a_key_that_does_not_fit_the_certificate_stops_start_up() {
+    let authority = Authority::new("mismatch authority");
+    let (certificate, _) = authority.host_certificate();
+    let (_, other_key) = authority.host_certificate();
+    let dir = tempfile::tempdir().unwrap();
+    write_certificate(dir.path(), &(certificate, other_key));
+    std::fs::write(dir.path().join("config.toml"), tls_config()).unwrap();
+    let config = dir.path().join("config.toml");
+    for command in ["check", "serve"] {
+        let (code, _, stderr) = inbound(&[command, "--config", config.to_str().unwrap()], &[]);
+        assert_ne!(code, 0, "{command}");
+        assert!(stderr.contains("does not fit the certificate"), "{command}: {stderr}");
+    }
+}
+
+#[test]
+fn a_missing_certificate_file_is_a_config_error_with_its_line() {
+    let (code, stderr) = serve_expecting_failure(&tls_config());
+    assert_ne!(code, 0);
+    assert!(stderr.contains("server.tls.cert"), "{stderr}");
+    assert!(stderr.contains("cert.pem is not a readable file"), "{stderr}");
+}
+
+#[test]
+fn a_client_that_never_finishes_its_handshake_is_closed_and_holds_nothing() {
+    let authority = Authority::new("slow authority");
+    let dir = tempfile::tempdir().unwrap();
+    write_certificate(dir.path(), &authority.host_certificate());
+    let config = tls_config().replace("[server]\n", "[server]\nheader_read_timeout_ms = 300\n");
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let host = Host::start_in(dir);
+    // Connections that say nothing: no ClientHello ever comes.
+    let mut silent: Vec<_> = (0..20).map(|_| host.connect()).collect();
+    // Others are served meanwhile.
+    assert_eq!(webhook(&authority.client(), &host, 1).unwrap(), 202);
+    // Each silent one is closed by the host once the head's deadline passes
+    // (the 10 s read timeout of `connect` is the test's own bound).
+    for stream in &mut silent {
+        let mut byte = [0u8; 1];
+        let read = std::io::Read::read(stream, &mut byte);
+        // Closed, not merely silent until the test's read timeout.
+        let closed = match &read {
+            Ok(0) => true,
+            Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+            Ok(_) => false,
+        };
+        assert!(closed, "{read:?}");
+    }
+    assert_eq!(webhook(&authority.client(), &host, 2).unwrap(), 202);
+}
