@@ -89,3 +89,19 @@ pub async fn sweep(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_days_keeps_forever_and_n_days_cuts_at_now_minus_n_days() {
+        let now = 100 * DAY_MILLIS;
+        let retention = RetentionConfig { resolved_incidents_days: 30, failed_deliveries_days: 0 };
+        assert_eq!(
+            cutoffs(&retention, now),
+            RetentionCutoffs { resolved_before: Some(70 * DAY_MILLIS), failed_before: None }
+        );
+        assert_eq!(cutoffs(&RetentionConfig::default(), now), RetentionCutoffs::default());
+    }
+}

@@ -115,3 +115,109 @@ impl Tables<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{
+        DeliveryStatus, Incident, LogEntry, LogKind, Notification, NotificationKind, Recipient,
+    };
+
+    const DAY: Millis = 24 * 60 * 60 * 1000;
+
+    fn incident(id: IncidentId, status: Status, at: Millis) -> Incident {
+        Incident {
+            id,
+            source: "s".into(),
+            key: format!("k{id}"),
+            status,
+            summary: "s".into(),
+            details: String::new(),
+            priority: None,
+            url: None,
+            links: Vec::new(),
+            escalation_policy: "p".into(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        }
+    }
+
+    fn notification(id: u64, incident: IncidentId, status: DeliveryStatus) -> Notification {
+        Notification {
+            id,
+            incident,
+            kind: NotificationKind::Triggered,
+            level: 0,
+            round: 0,
+            recipient: Recipient { channel: "c".into(), person: None, address: None },
+            created_at: 0,
+            status,
+            attempts: 1,
+            next_attempt_at: 5,
+            messages_sent: 0,
+            last_error: None,
+            sent_at: None,
+            version: 1,
+        }
+    }
+
+    fn commit(store: &Store, changes: ChangeSet) -> Result<(), crate::store::CommitError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(store.commit(changes))
+    }
+
+    #[test]
+    fn an_expired_incident_goes_with_its_log_escalation_notifications_and_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let entry = LogEntry { at: 0, kind: LogKind::Created { by: "t".into() } };
+        let writes = vec![
+            Write::PutIncident(incident(1, Status::Resolved, DAY)),
+            Write::PutIncident(incident(2, Status::Resolved, 10 * DAY)),
+            Write::PutIncident(incident(3, Status::Pending, DAY)),
+            Write::AppendLog { incident: 1, entry: entry.clone() },
+            Write::AppendLog { incident: 2, entry },
+            Write::PutNotification(notification(1, 1, DeliveryStatus::Pending)),
+            Write::PutNotification(notification(2, 1, DeliveryStatus::Failed)),
+            Write::PutNotification(notification(3, 2, DeliveryStatus::Sent)),
+        ];
+        commit(&store, ChangeSet { reads: vec![], writes }).unwrap();
+        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
+        let expired = store.expired(cutoffs).unwrap();
+        assert_eq!(expired.writes, vec![Write::DeleteIncident { id: 1, resolved_at: DAY }]);
+        commit(&store, expired).unwrap();
+
+        assert_eq!(store.incident(1).unwrap(), None);
+        assert!(store.log_page(1, None, 10).unwrap().entries.is_empty());
+        let (escalation, notifications) = store.escalation_of(1).unwrap();
+        assert!(escalation.is_none() && notifications.is_empty());
+        assert_eq!(store.notification(1).unwrap(), None);
+        assert_eq!(store.notification(2).unwrap(), None);
+        assert!(store.notification(3).unwrap().is_some(), "another incident's notification");
+        assert_eq!(store.log_page(2, None, 10).unwrap().entries.len(), 1);
+        assert!(store.incident(3).unwrap().is_some(), "open incidents never expire");
+        let counts = store.counts(Some("s")).unwrap();
+        assert_eq!((counts.pending, counts.resolved), (1, 1));
+        assert!(store.expired(cutoffs).unwrap().is_empty(), "nothing left to delete");
+    }
+
+    #[test]
+    fn an_incident_changed_after_the_sweep_read_it_is_not_deleted_by_that_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let resolved = incident(1, Status::Resolved, DAY);
+        commit(
+            &store,
+            ChangeSet { reads: vec![], writes: vec![Write::PutIncident(resolved.clone())] },
+        )
+        .unwrap();
+        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
+        let expired = store.expired(cutoffs).unwrap();
+        let commented = Incident { version: 2, ..resolved };
+        commit(&store, ChangeSet { reads: vec![], writes: vec![Write::PutIncident(commented)] })
+            .unwrap();
+        assert_eq!(commit(&store, expired), Err(crate::store::CommitError::Conflict));
+        assert!(store.incident(1).unwrap().is_some());
+    }
+}
