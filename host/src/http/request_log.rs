@@ -58,9 +58,15 @@ pub async fn log_refusals(
         let code = refusal.map_or("", |r| r.code.as_str());
         let reason = cut(refusal.map_or("", |r| r.message.as_str()), MESSAGE_MAX_BYTES);
         let source = response.extensions().get::<ForSource>().map(|s| s.0.as_str());
-        // The proxy it came through, when the client is a forwarded address.
-        let via = client.filter(|c| c.peer.ip() != c.client).map(|c| c.peer.to_string());
-        let client = client.map(|address| address.client.to_string());
+        // A direct client as its socket address; a forwarded one as its
+        // address, with the proxy it came through.
+        let (client, via) = match client {
+            Some(c) if c.peer.ip().to_canonical() != c.client => {
+                (Some(c.client.to_string()), Some(c.peer.to_string()))
+            }
+            Some(c) => (Some(c.peer.to_string()), None),
+            None => (None, None),
+        };
         macro_rules! refused {
             ($level:ident) => {
                 tracing::$level!(
