@@ -34,27 +34,27 @@ fn a_0_2_database_is_migrated_once_keeping_a_copy_and_everything_in_it() {
     let statuses: Vec<Value> =
         (1..=5).map(|id| host.incident(&Value::from(id))["incident"]["status"].clone()).collect();
     assert_eq!(statuses, ["accepted", "resolved", "accepted", "pending", "pending"]);
-    assert_eq!(
-        log_types(&host.incident(&Value::from(2))),
-        [
-            "created",
-            "comment",
-            "event_received",
-            "escalated",
-            "notification_attempt",
-            "comment",
-            "status_changed",
-            "event_received",
-            "escalated",
-            "notification_attempt"
-        ]
-    );
+    // The 0.2 log, in order; the host may append delivery attempts of the
+    // fixture's pending notifications (to a closed port) after it.
+    let second = log_types(&host.incident(&Value::from(2)));
+    let kept = [
+        "created",
+        "comment",
+        "event_received",
+        "escalated",
+        "notification_attempt",
+        "comment",
+        "status_changed",
+        "event_received",
+        "escalated",
+        "notification_attempt",
+    ];
+    assert!(second.len() >= kept.len() && second[..kept.len()] == kept, "{second:?}");
     let third = host.incident(&Value::from(3));
-    let accepted = third["log"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(
-        (accepted["type"].as_str(), accepted["note"].as_str()),
-        (Some("status_changed"), Some("on it"))
-    );
+    let accepted = third["log"].as_array().unwrap().iter().any(|entry| {
+        entry["type"] == "status_changed" && entry["to"] == "accepted" && entry["note"] == "on it"
+    });
+    assert!(accepted, "{third}");
     let alert = host.incident(&Value::from(4));
     let events = log_types(&alert).iter().filter(|t| *t == "event_received").count();
     assert_eq!(events, 3, "0.2's entries are kept as they were, not merged: {alert}");
