@@ -296,12 +296,3 @@ impl Errors<'_> {
         }
     }
 }
-
-/// An address ("10.1.2.3", "::1") or a network ("10.0.0.0/8") of
-/// `server.trusted_proxies`; an address is a network of one.
-pub fn parse_network(text: &str) -> Option<ipnet::IpNet> {
-    let text = text.trim();
-    text.parse::<ipnet::IpNet>()
-        .ok()
-        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
-}
