@@ -71,6 +71,8 @@ fn event(store: &Store, body: &str) -> ChangeSet {
         body: body.to_string(),
         body_bytes: body.len(),
         body_truncated: false,
+        repeats: 0,
+        last_repeat_at: None,
     };
     ChangeSet {
         reads: vec![],

@@ -2,12 +2,14 @@
 //!
 //! `make bench` (or `cargo run --release -p inbound-bench`) measures, on this
 //! machine and in this order: the real host with the real Zendesk plugin, a
-//! native-Rust baseline of the same lifecycle on the same storage, and a bare
-//! axum handler, all under the same wrk load; then single-client latency,
+//! native-Rust baseline of the same lifecycle on the same storage, the durable
+//! ceiling (each body appended through the same group-commit writer, nothing
+//! else) and a bare axum handler, all under the same wrk load; then single-client latency,
 //! start-up with an uncached and a cached plugin, list queries over a million
 //! stored incidents, and database size per event. See docs/performance.md.
 
 mod calls;
+mod ceiling;
 mod commits;
 mod console;
 mod native;
@@ -24,7 +26,9 @@ use std::time::{Duration, Instant};
 use wrk::{Load, WrkResult};
 
 #[derive(Parser)]
-#[command(about = "Benchmark inbound against a bare axum handler and a native-Rust baseline")]
+#[command(
+    about = "Benchmark inbound against a native-Rust baseline, the durable ceiling and a bare axum handler"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -38,6 +42,12 @@ enum Command {
     ServeBare,
     /// Serve the native-Rust lifecycle baseline on a database (used by `run`).
     ServeNative {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Serve the durable ceiling: each body appended through the store's
+    /// group-commit writer, no plugin, no incident logic (used by `run`).
+    ServeCeiling {
         #[arg(long)]
         data: PathBuf,
     },
@@ -99,6 +109,10 @@ fn main() -> anyhow::Result<()> {
                     .route("/api/v1/events/zendesk/{key}", axum::routing::post(native::receive))
                     .with_state(source),
             )
+        }
+        Some(Command::ServeCeiling { data }) => {
+            let store = inbound::store::Store::open(&data, Default::default(), |_| {})?;
+            serve(ceiling::router(Arc::new(store)))
         }
         Some(Command::Run(options)) => run(&options),
         Some(Command::Calls { iterations }) => calls::run(iterations),
@@ -164,7 +178,7 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
         options.seconds, options.connections
     );
 
-    // 1. Throughput and latency, three contestants under the same load.
+    // 1. Throughput and latency, four contestants under the same load.
     let mut contestants = Vec::new();
     let dir = tempfile::tempdir()?;
     let config = servers::write_inbound_config(dir.path(), &wasm)?;
@@ -184,6 +198,18 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
     let result = load(&server, options.seconds, options.connections)?;
     contestants.push(Contestant {
         name: "native Rust, same storage",
+        result,
+        rss_mib: server.peak_rss_mib(),
+    });
+    server.stop();
+
+    let ceiling_dir = tempfile::tempdir()?;
+    let db = ceiling_dir.path().join("ceiling.redb");
+    let server = Server::start(&me, &["serve-ceiling", "--data", db.to_str().unwrap()])?;
+    load(&server, 2, options.connections)?;
+    let result = load(&server, options.seconds, options.connections)?;
+    contestants.push(Contestant {
+        name: "durable ceiling (append)",
         result,
         rss_mib: server.peak_rss_mib(),
     });
@@ -218,9 +244,11 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
     }
     let host = contestants[0].result.per_second();
     println!(
-        "\nratio inbound / native: {:.2}    inbound / bare axum: {:.2}",
+        "\nratio inbound / native: {:.2}    inbound / durable ceiling: {:.2}    native / durable ceiling: {:.2}    inbound / bare axum: {:.2}",
         host / contestants[1].result.per_second(),
-        host / contestants[2].result.per_second()
+        host / contestants[2].result.per_second(),
+        contestants[1].result.per_second() / contestants[2].result.per_second(),
+        host / contestants[3].result.per_second()
     );
     println!(
         "database: {:.1} MiB for {} acknowledged events = {:.0} bytes/event",

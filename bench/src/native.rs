@@ -70,6 +70,8 @@ fn run(source: &NativeSource, body: &[u8]) -> Result<(store::ChangeSet, Value), 
             body: String::from_utf8_lossy(body).into_owned(),
             body_bytes: body.len(),
             body_truncated: false,
+            repeats: 0,
+            last_repeat_at: None,
         },
     );
     let answer = json!({"action": action, "incident": {"id": incident.id, "key": incident.key, "status": incident.status}});

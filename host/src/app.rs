@@ -19,7 +19,7 @@ pub use tokens::{Caller, Tokens};
 pub use webhook_source::{UnknownSource, WebhookSource, WebhookSources};
 
 use crate::config::{Config, OnPluginFailure};
-use crate::ingest::{FailurePolicy, Ingest, Source, StorageBudget};
+use crate::ingest::{EventLogOptions, FailurePolicy, Ingest, Source, StorageBudget};
 use crate::plugin::{CallLimits, EngineSettings, PluginHost};
 use crate::store::Store;
 use anyhow::Context;
@@ -109,7 +109,10 @@ impl Live {
         let ingest = Ingest::new(
             store,
             Arc::new(plugins),
-            config.storage.event_body_cap_bytes,
+            EventLogOptions {
+                body_cap: config.storage.event_body_cap_bytes,
+                count_repeats: config.storage.count_repeated_events,
+            },
             config.plugins.max_concurrent_calls as usize,
         );
         let server = &config.server;

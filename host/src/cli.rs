@@ -80,6 +80,9 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Shrink the database file of --config to what it holds (the host must
+    /// be stopped; retention frees space that later commits reuse anyway).
+    Compact(ConfigArg),
     /// Print a shell completion script, e.g. `inbound completions bash > /etc/bash_completion.d/inbound`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -141,6 +144,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Plugin(command) => plugin::run(command),
         Command::Backup { destination, remote } => backup::backup(&destination, &remote),
         Command::Restore { source, config } => backup::restore(&source, &config),
+        Command::Compact(args) => backup::compact(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "inbound", &mut std::io::stdout());
             Ok(())

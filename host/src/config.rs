@@ -24,7 +24,6 @@ mod validate;
 pub use schema::*;
 pub use secrets::MIN_KEY_CHARS;
 pub use ui::UiConfig;
-pub use validate::parse_network;
 
 use locate::KeyIndex;
 use secrets::Secret;

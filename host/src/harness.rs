@@ -25,9 +25,9 @@ pub use fixture::Fixture;
 pub use request::TestRequest;
 pub use run::{LogLine, RunResult};
 
-use crate::ingest::{FailurePolicy, Ingest, Source};
+use crate::ingest::{EventLogOptions, FailurePolicy, Ingest, Source};
 use crate::plugin::{ApiVersion, CallLimits, CallReport, EngineSettings, PluginHost};
-use crate::store::{Incident, ListQuery, LogEntry, Store, WriterOptions};
+use crate::store::{Incident, ListQuery, LogEntry, Store, StoreOptions};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -97,15 +97,19 @@ impl Harness {
     ) -> anyhow::Result<Harness> {
         let dir = tempfile::tempdir()
             .context("cannot create a temporary directory for the test database")?;
-        let store =
-            Store::open(&dir.path().join("inbound.redb"), WriterOptions::default(), |_| {})?;
+        let store = Store::open(&dir.path().join("inbound.redb"), StoreOptions::default(), |_| {})?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
         Ok(Harness {
             runtime,
-            ingest: Ingest::new(Arc::new(store), plugins.clone(), 64 << 10, 4),
+            ingest: Ingest::new(
+                Arc::new(store),
+                plugins.clone(),
+                EventLogOptions { body_cap: 64 << 10, count_repeats: true },
+                4,
+            ),
             plugins,
             source: Source {
                 name: "test".into(),

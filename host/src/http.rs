@@ -53,6 +53,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         (Method::POST, "/api/v1/events/{integration}/{key}", Open, post(events::receive)),
         (Method::GET, "/api/v1/incidents", Token, get(incidents::list)),
         (Method::GET, "/api/v1/incidents/{id}", Token, get(incidents::show)),
+        (Method::GET, "/api/v1/incidents/{id}/log", Token, get(incidents::log)),
         (Method::POST, "/api/v1/incidents/{id}/accept", Token, post(incidents::accept)),
         (Method::POST, "/api/v1/incidents/{id}/resolve", Token, post(incidents::resolve)),
         (Method::GET, "/api/v1/failed", Token, get(failed::list)),

@@ -28,6 +28,7 @@ pub mod notify;
 pub mod plugin;
 pub mod preflight;
 pub mod respond;
+pub mod retention;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -16,6 +16,7 @@ mod event_log;
 mod failure;
 
 pub use budget::{OverBudget, StorageBudget};
+pub use event_log::EventLogOptions;
 
 use crate::plugin::{CallError, CallLimits, PluginHost};
 use crate::store::{self, Action, FailureId, Incident, SourceScope, Store};
@@ -131,7 +132,7 @@ impl From<store::CommitError> for DeliveryError {
 pub struct Ingest {
     pub store: Arc<Store>,
     pub plugins: Arc<PluginHost>,
-    pub event_body_cap: usize,
+    pub event_log: EventLogOptions,
     /// Bounds plugin calls in flight to the size of the instance pool.
     pub calls: Arc<Semaphore>,
 }
@@ -140,13 +141,13 @@ impl Ingest {
     pub fn new(
         store: Arc<Store>,
         plugins: Arc<PluginHost>,
-        event_body_cap: usize,
+        event_log: EventLogOptions,
         max_concurrent_calls: usize,
     ) -> Self {
         Ingest {
             store,
             plugins,
-            event_body_cap,
+            event_log,
             calls: Arc::new(Semaphore::new(max_concurrent_calls.max(1))),
         }
     }

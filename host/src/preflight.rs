@@ -17,7 +17,7 @@
 
 use crate::config::{Config, ConfigError};
 use crate::plugin::{ApiVersion, CallError, CallLimits, EngineSettings, PluginHost, PluginRequest};
-use crate::store::{Session, SourceScope, Store, WriterOptions, now_millis};
+use crate::store::{Session, SourceScope, Store, StoreOptions, now_millis};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -108,7 +108,7 @@ fn check_settings(config: &Config, plugins: &PluginHost) -> Result<(), ConfigErr
             format!("cannot create a temporary folder to check the sources' settings: {error}"),
         )
     })?;
-    let store = Store::open(&dir.path().join("check.redb"), WriterOptions::default(), |_| {})
+    let store = Store::open(&dir.path().join("check.redb"), StoreOptions::default(), |_| {})
         .map(Arc::new)
         .map_err(|error| config.error_at("sources", "sources", format!("{error:#}")))?;
     for (index, source) in config.sources.iter().enumerate() {

@@ -7,7 +7,7 @@ mod linger;
 use crate::app::{self, AppState, Live};
 use crate::config::Config;
 use crate::http;
-use crate::store::{Store, WriterOptions};
+use crate::store::{Store, StoreOptions};
 use crate::telemetry;
 use anyhow::Context;
 use arc_swap::ArcSwap;
@@ -19,7 +19,11 @@ use std::time::Duration;
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let metrics = telemetry::install().context("cannot start the metrics recorder")?;
     let path = config.resolve(&config.storage.path);
-    let store = Arc::new(Store::open(&path, WriterOptions::default(), telemetry::batch)?);
+    let options = StoreOptions {
+        cache_bytes: config.storage.cache_mib.saturating_mul(1 << 20),
+        ..StoreOptions::default()
+    };
+    let store = Arc::new(Store::open(&path, options, telemetry::batch)?);
     let live = Live::build(config, store.clone())?;
     let notify = crate::notify::Notify::new(
         store.clone(),
@@ -54,6 +58,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Before "listening" is logged: from then on a SIGHUP must reload, not
     // end the process (the default action).
     let reloader = tokio::spawn(reload_on_hangup(app.clone(), hangup_signal()?));
+    let retention = tokio::spawn(crate::retention::run(app.clone()));
     let shutdown = shutdown_signal()?;
     let stopping = app.stopping.clone();
     let shutdown = async move {
@@ -66,8 +71,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!("listening on {scheme}://{address}");
     connections::serve(listener, http::router(app.clone()), limits, tls, shutdown).await;
-    reloader.abort();
-    let _ = reloader.await;
+    for task in [reloader, retention] {
+        task.abort();
+        let _ = task.await;
+    }
     notifier.abort();
     let _ = notifier.await;
     tracing::info!("stopped accepting requests; finishing storage writes");

@@ -6,12 +6,16 @@
 
 mod backup;
 pub mod changes;
+mod compact;
 mod console;
 mod error;
 mod incident_rules;
+mod migrate;
 pub mod model;
 pub mod outbox;
 mod reads;
+mod repeats;
+mod retention;
 mod retry;
 mod session;
 mod slot;
@@ -20,7 +24,8 @@ pub mod writer;
 
 pub use backup::{BackupReport, check_file};
 pub use changes::{ChangeSet, ReadCheck, Write};
-pub use console::{Counts, LogPage};
+pub use compact::{CompactReport, compact_file};
+pub use console::{Counts, LogForward, LogPage};
 pub use error::Error;
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
@@ -28,6 +33,7 @@ pub use outbox::{
     DeliveryStatus, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
     NotificationKind, OutboxStats, Recipient,
 };
+pub use retention::{RetentionCutoffs, SWEEP_CHUNK};
 pub use retry::{Retried, commit_with_retry};
 pub use session::{Effects, Session, SourceScope};
 pub use writer::{BatchStats, CommitError, WriterOptions};
@@ -56,6 +62,25 @@ pub struct ListQuery {
     pub limit: usize,
 }
 
+/// How the database is opened and written.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub writer: WriterOptions,
+    /// redb's page cache. redb's own default (1 GiB) lets a busy host's
+    /// memory grow with the database; the operating system's file cache
+    /// still holds what does not fit.
+    pub cache_bytes: usize,
+}
+
+/// `storage.cache_mib`'s default.
+pub const DEFAULT_CACHE_MIB: usize = 32;
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { writer: WriterOptions::default(), cache_bytes: DEFAULT_CACHE_MIB << 20 }
+    }
+}
+
 pub struct Store {
     slot: Arc<slot::DbSlot>,
     writer: writer::WriterHandle,
@@ -75,7 +100,7 @@ impl Store {
     /// Opens (or creates) the database at `path` and starts the writer.
     pub fn open(
         path: &Path,
-        options: WriterOptions,
+        options: StoreOptions,
         on_batch: impl Fn(BatchStats) + Send + 'static,
     ) -> anyhow::Result<Store> {
         // Every event body is in there: owner-only when inbound creates it.
@@ -86,22 +111,47 @@ impl Store {
         }
         crate::files::create_private_file(path)
             .with_context(|| format!("cannot create the database {}", path.display()))?;
-        let db = Database::create(path).map_err(|error| match error {
-            // redb's own words ("Database already open. Cannot acquire lock.")
-            // do not say who holds it: almost always another inbound.
-            redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
-                "the database {} is already open in another process, probably another inbound serving this storage.path; stop that one, or give this one its own storage.path",
-                path.display()
-            ),
-            error => anyhow::Error::new(error)
-                .context(format!("cannot open the database {}", path.display())),
-        })?;
+        let open = || {
+            slot::open_database(path, options.cache_bytes).map_err(|error| match error {
+                // redb's own words ("Database already open. Cannot acquire lock.")
+                // do not say who holds it: almost always another inbound.
+                redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
+                    "the database {} is already open in another process, probably another inbound serving this storage.path; stop that one, or give this one its own storage.path",
+                    path.display()
+                ),
+                error => anyhow::Error::new(error)
+                    .context(format!("cannot open the database {}", path.display())),
+            })
+        };
+        let keep_copy = |old: u64| -> anyhow::Result<()> {
+            let copy = migrate::keep_copy(path, SCHEMA_VERSION)?;
+            tracing::warn!(
+                path = %path.display(),
+                copy = %copy.display(),
+                "migrating the database from schema {old} to {SCHEMA_VERSION}; the file as it was is kept as the copy (to go back, stop this release and put the copy in place)"
+            );
+            Ok(())
+        };
+        // Read without writing, so the copy is the old file byte for byte.
+        let copied = match migrate::version_on_disk(path) {
+            Some(old) if old < SCHEMA_VERSION => keep_copy(old).map(|()| true)?,
+            _ => false,
+        };
+        let mut db = open()?;
+        let version = migrate::stored_version(&db)
+            .with_context(|| format!("cannot read the database {}", path.display()))?;
+        if let Some(old) = version.filter(|v| *v < SCHEMA_VERSION && !copied) {
+            // Not readable on its own (it needed a repair): copied closed.
+            drop(db);
+            keep_copy(old)?;
+            db = open()?;
+        }
         let (next_incident_id, next_failure_id, next_notification_id) = create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
-        let slot = Arc::new(slot::DbSlot::new(path, db));
+        let slot = Arc::new(slot::DbSlot::new(path, db, options.cache_bytes));
         let outbox_signal = Arc::new(tokio::sync::Notify::new());
         let (writer, thread) =
-            writer::spawn(slot.clone(), options, on_batch, outbox_signal.clone())
+            writer::spawn(slot.clone(), options.writer, on_batch, outbox_signal.clone())
                 .context("cannot start the storage writer thread")?;
         let (stop_recovery, stop) = std::sync::mpsc::channel();
         let recovery = slot::spawn_recovery(slot.clone(), stop)
@@ -207,7 +257,10 @@ impl Store {
         Ok(Page { incidents: page, next_before })
     }
 
-    /// The incident and its whole log, oldest entry first.
+    /// The incident and its whole log, oldest entry first. For tests and
+    /// the plugin harness: a busy incident's log is large, so the API and
+    /// the console read it a page at a time ([`Store::log_page`],
+    /// [`Store::log_after`]).
     pub fn incident_with_log(
         &self,
         id: IncidentId,
@@ -222,6 +275,12 @@ impl Store {
             log.push(reads::decode(entry?.1.value())?);
         }
         Ok(Some((incident, log)))
+    }
+
+    /// The incident, if it exists.
+    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        Ok(reads::incident(&txn.open_table(INCIDENTS)?, id)?)
     }
 
     /// Failed deliveries, newest first, one page at a time.
@@ -285,6 +344,7 @@ impl Store {
 fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId), Error> {
     let txn = db.begin_write()?;
     let (next_id, next_failure_id, next_notification_id);
+    let mut migrate_from = None;
     {
         let mut tables = Tables::open(&txn)?;
         let version = tables.meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
@@ -293,15 +353,19 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId
                 tables.meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
             }
             Some(SCHEMA_VERSION) => {}
+            Some(old) if old < SCHEMA_VERSION => migrate_from = Some(old),
             Some(other) => {
                 return Err(Error::corrupted(format!(
-                    "database schema version {other} is not supported (this build reads {SCHEMA_VERSION})"
+                    "database schema version {other} was written by a newer release (this build reads up to {SCHEMA_VERSION}); run that release, or restore a backup"
                 )));
             }
         }
         next_id = tables.incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
         next_failure_id = tables.failures.last()?.map_or(1, |(id, _)| id.value() + 1);
         next_notification_id = tables.notifications.last()?.map_or(1, |(id, _)| id.value() + 1);
+    }
+    if let Some(old) = migrate_from {
+        migrate::migrate(&txn, old)?;
     }
     console::fill_counts_once(&txn)?;
     txn.commit()?;

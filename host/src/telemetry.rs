@@ -23,6 +23,7 @@ pub const RELOADS: &str = "inbound_config_reloads_total";
 pub const RELOAD_OK: &str = "inbound_config_last_reload_successful";
 pub const STORAGE_ERRORS: &str = "inbound_storage_errors_total";
 pub const STORAGE_AVAILABLE: &str = "inbound_storage_available";
+pub const RETENTION_DELETED: &str = "inbound_retention_deleted_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 /// CPU, memory, open files and threads of this process, read when scraped.
@@ -101,6 +102,10 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         STORAGE_AVAILABLE,
         "1 while the database is open and can commit, 0 while it is being reopened."
     );
+    metrics::describe_counter!(
+        RETENTION_DELETED,
+        "Rows deleted by [storage.retention], by kind (incident, failed_delivery)."
+    );
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     metrics::gauge!(RELOAD_OK).set(1.0);
     // Counters appear at their first increment; alerts on `increase()` need
@@ -111,6 +116,7 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
     for result in ["success", "failure"] {
         metrics::counter!(RELOADS, "result" => result).increment(0);
     }
+    retention_deleted(0, 0);
     PROCESS.get_or_init(|| {
         let collector = metrics_process::Collector::default();
         collector.describe();
@@ -160,6 +166,12 @@ pub fn batch(stats: BatchStats) {
 }
 
 /// Webhooks holding a place in the concurrency gate, set just before a scrape.
+/// Resolved incidents and failed deliveries one retention chunk deleted.
+pub fn retention_deleted(incidents: u64, failed_deliveries: u64) {
+    metrics::counter!(RETENTION_DELETED, "kind" => "incident").increment(incidents);
+    metrics::counter!(RETENTION_DELETED, "kind" => "failed_delivery").increment(failed_deliveries);
+}
+
 pub fn webhooks_in_flight(count: usize) {
     metrics::gauge!(WEBHOOKS_IN_FLIGHT).set(count as f64);
 }

@@ -72,6 +72,12 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
+    if old.storage.cache_mib != new.storage.cache_mib {
+        warnings.push(
+            "storage.cache_mib changed: the database keeps its cache size until the host is restarted"
+                .to_string(),
+        );
+    }
     if old.server.listen != new.server.listen {
         warnings.push(
             "server.listen changed: the host keeps listening where it is until it is restarted"
@@ -101,10 +107,32 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
 /// those, and webhook URLs derived from `listen` stay the ones served).
 fn keep_restart_only_settings(running: &Config, new: &mut Config) {
     new.storage.path = running.resolve(&running.storage.path);
+    new.storage.cache_mib = running.storage.cache_mib;
     new.server.listen = running.server.listen.clone();
     new.server.header_limit_bytes = running.server.header_limit_bytes;
     new.server.header_read_timeout_ms = running.server.header_read_timeout_ms;
     if running.server.tls.is_some() != new.server.tls.is_some() {
         new.server.tls = running.server.tls.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(storage: &str) -> Config {
+        Config::parse(std::path::Path::new("config.toml"), &format!("[storage]\n{storage}\n"))
+            .expect("valid config")
+    }
+
+    #[test]
+    fn a_changed_cache_size_warns_until_the_restart() {
+        let running = config("cache_mib = 32");
+        let mut new = config("cache_mib = 64");
+        let warnings = restart_only_changes(&running, &new);
+        assert!(warnings.iter().any(|w| w.contains("storage.cache_mib")), "{warnings:?}");
+        keep_restart_only_settings(&running, &mut new);
+        assert_eq!(new.storage.cache_mib, 32, "the running size stays in effect");
+        assert!(restart_only_changes(&running, &new).is_empty());
     }
 }

@@ -1,5 +1,5 @@
-//! `inbound backup DEST` (from a running host) and `inbound restore SRC`
-//! (into a stopped one's storage path).
+//! `inbound backup DEST` (from a running host), `inbound restore SRC` and
+//! `inbound compact` (on a stopped one's storage path).
 
 use super::ConfigArg;
 use super::remote::Remote;
@@ -67,5 +67,20 @@ pub fn restore(source: &Path, config: &ConfigArg) -> anyhow::Result<()> {
     drop(copy);
     std::fs::rename(&staged, &target)?;
     println!("restored {} to {}: {incidents} incidents", source.display(), target.display());
+    Ok(())
+}
+
+/// Compacts the database of a stopped host.
+pub fn compact(config: &ConfigArg) -> anyhow::Result<()> {
+    let config = Config::load(&config.config)?;
+    let path = config.resolve(&config.storage.path);
+    let report = store::compact_file(&path)?;
+    let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
+    println!(
+        "compacted {}: {:.1} MiB -> {:.1} MiB",
+        path.display(),
+        mib(report.bytes_before),
+        mib(report.bytes_after)
+    );
     Ok(())
 }

@@ -31,6 +31,20 @@ pub enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Print an incident's whole log, oldest first, a page at a time.
+    Log {
+        id: u64,
+        /// Start after this entry (a `seq` from an earlier listing).
+        #[arg(long)]
+        after: Option<u64>,
+        /// Entries fetched per request (1-500).
+        #[arg(long, default_value_t = 200)]
+        page: usize,
+        #[command(flatten)]
+        output: OutputArg,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Accept an incident: someone is on it.
     Accept {
         id: u64,
@@ -107,11 +121,40 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!("  link: {} <{}>", text(&link["label"]), text(&link["url"]));
             }
             print_details(incident["details"].as_str().unwrap_or_default());
-            println!("log:");
+            println!("log (newest entries):");
             for entry in shown["log"].as_array().into_iter().flatten() {
                 println!("  {}  {}", text(&entry["at"]), describe(entry));
             }
+            if !shown["log_before"].is_null() {
+                println!("older entries: inbound incidents log {id}");
+            }
             Ok(())
+        }
+        Command::Log { id, after, page, output, remote } => {
+            let mut after = after;
+            loop {
+                let mut query = vec![("limit", page.to_string())];
+                query.extend(after.map(|seq| ("after", seq.to_string())));
+                let answer = remote.send(|client, base| {
+                    client.get(format!("{base}/api/v1/incidents/{id}/log")).query(&query)
+                })?;
+                for entry in answer["entries"].as_array().into_iter().flatten() {
+                    if output.is_json() {
+                        println!("{entry}");
+                    } else {
+                        println!(
+                            "{:>8}  {}  {}",
+                            entry["seq"],
+                            text(&entry["at"]),
+                            describe(entry)
+                        );
+                    }
+                }
+                match answer["next_after"].as_u64() {
+                    Some(next) => after = Some(next),
+                    None => return Ok(()),
+                }
+            }
         }
         Command::Accept { id, note, remote } => change(&remote, id, "accept", note),
         Command::Resolve { id, note, remote } => change(&remote, id, "resolve", note),
@@ -146,7 +189,18 @@ fn print_details(details: &str) {
 fn describe(entry: &Value) -> String {
     match entry["type"].as_str().unwrap_or_default() {
         "event_received" => {
-            format!("event received: {} ({} bytes)", text(&entry["action"]), entry["body_bytes"])
+            let repeats = match entry["repeats"].as_u64() {
+                Some(n) => format!(
+                    ", and {n} identical since, the last at {}",
+                    text(&entry["last_repeat_at"])
+                ),
+                None => String::new(),
+            };
+            format!(
+                "event received: {} ({} bytes{repeats})",
+                text(&entry["action"]),
+                entry["body_bytes"]
+            )
         }
         "created" => format!("created by {}", text(&entry["by"])),
         "status_changed" => {

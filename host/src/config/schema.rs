@@ -133,6 +133,15 @@ pub struct StorageConfig {
     /// fails commits, and a little room keeps people's actions, failed
     /// deliveries and the database's own recovery working. 0 turns it off.
     pub min_free_mib: u64,
+    /// redb's page cache in MiB (redb's own default, 1 GiB, lets the
+    /// host's memory grow with the database). Read at start-up.
+    pub cache_mib: usize,
+    /// An event whose body and action repeat the last entry of its
+    /// incident's log (Alertmanager re-sends a firing group every
+    /// `repeat_interval`) adds one to that entry's repeat count instead of a
+    /// new entry.
+    pub count_repeated_events: bool,
+    pub retention: RetentionConfig,
 }
 
 impl Default for StorageConfig {
@@ -141,8 +150,23 @@ impl Default for StorageConfig {
             path: "data/inbound.redb".into(),
             event_body_cap_bytes: 64 << 10,
             min_free_mib: 64,
+            cache_mib: 32,
+            count_repeated_events: true,
+            retention: RetentionConfig::default(),
         }
     }
+}
+
+/// `[storage.retention]`: what the host deletes in the background, and
+/// when. 0 keeps forever (the default: nothing is deleted unless asked).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Resolved incidents, with their log, escalation and notifications,
+    /// this many days after their last change.
+    pub resolved_incidents_days: u32,
+    /// Failed deliveries (and their bodies) this many days after receipt.
+    pub failed_deliveries_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -307,4 +331,13 @@ impl SourceConfig {
     pub fn key(&self) -> &str {
         self.key.as_deref().unwrap_or_default()
     }
+}
+
+/// An address ("10.1.2.3", "::1") or a network ("10.0.0.0/8") of
+/// `server.trusted_proxies`; an address is a network of one.
+pub fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }

@@ -90,6 +90,7 @@ impl Config {
             ("server.body_read_timeout_ms", server.body_read_timeout_ms),
             ("server.max_concurrent_webhooks", server.max_concurrent_webhooks as u64),
             ("storage.event_body_cap_bytes", self.storage.event_body_cap_bytes as u64),
+            ("storage.cache_mib", self.storage.cache_mib as u64),
             ("plugins.timeout_ms", self.plugins.timeout_ms),
             ("plugins.memory_limit_mib", self.plugins.memory_limit_mib as u64),
             ("ui.session_minutes", self.ui.session_minutes),
@@ -306,13 +307,4 @@ impl Errors<'_> {
             message: format!("{message}; {hint}"),
         }
     }
-}
-
-/// An address ("10.1.2.3", "::1") or a network ("10.0.0.0/8") of
-/// `server.trusted_proxies`; an address is a network of one.
-pub fn parse_network(text: &str) -> Option<ipnet::IpNet> {
-    let text = text.trim();
-    text.parse::<ipnet::IpNet>()
-        .ok()
-        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }

@@ -5,7 +5,7 @@ use super::params::{ApiQuery, IncidentId, MAX_PAGE, QueryParams, page_limit};
 use super::{ApiError, views};
 use crate::app::{AppState, Caller};
 use crate::respond;
-use crate::store::{ListQuery, Status};
+use crate::store::{self, ListQuery, Status};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
@@ -55,27 +55,92 @@ pub async fn list(
     Ok(Json(json!({"incidents": incidents, "next_before": page.next_before})))
 }
 
-/// `GET /api/v1/incidents/{id}`: the incident and its whole log.
+/// Log entries the incident detail carries: the newest, oldest first; the
+/// rest through `GET /api/v1/incidents/{id}/log`.
+pub const DETAIL_LOG_ENTRIES: usize = 50;
+
+/// `GET /api/v1/incidents/{id}`: the incident and the newest entries of its
+/// log, with `log_before`, the cursor for older ones (null when there are
+/// none).
 pub async fn show(
     State(app): State<Arc<AppState>>,
     IncidentId(id): IncidentId,
 ) -> Result<Json<Value>, ApiError> {
     let store = app.store.clone();
-    let found =
-        read_blocking(format!("incident {id}"), move || store.incident_with_log(id)).await?;
-    let (incident, log) = found.ok_or_else(|| {
-        ApiError::not_found("unknown-incident", format!("there is no incident {id}"))
-    })?;
-    let log: Vec<Value> = log.iter().map(views::log_entry).collect();
+    let found = read_blocking(format!("incident {id}"), move || -> Result<_, store::Error> {
+        let Some(incident) = store.incident(id)? else { return Ok(None) };
+        Ok(Some((incident, store.log_page(id, None, DETAIL_LOG_ENTRIES)?)))
+    })
+    .await?;
+    let (incident, page) = found.ok_or_else(|| unknown_incident(id))?;
+    let log: Vec<Value> =
+        page.entries.iter().rev().map(|(seq, entry)| views::log_entry(*seq, entry)).collect();
     let store = app.store.clone();
     let (escalation, notifications) =
         read_blocking(format!("incident {id}"), move || store.escalation_of(id)).await?;
     Ok(Json(json!({
         "incident": views::incident(&incident),
         "log": log,
+        "log_before": page.next_before,
         "escalation": escalation.as_ref().map(super::notifications::escalation_view),
         "notifications": notifications.iter().map(super::notifications::notification_view).collect::<Vec<_>>(),
     })))
+}
+
+fn unknown_incident(id: u64) -> ApiError {
+    ApiError::not_found("unknown-incident", format!("there is no incident {id}"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogParams {
+    after: Option<u64>,
+    before: Option<u64>,
+    limit: Option<usize>,
+}
+
+impl QueryParams for LogParams {
+    const ACCEPTED: &'static str = "after or before (a log entry's seq), limit (1-500)";
+}
+
+/// `GET /api/v1/incidents/{id}/log?after=&limit=`: a page of the log, oldest
+/// first, after the entry `after` (from the start without it), with
+/// `next_after` while more follow. `?before=` pages backwards instead:
+/// newest first, older than `before`, with `next_before`.
+pub async fn log(
+    State(app): State<Arc<AppState>>,
+    IncidentId(id): IncidentId,
+    ApiQuery(params): ApiQuery<LogParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = page_limit(params.limit)?;
+    if params.after.is_some() && params.before.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid-query",
+            "give after (read forwards) or before (read backwards), not both",
+        ));
+    }
+    let store = app.store.clone();
+    let answer =
+        read_blocking(format!("the log of incident {id}"), move || -> Result<_, store::Error> {
+            if store.incident(id)?.is_none() {
+                return Ok(None);
+            }
+            let view = |entries: &[(u64, store::LogEntry)]| -> Vec<Value> {
+                entries.iter().map(|(seq, entry)| views::log_entry(*seq, entry)).collect()
+            };
+            Ok(Some(match params.before {
+                Some(before) => {
+                    let page = store.log_page(id, Some(before), limit)?;
+                    json!({"entries": view(&page.entries), "next_before": page.next_before})
+                }
+                None => {
+                    let page = store.log_after(id, params.after, limit)?;
+                    json!({"entries": view(&page.entries), "next_after": page.next_after})
+                }
+            }))
+        })
+        .await?;
+    answer.map(Json).ok_or_else(|| unknown_incident(id))
 }
 
 /// `POST /api/v1/incidents/{id}/accept`, body optional: `{"note": "..."}`.

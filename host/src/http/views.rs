@@ -21,9 +21,14 @@ pub fn incident(incident: &Incident) -> Value {
     })
 }
 
-pub fn log_entry(entry: &LogEntry) -> Value {
+/// One log entry with its sequence number, the cursor that pages the log.
+pub fn log_entry(seq: u64, entry: &LogEntry) -> Value {
     let mut value = serde_json::to_value(entry).expect("log entries always serialize");
+    value["seq"] = json!(seq);
     value["at"] = json!(timestamp(entry.at));
+    if let Some(at) = value.get("last_repeat_at").and_then(Value::as_u64) {
+        value["last_repeat_at"] = json!(timestamp(at));
+    }
     value
 }
 

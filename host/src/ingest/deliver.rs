@@ -2,7 +2,7 @@
 //! webhook ([`Ingest::deliver`]) or a stored failed delivery
 //! ([`Ingest::replay`]).
 
-use super::event_log::{self, loggable_headers};
+use super::event_log::{self, EventLogOptions, loggable_headers};
 use super::{Delivered, DeliveryError, Ingest, Source};
 use crate::plugin::{CallError, LoadedPlugin, PluginHost, PluginRequest};
 use crate::store::{
@@ -123,10 +123,19 @@ impl Ingest {
             let (store, plugins, plugin) =
                 (self.store.clone(), self.plugins.clone(), plugin.clone());
             let (source, headers, body) = (source.clone(), headers.clone(), body.clone());
-            let cap = self.event_body_cap;
+            let event_log = self.event_log;
             let (mut changes, outcomes, plugin_time) = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                run_once(&store, &plugins, &plugin, &source, &headers, &body, cap, received_at)
+                run_once(
+                    &store,
+                    &plugins,
+                    &plugin,
+                    &source,
+                    &headers,
+                    &body,
+                    event_log,
+                    received_at,
+                )
             })
             .await
             .map_err(|error| AttemptError::Storage(format!("plugin task failed: {error}")))??;
@@ -169,7 +178,7 @@ fn run_once(
     source: &Source,
     headers: &[(String, String)],
     body: &[u8],
-    event_body_cap: usize,
+    event_log: EventLogOptions,
     received_at: u64,
 ) -> Result<Attempt, AttemptError> {
     let session = Session::new(store.clone(), source.scope(), received_at)?;
@@ -199,8 +208,7 @@ fn run_once(
         })?;
         outcomes.push((action, incident));
     }
-    let logged_bytes =
-        event_log::record_event(&mut session, &outcomes, headers, body, event_body_cap);
+    let logged_bytes = event_log::record_event(&mut session, &outcomes, headers, body, event_log);
     if let Some(budget) = &source.storage_budget {
         budget.spend(output.stored_bytes + logged_bytes).map_err(AttemptError::OverBudget)?;
     }

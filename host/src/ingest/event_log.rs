@@ -3,15 +3,26 @@
 
 use crate::store::{Action, Incident, IncidentId, LogKind, Session};
 
+/// How received events are logged (`[storage]` in the config).
+#[derive(Debug, Clone, Copy)]
+pub struct EventLogOptions {
+    /// How much of each body the log keeps.
+    pub body_cap: usize,
+    /// An event identical to its incident's last log entry is counted there.
+    pub count_repeats: bool,
+}
+
 /// Logs the event once on every incident it concerned, with the action it
-/// had on the first mention of that incident. Returns the bytes logged.
+/// had on the first mention of that incident. Returns the bytes logged (an
+/// upper bound: a repeat is counted, not stored again).
 pub(super) fn record_event(
     session: &mut Session,
     outcomes: &[(Action, Incident)],
     headers: &[(String, String)],
     body: &[u8],
-    cap: usize,
+    options: EventLogOptions,
 ) -> usize {
+    let cap = options.body_cap;
     let mut logged: Vec<IncidentId> = Vec::new();
     let per_entry = body.len().min(cap)
         + headers.iter().map(|(name, value)| name.len() + value.len()).sum::<usize>();
@@ -20,7 +31,8 @@ pub(super) fn record_event(
             continue;
         }
         logged.push(incident.id);
-        session.append_log(incident.id, event_received(*action, headers, body, cap));
+        let entry = event_received(*action, headers, body, cap);
+        session.append_event(incident.id, entry, options.count_repeats);
     }
     logged.len() * per_entry
 }
@@ -39,6 +51,8 @@ pub(super) fn event_received(
         body: logged_body,
         body_bytes: body.len(),
         body_truncated: truncated,
+        repeats: 0,
+        last_repeat_at: None,
     }
 }
 

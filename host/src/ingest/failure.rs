@@ -50,7 +50,8 @@ impl Ingest {
                     fallback_incident(source, failure_id, &error),
                     "host (plugin failure)".into(),
                 );
-                let logged = event_received(Action::Created, headers, &body, self.event_body_cap);
+                let logged =
+                    event_received(Action::Created, headers, &body, self.event_log.body_cap);
                 session.append_log(fallback.id, logged);
                 failure.fallback_incident = Some(fallback.id);
                 let mut changes = session.into_changes();

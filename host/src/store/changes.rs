@@ -37,6 +37,14 @@ pub enum Write {
         incident: IncidentId,
         entry: LogEntry,
     },
+    /// Appends a received event's entry; with `count_repeats`, an event
+    /// identical to the incident's last log entry (same action, same logged
+    /// body) adds one to that entry's `repeats` instead.
+    AppendEvent {
+        incident: IncidentId,
+        entry: LogEntry,
+        count_repeats: bool,
+    },
     /// Sets a state value. The writer refuses it (as a conflict, so the call
     /// runs again and its plugin sees the real total) when the source's
     /// state would then exceed `quota` bytes: concurrent calls cannot add up
@@ -56,6 +64,14 @@ pub enum Write {
         failure: FailedDelivery,
         body: Option<Vec<u8>>,
     },
+    /// Deletes a resolved incident and everything that refers to it
+    /// (retention); `resolved_at` finds its entry in the retention index.
+    DeleteIncident {
+        id: IncidentId,
+        resolved_at: u64,
+    },
+    /// Deletes a failed delivery and its body (retention).
+    DeleteFailure(FailureId),
     /// Insert or replace an escalation; the writer keeps its timer in step.
     PutEscalation(Escalation),
     /// Insert or replace an outbox entry; the writer keeps its indexes in step.

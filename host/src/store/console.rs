@@ -39,13 +39,22 @@ impl Counts {
     }
 }
 
-/// Entries of an incident's log, newest first.
+/// Entries of an incident's log, one page.
 #[derive(Debug, Clone)]
 pub struct LogPage {
     /// `(sequence, entry)`; the sequence orders the log and pages it.
     pub entries: Vec<(u64, LogEntry)>,
-    /// Pass as `before` for the next (older) page; `None` on the last page.
+    /// [`Store::log_page`]: pass as `before` for the next (older) page;
+    /// `None` on the last page.
     pub next_before: Option<u64>,
+}
+
+/// Entries of an incident's log after a cursor, oldest first.
+#[derive(Debug, Clone)]
+pub struct LogForward {
+    pub entries: Vec<(u64, LogEntry)>,
+    /// Pass as `after` for the next page; `None` when none follows yet.
+    pub next_after: Option<u64>,
 }
 
 impl Store {
@@ -96,6 +105,32 @@ impl Store {
             None
         };
         Ok(LogPage { entries, next_before })
+    }
+
+    /// Up to `limit` log entries of incident `id` with a sequence above
+    /// `after`, oldest first: reads a whole log in pages, or follows it.
+    pub fn log_after(
+        &self,
+        id: IncidentId,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<LogForward, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let table = txn.open_table(INCIDENT_LOG)?;
+        let limit = limit.max(1);
+        let mut entries = Vec::with_capacity(limit + 1);
+        let start = after.map_or(0, |seq| seq.saturating_add(1));
+        for entry in table.range((id, start)..=(id, u64::MAX))?.take(limit + 1) {
+            let (key, value) = entry?;
+            entries.push((key.value().1, reads::decode(value.value())?));
+        }
+        let next_after = if entries.len() > limit {
+            entries.truncate(limit);
+            entries.last().map(|(seq, _)| *seq)
+        } else {
+            None
+        };
+        Ok(LogForward { entries, next_after })
     }
 
     /// The most recently created incident of `source`.

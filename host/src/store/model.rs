@@ -116,6 +116,14 @@ pub enum LogKind {
         body: String,
         body_bytes: usize,
         body_truncated: bool,
+        /// Identical events (same action, same logged body) received right
+        /// after this one and counted here instead of logged again
+        /// (`storage.count_repeated_events`).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        repeats: u32,
+        /// When the last of those arrived.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_repeat_at: Option<Millis>,
     },
     Created {
         by: String,
@@ -156,6 +164,10 @@ pub enum LogKind {
         outcome: String,
         detail: String,
     },
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }
 
 /// Longest summary kept, in characters (the WIT documents this limit).

@@ -199,6 +199,14 @@ impl Tables<'_> {
         previous: Option<&Incident>,
         incident: &Incident,
     ) -> Result<(), redb::Error> {
+        // The escalation follows the status alone: same status, nothing to do.
+        if previous.is_some_and(|old| old.status == incident.status) {
+            return Ok(());
+        }
+        let stored = match previous {
+            None => None,
+            Some(_) => self.escalation(incident.id)?,
+        };
         let Some(mut escalation) = (match previous {
             None => Some(Escalation {
                 incident: incident.id,
@@ -211,7 +219,7 @@ impl Tables<'_> {
                 fired: Vec::new(),
                 version: 0,
             }),
-            Some(_) => self.escalation(incident.id)?,
+            Some(_) => stored.clone(),
         }) else {
             // Incidents from before escalations existed have none.
             return Ok(());
@@ -240,10 +248,9 @@ impl Tables<'_> {
                 }
             }
         }
-        let unchanged = previous.is_some()
-            && self.escalation(incident.id)?.is_some_and(|old| {
-                old.state == escalation.state && old.due_at == escalation.due_at
-            });
+        let unchanged = stored
+            .as_ref()
+            .is_some_and(|old| old.state == escalation.state && old.due_at == escalation.due_at);
         if !unchanged {
             escalation.version += 1;
             self.put_escalation(&escalation)?;

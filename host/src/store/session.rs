@@ -140,6 +140,12 @@ impl Session {
             .push(Write::AppendLog { incident, entry: LogEntry { at: self.now, kind } });
     }
 
+    /// Logs a received event (see [`Write::AppendEvent`]).
+    pub fn append_event(&mut self, incident: IncidentId, kind: LogKind, count_repeats: bool) {
+        let entry = LogEntry { at: self.now, kind };
+        self.changes.writes.push(Write::AppendEvent { incident, entry, count_repeats });
+    }
+
     pub fn state_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         if let Some(value) = self.state.get(key) {
             return Ok(value.clone());

@@ -23,6 +23,7 @@ const FREE_SPACE_FRESH_FOR: Duration = Duration::from_secs(1);
 
 pub(super) struct DbSlot {
     path: PathBuf,
+    cache_bytes: usize,
     db: ArcSwapOption<Database>,
     /// Serializes reopening (the recovery thread and an explicit retry).
     reopening: Mutex<()>,
@@ -33,9 +34,10 @@ pub(super) struct DbSlot {
 }
 
 impl DbSlot {
-    pub fn new(path: &Path, db: Database) -> DbSlot {
+    pub fn new(path: &Path, db: Database, cache_bytes: usize) -> DbSlot {
         DbSlot {
             path: path.to_path_buf(),
+            cache_bytes,
             db: ArcSwapOption::from_pointee(db),
             reopening: Mutex::new(()),
             free_bytes: AtomicU64::new(u64::MAX),
@@ -71,7 +73,7 @@ impl DbSlot {
         if self.is_open() {
             return true;
         }
-        match Database::create(&self.path) {
+        match open_database(&self.path, self.cache_bytes) {
             Ok(db) => {
                 self.db.store(Some(Arc::new(db)));
                 tracing::info!(path = %self.path.display(), "database reopened; storage is available again");
@@ -104,6 +106,14 @@ impl DbSlot {
         self.free_read_at.store(now, Ordering::Relaxed);
         Some(free)
     }
+}
+
+/// Opens (or creates) the database file with a page cache of `cache_bytes`.
+pub(super) fn open_database(
+    path: &Path,
+    cache_bytes: usize,
+) -> Result<Database, redb::DatabaseError> {
+    redb::Builder::new().set_cache_size(cache_bytes).create(path)
 }
 
 /// Starts the thread that reopens a failed database. It ends when `stop`'s

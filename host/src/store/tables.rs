@@ -84,6 +84,9 @@ tables! {
     /// (source, status code) -> number of incidents: counts per status without
     /// a scan, for the web console and `/metrics`. Kept in step by the writer.
     counts: COUNTS = "counts", (&'static str, u8) => u64;
+    /// (resolved millis, incident id): resolved incidents, oldest resolution
+    /// first, for retention (schema 2).
+    resolved_at: RESOLVED_AT = "resolved_at", (u64, u64) => ();
     /// Counters and the schema version.
     meta: META = "meta", &'static str => u64;
 }
@@ -93,4 +96,5 @@ pub const META_NEXT_LOG_SEQ: &str = "next_log_seq";
 /// Set once [`COUNTS`] has been filled from the indexes (databases written
 /// before it existed are counted once, at start-up).
 pub const META_COUNTS_READY: &str = "counts_ready";
-pub const SCHEMA_VERSION: u64 = 1;
+/// 1: 0.2. 2: the `resolved_at` index (see `migrate.rs`).
+pub const SCHEMA_VERSION: u64 = 2;

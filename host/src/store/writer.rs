@@ -9,8 +9,9 @@
 
 use super::Error;
 use super::changes::{ChangeSet, ReadCheck, Write};
-use super::model::{FailedDelivery, Incident};
+use super::model::{FailedDelivery, Incident, IncidentId, Status};
 use super::reads::{self, encode};
+use super::repeats;
 use super::slot::DbSlot;
 use super::tables::*;
 use redb::{Durability, ReadableTable, WriteTransaction};
@@ -66,6 +67,7 @@ impl WriterHandle {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct WriterOptions {
     /// Most change sets in one transaction; bounds the latency of a batch.
     pub max_batch: usize,
@@ -159,10 +161,25 @@ fn commit_batch(slot: &DbSlot, batch: &[Job]) -> Vec<Result<(), CommitError>> {
     results
 }
 
-/// The tables of one batch's transaction and the next free log sequence.
+/// The tables of one batch's transaction, the next free log sequence, and
+/// the incidents this batch has read or written, decoded once: a change set
+/// checks an incident's version and then replaces it, and without this the
+/// record would be read and decoded twice.
 struct Batch<'txn> {
     tables: Tables<'txn>,
     next_log_seq: u64,
+    incidents: HashMap<IncidentId, Option<Incident>>,
+}
+
+impl Batch<'_> {
+    /// Incident `id` as this transaction holds it now.
+    fn incident(&mut self, id: IncidentId) -> Result<Option<&Incident>, redb::Error> {
+        if !self.incidents.contains_key(&id) {
+            let stored = reads::incident(&self.tables.incidents, id)?;
+            self.incidents.insert(id, stored);
+        }
+        Ok(self.incidents.get(&id).and_then(Option::as_ref))
+    }
 }
 
 fn apply_batch(
@@ -171,11 +188,11 @@ fn apply_batch(
 ) -> Result<Vec<Result<(), CommitError>>, redb::Error> {
     let tables = Tables::open(txn)?;
     let next_log_seq = tables.meta.get(META_NEXT_LOG_SEQ)?.map_or(0, |v| v.value());
-    let mut batch_tables = Batch { tables, next_log_seq };
+    let mut batch_tables = Batch { tables, next_log_seq, incidents: HashMap::new() };
     let tables = &mut batch_tables;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        let checked = match reads_still_hold(&tables.tables, &job.changes.reads)? {
+        let checked = match reads_still_hold(tables, &job.changes.reads)? {
             Ok(()) => state_quotas_hold(&tables.tables, &job.changes.writes)?,
             refused => refused,
         };
@@ -195,10 +212,17 @@ fn apply_batch(
 /// `Ok` when every read still holds; otherwise why the change set is not
 /// applied: a conflict (run the call again) or a refused precondition.
 fn reads_still_hold(
-    tables: &Tables,
+    batch: &mut Batch,
     checks: &[ReadCheck],
 ) -> Result<Result<(), CommitError>, redb::Error> {
     for check in checks {
+        if let ReadCheck::IncidentVersion { id, expected } = check {
+            if batch.incident(*id)?.map(|i| i.version) != *expected {
+                return Ok(Err(CommitError::Conflict));
+            }
+            continue;
+        }
+        let tables = &batch.tables;
         let holds = match check {
             ReadCheck::OpenIncident { source, key, expected } => {
                 reads::id_for_key(&tables.open_by_key, source, key)? == *expected
@@ -206,9 +230,7 @@ fn reads_still_hold(
             ReadCheck::LatestIncident { source, key, expected } => {
                 reads::id_for_key(&tables.latest_by_key, source, key)? == *expected
             }
-            ReadCheck::IncidentVersion { id, expected } => {
-                reads::incident(&tables.incidents, *id)?.map(|i| i.version) == *expected
-            }
+            ReadCheck::IncidentVersion { .. } => unreachable!("checked above"),
             ReadCheck::State { source, key, expected } => {
                 reads::state_value(&tables.state, source, key)? == *expected
             }
@@ -239,14 +261,29 @@ fn reads_still_hold(
 }
 
 fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
+    // Incidents this change set has logged to: their last entry is one of
+    // ours, so a received event cannot repeat it.
+    let mut logged: Vec<IncidentId> = Vec::new();
     for write in writes {
         let tables = &mut batch.tables;
         match write {
-            Write::PutIncident(incident) => put_incident(tables, incident)?,
+            Write::PutIncident(incident) => put_incident(batch, incident)?,
             Write::AppendLog { incident, entry } => {
                 let seq = batch.next_log_seq;
                 batch.next_log_seq += 1;
                 tables.log.insert((*incident, seq), encode(entry).as_slice())?;
+                logged.push(*incident);
+            }
+            Write::AppendEvent { incident, entry, count_repeats } => {
+                let counted = *count_repeats
+                    && !logged.contains(incident)
+                    && repeats::count_if_repeat(&mut tables.log, *incident, entry)?;
+                if !counted {
+                    let seq = batch.next_log_seq;
+                    batch.next_log_seq += 1;
+                    tables.log.insert((*incident, seq), encode(entry).as_slice())?;
+                }
+                logged.push(*incident);
             }
             Write::SetState { source, key, value, .. } => {
                 let old = tables.state.insert((source.as_str(), key.as_str()), value.as_slice())?;
@@ -264,6 +301,11 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
                     tables.failure_bodies.insert(failure.id, body.as_slice())?;
                 }
             }
+            Write::DeleteIncident { id, resolved_at } => {
+                tables.delete_incident(*id, *resolved_at)?;
+                batch.incidents.insert(*id, None);
+            }
+            Write::DeleteFailure(id) => tables.delete_failure(*id)?,
             Write::PutEscalation(escalation) => tables.put_escalation(escalation)?,
             Write::PutNotification(notification) => tables.put_notification(notification)?,
         }
@@ -309,7 +351,8 @@ fn state_quotas_hold(
         written.insert((source, key), new_len);
     }
     for (total, quota) in totals.values() {
-        if quota.is_some_and(|quota| *total > quota as i64) {
+        // A quota past i64::MAX (u64::MAX: "unlimited") must not wrap negative.
+        if quota.is_some_and(|quota| *total > i64::try_from(quota).unwrap_or(i64::MAX)) {
             return Ok(Err(CommitError::Conflict));
         }
     }
@@ -336,33 +379,36 @@ fn adjust_count(
     Ok(())
 }
 
-/// Stores `incident` and moves its index entries from its old status to the new.
-fn put_incident(tables: &mut Tables, incident: &Incident) -> Result<(), redb::Error> {
-    let previous = reads::incident(&tables.incidents, incident.id)?;
+/// Stores `incident` and keeps its indexes in step: the status indexes are
+/// touched only when the status changed (a comment changes no index).
+fn put_incident(batch: &mut Batch, incident: &Incident) -> Result<(), redb::Error> {
+    let previous = batch.incident(incident.id)?.cloned();
+    let tables = &mut batch.tables;
     tables.incidents.insert(incident.id, encode(incident).as_slice())?;
 
     let (source, key, id) = (incident.source.as_str(), incident.key.as_str(), incident.id);
-    match &previous {
-        Some(old) => {
-            tables.by_status.remove((old.status.code(), id))?;
-            tables.by_source_status.remove((source, old.status.code(), id))?;
-        }
-        None => {
-            tables.by_source.insert((source, id), ())?;
-            tables.latest_by_key.insert((source, key), id)?;
-        }
-    }
-    tables.by_status.insert((incident.status.code(), id), ())?;
-    tables.by_source_status.insert((source, incident.status.code(), id), ())?;
     let old_status = previous.as_ref().map(|old| old.status);
+    if old_status.is_none() {
+        tables.by_source.insert((source, id), ())?;
+        tables.latest_by_key.insert((source, key), id)?;
+    }
     if old_status != Some(incident.status) {
         if let Some(old) = old_status {
+            tables.by_status.remove((old.code(), id))?;
+            tables.by_source_status.remove((source, old.code(), id))?;
             adjust_count(tables, source, old.code(), -1)?;
         }
+        tables.by_status.insert((incident.status.code(), id), ())?;
+        tables.by_source_status.insert((source, incident.status.code(), id), ())?;
         adjust_count(tables, source, incident.status.code(), 1)?;
     }
 
     tables.follow_incident(previous.as_ref(), incident)?;
+
+    if incident.status == Status::Resolved && old_status != Some(Status::Resolved) {
+        // Resolved incidents are never reopened: one entry each, for retention.
+        tables.resolved_at.insert((incident.updated_at, id), ())?;
+    }
 
     let was_open = previous.as_ref().is_some_and(|old| old.status.is_open());
     match (was_open, incident.status.is_open()) {
@@ -374,5 +420,6 @@ fn put_incident(tables: &mut Tables, incident: &Incident) -> Result<(), redb::Er
         }
         _ => {}
     }
+    batch.incidents.insert(id, Some(incident.clone()));
     Ok(())
 }

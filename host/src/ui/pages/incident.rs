@@ -111,6 +111,16 @@ pub async fn show(
     page(template)
 }
 
+/// ", and N identical ones, the last at T", for a counted repeat.
+fn repeated(repeats: u32, last_at: Option<u64>) -> String {
+    match (repeats, last_at) {
+        (0, _) => String::new(),
+        (1, Some(at)) => format!(" (and 1 identical one, at {})", time(at).text),
+        (n, Some(at)) => format!(" (and {n} identical ones, the last at {})", time(at).text),
+        (n, None) => format!(" (and {n} identical ones)"),
+    }
+}
+
 /// The sentence shown after an action, from the redirect's `done`.
 fn notice(done: &str) -> Option<String> {
     Some(
@@ -134,12 +144,21 @@ fn describe(entry: &LogEntry) -> Entry {
         body: None,
     };
     match &entry.kind {
-        LogKind::EventReceived { action, headers, body, body_bytes, body_truncated } => Entry {
+        LogKind::EventReceived {
+            action,
+            headers,
+            body,
+            body_bytes,
+            body_truncated,
+            repeats,
+            last_repeat_at,
+        } => Entry {
             kind: "event",
             at,
             headline: format!(
-                "Webhook received: {}",
-                serde_json::json!(action).as_str().unwrap_or("")
+                "Webhook received: {}{}",
+                serde_json::json!(action).as_str().unwrap_or(""),
+                repeated(*repeats, *last_repeat_at)
             ),
             text: None,
             body: Some(Body {

@@ -1,0 +1,223 @@
+//! Retention: what the host forgets, in small change sets through the
+//! writer, so a sweep never holds the write lock long enough to stall a
+//! webhook.
+//!
+//! A resolved incident goes with everything that hangs off it (log,
+//! escalation, notifications, index entries, its count); a failed delivery
+//! with its body. Freed pages are reused by later commits; the file shrinks
+//! only with `inbound compact`.
+
+use super::changes::{ChangeSet, ReadCheck, Write};
+use super::model::{FailedDelivery, FailureId, IncidentId, Millis, Status};
+use super::reads;
+use super::tables::*;
+use super::{Error, Store};
+use redb::{ReadableDatabase, ReadableTable};
+
+/// Most incidents or failed deliveries one change set deletes: small enough
+/// to ride along with a batch of webhooks.
+pub const SWEEP_CHUNK: usize = 64;
+
+/// What a retention sweep may delete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionCutoffs {
+    /// Resolved incidents resolved before this moment.
+    pub resolved_before: Option<Millis>,
+    /// Failed deliveries received before this moment.
+    pub failed_before: Option<Millis>,
+}
+
+impl Store {
+    /// One chunk of what `cutoffs` expire, as a change set for
+    /// [`Store::commit`] (empty when nothing is left). Each incident is
+    /// deleted only if it has not changed since this read.
+    pub fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
+        let txn = self.slot.get()?.begin_read()?;
+        let mut changes = ChangeSet::default();
+        if let Some(before) = cutoffs.resolved_before {
+            let index = txn.open_table(RESOLVED_AT)?;
+            let incidents = txn.open_table(INCIDENTS)?;
+            for entry in index.range(..(before, 0))?.take(SWEEP_CHUNK) {
+                let (resolved_at, id) = entry?.0.value();
+                let version = reads::incident(&incidents, id)?.map(|i| i.version);
+                changes.reads.push(ReadCheck::IncidentVersion { id, expected: version });
+                changes.writes.push(Write::DeleteIncident { id, resolved_at });
+            }
+        }
+        if let Some(before) = cutoffs.failed_before {
+            // Failure ids grow with the time of receipt: the oldest come first.
+            let failures = txn.open_table(FAILED_DELIVERIES)?;
+            for entry in failures.iter()?.take(SWEEP_CHUNK) {
+                let (_, value) = entry?;
+                let failure: FailedDelivery = reads::decode(value.value())?;
+                if failure.received_at >= before {
+                    break;
+                }
+                changes.writes.push(Write::DeleteFailure(failure.id));
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// The writer's side: deleting one incident or failed delivery and every
+/// row that refers to it.
+impl Tables<'_> {
+    pub fn delete_incident(
+        &mut self,
+        id: IncidentId,
+        resolved_at: Millis,
+    ) -> Result<(), redb::Error> {
+        self.resolved_at.remove((resolved_at, id))?;
+        let Some(incident) = reads::incident(&self.incidents, id)? else {
+            return Ok(());
+        };
+        let (source, key, code) =
+            (incident.source.as_str(), incident.key.as_str(), incident.status.code());
+        // Only resolved incidents expire; an open one keeps its key lookups.
+        if incident.status != Status::Resolved {
+            return Ok(());
+        }
+        self.incidents.remove(id)?;
+        self.by_status.remove((code, id))?;
+        self.by_source.remove((source, id))?;
+        self.by_source_status.remove((source, code, id))?;
+        if reads::id_for_key(&self.latest_by_key, source, key)? == Some(id) {
+            self.latest_by_key.remove((source, key))?;
+        }
+        let count = self.counts.get((source, code))?.map_or(0, |v| v.value());
+        self.counts.insert((source, code), count.saturating_sub(1))?;
+        self.log.retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
+        if let Some(escalation) = self.escalation(id)? {
+            if let Some(due) = escalation.due_at {
+                self.escalation_due.remove((due, id))?;
+            }
+            self.escalations.remove(id)?;
+        }
+        let mut notifications = Vec::new();
+        for entry in self.notification_by_incident.range((id, 0)..=(id, u64::MAX))? {
+            notifications.push(entry?.0.value().1);
+        }
+        for notification in notifications {
+            self.notification_by_incident.remove((id, notification))?;
+            if let Some(stored) = self.notification(notification)? {
+                self.notification_status.remove((stored.status.code(), notification))?;
+                self.notification_due.remove((stored.next_attempt_at, notification))?;
+                self.notifications.remove(notification)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn delete_failure(&mut self, id: FailureId) -> Result<(), redb::Error> {
+        self.failures.remove(id)?;
+        self.failure_bodies.remove(id)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{
+        DeliveryStatus, Incident, LogEntry, LogKind, Notification, NotificationKind, Recipient,
+    };
+
+    const DAY: Millis = 24 * 60 * 60 * 1000;
+
+    fn incident(id: IncidentId, status: Status, at: Millis) -> Incident {
+        Incident {
+            id,
+            source: "s".into(),
+            key: format!("k{id}"),
+            status,
+            summary: "s".into(),
+            details: String::new(),
+            priority: None,
+            url: None,
+            links: Vec::new(),
+            escalation_policy: "p".into(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        }
+    }
+
+    fn notification(id: u64, incident: IncidentId, status: DeliveryStatus) -> Notification {
+        Notification {
+            id,
+            incident,
+            kind: NotificationKind::Triggered,
+            level: 0,
+            round: 0,
+            recipient: Recipient { channel: "c".into(), person: None, address: None },
+            created_at: 0,
+            status,
+            attempts: 1,
+            next_attempt_at: 5,
+            messages_sent: 0,
+            last_error: None,
+            sent_at: None,
+            version: 1,
+        }
+    }
+
+    fn commit(store: &Store, changes: ChangeSet) -> Result<(), crate::store::CommitError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(store.commit(changes))
+    }
+
+    #[test]
+    fn an_expired_incident_goes_with_its_log_escalation_notifications_and_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let entry = LogEntry { at: 0, kind: LogKind::Created { by: "t".into() } };
+        let writes = vec![
+            Write::PutIncident(incident(1, Status::Resolved, DAY)),
+            Write::PutIncident(incident(2, Status::Resolved, 10 * DAY)),
+            Write::PutIncident(incident(3, Status::Pending, DAY)),
+            Write::AppendLog { incident: 1, entry: entry.clone() },
+            Write::AppendLog { incident: 2, entry },
+            Write::PutNotification(notification(1, 1, DeliveryStatus::Pending)),
+            Write::PutNotification(notification(2, 1, DeliveryStatus::Failed)),
+            Write::PutNotification(notification(3, 2, DeliveryStatus::Sent)),
+        ];
+        commit(&store, ChangeSet { reads: vec![], writes }).unwrap();
+        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
+        let expired = store.expired(cutoffs).unwrap();
+        assert_eq!(expired.writes, vec![Write::DeleteIncident { id: 1, resolved_at: DAY }]);
+        commit(&store, expired).unwrap();
+
+        assert_eq!(store.incident(1).unwrap(), None);
+        assert!(store.log_page(1, None, 10).unwrap().entries.is_empty());
+        let (escalation, notifications) = store.escalation_of(1).unwrap();
+        assert!(escalation.is_none() && notifications.is_empty());
+        assert_eq!(store.notification(1).unwrap(), None);
+        assert_eq!(store.notification(2).unwrap(), None);
+        assert!(store.notification(3).unwrap().is_some(), "another incident's notification");
+        assert_eq!(store.log_page(2, None, 10).unwrap().entries.len(), 1);
+        assert!(store.incident(3).unwrap().is_some(), "open incidents never expire");
+        let counts = store.counts(Some("s")).unwrap();
+        assert_eq!((counts.pending, counts.resolved), (1, 1));
+        assert!(store.expired(cutoffs).unwrap().is_empty(), "nothing left to delete");
+    }
+
+    #[test]
+    fn an_incident_changed_after_the_sweep_read_it_is_not_deleted_by_that_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let resolved = incident(1, Status::Resolved, DAY);
+        commit(
+            &store,
+            ChangeSet { reads: vec![], writes: vec![Write::PutIncident(resolved.clone())] },
+        )
+        .unwrap();
+        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
+        let expired = store.expired(cutoffs).unwrap();
+        let commented = Incident { version: 2, ..resolved };
+        commit(&store, ChangeSet { reads: vec![], writes: vec![Write::PutIncident(commented)] })
+            .unwrap();
+        assert_eq!(commit(&store, expired), Err(crate::store::CommitError::Conflict));
+        assert!(store.incident(1).unwrap().is_some());
+    }
+}
