@@ -491,3 +491,15 @@ fn a_storage_path_where_no_database_can_be_created() {
         base().replace("path = \"data/inbound.redb\"", "path = \"config.toml/data/inbound.redb\"");
     assert_refused(&config, "path = \"config.toml", "storage.path", "is not a folder");
 }
+
+#[test]
+fn an_integration_limit_of_zero() {
+    let wasm = format!("plugin = \"{}\"\n", plugin_wasm("zendesk").display());
+    let config = base().replace(&wasm, &format!("{wasm}memory_limit_mib = 0\n"));
+    assert_refused(
+        &config,
+        "memory_limit_mib = 0",
+        "integrations.zendesk.memory_limit_mib",
+        "must be greater than 0",
+    );
+}

@@ -163,3 +163,56 @@ fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A source's limits: its own, else its integration's, else [plugins]'.
+    #[test]
+    fn limits_resolve_source_then_integration_then_plugins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.wasm"), b"").unwrap();
+        let text = r#"
+[plugins]
+timeout_ms = 100
+memory_limit_mib = 32
+
+[integrations.python]
+plugin = "p.wasm"
+timeout_ms = 1000
+memory_limit_mib = 64
+
+[integrations.rust]
+plugin = "p.wasm"
+
+[[escalation_policies]]
+name = "oncall"
+
+[[sources]]
+name = "a"
+integration = "python"
+escalation_policy = "oncall"
+key = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+[[sources]]
+name = "b"
+integration = "python"
+escalation_policy = "oncall"
+key = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+memory_limit_mib = 128
+
+[[sources]]
+name = "c"
+integration = "rust"
+escalation_policy = "oncall"
+key = "cccccccccccccccccccccccccccccccc"
+"#;
+        let config = Config::parse(&dir.path().join("config.toml"), text).unwrap();
+        let [a, b, c] = &config.sources[..] else { panic!("three sources") };
+        assert_eq!((config.timeout_ms_of(a), config.memory_limit_mib_of(a)), (1000, 64));
+        assert_eq!((config.timeout_ms_of(b), config.memory_limit_mib_of(b)), (1000, 128));
+        assert_eq!((config.timeout_ms_of(c), config.memory_limit_mib_of(c)), (100, 32));
+        assert_eq!(config.largest_memory_limit_mib(), 128);
+    }
+}
