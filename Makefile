@@ -5,10 +5,10 @@ CARGO ?= cargo
 # apt-get needs root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-deps plugins rust-plugins python-plugins toolchain bench fuzz lint
+.PHONY: run test test-deps plugins served-plugins rust-plugins python-plugins toolchain bench fuzz lint
 
 ## Build the host and the plugins, then serve config.toml.
-run: plugins
+run: served-plugins
 	$(CARGO) run --release -p inbound -- serve --config config.toml
 
 ## Build the plugins, then run every test of the workspace.
@@ -29,11 +29,18 @@ test-deps:
 
 plugins: rust-plugins python-plugins
 
+# The plugins config.toml uses, and those only the tests use.
+SERVED_PLUGINS := -p inbound-zendesk -p inbound-alertmanager -p inbound-notify-webhook \
+	-p inbound-notify-slack -p inbound-notify-email
+TEST_PLUGINS := -p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
+	-p inbound-test-future-api -p inbound-test-hostile-notifier -p inbound-test-unregistered
+
+## What `make run` needs: no test plugins, no Python toolchain.
+served-plugins: toolchain
+	$(CARGO) build --release --target wasm32-wasip2 $(SERVED_PLUGINS)
+
 rust-plugins: toolchain
-	$(CARGO) build --release --target wasm32-wasip2 -p inbound-zendesk -p inbound-alertmanager \
-		-p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
-		-p inbound-test-future-api -p inbound-notify-webhook -p inbound-notify-slack \
-		-p inbound-notify-email -p inbound-test-hostile-notifier -p inbound-test-unregistered
+	$(CARGO) build --release --target wasm32-wasip2 $(SERVED_PLUGINS) $(TEST_PLUGINS)
 
 ## Python plugins: built by componentize-py (PyPI), installed into a virtual
 ## environment under target/ when missing (Debian's python3-venv gives
