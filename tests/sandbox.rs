@@ -496,3 +496,27 @@ fn a_component_of_the_wrong_world_is_refused_at_start_up() {
     assert!(stderr.contains("does not export inbound:plugin/handler"), "{stderr}");
     assert!(stderr.contains("supported: 0.1.0, 0.2.0"), "{stderr}");
 }
+
+#[test]
+fn an_integrations_limits_apply_to_its_sources_and_a_sources_own_win() {
+    let config = config(&plugin_wasm("zendesk").display().to_string())
+        .replace(
+            "[integrations.hostile]\n",
+            "[integrations.hostile]\ntimeout_ms = 250\nmemory_limit_mib = 16\n",
+        )
+        .replace(
+            &format!("key = \"{NEIGHBOUR_KEY}\"\n"),
+            &format!("key = \"{NEIGHBOUR_KEY}\"\ntimeout_ms = 150\n"),
+        );
+    let host = Host::start(&config);
+    // The integration's limits, not [plugins]' (100 ms, 32 MiB).
+    let message = assert_contained(&host, "loop", "plugin-timeout");
+    assert!(message.contains("250ms"), "{message}");
+    let message = assert_contained(&host, "alloc", "plugin-memory-limit");
+    assert!(message.contains(&(16u64 << 20).to_string()), "{message}");
+    // A source's own limit wins over its integration's.
+    let (status, _, answer) = send(&host, NEIGHBOUR_KEY, "loop");
+    assert_eq!((status, answer["error"]["code"].as_str()), (503, Some("plugin-timeout")));
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("150ms"), "{message}");
+}
