@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{KEY, TOKEN, inbound, plugin_wasm, workspace_root, zendesk_config};
+use support::{KEY, TOKEN, inbound, plugin_wasm, plugins_config, workspace_root, zendesk_config};
 
 /// Writes `config` into a fresh folder and runs `inbound check` on it.
 fn check(config: &str, envs: &[(&str, &str)]) -> (i32, String, String, tempfile::TempDir) {
@@ -467,20 +467,50 @@ fn a_plugin_of_the_wrong_world() {
 
 #[test]
 fn settings_the_plugin_refuses() {
+    // Zendesk (API 0.3.0) lists its settings: the host names the unknown key
+    // and the ones the plugin takes.
     let config = base() + "\n[sources.settings]\nonhold = \"pending\"\n";
     assert_refused(
         &config,
         "onhold",
         "sources[0].settings.onhold (source \"support\")",
-        "unknown setting \"onhold\" for a Zendesk source; known settings: status_aliases, on_hold",
+        "the zendesk plugin has no setting \"onhold\"; it accepts status_aliases, on_hold",
     );
+    // A value of the wrong kind, judged by the host.
+    let config = base() + "\n[sources.settings]\non_hold = 1\n";
+    assert_refused(
+        &config,
+        "on_hold",
+        "sources[0].settings.on_hold",
+        "must be a string, not a whole number",
+    );
+    // A value the plugin's own `validate-settings` refuses.
     let config = base() + "\n[sources.settings]\non_hold = \"later\"\n";
-    assert_refused(&config, "on_hold", "sources[0].settings", "invalid-settings");
+    assert_refused(
+        &config,
+        "on_hold",
+        "sources[0].settings.on_hold",
+        "expected \"open\" (the default) or \"pending\"",
+    );
     // Settings the plugin takes pass.
     let config = base() + "\n[sources.settings]\non_hold = \"pending\"\n";
     let (code, stdout, stderr, _dir) = check(&config, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("integration \"zendesk\": "), "{stdout}");
+}
+
+#[test]
+fn settings_an_older_plugin_refuses_are_found_by_probing_it() {
+    // A 0.2.0 plugin cannot say what it takes: `check` sends it one empty
+    // request with the settings, and its `invalid-settings` answer fails the check.
+    let config = plugins_config(&[("old", "test_api_v0_2_0", "old-plugin-key-0123456789abcdef")])
+        + "\n[sources.settings]\ncolour = \"blue\"\n";
+    assert_refused(
+        &config,
+        "colour",
+        "sources[0].settings.colour (source \"old\")",
+        "every webhook would get 400 invalid-settings: unknown setting \"colour\"",
+    );
 }
 
 #[test]

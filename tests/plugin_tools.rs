@@ -26,10 +26,43 @@ fn check_accepts_a_plugin_and_names_its_api_version() {
     let output = inbound(&["plugin", "check", plugin_wasm("alertmanager").to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(
-        text(&output.stdout).contains("implements inbound:plugin@0.2.0"),
+        text(&output.stdout).contains("implements inbound:plugin@0.3.0"),
         "{}",
         text(&output.stdout)
     );
+}
+
+#[test]
+fn check_shows_what_a_plugin_says_about_itself_and_judges_settings() {
+    let zendesk = plugin_wasm("zendesk");
+    let zendesk = zendesk.to_str().unwrap();
+    let output = inbound(&["plugin", "check", zendesk]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(stdout.contains("  plugin:   zendesk "), "{stdout}");
+    assert!(stdout.contains("    status_aliases  a table of strings, optional: "), "{stdout}");
+    assert!(stdout.contains("    on_hold         a string, optional: "), "{stdout}");
+
+    let output = inbound(&["plugin", "check", zendesk, "--json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(report["about"]["settings"][0]["name"], "status_aliases");
+    assert_eq!(report["about"]["settings"][0]["kind"], "text-map");
+
+    // --settings: the judgement `inbound serve` makes at start-up.
+    let output = inbound(&["plugin", "check", zendesk, "--settings", r#"{"on_hold": "pending"}"#]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("settings given: accepted"));
+    let output = inbound(&["plugin", "check", zendesk, "--settings", r#"{"onhold": "pending"}"#]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("onhold: the zendesk plugin has no setting \"onhold\""),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // A plugin built before 0.3.0 cannot say.
+    let output = inbound(&["plugin", "check", plugin_wasm("test_api_v0_2_0").to_str().unwrap()]);
+    assert!(text(&output.stdout).contains("about: not said (built against 0.2.0"));
 }
 
 #[test]
@@ -39,7 +72,7 @@ fn check_refuses_what_serve_would_refuse() {
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains("imports evil:plugin/network@0.1.0")
-            && stderr.contains("supported: 0.1.0, 0.2.0"),
+            && stderr.contains("supported: 0.1.0, 0.2.0, 0.3.0"),
         "{stderr}"
     );
 }
@@ -148,7 +181,7 @@ fn run_as_json_and_fails_on_a_non_2xx_answer() {
         run["time_us"].as_u64().is_some() && run["memory_bytes"].as_u64().unwrap() > 0,
         "{run}"
     );
-    assert_eq!(report["api_version"], "0.2.0");
+    assert_eq!(report["api_version"], "0.3.0");
 }
 
 /// Runs cargo for the generated crate with the workspace's target folder,
@@ -206,7 +239,13 @@ fn new_scaffolds_a_crate_whose_fixtures_pass_with_plugin_test() {
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("inbound-sdk = { version = \"0.2.0\", path = "), "{manifest}");
+    assert!(
+        manifest.contains(&format!(
+            "inbound-sdk = {{ version = \"{}\", path = ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{manifest}"
+    );
     assert!(!manifest.contains("[dev-dependencies]"), "no host to compile for tests: {manifest}");
     cargo(&crate_dir, &["build", "--offline", "--release", "--target", "wasm32-wasip2"]);
     // The project's own tests, found from its folder, as an author runs them.
@@ -246,7 +285,10 @@ fn new_depends_on_the_sdk_by_version_by_default() {
     let output = inbound(&["plugin", "new", "by-version", "--path", crate_dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("\ninbound-sdk = \"0.2.0\"\n"), "{manifest}");
+    assert!(
+        manifest.contains(&format!("\ninbound-sdk = \"{}\"\n", env!("CARGO_PKG_VERSION"))),
+        "{manifest}"
+    );
     assert!(manifest.contains("#   inbound-sdk = { path = "), "{manifest}");
     let readme = std::fs::read_to_string(crate_dir.join("README.md")).unwrap();
     assert!(!readme.contains("example.invalid"), "{readme}");

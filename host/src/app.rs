@@ -8,6 +8,7 @@ mod clients;
 mod limits;
 mod reload;
 pub mod signature;
+pub mod source_settings;
 pub mod tls;
 mod tokens;
 mod webhook_source;
@@ -96,6 +97,7 @@ impl Live {
     /// plugins are compiled here, never on the request path.
     pub fn build(config: Config, store: Arc<Store>) -> anyhow::Result<Live> {
         let plugins = load_plugins(&config)?;
+        source_settings::check(&config, &plugins)?;
         let mut sources = WebhookSources::default();
         for source in &config.sources {
             sources.add(WebhookSource {
@@ -190,18 +192,12 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
     })?;
     let plugins = &config.plugins;
     Ok(Source {
+        limits: call_limits(config, source),
         name: source.name.clone(),
         integration: source.integration.clone(),
         escalation_policy: source.escalation_policy.clone(),
         key: source.key().to_string(),
         settings_json,
-        limits: CallLimits {
-            timeout: Duration::from_millis(config.timeout_ms_of(source)),
-            memory_bytes: config.memory_limit_mib_of(source) << 20,
-            max_state_bytes_per_source: plugins.state_limit_bytes,
-            max_stored_bytes_per_call: plugins.stored_bytes_per_call,
-            ..CallLimits::default()
-        },
         storage_budget: StorageBudget::new(plugins.stored_mib_per_minute).map(Arc::new),
         on_failure: match source.on_plugin_failure {
             OnPluginFailure::Retry => {
@@ -210,6 +206,19 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
             OnPluginFailure::Accept => FailurePolicy::Accept,
         },
     })
+}
+
+/// What one call of `source`'s plugin may use: its own limits, else its
+/// integration's, else `[plugins]`.
+pub fn call_limits(config: &Config, source: &crate::config::SourceConfig) -> CallLimits {
+    let plugins = &config.plugins;
+    CallLimits {
+        timeout: Duration::from_millis(config.timeout_ms_of(source)),
+        memory_bytes: config.memory_limit_mib_of(source) << 20,
+        max_state_bytes_per_source: plugins.state_limit_bytes,
+        max_stored_bytes_per_call: plugins.stored_bytes_per_call,
+        ..CallLimits::default()
+    }
 }
 
 /// Compiled plugins are cached next to the database: same owner, same backups.

@@ -127,14 +127,33 @@ impl Harness {
         })
     }
 
-    /// The source's `settings`, as `config.toml` would give them (a JSON object).
+    /// The source's `settings`, as `config.toml` would give them (a JSON
+    /// object). Judged as `inbound serve` judges them at start-up (with the
+    /// limits set so far): settings the plugin refuses are an error here.
     pub fn with_settings(mut self, settings: serde_json::Value) -> anyhow::Result<Harness> {
-        anyhow::ensure!(
-            settings.is_object(),
-            "settings must be a JSON object, like a [sources.settings] table; got {settings}"
-        );
+        let serde_json::Value::Object(table) = &settings else {
+            anyhow::bail!(
+                "settings must be a JSON object, like a [sources.settings] table; got {settings}"
+            );
+        };
+        let plugin = self.loaded();
+        self.plugins.check_settings(&plugin, table, &self.source.limits).map_err(|refused| {
+            anyhow::anyhow!(
+                "the plugin refuses these settings (inbound serve would not start): {refused}"
+            )
+        })?;
         self.source.settings_json = settings.to_string();
         Ok(self)
+    }
+
+    /// What the plugin says about itself (API 0.3.0 and later), asked with
+    /// the limits set so far.
+    pub fn about(&self) -> anyhow::Result<Option<crate::plugin::PluginInfo>> {
+        Ok(self.plugins.describe(&self.loaded(), &self.source.limits)?)
+    }
+
+    fn loaded(&self) -> Arc<crate::plugin::LoadedPlugin> {
+        self.plugins.plugin(&self.source.integration).expect("the harness loaded its plugin")
     }
 
     /// The name the plugin sees as `request.source`.

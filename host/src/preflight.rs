@@ -6,17 +6,17 @@
 //! - `[server.tls]`: the certificate and key read, and the key fits.
 //! - Each integration's plugin: WebAssembly, a component (not a core
 //!   module), of the `inbound:plugin` world, loaded exactly as `serve` does.
-//! - Each source's settings, judged by its own plugin: one call with the
-//!   settings, no headers and an empty body, against an empty temporary
-//!   database whose changes are never kept. A plugin that rejects it with
-//!   `invalid-settings` fails the check with its message; any other answer
-//!   passes (an empty body is not a webhook, so most plugins reject it for
-//!   that). Plugins therefore read their settings before the body, as the
-//!   SDK's guide says. No new export is needed, so plugins built for older
-//!   hosts are checked too.
+//! - Each source's settings, judged by its own plugin. A plugin of API 0.3.0
+//!   or later says what it accepts (`about`): the same check `serve` makes
+//!   at start-up (`app::source_settings`). An older plugin cannot say, so it
+//!   gets one call with the settings, no headers and an empty body, against
+//!   an empty temporary database whose changes are never kept: a rejection
+//!   with `invalid-settings` fails the check with its message; any other
+//!   answer passes (an empty body is not a webhook, so most plugins reject
+//!   it for that).
 
 use crate::config::{Config, ConfigError};
-use crate::plugin::{ApiVersion, CallError, CallLimits, EngineSettings, PluginHost, PluginRequest};
+use crate::plugin::{ApiVersion, CallError, EngineSettings, PluginHost, PluginRequest};
 use crate::store::{Session, SourceScope, Store, StoreOptions, now_millis};
 use std::path::Path;
 use std::sync::Arc;
@@ -57,7 +57,8 @@ pub fn check(config: &Config) -> Result<Checked, ConfigError> {
         let version = plugins.plugin(name).expect("just loaded").api_version();
         loaded.push((name.clone(), path.display().to_string(), version));
     }
-    check_settings(config, &plugins)?;
+    crate::app::source_settings::check(config, &plugins)?;
+    probe_settings_of_older_plugins(config, &plugins)?;
     Ok(Checked { plugins: loaded })
 }
 
@@ -97,8 +98,14 @@ fn check_storage(config: &Config) -> Result<(), ConfigError> {
         .map_err(|error| refuse(format!("cannot create files in {}: {error}", folder.display())))
 }
 
-fn check_settings(config: &Config, plugins: &PluginHost) -> Result<(), ConfigError> {
-    if config.sources.is_empty() {
+fn probe_settings_of_older_plugins(
+    config: &Config,
+    plugins: &PluginHost,
+) -> Result<(), ConfigError> {
+    let says_what_it_accepts = |integration: &str| {
+        plugins.plugin(integration).is_some_and(|p| p.api_version() >= ApiVersion::V0_3_0)
+    };
+    if config.sources.iter().all(|source| says_what_it_accepts(&source.integration)) {
         return Ok(());
     }
     let dir = tempfile::tempdir().map_err(|error| {
@@ -113,6 +120,9 @@ fn check_settings(config: &Config, plugins: &PluginHost) -> Result<(), ConfigErr
         .map_err(|error| config.error_at("sources", "sources", format!("{error:#}")))?;
     for (index, source) in config.sources.iter().enumerate() {
         let Some(plugin) = plugins.plugin(&source.integration) else { continue };
+        if says_what_it_accepts(&source.integration) {
+            continue;
+        }
         let settings = serde_json::to_string(&source.settings).unwrap_or_else(|_| "{}".into());
         let scope = SourceScope {
             name: source.name.clone(),
@@ -124,11 +134,7 @@ fn check_settings(config: &Config, plugins: &PluginHost) -> Result<(), ConfigErr
             PluginRequest { headers: Vec::new(), body: Vec::new(), settings_json: settings };
         // The source's own limits: a plugin that needs more than the
         // defaults (Python) is judged as `serve` will run it.
-        let limits = CallLimits {
-            timeout: std::time::Duration::from_millis(config.timeout_ms_of(source)),
-            memory_bytes: config.memory_limit_mib_of(source) << 20,
-            ..CallLimits::default()
-        };
+        let limits = crate::app::call_limits(config, source);
         let output = plugins.call(&plugin, session, probe, &limits);
         if let Err(CallError::Rejected { code, message }) = output.result
             && code == "invalid-settings"

@@ -25,6 +25,26 @@ PRIORITIES = {
 LINKS = (("generatorURL", "Alert rule"), ("dashboardURL", "Dashboard"), ("panelURL", "Panel"))
 
 
+class About(sdk.About):
+    name = "grafana"
+    version = "0.3.0"
+    description = "Grafana Alerting's webhook contact point: one incident per alert fingerprint."
+    settings = [
+        sdk.setting(
+            "priority",
+            sdk.SettingKind.TEXT,
+            "The priority of every incident of the source: low, normal, high or urgent (default: none).",
+        )
+    ]
+
+    def check_settings(self, settings):
+        try:
+            priority_of(settings)
+        except sdk.Rejection as refused:
+            return [("priority", refused.message)]
+        return []
+
+
 def read_settings(request):
     settings = sdk.parse_settings(request)
     unknown = sorted(set(settings) - {"priority"})
@@ -32,6 +52,10 @@ def read_settings(request):
         raise sdk.Rejection.invalid_settings(
             f"unknown key \"{unknown[0]}\"; the Grafana plugin accepts \"priority\""
         )
+    return priority_of(settings)
+
+
+def priority_of(settings):
     word = settings.get("priority")
     if word is None:
         return None

@@ -1,10 +1,17 @@
 """The Python SDK for inbound plugins: the same helpers as the Rust SDK.
 
 A plugin is a module (``app.py``) that defines ``class Handler(inbound_sdk.Plugin)``
-with one method, ``on_request(self, request) -> list[Outcome]``. componentize-py
-builds it into a WebAssembly component against the WIT in ``wit/``::
+with one method, ``on_request(self, request) -> list[Outcome]``, and
+``class About(inbound_sdk.About)``: its name, version and the settings a source
+of it accepts. componentize-py builds it into a WebAssembly component against
+the WIT in ``wit/``::
 
     import inbound_sdk as sdk
+
+    class About(sdk.About):
+        name = "my-alerts"
+        version = "0.1.0"
+        settings = [sdk.setting("team", sdk.SettingKind.TEXT, "Named in every summary.")]
 
     class Handler(sdk.Plugin):
         def on_request(self, request):
@@ -25,10 +32,11 @@ from typing import Any, List, Optional, Tuple
 
 from componentize_py_types import Err
 from wit_world import exports
+from wit_world.exports import about as about_types
 from wit_world.imports import incidents, log, types
 
 # The plugin API the bindings in wit/ were generated from.
-API_VERSION = "0.2.0"
+API_VERSION = "0.3.0"
 
 Action = types.Action
 Incident = types.Incident
@@ -37,6 +45,8 @@ NewIncident = types.NewIncident
 Outcome = types.Outcome
 Priority = types.Priority
 Request = types.Request
+Setting = about_types.Setting
+SettingKind = about_types.SettingKind
 
 
 class Rejection(Exception):
@@ -82,6 +92,43 @@ class Plugin(exports.Handler):
             raise Err(types.Rejection("host-api-error", describe_api_error(error.value)))
         # Any other exception propagates: componentize-py prints its
         # traceback to stderr, which the host puts in the failure it reports.
+
+
+# --- What the plugin says about itself ---------------------------------------
+
+
+def setting(name: str, kind: SettingKind, description: str, required: bool = False) -> Setting:
+    """One key a source's ``settings`` table may hold; ``description`` is one
+    sentence for the operator: what it changes, and the default."""
+    return Setting(name, kind, required, description)
+
+
+class About(exports.About):
+    """Base class of a plugin's ``About``: the host asks it when it starts or
+    reloads and refuses a source whose settings it does not take, so a
+    misspelt setting stops the start instead of failing every webhook.
+
+    Set ``name``, ``version`` and ``description``; list ``settings`` (the
+    host then refuses unknown keys, values of another kind and missing
+    required ones; ``None`` says nothing and lets any key through); override
+    ``check_settings`` to judge the values. Neither may use the host API."""
+
+    name = "plugin"
+    version = "0.1.0"
+    description = ""
+    settings: Optional[List[Setting]] = None
+
+    def check_settings(self, settings: dict) -> List[Tuple[Optional[str], str]]:
+        """Problems with a source's settings, as ``(setting or None, message)``."""
+        return []
+
+    def describe(self) -> about_types.PluginInfo:
+        return about_types.PluginInfo(self.name, self.version, self.description, self.settings)
+
+    def validate_settings(self, settings: str) -> None:
+        problems = self.check_settings(json.loads(settings or "{}"))
+        if problems:
+            raise Err([about_types.SettingsProblem(key, message) for key, message in problems])
 
 
 def describe_api_error(error: Any) -> str:

@@ -78,10 +78,20 @@ pub enum PluginCommand {
         limits: LimitArgs,
     },
     /// Validate a plugin component exactly as `inbound serve` does at
-    /// start-up: compile, check its world, link.
+    /// start-up (compile, check its world, link) and show what it says about
+    /// itself: name, version, the settings it accepts.
     Check {
         /// The plugin component (.wasm).
         plugin: PathBuf,
+        /// Also judge a source's settings as `inbound serve` would at
+        /// start-up: a JSON object, or a .json or .toml file.
+        #[arg(long)]
+        settings: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Create a plugin project with fixture tests for `inbound plugin test`.
     New {
@@ -106,7 +116,9 @@ pub fn run(command: PluginCommand) -> anyhow::Result<()> {
             let limits = limits.limits();
             run::run(&run::RunArgs { plugin, settings, headers, source, json, limits, requests })
         }
-        PluginCommand::Check { plugin } => check::check(&plugin),
+        PluginCommand::Check { plugin, settings, json, limits } => {
+            check::check(&plugin, settings.as_deref(), &limits.limits(), json)
+        }
         PluginCommand::Test { dir, plugin, limits } => test::test(&dir, plugin, &limits.limits()),
         PluginCommand::New { name, path, lang, sdk_path } => new::new(&name, path, lang, sdk_path),
     }

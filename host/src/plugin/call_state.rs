@@ -7,7 +7,11 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub struct CallState {
-    pub session: Session,
+    /// The request's storage session; `None` while the host reads what a
+    /// plugin says about itself (`about`), where the host API traps.
+    pub session: Option<Session>,
+    /// Whose log lines these are: the source, or the integration outside a request.
+    pub log_name: String,
     pub limits: CallLimits,
     pub memory: MemoryMeter,
     pub log: PluginLog,
@@ -27,6 +31,17 @@ pub struct CallState {
     /// Bytes the plugin asked the host to store so far, for
     /// `CallLimits::max_stored_bytes_per_call`.
     pub stored_bytes: usize,
+}
+
+impl CallState {
+    /// The call's storage session, or a trap outside a request.
+    pub fn session(&mut self) -> wasmtime::Result<&mut Session> {
+        self.session.as_mut().ok_or_else(|| {
+            wasmtime::Error::msg(
+                "the host API (incidents, state) is not available in `describe` or `validate-settings`: they run outside any request",
+            )
+        })
+    }
 }
 
 /// Plugin log lines kept for the caller (harness, failed deliveries) and

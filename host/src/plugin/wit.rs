@@ -8,11 +8,13 @@
 
 pub mod since_v0_1_0;
 pub mod since_v0_2_0;
+pub mod since_v0_3_0;
 
 /// The newest version: what `host_api.rs` implements and `inbound-sdk` targets.
-pub use since_v0_2_0 as latest;
+pub use since_v0_3_0 as latest;
 
 use super::CallState;
+use super::about::{PluginInfo, SettingsProblem};
 use latest::inbound::plugin::types::{Outcome, Rejection, Request};
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, InstancePre, Linker};
@@ -21,8 +23,8 @@ use wasmtime::component::{HasSelf, InstancePre, Linker};
 /// enum, [`ApiVersion::ALL`] and the version texts all come from it.
 macro_rules! api_versions {
     ($($variant:ident => $text:literal),+ $(,)?) => {
-        /// A supported `inbound:plugin` package version.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// A supported `inbound:plugin` package version; ordered oldest first.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum ApiVersion {
             $($variant),+
         }
@@ -43,6 +45,7 @@ macro_rules! api_versions {
 api_versions! {
     V0_1_0 => "0.1.0",
     V0_2_0 => "0.2.0",
+    V0_3_0 => "0.3.0",
 }
 
 impl ApiVersion {
@@ -62,6 +65,11 @@ impl std::fmt::Display for ApiVersion {
 pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     since_v0_1_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
     since_v0_2_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
+    since_v0_3_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
+    // 0.2.0 shares 0.3.0's `types` (see `since_v0_2_0`), so its bindings
+    // opened the 0.3.0 name; a 0.2.0 component imports the types under its
+    // own. The interface has no functions: an empty instance serves it.
+    linker.instance("inbound:plugin/types@0.2.0")?;
     Ok(())
 }
 
@@ -69,6 +77,7 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
 pub enum PluginPre {
     V0_1_0(since_v0_1_0::PluginPre<CallState>),
     V0_2_0(since_v0_2_0::PluginPre<CallState>),
+    V0_3_0(since_v0_3_0::PluginPre<CallState>),
 }
 
 impl PluginPre {
@@ -76,6 +85,7 @@ impl PluginPre {
         Ok(match version {
             ApiVersion::V0_1_0 => PluginPre::V0_1_0(since_v0_1_0::PluginPre::new(pre)?),
             ApiVersion::V0_2_0 => PluginPre::V0_2_0(since_v0_2_0::PluginPre::new(pre)?),
+            ApiVersion::V0_3_0 => PluginPre::V0_3_0(since_v0_3_0::PluginPre::new(pre)?),
         })
     }
 
@@ -83,6 +93,7 @@ impl PluginPre {
         match self {
             PluginPre::V0_1_0(_) => ApiVersion::V0_1_0,
             PluginPre::V0_2_0(_) => ApiVersion::V0_2_0,
+            PluginPre::V0_3_0(_) => ApiVersion::V0_3_0,
         }
     }
 
@@ -105,6 +116,41 @@ impl PluginPre {
                 let instance = pre.instantiate(&mut *store)?;
                 instance.inbound_plugin_handler().call_handle(store, &request)
             }
+            PluginPre::V0_3_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                instance.inbound_plugin_handler().call_handle(store, &request)
+            }
+        }
+    }
+
+    /// What the plugin says about itself; `None` for versions before 0.3.0,
+    /// which cannot say.
+    pub fn describe(&self, store: &mut Store<CallState>) -> wasmtime::Result<Option<PluginInfo>> {
+        match self {
+            PluginPre::V0_1_0(_) | PluginPre::V0_2_0(_) => Ok(None),
+            PluginPre::V0_3_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                let info = instance.inbound_plugin_about().call_describe(store)?;
+                Ok(Some(info.into()))
+            }
+        }
+    }
+
+    /// The plugin's own judgement of one source's settings (a JSON object);
+    /// `Ok(Ok(()))` for versions before 0.3.0.
+    pub fn validate_settings(
+        &self,
+        store: &mut Store<CallState>,
+        settings: &str,
+    ) -> wasmtime::Result<Result<(), Vec<SettingsProblem>>> {
+        match self {
+            PluginPre::V0_1_0(_) | PluginPre::V0_2_0(_) => Ok(Ok(())),
+            PluginPre::V0_3_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                let answer =
+                    instance.inbound_plugin_about().call_validate_settings(store, settings)?;
+                Ok(answer.map_err(|problems| problems.into_iter().map(Into::into).collect()))
+            }
         }
     }
 }
@@ -120,9 +166,9 @@ mod tests {
     #[test]
     fn the_sdks_carry_the_newest_wit_unchanged() {
         assert!(
-            include_str!("../../wit/v0.2.0/plugin.wit")
+            include_str!("../../wit/v0.3.0/plugin.wit")
                 == include_str!("../../../plugins/sdk/wit/plugin.wit"),
-            "plugins/sdk/wit/plugin.wit differs from host/wit/v0.2.0/plugin.wit: copy it over"
+            "plugins/sdk/wit/plugin.wit differs from host/wit/v0.3.0/plugin.wit: copy it over"
         );
         assert!(
             include_str!("../../wit/notifier/v0.1.0/notifier.wit")
@@ -136,6 +182,6 @@ mod tests {
         for &version in ApiVersion::ALL {
             assert_eq!(ApiVersion::parse(version.as_str()), Some(version));
         }
-        assert_eq!(ApiVersion::parse("0.3.0"), None);
+        assert_eq!(ApiVersion::parse("0.4.0"), None);
     }
 }

@@ -7,6 +7,8 @@ use wasmtime::component::Component;
 
 const HOST_INTERFACES: &[&str] = &["types", "incidents", "state", "log"];
 const HANDLER: &str = "handler";
+/// Exported next to the handler from 0.3.0 on.
+const ABOUT: &str = "about";
 /// The usual reason a component built with an SDK exports no handler: the
 /// SDK only exports what the plugin registers, and an unregistered plugin
 /// still compiles.
@@ -14,7 +16,7 @@ const FORGOT_TO_REGISTER: &str = "did you call `register_plugin!`? A Rust plugin
 
 /// A component that does not fit, with what is wrong.
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("{}", describe(.extra_imports, *.missing_export, .found_version))]
+#[error("{}", describe(self))]
 pub struct WorldMismatch {
     /// Imports the host does not provide (including `inbound:plugin`
     /// interfaces of another version than the handler's).
@@ -23,6 +25,8 @@ pub struct WorldMismatch {
     pub missing_export: bool,
     /// The inbound:plugin version the component was built against, if any.
     pub found_version: Option<String>,
+    /// True when a 0.3.0-or-later handler comes without `about`.
+    pub missing_about: bool,
 }
 
 /// Checks the component's imports and exports; on success, the API version
@@ -45,13 +49,24 @@ fn check_names(imports: &[String], exports: &[String]) -> Result<ApiVersion, Wor
     let found_version = handler.map(|(_, version)| version.to_string()).or_else(|| {
         imports.iter().chain(exports).find_map(|n| inbound_interface(n).map(|(_, v)| v.to_string()))
     });
+    let missing_about = version.is_some_and(|version| {
+        version >= ApiVersion::V0_3_0
+            && !exports
+                .iter()
+                .any(|name| inbound_interface(name) == Some((ABOUT, version.as_str())))
+    });
     match version {
-        Some(version) if extra_imports.is_empty() => Ok(version),
-        _ => Err(WorldMismatch { extra_imports, missing_export: version.is_none(), found_version }),
+        Some(version) if extra_imports.is_empty() && !missing_about => Ok(version),
+        _ => Err(WorldMismatch {
+            extra_imports,
+            missing_export: version.is_none(),
+            found_version,
+            missing_about,
+        }),
     }
 }
 
-/// "0.1.0, 0.2.0": the versions this host implements, oldest first.
+/// "0.1.0, 0.2.0, 0.3.0": the versions this host implements, oldest first.
 fn supported_versions() -> String {
     ApiVersion::ALL.iter().map(|version| version.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -73,7 +88,9 @@ fn is_provided(name: &str, handler_version: Option<ApiVersion>) -> bool {
     name.starts_with("wasi:") && name.contains("@0.2.")
 }
 
-fn describe(extra: &[String], missing_export: bool, found: &Option<String>) -> String {
+fn describe(mismatch: &WorldMismatch) -> String {
+    let WorldMismatch { extra_imports: extra, missing_export, found_version: found, missing_about } =
+        mismatch;
     let supported = supported_versions();
     let mut problems = Vec::new();
     if !extra.is_empty() {
@@ -83,7 +100,13 @@ fn describe(extra: &[String], missing_export: bool, found: &Option<String>) -> S
             HOST_INTERFACES.join(",")
         ));
     }
-    if missing_export {
+    if *missing_about {
+        problems.push(format!(
+            "it exports the handler of inbound:plugin@{} but not `about` (its name, version and settings), which every plugin exports from 0.3.0 on; the SDKs export it for you (Rust: `register_plugin!`, Python: `class About`)",
+            found.as_deref().unwrap_or("?")
+        ));
+    }
+    if *missing_export {
         let found = match found {
             Some(version) if ApiVersion::parse(version).is_none() => {
                 format!("; it was built against inbound:plugin@{version}")
@@ -123,9 +146,24 @@ mod tests {
     fn every_supported_version_fits() {
         for &version in ApiVersion::ALL {
             let imports = names(&[&format!("inbound:plugin/incidents@{version}")]);
-            let exports = names(&[&format!("inbound:plugin/handler@{version}")]);
+            let exports = names(&[
+                &format!("inbound:plugin/handler@{version}"),
+                &format!("inbound:plugin/about@{version}"),
+            ]);
             assert_eq!(check_names(&imports, &exports), Ok(version));
         }
+    }
+
+    #[test]
+    fn from_0_3_0_a_handler_needs_its_about() {
+        let error = check_names(&[], &names(&["inbound:plugin/handler@0.3.0"])).unwrap_err();
+        assert!(error.missing_about && !error.missing_export);
+        assert!(error.to_string().contains("but not `about`"), "{error}");
+        // Before 0.3.0 there was no `about` to export.
+        assert_eq!(
+            check_names(&[], &names(&["inbound:plugin/handler@0.2.0"])),
+            Ok(ApiVersion::V0_2_0)
+        );
     }
 
     #[test]
@@ -165,7 +203,7 @@ mod tests {
         .unwrap_err();
         let text = error.to_string();
         assert!(
-            text.contains("supported: 0.1.0, 0.2.0")
+            text.contains("supported: 0.1.0, 0.2.0, 0.3.0")
                 && text.contains("built against inbound:plugin@9.0.0"),
             "{text}"
         );

@@ -41,6 +41,11 @@ impl Plugin for Alertmanager {
         }
         Ok(outcomes)
     }
+
+    /// Alertmanager says everything in the body: a source takes no settings.
+    fn settings() -> Option<Vec<inbound_sdk::about::Setting>> {
+        Some(Vec::new())
+    }
 }
 
 fn apply(alert: &Alert, external_url: Option<&str>) -> Result<Option<Outcome>, Rejection> {

@@ -20,10 +20,16 @@
 //! inbound_sdk::register_plugin!(MyIntegration);
 //! ```
 //!
+//! A plugin says which settings a source of it accepts by overriding
+//! [`Plugin::settings`] (see [`about`]); the host then refuses a source
+//! with a misspelt or mistyped setting when it starts, not at the first
+//! webhook.
+//!
 //! Build it with `cargo build --release --target wasm32-wasip2`; the `.wasm`
 //! file is the component the host loads. The SDK builds against the newest
 //! plugin API (see `README.md` for which hosts load it).
 //!
+//! - [`about`]: the settings a plugin accepts, and its judgement of them.
 //! - [`incidents`], [`state`]: the host API, plus helpers for common patterns.
 //! - [`json`]: lenient parsing and field access whose errors name the field.
 //! - [`error`]: rejections (the sender's 400) and host API errors.
@@ -34,6 +40,7 @@
 // path; inside the crate itself that path must resolve too.
 extern crate self as inbound_sdk;
 
+pub mod about;
 pub mod error;
 pub mod incidents;
 pub mod json;
@@ -44,7 +51,7 @@ pub mod text;
 pub mod web_url;
 
 /// Bindings generated from the WIT package the host implements
-/// (`wit/plugin.wit` in this crate, `inbound:plugin@0.2.0`). Most plugins
+/// (`wit/plugin.wit` in this crate, `inbound:plugin@0.3.0`). Most plugins
 /// use the re-exports below instead.
 pub mod bindings {
     wit_bindgen::generate!({
@@ -63,7 +70,7 @@ pub use bindings::inbound::plugin::types::{
 };
 
 /// The `inbound:plugin` version this SDK builds against.
-pub const API_VERSION: &str = "0.2.0";
+pub const API_VERSION: &str = "0.3.0";
 
 /// What an integration implements: one webhook request in, the incidents it
 /// concerned out.
@@ -73,6 +80,24 @@ pub trait Plugin {
     /// the call (5xx, nothing applied, the event kept for replay) and its
     /// message reaches the operator.
     fn handle(request: Request) -> Result<Vec<Outcome>, Rejection>;
+
+    /// Every setting a source of this plugin may have. The host refuses a
+    /// source with a key not listed, a value of another kind, or a required
+    /// one missing. The default, `None`, says nothing: the host passes any
+    /// settings on. Return `Some(vec![])` for a plugin that takes none.
+    fn settings() -> Option<Vec<about::Setting>> {
+        None
+    }
+
+    /// Judges a source's settings (a JSON object, `{}` when none) after the
+    /// host checked them against [`Plugin::settings`]: values out of range,
+    /// words the plugin does not know. Called when the host starts or
+    /// reloads, outside any request: the host API is not available here.
+    /// The default accepts.
+    fn validate_settings(settings: &str) -> Result<(), Vec<about::SettingsProblem>> {
+        let _ = settings;
+        Ok(())
+    }
 }
 
 impl Action {
@@ -104,10 +129,12 @@ impl Request {
 }
 
 /// Exports a [`Plugin`] implementation as the component's `handler`, with
-/// the SDK's panic hook installed.
+/// the SDK's panic hook installed, and its `about`: the name (the crate's,
+/// without `inbound-`), version and description from the plugin's
+/// `Cargo.toml`, and [`Plugin::settings`].
 ///
 /// The export exists only in wasm builds: the export's symbol name
-/// (`inbound:plugin/handler@0.2.0#handle`) is not one a native linker accepts,
+/// (`inbound:plugin/handler@0.3.0#handle`) is not one a native linker accepts,
 /// and a plugin crate is also built natively (as an rlib) for its unit tests.
 // rustfmt cannot parse `with_types_in` and would misplace a brace.
 #[rustfmt::skip]
@@ -125,6 +152,23 @@ macro_rules! register_plugin {
                     <$plugin as $crate::Plugin>::handle(request)
                 }
             }
+            impl $crate::bindings::exports::inbound::plugin::about::Guest for __InboundHandler {
+                fn describe() -> $crate::about::PluginInfo {
+                    $crate::panic::install_hook();
+                    $crate::about::PluginInfo {
+                        name: $crate::about::default_name(env!("CARGO_PKG_NAME")),
+                        version: env!("CARGO_PKG_VERSION").to_string(),
+                        description: env!("CARGO_PKG_DESCRIPTION").to_string(),
+                        settings: <$plugin as $crate::Plugin>::settings(),
+                    }
+                }
+                fn validate_settings(
+                    settings: ::std::string::String,
+                ) -> ::std::result::Result<(), ::std::vec::Vec<$crate::about::SettingsProblem>> {
+                    $crate::panic::install_hook();
+                    <$plugin as $crate::Plugin>::validate_settings(&settings)
+                }
+            }
             $crate::bindings::__export_plugin!(__InboundHandler with_types_in $crate::bindings);
         };
         // Natively nothing calls the plugin; naming its entry point keeps
@@ -134,6 +178,8 @@ macro_rules! register_plugin {
             type __Answer =
                 ::std::result::Result<::std::vec::Vec<$crate::Outcome>, $crate::Rejection>;
             const _: fn($crate::Request) -> __Answer = <$plugin as $crate::Plugin>::handle;
+            const _: fn() -> ::std::option::Option<::std::vec::Vec<$crate::about::Setting>> =
+                <$plugin as $crate::Plugin>::settings;
         };
     };
 }

@@ -25,6 +25,7 @@ mod ticket;
 #[cfg(any(test, feature = "fake-host"))]
 pub mod fake_host;
 
+use inbound_sdk::about::{Setting, SettingKind, SettingsProblem};
 use inbound_sdk::{Outcome, Plugin, Rejection, Request};
 /// The host API the lifecycle needs; public so the lifecycle can also run
 /// natively (the benchmark's no-WebAssembly baseline).
@@ -36,6 +37,35 @@ impl Plugin for Zendesk {
     fn handle(request: Request) -> Result<Vec<Outcome>, Rejection> {
         handle(&mut sdk_host::SdkHost, &request.body, &request.settings)
             .map(|outcome| vec![outcome])
+    }
+
+    fn settings() -> Option<Vec<Setting>> {
+        Some(vec![
+            Setting::new(
+                status::STATUS_ALIASES,
+                SettingKind::TextMap,
+                "Status words in the requester's language mapped to Zendesk's, e.g. { \"løst\" = \"solved\" }.",
+            ),
+            Setting::new(
+                status::ON_HOLD,
+                SettingKind::Text,
+                "What an On-hold ticket means: \"open\" (the default) or \"pending\" (acknowledged).",
+            ),
+        ])
+    }
+
+    fn validate_settings(settings: &str) -> Result<(), Vec<SettingsProblem>> {
+        let refused = match status::StatusWords::from_settings(settings) {
+            Ok(_) => return Ok(()),
+            Err(refused) => refused,
+        };
+        let named = [status::STATUS_ALIASES, status::ON_HOLD]
+            .into_iter()
+            .find(|setting| refused.message.contains(&format!("\"{setting}\"")));
+        Err(vec![match named {
+            Some(setting) => SettingsProblem::of(setting, refused.message),
+            None => SettingsProblem::general(refused.message),
+        }])
     }
 }
 

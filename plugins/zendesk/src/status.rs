@@ -27,6 +27,10 @@ pub enum TicketStatus {
 const BUILT_IN: [&str; 8] =
     ["new", "open", "pending", "hold", "on-hold", "on hold", "solved", "closed"];
 
+/// The settings' names.
+pub const STATUS_ALIASES: &str = "status_aliases";
+pub const ON_HOLD: &str = "on_hold";
+
 /// The source's status settings, read from `request.settings`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusWords {
@@ -61,8 +65,8 @@ impl StatusWords {
         let mut words = StatusWords::default();
         for (key, value) in &table {
             match key.as_str() {
-                "status_aliases" => words.aliases = aliases(value)?,
-                "on_hold" => words.on_hold = on_hold(value)?,
+                STATUS_ALIASES => words.aliases = aliases(value)?,
+                ON_HOLD => words.on_hold = on_hold(value)?,
                 other => {
                     return Err(invalid_settings(format!(
                         "unknown setting \"{other}\" for a Zendesk source; known settings: status_aliases, on_hold"

@@ -62,7 +62,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
 }
 
 /// `--settings`: inline JSON, or a .json / .toml file.
-fn settings_value(text: &str) -> anyhow::Result<Value> {
+pub fn settings_value(text: &str) -> anyhow::Result<Value> {
     if text.trim_start().starts_with('{') {
         return serde_json::from_str(text).context("--settings is not a valid JSON object");
     }

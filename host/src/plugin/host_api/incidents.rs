@@ -11,15 +11,15 @@ type Changed = HostResult<Result<types::Incident, ApiError>>;
 
 impl incidents::Host for CallState {
     fn find_open(&mut self, key: String) -> HostResult<Option<types::Incident>> {
-        Ok(self.session.open_incident(&key).map_err(storage_trap)?.as_ref().map(to_wit))
+        Ok(self.session()?.open_incident(&key).map_err(storage_trap)?.as_ref().map(to_wit))
     }
 
     fn find_latest(&mut self, key: String) -> HostResult<Option<types::Incident>> {
-        Ok(self.session.latest_incident(&key).map_err(storage_trap)?.as_ref().map(to_wit))
+        Ok(self.session()?.latest_incident(&key).map_err(storage_trap)?.as_ref().map(to_wit))
     }
 
     fn get(&mut self, id: IncidentId) -> HostResult<Option<types::Incident>> {
-        Ok(self.session.incident(id).map_err(storage_trap)?.as_ref().map(to_wit))
+        Ok(self.session()?.incident(id).map_err(storage_trap)?.as_ref().map(to_wit))
     }
 
     fn create(&mut self, new: types::NewIncident) -> Changed {
@@ -51,7 +51,7 @@ impl incidents::Host for CallState {
 impl CallState {
     /// Loads an incident the plugin may change, or the error it gets.
     fn owned_incident(&mut self, id: IncidentId) -> HostResult<Result<Incident, ApiError>> {
-        Ok(self.session.incident(id).map_err(storage_trap)?.ok_or(ApiError::NotFound(id)))
+        Ok(self.session()?.incident(id).map_err(storage_trap)?.ok_or(ApiError::NotFound(id)))
     }
 
     fn create_incident(&mut self, new: types::NewIncident) -> Changed {
@@ -72,7 +72,7 @@ impl CallState {
         if let Err(error) = checks {
             return Ok(Err(error));
         }
-        if let Some(open) = self.session.open_incident(&new.key).map_err(storage_trap)? {
+        if let Some(open) = self.session()?.open_incident(&new.key).map_err(storage_trap)? {
             return Ok(Err(ApiError::Invalid(format!(
                 "incident {} is already open for key {:?}; at most one incident per key is open",
                 open.id, new.key
@@ -86,10 +86,10 @@ impl CallState {
             url: new.url,
             links: new.links.into_iter().map(link_from_wit).collect(),
         };
-        let by = self.session.scope.actor.clone();
+        let by = self.session()?.scope.actor.clone();
         self.spend_change();
         self.spend_stored_bytes(bytes);
-        Ok(Ok(to_wit(&self.session.create_incident(new, by))))
+        Ok(Ok(to_wit(&self.session()?.create_incident(new, by))))
     }
 
     fn change_status(&mut self, id: IncidentId, to: Status, note: Option<String>) -> Changed {
@@ -102,7 +102,7 @@ impl CallState {
         {
             return Ok(Err(error));
         }
-        let by = self.session.scope.actor.clone();
+        let by = self.session()?.scope.actor.clone();
         let (changed, log) = match incident.status_change(to, by, note) {
             Ok(Some(change)) => change,
             Ok(None) => return Ok(Ok(to_wit(&incident))),
@@ -118,7 +118,7 @@ impl CallState {
         }
         self.spend_change();
         self.spend_stored_bytes(note_bytes);
-        Ok(Ok(to_wit(&self.session.put_incident(changed, log))))
+        Ok(Ok(to_wit(&self.session()?.put_incident(changed, log))))
     }
 
     fn add_comment(&mut self, id: IncidentId, author: Option<String>, text: String) -> Changed {
@@ -137,10 +137,12 @@ impl CallState {
         if let Err(error) = checks.and_then(|_| self.check_stored_bytes(bytes)) {
             return Ok(Err(error));
         }
-        let by = self.session.scope.actor.clone();
+        let by = self.session()?.scope.actor.clone();
         self.spend_change();
         self.spend_stored_bytes(bytes);
-        Ok(Ok(to_wit(&self.session.put_incident(incident, LogKind::Comment { author, text, by }))))
+        Ok(Ok(to_wit(
+            &self.session()?.put_incident(incident, LogKind::Comment { author, text, by }),
+        )))
     }
 
     fn add_link_to(&mut self, id: IncidentId, link: types::Link) -> Changed {
@@ -164,11 +166,11 @@ impl CallState {
         }
         let link = link_from_wit(link);
         incident.links.push(link.clone());
-        let by = self.session.scope.actor.clone();
+        let by = self.session()?.scope.actor.clone();
         let log = LogKind::LinkAdded { label: link.label, url: link.url, by };
         self.spend_change();
         self.spend_stored_bytes(bytes);
-        Ok(Ok(to_wit(&self.session.put_incident(incident, log))))
+        Ok(Ok(to_wit(&self.session()?.put_incident(incident, log))))
     }
 }
 

@@ -11,7 +11,7 @@ impl log::Host for CallState {
             return Ok(());
         }
         self.log.bytes += message.len();
-        let source = &self.session.scope.name;
+        let source = &self.log_name;
         let level = match level {
             log::Level::Error => {
                 tracing::error!(target: "plugin", source = %source, "{message}");

@@ -7,7 +7,7 @@ use crate::plugin::wit::latest::inbound::plugin::state;
 
 impl state::Host for CallState {
     fn get(&mut self, key: String) -> HostResult<Option<Vec<u8>>> {
-        self.session.state_get(&key).map_err(storage_trap)
+        self.session()?.state_get(&key).map_err(storage_trap)
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<Result<(), ApiError>> {
@@ -30,7 +30,7 @@ impl state::Host for CallState {
             return self.noted(Err(error));
         }
         let total =
-            self.session.state_bytes_after(&key, Some(value.len())).map_err(storage_trap)?;
+            self.session()?.state_bytes_after(&key, Some(value.len())).map_err(storage_trap)?;
         if total > self.limits.max_state_bytes_per_source {
             return self.noted(Err(ApiError::LimitExceeded(format!(
                 "the source's state would be {total} bytes; the limit is {}",
@@ -38,7 +38,8 @@ impl state::Host for CallState {
             ))));
         }
         self.spend_stored_bytes(key.len() + value.len());
-        self.session.state_set(&key, value, self.limits.max_state_bytes_per_source);
+        let quota = self.limits.max_state_bytes_per_source;
+        self.session()?.state_set(&key, value, quota);
         self.spend_change();
         Ok(Ok(()))
     }
@@ -48,7 +49,7 @@ impl state::Host for CallState {
     /// dropped.
     fn delete(&mut self, key: String) -> HostResult<()> {
         if key.len() <= self.limits.max_key_bytes && self.check_action_budget().is_ok() {
-            self.session.state_delete(&key);
+            self.session()?.state_delete(&key);
             self.spend_change();
         }
         Ok(())

@@ -4,11 +4,38 @@
 //! `ok KEY` behaves well (creates or finds the open incident for KEY), so the
 //! same plugin also serves as the well-behaved neighbour in tests.
 
+use inbound_sdk::about::SettingsProblem;
 use inbound_sdk::{Action, NewIncident, Outcome, Plugin, Rejection, Request, incidents, state};
 
 struct Hostile;
 
 impl Plugin for Hostile {
+    /// A source's setting `judge` picks how the plugin misbehaves while the
+    /// host judges its settings: `loop`, `alloc`, `host-api` (a call the
+    /// host refuses outside a request), `refuse`; any other passes.
+    fn validate_settings(settings: &str) -> Result<(), Vec<SettingsProblem>> {
+        let judge = |mode: &str| settings.contains(&format!("\"judge\":\"{mode}\""));
+        if judge("loop") {
+            loop {
+                std::hint::black_box(());
+            }
+        }
+        if judge("alloc") {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![1; 1 << 20]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        if judge("host-api") {
+            state::get("anything");
+        }
+        if judge("refuse") {
+            return Err(vec![SettingsProblem::of("judge", "refused on purpose")]);
+        }
+        Ok(())
+    }
+
     fn handle(request: Request) -> Result<Vec<Outcome>, Rejection> {
         let body = String::from_utf8_lossy(&request.body).into_owned();
         let (command, argument) = body.trim().split_once(' ').unwrap_or((body.trim(), ""));
