@@ -5,14 +5,14 @@ CARGO ?= cargo
 # apt-get needs root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-deps plugins served-plugins rust-plugins python-plugins toolchain bench fuzz lint
+.PHONY: run test test-deps plugins served-plugins rust-plugins python-plugins js-toolchain toolchain bench fuzz lint
 
 ## Build the host and the plugins, then serve config.toml.
 run: served-plugins
 	$(CARGO) run --release -p inbound -- serve --config config.toml
 
 ## Build the plugins, then run every test of the workspace.
-test: plugins test-deps
+test: plugins js-toolchain test-deps
 	$(CARGO) test --release --workspace --no-fail-fast
 
 ## What the end-to-end tests run against: Debian's Alertmanager (a real
@@ -63,6 +63,29 @@ $(PY_INSTALLED):
 	@/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
 	python3 -m venv $(PY_VENV)
 	$(PY_VENV)/bin/pip install --quiet componentize-py==$(COMPONENTIZE_PY_VERSION)
+	@touch $@
+
+## JavaScript plugins: componentize-js (npm), installed under target/ when
+## missing, for the test that builds a JavaScript scaffold. The versions are
+## the ones `inbound plugin new --lang javascript` pins in a new project's
+## package.json. componentize-js imports preview2-shim without declaring it
+## (it relies on npm hoisting jco's copy, and jco's 0.26 cannot read the WIT
+## folder), so it is installed beside it at the version componentize-js is
+## tested with. The whole tree is locked (plugins/js-sdk/toolchain/
+## package-lock.json) and installed with `npm ci`, so no dependency drifts.
+## Needs node 20 and npm.
+COMPONENTIZE_JS_VERSION := 0.23.0
+PREVIEW2_SHIM_VERSION := 0.17.9
+JS_TOOLS := target/componentize-js
+JS_INSTALLED := $(JS_TOOLS)/installed-$(COMPONENTIZE_JS_VERSION)-$(PREVIEW2_SHIM_VERSION)
+
+js-toolchain: $(JS_INSTALLED)
+
+$(JS_INSTALLED): plugins/js-sdk/toolchain/package.json plugins/js-sdk/toolchain/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
+	@mkdir -p $(JS_TOOLS)
+	cp plugins/js-sdk/toolchain/package.json plugins/js-sdk/toolchain/package-lock.json $(JS_TOOLS)/
+	npm ci --prefix $(JS_TOOLS) --no-audit --no-fund
 	@touch $@
 
 toolchain:

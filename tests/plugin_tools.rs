@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::{plugin_wasm, workspace_root};
 
@@ -377,18 +377,7 @@ fn new_python_scaffolds_a_project_that_componentize_py_builds_and_plugin_test_pa
         "{} is missing: `make plugins` installs it",
         componentize_py.display()
     );
-    let dir = tempfile::tempdir().unwrap();
-    let project = dir.path().join("py-check");
-    let output = inbound(&[
-        "plugin",
-        "new",
-        "py-check",
-        "--lang",
-        "python",
-        "--path",
-        project.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (_dir, project) = scaffold("python", "py-check");
     // The project pins the componentize-py release `make plugins` uses.
     let makefile = std::fs::read_to_string(project.join("Makefile")).unwrap();
     let root = std::fs::read_to_string(workspace_root().join("Makefile")).unwrap();
@@ -412,4 +401,85 @@ fn new_python_scaffolds_a_project_that_componentize_py_builds_and_plugin_test_pa
     let stdout = text(&tested.stdout);
     assert!(tested.status.success(), "{stdout}\n{}", text(&tested.stderr));
     assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "{stdout}");
+
+    says_what_it_is_and_refuses_a_stale_build(&project, "py-check", "app.py", PYTHON_LIMITS);
+}
+
+#[test]
+fn new_javascript_scaffolds_a_project_that_componentize_js_builds_and_plugin_test_passes() {
+    let componentize_js =
+        workspace_root().join("target/componentize-js/node_modules/.bin/componentize-js");
+    assert!(
+        componentize_js.is_file(),
+        "{} is missing: `make js-toolchain` (part of `make test`) installs it",
+        componentize_js.display()
+    );
+    let (_dir, project) = scaffold("javascript", "js-check");
+    // The project pins the releases the Makefile installs.
+    let package = std::fs::read_to_string(project.join("package.json")).unwrap();
+    let root = std::fs::read_to_string(workspace_root().join("Makefile")).unwrap();
+    for (variable, name) in
+        [("COMPONENTIZE_JS_VERSION", "componentize-js"), ("PREVIEW2_SHIM_VERSION", "preview2-shim")]
+    {
+        let version = root
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{variable} := ")))
+            .unwrap_or_else(|| panic!("the Makefile pins {name}"));
+        let pin = format!("\"@bytecodealliance/{name}\": \"{version}\"");
+        assert!(package.contains(&pin), "{pin} in:\n{package}");
+    }
+
+    let built = Command::new("make")
+        .arg(format!("COMPONENTIZE_JS={}", componentize_js.display()))
+        .current_dir(&project)
+        .output()
+        .expect("run make");
+    assert!(built.status.success(), "{}\n{}", text(&built.stdout), text(&built.stderr));
+    // With the host's default limits: the component fits them. (It also
+    // links: no wasi:http, which the host does not provide.)
+    let tested = Command::new(env!("CARGO_BIN_EXE_inbound"))
+        .args(["plugin", "test"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let stdout = text(&tested.stdout);
+    assert!(tested.status.success(), "{stdout}\n{}", text(&tested.stderr));
+    assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "{stdout}");
+    says_what_it_is_and_refuses_a_stale_build(&project, "js-check", "app.js", &[]);
+}
+
+/// `inbound plugin new NAME --lang LANG` in a temporary folder (dropped with
+/// the first value).
+fn scaffold(lang: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join(name);
+    let output =
+        inbound(&["plugin", "new", name, "--lang", lang, "--path", project.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    (dir, project)
+}
+
+/// A scaffold built as generated says what it is (API 0.3.0's `about`), and
+/// once `source` changes, `plugin test` refuses the stale component.
+fn says_what_it_is_and_refuses_a_stale_build(
+    project: &Path,
+    name: &str,
+    source: &str,
+    limits: &[&str],
+) {
+    let wasm = project.join(format!("{}.wasm", name.replace('-', "_")));
+    let checked = inbound(&[&["plugin", "check", wasm.to_str().unwrap()][..], limits].concat());
+    let stdout = text(&checked.stdout);
+    assert!(stdout.contains(&format!("  plugin:   {name} 0.1.0")), "{stdout}");
+    assert!(stdout.contains("settings: none (a source with settings is refused)"), "{stdout}");
+
+    let source = project.join(source);
+    std::fs::write(&source, std::fs::read_to_string(&source).unwrap() + "\n").unwrap();
+    let stale = Command::new(env!("CARGO_BIN_EXE_inbound"))
+        .args([&["plugin", "test"][..], limits].concat())
+        .current_dir(project)
+        .output()
+        .unwrap();
+    assert!(!stale.status.success());
+    assert!(text(&stale.stderr).contains("is older than"), "{}", text(&stale.stderr));
 }

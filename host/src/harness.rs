@@ -246,7 +246,7 @@ pub fn plugin_wasm(manifest_dir: &str, crate_name: &str) -> PathBuf {
 }
 
 /// The most recently changed source of a plugin project: any file under
-/// `src/`, and the `.py` files at its top (a Python plugin). (Not
+/// `src/`, and the `.py` and `.js` files at its top (Python, JavaScript). (Not
 /// `Cargo.toml`: a change there, e.g. a new dev-dependency, need not rebuild
 /// the component, so its time would make a fresh `.wasm` look stale forever.)
 pub fn newest_source(crate_dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
@@ -257,7 +257,10 @@ pub fn newest_source(crate_dir: &Path) -> Option<(std::time::SystemTime, PathBuf
             .flatten()
             .flatten()
             .map(|entry| entry.path())
-            .filter(|path| path.extension().is_some_and(|extension| extension == "py")),
+            // Python and JavaScript projects keep their sources at the top.
+            .filter(|path| {
+                path.extension().is_some_and(|extension| extension == "py" || extension == "js")
+            }),
     );
     let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
     while let Some(path) = pending.pop() {

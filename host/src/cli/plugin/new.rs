@@ -53,11 +53,36 @@ const PYTHON: &[(&str, &str)] = &[
 /// checked to produce components this host runs.
 pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
 
+/// The JavaScript project: built by componentize-js against the same WIT the
+/// Rust SDK carries, with the JavaScript SDK copied in (one file). The SDK's
+/// imports name the API version (`inbound:plugin/incidents@0.3.0`), so the
+/// two change together (checked below).
+const JAVASCRIPT: &[(&str, &str)] = &[
+    ("app.js", include_str!("template/javascript/app.js.tmpl")),
+    ("Makefile", include_str!("template/javascript/Makefile.tmpl")),
+    ("package.json", include_str!("template/javascript/package.json.tmpl")),
+    ("README.md", include_str!("template/javascript/README.md.tmpl")),
+    ("inbound_sdk.js", include_str!("../../../../plugins/js-sdk/inbound_sdk.js")),
+    ("wit/plugin.wit", include_str!("../../../../plugins/sdk/wit/plugin.wit")),
+    (".gitignore", "/node_modules\n/*.wasm\n"),
+];
+
+/// The componentize-js release the JavaScript scaffold and `make js-toolchain`
+/// use, checked to produce components this host runs.
+pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
+
+/// componentize-js imports `@bytecodealliance/preview2-shim` without declaring
+/// it, so the project pins it too: the release componentize-js is tested
+/// with (0.26, which npm may otherwise hoist from jco, cannot read `wit/`).
+pub const PREVIEW2_SHIM_VERSION: &str = "0.17.9";
+
 /// The language of a new plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
     Rust,
     Python,
+    #[value(alias = "js")]
+    Javascript,
 }
 
 pub fn new(
@@ -98,10 +123,13 @@ pub fn new(
             .replace("{{sdk_version}}", SDK_VERSION)
             .replace("{{sdk_dependency}}", &sdk_dependency)
             .replace("{{componentize_py_version}}", COMPONENTIZE_PY_VERSION)
+            .replace("{{componentize_js_version}}", COMPONENTIZE_JS_VERSION)
+            .replace("{{preview2_shim_version}}", PREVIEW2_SHIM_VERSION)
     };
     let files = match lang {
         Lang::Rust => RUST,
         Lang::Python => PYTHON,
+        Lang::Javascript => JAVASCRIPT,
     };
     for (file, template) in files.iter().chain(FIXTURES) {
         let target = dir.join(file);
@@ -110,11 +138,19 @@ pub fn new(
         std::fs::write(&target, fill(template))
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
-    println!("created the {lang:?} plugin {name} in {}", dir.display());
+    let language = match lang {
+        Lang::Rust => "Rust",
+        Lang::Python => "Python",
+        Lang::Javascript => "JavaScript",
+    };
+    println!("created the {language} plugin {name} in {}", dir.display());
     println!("  cd {}", dir.display());
     match lang {
         Lang::Rust => println!("  cargo build --release --target wasm32-wasip2"),
         Lang::Python => println!("  make            # componentize-py, installed into .venv"),
+        Lang::Javascript => {
+            println!("  make            # componentize-js, installed into node_modules")
+        }
     }
     println!("  inbound plugin test");
     Ok(())
@@ -149,14 +185,57 @@ mod tests {
 
     #[test]
     fn every_placeholder_is_filled() {
-        for (file, template) in RUST.iter().chain(PYTHON).chain(FIXTURES) {
+        for (file, template) in RUST.iter().chain(PYTHON).chain(JAVASCRIPT).chain(FIXTURES) {
             let filled = template
                 .replace("{{name}}", "x")
                 .replace("{{crate_name}}", "x")
                 .replace("{{sdk_version}}", "x")
                 .replace("{{sdk_dependency}}", "x")
-                .replace("{{componentize_py_version}}", "x");
+                .replace("{{componentize_py_version}}", "x")
+                .replace("{{componentize_js_version}}", "x")
+                .replace("{{preview2_shim_version}}", "x");
             assert!(!filled.contains("{{"), "{file} has an unknown placeholder");
         }
+    }
+
+    #[test]
+    fn the_javascript_sdk_imports_the_api_version_of_the_wit_it_ships() {
+        let file = |name: &str| {
+            JAVASCRIPT.iter().find(|(file, _)| *file == name).expect("a template file").1
+        };
+        let (wit, sdk) = (file("wit/plugin.wit"), file("inbound_sdk.js"));
+        let version = wit
+            .lines()
+            .find_map(|line| line.strip_prefix("package inbound:plugin@"))
+            .and_then(|rest| rest.strip_suffix(';'))
+            .expect("the WIT names its package");
+        assert!(sdk.contains(&format!("export const API_VERSION = '{version}';")), "{version}");
+        for interface in ["incidents", "state", "log"] {
+            let import = format!("from 'inbound:plugin/{interface}@{version}';");
+            assert!(sdk.contains(&import), "the SDK lacks {import}");
+        }
+        // The project pins the release the host was checked with.
+        let package = fill_for_test(file("package.json"));
+        let manifest: serde_json::Value = serde_json::from_str(&package).expect("valid JSON");
+        let pinned = &manifest["devDependencies"];
+        assert_eq!(pinned["@bytecodealliance/componentize-js"], COMPONENTIZE_JS_VERSION);
+        assert_eq!(pinned["@bytecodealliance/preview2-shim"], PREVIEW2_SHIM_VERSION);
+        // So does the locked toolchain `make test` installs.
+        let toolchain: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../plugins/js-sdk/toolchain/package.json"))
+                .expect("valid JSON");
+        let locked = &toolchain["dependencies"];
+        assert_eq!(locked["@bytecodealliance/componentize-js"], COMPONENTIZE_JS_VERSION);
+        assert_eq!(locked["@bytecodealliance/preview2-shim"], PREVIEW2_SHIM_VERSION);
+        let makefile = file("Makefile");
+        assert!(makefile.contains("--disable http fetch-event"), "{makefile}");
+    }
+
+    fn fill_for_test(template: &str) -> String {
+        template
+            .replace("{{name}}", "x")
+            .replace("{{crate_name}}", "x")
+            .replace("{{componentize_js_version}}", COMPONENTIZE_JS_VERSION)
+            .replace("{{preview2_shim_version}}", PREVIEW2_SHIM_VERSION)
     }
 }

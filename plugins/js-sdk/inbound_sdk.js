@@ -1,0 +1,350 @@
+/**
+ * The JavaScript SDK for inbound plugins: the same helpers as the Rust and
+ * Python SDKs.
+ *
+ * A plugin is an ES module (`app.js`) that exports `handler`, made by
+ * `sdk.handler(onRequest)` where `onRequest(request)` returns the outcomes,
+ * and `about`, made by `sdk.about({...})`: its name, version and the settings
+ * a source of it accepts. componentize-js builds it into a WebAssembly
+ * component against the WIT in `wit/` (world `plugin`, `inbound:plugin@0.3.0`):
+ *
+ *     import * as sdk from './inbound_sdk.js';
+ *
+ *     export const about = sdk.about({ name: 'my-alerts', version: '0.1.0', settings: [] });
+ *
+ *     export const handler = sdk.handler((request) => {
+ *       const body = sdk.parseJson(request.body);        // 400 invalid-json, with line and column
+ *       const key = sdk.strField(body, '', 'id');         // 400 "the field `id` is missing; expected a string"
+ *       const [action, incident] = sdk.openOrCreate(sdk.newIncident(key, 'Disk full'));
+ *       sdk.info(`${key}: ${action}`);                    // actions are words: 'created', 'unchanged', ...
+ *       return [sdk.outcome(action, incident)];
+ *     });
+ *
+ * Throw a `Rejection` (or use the field readers, which throw it) for a request
+ * the sender got wrong: the host answers 400 with its message and applies
+ * nothing. Any other exception fails the call (5xx, nothing applied, the event
+ * kept for replay) and its stack reaches the operator.
+ *
+ * WIT values in JavaScript: records are objects with camelCase fields
+ * (`incident.createdAt`), enums are strings (`'pending'`, `'high'`), an
+ * absent option is `undefined`, and `u64` ids are BigInts (`incident.id` is
+ * `1n`; template strings print it as `1`, JSON.stringify refuses it).
+ */
+
+import * as incidents from 'inbound:plugin/incidents@0.3.0';
+import * as state from 'inbound:plugin/state@0.3.0';
+import { log } from 'inbound:plugin/log@0.3.0';
+
+// The plugin API the imports above and the WIT in wit/ are. A new API
+// version needs these specifiers changed with the WIT.
+export const API_VERSION = '0.3.0';
+
+// The host API as generated from the WIT: incidents.findOpen(key),
+// incidents.create(newIncident), state.get(key), ... An api-error is thrown
+// as an error whose `payload` is `{ tag: 'not-found' | 'invalid' |
+// 'limit-exceeded', val }`.
+export { incidents, state };
+
+/** The sender's mistake: the host answers 400 {"error": {code, message}}. */
+export class Rejection extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'Rejection';
+    this.code = code;
+  }
+
+  static missingField(path, expected) {
+    return new Rejection('missing-field', `the field \`${path}\` is missing; expected ${expected}`);
+  }
+
+  static invalidField(path, why) {
+    return new Rejection('invalid-field', `the field \`${path}\` ${why}`);
+  }
+
+  static invalidSettings(why) {
+    return new Rejection(
+      'invalid-settings',
+      `the source's settings in config.toml are invalid: ${why}`,
+    );
+  }
+}
+
+/**
+ * The `handler` export: calls `onRequest(request)` for each webhook and turns
+ * a `Rejection` into the host's 400, a host API error into a
+ * `host-api-error` rejection (the plugin's bug; nothing is applied), and any
+ * other exception into a failed call whose stack the operator sees.
+ */
+export function handler(onRequest) {
+  return {
+    handle(request) {
+      try {
+        return onRequest(request);
+      } catch (error) {
+        if (error instanceof Rejection) {
+          throw { code: error.code, message: error.message };
+        }
+        if (isApiError(error)) {
+          throw { code: 'host-api-error', message: describeApiError(error.payload) };
+        }
+        // Anything else is a bug: its stack goes to stderr, which the host
+        // puts in the failure it reports, and rethrowing it traps the call.
+        console.error(error instanceof Error ? `${error}\n${error.stack}` : `uncaught ${String(error)}`);
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * The `about` export: what `inbound plugin check` shows, and the settings a
+ * source may have. The host asks when it starts or reloads and refuses a
+ * source whose settings do not fit, so a misspelt setting stops the start
+ * instead of failing every webhook.
+ *
+ * - `settings`: `[{ name, kind, required, description }]` with `kind` one of
+ *   'text', 'integer', 'number', 'boolean', 'text-list', 'text-map', 'any'
+ *   (see `setting`); the host refuses unknown keys, values of another kind
+ *   and missing required ones. Leave it out to say nothing and let any key
+ *   through.
+ * - `checkSettings(settings)`: judges the values (a parsed object); returns
+ *   `[{ setting, message }]`, empty when they are fine.
+ *
+ * Neither may use the host API: the host asks outside any request.
+ */
+export function about({ name, version, description = '', settings, checkSettings }) {
+  return {
+    describe() {
+      return { name, version, description, settings };
+    },
+    validateSettings(text) {
+      const problems = checkSettings ? checkSettings(JSON.parse(text || '{}')) : [];
+      if (problems.length > 0) {
+        throw problems.map(({ setting, message }) => ({ setting, message: String(message) }));
+      }
+    },
+  };
+}
+
+/** One setting for `about({ settings })`; optional unless `required`. */
+export function setting(name, kind, description, { required = false } = {}) {
+  return { name, kind, required, description };
+}
+
+function isApiError(error) {
+  return typeof error?.payload?.tag === 'string' && 'val' in error.payload;
+}
+
+export function describeApiError(payload) {
+  switch (payload.tag) {
+    case 'not-found':
+      return `incident ${payload.val} not found`;
+    case 'invalid':
+      return `invalid call: ${payload.val}`;
+    case 'limit-exceeded':
+      return `limit exceeded: ${payload.val}`;
+    default:
+      return `${payload.tag}: ${payload.val}`;
+  }
+}
+
+// --- JSON --------------------------------------------------------------------
+
+/**
+ * The body as JSON. Raw control characters inside strings (template-built
+ * JSON has them) are accepted; anything else malformed is a 400
+ * `invalid-json` that gives the line and column.
+ */
+export function parseJson(body) {
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new Rejection(
+      'invalid-json',
+      'the request body is not valid UTF-8; JSON must be sent as UTF-8',
+    );
+  }
+  if (!text.trim()) {
+    throw new Rejection('empty-body', 'the request body is empty; expected a JSON object');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const lenient = escapeControlsInStrings(text);
+    if (lenient !== text) {
+      try {
+        return JSON.parse(lenient);
+      } catch {
+        // Report the error in the text as sent.
+      }
+    }
+    // SpiderMonkey's message: "JSON.parse: <what> at line L column C of the JSON data".
+    const what = String(error.message).replace(/^JSON\.parse: /, '').replace(/ of the JSON data$/, '');
+    throw new Rejection('invalid-json', `the request body is not valid JSON: ${what}`);
+  }
+}
+
+// Raw control characters inside JSON strings, as \u escapes.
+function escapeControlsInStrings(text) {
+  let out = '';
+  let inString = false;
+  let escaped = false;
+  for (const c of text) {
+    if (inString && !escaped && c < ' ') {
+      out += `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+      continue;
+    }
+    out += c;
+    if (escaped) escaped = false;
+    else if (inString && c === '\\') escaped = true;
+    else if (c === '"') inString = !inString;
+  }
+  return out;
+}
+
+/**
+ * The source's `settings` table from config.toml. Read it before the body:
+ * `inbound check` calls the plugin with the settings and an empty body, and
+ * an `invalid-settings` rejection fails the check.
+ */
+export function parseSettings(request) {
+  let settings;
+  try {
+    settings = JSON.parse(request.settings || '{}');
+  } catch (error) {
+    throw Rejection.invalidSettings(String(error.message));
+  }
+  if (!isObject(settings)) {
+    throw Rejection.invalidSettings('expected a table');
+  }
+  return settings;
+}
+
+/** `alerts[2]` + `status` -> `alerts[2].status`. */
+export function path(at, field) {
+  return at ? `${at}.${field}` : field;
+}
+
+export function index(at, position) {
+  return `${at}[${position}]`;
+}
+
+function isObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What a JSON value is, for messages: `a string`, `an array`, `null`, ... */
+export function kind(value) {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'boolean':
+      return 'a boolean';
+    case 'number':
+      return 'a number';
+    case 'string':
+      return 'a string';
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
+}
+
+function field(obj, at, name, expected, required) {
+  if (!isObject(obj)) {
+    throw Rejection.invalidField(at || '(body)', `is ${kind(obj)}; expected an object`);
+  }
+  const value = Object.hasOwn(obj, name) ? obj[name] : null;
+  if (value === null && required) {
+    throw Rejection.missingField(path(at, name), expected);
+  }
+  return value;
+}
+
+function wrongKind(at, name, value, expected) {
+  return Rejection.invalidField(path(at, name), `is ${kind(value)}; expected ${expected}`);
+}
+
+/** A required string field; the rejection names its path. */
+export function strField(obj, at, name) {
+  const value = field(obj, at, name, 'a string', true);
+  if (typeof value !== 'string') throw wrongKind(at, name, value, 'a string');
+  return value;
+}
+
+/** An optional string field: `undefined` when missing or null. */
+export function optStrField(obj, at, name) {
+  const value = field(obj, at, name, 'a string', false);
+  if (value === null) return undefined;
+  if (typeof value !== 'string') throw wrongKind(at, name, value, 'a string');
+  return value;
+}
+
+/** A required array field. */
+export function listField(obj, at, name) {
+  const value = field(obj, at, name, 'an array', true);
+  if (!Array.isArray(value)) throw wrongKind(at, name, value, 'an array');
+  return value;
+}
+
+/** An optional object field; missing or null is an empty object. */
+export function optObjectField(obj, at, name) {
+  const value = field(obj, at, name, 'an object', false);
+  if (value === null) return {};
+  if (!isObject(value)) throw wrongKind(at, name, value, 'an object');
+  return value;
+}
+
+// --- Incidents ---------------------------------------------------------------
+
+/**
+ * What a plugin supplies to open an incident. `priority` is `'low'`,
+ * `'normal'`, `'high'` or `'urgent'`; `links` are `{ label, url }`.
+ */
+export function newIncident(key, summary, { details = '', priority, url, links = [] } = {}) {
+  return { key, summary, details, priority: priority ?? undefined, url: url ?? undefined, links };
+}
+
+/**
+ * The open incident for `incident.key`, untouched, or a new one: what a
+ * "problem" event does. Safe to deliver twice. Returns `[action, incident]`.
+ */
+export function openOrCreate(incident) {
+  const found = incidents.findOpen(incident.key);
+  if (found !== undefined && found !== null) return ['unchanged', found];
+  return ['created', incidents.create(incident)];
+}
+
+/**
+ * Resolves the open incident for `key`: what a "recovery" event does.
+ * `[action, incident]`, or null when nothing is open (already resolved, or
+ * never raised).
+ */
+export function resolveOpen(key, note) {
+  const found = incidents.findOpen(key);
+  if (found === undefined || found === null) return null;
+  return ['resolved', incidents.resolve(found.id, note ?? undefined)];
+}
+
+export function outcome(action, incident) {
+  return { action, incident: incident.id };
+}
+
+/**
+ * True for an http(s) URL with a host and no whitespace: what the host
+ * accepts as an incident's url or link.
+ */
+export function isWebUrl(url) {
+  const match = /^https?:\/\/([^/?#]*)/i.exec(url);
+  return match !== null && match[1] !== '' && !/[\s\u0000-\u001f]/.test(url);
+}
+
+// --- Log ---------------------------------------------------------------------
+
+export const trace = (message) => log('trace', message);
+export const debug = (message) => log('debug', message);
+export const info = (message) => log('info', message);
+export const warn = (message) => log('warn', message);
+export const error = (message) => log('error', message);
