@@ -474,7 +474,7 @@ fn settings_the_plugin_refuses() {
         &config,
         "onhold",
         "sources[0].settings.onhold (source \"support\")",
-        "the zendesk plugin has no setting \"onhold\"; it accepts status_aliases, on_hold",
+        "the zendesk plugin refuses these settings: onhold: no such setting; this plugin takes status_aliases, on_hold",
     );
     // A value of the wrong kind, judged by the host.
     let config = base() + "\n[sources.settings]\non_hold = 1\n";

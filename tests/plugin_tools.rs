@@ -55,7 +55,8 @@ fn check_shows_what_a_plugin_says_about_itself_and_judges_settings() {
     let output = inbound(&["plugin", "check", zendesk, "--settings", r#"{"onhold": "pending"}"#]);
     assert!(!output.status.success());
     assert!(
-        text(&output.stderr).contains("onhold: the zendesk plugin has no setting \"onhold\""),
+        text(&output.stderr)
+            .contains("onhold: no such setting; this plugin takes status_aliases, on_hold"),
         "{}",
         text(&output.stderr)
     );
@@ -247,6 +248,10 @@ fn new_scaffolds_a_crate_whose_fixtures_pass_with_plugin_test() {
         "{manifest}"
     );
     assert!(!manifest.contains("[dev-dependencies]"), "no host to compile for tests: {manifest}");
+    assert!(
+        !manifest.contains("path = \"/"),
+        "a relative path, so the project can move: {manifest}"
+    );
     cargo(&crate_dir, &["build", "--offline", "--release", "--target", "wasm32-wasip2"]);
     // The project's own tests, found from its folder, as an author runs them.
     let tested = Command::new(env!("CARGO_BIN_EXE_inbound"))
@@ -289,7 +294,7 @@ fn new_depends_on_the_sdk_by_version_by_default() {
         manifest.contains(&format!("\ninbound-sdk = \"{}\"\n", env!("CARGO_PKG_VERSION"))),
         "{manifest}"
     );
-    assert!(manifest.contains("#   inbound-sdk = { path = "), "{manifest}");
+    assert!(manifest.contains("#   inbound-sdk = { git = "), "{manifest}");
     let readme = std::fs::read_to_string(crate_dir.join("README.md")).unwrap();
     assert!(!readme.contains("example.invalid"), "{readme}");
 }
@@ -348,10 +353,22 @@ fn plugin_test_fails_a_wrong_expectation_with_a_diff_and_a_non_zero_exit() {
     .unwrap();
     std::fs::write(dir.path().join("broken.toml"), "[[request]]\nexpect = { stauts = 202 }\n")
         .unwrap();
+    // Alertmanager takes no settings: one is refused, and a fixture that
+    // expects a refusal of none fails.
+    std::fs::write(
+        dir.path().join("refused.toml"),
+        "settings = { team = \"db\" }\nsettings_refused = \"team: no such setting\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("not-refused.toml"), "settings_refused = \"anything\"\n")
+        .unwrap();
     let (code, stdout, stderr) = plugin_test(dir.path(), &plugin_wasm("alertmanager"), &[]);
     assert_ne!(code, 0, "{stdout}");
     for expected in [
-        "running 3 tests",
+        "running 5 tests",
+        "test refused ... ok",
+        "test not-refused ... FAILED",
+        "expected the settings to be refused with \"anything\"; the plugin accepted them",
         "test broken ... FAILED",
         "test right ... ok",
         "test wrong ... FAILED",
@@ -362,11 +379,11 @@ fn plugin_test_fails_a_wrong_expectation_with_a_diff_and_a_non_zero_exit() {
         "  incidents: expected 1, got 2",
         "  incidents[0].summary: expected \"Something else\", got \"Disk 95% full on db1\"",
         "unknown field `stauts`",
-        "test result: FAILED. 1 passed; 2 failed",
+        "test result: FAILED. 2 passed; 3 failed",
     ] {
         assert!(stdout.contains(expected), "expected {expected:?} in:\n{stdout}");
     }
-    assert!(stderr.contains("2 of 3 plugin tests failed"), "{stderr}");
+    assert!(stderr.contains("3 of 5 plugin tests failed"), "{stderr}");
 }
 
 #[test]

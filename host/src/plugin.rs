@@ -3,6 +3,7 @@
 //! Per-integration work (compile, link, `InstancePre`) happens once at
 //! start-up. Per-request work is only: a new `Store`, instantiate, call.
 
+pub mod about;
 pub mod cache;
 mod call_state;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod web_url;
 pub mod wit;
 pub mod world;
 
+pub use about::{PluginInfo, SettingsProblem};
 pub use call_state::{CallState, PluginLog};
 pub use engine::{Allocator, EngineSettings};
 pub use limits::CallLimits;
@@ -21,7 +23,7 @@ use crate::store::{Action, IncidentId, Session};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, StoreLimitsBuilder};
@@ -101,6 +103,18 @@ type CallObserver = Box<dyn Fn(CallReport) + Send + Sync>;
 pub struct LoadedPlugin {
     pub integration: String,
     pre: wit::PluginPre,
+    /// What the plugin said about itself, asked once.
+    info: OnceLock<Option<PluginInfo>>,
+}
+
+/// Why a source's settings were refused.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum SettingsRefused {
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Problems(Vec<SettingsProblem>),
+    /// `describe` or `validate-settings` trapped or ran over a limit.
+    #[error("the plugin could not judge them: {0}")]
+    PluginFailed(CallError),
 }
 
 impl LoadedPlugin {
@@ -179,7 +193,11 @@ impl PluginHost {
             })?;
         self.plugins.insert(
             integration.to_string(),
-            Arc::new(LoadedPlugin { integration: integration.to_string(), pre }),
+            Arc::new(LoadedPlugin {
+                integration: integration.to_string(),
+                pre,
+                info: OnceLock::new(),
+            }),
         );
         Ok(outcome)
     }
@@ -188,26 +206,24 @@ impl PluginHost {
         self.plugins.get(integration).cloned()
     }
 
-    /// Runs one request through a fresh instance of `plugin`. Blocking: call
-    /// it off the async runtime.
-    pub fn call(
+    /// A store for one instance: the call's limits, an empty WASI context
+    /// whose stderr goes to `stderr`, and the epoch deadline set.
+    fn new_store(
         &self,
-        plugin: &LoadedPlugin,
-        session: Session,
-        request: PluginRequest,
+        session: Option<Session>,
+        log_name: String,
         limits: &CallLimits,
-    ) -> CallOutput {
-        let started = Instant::now();
-        let stderr = MemoryOutputPipe::new(limits.max_stderr_bytes);
+        stderr: &MemoryOutputPipe,
+    ) -> wasmtime::Store<CallState> {
         let wasi = WasiCtxBuilder::new()
             .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
-        let source = session.scope.name.clone();
         let state = CallState {
             session,
+            log_name,
             limits: limits.clone(),
             memory: limits::MemoryMeter::new(
                 StoreLimitsBuilder::new()
@@ -228,6 +244,90 @@ impl PluginHost {
         let ticks = (limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis()).max(1) as u64;
         // +1: the current tick may be about to end.
         store.set_epoch_deadline(ticks + 1);
+        store
+    }
+
+    /// Runs one of the plugin's `about` functions outside any request.
+    fn run_about<T>(
+        &self,
+        plugin: &LoadedPlugin,
+        limits: &CallLimits,
+        run: impl FnOnce(&wit::PluginPre, &mut wasmtime::Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<T, CallError> {
+        let stderr = MemoryOutputPipe::new(limits.max_stderr_bytes);
+        let mut store = self.new_store(None, plugin.integration.clone(), limits, &stderr);
+        run(&plugin.pre, &mut store).map_err(|error| {
+            if store.data().memory.refused {
+                CallError::MemoryLimit(limits.memory_bytes)
+            } else {
+                classify_trap(error, limits, &stderr)
+            }
+        })
+    }
+
+    /// What the plugin says about itself (asked once, then remembered);
+    /// `None` for a plugin built before API 0.3.0.
+    pub fn describe(
+        &self,
+        plugin: &LoadedPlugin,
+        limits: &CallLimits,
+    ) -> Result<Option<PluginInfo>, CallError> {
+        if let Some(info) = plugin.info.get() {
+            return Ok(info.clone());
+        }
+        let info = self.run_about(plugin, limits, |pre, store| pre.describe(store))?;
+        Ok(plugin.info.get_or_init(|| info).clone())
+    }
+
+    /// Judges one source's settings (a JSON object): the host checks names,
+    /// kinds and required keys against what the plugin declared, then the
+    /// plugin's `validate-settings` judges the values. A plugin built before
+    /// API 0.3.0 cannot be asked and passes (`inbound check` probes those).
+    pub fn check_settings(
+        &self,
+        plugin: &LoadedPlugin,
+        settings: &serde_json::Map<String, serde_json::Value>,
+        limits: &CallLimits,
+    ) -> Result<(), SettingsRefused> {
+        let Some(info) = self.describe(plugin, limits).map_err(SettingsRefused::PluginFailed)?
+        else {
+            return Ok(());
+        };
+        let declared = about::check_declared(&info, settings);
+        if !declared.is_empty() {
+            return Err(SettingsRefused::Problems(declared));
+        }
+        let json = serde_json::Value::Object(settings.clone()).to_string();
+        let answer = self
+            .run_about(plugin, limits, |pre, store| pre.validate_settings(store, &json))
+            .map_err(SettingsRefused::PluginFailed)?;
+        answer.map_err(|problems| {
+            // A plugin that refuses without saying why still refuses.
+            let problems = if problems.is_empty() {
+                vec![SettingsProblem {
+                    setting: None,
+                    message: "refused, with no reason given".into(),
+                }]
+            } else {
+                problems
+            };
+            SettingsRefused::Problems(about::bounded(problems))
+        })
+    }
+
+    /// Runs one request through a fresh instance of `plugin`. Blocking: call
+    /// it off the async runtime.
+    pub fn call(
+        &self,
+        plugin: &LoadedPlugin,
+        session: Session,
+        request: PluginRequest,
+        limits: &CallLimits,
+    ) -> CallOutput {
+        let started = Instant::now();
+        let stderr = MemoryOutputPipe::new(limits.max_stderr_bytes);
+        let source = session.scope.name.clone();
+        let mut store = self.new_store(Some(session), source.clone(), limits, &stderr);
 
         let wit_request = wit::latest::inbound::plugin::types::Request {
             source,
@@ -273,7 +373,7 @@ impl PluginHost {
         let state = store.into_data();
         let output = CallOutput {
             result,
-            session: state.session,
+            session: state.session.expect("a request's call keeps its session"),
             log: state.log,
             elapsed: started.elapsed(),
             memory_peak_bytes: state.memory.peak_bytes,

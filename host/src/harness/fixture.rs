@@ -25,8 +25,12 @@ pub struct Fixture {
     /// The source's `settings` table, as in `config.toml`.
     #[serde(default)]
     pub settings: toml::Table,
+    /// Text the refusal of `settings` must contain: the fixture tests the
+    /// plugin's judgement of its settings (the one `inbound serve` makes at
+    /// start-up) and sends no request.
+    pub settings_refused: Option<String>,
     /// The requests, sent in order to one source and one fresh database.
-    #[serde(rename = "request")]
+    #[serde(rename = "request", default)]
     pub requests: Vec<FixtureRequest>,
     /// Every incident of the source after the last request, oldest first:
     /// their number must match, and each listed field.
@@ -81,19 +85,45 @@ impl Fixture {
             .with_context(|| format!("cannot read the fixture {}", path.display()))?;
         let fixture: Fixture = toml::from_str(&text)
             .with_context(|| format!("{} is not a valid fixture", path.display()))?;
-        anyhow::ensure!(
-            !fixture.requests.is_empty(),
-            "{} has no [[request]]: a fixture sends at least one",
-            path.display()
-        );
-        Ok(fixture)
+        match (&fixture.settings_refused, fixture.requests.is_empty()) {
+            (None, true) => anyhow::bail!(
+                "{} has no [[request]]: a fixture sends at least one, or tests settings with settings_refused",
+                path.display()
+            ),
+            (Some(_), false) => anyhow::bail!(
+                "{} has settings_refused and [[request]]: a fixture whose settings are refused sends nothing; split it in two",
+                path.display()
+            ),
+            _ => Ok(fixture),
+        }
     }
 
     /// Runs the fixture on `harness` (which must have an empty database).
     /// `dir` is the fixture file's folder, for `body_file`.
     pub fn run(&self, harness: Harness, dir: &Path) -> anyhow::Result<FixtureOutcome> {
         let settings = serde_json::to_value(&self.settings).context("settings as JSON")?;
-        let harness = harness.with_settings(settings)?;
+        let judged = harness.with_settings(settings);
+        let harness = match (&self.settings_refused, judged) {
+            (None, judged) => judged?,
+            (Some(expected), Err(refusal)) => {
+                let refusal = format!("{refusal:#}");
+                let failures = if refusal.contains(expected.as_str()) {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "the settings were refused, but not with {expected:?}:\n  {refusal}"
+                    )]
+                };
+                return Ok(FixtureOutcome { failures });
+            }
+            (Some(expected), Ok(_)) => {
+                return Ok(FixtureOutcome {
+                    failures: vec![format!(
+                        "expected the settings to be refused with {expected:?}; the plugin accepted them"
+                    )],
+                });
+            }
+        };
         let mut failures = Vec::new();
         for (index, request) in self.requests.iter().enumerate() {
             let run = harness.send(request.to_test_request(dir)?);

@@ -116,11 +116,7 @@ pub fn check_declared(info: &PluginInfo, settings: &Map<String, Value>) -> Vec<S
             Some(_) => {}
             None => problems.push(SettingsProblem {
                 setting: Some(key.clone()),
-                message: format!(
-                    "the {} plugin has no setting {key:?}; it accepts {}",
-                    info.name,
-                    accepted(declared)
-                ),
+                message: format!("no such setting; this plugin takes {}", accepted(declared)),
             }),
         }
     }
@@ -129,8 +125,7 @@ pub fn check_declared(info: &PluginInfo, settings: &Map<String, Value>) -> Vec<S
             problems.push(SettingsProblem {
                 setting: Some(spec.name.clone()),
                 message: format!(
-                    "the {} plugin requires it ({}): {}",
-                    info.name,
+                    "missing; this plugin requires it ({}): {}",
                     spec.kind.describe(),
                     spec.description
                 ),
@@ -142,7 +137,7 @@ pub fn check_declared(info: &PluginInfo, settings: &Map<String, Value>) -> Vec<S
 
 fn accepted(declared: &[SettingSpec]) -> String {
     if declared.is_empty() {
-        return "no settings: remove the source's settings table".to_string();
+        return "none: remove the source's settings table".to_string();
     }
     declared.iter().map(|spec| spec.name.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -257,13 +252,13 @@ mod tests {
         let problems = check(&info, json!({"onhold": "open"}));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].setting.as_deref(), Some("onhold"));
-        assert!(problems[0].message.contains("it accepts on_hold"), "{}", problems[0]);
+        assert_eq!(problems[0].to_string(), "onhold: no such setting; this plugin takes on_hold");
     }
 
     #[test]
     fn a_plugin_without_settings_refuses_any() {
         let problems = check(&info(Some(vec![])), json!({"x": 1}));
-        assert!(problems[0].message.contains("no settings"), "{}", problems[0]);
+        assert!(problems[0].message.contains("takes none"), "{}", problems[0]);
     }
 
     #[test]
@@ -280,7 +275,7 @@ mod tests {
             [
                 "limit: must be a whole number, not a decimal number",
                 "names: must be a list of strings, not a list",
-                "token: the zendesk plugin requires it (a string): what it does",
+                "token: missing; this plugin requires it (a string): what it does",
             ]
         );
     }

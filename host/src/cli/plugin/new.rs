@@ -4,7 +4,7 @@
 //! is all an author needs besides the SDK.
 
 use anyhow::{Context, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The SDK release this host's templates are written for.
 const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -108,9 +108,11 @@ pub fn new(
                 "{} is not the inbound SDK (no Cargo.toml)",
                 sdk.display()
             );
+            // Relative, so the project can move with the SDK beside it.
+            let project = std::path::absolute(&dir)?;
             format!(
                 "inbound-sdk = {{ version = \"{SDK_VERSION}\", path = {:?} }}",
-                sdk.display().to_string()
+                relative(&project, &sdk).display().to_string()
             )
         }
         None => format!("inbound-sdk = \"{SDK_VERSION}\""),
@@ -123,6 +125,7 @@ pub fn new(
             .replace("{{sdk_version}}", SDK_VERSION)
             .replace("{{sdk_dependency}}", &sdk_dependency)
             .replace("{{componentize_py_version}}", COMPONENTIZE_PY_VERSION)
+            .replace("{{api_version}}", newest_api_version())
             .replace("{{componentize_js_version}}", COMPONENTIZE_JS_VERSION)
             .replace("{{preview2_shim_version}}", PREVIEW2_SHIM_VERSION)
     };
@@ -156,6 +159,21 @@ pub fn new(
     Ok(())
 }
 
+/// The plugin API the SDKs (and so the scaffolds) build against.
+fn newest_api_version() -> &'static str {
+    inbound::plugin::ApiVersion::ALL.last().expect("the host supports a version").as_str()
+}
+
+/// `to` as seen from the folder `from` (both absolute): `../inbound-sdk`.
+fn relative(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut path: PathBuf = from[common..].iter().map(|_| "..").collect();
+    path.extend(&to[common..]);
+    path
+}
+
 /// A Cargo package name that is also a usable integration name in URLs.
 fn check_name(name: &str) -> anyhow::Result<()> {
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
@@ -184,6 +202,14 @@ mod tests {
     }
 
     #[test]
+    fn an_sdk_beside_the_project_is_found_by_a_relative_path() {
+        let relative = |from: &str, to: &str| relative(Path::new(from), Path::new(to));
+        assert_eq!(relative("/w/my-alerts", "/w/inbound-sdk"), Path::new("../inbound-sdk"));
+        assert_eq!(relative("/w/a/b", "/w/sdk"), Path::new("../../sdk"));
+        assert_eq!(relative("/w", "/w/vendor/sdk"), Path::new("vendor/sdk"));
+    }
+
+    #[test]
     fn every_placeholder_is_filled() {
         for (file, template) in RUST.iter().chain(PYTHON).chain(JAVASCRIPT).chain(FIXTURES) {
             let filled = template
@@ -192,6 +218,7 @@ mod tests {
                 .replace("{{sdk_version}}", "x")
                 .replace("{{sdk_dependency}}", "x")
                 .replace("{{componentize_py_version}}", "x")
+                .replace("{{api_version}}", "x")
                 .replace("{{componentize_js_version}}", "x")
                 .replace("{{preview2_shim_version}}", "x");
             assert!(!filled.contains("{{"), "{file} has an unknown placeholder");

@@ -19,9 +19,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let mut harness = Harness::new(&args.plugin)?
         .with_source_name(&args.source)
         .with_limits(args.limits.clone())?;
-    if let Some(settings) = &args.settings {
-        harness = harness.with_settings(settings_value(settings)?)?;
-    }
+    // Judged even when none are given, as `inbound serve` judges a source
+    // without a settings table: a plugin may require some.
+    let settings = args.settings.as_deref().map(settings_value).transpose()?;
+    harness =
+        harness.with_settings(settings.unwrap_or_else(|| Value::Object(Default::default())))?;
     let headers = args
         .headers
         .iter()
