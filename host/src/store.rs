@@ -172,7 +172,7 @@ impl Store {
 
     /// A consistent read-only view for one plugin call.
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
-        Ok(Snapshot { txn: self.slot.get()?.begin_read()? })
+        Ok(Snapshot { txn: self.slot.read()? })
     }
 
     /// Ids are handed out before commit so a plugin sees its new incident's id;
@@ -374,7 +374,8 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId
 
 /// A consistent read-only view of the database at one moment.
 pub struct Snapshot {
-    txn: ReadTransaction,
+    /// Shared with the other snapshots taken since the last commit.
+    txn: Arc<ReadTransaction>,
 }
 
 impl Snapshot {

@@ -9,7 +9,7 @@
 
 use super::Error;
 use arc_swap::ArcSwapOption;
-use redb::Database;
+use redb::{Database, ReadTransaction, ReadableDatabase};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,6 +31,11 @@ pub(super) struct DbSlot {
     free_bytes: AtomicU64,
     free_read_at: AtomicU64,
     epoch: Instant,
+    /// Commits that changed something, counted by the writer.
+    commits: AtomicU64,
+    /// The read transaction begun after commit number `.0`, shared by every
+    /// snapshot taken until the next commit.
+    shared_read: Mutex<Option<(u64, Arc<ReadTransaction>)>>,
 }
 
 impl DbSlot {
@@ -43,7 +48,38 @@ impl DbSlot {
             free_bytes: AtomicU64::new(u64::MAX),
             free_read_at: AtomicU64::new(u64::MAX),
             epoch: Instant::now(),
+            commits: AtomicU64::new(0),
+            shared_read: Mutex::new(None),
         }
+    }
+
+    /// Called by the writer after a commit that changed something, before
+    /// it answers the change sets: a snapshot taken after that answer must
+    /// see the commit (a retry after a conflict depends on it).
+    pub fn committed(&self) {
+        self.commits.fetch_add(1, Ordering::Release);
+    }
+
+    /// A read transaction that sees every commit so far. Webhooks arriving
+    /// between two group commits share one (beginning a read per event was
+    /// a measurable part of the request path); the first snapshot after a
+    /// commit begins the next.
+    pub fn read(&self) -> Result<Arc<ReadTransaction>, Error> {
+        // Read the count before beginning: the transaction then sees at
+        // least that commit, so it is never shared past a newer one.
+        let commits = self.commits.load(Ordering::Acquire);
+        let mut shared = self.shared_read.lock().unwrap_or_else(|e| e.into_inner());
+        // Under the lock: `fail` drops the handle, then clears the shared
+        // read under this lock, so no read of a failed handle outlives it.
+        let db = self.get()?;
+        if let Some((at, txn)) = shared.as_ref()
+            && *at == commits
+        {
+            return Ok(txn.clone());
+        }
+        let txn = Arc::new(db.begin_read()?);
+        *shared = Some((commits, txn.clone()));
+        Ok(txn)
     }
 
     /// The database, unless it failed and is not reopened yet.
@@ -59,7 +95,10 @@ impl DbSlot {
 
     /// Drops this handle on the database after an I/O failure.
     pub fn fail(&self, why: &str) {
-        if self.db.swap(None).is_some() {
+        let was_open = self.db.swap(None).is_some();
+        // The shared read holds the old handle open; reopening waits for it.
+        self.shared_read.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if was_open {
             tracing::error!(
                 path = %self.path.display(),
                 "storage failed ({why}); answering 503 until the database is reopened"

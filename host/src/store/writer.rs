@@ -112,8 +112,9 @@ pub(super) fn spawn(
             };
             let commit_seconds = started.elapsed().as_secs_f64();
             on_batch(BatchStats { change_sets, commit_seconds, failed });
-            // Incidents, escalations and notifications may have become due.
             if results.iter().any(Result::is_ok) {
+                slot.committed();
+                // Incidents, escalations and notifications may have become due.
                 outbox_signal.notify_one();
             }
             for (job, result) in batch.drain(..).zip(results) {
