@@ -29,7 +29,31 @@ impl Authority {
 
     /// A certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
     fn host_certificate(&self) -> (String, String) {
-        let params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+        self.host_certificate_with(
+            CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap(),
+        )
+    }
+
+    /// The same, valid from two days ago until `days` from now (negative:
+    /// expired), and its expiry in Unix seconds.
+    fn host_certificate_expiring_in(&self, days: i64) -> ((String, String), i64) {
+        let mut params =
+            CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+        let at = |days: i64| {
+            let day = jiff::Timestamp::now()
+                .checked_add(jiff::SignedDuration::from_hours(24 * days))
+                .unwrap()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date();
+            rcgen::date_time_ymd(day.year().into(), day.month() as u8, day.day() as u8)
+        };
+        params.not_before = at(-2);
+        params.not_after = at(days);
+        let expiry = params.not_after.unix_timestamp();
+        (self.host_certificate_with(params), expiry)
+    }
+
+    fn host_certificate_with(&self, params: CertificateParams) -> (String, String) {
         let key = KeyPair::generate().unwrap();
         let certificate = params.signed_by(&key, &self.issuer).unwrap();
         (certificate.pem(), key.serialize_pem())
@@ -162,6 +186,42 @@ fn a_key_that_does_not_fit_the_certificate_stops_start_up() {
         assert_ne!(code, 0, "{command}");
         assert!(stderr.contains("does not fit the certificate"), "{command}: {stderr}");
     }
+}
+
+/// The value of the certificate-expiry gauge on `/metrics`.
+fn expiry_metric(client: &Client, host: &Host) -> Option<f64> {
+    let text = client.get(host.url("/metrics")).bearer_auth(TOKEN).send().unwrap().text().unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("inbound_tls_certificate_expiry_timestamp_seconds "))
+        .map(|value| value.trim().parse().unwrap())
+}
+
+#[test]
+fn the_served_certificates_expiry_is_a_metric_and_a_warning_and_check_refuses_an_expired_one() {
+    let authority = Authority::new("expiry authority");
+    let client = authority.client();
+    let (soon, soon_expiry) = authority.host_certificate_expiring_in(5);
+    let host = start(&soon);
+    assert_eq!(expiry_metric(&client, &host), Some(soon_expiry as f64));
+    assert!(host.wait_for_log("expires soon", Duration::from_secs(10)), "{}", host.logs());
+
+    let config = host.config_path();
+    let (code, stdout, stderr) = inbound(&["check", "--config", config.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("more days: renew it soon"), "{stdout}");
+
+    // Renewed: the metric follows the reload.
+    let (renewed, renewed_expiry) = authority.host_certificate_expiring_in(90);
+    write_certificate(config.parent().unwrap(), &renewed);
+    assert_eq!(reload(&client, &host).0, 200);
+    assert_eq!(expiry_metric(&client, &host), Some(renewed_expiry as f64));
+
+    // An expired certificate: `check` refuses it, naming the key.
+    let (expired, _) = authority.host_certificate_expiring_in(-1);
+    write_certificate(config.parent().unwrap(), &expired);
+    let (code, _, stderr) = inbound(&["check", "--config", config.to_str().unwrap()], &[]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("server.tls.cert: the certificate expired"), "{stderr}");
 }
 
 #[test]

@@ -132,6 +132,14 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             for (integration, plugin, version) in &checked.plugins {
                 println!("integration {integration:?}: {plugin} (inbound:plugin@{version})");
             }
+            if let Some(days) = checked.tls_days_left {
+                let soon = if days < inbound::app::tls::EXPIRY_WARNING_DAYS {
+                    ": renew it soon"
+                } else {
+                    ""
+                };
+                println!("server.tls: the certificate is valid for {days} more days{soon}");
+            }
             sources::print(&config);
             Ok(())
         }

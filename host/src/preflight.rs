@@ -25,17 +25,28 @@ use std::sync::Arc;
 pub struct Checked {
     /// Integration name, plugin path and API version, in config order.
     pub plugins: Vec<(String, String, ApiVersion)>,
+    /// Days the certificate of `[server.tls]` is still valid, if TLS is on.
+    pub tls_days_left: Option<i64>,
 }
 
 pub fn check(config: &Config) -> Result<Checked, ConfigError> {
     check_storage(config)?;
-    crate::app::tls::load(config).map_err(|error| {
+    let tls = crate::app::tls::load(config).map_err(|error| {
         config.error_at(
             "server.tls",
             "server.tls",
             format!("{error}; give a matching PEM certificate and key"),
         )
     })?;
+    let tls_days_left =
+        tls.as_deref().and_then(crate::app::tls::expires_at).map(crate::app::tls::days_left);
+    if let Some(days) = tls_days_left.filter(|days| *days < 0) {
+        return Err(config.error_at(
+            "server.tls.cert",
+            "server.tls.cert",
+            format!("the certificate expired {} days ago: every sender would refuse the connection; renew it", -days),
+        ));
+    }
     let engine = EngineSettings {
         max_concurrent_calls: 4,
         max_memory_bytes: config.largest_memory_limit_mib() << 20,
@@ -64,7 +75,7 @@ pub fn check(config: &Config) -> Result<Checked, ConfigError> {
     }
     crate::app::source_settings::check(config, &plugins)?;
     probe_settings_of_older_plugins(config, &plugins)?;
-    Ok(Checked { plugins: loaded })
+    Ok(Checked { plugins: loaded, tls_days_left })
 }
 
 /// The database file, or the folder `serve` would create it in, must be

@@ -24,6 +24,7 @@ pub const RELOAD_OK: &str = "inbound_config_last_reload_successful";
 pub const STORAGE_ERRORS: &str = "inbound_storage_errors_total";
 pub const STORAGE_AVAILABLE: &str = "inbound_storage_available";
 pub const RETENTION_DELETED: &str = "inbound_retention_deleted_total";
+pub const TLS_EXPIRY: &str = "inbound_tls_certificate_expiry_timestamp_seconds";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 /// CPU, memory, open files and threads of this process, read when scraped.
@@ -106,6 +107,10 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         RETENTION_DELETED,
         "Rows deleted by [storage.retention], by kind (incident, failed_delivery)."
     );
+    metrics::describe_gauge!(
+        TLS_EXPIRY,
+        "When the certificate [server.tls] serves expires, in Unix seconds (absent without TLS)."
+    );
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     metrics::gauge!(RELOAD_OK).set(1.0);
     // Counters appear at their first increment; alerts on `increase()` need
@@ -170,6 +175,11 @@ pub fn batch(stats: BatchStats) {
 pub fn retention_deleted(incidents: u64, failed_deliveries: u64) {
     metrics::counter!(RETENTION_DELETED, "kind" => "incident").increment(incidents);
     metrics::counter!(RETENTION_DELETED, "kind" => "failed_delivery").increment(failed_deliveries);
+}
+
+/// The certificate now served expires at `unix_seconds`.
+pub fn tls_certificate_expires(unix_seconds: i64) {
+    metrics::gauge!(TLS_EXPIRY).set(unix_seconds as f64);
 }
 
 pub fn webhooks_in_flight(count: usize) {

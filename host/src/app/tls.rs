@@ -34,6 +34,10 @@ pub enum TlsError {
     },
 }
 
+/// Within this many days of its expiry, the served certificate is warned
+/// about at every start and reload.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
 /// The certificate every new TLS connection is offered; swapped on reload.
 #[derive(Debug)]
 pub struct Certificates {
@@ -42,11 +46,49 @@ pub struct Certificates {
 
 impl Certificates {
     pub fn new(first: Arc<CertifiedKey>) -> Arc<Certificates> {
+        served(&first);
         Arc::new(Certificates { current: ArcSwap::new(first) })
     }
 
     pub fn replace(&self, next: Arc<CertifiedKey>) {
+        served(&next);
         self.current.store(next);
+    }
+}
+
+/// When the certificate of `key` (the first of its chain) expires, in Unix
+/// seconds; `None` if it cannot be parsed (rustls served it anyway).
+pub fn expires_at(key: &CertifiedKey) -> Option<i64> {
+    let certificate = key.end_entity_cert().ok()?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate.as_ref()).ok()?;
+    Some(parsed.validity().not_after.timestamp())
+}
+
+/// Days from now until `expires_at` (negative once expired).
+pub fn days_left(expires_at: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64);
+    (expires_at - now).div_euclid(86_400)
+}
+
+/// Records when the newly served certificate expires, and says so in the
+/// log when that is soon: an expired certificate fails every sender's
+/// webhook, which no other alert would name.
+fn served(key: &CertifiedKey) {
+    let Some(expires_at) = expires_at(key) else { return };
+    crate::telemetry::tls_certificate_expires(expires_at);
+    let days = days_left(expires_at);
+    if days < 0 {
+        tracing::error!(
+            days_ago = -days,
+            "the certificate of [server.tls] has expired: senders refuse the connection; renew it and run `inbound reload`"
+        );
+    } else if days < EXPIRY_WARNING_DAYS {
+        tracing::warn!(
+            days_left = days,
+            "the certificate of [server.tls] expires soon; renew it and run `inbound reload`"
+        );
     }
 }
 
