@@ -57,7 +57,13 @@ fn assert_refused_everywhere(host: &Host, authorization: Option<&str>) {
 
 #[test]
 fn missing_or_wrong_tokens_get_401_and_nothing_else() {
-    let (host, _) = host_with_incident();
+    // Thirty wrong tokens from one address: without the limit on failed
+    // attempts (tests/client_limits.rs tests it), each is a plain 401.
+    let host = Host::start(
+        &zendesk_config("")
+            .replace("[[api.tokens]]", "[api]\nfailed_auth_per_minute = 0\n\n[[api.tokens]]"),
+    );
+    assert_eq!(host.zendesk(&ticket(7, "New")).0, 202);
     assert_refused_everywhere(&host, None);
     assert_refused_everywhere(&host, Some("Bearer wrong-token-0123456789abcdefghij"));
     assert_refused_everywhere(&host, Some(&format!("Bearer {}", &TOKEN[..TOKEN.len() - 1])));

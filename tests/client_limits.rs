@@ -1,11 +1,12 @@
-//! End to end: the rate limit per client address (`server.client_rate_limit_*`)
+//! End to end: the rate limit per client address (`server.client_rate_limit_*`),
+//! the limit on failed token attempts per client (`api.failed_auth_per_minute`)
 //! and `server.trusted_proxies`. One client over its limit gets 429 while
 //! others are served, its refused requests do not use up the source's
 //! budget, and `X-Forwarded-For` counts only from a trusted proxy.
 
 mod support;
 
-use support::{Host, KEY, ticket, zendesk_config};
+use support::{Host, KEY, TOKEN, console_sign_in, ticket, zendesk_config};
 
 fn webhook_path() -> String {
     format!("/api/v1/events/zendesk/{KEY}")
@@ -94,4 +95,56 @@ fn requests_refused_per_client_do_not_use_up_the_sources_budget() {
     let (status, error) = send(&host, 23, Some("192.0.2.4"));
     assert_eq!(status, 429, "{error}");
     assert!(error.contains("source \\\"support\\\""), "{error}");
+}
+
+/// `GET /api/v1/incidents` with `token`, as from `client` behind the trusted
+/// proxy: the status, `Retry-After` and the error code.
+fn list_as(host: &Host, token: &str, client: &str) -> (u16, Option<u64>, String) {
+    let answer = reqwest::blocking::Client::new()
+        .get(host.url("/api/v1/incidents"))
+        .bearer_auth(token)
+        .header("x-forwarded-for", client)
+        .send()
+        .unwrap();
+    let status = answer.status().as_u16();
+    let retry = answer.headers().get("retry-after").map(|v| v.to_str().unwrap().parse().unwrap());
+    let body: serde_json::Value = answer.json().unwrap_or_default();
+    (status, retry, body["error"]["code"].as_str().unwrap_or_default().to_string())
+}
+
+#[test]
+fn failed_token_attempts_block_that_client_for_the_api_and_the_console_only() {
+    let config = zendesk_config("")
+        .replace("[server]\n", "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n")
+        .replace("[[api.tokens]]", "[api]\nfailed_auth_per_minute = 3\n\n[[api.tokens]]");
+    let host = Host::start(&config);
+    let (guesser, colleague) = ("203.0.113.66", "198.51.100.7");
+    let wrong = "not-the-token-0123456789abcdef";
+    for attempt in 1..=4 {
+        assert_eq!(list_as(&host, wrong, guesser).0, 401, "attempt {attempt}");
+    }
+    // Over the quota: refused whatever it presents, so a right guess does
+    // not show either.
+    let (status, retry, code) = list_as(&host, TOKEN, guesser);
+    assert_eq!((status, code.as_str()), (429, "too-many-failed-attempts"));
+    assert!(retry.is_some_and(|seconds| (1..=60).contains(&seconds)), "{retry:?}");
+    let signed_in = console_sign_in(&host, TOKEN, Some(guesser));
+    assert_eq!(signed_in.status().as_u16(), 429);
+    assert!(signed_in.headers().contains_key("retry-after"));
+    assert!(signed_in.text().unwrap().contains("Too many failed sign-ins"));
+    // Another client is not affected, on either door.
+    assert_eq!(list_as(&host, TOKEN, colleague).0, 200);
+    assert_eq!(console_sign_in(&host, TOKEN, Some(colleague)).status().as_u16(), 303);
+    // Failed console sign-ins count too.
+    let console_guesser = "203.0.113.77";
+    for _ in 1..=4 {
+        assert_eq!(console_sign_in(&host, wrong, Some(console_guesser)).status().as_u16(), 401);
+    }
+    assert_eq!(list_as(&host, TOKEN, console_guesser).0, 429);
+    let logs = host.logs();
+    assert_eq!(
+        logs.matches("refusing its attempts for a while").count(),
+        2,
+        "logged once per blocked client, not per attempt:\n{logs}"
+    );
 }

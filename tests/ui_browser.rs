@@ -16,7 +16,7 @@ use browser::Browser;
 use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-use support::{Host, TOKEN, plugin_wasm, ticket, zendesk_config};
+use support::{Host, TOKEN, console_sign_in, cookie, plugin_wasm, ticket, zendesk_config};
 
 const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
@@ -288,34 +288,9 @@ fn a_form_posted_without_its_csrf_token_is_refused() {
 
 /// Signs in over plain HTTP and returns the `Cookie` header of the session.
 fn session_cookie(host: &Host) -> String {
-    let client = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = client.get(host.url("/ui/sign-in")).send().unwrap();
-    let sign_in_cookie = cookie(&form, "inbound_sign_in");
-    let page = form.text().unwrap();
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
-    let signed_in = client
-        .post(host.url("/ui/sign-in"))
-        .header("cookie", format!("inbound_sign_in={sign_in_cookie}"))
-        .form(&[("csrf", csrf), ("token", TOKEN), ("next", "/ui/")])
-        .send()
-        .unwrap();
+    let signed_in = console_sign_in(host, TOKEN, None);
     assert_eq!(signed_in.status().as_u16(), 303);
     format!("inbound_session={}", cookie(&signed_in, "inbound_session"))
-}
-
-fn cookie(response: &reqwest::blocking::Response, name: &str) -> String {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-        .to_string()
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! HTTP handlers read the live state; nothing here knows about HTTP.
 
 mod clients;
+mod failed_auth;
 mod limits;
 mod reload;
 pub mod signature;
@@ -14,6 +15,7 @@ mod tokens;
 mod webhook_source;
 
 pub use clients::{ClientRateLimit, ClientRateLimited, TrustedProxies};
+pub use failed_auth::{FailedAuth, TooManyFailedAttempts};
 pub use limits::{OVERLOADED_RETRY_AFTER, Overloaded, RateLimit, RateLimited, WebhookGate};
 pub use reload::{ReloadReport, reload};
 pub use tokens::{Caller, Tokens};
@@ -69,6 +71,9 @@ pub struct Live {
     pub client_rate: Option<ClientRateLimit>,
     /// `[server.tls]`'s certificate and key as read for this version.
     pub tls_key: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// Failed token attempts per client (`api.failed_auth_per_minute`);
+    /// counted afresh after a reload.
+    pub failed_auth: Option<FailedAuth>,
 }
 
 /// The database's filesystem has less free space than `storage.min_free_mib`.
@@ -134,6 +139,7 @@ impl Live {
                 server.client_rate_limit_burst,
             ),
             tls_key,
+            failed_auth: FailedAuth::new(config.api.failed_auth_per_minute),
             gate: WebhookGate::new(server.max_concurrent_webhooks),
             tokens: Tokens::new(&config.api.tokens),
             body_limit: server.body_limit_bytes,

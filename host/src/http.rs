@@ -9,7 +9,7 @@ mod admin;
 mod auth;
 mod backup;
 mod body;
-mod client;
+pub mod client;
 mod error;
 mod events;
 mod failed;

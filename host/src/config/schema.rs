@@ -204,10 +204,20 @@ impl Default for PluginConfig {
 }
 
 /// Who may use the incidents API.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiConfig {
     pub tokens: Vec<ApiToken>,
+    /// Failed token attempts (API bearer tokens and console sign-ins) one
+    /// client may make per minute before all its attempts are refused with
+    /// 429 until the quota refills; 0 turns it off.
+    pub failed_auth_per_minute: u32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { tokens: Vec::new(), failed_auth_per_minute: 10 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

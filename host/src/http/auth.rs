@@ -3,6 +3,7 @@
 //! is configured at all.
 
 use super::ApiError;
+use super::client::ClientAddress;
 use crate::app::AppState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,13 +22,29 @@ pub async fn require_token(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .map(str::trim);
-    let caller = presented.and_then(|token| app.live.load().tokens.find(token));
+    let live = app.live.load();
+    let client = request.extensions().get::<ClientAddress>().map(|address| address.client);
+    let guard = live.failed_auth.as_ref().zip(client);
+    if let (Some((guard, client)), Some(_)) = (guard, presented)
+        && let Err(refused) = guard.check(client)
+    {
+        return ApiError::from(refused).into_response();
+    }
+    let caller = presented.and_then(|token| live.tokens.find(token));
     match caller {
         Some(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        None => unauthorized(),
+        None => {
+            // A token was presented and is wrong: a guess, or a stale token.
+            if let (Some((guard, client)), Some(_)) = (guard, presented)
+                && guard.failed(client)
+            {
+                tracing::warn!(client = %client, "too many failed API token attempts from this client; refusing its attempts for a while (api.failed_auth_per_minute)");
+            }
+            unauthorized()
+        }
     }
 }
 

@@ -152,6 +152,18 @@ impl From<ClientRateLimited> for ApiError {
     }
 }
 
+impl From<crate::app::TooManyFailedAttempts> for ApiError {
+    fn from(refused: crate::app::TooManyFailedAttempts) -> Self {
+        let seconds = refused.seconds;
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-failed-attempts",
+            refused.to_string(),
+        )
+        .retry_after(seconds)
+    }
+}
+
 impl From<StorageFull> for ApiError {
     fn from(full: StorageFull) -> Self {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage-full", full.to_string())

@@ -1,6 +1,7 @@
 //! `GET/POST /ui/sign-in` and `POST /ui/sign-out`: a token from
 //! `[[api.tokens]]` opens a session; signing out closes it.
 
+use crate::http::client::ClientAddress;
 use crate::ui::csrf::{self, SIGN_IN_COOKIE};
 use crate::ui::error::page;
 use crate::ui::session::{
@@ -9,10 +10,10 @@ use crate::ui::session::{
 use crate::ui::view::Chrome;
 use crate::ui::{Console, UiError};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +72,7 @@ pub struct SignInForm {
 
 pub async fn submit(
     State(console): State<Arc<Console>>,
+    client: Option<Extension<ClientAddress>>,
     headers: HeaderMap,
     form: Result<Form<SignInForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, UiError> {
@@ -80,8 +82,27 @@ pub async fn submit(
     let next = safe_next(form.next.as_deref());
     let token = form.token.unwrap_or_default().trim().to_string();
     let live = console.app.live.load_full();
+    // The same count of failed attempts per client as the API's tokens.
+    let guard = live.failed_auth.as_ref().zip(client.map(|Extension(address)| address.client));
+    if let Some((guard, client)) = guard
+        && let Err(refused) = guard.check(client)
+    {
+        let mut response = sign_in_page(
+            &console,
+            StatusCode::TOO_MANY_REQUESTS,
+            next,
+            Some("Too many failed sign-ins from your address. Wait a minute, then try again."),
+        )?;
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(refused.seconds));
+        return Ok(response);
+    }
     let Some(caller) = live.tokens.find(&token) else {
         tracing::warn!("console sign-in refused: unknown token");
+        if let Some((guard, client)) = guard
+            && guard.failed(client)
+        {
+            tracing::warn!(client = %client, "too many failed console sign-ins from this client; refusing its attempts for a while (api.failed_auth_per_minute)");
+        }
         return sign_in_page(
             &console,
             StatusCode::UNAUTHORIZED,

@@ -1,0 +1,113 @@
+//! Failed token attempts per client: the API's bearer tokens and the
+//! console's sign-in form. Tokens are 128-bit secrets, so guessing one is
+//! hopeless anyway; this keeps a client that tries from filling the log and
+//! spending the host's time, and makes a leaked-token scan visible
+//! (`[api] failed_auth_per_minute`).
+//!
+//! A client over its quota is refused every attempt, right or wrong, until
+//! the quota refills: otherwise "refused" or "accepted" would still tell a
+//! guesser which token is right.
+
+use super::limits::retry_after_seconds;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How many blocked clients are remembered; beyond it the longest-blocked
+/// half is forgotten (a flood from many addresses must not grow it).
+const MAX_BLOCKED: usize = 10_000;
+
+/// A client made too many failed token attempts.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "too many failed token attempts from {client} ([api] failed_auth_per_minute); retry after {seconds} s"
+)]
+pub struct TooManyFailedAttempts {
+    pub client: IpAddr,
+    pub seconds: u32,
+}
+
+pub struct FailedAuth {
+    /// One cell per failed attempt.
+    failures: DefaultKeyedRateLimiter<IpAddr>,
+    /// Clients over the quota, and until when.
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl FailedAuth {
+    /// `None` when `per_minute` is 0 (no limit).
+    pub fn new(per_minute: u32) -> Option<FailedAuth> {
+        let per_minute = NonZeroU32::new(per_minute)?;
+        Some(FailedAuth {
+            failures: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            blocked: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Before checking a token `client` presented: `Err` while it is blocked.
+    pub fn check(&self, client: IpAddr) -> Result<(), TooManyFailedAttempts> {
+        let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        match blocked.get(&client) {
+            Some(until) if *until > Instant::now() => Err(TooManyFailedAttempts {
+                client,
+                seconds: retry_after_seconds(until.saturating_duration_since(Instant::now())),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// `client` presented a token that is not one of the host's. True when
+    /// this attempt used up its quota (log it once, not per attempt).
+    pub fn failed(&self, client: IpAddr) -> bool {
+        let Err(not_until) = self.failures.check_key(&client) else { return false };
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if blocked.len() >= MAX_BLOCKED {
+            blocked.retain(|_, until| *until > now);
+        }
+        if blocked.len() >= MAX_BLOCKED {
+            let mut ends: Vec<Instant> = blocked.values().copied().collect();
+            ends.sort();
+            let cut = ends[ends.len() / 2];
+            blocked.retain(|_, until| *until > cut);
+        }
+        // At least a second: a refill a few milliseconds away would let the
+        // next attempt straight through.
+        blocked.insert(client, now + wait.max(Duration::from_secs(1)));
+        self.failures.retain_recent();
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_client_is_blocked_after_its_quota_of_failures_and_others_are_not() {
+        let guard = FailedAuth::new(3).unwrap();
+        let (guesser, neighbour) = (ip("198.51.100.1"), ip("198.51.100.2"));
+        for _ in 0..3 {
+            assert!(guard.check(guesser).is_ok());
+            assert!(!guard.failed(guesser));
+        }
+        assert!(guard.failed(guesser), "the fourth failure is over the quota");
+        let refused = guard.check(guesser).unwrap_err();
+        assert!((1..=60).contains(&refused.seconds), "{refused:?}");
+        assert!(guard.check(neighbour).is_ok());
+    }
+
+    #[test]
+    fn no_limit_when_zero() {
+        assert!(FailedAuth::new(0).is_none());
+    }
+}
