@@ -117,7 +117,7 @@ impl ClientRateLimit {
 /// The key a client is counted under: its address, or for IPv6 its /64
 /// (one host usually holds a whole /64, and could otherwise switch address
 /// at every request).
-fn limit_key(client: IpAddr) -> IpAddr {
+pub(super) fn limit_key(client: IpAddr) -> IpAddr {
     match client {
         IpAddr::V4(_) => client,
         IpAddr::V6(address) => {

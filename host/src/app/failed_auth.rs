@@ -8,6 +8,7 @@
 //! the quota refills: otherwise "refused" or "accepted" would still tell a
 //! guesser which token is right.
 
+use super::clients::limit_key;
 use super::limits::retry_after_seconds;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -51,7 +52,7 @@ impl FailedAuth {
     /// Before checking a token `client` presented: `Err` while it is blocked.
     pub fn check(&self, client: IpAddr) -> Result<(), TooManyFailedAttempts> {
         let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        match blocked.get(&client) {
+        match blocked.get(&limit_key(client)) {
             Some(until) if *until > Instant::now() => Err(TooManyFailedAttempts {
                 client,
                 seconds: retry_after_seconds(until.saturating_duration_since(Instant::now())),
@@ -63,6 +64,8 @@ impl FailedAuth {
     /// `client` presented a token that is not one of the host's. True when
     /// this attempt used up its quota (log it once, not per attempt).
     pub fn failed(&self, client: IpAddr) -> bool {
+        // An IPv6 client counts by its /64, as for the webhook rate limit.
+        let client = limit_key(client);
         let Err(not_until) = self.failures.check_key(&client) else { return false };
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
@@ -104,6 +107,15 @@ mod tests {
         let refused = guard.check(guesser).unwrap_err();
         assert!((1..=60).contains(&refused.seconds), "{refused:?}");
         assert!(guard.check(neighbour).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_client_cannot_rotate_addresses_within_its_64() {
+        let guard = FailedAuth::new(1).unwrap();
+        assert!(!guard.failed(ip("2001:db8:0:1::1")));
+        assert!(guard.failed(ip("2001:db8:0:1::2")));
+        assert!(guard.check(ip("2001:db8:0:1::3")).is_err());
+        assert!(guard.check(ip("2001:db8:0:2::1")).is_ok());
     }
 
     #[test]
