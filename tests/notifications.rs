@@ -792,10 +792,58 @@ timezone = "Europe/Oslo"
     );
 }
 
+/// An ntfy push: JSON published to the server's root with the topic, the
+/// priority of the incident, the token of a protected topic, and an Accept
+/// action whose one tap (a POST of the signed link) accepts the incident.
+#[test]
+fn an_urgent_ticket_reaches_ntfy_and_one_tap_accepts_it() {
+    let receiver = Receiver::start(0, 0);
+    let rest = format!(
+        r#"
+[notifications]
+link_secret = "link-secret-0123456789abcdefghij"
+
+[[channels]]
+name = "phones"
+plugin = "{ntfy}"
+url = "{server}"
+signing_secret = "tk_access-token-0123456789abcdef"
+settings = {{ topic = "acme-oncall_7f3a" }}
+"#,
+        ntfy = notifier("notify_ntfy"),
+        server = receiver.url(""),
+    );
+    let policy = "[[escalation_policies.levels]]\nnotify = [\"channel:phones\"]\n";
+    let host = Host::start(&config(policy, &rest));
+    let id = created_id(&host, 77, "New");
+
+    let published = receiver.wait_for(1);
+    let push = &published[0];
+    assert_eq!(push["path"], "/", "{push:#}");
+    assert_eq!(push["headers"]["authorization"], "Bearer tk_access-token-0123456789abcdef");
+    let body: Value = serde_json::from_str(push["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["topic"], "acme-oncall_7f3a");
+    assert_eq!(body["title"], format!("#{id} Printer on fire #77"));
+    assert_eq!(body["priority"], 5, "the ticket is Urgent: {body:#}");
+    assert_eq!(body["tags"], json!(["rotating_light"]));
+    assert_eq!(body["click"], "https://example.zendesk.com/agent/tickets/77");
+    let accept = &body["actions"][0];
+    assert_eq!(
+        (accept["action"].as_str(), accept["method"].as_str()),
+        (Some("http"), Some("POST"))
+    );
+
+    // The tap: ntfy POSTs the link, and the incident is accepted.
+    let link = accept["url"].as_str().unwrap();
+    let path = &link[link.find("/ack/").expect("a signed accept link")..];
+    assert_eq!(host.post_with_headers(path, &[], "").0, 200);
+    assert_eq!(host.incident(&json!(id))["incident"]["status"], "accepted");
+}
+
 /// `inbound plugin check` recognises a notifier component.
 #[test]
 fn plugin_check_recognises_a_notifier() {
-    for name in ["notify_webhook", "notify_slack", "notify_email"] {
+    for name in ["notify_webhook", "notify_slack", "notify_email", "notify_ntfy"] {
         let (code, stdout, stderr) = support::inbound(&["plugin", "check", &notifier(name)], &[]);
         assert_eq!(code, 0, "{stderr}");
         assert!(
