@@ -66,6 +66,10 @@ fn judging_settings_runs_under_the_sources_limits_and_without_the_host_api() {
     assert!(stderr.contains("could not judge them: the plugin needed more than its"), "{stderr}");
     let stderr = start_hostile_with("judge = \"host-api\"");
     assert!(stderr.contains("is not available in `describe` or `validate-settings`"), "{stderr}");
+    // Answers that would be gigabytes once copied: the host lifts no more
+    // than the plugin's memory limit, refuses the rest and is still fine.
+    let stderr = start_hostile_with("judge = \"aliased\"");
+    assert!(stderr.contains("could not judge them"), "{stderr}");
     let stderr = start_hostile_with("judge = \"refuse\"");
     assert!(stderr.contains("sources[0].settings.judge"), "{stderr}");
     assert!(stderr.contains("judge: refused on purpose"), "{stderr}");

@@ -137,10 +137,11 @@ impl Harness {
             );
         };
         let plugin = self.loaded();
+        // The refusal stays typed under the context: fixtures tell a refusal
+        // from a plugin that failed while judging.
         self.plugins.check_settings(&plugin, table, &self.source.limits).map_err(|refused| {
-            anyhow::anyhow!(
-                "the plugin refuses these settings (inbound serve would not start): {refused}"
-            )
+            anyhow::Error::new(refused)
+                .context("the plugin refuses these settings (inbound serve would not start)")
         })?;
         self.source.settings_json = settings.to_string();
         Ok(self)

@@ -244,6 +244,12 @@ impl PluginHost {
         let ticks = (limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis()).max(1) as u64;
         // +1: the current tick may be about to end.
         store.set_epoch_deadline(ticks + 1);
+        // What one host call may lift out of the guest (strings and lists
+        // of an import's arguments or an export's results), copied before
+        // any check of ours could refuse it: no more than the plugin could
+        // hold itself. Without it, strings that all point at one buffer
+        // could make the host allocate gigabytes from a 32 MiB plugin.
+        store.set_hostcall_fuel(limits.memory_bytes);
         store
     }
 

@@ -4,9 +4,9 @@
 //! spending the host's time, and makes a leaked-token scan visible
 //! (`[api] failed_auth_per_minute`).
 //!
-//! A client over its quota is refused every attempt, right or wrong, until
-//! the quota refills: otherwise "refused" or "accepted" would still tell a
-//! guesser which token is right.
+//! A right token always passes: a neighbour behind the same NAT, /64 or
+//! unlisted proxy cannot lock anyone out. A wrong one from a client over its
+//! quota gets 429 until the quota refills.
 
 use super::clients::limit_key;
 use super::limits::retry_after_seconds;
@@ -16,11 +16,16 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How many blocked clients are remembered; beyond it the longest-blocked
 /// half is forgotten (a flood from many addresses must not grow it).
 const MAX_BLOCKED: usize = 10_000;
+/// The failure counts of clients back at a full quota are forgotten every
+/// this many failures: what is kept is the clients that failed within one
+/// refill of their quota, bounded by the rate of failures, not their total.
+const FORGET_EVERY: u64 = 1024;
 
 /// A client made too many failed token attempts.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -37,6 +42,8 @@ pub struct FailedAuth {
     failures: DefaultKeyedRateLimiter<IpAddr>,
     /// Clients over the quota, and until when.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
+    /// Failures counted so far, for forgetting idle clients.
+    counted: AtomicU64,
 }
 
 impl FailedAuth {
@@ -46,10 +53,12 @@ impl FailedAuth {
         Some(FailedAuth {
             failures: RateLimiter::keyed(Quota::per_minute(per_minute)),
             blocked: Mutex::new(HashMap::new()),
+            counted: AtomicU64::new(0),
         })
     }
 
-    /// Before checking a token `client` presented: `Err` while it is blocked.
+    /// After a wrong token from `client`: `Err` while it is blocked (answer
+    /// 429, and do not count the attempt again).
     pub fn check(&self, client: IpAddr) -> Result<(), TooManyFailedAttempts> {
         let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
         match blocked.get(&limit_key(client)) {
@@ -66,6 +75,12 @@ impl FailedAuth {
     pub fn failed(&self, client: IpAddr) -> bool {
         // An IPv6 client counts by its /64, as for the webhook rate limit.
         let client = limit_key(client);
+        // One wrong token from each of many addresses never blocks anyone,
+        // so their counts are forgotten here, not only when one is blocked.
+        let counted = self.counted.fetch_add(1, Ordering::Relaxed);
+        if counted.is_multiple_of(FORGET_EVERY) {
+            self.failures.retain_recent();
+        }
         let Err(not_until) = self.failures.check_key(&client) else { return false };
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
@@ -82,7 +97,6 @@ impl FailedAuth {
         // At least a second: a refill a few milliseconds away would let the
         // next attempt straight through.
         blocked.insert(client, now + wait.max(Duration::from_secs(1)));
-        self.failures.retain_recent();
         true
     }
 }

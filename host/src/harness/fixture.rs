@@ -9,6 +9,7 @@
 //! fixture says only what it means to pin down.
 
 use super::{Harness, RunResult, TestRequest};
+use crate::plugin::{ApiVersion, SettingsRefused};
 use crate::store::Action;
 use anyhow::Context;
 use serde::Deserialize;
@@ -102,19 +103,33 @@ impl Fixture {
     /// `dir` is the fixture file's folder, for `body_file`.
     pub fn run(&self, harness: Harness, dir: &Path) -> anyhow::Result<FixtureOutcome> {
         let settings = serde_json::to_value(&self.settings).context("settings as JSON")?;
+        let api_version = harness.api_version();
         let judged = harness.with_settings(settings);
         let harness = match (&self.settings_refused, judged) {
             (None, judged) => judged?,
             (Some(expected), Err(refusal)) => {
-                let refusal = format!("{refusal:#}");
-                let failures = if refusal.contains(expected.as_str()) {
-                    Vec::new()
-                } else {
-                    vec![format!(
-                        "the settings were refused, but not with {expected:?}:\n  {refusal}"
-                    )]
+                let failure = match refusal.downcast_ref::<SettingsRefused>() {
+                    Some(SettingsRefused::Problems(_)) => {
+                        let text = format!("{refusal:#}");
+                        (!text.contains(expected.as_str())).then(|| {
+                            format!(
+                                "the settings were refused, but not with {expected:?}:\n  {text}"
+                            )
+                        })
+                    }
+                    Some(SettingsRefused::PluginFailed(error)) => Some(format!(
+                        "the plugin failed while judging the settings (a refusal was expected): {error}"
+                    )),
+                    None => return Err(refusal),
                 };
-                return Ok(FixtureOutcome { failures });
+                return Ok(FixtureOutcome { failures: failure.into_iter().collect() });
+            }
+            (Some(expected), Ok(_)) if api_version < ApiVersion::V0_3_0 => {
+                return Ok(FixtureOutcome {
+                    failures: vec![format!(
+                        "expected the settings to be refused with {expected:?}, but the plugin is built against inbound:plugin@{api_version}, before `about`: the host cannot ask it to judge settings"
+                    )],
+                });
             }
             (Some(expected), Ok(_)) => {
                 return Ok(FixtureOutcome {

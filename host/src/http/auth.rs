@@ -23,29 +23,21 @@ pub async fn require_token(
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .map(str::trim);
     let live = app.live.load();
+    if let Some(caller) = presented.and_then(|token| live.tokens.find(token)) {
+        request.extensions_mut().insert(caller);
+        return next.run(request).await;
+    }
+    // A token was presented and is wrong: a guess, or a stale token.
     let client = request.extensions().get::<ClientAddress>().map(|address| address.client);
-    let guard = live.failed_auth.as_ref().zip(client);
-    if let (Some((guard, client)), Some(_)) = (guard, presented)
-        && let Err(refused) = guard.check(client)
-    {
-        return ApiError::from(refused).into_response();
-    }
-    let caller = presented.and_then(|token| live.tokens.find(token));
-    match caller {
-        Some(caller) => {
-            request.extensions_mut().insert(caller);
-            next.run(request).await
+    if let (Some(guard), Some(client), Some(_)) = (&live.failed_auth, client, presented) {
+        if let Err(refused) = guard.check(client) {
+            return ApiError::from(refused).into_response();
         }
-        None => {
-            // A token was presented and is wrong: a guess, or a stale token.
-            if let (Some((guard, client)), Some(_)) = (guard, presented)
-                && guard.failed(client)
-            {
-                tracing::warn!(client = %client, "too many failed API token attempts from this client; refusing its attempts for a while (api.failed_auth_per_minute)");
-            }
-            unauthorized()
+        if guard.failed(client) {
+            tracing::warn!(client = %client, "too many wrong API tokens from this client; answering its wrong tokens 429 for a while (api.failed_auth_per_minute)");
         }
     }
+    unauthorized()
 }
 
 fn unauthorized() -> Response {

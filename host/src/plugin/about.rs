@@ -4,7 +4,9 @@
 //!
 //! The host checks names, kinds and required settings itself, so every
 //! plugin refuses a misspelt key the same way; the plugin's
-//! `validate-settings` judges the values after that.
+//! `validate-settings` judges the values after that. What a plugin returns
+//! here is lifted under the call's hostcall fuel (its memory limit, see
+//! `PluginHost::new_store`), then cut to the sizes below.
 
 use super::printable;
 use super::wit::latest::exports::inbound::plugin::about as wit;
@@ -15,7 +17,8 @@ use serde_json::{Map, Value};
 const MAX_NAME_BYTES: usize = 128;
 /// Longest description taken from a plugin, in bytes.
 const MAX_DESCRIPTION_BYTES: usize = 2048;
-/// Most settings a plugin may declare; more are cut (and said so).
+/// Most settings a plugin may declare; more are dropped (a source using
+/// one of those is refused as if it were unknown).
 const MAX_SETTINGS: usize = 256;
 /// Most problems taken from one `validate-settings` answer.
 const MAX_PROBLEMS: usize = 32;

@@ -102,7 +102,7 @@ fn describe(mismatch: &WorldMismatch) -> String {
     }
     if *missing_about {
         problems.push(format!(
-            "it exports the handler of inbound:plugin@{} but not `about` (its name, version and settings), which every plugin exports from 0.3.0 on; the SDKs export it for you (Rust: `register_plugin!`, Python: `class About`)",
+            "it exports the handler of inbound:plugin@{} but not `about` (its name, version and settings), which every plugin exports from 0.3.0 on; the SDKs export it for you (Rust: `register_plugin!`, Python: `class About`, JavaScript: `export const about = sdk.about(...)`)",
             found.as_deref().unwrap_or("?")
         ));
     }

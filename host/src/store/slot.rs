@@ -58,6 +58,10 @@ impl DbSlot {
     /// see the commit (a retry after a conflict depends on it).
     pub fn committed(&self) {
         self.commits.fetch_add(1, Ordering::Release);
+        // Let the stale read go now, not at the next snapshot: redb reuses
+        // the pages a commit frees only once no older read is alive, and a
+        // quiet host may take no snapshot for hours.
+        self.shared_read.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     /// A read transaction that sees every commit so far. Webhooks arriving

@@ -98,6 +98,11 @@ pub fn new(
     {
         bail!("{} already exists and is not empty; pick another --path", dir.display());
     }
+    if sdk_path.is_some() && lang != Lang::Rust {
+        bail!(
+            "--sdk-path is the Rust SDK for a Rust plugin; a {lang:?} project carries its SDK (one file) already"
+        );
+    }
     let sdk_dependency = match &sdk_path {
         // With the version too: the path is used here, the version if the
         // plugin is ever published.
@@ -108,8 +113,12 @@ pub fn new(
                 "{} is not the inbound SDK (no Cargo.toml)",
                 sdk.display()
             );
-            // Relative, so the project can move with the SDK beside it.
-            let project = std::path::absolute(&dir)?;
+            // Relative, so the project can move with the SDK beside it;
+            // both resolved (no `..`, no links) so the path is right.
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let project = std::fs::canonicalize(&dir)?;
+            let sdk = std::fs::canonicalize(&sdk)?;
             format!(
                 "inbound-sdk = {{ version = \"{SDK_VERSION}\", path = {:?} }}",
                 relative(&project, &sdk).display().to_string()

@@ -27,7 +27,7 @@ struct SignInPage {
     chrome: Chrome,
     csrf: String,
     next: String,
-    problem: Option<&'static str>,
+    problem: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,7 +52,7 @@ fn sign_in_page(
     console: &Console,
     status: StatusCode,
     next: String,
-    problem: Option<&'static str>,
+    problem: Option<String>,
 ) -> Result<Response, UiError> {
     let token = random_token();
     let cookie = set_cookie(SIGN_IN_COOKIE, &token, SIGN_IN_FORM_LIFETIME, secure_cookies(console));
@@ -82,32 +82,32 @@ pub async fn submit(
     let next = safe_next(form.next.as_deref());
     let token = form.token.unwrap_or_default().trim().to_string();
     let live = console.app.live.load_full();
-    // The same count of failed attempts per client as the API's tokens.
-    let guard = live.failed_auth.as_ref().zip(client.map(|Extension(address)| address.client));
-    if let Some((guard, client)) = guard
-        && let Err(refused) = guard.check(client)
-    {
-        let mut response = sign_in_page(
-            &console,
-            StatusCode::TOO_MANY_REQUESTS,
-            next,
-            Some("Too many failed sign-ins from your address. Wait a minute, then try again."),
-        )?;
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(refused.seconds));
-        return Ok(response);
-    }
     let Some(caller) = live.tokens.find(&token) else {
         tracing::warn!("console sign-in refused: unknown token");
-        if let Some((guard, client)) = guard
-            && guard.failed(client)
-        {
-            tracing::warn!(client = %client, "too many failed console sign-ins from this client; refusing its attempts for a while (api.failed_auth_per_minute)");
+        // The same count of wrong tokens per client as the API's.
+        let client = client.map(|Extension(address)| address.client);
+        if let (Some(guard), Some(client)) = (&live.failed_auth, client) {
+            if let Err(refused) = guard.check(client) {
+                let problem = format!(
+                    "Too many failed sign-ins from your address. Try again in {} seconds.",
+                    refused.seconds
+                );
+                let mut response =
+                    sign_in_page(&console, StatusCode::TOO_MANY_REQUESTS, next, Some(problem))?;
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(refused.seconds));
+                return Ok(response);
+            }
+            if guard.failed(client) {
+                tracing::warn!(client = %client, "too many failed console sign-ins from this client; answering its wrong tokens 429 for a while (api.failed_auth_per_minute)");
+            }
         }
         return sign_in_page(
             &console,
             StatusCode::UNAUTHORIZED,
             next,
-            Some("That token is not one of the host's API tokens. Check it and try again."),
+            Some("That token is not one of the host's API tokens. Check it and try again.".into()),
         );
     };
     let lifetime = Duration::from_secs(live.config.ui.session_minutes.saturating_mul(60));

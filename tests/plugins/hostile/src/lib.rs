@@ -33,6 +33,26 @@ impl Plugin for Hostile {
         if judge("refuse") {
             return Err(vec![SettingsProblem::of("judge", "refused on purpose")]);
         }
+        if judge("aliased") {
+            // Ten thousand messages that are all one 1 MiB buffer: 10 GiB
+            // if the host copied them all, 1 MiB of the plugin's memory.
+            let buffer = "x".repeat(1 << 20).leak();
+            let problems = (0..10_000)
+                .map(|_| {
+                    // SAFETY: never freed or written again; the lowering only
+                    // reads the bytes. The leak is the point of this plugin.
+                    let aliased = unsafe {
+                        String::from_raw_parts(
+                            buffer.as_ptr() as *mut u8,
+                            buffer.len(),
+                            buffer.len(),
+                        )
+                    };
+                    SettingsProblem { setting: None, message: aliased }
+                })
+                .collect();
+            return Err(problems);
+        }
         Ok(())
     }
 
