@@ -37,6 +37,12 @@ impl Authority {
     /// The same, valid from two days ago until `days` from now (negative:
     /// expired), and its expiry in Unix seconds.
     fn host_certificate_expiring_in(&self, days: i64) -> ((String, String), i64) {
+        self.host_certificate_valid(-2, days)
+    }
+
+    /// Valid from `from` days from now until `until` days from now, and its
+    /// expiry in Unix seconds.
+    fn host_certificate_valid(&self, from: i64, until: i64) -> ((String, String), i64) {
         let mut params =
             CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
         let at = |days: i64| {
@@ -47,8 +53,8 @@ impl Authority {
                 .date();
             rcgen::date_time_ymd(day.year().into(), day.month() as u8, day.day() as u8)
         };
-        params.not_before = at(-2);
-        params.not_after = at(days);
+        params.not_before = at(from);
+        params.not_after = at(until);
         let expiry = params.not_after.unix_timestamp();
         (self.host_certificate_with(params), expiry)
     }
@@ -222,6 +228,13 @@ fn the_served_certificates_expiry_is_a_metric_and_a_warning_and_check_refuses_an
     let (code, _, stderr) = inbound(&["check", "--config", config.to_str().unwrap()], &[]);
     assert_ne!(code, 0);
     assert!(stderr.contains("server.tls.cert: the certificate expired"), "{stderr}");
+
+    // One not valid yet (a clock or a renewal gone wrong): refused too.
+    let (early, _) = authority.host_certificate_valid(3, 90);
+    write_certificate(config.parent().unwrap(), &early);
+    let (code, _, stderr) = inbound(&["check", "--config", config.to_str().unwrap()], &[]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("the certificate is not valid for another"), "{stderr}");
 }
 
 #[test]

@@ -47,6 +47,20 @@ pub fn check(config: &Config) -> Result<Checked, ConfigError> {
             format!("the certificate expired {} days ago: every sender would refuse the connection; renew it", -days),
         ));
     }
+    // A certificate made for tomorrow (a clock or a renewal gone wrong)
+    // fails every handshake until then, like an expired one.
+    if let Some(days) = tls
+        .as_deref()
+        .and_then(crate::app::tls::valid_from)
+        .map(crate::app::tls::days_left)
+        .filter(|days| *days > 0)
+    {
+        return Err(config.error_at(
+            "server.tls.cert",
+            "server.tls.cert",
+            format!("the certificate is not valid for another {days} days: every sender would refuse the connection until then; check the clock or the certificate"),
+        ));
+    }
     let engine = EngineSettings {
         max_concurrent_calls: 4,
         max_memory_bytes: config.largest_memory_limit_mib() << 20,
@@ -58,11 +72,13 @@ pub fn check(config: &Config) -> Result<Checked, ConfigError> {
             format!("cannot start the WebAssembly engine: {error:#}"),
         )
     })?;
-    // The compiled-plugin cache `serve` keeps, when it exists: a large
-    // (Python, JavaScript) plugin then loads in milliseconds, not seconds.
-    // `check` never creates the folder.
+    // The compiled-plugin cache `serve` keeps, when it exists and is this
+    // user's: a large (Python, JavaScript) plugin then loads in
+    // milliseconds, not seconds. `check` never creates the folder, and
+    // never writes into another user's (root checking the service's config
+    // would leave files the service cannot read).
     let cache = crate::app::plugin_cache_dir(config);
-    let cache = cache.is_dir().then_some(cache.as_path());
+    let cache = owned_folder(&cache).then_some(cache.as_path());
     let mut loaded = Vec::new();
     for (name, integration) in &config.integrations {
         let path = config.resolve(&integration.plugin);
@@ -76,6 +92,13 @@ pub fn check(config: &Config) -> Result<Checked, ConfigError> {
     crate::app::source_settings::check(config, &plugins)?;
     probe_settings_of_older_plugins(config, &plugins)?;
     Ok(Checked { plugins: loaded, tls_days_left })
+}
+
+/// `path` is a folder owned by the user running this process.
+fn owned_folder(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .is_ok_and(|folder| folder.is_dir() && folder.uid() == rustix::process::geteuid().as_raw())
 }
 
 /// The database file, or the folder `serve` would create it in, must be
@@ -170,4 +193,23 @@ fn probe_settings_of_older_plugins(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::owned_folder;
+
+    #[test]
+    fn only_a_folder_of_this_user_is_used_as_the_plugin_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(owned_folder(dir.path()));
+        assert!(!owned_folder(&dir.path().join("missing")));
+        // Handing it to another user needs root; elsewhere this part is moot.
+        let nobody = 65534;
+        if rustix::process::geteuid().as_raw() != nobody
+            && std::os::unix::fs::chown(dir.path(), Some(nobody), None).is_ok()
+        {
+            assert!(!owned_folder(dir.path()));
+        }
+    }
 }

@@ -59,9 +59,19 @@ impl Certificates {
 /// When the certificate of `key` (the first of its chain) expires, in Unix
 /// seconds; `None` if it cannot be parsed (rustls served it anyway).
 pub fn expires_at(key: &CertifiedKey) -> Option<i64> {
+    validity(key).map(|(_, not_after)| not_after)
+}
+
+/// When the certificate of `key` starts being valid, in Unix seconds.
+pub fn valid_from(key: &CertifiedKey) -> Option<i64> {
+    validity(key).map(|(not_before, _)| not_before)
+}
+
+fn validity(key: &CertifiedKey) -> Option<(i64, i64)> {
     let certificate = key.end_entity_cert().ok()?;
     let (_, parsed) = x509_parser::parse_x509_certificate(certificate.as_ref()).ok()?;
-    Some(parsed.validity().not_after.timestamp())
+    let validity = parsed.validity();
+    Some((validity.not_before.timestamp(), validity.not_after.timestamp()))
 }
 
 /// Days from now until `expires_at` (negative once expired).
