@@ -66,8 +66,10 @@ fn judging_settings_runs_under_the_sources_limits_and_without_the_host_api() {
     assert!(stderr.contains("could not judge them: the plugin needed more than its"), "{stderr}");
     let stderr = start_hostile_with("judge = \"host-api\"");
     assert!(stderr.contains("is not available in `describe` or `validate-settings`"), "{stderr}");
-    // Answers that would be gigabytes once copied: the host lifts no more
-    // than the plugin's memory limit, refuses the rest and is still fine.
+    // An answer that would be 64 MiB once copied from 1 MiB of the plugin:
+    // the host lifts no more than the call's memory cap (32 MiB) and traps
+    // the call; with wasmtime's default (128 MiB) it would be copied whole
+    // and read as a refusal instead.
     let stderr = start_hostile_with("judge = \"aliased\"");
     assert!(stderr.contains("could not judge them"), "{stderr}");
     let stderr = start_hostile_with("judge = \"refuse\"");

@@ -34,10 +34,11 @@ impl Plugin for Hostile {
             return Err(vec![SettingsProblem::of("judge", "refused on purpose")]);
         }
         if judge("aliased") {
-            // Ten thousand messages that are all one 1 MiB buffer: 10 GiB
-            // if the host copied them all, 1 MiB of the plugin's memory.
+            // 64 messages that are all one 1 MiB buffer: 64 MiB once copied,
+            // 1 MiB of the plugin's memory. Over the call's 32 MiB cap, under
+            // wasmtime's default 128 MiB: only the host's own cap refuses it.
             let buffer = "x".repeat(1 << 20).leak();
-            let problems = (0..10_000)
+            let problems = (0..64)
                 .map(|_| {
                     // SAFETY: never freed or written again; the lowering only
                     // reads the bytes. The leak is the point of this plugin.
