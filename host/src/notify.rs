@@ -167,7 +167,7 @@ impl Notify {
         let setup = self.current();
         let mut fired = 0;
         for (escalation, incident) in due {
-            let changes = engine::plan(&setup, &self.store, &escalation, incident.as_ref(), now);
+            let changes = engine::plan(&setup, &self.store, &escalation, incident.as_ref(), now)?;
             match self.store.commit(changes).await {
                 Ok(()) => fired += 1,
                 // Accepted, resolved or fired meanwhile: the next pass sees it.

@@ -5,9 +5,9 @@ mod connections;
 mod linger;
 
 use crate::app::{self, AppState, Live};
-use crate::config::Config;
+use crate::config::{Config, StorageBackend};
 use crate::http;
-use crate::store::{Store, StoreOptions};
+use crate::store::{PostgresOptions, Store, StoreOptions};
 use crate::telemetry;
 use anyhow::Context;
 use arc_swap::ArcSwap;
@@ -23,7 +23,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         cache_bytes: config.storage.cache_mib.saturating_mul(1 << 20),
         ..StoreOptions::default()
     };
-    let store = Arc::new(Store::open(&path, options, telemetry::batch)?);
+    let store = Arc::new(match (&config.storage.backend, &config.storage.url) {
+        (StorageBackend::Postgres, Some(url)) => {
+            let connection = PostgresOptions { url: url.clone() };
+            Store::open_postgres(&connection, options, telemetry::batch)?
+        }
+        _ => Store::open(&path, options, telemetry::batch)?,
+    });
     let live = Live::build(config, store.clone())?;
     let notify = crate::notify::Notify::new(
         store.clone(),

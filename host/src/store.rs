@@ -1,4 +1,4 @@
-//! Storage: the only module that knows about redb.
+//! Storage: the only module that knows about redb and PostgreSQL.
 //!
 //! Plugins read through a [`Snapshot`] and hand back a [`ChangeSet`]; the
 //! [`writer`] applies change sets in group commits. A successful
@@ -8,11 +8,13 @@ mod backup;
 pub mod changes;
 mod compact;
 mod console;
+mod embedded;
 mod error;
 mod incident_rules;
 mod migrate;
 pub mod model;
 pub mod outbox;
+mod postgres;
 mod reads;
 mod repeats;
 mod retention;
@@ -33,17 +35,14 @@ pub use outbox::{
     DeliveryStatus, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
     NotificationKind, OutboxStats, Recipient,
 };
+pub use postgres::PostgresOptions;
 pub use retention::{RetentionCutoffs, SWEEP_CHUNK};
 pub use retry::{Retried, commit_with_retry};
 pub use session::{Effects, Session, SourceScope};
 pub use writer::{BatchStats, CommitError, WriterOptions};
 
-use anyhow::Context;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use tables::*;
 
 /// A page of incidents, newest first.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -81,108 +80,99 @@ impl Default for StoreOptions {
     }
 }
 
+/// The storage engine behind [`Store`]: the embedded redb file (the
+/// default, one host) or PostgreSQL (several hosts on one database; see
+/// `docs/high-availability.md`). Both take the same change sets through the
+/// same [`writer::WriterHandle`] and answer the same reads.
+enum Engine {
+    Embedded(embedded::Embedded),
+    Postgres(postgres::Postgres),
+}
+
+/// Calls the same method on whichever engine the store runs.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.engine {
+            Engine::Embedded(engine) => engine.$method($($arg),*),
+            Engine::Postgres(engine) => engine.$method($($arg),*),
+        }
+    };
+}
+
 pub struct Store {
-    slot: Arc<slot::DbSlot>,
+    engine: Engine,
     writer: writer::WriterHandle,
-    writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
-    /// Dropped on close, which ends the recovery thread.
-    stop_recovery: std::sync::mpsc::Sender<()>,
-    recovery_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
-    next_incident_id: AtomicU64,
-    next_failure_id: AtomicU64,
-    next_notification_id: AtomicU64,
     outbox_signal: Arc<tokio::sync::Notify>,
-    /// Bumped after every successful commit; the console's live list waits on it.
-    changes: tokio::sync::watch::Sender<u64>,
+    /// Bumped after every successful commit (and, on PostgreSQL, after
+    /// another host's); the console's live list waits on it.
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
-    /// Opens (or creates) the database at `path` and starts the writer.
+    /// Opens (or creates) the redb database at `path` and starts the writer.
     pub fn open(
         path: &Path,
         options: StoreOptions,
         on_batch: impl Fn(BatchStats) + Send + 'static,
     ) -> anyhow::Result<Store> {
-        // Every event body is in there: owner-only when inbound creates it.
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            crate::files::create_private_dir(parent).with_context(|| {
-                format!("cannot create the data directory {}", parent.display())
-            })?;
-        }
-        crate::files::create_private_file(path)
-            .with_context(|| format!("cannot create the database {}", path.display()))?;
-        let open = || {
-            slot::open_database(path, options.cache_bytes).map_err(|error| match error {
-                // redb's own words ("Database already open. Cannot acquire lock.")
-                // do not say who holds it: almost always another inbound.
-                redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
-                    "the database {} is already open in another process, probably another inbound serving this storage.path; stop that one, or give this one its own storage.path",
-                    path.display()
-                ),
-                error => anyhow::Error::new(error)
-                    .context(format!("cannot open the database {}", path.display())),
-            })
-        };
-        let keep_copy = |old: u64| -> anyhow::Result<()> {
-            let copy = migrate::keep_copy(path, SCHEMA_VERSION)?;
-            tracing::warn!(
-                path = %path.display(),
-                copy = %copy.display(),
-                "migrating the database from schema {old} to {SCHEMA_VERSION}; the file as it was is kept as the copy (to go back, stop this release and put the copy in place)"
-            );
-            Ok(())
-        };
-        // Read without writing, so the copy is the old file byte for byte.
-        let copied = match migrate::version_on_disk(path) {
-            Some(old) if old < SCHEMA_VERSION => keep_copy(old).map(|()| true)?,
-            _ => false,
-        };
-        let mut db = open()?;
-        let version = migrate::stored_version(&db)
-            .with_context(|| format!("cannot read the database {}", path.display()))?;
-        if let Some(old) = version.filter(|v| *v < SCHEMA_VERSION && !copied) {
-            // Not readable on its own (it needed a repair): copied closed.
-            drop(db);
-            keep_copy(old)?;
-            db = open()?;
-        }
-        let (next_incident_id, next_failure_id, next_notification_id) = create_tables(&db)
-            .with_context(|| format!("cannot prepare the database {}", path.display()))?;
-        let slot = Arc::new(slot::DbSlot::new(path, db, options.cache_bytes));
         let outbox_signal = Arc::new(tokio::sync::Notify::new());
-        let (writer, thread) =
-            writer::spawn(slot.clone(), options.writer, on_batch, outbox_signal.clone())
-                .context("cannot start the storage writer thread")?;
-        let (stop_recovery, stop) = std::sync::mpsc::channel();
-        let recovery = slot::spawn_recovery(slot.clone(), stop)
-            .context("cannot start the storage recovery thread")?;
+        let (engine, writer) =
+            embedded::Embedded::open(path, options, on_batch, outbox_signal.clone())?;
         Ok(Store {
-            slot,
+            engine: Engine::Embedded(engine),
             writer,
-            writer_thread: std::sync::Mutex::new(Some(thread)),
-            stop_recovery,
-            recovery_thread: std::sync::Mutex::new(Some(recovery)),
-            next_incident_id: AtomicU64::new(next_incident_id),
-            next_failure_id: AtomicU64::new(next_failure_id),
-            next_notification_id: AtomicU64::new(next_notification_id),
             outbox_signal,
-            changes: tokio::sync::watch::Sender::new(0),
+            changes: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
+    }
+
+    /// Connects to PostgreSQL, migrates its schema (once, whichever host
+    /// starts first) and starts this host's writer.
+    pub fn open_postgres(
+        connection: &PostgresOptions,
+        options: StoreOptions,
+        on_batch: impl Fn(BatchStats) + Send + 'static,
+    ) -> anyhow::Result<Store> {
+        let outbox_signal = Arc::new(tokio::sync::Notify::new());
+        let changes = Arc::new(tokio::sync::watch::Sender::new(0));
+        let (engine, writer) = postgres::Postgres::open(
+            connection,
+            options,
+            on_batch,
+            outbox_signal.clone(),
+            changes.clone(),
+        )?;
+        Ok(Store { engine: Engine::Postgres(engine), writer, outbox_signal, changes })
+    }
+
+    /// Which engine serves, for logs and errors: `redb` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.engine {
+            Engine::Embedded(_) => "redb",
+            Engine::Postgres(_) => "postgres",
+        }
     }
 
     /// A consistent read-only view for one plugin call.
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
-        Ok(Snapshot { txn: self.slot.read()? })
+        Ok(match &self.engine {
+            Engine::Embedded(engine) => Snapshot(SnapshotOf::Embedded(engine.snapshot()?)),
+            Engine::Postgres(engine) => Snapshot(SnapshotOf::Postgres(engine.snapshot()?)),
+        })
     }
 
     /// Ids are handed out before commit so a plugin sees its new incident's id;
     /// a call that fails or conflicts leaves a gap, which is harmless.
-    pub fn allocate_incident_id(&self) -> IncidentId {
-        self.next_incident_id.fetch_add(1, Ordering::Relaxed)
+    pub fn allocate_incident_id(&self) -> Result<IncidentId, Error> {
+        dispatch!(self.allocate_incident_id())
     }
 
-    pub fn allocate_failure_id(&self) -> FailureId {
-        self.next_failure_id.fetch_add(1, Ordering::Relaxed)
+    pub fn allocate_failure_id(&self) -> Result<FailureId, Error> {
+        dispatch!(self.allocate_failure_id())
+    }
+
+    pub fn allocate_notification_id(&self) -> Result<NotificationId, Error> {
+        dispatch!(self.allocate_notification_id())
     }
 
     /// Applies `changes` durably, or not at all.
@@ -195,66 +185,28 @@ impl Store {
     /// Waits for the writer to finish what it has received. Call after every
     /// request has been answered; later commits fail with `WriterStopped`.
     pub fn close(self) {
-        let Store { writer, writer_thread, stop_recovery, recovery_thread, .. } = self;
+        let Store { engine, writer, .. } = self;
         drop(writer);
-        drop(stop_recovery);
-        for thread in [writer_thread, recovery_thread] {
-            if let Some(thread) = thread.lock().ok().and_then(|mut t| t.take()) {
-                let _ = thread.join();
-            }
+        match engine {
+            Engine::Embedded(engine) => engine.close(),
+            Engine::Postgres(engine) => engine.close(),
         }
     }
 
+    /// Changes each time a commit succeeds (the value counts commits).
+    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Woken after every commit that may have made an escalation or a
+    /// notification due, so level 0 goes out at once instead of at the next poll.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
+    }
+
+    /// A page of incidents, newest first, by the query's filters.
     pub fn list(&self, query: &ListQuery) -> Result<Page, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let incidents = txn.open_table(INCIDENTS)?;
-        let before = query.before.unwrap_or(u64::MAX);
-        let limit = query.limit.max(1);
-        let mut ids: Vec<IncidentId> = Vec::with_capacity(limit + 1);
-        // Each index is ordered by id within its prefix, so walking it backwards
-        // from `before` yields newest first and stops after one page.
-        match (&query.source, query.status) {
-            (None, None) => {
-                for entry in incidents.range(..before)?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value());
-                }
-            }
-            (None, Some(status)) => {
-                let table = txn.open_table(BY_STATUS)?;
-                let code = status.code();
-                for entry in table.range((code, 0)..(code, before))?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value().1);
-                }
-            }
-            (Some(source), None) => {
-                let table = txn.open_table(BY_SOURCE)?;
-                let range = (source.as_str(), 0)..(source.as_str(), before);
-                for entry in table.range(range)?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value().1);
-                }
-            }
-            (Some(source), Some(status)) => {
-                let table = txn.open_table(BY_SOURCE_STATUS)?;
-                let code = status.code();
-                let range = (source.as_str(), code, 0)..(source.as_str(), code, before);
-                for entry in table.range(range)?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value().2);
-                }
-            }
-        }
-        let next_before = if ids.len() > limit {
-            ids.truncate(limit);
-            ids.last().copied()
-        } else {
-            None
-        };
-        let mut page = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(incident) = reads::incident(&incidents, id)? {
-                page.push(incident);
-            }
-        }
-        Ok(Page { incidents: page, next_before })
+        dispatch!(self.list(query))
     }
 
     /// The incident and its whole log, oldest entry first. For tests and
@@ -265,22 +217,12 @@ impl Store {
         &self,
         id: IncidentId,
     ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let Some(incident) = reads::incident(&txn.open_table(INCIDENTS)?, id)? else {
-            return Ok(None);
-        };
-        let log_table = txn.open_table(INCIDENT_LOG)?;
-        let mut log = Vec::new();
-        for entry in log_table.range((id, 0)..=(id, u64::MAX))? {
-            log.push(reads::decode(entry?.1.value())?);
-        }
-        Ok(Some((incident, log)))
+        dispatch!(self.incident_with_log(id))
     }
 
     /// The incident, if it exists.
     pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        Ok(reads::incident(&txn.open_table(INCIDENTS)?, id)?)
+        dispatch!(self.incident(id))
     }
 
     /// Failed deliveries, newest first, one page at a time.
@@ -289,31 +231,17 @@ impl Store {
         before: Option<FailureId>,
         limit: usize,
     ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let table = txn.open_table(FAILED_DELIVERIES)?;
-        let mut page = Vec::new();
-        for entry in table.range(..before.unwrap_or(u64::MAX))?.rev().take(limit.max(1) + 1) {
-            page.push(reads::decode::<FailedDelivery>(entry?.1.value())?);
-        }
-        let next = if page.len() > limit.max(1) {
-            page.truncate(limit.max(1));
-            page.last().map(|failure| failure.id)
-        } else {
-            None
-        };
-        Ok((page, next))
+        dispatch!(self.failures(before, limit))
     }
 
     /// One failed delivery and its original body.
     pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let Some(record) = txn.open_table(FAILED_DELIVERIES)?.get(id)? else {
-            return Ok(None);
-        };
-        let failure: FailedDelivery = reads::decode(record.value())?;
-        let body =
-            txn.open_table(FAILED_BODIES)?.get(id)?.map(|b| b.value().to_vec()).unwrap_or_default();
-        Ok(Some((failure, body)))
+        dispatch!(self.failure(id))
+    }
+
+    /// Incidents per status, of one source or of all.
+    pub fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
+        dispatch!(self.counts(source))
     }
 
     /// Number of incidents in each status, for metrics.
@@ -326,77 +254,152 @@ impl Store {
         ])
     }
 
-    /// True when the database is open (not failed and waiting to be
-    /// reopened) and a read transaction can be begun.
-    pub fn is_ready(&self) -> bool {
-        self.slot.get().is_ok_and(|db| db.begin_read().is_ok())
+    /// Up to `limit` log entries of incident `id` older than sequence
+    /// `before`, newest first.
+    pub fn log_page(
+        &self,
+        id: IncidentId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<LogPage, Error> {
+        dispatch!(self.log_page(id, before, limit))
     }
 
-    /// Bytes free for the database on its filesystem (read at most once a
-    /// second); `None` where the system cannot tell.
-    pub fn free_bytes(&self) -> Option<u64> {
-        self.slot.free_bytes()
+    /// Up to `limit` log entries of incident `id` with a sequence above
+    /// `after`, oldest first: reads a whole log in pages, or follows it.
+    pub fn log_after(
+        &self,
+        id: IncidentId,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<LogForward, Error> {
+        dispatch!(self.log_after(id, after, limit))
     }
-}
 
-/// Creates missing tables, checks the schema version, and returns the next
-/// free incident, failure and notification ids.
-fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId), Error> {
-    let txn = db.begin_write()?;
-    let (next_id, next_failure_id, next_notification_id);
-    let mut migrate_from = None;
-    {
-        let mut tables = Tables::open(&txn)?;
-        let version = tables.meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
-        match version {
-            None => {
-                tables.meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
-            }
-            Some(SCHEMA_VERSION) => {}
-            Some(old) if old < SCHEMA_VERSION => migrate_from = Some(old),
-            Some(other) => {
-                return Err(Error::corrupted(format!(
-                    "database schema version {other} was written by a newer release (this build reads up to {SCHEMA_VERSION}); run that release, or restore a backup"
-                )));
-            }
+    /// The most recently created incident of `source`.
+    pub fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, Error> {
+        dispatch!(self.newest_incident_of(source))
+    }
+
+    /// Escalations due at `now` or before, earliest first, with their incident.
+    pub fn due_escalations(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
+        dispatch!(self.due_escalations(now, limit))
+    }
+
+    /// The earliest time an escalation or a pending notification is due.
+    pub fn next_due(&self) -> Result<Option<Millis>, Error> {
+        dispatch!(self.next_due())
+    }
+
+    /// Pending notifications due at `now` or before, earliest first.
+    pub fn due_notifications(&self, now: Millis, limit: usize) -> Result<Vec<Notification>, Error> {
+        dispatch!(self.due_notifications(now, limit))
+    }
+
+    pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
+        dispatch!(self.notification(id))
+    }
+
+    /// Notifications newest first, optionally of one status, one page.
+    pub fn notifications(
+        &self,
+        status: Option<DeliveryStatus>,
+        before: Option<NotificationId>,
+        limit: usize,
+    ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
+        dispatch!(self.notifications(status, before, limit))
+    }
+
+    /// The incident's escalation and its notifications, oldest first.
+    pub fn escalation_of(
+        &self,
+        incident: IncidentId,
+    ) -> Result<(Option<Escalation>, Vec<Notification>), Error> {
+        dispatch!(self.escalation_of(incident))
+    }
+
+    pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {
+        dispatch!(self.outbox_stats())
+    }
+
+    /// One chunk of what `cutoffs` expire, as a change set for
+    /// [`Store::commit`] (empty when nothing is left). Each incident is
+    /// deleted only if it has not changed since this read.
+    pub fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
+        dispatch!(self.expired(cutoffs))
+    }
+
+    /// Writes a consistent copy of the redb database to `destination`, which
+    /// must not exist yet. Blocking: run it off the async runtime. A
+    /// PostgreSQL store is backed up with PostgreSQL's own tools.
+    pub fn backup_to(&self, destination: &Path) -> Result<BackupReport, Error> {
+        match &self.engine {
+            Engine::Embedded(engine) => engine.backup_to(destination),
+            Engine::Postgres(_) => Err(Error::Unsupported(
+                "the online backup copies a redb file; back a PostgreSQL store up with pg_dump or pg_basebackup".into(),
+            )),
         }
-        next_id = tables.incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
-        next_failure_id = tables.failures.last()?.map_or(1, |(id, _)| id.value() + 1);
-        next_notification_id = tables.notifications.last()?.map_or(1, |(id, _)| id.value() + 1);
     }
-    if let Some(old) = migrate_from {
-        migrate::migrate(&txn, old)?;
+
+    /// True when the database can be used: the redb file is open (not failed
+    /// and waiting to be reopened), or this host is connected to PostgreSQL.
+    pub fn is_ready(&self) -> bool {
+        dispatch!(self.is_ready())
     }
-    console::fill_counts_once(&txn)?;
-    txn.commit()?;
-    Ok((next_id, next_failure_id, next_notification_id))
+
+    /// Bytes free for the redb database on its filesystem (read at most
+    /// once a second); `None` where the system cannot tell, and on
+    /// PostgreSQL, whose server watches its own disk.
+    pub fn free_bytes(&self) -> Option<u64> {
+        match &self.engine {
+            Engine::Embedded(engine) => engine.free_bytes(),
+            Engine::Postgres(_) => None,
+        }
+    }
 }
 
-/// A consistent read-only view of the database at one moment.
-pub struct Snapshot {
-    /// Shared with the other snapshots taken since the last commit.
-    txn: Arc<ReadTransaction>,
+/// What one plugin call reads: on redb a consistent view at the last
+/// commit; on PostgreSQL single statements, each read checked again at
+/// commit like every other (see `store::postgres`).
+pub struct Snapshot(SnapshotOf);
+
+enum SnapshotOf {
+    Embedded(embedded::EmbeddedSnapshot),
+    Postgres(postgres::PostgresSnapshot),
+}
+
+macro_rules! dispatch_snapshot {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.0 {
+            SnapshotOf::Embedded(snapshot) => snapshot.$method($($arg),*),
+            SnapshotOf::Postgres(snapshot) => snapshot.$method($($arg),*),
+        }
+    };
 }
 
 impl Snapshot {
     pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        Ok(reads::id_for_key(&self.txn.open_table(OPEN_BY_KEY)?, source, key)?)
+        dispatch_snapshot!(self.open_incident_id(source, key))
     }
 
     pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        Ok(reads::id_for_key(&self.txn.open_table(LATEST_BY_KEY)?, source, key)?)
+        dispatch_snapshot!(self.latest_incident_id(source, key))
     }
 
     pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
-        Ok(reads::incident(&self.txn.open_table(INCIDENTS)?, id)?)
+        dispatch_snapshot!(self.incident(id))
     }
 
     pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(reads::state_value(&self.txn.open_table(PLUGIN_STATE)?, source, key)?)
+        dispatch_snapshot!(self.state(source, key))
     }
 
     /// Bytes of plugin state (keys + values) the source holds.
     pub fn state_bytes(&self, source: &str) -> Result<u64, Error> {
-        Ok(self.txn.open_table(STATE_BYTES)?.get(source)?.map_or(0, |v| v.value()))
+        dispatch_snapshot!(self.state_bytes(source))
     }
 }

@@ -3,6 +3,21 @@
 use super::{KEY, TOKEN, plugin_wasm};
 use serde_json::{Value, json};
 
+/// The `[storage]` table of the suite's configs: a redb file in the host's
+/// folder, or with `INBOUND_TEST_STORAGE=postgres` a fresh database on this
+/// test process's PostgreSQL cluster.
+pub fn storage_section() -> String {
+    match std::env::var("INBOUND_TEST_STORAGE").as_deref() {
+        Ok("postgres") => postgres_storage(&super::postgres::shared().new_database()),
+        _ => "[storage]\npath = \"data/inbound.redb\"".to_string(),
+    }
+}
+
+/// A `[storage]` table for the PostgreSQL database at `url`.
+pub fn postgres_storage(url: &str) -> String {
+    format!("[storage]\nbackend = \"postgres\"\nurl = \"{url}\"")
+}
+
 /// A config with one Zendesk source named `support`, plus `extra` TOML.
 pub fn zendesk_config(extra: &str) -> String {
     format!(
@@ -10,8 +25,7 @@ pub fn zendesk_config(extra: &str) -> String {
 [server]
 listen = "127.0.0.1:0"
 
-[storage]
-path = "data/inbound.redb"
+{storage}
 
 [[api.tokens]]
 name = "ops"
@@ -30,7 +44,8 @@ escalation_policy = "support-oncall"
 key = "{KEY}"
 {extra}
 "#,
-        wasm = plugin_wasm("zendesk").display()
+        wasm = plugin_wasm("zendesk").display(),
+        storage = storage_section(),
     )
 }
 
@@ -39,7 +54,8 @@ key = "{KEY}"
 /// the same name receives webhooks at `/api/v1/events/<integration>/<key>`.
 pub fn plugins_config(sources: &[(&str, &str, &str)]) -> String {
     let mut config = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = \"data/inbound.redb\"\n\n[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\n\n[[escalation_policies]]\nname = \"oncall\"\n",
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}\n\n[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\n\n[[escalation_policies]]\nname = \"oncall\"\n",
+        storage_section(),
     );
     for (integration, plugin, key) in sources {
         config.push_str(&format!(

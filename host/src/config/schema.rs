@@ -121,11 +121,25 @@ impl Default for ServerConfig {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Redb,
+    Postgres,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
+    /// `redb` (the default: one embedded file, one host) or `postgres`
+    /// (several hosts on one PostgreSQL database).
+    pub backend: StorageBackend,
     /// The redb database file, relative to the config file.
     pub path: PathBuf,
+    /// The PostgreSQL connection string or URL, for `backend = "postgres"`
+    /// (resolved from `url_env` after loading: it may hold a password).
+    pub url: Option<String>,
+    pub url_env: Option<String>,
     /// How much of each received body the incident log keeps.
     pub event_body_cap_bytes: usize,
     /// Webhooks are refused (`503 storage-full`, `Retry-After`) while the
@@ -147,7 +161,10 @@ pub struct StorageConfig {
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
+            backend: StorageBackend::Redb,
             path: "data/inbound.redb".into(),
+            url: None,
+            url_env: None,
             event_body_cap_bytes: 64 << 10,
             min_free_mib: 64,
             cache_mib: 32,

@@ -59,9 +59,45 @@ impl Config {
                 }
             }
         }
+        self.validate_storage(errors)?;
         self.validate_sources(errors, &policies)?;
         self.validate_tokens(errors)?;
         self.validate_notify(errors)
+    }
+
+    /// `storage.url` is resolved (from `url_env`) and required exactly when
+    /// the backend is PostgreSQL.
+    fn validate_storage(&mut self, errors: &Errors) -> Result<(), ConfigError> {
+        let secret = Secret {
+            errors,
+            table: "storage",
+            label: "",
+            hint: "e.g. \"postgres://inbound@db.example.com/inbound\"",
+        };
+        let storage = &self.storage;
+        match storage.backend {
+            StorageBackend::Redb => {
+                if storage.url.is_some() || storage.url_env.is_some() {
+                    let key = if storage.url.is_some() { "storage.url" } else { "storage.url_env" };
+                    return Err(errors.at(
+                        key,
+                        "is for backend = \"postgres\"; the default backend (redb) stores in storage.path: set backend = \"postgres\" or remove the key",
+                    ));
+                }
+            }
+            StorageBackend::Postgres => {
+                let url =
+                    secret.required("url", storage.url.as_deref(), storage.url_env.as_deref())?;
+                let options = crate::store::PostgresOptions { url: url.clone() };
+                if let Err(error) = options.config() {
+                    let key =
+                        if storage.url_env.is_some() { "storage.url_env" } else { "storage.url" };
+                    return Err(errors.at(key, error.to_string()));
+                }
+                self.storage.url = Some(url);
+            }
+        }
+        Ok(())
     }
 
     fn validate_server(&self, errors: &Errors) -> Result<(), ConfigError> {

@@ -21,7 +21,7 @@ impl Ingest {
     ) -> Result<Delivered, DeliveryError> {
         tracing::warn!(source = %source.name, code = error.code(), error = %error, "plugin failed; event kept as a failed delivery");
         let mut failure = FailedDelivery {
-            id: self.store.allocate_failure_id(),
+            id: self.store.allocate_failure_id()?,
             source: source.name.clone(),
             integration: source.integration.clone(),
             received_at,
@@ -49,7 +49,7 @@ impl Ingest {
                 let fallback = session.create_incident(
                     fallback_incident(source, failure_id, &error),
                     "host (plugin failure)".into(),
-                );
+                )?;
                 let logged =
                     event_received(Action::Created, headers, &body, self.event_log.body_cap);
                 session.append_log(fallback.id, logged);

@@ -20,7 +20,7 @@ pub fn plan(
     escalation: &Escalation,
     incident: Option<&Incident>,
     now: Millis,
-) -> ChangeSet {
+) -> Result<ChangeSet, crate::store::Error> {
     let mut next = escalation.clone();
     next.version += 1;
     let mut writes = Vec::new();
@@ -31,25 +31,27 @@ pub fn plan(
     let Some(incident) = incident else {
         next.state = EscalationState::Closed;
         next.due_at = None;
-        return ChangeSet { reads, writes: vec![Write::PutEscalation(next)] };
+        return Ok(ChangeSet { reads, writes: vec![Write::PutEscalation(next)] });
     };
     reads.push(ReadCheck::IncidentVersion { id: incident.id, expected: Some(incident.version) });
     let due_at = escalation.due_at.unwrap_or(now);
-    let new_notification = |kind, level, round, recipient: &Recipient| Notification {
-        id: store.allocate_notification_id(),
-        incident: incident.id,
-        kind,
-        level,
-        round,
-        recipient: recipient.clone(),
-        created_at: now,
-        status: DeliveryStatus::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        messages_sent: 0,
-        last_error: None,
-        sent_at: None,
-        version: 1,
+    let new_notification = |kind, level, round, recipient: &Recipient| {
+        Ok::<_, crate::store::Error>(Notification {
+            id: store.allocate_notification_id()?,
+            incident: incident.id,
+            kind,
+            level,
+            round,
+            recipient: recipient.clone(),
+            created_at: now,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            messages_sent: 0,
+            last_error: None,
+            sent_at: None,
+            version: 1,
+        })
     };
     match escalation.state {
         EscalationState::Active if incident.status == Status::Pending => {
@@ -66,7 +68,7 @@ pub fn plan(
                     writes.push(log(incident, now, 0, escalation.round, vec![], vec![why]));
                 }
                 writes.insert(0, Write::PutEscalation(next));
-                return ChangeSet { reads, writes };
+                return Ok(ChangeSet { reads, writes });
             };
             // The first level may itself wait: it is due that long after the
             // incident opened, not when it was created.
@@ -77,7 +79,7 @@ pub fn plan(
                 && now < first_due
             {
                 next.due_at = Some(first_due);
-                return ChangeSet { reads, writes: vec![Write::PutEscalation(next)] };
+                return Ok(ChangeSet { reads, writes: vec![Write::PutEscalation(next)] });
             }
             let resolved = setup.resolve(&level.notify, now);
             let mut notified = Vec::new();
@@ -87,7 +89,7 @@ pub fn plan(
                     level_index as u32,
                     escalation.round,
                     recipient,
-                );
+                )?;
                 notified.push(describe(recipient));
                 writes.push(Write::PutNotification(notification));
                 if !next.notified.contains(recipient) {
@@ -133,7 +135,7 @@ pub fn plan(
                     level,
                     escalation.round,
                     recipient,
-                )));
+                )?));
                 notified.push(describe(recipient));
             }
             next.state = EscalationState::Closed;
@@ -164,7 +166,7 @@ pub fn plan(
         }
     }
     writes.insert(0, Write::PutEscalation(next));
-    ChangeSet { reads, writes }
+    Ok(ChangeSet { reads, writes })
 }
 
 fn log(

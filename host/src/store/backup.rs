@@ -4,8 +4,9 @@
 //! holds every change acknowledged before the backup began and nothing half
 //! written, and the live database keeps taking commits meanwhile.
 
+use super::Error;
+use super::embedded::Embedded;
 use super::tables::copy_all;
-use super::{Error, Store};
 use redb::{Database, Durability, ReadableDatabase, ReadableTableMetadata};
 use std::path::Path;
 
@@ -16,7 +17,7 @@ pub struct BackupReport {
     pub bytes: u64,
 }
 
-impl Store {
+impl Embedded {
     /// Writes a consistent copy of the database to `destination`, which
     /// must not exist yet. Blocking: run it off the async runtime.
     pub fn backup_to(&self, destination: &Path) -> Result<BackupReport, Error> {

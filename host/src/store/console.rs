@@ -3,10 +3,11 @@
 //! list. Each is bounded (an index lookup or one page), so a page of the
 //! console costs the same over a thousand incidents or a million.
 
+use super::Error;
+use super::embedded::Embedded;
 use super::model::{Incident, IncidentId, LogEntry, Status};
 use super::reads;
 use super::tables::*;
-use super::{Error, Store};
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 /// Incidents per status.
@@ -30,7 +31,7 @@ impl Counts {
         }
     }
 
-    fn add(&mut self, code: u8, count: u64) {
+    pub(super) fn add(&mut self, code: u8, count: u64) {
         match code {
             0 => self.pending += count,
             1 => self.accepted += count,
@@ -57,7 +58,7 @@ pub struct LogForward {
     pub next_after: Option<u64>,
 }
 
-impl Store {
+impl Embedded {
     /// Incidents per status, of one source or of all.
     pub fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
         let txn = self.slot.get()?.begin_read()?;
@@ -142,11 +143,6 @@ impl Store {
         };
         let id = entry?.0.value().1;
         Ok(reads::incident(&txn.open_table(INCIDENTS)?, id)?)
-    }
-
-    /// Changes each time a commit succeeds (the value counts commits).
-    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.changes.subscribe()
     }
 }
 

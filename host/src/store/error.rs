@@ -12,6 +12,13 @@ pub enum Error {
     /// Anything else redb reports, with its message.
     #[error(transparent)]
     Engine(redb::Error),
+    /// Anything else PostgreSQL reports (a query the server refused, a
+    /// record that does not decode), with its message.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    /// The operation exists for the other engine only.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl Error {

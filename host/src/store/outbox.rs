@@ -10,10 +10,11 @@
 //! of those steps is one commit guarded by the versions it read, so a level
 //! never fires twice and a delivery is never recorded twice.
 
+use super::Error;
+use super::embedded::Embedded;
 use super::model::{Incident, IncidentId, Millis, Status};
 use super::reads::{self, decode};
 use super::tables::*;
-use super::{Error, Store};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -207,68 +208,77 @@ impl Tables<'_> {
             None => None,
             Some(_) => self.escalation(incident.id)?,
         };
-        let Some(mut escalation) = (match previous {
-            None => Some(Escalation {
-                incident: incident.id,
-                policy: incident.escalation_policy.clone(),
-                next_level: 0,
-                round: 0,
-                due_at: Some(incident.created_at),
-                state: EscalationState::Active,
-                notified: Vec::new(),
-                fired: Vec::new(),
-                version: 0,
-            }),
-            Some(_) => stored.clone(),
-        }) else {
-            // Incidents from before escalations existed have none.
-            return Ok(());
-        };
-        match incident.status {
-            Status::Pending => {}
-            Status::Accepted => {
-                if matches!(escalation.state, EscalationState::Active | EscalationState::Exhausted)
-                {
-                    escalation.state = EscalationState::Accepted;
-                    escalation.due_at = None;
-                }
-            }
-            Status::Resolved => {
-                if !matches!(
-                    escalation.state,
-                    EscalationState::ResolvedNoticeDue | EscalationState::Closed
-                ) {
-                    if escalation.notified.is_empty() {
-                        escalation.state = EscalationState::Closed;
-                        escalation.due_at = None;
-                    } else {
-                        escalation.state = EscalationState::ResolvedNoticeDue;
-                        escalation.due_at = Some(incident.updated_at);
-                    }
-                }
-            }
-        }
-        let unchanged = stored
-            .as_ref()
-            .is_some_and(|old| old.state == escalation.state && old.due_at == escalation.due_at);
-        if !unchanged {
-            escalation.version += 1;
+        if let Some(escalation) = escalation_after(previous, stored, incident) {
             self.put_escalation(&escalation)?;
         }
         Ok(())
     }
 }
 
-/// Read-only views of escalations and the outbox.
-impl Store {
-    pub fn allocate_notification_id(&self) -> NotificationId {
-        self.next_notification_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+/// The escalation `incident` should have after changing from `previous`
+/// (none: it is new), given the escalation `stored` for it; `None` when
+/// nothing is to be written. Both engines' writers call it in the commit
+/// that changes the incident.
+pub(super) fn escalation_after(
+    previous: Option<&Incident>,
+    stored: Option<Escalation>,
+    incident: &Incident,
+) -> Option<Escalation> {
+    if previous.is_some_and(|old| old.status == incident.status) {
+        return None;
     }
+    let mut escalation = match previous {
+        None => Escalation {
+            incident: incident.id,
+            policy: incident.escalation_policy.clone(),
+            next_level: 0,
+            round: 0,
+            due_at: Some(incident.created_at),
+            state: EscalationState::Active,
+            notified: Vec::new(),
+            fired: Vec::new(),
+            version: 0,
+        },
+        // Incidents from before escalations existed have none.
+        Some(_) => stored.clone()?,
+    };
+    match incident.status {
+        Status::Pending => {}
+        Status::Accepted => {
+            if matches!(escalation.state, EscalationState::Active | EscalationState::Exhausted) {
+                escalation.state = EscalationState::Accepted;
+                escalation.due_at = None;
+            }
+        }
+        Status::Resolved => {
+            if !matches!(
+                escalation.state,
+                EscalationState::ResolvedNoticeDue | EscalationState::Closed
+            ) {
+                if escalation.notified.is_empty() {
+                    escalation.state = EscalationState::Closed;
+                    escalation.due_at = None;
+                } else {
+                    escalation.state = EscalationState::ResolvedNoticeDue;
+                    escalation.due_at = Some(incident.updated_at);
+                }
+            }
+        }
+    }
+    let unchanged = stored
+        .as_ref()
+        .is_some_and(|old| old.state == escalation.state && old.due_at == escalation.due_at);
+    if unchanged {
+        return None;
+    }
+    escalation.version += 1;
+    Some(escalation)
+}
 
-    /// Woken after every commit that may have made an escalation or a
-    /// notification due, so level 0 goes out at once instead of at the next poll.
-    pub fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
-        self.outbox_signal.clone()
+/// Read-only views of escalations and the outbox.
+impl Embedded {
+    pub fn allocate_notification_id(&self) -> Result<NotificationId, Error> {
+        Ok(self.next_notification_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Escalations due at `now` or before, earliest first, with their incident.

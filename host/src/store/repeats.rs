@@ -14,16 +14,32 @@ pub fn count_if_repeat(
     incident: IncidentId,
     entry: &LogEntry,
 ) -> Result<bool, redb::Error> {
-    let LogKind::EventReceived { action, body, body_bytes, .. } = &entry.kind else {
+    if !matches!(entry.kind, LogKind::EventReceived { .. }) {
         return Ok(false);
-    };
+    }
     let Some(last) = log.range((incident, 0)..=(incident, u64::MAX))?.next_back() else {
         return Ok(false);
     };
     let (key, value) = last?;
     let seq = key.value().1;
-    let mut stored: LogEntry = decode(value.value())?;
+    let stored: LogEntry = decode(value.value())?;
     drop((key, value));
+    match counted(stored, entry) {
+        Some(counted) => {
+            log.insert((incident, seq), encode(&counted).as_slice())?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// `last` (an incident's last log entry) with one more repeat when `entry`
+/// is a received event with the same action and logged body; `None` when
+/// `entry` is not a repeat of it. Both engines' writers use it.
+pub(super) fn counted(mut last: LogEntry, entry: &LogEntry) -> Option<LogEntry> {
+    let LogKind::EventReceived { action, body, body_bytes, .. } = &entry.kind else {
+        return None;
+    };
     let LogKind::EventReceived {
         action: stored_action,
         body: stored_body,
@@ -31,17 +47,16 @@ pub fn count_if_repeat(
         repeats,
         last_repeat_at,
         ..
-    } = &mut stored.kind
+    } = &mut last.kind
     else {
-        return Ok(false);
+        return None;
     };
     if stored_action != action || stored_bytes != body_bytes || stored_body != body {
-        return Ok(false);
+        return None;
     }
     *repeats = repeats.saturating_add(1);
     *last_repeat_at = Some(entry.at);
-    log.insert((incident, seq), encode(&stored).as_slice())?;
-    Ok(true)
+    Some(last)
 }
 
 #[cfg(test)]

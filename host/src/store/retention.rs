@@ -7,11 +7,12 @@
 //! with its body. Freed pages are reused by later commits; the file shrinks
 //! only with `inbound compact`.
 
+use super::Error;
 use super::changes::{ChangeSet, ReadCheck, Write};
+use super::embedded::Embedded;
 use super::model::{FailedDelivery, FailureId, IncidentId, Millis, Status};
 use super::reads;
 use super::tables::*;
-use super::{Error, Store};
 use redb::{ReadableDatabase, ReadableTable};
 
 /// Most incidents or failed deliveries one change set deletes: small enough
@@ -27,7 +28,7 @@ pub struct RetentionCutoffs {
     pub failed_before: Option<Millis>,
 }
 
-impl Store {
+impl Embedded {
     /// One chunk of what `cutoffs` expire, as a change set for
     /// [`Store::commit`] (empty when nothing is left). Each incident is
     /// deleted only if it has not changed since this read.

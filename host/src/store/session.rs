@@ -106,11 +106,11 @@ impl Session {
     }
 
     /// Creates a pending incident of this source, logged as made by `by`.
-    pub fn create_incident(&mut self, new: NewIncident, by: String) -> Incident {
-        let id = self.store.allocate_incident_id();
+    pub fn create_incident(&mut self, new: NewIncident, by: String) -> Result<Incident, Error> {
+        let id = self.store.allocate_incident_id()?;
         let scope = &self.scope;
         let incident = new.into_incident(id, &scope.name, &scope.escalation_policy, self.now);
-        self.put_incident(incident, LogKind::Created { by })
+        Ok(self.put_incident(incident, LogKind::Created { by }))
     }
 
     /// Records a new or changed incident (revised: see

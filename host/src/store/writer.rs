@@ -48,9 +48,10 @@ pub struct BatchStats {
     pub failed: Option<&'static str>,
 }
 
-struct Job {
-    changes: ChangeSet,
-    reply: oneshot::Sender<Result<(), CommitError>>,
+/// One change set waiting for a commit, and where its result goes.
+pub(super) struct Job {
+    pub changes: ChangeSet,
+    pub reply: oneshot::Sender<Result<(), CommitError>>,
 }
 
 #[derive(Clone)]
@@ -59,6 +60,13 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
+    /// A handle and the queue an engine's writer takes jobs from, holding at
+    /// most `queue` before senders wait.
+    pub(super) fn channel(queue: usize) -> (WriterHandle, mpsc::Receiver<Job>) {
+        let (jobs, receiver) = mpsc::channel(queue);
+        (WriterHandle { jobs }, receiver)
+    }
+
     /// Applies `changes` and returns once they are durably committed.
     pub async fn commit(&self, changes: ChangeSet) -> Result<(), CommitError> {
         let (reply, answer) = oneshot::channel();
@@ -89,7 +97,7 @@ pub(super) fn spawn(
     on_batch: impl Fn(BatchStats) + Send + 'static,
     outbox_signal: Arc<tokio::sync::Notify>,
 ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
-    let (jobs, mut queue) = mpsc::channel::<Job>(options.queue);
+    let (handle, mut queue) = WriterHandle::channel(options.queue);
     let max_batch = options.max_batch.max(1);
     let thread = std::thread::Builder::new().name("inbound-writer".into()).spawn(move || {
         let mut batch = Vec::with_capacity(max_batch);
@@ -122,7 +130,7 @@ pub(super) fn spawn(
             }
         }
     })?;
-    Ok((WriterHandle { jobs }, thread))
+    Ok((handle, thread))
 }
 
 /// Applies each change set whose reads still hold, commits once, and returns

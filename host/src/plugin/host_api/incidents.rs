@@ -89,7 +89,8 @@ impl CallState {
         let by = self.session()?.scope.actor.clone();
         self.spend_change();
         self.spend_stored_bytes(bytes);
-        Ok(Ok(to_wit(&self.session()?.create_incident(new, by))))
+        let created = self.session()?.create_incident(new, by).map_err(storage_trap)?;
+        Ok(Ok(to_wit(&created)))
     }
 
     fn change_status(&mut self, id: IncidentId, to: Status, note: Option<String>) -> Changed {

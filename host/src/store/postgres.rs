@@ -1,0 +1,296 @@
+//! The PostgreSQL engine: several inbound hosts on one database.
+//!
+//! Same model, same change sets, same promises as the embedded engine; what
+//! differs is who keeps them across hosts:
+//! - a 2xx only after the transaction commits (`synchronous_commit` on);
+//! - one open incident per key: every writer takes a transaction-scoped
+//!   advisory lock per key, incident, state key, failed delivery,
+//!   escalation and notification a change set reads or writes, in one
+//!   sorted statement (so two hosts never deadlock), and checks the change
+//!   set's reads under those locks; a unique partial index backs it up;
+//! - escalations and notifications fire once: each firing is a change set
+//!   guarded by the version it read, so of two hosts acting on the same due
+//!   row one commits and the other sees a conflict;
+//! - other hosts' commits wake this one's console and outbox through
+//!   `LISTEN/NOTIFY`.
+//!
+//! The host's code is synchronous where it reads (plugins read on blocking
+//! threads); this engine runs its connections on a small runtime of its
+//! own and blocks on it, so callers never see async.
+//!
+//! Records are stored as the same JSON the redb engine writes.
+
+mod link;
+mod reads;
+mod writer;
+
+use super::changes::ChangeSet;
+use super::writer::{BatchStats, WriterHandle};
+use super::{Error, StoreOptions};
+use anyhow::Context;
+use link::{Link, OnConnect};
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub(super) use reads::PostgresSnapshot;
+
+/// Where the database is (`storage.url` or the variable `storage.url_env`
+/// names): a libpq connection string or URL.
+#[derive(Clone)]
+pub struct PostgresOptions {
+    pub url: String,
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    // The URL may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresOptions { url: <hidden> }")
+    }
+}
+
+impl PostgresOptions {
+    /// The parsed connection settings, or why they do not parse (without
+    /// echoing the URL, which may hold a password).
+    pub fn config(&self) -> anyhow::Result<tokio_postgres::Config> {
+        let mut config = tokio_postgres::Config::from_str(&self.url).map_err(|error| {
+            anyhow::anyhow!("storage.url is not a PostgreSQL connection string or URL: {error}")
+        })?;
+        if config.get_application_name().is_none() {
+            config.application_name("inbound");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        // A peer that vanished without closing (a failed-over primary) is
+        // noticed in seconds, not at the kernel's two hours.
+        config.keepalives(true).keepalives_idle(Duration::from_secs(10));
+        Ok(config)
+    }
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// No read waits longer on a server that stopped answering.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most change sets in one transaction: each takes a few advisory locks,
+/// and PostgreSQL's lock table is shared by every host.
+const MAX_BATCH: usize = 64;
+/// The key of the session advisory lock that makes one host migrate while
+/// the others wait ("inbound" in ASCII).
+const MIGRATION_LOCK: i64 = 0x696e_626f_756e_64;
+
+mod schema {
+    refinery::embed_migrations!("migrations");
+}
+
+pub(super) struct Postgres {
+    /// Drives every connection; shut down in the background on drop.
+    runtime: Option<tokio::runtime::Runtime>,
+    reader: Arc<Link>,
+    writer_link: Arc<Link>,
+    writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Postgres {
+    /// Migrates the schema, connects, and starts this host's writer.
+    pub fn open(
+        options: &PostgresOptions,
+        store: StoreOptions,
+        on_batch: impl Fn(BatchStats) + Send + 'static,
+        outbox_signal: Arc<tokio::sync::Notify>,
+        changes: Arc<tokio::sync::watch::Sender<u64>>,
+    ) -> anyhow::Result<(Postgres, WriterHandle)> {
+        let config = options.config()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("inbound-postgres")
+            .enable_all()
+            .build()
+            .context("cannot start the PostgreSQL runtime")?;
+        block_on(runtime.handle(), migrate(&config))?;
+
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let reader = Arc::new(Link::new("reader"));
+        let writer_link = Arc::new(Link::new("writer"));
+        let changed: Arc<dyn Fn() + Send + Sync> = {
+            let outbox_signal = outbox_signal.clone();
+            Arc::new(move || {
+                changes.send_modify(|generation| *generation += 1);
+                outbox_signal.notify_one();
+            })
+        };
+        let listen = OnConnect { listen: true, changed };
+        let quiet = OnConnect { listen: false, changed: Arc::new(|| {}) };
+        runtime.spawn(link::keep_connected(
+            reader.clone(),
+            config.clone(),
+            listen,
+            stopped.clone(),
+        ));
+        runtime.spawn(link::keep_connected(writer_link.clone(), config, quiet, stopped));
+        // Serve only once both links are up (the migration just connected).
+        block_on(runtime.handle(), async {
+            let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+            while !(reader.is_connected() && writer_link.is_connected()) {
+                if tokio::time::Instant::now() > deadline {
+                    anyhow::bail!("cannot connect to PostgreSQL within {CONNECT_TIMEOUT:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Ok(())
+        })?;
+
+        let (handle, jobs) = WriterHandle::channel(store.writer.queue);
+        let max_batch = store.writer.max_batch.clamp(1, MAX_BATCH);
+        let writer_task = runtime.spawn(writer::run(
+            writer_link.clone(),
+            jobs,
+            max_batch,
+            on_batch,
+            outbox_signal,
+        ));
+        let engine = Postgres {
+            runtime: Some(runtime),
+            reader,
+            writer_link,
+            writer_task: Mutex::new(Some(writer_task)),
+            stop,
+        };
+        Ok((engine, handle))
+    }
+
+    /// Waits for the writer (whose handle is dropped already) to finish,
+    /// then closes the connections.
+    pub fn close(self) {
+        let task = self.writer_task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = self.block(task);
+        }
+        let _ = self.stop.send(true);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.reader.is_connected() && self.writer_link.is_connected()
+    }
+
+    pub fn snapshot(&self) -> Result<PostgresSnapshot, Error> {
+        Ok(PostgresSnapshot::new(self.reader.clone(), self.handle().clone()))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.runtime.as_ref().expect("the runtime lives until drop").handle()
+    }
+
+    /// Runs `future` on this engine's runtime and waits for it.
+    fn block<T>(&self, future: impl Future<Output = T>) -> T {
+        block_on(self.handle(), future)
+    }
+
+    /// Runs a read against the reader's connection, bounded by
+    /// [`QUERY_TIMEOUT`].
+    fn read<T, F, Fut>(&self, read: F) -> Result<T, Error>
+    where
+        F: FnOnce(Arc<link::Connection>) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let connection = self.reader.get()?;
+        self.block(timed(read(connection)))
+    }
+
+    /// Outside any commit: the retention sweep reads what expired.
+    pub fn expired(&self, cutoffs: super::RetentionCutoffs) -> Result<ChangeSet, Error> {
+        self.read(|db| async move { reads::expired(&db, cutoffs).await })
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(runtime) = self.runtime.take() {
+            // Dropping a runtime blocks, which an async caller must not do.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Waits for `future` on `handle`'s runtime from synchronous code: on a
+/// blocking thread directly, on a worker of the host's runtime after
+/// telling it this thread blocks.
+fn block_on<T>(handle: &tokio::runtime::Handle, future: impl Future<Output = T>) -> T {
+    let run = || handle.block_on(future);
+    match tokio::runtime::Handle::try_current() {
+        Ok(current) if current.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(run)
+        }
+        _ => run(),
+    }
+}
+
+async fn timed<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    match tokio::time::timeout(QUERY_TIMEOUT, future).await {
+        Ok(result) => result,
+        Err(_) => {
+            Err(Error::Unavailable(format!("PostgreSQL did not answer within {QUERY_TIMEOUT:?}")))
+        }
+    }
+}
+
+/// Applies the schema migrations this build has and the database lacks.
+/// Hosts starting together queue on a session advisory lock, so one
+/// migrates and the others find it done.
+async fn migrate(config: &tokio_postgres::Config) -> anyhow::Result<()> {
+    let (mut client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .context("cannot connect to PostgreSQL (storage.url)")?;
+    let driver = tokio::spawn(connection);
+    client
+        .query_one("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .context("cannot take the migration lock")?;
+    let report = schema::migrations::runner()
+        .set_migration_table_name("inbound_schema_history")
+        .run_async(&mut client)
+        .await
+        .context("cannot migrate the PostgreSQL schema")?;
+    for migration in report.applied_migrations() {
+        tracing::info!("PostgreSQL schema migrated to {migration}");
+    }
+    // Closing the session releases the lock.
+    drop(client);
+    let _ = driver.await;
+    Ok(())
+}
+
+/// A PostgreSQL error as the store reports it: a connection that failed or
+/// a server shutting down is "unavailable" (503, retry later); anything
+/// else is the server refusing a query.
+pub(super) fn error(error: tokio_postgres::Error) -> Error {
+    use tokio_postgres::error::SqlState;
+    if let Some(code) = error.code() {
+        let class = &code.code()[..2];
+        // 08: connection exception; 53: insufficient resources (disk full,
+        // too many connections); 57P0x: the server is shutting down or
+        // starting; 25006: a standby refuses writes (mid failover).
+        let unavailable = matches!(class, "08" | "53")
+            || code.code().starts_with("57P0")
+            || *code == SqlState::READ_ONLY_SQL_TRANSACTION;
+        return if unavailable {
+            Error::Unavailable(format!("PostgreSQL: {error}"))
+        } else {
+            Error::Postgres(error.as_db_error().map_or(error.to_string(), |db| db.to_string()))
+        };
+    }
+    let io = std::error::Error::source(&error)
+        .is_some_and(|source| source.downcast_ref::<std::io::Error>().is_some());
+    // The cause says which type or column ("cannot convert between ...").
+    let cause = std::error::Error::source(&error).map(|source| format!(": {source}"));
+    let message = format!("{error}{}", cause.unwrap_or_default());
+    if error.is_closed() || io {
+        Error::Unavailable(format!("PostgreSQL: {message}"))
+    } else {
+        Error::Postgres(message)
+    }
+}

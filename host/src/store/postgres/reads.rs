@@ -1,0 +1,483 @@
+//! Everything the host reads from PostgreSQL, as the embedded engine
+//! answers it: the same pages, orders and cursors.
+//!
+//! A plugin's [`PostgresSnapshot`] reads with single statements (no
+//! long-lived transaction per webhook): every read it makes is recorded in
+//! its change set and checked again by the writer under locks, so a read
+//! that changed meanwhile costs a retry, never a wrong commit.
+
+use super::super::changes::{ChangeSet, ReadCheck, Write};
+use super::super::console::{Counts, LogForward, LogPage};
+use super::super::outbox::{DeliveryStatus, Escalation, Notification, NotificationId, OutboxStats};
+use super::super::{
+    Error, FailedDelivery, FailureId, Incident, IncidentId, ListQuery, LogEntry, Millis, Page,
+    RetentionCutoffs, SWEEP_CHUNK,
+};
+use super::link::{Connection, Link};
+use super::{Postgres, block_on, error, timed};
+use std::sync::Arc;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+/// Decodes a stored JSON record.
+pub(super) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes)
+        .map_err(|error| Error::Postgres(format!("undecodable record: {error}")))
+}
+
+/// Ids are u64 in the model and bigint in PostgreSQL; every id fits.
+pub(super) fn sql_id(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(i64::MAX)
+}
+
+fn id_of(row: &Row, column: usize) -> u64 {
+    row.get::<_, i64>(column) as u64
+}
+
+/// Rows of a prepared query.
+pub(super) async fn rows(
+    db: &Connection,
+    sql: &'static str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, Error> {
+    let statement = db.statement(sql).await.map_err(error)?;
+    db.client.query(&statement, params).await.map_err(error)
+}
+
+/// At most one row of a prepared query.
+pub(super) async fn row(
+    db: &Connection,
+    sql: &'static str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>, Error> {
+    let statement = db.statement(sql).await.map_err(error)?;
+    db.client.query_opt(&statement, params).await.map_err(error)
+}
+
+pub(super) async fn incident(db: &Connection, id: IncidentId) -> Result<Option<Incident>, Error> {
+    match row(db, "SELECT record FROM incidents WHERE id = $1", &[&sql_id(id)]).await? {
+        Some(row) => Ok(Some(decode(row.get(0))?)),
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn open_incident_id(
+    db: &Connection,
+    source: &str,
+    key: &str,
+) -> Result<Option<IncidentId>, Error> {
+    let sql = "SELECT id FROM incidents WHERE source = $1 AND key = $2 AND status <> 2";
+    Ok(row(db, sql, &[&source, &key]).await?.map(|row| id_of(&row, 0)))
+}
+
+pub(super) async fn latest_incident_id(
+    db: &Connection,
+    source: &str,
+    key: &str,
+) -> Result<Option<IncidentId>, Error> {
+    let sql = "SELECT max(id) FROM incidents WHERE source = $1 AND key = $2";
+    let found = row(db, sql, &[&source, &key]).await?;
+    Ok(found.and_then(|row| row.get::<_, Option<i64>>(0)).map(|id| id as u64))
+}
+
+pub(super) async fn state(
+    db: &Connection,
+    source: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, Error> {
+    let sql = "SELECT value FROM plugin_state WHERE source = $1 AND key = $2";
+    Ok(row(db, sql, &[&source, &key]).await?.map(|row| row.get(0)))
+}
+
+pub(super) async fn state_bytes(db: &Connection, source: &str) -> Result<u64, Error> {
+    let sql = "SELECT bytes FROM plugin_state_bytes WHERE source = $1";
+    Ok(row(db, sql, &[&source]).await?.map_or(0, |row| row.get::<_, i64>(0).max(0) as u64))
+}
+
+pub(super) async fn escalation(
+    db: &Connection,
+    incident: IncidentId,
+) -> Result<Option<Escalation>, Error> {
+    let sql = "SELECT record FROM escalations WHERE incident = $1";
+    match row(db, sql, &[&sql_id(incident)]).await? {
+        Some(row) => Ok(Some(decode(row.get(0))?)),
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn notification(
+    db: &Connection,
+    id: NotificationId,
+) -> Result<Option<Notification>, Error> {
+    match row(db, "SELECT record FROM notifications WHERE id = $1", &[&sql_id(id)]).await? {
+        Some(row) => Ok(Some(decode(row.get(0))?)),
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn failure(
+    db: &Connection,
+    id: FailureId,
+) -> Result<Option<FailedDelivery>, Error> {
+    match row(db, "SELECT record FROM failed_deliveries WHERE id = $1", &[&sql_id(id)]).await? {
+        Some(row) => Ok(Some(decode(row.get(0))?)),
+        None => Ok(None),
+    }
+}
+
+/// The next value of one of the id sequences.
+async fn next_id(db: &Connection, sql: &'static str) -> Result<u64, Error> {
+    let row = row(db, sql, &[]).await?.ok_or_else(|| Error::Postgres("nextval: no row".into()))?;
+    Ok(id_of(&row, 0))
+}
+
+/// The first `limit` of `rows` and, when there were more, the cursor of
+/// the next page (the last id kept).
+fn paged<T>(mut items: Vec<(u64, T)>, limit: usize) -> (Vec<T>, Option<u64>) {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|(id, _)| *id)
+    } else {
+        None
+    };
+    (items.into_iter().map(|(_, item)| item).collect(), next)
+}
+
+fn records<T: serde::de::DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<(u64, T)>, Error> {
+    rows.iter().map(|row| Ok((id_of(row, 0), decode(row.get(1))?))).collect()
+}
+
+/// One chunk of what `cutoffs` expire (see the embedded engine's).
+pub(super) async fn expired(
+    db: &Connection,
+    cutoffs: RetentionCutoffs,
+) -> Result<ChangeSet, Error> {
+    let mut changes = ChangeSet::default();
+    let chunk = SWEEP_CHUNK as i64;
+    if let Some(before) = cutoffs.resolved_before {
+        let sql = "SELECT id, resolved_at, version FROM incidents WHERE resolved_at < $1 \
+                   ORDER BY resolved_at, id LIMIT $2";
+        for row in rows(db, sql, &[&sql_id(before), &chunk]).await? {
+            let id = id_of(&row, 0);
+            let resolved_at = row.get::<_, i64>(1) as u64;
+            let version = row.get::<_, i64>(2) as u64;
+            changes.reads.push(ReadCheck::IncidentVersion { id, expected: Some(version) });
+            changes.writes.push(Write::DeleteIncident { id, resolved_at });
+        }
+    }
+    if let Some(before) = cutoffs.failed_before {
+        let sql = "SELECT id FROM failed_deliveries WHERE received_at < $1 ORDER BY id LIMIT $2";
+        for row in rows(db, sql, &[&sql_id(before), &chunk]).await? {
+            changes.writes.push(Write::DeleteFailure(id_of(&row, 0)));
+        }
+    }
+    Ok(changes)
+}
+
+impl Postgres {
+    pub fn allocate_incident_id(&self) -> Result<IncidentId, Error> {
+        self.read(|db| async move { next_id(&db, "SELECT nextval('incident_ids')").await })
+    }
+
+    pub fn allocate_failure_id(&self) -> Result<FailureId, Error> {
+        self.read(|db| async move { next_id(&db, "SELECT nextval('failure_ids')").await })
+    }
+
+    pub fn allocate_notification_id(&self) -> Result<NotificationId, Error> {
+        self.read(|db| async move { next_id(&db, "SELECT nextval('notification_ids')").await })
+    }
+
+    pub fn list(&self, query: &ListQuery) -> Result<Page, Error> {
+        let before = sql_id(query.before.unwrap_or(u64::MAX));
+        let limit = query.limit.max(1);
+        let fetch = limit as i64 + 1;
+        let (source, status) = (query.source.clone(), query.status.map(|s| s.code() as i16));
+        self.read(|db| async move {
+            let found = match (&source, status) {
+                (None, None) => {
+                    let sql = "SELECT id, record FROM incidents WHERE id < $1 \
+                               ORDER BY id DESC LIMIT $2";
+                    rows(&db, sql, &[&before, &fetch]).await?
+                }
+                (None, Some(status)) => {
+                    let sql = "SELECT id, record FROM incidents WHERE status = $1 AND id < $2 \
+                               ORDER BY id DESC LIMIT $3";
+                    rows(&db, sql, &[&status, &before, &fetch]).await?
+                }
+                (Some(source), None) => {
+                    let sql = "SELECT id, record FROM incidents WHERE source = $1 AND id < $2 \
+                               ORDER BY id DESC LIMIT $3";
+                    rows(&db, sql, &[source, &before, &fetch]).await?
+                }
+                (Some(source), Some(status)) => {
+                    let sql = "SELECT id, record FROM incidents \
+                               WHERE source = $1 AND status = $2 AND id < $3 \
+                               ORDER BY id DESC LIMIT $4";
+                    rows(&db, sql, &[source, &status, &before, &fetch]).await?
+                }
+            };
+            let (incidents, next_before) = paged(records(found)?, limit);
+            Ok(Page { incidents, next_before })
+        })
+    }
+
+    pub fn incident_with_log(
+        &self,
+        id: IncidentId,
+    ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
+        self.read(|db| async move {
+            let Some(found) = incident(&db, id).await? else {
+                return Ok(None);
+            };
+            let sql = "SELECT entry FROM incident_log WHERE incident = $1 ORDER BY seq";
+            let log = rows(&db, sql, &[&sql_id(id)]).await?;
+            let log = log.iter().map(|row| decode(row.get(0))).collect::<Result<_, _>>()?;
+            Ok(Some((found, log)))
+        })
+    }
+
+    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
+        self.read(|db| async move { incident(&db, id).await })
+    }
+
+    pub fn failures(
+        &self,
+        before: Option<FailureId>,
+        limit: usize,
+    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), Error> {
+        let (before, limit) = (sql_id(before.unwrap_or(u64::MAX)), limit.max(1));
+        self.read(|db| async move {
+            let sql = "SELECT id, record FROM failed_deliveries WHERE id < $1 \
+                       ORDER BY id DESC LIMIT $2";
+            let found = rows(&db, sql, &[&before, &(limit as i64 + 1)]).await?;
+            Ok(paged(records(found)?, limit))
+        })
+    }
+
+    pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
+        self.read(|db| async move {
+            let sql = "SELECT record, body FROM failed_deliveries WHERE id = $1";
+            match row(&db, sql, &[&sql_id(id)]).await? {
+                Some(row) => {
+                    let body: Option<Vec<u8>> = row.get(1);
+                    Ok(Some((decode(row.get(0))?, body.unwrap_or_default())))
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
+        let source = source.map(str::to_string);
+        self.read(|db| async move {
+            let found = match &source {
+                Some(source) => {
+                    let sql = "SELECT status, count FROM incident_counts WHERE source = $1";
+                    rows(&db, sql, &[source]).await?
+                }
+                None => rows(&db, "SELECT status, count FROM incident_counts", &[]).await?,
+            };
+            let mut counts = Counts::default();
+            for row in found {
+                counts.add(row.get::<_, i16>(0) as u8, row.get::<_, i64>(1).max(0) as u64);
+            }
+            Ok(counts)
+        })
+    }
+
+    pub fn log_page(
+        &self,
+        id: IncidentId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<LogPage, Error> {
+        let (before, limit) = (sql_id(before.unwrap_or(u64::MAX)), limit.max(1));
+        self.read(|db| async move {
+            let sql = "SELECT seq, entry FROM incident_log WHERE incident = $1 AND seq < $2 \
+                       ORDER BY seq DESC LIMIT $3";
+            let found = rows(&db, sql, &[&sql_id(id), &before, &(limit as i64 + 1)]).await?;
+            let entries: Vec<(u64, LogEntry)> = records(found)?;
+            let (entries, next_before) = paged_with_keys(entries, limit);
+            Ok(LogPage { entries, next_before })
+        })
+    }
+
+    pub fn log_after(
+        &self,
+        id: IncidentId,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<LogForward, Error> {
+        let start = sql_id(after.map_or(0, |seq| seq.saturating_add(1)));
+        let limit = limit.max(1);
+        self.read(|db| async move {
+            let sql = "SELECT seq, entry FROM incident_log WHERE incident = $1 AND seq >= $2 \
+                       ORDER BY seq LIMIT $3";
+            let found = rows(&db, sql, &[&sql_id(id), &start, &(limit as i64 + 1)]).await?;
+            let entries: Vec<(u64, LogEntry)> = records(found)?;
+            let (entries, next_after) = paged_with_keys(entries, limit);
+            Ok(LogForward { entries, next_after })
+        })
+    }
+
+    pub fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, Error> {
+        let source = source.to_string();
+        self.read(|db| async move {
+            let sql = "SELECT record FROM incidents WHERE source = $1 ORDER BY id DESC LIMIT 1";
+            match row(&db, sql, &[&source]).await? {
+                Some(row) => Ok(Some(decode(row.get(0))?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub fn due_escalations(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
+        self.read(|db| async move {
+            let sql = "SELECT e.record, i.record FROM escalations e \
+                       LEFT JOIN incidents i ON i.id = e.incident \
+                       WHERE e.due_at <= $1 ORDER BY e.due_at, e.incident LIMIT $2";
+            let found = rows(&db, sql, &[&sql_id(now), &(limit as i64)]).await?;
+            found
+                .iter()
+                .map(|row| {
+                    let incident: Option<&[u8]> = row.get(1);
+                    Ok((decode(row.get(0))?, incident.map(decode).transpose()?))
+                })
+                .collect()
+        })
+    }
+
+    pub fn next_due(&self) -> Result<Option<Millis>, Error> {
+        self.read(|db| async move {
+            // least() skips NULLs: the earlier of the two, or whichever exists.
+            let sql = "SELECT least((SELECT min(due_at) FROM escalations), \
+                                    (SELECT min(due_at) FROM notifications))";
+            let found = row(&db, sql, &[]).await?;
+            Ok(found.and_then(|row| row.get::<_, Option<i64>>(0)).map(|due| due.max(0) as u64))
+        })
+    }
+
+    pub fn due_notifications(&self, now: Millis, limit: usize) -> Result<Vec<Notification>, Error> {
+        self.read(|db| async move {
+            let sql = "SELECT id, record FROM notifications WHERE due_at <= $1 \
+                       ORDER BY due_at, id LIMIT $2";
+            let found = rows(&db, sql, &[&sql_id(now), &(limit as i64)]).await?;
+            Ok(records(found)?.into_iter().map(|(_, n)| n).collect())
+        })
+    }
+
+    pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
+        self.read(|db| async move { notification(&db, id).await })
+    }
+
+    pub fn notifications(
+        &self,
+        status: Option<DeliveryStatus>,
+        before: Option<NotificationId>,
+        limit: usize,
+    ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
+        let (before, limit) = (sql_id(before.unwrap_or(u64::MAX)), limit.max(1));
+        let fetch = limit as i64 + 1;
+        self.read(|db| async move {
+            let found = match status {
+                None => {
+                    let sql = "SELECT id, record FROM notifications WHERE id < $1 \
+                               ORDER BY id DESC LIMIT $2";
+                    rows(&db, sql, &[&before, &fetch]).await?
+                }
+                Some(status) => {
+                    let sql = "SELECT id, record FROM notifications WHERE status = $1 AND id < $2 \
+                               ORDER BY id DESC LIMIT $3";
+                    rows(&db, sql, &[&(status.code() as i16), &before, &fetch]).await?
+                }
+            };
+            Ok(paged(records(found)?, limit))
+        })
+    }
+
+    pub fn escalation_of(
+        &self,
+        incident: IncidentId,
+    ) -> Result<(Option<Escalation>, Vec<Notification>), Error> {
+        self.read(|db| async move {
+            let found = escalation(&db, incident).await?;
+            let sql = "SELECT id, record FROM notifications WHERE incident = $1 ORDER BY id";
+            let notifications = rows(&db, sql, &[&sql_id(incident)]).await?;
+            Ok((found, records(notifications)?.into_iter().map(|(_, n)| n).collect()))
+        })
+    }
+
+    pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {
+        self.read(|db| async move {
+            let sql = "SELECT count(*) FILTER (WHERE status = 0), \
+                              count(*) FILTER (WHERE status = 2), \
+                              min(created_at) FILTER (WHERE status = 0) \
+                       FROM notifications";
+            let found =
+                row(&db, sql, &[]).await?.ok_or_else(|| Error::Postgres("no row".into()))?;
+            Ok(OutboxStats {
+                pending: found.get::<_, i64>(0) as u64,
+                failed: found.get::<_, i64>(1) as u64,
+                oldest_pending_at: found.get::<_, Option<i64>>(2).map(|at| at as u64),
+            })
+        })
+    }
+}
+
+/// Like [`paged`], keeping each entry's sequence with it.
+fn paged_with_keys<T>(mut items: Vec<(u64, T)>, limit: usize) -> (Vec<(u64, T)>, Option<u64>) {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|(seq, _)| *seq)
+    } else {
+        None
+    };
+    (items, next)
+}
+
+/// A plugin call's reads. Not one transaction: see the module's comment.
+pub(in crate::store) struct PostgresSnapshot {
+    link: Arc<Link>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl PostgresSnapshot {
+    pub(super) fn new(link: Arc<Link>, runtime: tokio::runtime::Handle) -> PostgresSnapshot {
+        PostgresSnapshot { link, runtime }
+    }
+
+    fn read<T, F, Fut>(&self, read: F) -> Result<T, Error>
+    where
+        F: FnOnce(Arc<Connection>) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let connection = self.link.get()?;
+        block_on(&self.runtime, timed(read(connection)))
+    }
+
+    pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
+        self.read(|db| async move { open_incident_id(&db, source, key).await })
+    }
+
+    pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
+        self.read(|db| async move { latest_incident_id(&db, source, key).await })
+    }
+
+    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
+        self.read(|db| async move { incident(&db, id).await })
+    }
+
+    pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.read(|db| async move { state(&db, source, key).await })
+    }
+
+    pub fn state_bytes(&self, source: &str) -> Result<u64, Error> {
+        self.read(|db| async move { state_bytes(&db, source).await })
+    }
+}
+
+use std::future::Future;

@@ -1,0 +1,603 @@
+//! This host's PostgreSQL writer: group commit, as on redb, with the
+//! change sets' reads checked under locks every host takes alike.
+//!
+//! One task takes every change set waiting (up to [`super::MAX_BATCH`]) and
+//! applies them in one transaction: first one statement takes a
+//! transaction-scoped advisory lock for everything any of them reads or
+//! writes, in sorted order (two hosts' batches never deadlock); then each
+//! change set's reads are checked and, where they hold, its writes applied,
+//! exactly as the embedded writer does; the counts per status last, also
+//! in sorted order. The commit answers every caller. Should a change set
+//! still collide with another host's (the unique index on open keys, a
+//! deadlock through some path the locks miss), the batch is rolled back
+//! and its change sets are committed one by one, the colliding one
+//! answered "conflict" so its call runs again on fresh reads.
+
+use super::super::changes::{ChangeSet, ReadCheck, Write};
+use super::super::outbox::{DeliveryStatus, Escalation, Notification, escalation_after};
+use super::super::repeats;
+use super::super::writer::{BatchStats, CommitError, Job};
+use super::super::{Error, FailedDelivery, Incident, IncidentId, LogEntry, Status};
+use super::link::{CHANGES_CHANNEL, Connection, Link};
+use super::reads::{self, decode, sql_id};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+
+/// Why a transaction did not commit.
+enum Failure {
+    /// It collided with another host's: retry the change sets one by one.
+    Contended,
+    Failed(CommitError),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(error: tokio_postgres::Error) -> Failure {
+        let contended = [
+            SqlState::UNIQUE_VIOLATION,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ];
+        if error.code().is_some_and(|code| contended.contains(code)) {
+            return Failure::Contended;
+        }
+        Failure::from(super::error(error))
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure::Failed(match error {
+            Error::Unavailable(why) => CommitError::Unavailable(why),
+            other => CommitError::Storage(other.to_string()),
+        })
+    }
+}
+
+pub(super) async fn run(
+    link: Arc<Link>,
+    mut jobs: mpsc::Receiver<Job>,
+    max_batch: usize,
+    on_batch: impl Fn(BatchStats) + Send + 'static,
+    outbox_signal: Arc<tokio::sync::Notify>,
+) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while let Some(first) = jobs.recv().await {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let results = commit_batch(&link, &batch).await;
+        let failed = match results.first() {
+            Some(Err(CommitError::Unavailable(_))) => Some("unavailable"),
+            Some(Err(CommitError::Storage(_))) => Some("engine"),
+            _ => None,
+        };
+        let commit_seconds = started.elapsed().as_secs_f64();
+        on_batch(BatchStats { change_sets: batch.len(), commit_seconds, failed });
+        if results.iter().any(Result::is_ok) {
+            outbox_signal.notify_one();
+        }
+        for (job, result) in batch.drain(..).zip(results) {
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+async fn commit_batch(link: &Link, batch: &[Job]) -> Vec<Result<(), CommitError>> {
+    let all = |error: CommitError| vec![Err(error); batch.len()];
+    let db = match link.get() {
+        Ok(db) => db,
+        Err(error) => return all(CommitError::Unavailable(error.to_string())),
+    };
+    let change_sets: Vec<&ChangeSet> = batch.iter().map(|job| &job.changes).collect();
+    match transaction(&db, &change_sets).await {
+        Ok(results) => results,
+        Err(Failure::Contended) if change_sets.len() > 1 => {
+            let mut results = Vec::with_capacity(change_sets.len());
+            for changes in change_sets {
+                results.push(match transaction(&db, &[changes]).await {
+                    Ok(mut result) => result.pop().unwrap_or(Err(CommitError::Conflict)),
+                    Err(Failure::Contended) => Err(CommitError::Conflict),
+                    Err(Failure::Failed(error)) => Err(error),
+                });
+            }
+            results
+        }
+        Err(Failure::Contended) => all(CommitError::Conflict),
+        Err(Failure::Failed(error)) => all(error),
+    }
+}
+
+/// One transaction for `change_sets`: one result per change set, or the
+/// reason nothing was committed.
+async fn transaction(
+    db: &Connection,
+    change_sets: &[&ChangeSet],
+) -> Result<Vec<Result<(), CommitError>>, Failure> {
+    db.client.batch_execute("BEGIN").await?;
+    let applied = apply_all(db, change_sets).await;
+    match applied {
+        Ok(results) => {
+            db.client.batch_execute("COMMIT").await?;
+            Ok(results)
+        }
+        Err(failure) => {
+            // A broken connection rolls back by itself.
+            let _ = db.client.batch_execute("ROLLBACK").await;
+            Err(failure)
+        }
+    }
+}
+
+async fn apply_all(
+    db: &Connection,
+    change_sets: &[&ChangeSet],
+) -> Result<Vec<Result<(), CommitError>>, Failure> {
+    lock_everything_touched(db, change_sets).await?;
+    let mut batch = Batch { db, incidents: HashMap::new(), counts: BTreeMap::new() };
+    let mut results = Vec::with_capacity(change_sets.len());
+    for changes in change_sets {
+        let checked = match reads_still_hold(&mut batch, &changes.reads).await? {
+            Ok(()) => state_quotas_hold(db, &changes.writes).await?,
+            refused => refused,
+        };
+        if checked.is_ok() {
+            apply(&mut batch, &changes.writes).await?;
+        }
+        results.push(checked);
+    }
+    // Sorted (a BTreeMap), so two hosts take these rows in the same order.
+    for ((source, code), delta) in &batch.counts {
+        if *delta != 0 {
+            execute(
+                db,
+                "INSERT INTO incident_counts (source, status, count) VALUES ($1, $2, greatest(0, $3::bigint)) \
+                 ON CONFLICT (source, status) \
+                 DO UPDATE SET count = greatest(0, incident_counts.count + EXCLUDED.count)",
+                &[source, code, delta],
+            )
+            .await?;
+        }
+    }
+    if results.iter().any(Result::is_ok) {
+        db.client.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}")).await?;
+    }
+    Ok(results)
+}
+
+/// The batch's transaction and what it has read or changed so far.
+struct Batch<'a> {
+    db: &'a Connection,
+    /// Incidents read or written in this transaction, decoded once.
+    incidents: HashMap<IncidentId, Option<Incident>>,
+    /// Change of the incident count per (source, status code).
+    counts: BTreeMap<(String, i16), i64>,
+}
+
+impl Batch<'_> {
+    async fn incident(&mut self, id: IncidentId) -> Result<Option<&Incident>, Failure> {
+        if !self.incidents.contains_key(&id) {
+            let stored = reads::incident(self.db, id).await?;
+            self.incidents.insert(id, stored);
+        }
+        Ok(self.incidents.get(&id).and_then(Option::as_ref))
+    }
+
+    fn count(&mut self, source: &str, status: Status, delta: i64) {
+        *self.counts.entry((source.to_string(), status.code() as i16)).or_default() += delta;
+    }
+}
+
+async fn execute(
+    db: &Connection,
+    sql: &'static str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, Failure> {
+    let statement = db.statement(sql).await?;
+    Ok(db.client.execute(&statement, params).await?)
+}
+
+/// Takes a transaction-scoped advisory lock for every key, incident, state
+/// key, failed delivery, escalation and notification the change sets read
+/// or write, sorted, in one statement. Every host's writer does the same,
+/// so two change sets that touch the same thing are serialized across
+/// hosts, and the checks below see what the other committed.
+async fn lock_everything_touched(
+    db: &Connection,
+    change_sets: &[&ChangeSet],
+) -> Result<(), Failure> {
+    let mut names: Vec<String> = Vec::new();
+    for changes in change_sets {
+        for check in &changes.reads {
+            names.push(match check {
+                ReadCheck::OpenIncident { source, key, .. }
+                | ReadCheck::LatestIncident { source, key, .. } => lock_name("key", source, key),
+                ReadCheck::IncidentVersion { id, .. } => format!("incident\x1f{id}"),
+                ReadCheck::State { source, key, .. } => lock_name("state", source, key),
+                ReadCheck::NotReplayed { failure } => format!("failure\x1f{failure}"),
+                ReadCheck::EscalationVersion { incident, .. } => {
+                    format!("escalation\x1f{incident}")
+                }
+                ReadCheck::NotificationVersion { id, .. } => format!("notification\x1f{id}"),
+            });
+        }
+        for write in &changes.writes {
+            match write {
+                Write::PutIncident(incident) => {
+                    names.push(lock_name("key", &incident.source, &incident.key));
+                    names.push(format!("incident\x1f{}", incident.id));
+                    names.push(format!("escalation\x1f{}", incident.id));
+                }
+                Write::AppendLog { incident, .. } | Write::AppendEvent { incident, .. } => {
+                    names.push(format!("incident\x1f{incident}"));
+                }
+                Write::SetState { source, key, .. } | Write::DeleteState { source, key } => {
+                    names.push(lock_name("state", source, key));
+                    names.push(format!("state-bytes\x1f{source}"));
+                }
+                Write::PutFailure { failure, .. } => {
+                    names.push(format!("failure\x1f{}", failure.id))
+                }
+                Write::DeleteFailure(id) => names.push(format!("failure\x1f{id}")),
+                Write::DeleteIncident { id, .. } => names.push(format!("incident\x1f{id}")),
+                Write::PutEscalation(escalation) => {
+                    names.push(format!("escalation\x1f{}", escalation.incident));
+                }
+                Write::PutNotification(notification) => {
+                    names.push(format!("notification\x1f{}", notification.id));
+                }
+            }
+        }
+    }
+    let mut keys: Vec<i64> = names.iter().map(|name| lock_key(name)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    // unnest yields the array in order, and the locks are taken row by row.
+    let statement =
+        db.statement("SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key").await?;
+    db.client.query(&statement, &[&keys]).await?;
+    Ok(())
+}
+
+fn lock_name(kind: &str, source: &str, key: &str) -> String {
+    format!("{kind}\x1f{source}\x1f{key}")
+}
+
+/// A stable 64-bit advisory lock key for `name` (a collision only makes two
+/// unrelated change sets wait for each other).
+fn lock_key(name: &str) -> i64 {
+    let digest = Sha256::digest(name.as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 digest has 8 bytes"))
+}
+
+/// `Ok` when every read still holds; otherwise why the change set is not
+/// applied (see the embedded writer's).
+async fn reads_still_hold(
+    batch: &mut Batch<'_>,
+    checks: &[ReadCheck],
+) -> Result<Result<(), CommitError>, Failure> {
+    for check in checks {
+        let db = batch.db;
+        let holds = match check {
+            ReadCheck::IncidentVersion { id, expected } => {
+                batch.incident(*id).await?.map(|i| i.version) == *expected
+            }
+            ReadCheck::OpenIncident { source, key, expected } => {
+                reads::open_incident_id(db, source, key).await? == *expected
+            }
+            ReadCheck::LatestIncident { source, key, expected } => {
+                reads::latest_incident_id(db, source, key).await? == *expected
+            }
+            ReadCheck::State { source, key, expected } => {
+                reads::state(db, source, key).await? == *expected
+            }
+            ReadCheck::NotReplayed { failure } => {
+                let replayed = reads::failure(db, *failure).await?.and_then(|f| f.replayed);
+                if replayed.is_some() {
+                    let message = format!("failed delivery {failure} was already replayed");
+                    return Ok(Err(CommitError::Refused(message)));
+                }
+                true
+            }
+            ReadCheck::EscalationVersion { incident, expected } => {
+                reads::escalation(db, *incident).await?.map(|e| e.version) == *expected
+            }
+            ReadCheck::NotificationVersion { id, expected } => {
+                reads::notification(db, *id).await?.map(|n| n.version) == *expected
+            }
+        };
+        if !holds {
+            return Ok(Err(CommitError::Conflict));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// `Ok` when no source's plugin state would exceed its quota after
+/// `writes` (see the embedded writer's).
+async fn state_quotas_hold(
+    db: &Connection,
+    writes: &[Write],
+) -> Result<Result<(), CommitError>, Failure> {
+    let mut totals: HashMap<&str, (i64, Option<u64>)> = HashMap::new();
+    let mut written: HashMap<(&str, &str), Option<usize>> = HashMap::new();
+    for write in writes {
+        let (source, key, new_len, quota) = match write {
+            Write::SetState { source, key, value, quota } => {
+                (source.as_str(), key.as_str(), Some(value.len()), Some(*quota))
+            }
+            Write::DeleteState { source, key } => (source.as_str(), key.as_str(), None, None),
+            _ => continue,
+        };
+        let old_len = match written.get(&(source, key)) {
+            Some(len) => *len,
+            None => reads::state(db, source, key).await?.map(|value| value.len()),
+        };
+        if !totals.contains_key(source) {
+            let current = reads::state_bytes(db, source).await?;
+            totals.insert(source, (current as i64, None));
+        }
+        let entry = totals.get_mut(source).expect("inserted above");
+        let size = |len: Option<usize>| len.map_or(0, |len| (key.len() + len) as i64);
+        entry.0 += size(new_len) - size(old_len);
+        if let Some(quota) = quota {
+            entry.1 = Some(entry.1.map_or(quota, |known| known.min(quota)));
+        }
+        written.insert((source, key), new_len);
+    }
+    for (total, quota) in totals.values() {
+        if quota.is_some_and(|quota| *total > i64::try_from(quota).unwrap_or(i64::MAX)) {
+            return Ok(Err(CommitError::Conflict));
+        }
+    }
+    Ok(Ok(()))
+}
+
+async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
+    // Incidents this change set has logged to: their last entry is one of
+    // ours, so a received event cannot repeat it.
+    let mut logged: Vec<IncidentId> = Vec::new();
+    for write in writes {
+        let db = batch.db;
+        match write {
+            Write::PutIncident(incident) => put_incident(batch, incident).await?,
+            Write::AppendLog { incident, entry } => {
+                append_log(db, *incident, entry).await?;
+                logged.push(*incident);
+            }
+            Write::AppendEvent { incident, entry, count_repeats } => {
+                let counted = *count_repeats
+                    && !logged.contains(incident)
+                    && count_if_repeat(db, *incident, entry).await?;
+                if !counted {
+                    append_log(db, *incident, entry).await?;
+                }
+                logged.push(*incident);
+            }
+            Write::SetState { source, key, value, .. } => {
+                let old = reads::state(db, source, key).await?;
+                execute(
+                    db,
+                    "INSERT INTO plugin_state (source, key, value) VALUES ($1, $2, $3) \
+                     ON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value",
+                    &[source, key, value],
+                )
+                .await?;
+                let old = old.map_or(0, |v| (key.len() + v.len()) as i64);
+                adjust_state_bytes(db, source, (key.len() + value.len()) as i64 - old).await?;
+            }
+            Write::DeleteState { source, key } => {
+                let old = reads::state(db, source, key).await?;
+                execute(
+                    db,
+                    "DELETE FROM plugin_state WHERE source = $1 AND key = $2",
+                    &[source, key],
+                )
+                .await?;
+                let old = old.map_or(0, |v| (key.len() + v.len()) as i64);
+                adjust_state_bytes(db, source, -old).await?;
+            }
+            Write::PutFailure { failure, body } => {
+                put_failure(db, failure, body.as_deref()).await?
+            }
+            Write::DeleteIncident { id, .. } => {
+                delete_incident(batch, *id).await?;
+            }
+            Write::DeleteFailure(id) => {
+                execute(db, "DELETE FROM failed_deliveries WHERE id = $1", &[&sql_id(*id)]).await?;
+            }
+            Write::PutEscalation(escalation) => put_escalation(db, escalation).await?,
+            Write::PutNotification(notification) => put_notification(db, notification).await?,
+        }
+    }
+    Ok(())
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("model types always serialize")
+}
+
+/// Stores `incident`, keeps the counts and its escalation in step (see the
+/// embedded writer's `put_incident`; PostgreSQL's indexes follow the row).
+async fn put_incident(batch: &mut Batch<'_>, incident: &Incident) -> Result<(), Failure> {
+    let previous = batch.incident(incident.id).await?.cloned();
+    let status = incident.status.code() as i16;
+    let resolved_at = (incident.status == Status::Resolved).then(|| sql_id(incident.updated_at));
+    // A resolved incident keeps the moment it was resolved, for retention.
+    execute(
+        batch.db,
+        "INSERT INTO incidents (id, source, key, status, version, resolved_at, record) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, version = EXCLUDED.version, \
+           resolved_at = CASE WHEN EXCLUDED.status = 2 \
+                              THEN coalesce(incidents.resolved_at, EXCLUDED.resolved_at) END, \
+           record = EXCLUDED.record",
+        &[
+            &sql_id(incident.id),
+            &incident.source,
+            &incident.key,
+            &status,
+            &sql_id(incident.version),
+            &resolved_at,
+            &encode(incident),
+        ],
+    )
+    .await?;
+    let old_status = previous.as_ref().map(|old| old.status);
+    if old_status != Some(incident.status) {
+        if let Some(old) = old_status {
+            batch.count(&incident.source, old, -1);
+        }
+        batch.count(&incident.source, incident.status, 1);
+        let stored = match previous {
+            Some(_) => reads::escalation(batch.db, incident.id).await?,
+            None => None,
+        };
+        if let Some(escalation) = escalation_after(previous.as_ref(), stored, incident) {
+            put_escalation(batch.db, &escalation).await?;
+        }
+    }
+    batch.incidents.insert(incident.id, Some(incident.clone()));
+    Ok(())
+}
+
+async fn append_log(
+    db: &Connection,
+    incident: IncidentId,
+    entry: &LogEntry,
+) -> Result<(), Failure> {
+    execute(
+        db,
+        "INSERT INTO incident_log (incident, seq, entry) VALUES ($1, nextval('log_seq'), $2)",
+        &[&sql_id(incident), &encode(entry)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// See `repeats::count_if_repeat`.
+async fn count_if_repeat(
+    db: &Connection,
+    incident: IncidentId,
+    entry: &LogEntry,
+) -> Result<bool, Failure> {
+    let sql = "SELECT seq, entry FROM incident_log WHERE incident = $1 ORDER BY seq DESC LIMIT 1";
+    let Some(last) = reads::row(db, sql, &[&sql_id(incident)]).await? else {
+        return Ok(false);
+    };
+    let seq: i64 = last.get(0);
+    let stored: LogEntry = decode(last.get(1))?;
+    let Some(counted) = repeats::counted(stored, entry) else {
+        return Ok(false);
+    };
+    execute(
+        db,
+        "UPDATE incident_log SET entry = $3 WHERE incident = $1 AND seq = $2",
+        &[&sql_id(incident), &seq, &encode(&counted)],
+    )
+    .await?;
+    Ok(true)
+}
+
+async fn adjust_state_bytes(db: &Connection, source: &str, delta: i64) -> Result<(), Failure> {
+    if delta == 0 {
+        return Ok(());
+    }
+    execute(
+        db,
+        "INSERT INTO plugin_state_bytes (source, bytes) VALUES ($1, greatest(0, $2::bigint)) \
+         ON CONFLICT (source) \
+         DO UPDATE SET bytes = greatest(0, plugin_state_bytes.bytes + $2::bigint)",
+        &[&source, &delta],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn put_failure(
+    db: &Connection,
+    failure: &FailedDelivery,
+    body: Option<&[u8]>,
+) -> Result<(), Failure> {
+    execute(
+        db,
+        "INSERT INTO failed_deliveries (id, received_at, record, body) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record, \
+           body = coalesce(EXCLUDED.body, failed_deliveries.body)",
+        &[&sql_id(failure.id), &sql_id(failure.received_at), &encode(failure), &body],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn put_escalation(db: &Connection, escalation: &Escalation) -> Result<(), Failure> {
+    execute(
+        db,
+        "INSERT INTO escalations (incident, due_at, version, record) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (incident) DO UPDATE SET due_at = EXCLUDED.due_at, \
+           version = EXCLUDED.version, record = EXCLUDED.record",
+        &[
+            &sql_id(escalation.incident),
+            &escalation.due_at.map(sql_id),
+            &sql_id(escalation.version),
+            &encode(escalation),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn put_notification(db: &Connection, notification: &Notification) -> Result<(), Failure> {
+    let due_at = (notification.status == DeliveryStatus::Pending)
+        .then(|| sql_id(notification.next_attempt_at));
+    execute(
+        db,
+        "INSERT INTO notifications (id, incident, status, due_at, created_at, version, record) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, due_at = EXCLUDED.due_at, \
+           version = EXCLUDED.version, record = EXCLUDED.record",
+        &[
+            &sql_id(notification.id),
+            &sql_id(notification.incident),
+            &(notification.status.code() as i16),
+            &due_at,
+            &sql_id(notification.created_at),
+            &sql_id(notification.version),
+            &encode(notification),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes a resolved incident with its log, escalation and notifications
+/// (retention); an incident that is open again, or gone, is left alone.
+async fn delete_incident(batch: &mut Batch<'_>, id: IncidentId) -> Result<(), Failure> {
+    let Some(incident) = batch.incident(id).await?.cloned() else {
+        return Ok(());
+    };
+    if incident.status != Status::Resolved {
+        return Ok(());
+    }
+    let db = batch.db;
+    let id_param = sql_id(id);
+    execute(db, "DELETE FROM incident_log WHERE incident = $1", &[&id_param]).await?;
+    execute(db, "DELETE FROM notifications WHERE incident = $1", &[&id_param]).await?;
+    execute(db, "DELETE FROM escalations WHERE incident = $1", &[&id_param]).await?;
+    execute(db, "DELETE FROM incidents WHERE id = $1", &[&id_param]).await?;
+    batch.count(&incident.source, Status::Resolved, -1);
+    batch.incidents.insert(id, None);
+    Ok(())
+}
