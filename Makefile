@@ -11,21 +11,43 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: served-plugins
 	$(CARGO) run --release -p inbound -- serve --config config.toml
 
-## Build the plugins, then run every test of the workspace.
+## Build the plugins, then run every test of the workspace, then the
+## end-to-end suite again on PostgreSQL (storage.backend = "postgres").
 test: plugins js-toolchain test-deps
 	$(CARGO) test --release --workspace --no-fail-fast
+	INBOUND_TEST_STORAGE=postgres $(CARGO) test --release -p inbound --no-fail-fast \
+		$(POSTGRES_SUITE) -- $(POSTGRES_SKIP)
+
+# The end-to-end tests that run on both engines: all but those of redb's own
+# file (backups, migration, file modes, disk space) and the tools that open
+# no storage. tests/postgres.rs, which starts its own clusters, runs above.
+POSTGRES_SUITE := $(foreach t,storage zendesk_lifecycle sandbox plugin_cache concurrency \
+	crash_safety config_errors api operations plugin_api_versions plugin_settings \
+	alertmanager_e2e signatures abuse_limits bad_input notifications escalation_clock \
+	monitoring links early_refusals refusal_log ui_browser tls client_limits reverse_proxy,--test $(t))
+# Single tests about the redb file (its path, its lock, compaction), or
+# that start a second host on the same config expecting a fresh database.
+POSTGRES_SKIP := --skip a_second_host_on_the_same_database_says_another_inbound_holds_it \
+	--skip a_storage_path_change_waits_for_a_restart \
+	--skip a_storage_path_where_no_database_can_be_created \
+	--skip reverting_a_restart_only_setting_before_restarting_warns_no_more \
+	--skip retention_deletes_what_expired_in_the_background_and_compact_gives_the_space_back \
+	--skip identical_resends_are_counted_on_the_last_entry_unless_turned_off \
+	--skip a_plugin_that_is_not_webassembly
 
 ## What the end-to-end tests run against: Debian's Alertmanager (a real
 ## sender), promtool (checks /metrics and the alerting rules in contrib/),
 ## headless Chromium with its WebDriver (the console's browser tests),
-## Python's aiosmtpd (a real SMTP server), and nginx and Caddy (the reverse
-## proxy examples of contrib/proxy). A no-op when they are installed.
+## Python's aiosmtpd (a real SMTP server), nginx and Caddy (the reverse
+## proxy examples of contrib/proxy), and PostgreSQL (throwaway clusters for
+## storage.backend = "postgres"). A no-op when they are installed.
 test-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
 	@command -v promtool >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; }
 	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
 	@/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-aiosmtpd; }
 	@{ test -x /usr/sbin/nginx && test -x /usr/bin/caddy; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nginx-light caddy; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; }
 
 plugins: rust-plugins python-plugins
 

@@ -77,7 +77,7 @@ impl World {
 
     async fn create(&self, key: &str, at: u64) -> u64 {
         let incident = Incident {
-            id: self.store.allocate_incident_id(),
+            id: self.store.allocate_incident_id().unwrap(),
             source: "support".into(),
             key: key.into(),
             status: Status::Pending,

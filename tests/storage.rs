@@ -20,7 +20,7 @@ const DAY: u64 = 24 * 60 * 60 * 1000;
 
 fn incident(store: &Store, key: &str, status: Status, at: u64) -> Incident {
     Incident {
-        id: store.allocate_incident_id(),
+        id: store.allocate_incident_id().unwrap(),
         source: "support".into(),
         key: key.into(),
         status,
@@ -53,7 +53,7 @@ fn event(at: u64, body: &str) -> LogEntry {
 
 fn failure(store: &Store, at: u64) -> Write {
     let failure = FailedDelivery {
-        id: store.allocate_failure_id(),
+        id: store.allocate_failure_id().unwrap(),
         source: "support".into(),
         integration: "zendesk".into(),
         received_at: at,

@@ -48,7 +48,7 @@ pub fn run(batch: usize, batches: usize) -> anyhow::Result<()> {
 }
 
 fn event(store: &Store, body: &str) -> ChangeSet {
-    let id = store.allocate_incident_id();
+    let id = store.allocate_incident_id().expect("the embedded store allocates in memory");
     let now = now_millis();
     let incident = Incident {
         id,

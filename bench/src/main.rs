@@ -369,7 +369,7 @@ fn populate(path: &Path, count: u64) -> anyhow::Result<()> {
     while written < count {
         let mut changes = ChangeSet::default();
         for _ in 0..10_000.min(count - written) {
-            let id = store.allocate_incident_id();
+            let id = store.allocate_incident_id()?;
             let now = inbound::store::now_millis();
             let incident = Incident {
                 id,

@@ -119,7 +119,7 @@ impl inbound_zendesk::Host for NativeHost<'_> {
             links: Vec::new(),
         };
         let by = self.session.scope.actor.clone();
-        Ok(to_sdk(&self.session.create_incident(new, by)))
+        Ok(to_sdk(&self.session.create_incident(new, by).expect("allocate an id")))
     }
 
     fn accept(&mut self, id: u64, note: &str) -> Result<sdk::Incident, sdk::ApiError> {

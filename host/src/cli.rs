@@ -96,9 +96,9 @@ pub fn init_logging(format: LogFormat, command: &Command) {
     // The plugin tools print the plugin's log lines and failures in their
     // report; the host's copy of each on stderr would show everything twice.
     let default = if matches!(command, Command::Plugin(_)) {
-        "info,plugin=off,inbound::ingest::failure=off"
+        "info,plugin=off,inbound::ingest::failure=off,refinery_core=warn"
     } else {
-        "info"
+        "info,refinery_core=warn"
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("INBOUND_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -71,6 +71,9 @@ impl Clock for ManualClock {
 
 /// Due items taken per pass: bounds one commit and one spawn burst.
 const BATCH: usize = 64;
+/// A claimed notification is due again this long after its channel's
+/// timeout, should the host that claimed it die mid-attempt.
+const CLAIM_MARGIN: Duration = Duration::from_secs(5);
 /// The longest the loop sleeps without looking: picks up config reloads
 /// and anything a lost wake-up would delay.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -225,6 +228,9 @@ impl Notify {
             return Ok(());
         };
         let setup = self.current();
+        let Some(notification) = self.claim(&setup, notification).await? else {
+            return Ok(());
+        };
         let now = self.clock.now();
         let (outcome, sent) = match &incident {
             Some(incident) => {
@@ -253,6 +259,37 @@ impl Notify {
         let changes = delivery::record(&setup, &notification, &outcome, sent, recorded_at);
         match self.store.commit(changes).await {
             Ok(()) | Err(CommitError::Conflict) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Claims `notification` for one attempt by this host: commits it due
+    /// again only after a lease (the channel's timeout plus a margin), and
+    /// returns it as claimed. Several hosts on one PostgreSQL database list
+    /// the same due notification; the version check lets one claim commit,
+    /// and the others see a conflict and leave it (`None`). Should this host
+    /// die mid-attempt, the notification is due again when the lease ends.
+    async fn claim(
+        &self,
+        setup: &Setup,
+        notification: Notification,
+    ) -> anyhow::Result<Option<Notification>> {
+        let timeout = setup
+            .channel(&notification.recipient.channel)
+            .map_or(Duration::ZERO, |channel| setup.channel_timeout(channel));
+        let mut claimed = notification.clone();
+        claimed.next_attempt_at = self.clock.now() + (timeout + CLAIM_MARGIN).as_millis() as u64;
+        claimed.version += 1;
+        let changes = ChangeSet {
+            reads: vec![ReadCheck::NotificationVersion {
+                id: notification.id,
+                expected: Some(notification.version),
+            }],
+            writes: vec![Write::PutNotification(claimed.clone())],
+        };
+        match self.store.commit(changes).await {
+            Ok(()) => Ok(Some(claimed)),
+            Err(CommitError::Conflict) => Ok(None),
             Err(error) => Err(error.into()),
         }
     }

@@ -61,6 +61,10 @@ pub enum CallError {
     /// source's incident) and then failed the call: its bug, not the sender's.
     #[error("the plugin's host API call was refused: {0}")]
     HostApiError(String),
+    /// Storage was unavailable when the plugin read through the host API:
+    /// not the plugin's fault; the same request can succeed later (503).
+    #[error("storage is unavailable: {0}")]
+    StorageUnavailable(String),
 }
 
 impl CallError {
@@ -73,6 +77,7 @@ impl CallError {
             CallError::InvalidResult(_) => "plugin-invalid-result",
             CallError::HostApiLimit(_) => "plugin-host-api-limit",
             CallError::HostApiError(_) => "plugin-host-api-error",
+            CallError::StorageUnavailable(_) => "storage-unavailable",
         }
     }
 }
@@ -433,6 +438,11 @@ fn classify_trap(
             return CallError::Trap("stack overflow (deep recursion)".to_string());
         }
         _ => {}
+    }
+    if let Some(host_api::StorageFailed(crate::store::Error::Unavailable(why))) =
+        error.downcast_ref::<host_api::StorageFailed>()
+    {
+        return CallError::StorageUnavailable(why.clone());
     }
     let stderr = printable(String::from_utf8_lossy(&stderr.contents()).trim(), usize::MAX);
     let mut message = error.root_cause().to_string();

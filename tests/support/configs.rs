@@ -20,6 +20,11 @@ pub fn postgres_storage(url: &str) -> String {
 
 /// A config with one Zendesk source named `support`, plus `extra` TOML.
 pub fn zendesk_config(extra: &str) -> String {
+    zendesk_config_on(&storage_section(), extra)
+}
+
+/// [`zendesk_config`] with the `[storage]` table `storage`.
+pub fn zendesk_config_on(storage: &str, extra: &str) -> String {
     format!(
         r#"
 [server]
@@ -45,7 +50,6 @@ key = "{KEY}"
 {extra}
 "#,
         wasm = plugin_wasm("zendesk").display(),
-        storage = storage_section(),
     )
 }
 

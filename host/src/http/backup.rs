@@ -33,10 +33,11 @@ pub async fn download(
         let report = store.backup_to(&target);
         let file = std::fs::File::open(&target);
         let _ = std::fs::remove_file(&target);
-        let file = file.map_err(|error| format!("cannot read the copy: {error}"));
+        let file =
+            file.map_err(|error| ApiError::internal(format!("cannot read the copy: {error}")));
         match report {
             Ok(report) => file.map(|file| (report, file)),
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(ApiError::from(error)),
         }
     })
     .await?;

@@ -185,6 +185,9 @@ impl From<store::Error> for ApiError {
     fn from(error: store::Error) -> Self {
         match error {
             store::Error::Unavailable(_) => storage_unavailable(error.to_string()),
+            store::Error::Unsupported(message) => {
+                ApiError::new(StatusCode::NOT_IMPLEMENTED, "not-supported", message)
+            }
             other => ApiError::internal(format!("storage failure: {other}")),
         }
     }
@@ -221,10 +224,10 @@ pub async fn read_blocking<T, E>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    E: std::fmt::Display + Send + 'static,
+    E: Into<ApiError> + Send + 'static,
 {
     tokio::task::spawn_blocking(read)
         .await
         .map_err(|error| ApiError::internal(format!("cannot read {what}: {error}")))?
-        .map_err(|error| ApiError::internal(format!("cannot read {what}: {error}")))
+        .map_err(Into::into)
 }

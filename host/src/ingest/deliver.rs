@@ -189,7 +189,10 @@ fn run_once(
     };
     let output = plugins.call(plugin, session, request, &source.limits);
     let mut session = output.session;
-    let reported = output.result.map_err(AttemptError::Plugin)?;
+    let reported = output.result.map_err(|error| match error {
+        CallError::StorageUnavailable(why) => AttemptError::Unavailable(why),
+        other => AttemptError::Plugin(other),
+    })?;
 
     // Every incident the plugin reports must be one this source can see,
     // and what it says happened must be what the call did.

@@ -19,8 +19,15 @@ use super::wit::latest::inbound::plugin::types;
 type HostResult<T> = wasmtime::Result<T>;
 
 /// A storage failure during a call: the call traps and nothing is applied.
+/// Kept typed inside the trap, so a database that is away (PostgreSQL
+/// restarting) is answered 503 like any unavailable storage, not recorded
+/// as the plugin's failure.
+#[derive(Debug, thiserror::Error)]
+#[error("storage read failed: {0}")]
+pub struct StorageFailed(pub crate::store::Error);
+
 fn storage_trap(error: crate::store::Error) -> wasmtime::Error {
-    wasmtime::Error::msg(format!("storage read failed: {error}"))
+    wasmtime::Error::new(StorageFailed(error))
 }
 
 impl types::Host for CallState {}

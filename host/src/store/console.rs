@@ -179,6 +179,7 @@ pub(super) fn fill_counts_once(txn: &WriteTransaction) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use crate::store::{ChangeSet, LogKind, Write, now_millis};
 
     fn incident(id: IncidentId, source: &str, status: Status) -> Incident {

@@ -78,7 +78,7 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BATCH: usize = 64;
 /// The key of the session advisory lock that makes one host migrate while
 /// the others wait ("inbound" in ASCII).
-const MIGRATION_LOCK: i64 = 0x696e_626f_756e_64;
+const MIGRATION_LOCK: i64 = 0x0069_6e62_6f75_6e64;
 
 mod schema {
     refinery::embed_migrations!("migrations");
@@ -109,11 +109,17 @@ impl Postgres {
             .enable_all()
             .build()
             .context("cannot start the PostgreSQL runtime")?;
-        block_on(runtime.handle(), migrate(&config))?;
-
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let reader = Arc::new(Link::new("reader"));
-        let writer_link = Arc::new(Link::new("writer"));
+        // Built first, so that an error below drops it (and its runtime) safely.
+        let engine = Postgres {
+            runtime: Some(runtime),
+            reader: Arc::new(Link::new("reader")),
+            writer_link: Arc::new(Link::new("writer")),
+            writer_task: Mutex::new(None),
+            stop,
+        };
+        engine.block(migrate(&config))?;
+
         let changed: Arc<dyn Fn() + Send + Sync> = {
             let outbox_signal = outbox_signal.clone();
             Arc::new(move || {
@@ -123,17 +129,18 @@ impl Postgres {
         };
         let listen = OnConnect { listen: true, changed };
         let quiet = OnConnect { listen: false, changed: Arc::new(|| {}) };
-        runtime.spawn(link::keep_connected(
-            reader.clone(),
+        let (reader, writer_link) = (engine.reader.clone(), engine.writer_link.clone());
+        engine.handle().spawn(link::keep_connected(
+            reader,
             config.clone(),
             listen,
             stopped.clone(),
         ));
-        runtime.spawn(link::keep_connected(writer_link.clone(), config, quiet, stopped));
+        engine.handle().spawn(link::keep_connected(writer_link, config, quiet, stopped));
         // Serve only once both links are up (the migration just connected).
-        block_on(runtime.handle(), async {
+        engine.block(async {
             let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
-            while !(reader.is_connected() && writer_link.is_connected()) {
+            while !engine.is_ready() {
                 if tokio::time::Instant::now() > deadline {
                     anyhow::bail!("cannot connect to PostgreSQL within {CONNECT_TIMEOUT:?}");
                 }
@@ -144,20 +151,10 @@ impl Postgres {
 
         let (handle, jobs) = WriterHandle::channel(store.writer.queue);
         let max_batch = store.writer.max_batch.clamp(1, MAX_BATCH);
-        let writer_task = runtime.spawn(writer::run(
-            writer_link.clone(),
-            jobs,
-            max_batch,
-            on_batch,
-            outbox_signal,
-        ));
-        let engine = Postgres {
-            runtime: Some(runtime),
-            reader,
-            writer_link,
-            writer_task: Mutex::new(Some(writer_task)),
-            stop,
-        };
+        let writer =
+            writer::run(engine.writer_link.clone(), jobs, max_batch, on_batch, outbox_signal);
+        *engine.writer_task.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(engine.handle().spawn(writer));
         Ok((engine, handle))
     }
 
@@ -176,6 +173,8 @@ impl Postgres {
     }
 
     pub fn snapshot(&self) -> Result<PostgresSnapshot, Error> {
+        // Fail before the plugin runs when the database is away.
+        self.reader.get()?;
         Ok(PostgresSnapshot::new(self.reader.clone(), self.handle().clone()))
     }
 

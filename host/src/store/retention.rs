@@ -120,6 +120,7 @@ impl Tables<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use crate::store::{
         DeliveryStatus, Incident, LogEntry, LogKind, Notification, NotificationKind, Recipient,
     };

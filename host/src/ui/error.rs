@@ -78,13 +78,27 @@ pub async fn read<T, E>(
 ) -> Result<T, UiError>
 where
     T: Send + 'static,
-    E: std::fmt::Display + Send + 'static,
+    E: std::fmt::Display + std::any::Any + Send + 'static,
 {
     let failed = |error: String| UiError::internal(format!("cannot read {what}: {error}"));
-    tokio::task::spawn_blocking(read)
-        .await
-        .map_err(|error| failed(error.to_string()))?
-        .map_err(|error| failed(error.to_string()))
+    tokio::task::spawn_blocking(read).await.map_err(|error| failed(error.to_string()))?.map_err(
+        |error| {
+            // Storage that is away (a failed disk, PostgreSQL restarting) is
+            // a 503 page that says to try again, not an internal error.
+            let unavailable = (&error as &dyn std::any::Any)
+                .downcast_ref::<crate::store::Error>()
+                .is_some_and(crate::store::Error::is_unavailable);
+            if unavailable {
+                UiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Storage is unavailable",
+                    format!("cannot read {what}: {error}. Try again in a few seconds."),
+                )
+            } else {
+                failed(error.to_string())
+            }
+        },
+    )
 }
 
 pub async fn not_found_page() -> UiError {

@@ -80,14 +80,14 @@ pub(super) async fn keep_connected(
     on_connect: OnConnect,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut was_connected = true;
+    // Set once a connection was lost or refused: the next success says so.
+    let mut down = false;
     while !*stop.borrow() {
         match connect_once(&link, &config, &on_connect).await {
             Ok(driver) => {
-                if !was_connected {
+                if down {
                     tracing::info!(link = link.role, "reconnected to PostgreSQL");
                 }
-                was_connected = true;
                 tokio::select! {
                     _ = driver => {}
                     _ = stop.changed() => break,
@@ -97,12 +97,14 @@ pub(super) async fn keep_connected(
                     link = link.role,
                     "lost the connection to PostgreSQL; answering 503 until it is back"
                 );
+                down = true;
             }
             Err(error) => {
-                if was_connected {
+                // Once per outage, not every 250 ms.
+                if !down {
                     tracing::error!(link = link.role, "cannot connect to PostgreSQL: {error}");
                 }
-                was_connected = false;
+                down = true;
             }
         }
         tokio::select! {

@@ -162,7 +162,7 @@ async fn apply_all(
                 db,
                 "INSERT INTO incident_counts (source, status, count) VALUES ($1, $2, greatest(0, $3::bigint)) \
                  ON CONFLICT (source, status) \
-                 DO UPDATE SET count = greatest(0, incident_counts.count + EXCLUDED.count)",
+                 DO UPDATE SET count = greatest(0, incident_counts.count + $3::bigint)",
                 &[source, code, delta],
             )
             .await?;

@@ -1,0 +1,361 @@
+//! End to end on PostgreSQL (`storage.backend = "postgres"`): several real
+//! `inbound` hosts on one real database (a throwaway cluster of Debian's
+//! PostgreSQL, see `support/postgres.rs`), real HTTP, the real plugins.
+//!
+//! The rest of the suite runs on PostgreSQL too with
+//! `INBOUND_TEST_STORAGE=postgres` (`make test` does, for the end-to-end
+//! tests that do not look inside a redb file); these are the promises only
+//! several hosts, or a database that goes away, can test.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::Duration;
+use support::postgres::Cluster;
+use support::{Host, KEY, plugin_wasm, poll, postgres_storage, ticket, zendesk_config_on};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn host_on(url: &str, extra: &str) -> Host {
+    Host::start(&zendesk_config_on(&postgres_storage(url), extra))
+}
+
+/// Every incident `host` lists, by ticket key.
+fn incidents_by_key(host: &Host) -> HashMap<String, Vec<Value>> {
+    let mut found: HashMap<String, Vec<Value>> = HashMap::new();
+    for incident in host.all_incidents() {
+        found.entry(incident["key"].as_str().unwrap().to_string()).or_default().push(incident);
+    }
+    found
+}
+
+#[test]
+fn a_storm_of_one_new_ticket_split_across_two_hosts_creates_exactly_one_incident() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let hosts = [host_on(&url, ""), host_on(&url, "")];
+    for round in 0..4u64 {
+        let id = 7000 + round;
+        let deliveries = 24;
+        let barrier = Arc::new(Barrier::new(deliveries));
+        let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..deliveries)
+                .map(|n| {
+                    let (barrier, host) = (barrier.clone(), &hosts[n % 2]);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        host.zendesk(&ticket(id, "Open"))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (status, body) in &answers {
+            assert_eq!(*status, 202, "{body}");
+        }
+        let created = answers.iter().filter(|(_, b)| b["action"] == "created").count();
+        assert_eq!(created, 1, "exactly one delivery creates, across both hosts: {answers:?}");
+        let ids: HashSet<String> =
+            answers.iter().map(|(_, b)| b["incident"]["id"].to_string()).collect();
+        assert_eq!(ids.len(), 1, "every answer names the same incident: {ids:?}");
+        for host in &hosts {
+            let listed = incidents_by_key(host).remove(&id.to_string()).unwrap_or_default();
+            assert_eq!(listed.len(), 1, "both hosts see one incident for ticket {id}");
+        }
+        // Every acknowledged delivery is in the log: an entry, or a repeat
+        // counted on the entry it repeats.
+        let incident = ids.into_iter().next().unwrap();
+        let (_, log) = hosts[1].get(&format!("/api/v1/incidents/{incident}/log?limit=500"));
+        let events: u64 = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["type"] == "event_received")
+            .map(|entry| 1 + entry["repeats"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(events, deliveries as u64, "{log:#}");
+    }
+}
+
+#[test]
+fn killing_one_host_under_load_loses_no_acknowledged_event_and_the_other_keeps_serving() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let victim = host_on(&url, "");
+    let survivor = host_on(&url, "");
+    let acknowledged = Mutex::new(Vec::new());
+    let next = AtomicU64::new(1);
+    let killed = AtomicBool::new(false);
+    let after_kill = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        for worker in 0..4 {
+            let (victim, survivor, acknowledged) = (&victim, &survivor, &acknowledged);
+            let (next, killed, after_kill) = (&next, &killed, &after_kill);
+            scope.spawn(move || {
+                while after_kill.load(Ordering::Relaxed) < 60 {
+                    let id = next.fetch_add(1, Ordering::Relaxed);
+                    let host = if worker % 2 == 0 { victim } else { survivor };
+                    let dead = killed.load(Ordering::Relaxed);
+                    if let Some((202, _)) = host.try_zendesk(&ticket(id, "New")) {
+                        acknowledged.lock().unwrap().push(id);
+                        if dead && worker % 2 == 1 {
+                            after_kill.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+        assert!(poll(WAIT, || acknowledged.lock().unwrap().len() >= 80), "no load got through");
+        victim.kill();
+        killed.store(true, Ordering::Relaxed);
+    });
+    let acknowledged = acknowledged.into_inner().unwrap();
+    let stored = incidents_by_key(&survivor);
+    let missing: Vec<u64> =
+        acknowledged.iter().copied().filter(|id| !stored.contains_key(&id.to_string())).collect();
+    assert!(missing.is_empty(), "acknowledged but not stored: {missing:?}");
+    assert!(after_kill.load(Ordering::Relaxed) >= 60, "the survivor kept acknowledging");
+    for (key, incidents) in stored {
+        assert_eq!(incidents.len(), 1, "ticket {key} has one incident");
+    }
+}
+
+#[test]
+fn while_postgres_restarts_webhooks_get_503_with_retry_after_then_everything_resumes() {
+    let cluster = Cluster::start();
+    let host = host_on(&cluster.new_database(), "");
+    let mut acknowledged = Vec::new();
+    for id in 1..=20 {
+        let (status, body) = host.zendesk(&ticket(id, "New"));
+        assert_eq!(status, 202, "{body}");
+        acknowledged.push(id);
+    }
+
+    // A crash of the database server: the WAL keeps what it acknowledged.
+    cluster.stop("immediate");
+    let path = format!("/api/v1/events/zendesk/{KEY}");
+    let body = ticket(100, "New").to_string();
+    let (status, headers, answer) =
+        host.post_with_headers(&path, &[("content-type", "application/json")], body.clone());
+    assert_eq!(status, 503, "{answer}");
+    assert!(headers.contains_key("retry-after"), "{headers:?}");
+    assert_eq!(answer["error"]["code"], "storage-unavailable", "{answer}");
+    let (ready, _) = host.get("/readyz");
+    assert_eq!(ready, 503, "not ready while the database is away");
+    let (status, _) = host.get("/api/v1/incidents");
+    assert_eq!(status, 503, "reads say unavailable too");
+
+    cluster.resume();
+    assert!(poll(WAIT, || host.get("/readyz").0 == 200), "ready again: {}", host.logs());
+    let (status, answer) = host.zendesk(&ticket(100, "New"));
+    assert_eq!(status, 202, "the retried delivery is taken: {answer}");
+    acknowledged.push(100);
+    let (_, failed) = host.get("/api/v1/failed");
+    assert_eq!(failed["failed_deliveries"], json!([]), "the outage is not the plugin's failure");
+    let stored = incidents_by_key(&host);
+    for id in acknowledged {
+        assert_eq!(stored.get(&id.to_string()).map(Vec::len), Some(1), "ticket {id}");
+    }
+    assert!(host.logs().contains("reconnected to PostgreSQL"), "{}", host.logs());
+}
+
+/// A minimal webhook receiver: answers 200 to every POST and keeps bodies.
+struct Sink {
+    port: u16,
+    bodies: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let sink = bodies.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let sink = sink.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_ok() {
+                        sink.lock()
+                            .unwrap()
+                            .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                    }
+                    let mut stream = stream;
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
+                });
+            }
+        });
+        Sink { port, bodies }
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn each_escalation_level_fires_once_and_each_notification_is_sent_once_across_two_hosts() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let sink = Sink::start();
+    // Level 0 at once, level 1 a (scaled) minute later; time_scale makes
+    // that minute 200 ms, so both hosts' engines race for both levels.
+    let extra = format!(
+        r#"
+[notifications]
+time_scale = 300
+
+[[channels]]
+name = "hook"
+plugin = "{plugin}"
+url = "http://127.0.0.1:{port}/hook"
+signing_secret = "webhook-secret-0123456789abcdef"
+"#,
+        plugin = plugin_wasm("notify_webhook").display(),
+        port = sink.port,
+    );
+    let policy = "\n[[escalation_policies.levels]]\nnotify = [\"channel:hook\"]\n\n[[escalation_policies.levels]]\ndelay_minutes = 1\nnotify = [\"channel:hook\"]\n";
+    let config = zendesk_config_on(&postgres_storage(&url), &extra).replacen(
+        "name = \"support-oncall\"\n",
+        &format!("name = \"support-oncall\"{policy}"),
+        1,
+    );
+    let hosts = [Host::start(&config), Host::start(&config)];
+    let tickets = 6u64;
+    for id in 1..=tickets {
+        let (status, answer) = hosts[(id % 2) as usize].zendesk(&ticket(id, "New"));
+        assert_eq!(status, 202, "{answer}");
+    }
+    let expected = (tickets * 2) as usize;
+    assert!(
+        poll(WAIT, || sink.bodies().len() >= expected),
+        "expected {expected} notifications, got {:#?}\n{}",
+        sink.bodies(),
+        hosts[0].logs()
+    );
+    // Both engines poll at least once a second: give a duplicate the time
+    // to show up before counting.
+    let settled = poll(Duration::from_millis(1500), || sink.bodies().len() > expected);
+    let bodies = sink.bodies();
+    assert!(!settled, "a notification was sent twice: {bodies:#?}");
+    let ids: HashSet<String> = bodies.iter().map(|body| body["id"].to_string()).collect();
+    assert_eq!(ids.len(), expected, "{bodies:#?}");
+    for incident in hosts[0].all_incidents() {
+        let detail = hosts[1].incident(&incident["id"]);
+        let sent: Vec<&Value> = detail["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["status"] == "sent")
+            .collect();
+        assert_eq!(sent.len(), 2, "two levels, one notification each: {detail:#}");
+    }
+}
+
+#[test]
+fn hosts_starting_together_on_an_empty_database_migrate_it_once() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let hosts: Vec<Host> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3).map(|_| scope.spawn(|| host_on(&url, ""))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let database = url.rsplit('/').next().unwrap();
+    let applied = cluster.psql(database, "SELECT count(*) FROM inbound_schema_history").unwrap();
+    assert_eq!(applied, "1", "one migration, applied once");
+    let (status, _) = hosts[2].zendesk(&ticket(1, "New"));
+    assert_eq!(status, 202);
+    assert_eq!(hosts[0].all_incidents().len(), 1, "every host reads what another wrote");
+}
+
+#[test]
+fn retention_deletes_expired_resolved_incidents_and_their_logs_from_postgres() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let retention = "\n[storage.retention]\nresolved_incidents_days = 30\n";
+    let host = host_on(&url, retention);
+    for id in 1..=5 {
+        assert_eq!(host.zendesk(&ticket(id, "New")).0, 202);
+    }
+    for id in 1..=4 {
+        assert_eq!(host.zendesk(&ticket(id, "Solved")).0, 202);
+    }
+    let ids: HashMap<String, Value> = incidents_by_key(&host)
+        .into_iter()
+        .map(|(key, incidents)| (key, incidents[0]["id"].clone()))
+        .collect();
+    // Tickets 1 to 3 were resolved 40 days ago, as far as retention can tell.
+    let database = url.rsplit('/').next().unwrap();
+    let forty_days = 40u64 * 24 * 60 * 60 * 1000;
+    let aged = cluster
+        .psql(
+            database,
+            &format!(
+                "UPDATE incidents SET resolved_at = resolved_at - {forty_days} WHERE key IN ('1', '2', '3')"
+            ),
+        )
+        .unwrap();
+    assert_eq!(aged, "UPDATE 3");
+    // A sweep runs at start-up.
+    let host = host.restart();
+    let gone = |key: &str| host.get(&format!("/api/v1/incidents/{}", ids[key])).0 == 404;
+    assert!(poll(WAIT, || gone("3")), "the expired incidents are deleted: {}", host.logs());
+    for key in ["1", "2", "3"] {
+        assert!(gone(key), "ticket {key}");
+        let log = format!("SELECT count(*) FROM incident_log WHERE incident = {}", ids[key]);
+        assert_eq!(cluster.psql(database, &log).unwrap(), "0", "the log of ticket {key}");
+    }
+    for key in ["4", "5"] {
+        assert!(!gone(key), "ticket {key} is kept");
+    }
+    let (_, counts) = host.get("/api/v1/incidents?status=resolved");
+    assert_eq!(counts["incidents"].as_array().unwrap().len(), 1, "{counts}");
+    let resolved =
+        cluster.psql(database, "SELECT count FROM incident_counts WHERE status = 2").unwrap();
+    assert_eq!(resolved, "1", "the count of resolved incidents follows");
+}
+
+#[test]
+fn a_postgres_backend_needs_a_url_and_a_redb_backend_takes_none() {
+    let base = zendesk_config_on("[storage]\nbackend = \"postgres\"", "");
+    let (code, stderr) = support::serve_expecting_failure(&base);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("storage.url"), "{stderr}");
+    assert!(stderr.contains("url_env"), "says how to give it: {stderr}");
+
+    let stray = zendesk_config_on("[storage]\nurl = \"postgres://db/inbound\"", "");
+    let (code, stderr) = support::serve_expecting_failure(&stray);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("backend = \\\"postgres\\\"") || stderr.contains("backend = \"postgres\""),
+        "{stderr}"
+    );
+
+    // Nothing listens there: serve says so and stops, rather than serving 503s.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let unreachable =
+        zendesk_config_on(&postgres_storage(&format!("postgres://inbound@127.0.0.1:{port}/x")), "");
+    let (code, stderr) = support::serve_expecting_failure(&unreachable);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cannot connect to PostgreSQL"), "{stderr}");
+}
