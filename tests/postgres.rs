@@ -359,3 +359,37 @@ fn a_postgres_backend_needs_a_url_and_a_redb_backend_takes_none() {
     assert_ne!(code, 0);
     assert!(stderr.contains("cannot connect to PostgreSQL"), "{stderr}");
 }
+
+#[test]
+fn a_console_open_on_one_host_hears_of_an_incident_another_host_created() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let (writer, watcher) = (host_on(&url, ""), host_on(&url, ""));
+    let signed_in = support::console_sign_in(&watcher, support::TOKEN, None);
+    let session = support::cookie(&signed_in, "inbound_session");
+    let live = reqwest::blocking::Client::builder()
+        .timeout(None)
+        .build()
+        .unwrap()
+        .get(watcher.url("/ui/live"))
+        .header("cookie", format!("inbound_session={session}"))
+        .send()
+        .unwrap();
+    assert_eq!(live.status().as_u16(), 200);
+    let (heard, events) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(live).lines().map_while(Result::ok) {
+            if line == "event: changed" {
+                let _ = heard.send(());
+            }
+        }
+    });
+    // The watching host commits nothing itself: only the other's NOTIFY
+    // can wake its list.
+    assert_eq!(writer.zendesk(&ticket(1, "New")).0, 202);
+    assert!(
+        events.recv_timeout(WAIT).is_ok(),
+        "the live list on the other host was not told: {}",
+        watcher.logs()
+    );
+}

@@ -14,6 +14,7 @@ mod commits;
 mod console;
 mod native;
 mod plugin_cost;
+mod postgres;
 mod servers;
 mod wrk;
 
@@ -64,6 +65,18 @@ enum Command {
         incidents: u64,
         #[arg(long, default_value_t = 10)]
         seconds: u32,
+    },
+    /// The real host on PostgreSQL, one host and two, next to redb
+    /// (`bench/postgres.sh` runs it on a throwaway cluster).
+    Postgres {
+        /// A server where the role may create databases, e.g.
+        /// postgres://inbound@127.0.0.1:5432/postgres.
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
     },
     /// Time plugin calls alone, in process: no HTTP, no commit.
     Calls {
@@ -116,6 +129,9 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Command::Run(options)) => run(&options),
         Some(Command::Calls { iterations }) => calls::run(iterations),
+        Some(Command::Postgres { url, seconds, connections }) => {
+            postgres::run(&url, seconds, connections)
+        }
         Some(Command::Plugin { wasm, body, iterations, memory_limit_mib }) => {
             plugin_cost::run(&wasm, &body, iterations, memory_limit_mib)
         }

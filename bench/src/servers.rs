@@ -93,12 +93,20 @@ pub const TOKEN: &str = "bench-token-0123456789abcdefghij";
 
 /// A config for the real host with one Zendesk source named `bench`.
 pub fn write_inbound_config(dir: &Path, wasm: &Path) -> anyhow::Result<PathBuf> {
+    write_config_with_storage(dir, wasm, "[storage]\npath = \"data/inbound.redb\"")
+}
+
+/// [`write_inbound_config`] with the `[storage]` table `storage`.
+pub fn write_config_with_storage(
+    dir: &Path,
+    wasm: &Path,
+    storage: &str,
+) -> anyhow::Result<PathBuf> {
     let config = format!(
         r#"[server]
 listen = "127.0.0.1:0"
 
-[storage]
-path = "data/inbound.redb"
+{storage}
 
 [integrations.zendesk]
 plugin = "{wasm}"

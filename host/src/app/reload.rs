@@ -72,6 +72,12 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
+    if (old.storage.backend, &old.storage.url) != (new.storage.backend, &new.storage.url) {
+        warnings.push(
+            "storage.backend or storage.url changed: the host keeps the database it connected to until it is restarted"
+                .to_string(),
+        );
+    }
     if old.storage.cache_mib != new.storage.cache_mib {
         warnings.push(
             "storage.cache_mib changed: the database keeps its cache size until the host is restarted"
@@ -108,6 +114,8 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
 fn keep_restart_only_settings(running: &Config, new: &mut Config) {
     new.storage.path = running.resolve(&running.storage.path);
     new.storage.cache_mib = running.storage.cache_mib;
+    new.storage.backend = running.storage.backend;
+    new.storage.url = running.storage.url.clone();
     new.server.listen = running.server.listen.clone();
     new.server.header_limit_bytes = running.server.header_limit_bytes;
     new.server.header_read_timeout_ms = running.server.header_read_timeout_ms;

@@ -43,6 +43,7 @@ pub fn backup(destination: &Path, remote: &Remote) -> anyhow::Result<()> {
 /// must be stopped; the database it replaces is kept beside it.
 pub fn restore(source: &Path, config: &ConfigArg) -> anyhow::Result<()> {
     let config = Config::load(&config.config)?;
+    redb_only(&config, "restore")?;
     let incidents = store::check_file(source)
         .with_context(|| format!("{} does not open as an inbound database", source.display()))?;
     let target = config.resolve(&config.storage.path);
@@ -73,6 +74,7 @@ pub fn restore(source: &Path, config: &ConfigArg) -> anyhow::Result<()> {
 /// Compacts the database of a stopped host.
 pub fn compact(config: &ConfigArg) -> anyhow::Result<()> {
     let config = Config::load(&config.config)?;
+    redb_only(&config, "compact")?;
     let path = config.resolve(&config.storage.path);
     let report = store::compact_file(&path)?;
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
@@ -82,5 +84,15 @@ pub fn compact(config: &ConfigArg) -> anyhow::Result<()> {
         mib(report.bytes_before),
         mib(report.bytes_after)
     );
+    Ok(())
+}
+
+/// Restore and compact work on the redb file; PostgreSQL has its own tools.
+fn redb_only(config: &Config, command: &str) -> anyhow::Result<()> {
+    if config.storage.backend == inbound::config::StorageBackend::Postgres {
+        anyhow::bail!(
+            "inbound {command} works on the redb file of storage.path, and this config stores in PostgreSQL (storage.backend = \"postgres\"); use PostgreSQL's own tools (pg_dump and pg_restore, or pg_basebackup), see docs/high-availability.md"
+        );
+    }
     Ok(())
 }
