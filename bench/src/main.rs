@@ -20,7 +20,7 @@ mod wrk;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use servers::{KEY, Server};
+use servers::Server;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -178,16 +178,8 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
     let inbound = servers::inbound_binary()?;
     let wasm = servers::zendesk_wasm()?;
     let me = std::env::current_exe()?;
-    let events_path = format!("/api/v1/events/zendesk/{KEY}");
-    let load = |server: &Server, seconds: u32, connections: u32| -> anyhow::Result<WrkResult> {
-        wrk::run(&Load {
-            script: "zendesk-mix.lua",
-            url: server.base.clone(),
-            connections,
-            threads: connections.min(2),
-            seconds,
-            script_args: vec![events_path.clone()],
-        })
+    let load = |server: &Server, seconds: u32, connections: u32| {
+        wrk::zendesk_mix(&server.base, seconds, connections)
     };
     println!(
         "inbound benchmark: {} s per contestant, {} connections, wrk on loopback\n",

@@ -7,21 +7,13 @@
 //! throwaway cluster.
 
 use crate::servers::{self, Server};
-use crate::wrk::{self, Load, WrkResult};
+use crate::wrk::{self, WrkResult};
 
 pub fn run(url: &str, seconds: u32, connections: u32) -> anyhow::Result<()> {
     let inbound = servers::inbound_binary()?;
     let wasm = servers::zendesk_wasm()?;
-    let events_path = format!("/api/v1/events/zendesk/{}", servers::KEY);
-    let load = |server: &Server, seconds: u32, connections: u32| -> anyhow::Result<WrkResult> {
-        wrk::run(&Load {
-            script: "zendesk-mix.lua",
-            url: server.base.clone(),
-            connections,
-            threads: connections.min(2),
-            seconds,
-            script_args: vec![events_path.clone()],
-        })
+    let load = |server: &Server, seconds: u32, connections: u32| {
+        wrk::zendesk_mix(&server.base, seconds, connections)
     };
     let start = |storage: &str| -> anyhow::Result<(tempfile::TempDir, Server)> {
         let dir = tempfile::tempdir()?;

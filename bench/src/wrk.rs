@@ -58,3 +58,16 @@ pub fn run(load: &Load) -> anyhow::Result<WrkResult> {
     };
     Ok(serde_json::from_str(line)?)
 }
+
+/// The realistic Zendesk mix (`zendesk-mix.lua`) against the events route
+/// of the server at `base`.
+pub fn zendesk_mix(base: &str, seconds: u32, connections: u32) -> anyhow::Result<WrkResult> {
+    run(&Load {
+        script: "zendesk-mix.lua",
+        url: base.to_string(),
+        connections,
+        threads: connections.min(2),
+        seconds,
+        script_args: vec![format!("/api/v1/events/zendesk/{}", crate::servers::KEY)],
+    })
+}

@@ -71,9 +71,11 @@ impl Clock for ManualClock {
 
 /// Due items taken per pass: bounds one commit and one spawn burst.
 const BATCH: usize = 64;
-/// A claimed notification is due again this long after its channel's
-/// timeout, should the host that claimed it die mid-attempt.
-const CLAIM_MARGIN: Duration = Duration::from_secs(5);
+/// A notification claimed by a host sharing the database is due again after
+/// this many of its channel's timeouts plus the margin, should that host
+/// die mid-attempt.
+const CLAIM_TIMEOUTS: u32 = 4;
+const CLAIM_MARGIN: Duration = Duration::from_secs(60);
 /// The longest the loop sleeps without looking: picks up config reloads
 /// and anything a lost wake-up would delay.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -228,8 +230,15 @@ impl Notify {
             return Ok(());
         };
         let setup = self.current();
-        let Some(notification) = self.claim(&setup, notification).await? else {
-            return Ok(());
+        // One host alone never lists a notification twice (`in_flight`);
+        // hosts sharing a database must claim it first.
+        let notification = if self.store.is_shared() {
+            match self.claim(&setup, notification).await? {
+                Some(claimed) => claimed,
+                None => return Ok(()),
+            }
+        } else {
+            notification
         };
         let now = self.clock.now();
         let (outcome, sent) = match &incident {
@@ -264,11 +273,12 @@ impl Notify {
     }
 
     /// Claims `notification` for one attempt by this host: commits it due
-    /// again only after a lease (the channel's timeout plus a margin), and
-    /// returns it as claimed. Several hosts on one PostgreSQL database list
-    /// the same due notification; the version check lets one claim commit,
-    /// and the others see a conflict and leave it (`None`). Should this host
-    /// die mid-attempt, the notification is due again when the lease ends.
+    /// again only after a lease, and returns it as claimed. Several hosts on
+    /// one PostgreSQL database list the same due notification; the version
+    /// check lets one claim commit, and the others see a conflict and leave
+    /// it (`None`). Should this host die mid-attempt, the notification is
+    /// due again when the lease ends. The lease outlasts any attempt: an
+    /// attempt may send a few messages, each up to the channel's timeout.
     async fn claim(
         &self,
         setup: &Setup,
@@ -277,8 +287,9 @@ impl Notify {
         let timeout = setup
             .channel(&notification.recipient.channel)
             .map_or(Duration::ZERO, |channel| setup.channel_timeout(channel));
+        let lease = timeout * CLAIM_TIMEOUTS + CLAIM_MARGIN;
         let mut claimed = notification.clone();
-        claimed.next_attempt_at = self.clock.now() + (timeout + CLAIM_MARGIN).as_millis() as u64;
+        claimed.next_attempt_at = self.clock.now() + lease.as_millis() as u64;
         claimed.version += 1;
         let changes = ChangeSet {
             reads: vec![ReadCheck::NotificationVersion {

@@ -145,12 +145,10 @@ impl Store {
         Ok(Store { engine: Engine::Postgres(engine), writer, outbox_signal, changes })
     }
 
-    /// Which engine serves, for logs and errors: `redb` or `postgres`.
-    pub fn backend_name(&self) -> &'static str {
-        match self.engine {
-            Engine::Embedded(_) => "redb",
-            Engine::Postgres(_) => "postgres",
-        }
+    /// True when other hosts may write the same database (PostgreSQL):
+    /// work that one host alone would never do twice must then be claimed.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
     }
 
     /// A consistent read-only view for one plugin call.

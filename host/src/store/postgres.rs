@@ -63,9 +63,22 @@ impl PostgresOptions {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        // A peer that vanished without closing (a failed-over primary) is
-        // noticed in seconds, not at the kernel's two hours.
-        config.keepalives(true).keepalives_idle(Duration::from_secs(10));
+        // A peer that vanished without closing (a failed-over primary, a
+        // partition) is noticed in about half a minute, not at the kernel's
+        // two hours: keepalives while idle, and a bound on unacknowledged
+        // data while sending.
+        config
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(10))
+            .keepalives_interval(Duration::from_secs(5))
+            .keepalives_retries(3)
+            .tcp_user_timeout(Duration::from_secs(30));
+        // The server's side of the same: a host that dies mid-transaction
+        // releases its locks after seconds (idle in transaction), and no
+        // writer waits for a lock, or runs a statement, without end.
+        config.options(
+            "-c idle_in_transaction_session_timeout=10000 -c lock_timeout=10000 -c statement_timeout=30000",
+        );
         Ok(config)
     }
 }
@@ -183,16 +196,16 @@ impl Postgres {
     }
 
     /// Runs `future` on this engine's runtime and waits for it.
-    fn block<T>(&self, future: impl Future<Output = T>) -> T {
+    fn block<T: Send>(&self, future: impl Future<Output = T> + Send) -> T {
         block_on(self.handle(), future)
     }
 
     /// Runs a read against the reader's connection, bounded by
     /// [`QUERY_TIMEOUT`].
-    fn read<T, F, Fut>(&self, read: F) -> Result<T, Error>
+    fn read<T: Send, F, Fut>(&self, read: F) -> Result<T, Error>
     where
         F: FnOnce(Arc<link::Connection>) -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        Fut: Future<Output = Result<T, Error>> + Send,
     {
         let connection = self.reader.get()?;
         self.block(timed(read(connection)))
@@ -215,15 +228,17 @@ impl Drop for Postgres {
 }
 
 /// Waits for `future` on `handle`'s runtime from synchronous code: on a
-/// blocking thread directly, on a worker of the host's runtime after
-/// telling it this thread blocks.
-fn block_on<T>(handle: &tokio::runtime::Handle, future: impl Future<Output = T>) -> T {
+/// blocking thread directly, on a worker of a multi-thread runtime after
+/// telling it this thread blocks, and from a single-thread runtime (which
+/// cannot be blocked in place) on a thread of its own.
+fn block_on<T: Send>(handle: &tokio::runtime::Handle, future: impl Future<Output = T> + Send) -> T {
     let run = || handle.block_on(future);
-    match tokio::runtime::Handle::try_current() {
-        Ok(current) if current.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(run)
-        }
-        _ => run(),
+    match tokio::runtime::Handle::try_current().map(|current| current.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+        Ok(_) => std::thread::scope(|scope| {
+            scope.spawn(run).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+        Err(_) => run(),
     }
 }
 
@@ -272,10 +287,14 @@ pub(super) fn error(error: tokio_postgres::Error) -> Error {
         let class = &code.code()[..2];
         // 08: connection exception; 53: insufficient resources (disk full,
         // too many connections); 57P0x: the server is shutting down or
-        // starting; 25006: a standby refuses writes (mid failover).
+        // starting; 25006: a standby refuses writes (mid failover); 57014
+        // and 55P03: a statement or lock wait ran past its timeout (another
+        // host stuck holding a lock): all answered 503, retry later.
         let unavailable = matches!(class, "08" | "53")
             || code.code().starts_with("57P0")
-            || *code == SqlState::READ_ONLY_SQL_TRANSACTION;
+            || *code == SqlState::READ_ONLY_SQL_TRANSACTION
+            || *code == SqlState::QUERY_CANCELED
+            || *code == SqlState::LOCK_NOT_AVAILABLE;
         return if unavailable {
             Error::Unavailable(format!("PostgreSQL: {error}"))
         } else {

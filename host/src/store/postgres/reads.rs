@@ -15,6 +15,7 @@ use super::super::{
 };
 use super::link::{Connection, Link};
 use super::{Postgres, block_on, error, timed};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -413,10 +414,11 @@ impl Postgres {
 
     pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {
         self.read(|db| async move {
-            let sql = "SELECT count(*) FILTER (WHERE status = 0), \
-                              count(*) FILTER (WHERE status = 2), \
-                              min(created_at) FILTER (WHERE status = 0) \
-                       FROM notifications";
+            // Each on the status index: pending and failed rows only, not
+            // every notification ever sent.
+            let sql = "SELECT (SELECT count(*) FROM notifications WHERE status = 0), \
+                              (SELECT count(*) FROM notifications WHERE status = 2), \
+                              (SELECT min(created_at) FROM notifications WHERE status = 0)";
             let found =
                 row(&db, sql, &[]).await?.ok_or_else(|| Error::Postgres("no row".into()))?;
             Ok(OutboxStats {
@@ -439,36 +441,70 @@ fn paged_with_keys<T>(mut items: Vec<(u64, T)>, limit: usize) -> (Vec<(u64, T)>,
     (items, next)
 }
 
-/// A plugin call's reads. Not one transaction: see the module's comment.
+/// A plugin call's reads. Not one transaction (see the module's comment),
+/// but an incident found by its key is kept with the id, so the call sees
+/// the record it found: another host resolving it in between cannot hand
+/// the plugin an "open" incident that is resolved. Every record it reads is
+/// checked again at commit.
 pub(in crate::store) struct PostgresSnapshot {
     link: Arc<Link>,
     runtime: tokio::runtime::Handle,
+    seen: std::sync::Mutex<HashMap<IncidentId, Incident>>,
 }
 
 impl PostgresSnapshot {
     pub(super) fn new(link: Arc<Link>, runtime: tokio::runtime::Handle) -> PostgresSnapshot {
-        PostgresSnapshot { link, runtime }
+        PostgresSnapshot { link, runtime, seen: Default::default() }
     }
 
-    fn read<T, F, Fut>(&self, read: F) -> Result<T, Error>
+    fn read<T: Send, F, Fut>(&self, read: F) -> Result<T, Error>
     where
         F: FnOnce(Arc<Connection>) -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        Fut: Future<Output = Result<T, Error>> + Send,
     {
         let connection = self.link.get()?;
         block_on(&self.runtime, timed(read(connection)))
     }
 
+    /// The id of the incident `sql` finds for (source, key), its record kept.
+    fn by_key(
+        &self,
+        sql: &'static str,
+        source: &str,
+        key: &str,
+    ) -> Result<Option<IncidentId>, Error> {
+        let found = self.read(|db| async move {
+            match row(&db, sql, &[&source, &key]).await? {
+                Some(row) => Ok(Some((id_of(&row, 0), decode::<Incident>(row.get(1))?))),
+                None => Ok(None),
+            }
+        })?;
+        Ok(found.map(|(id, incident)| {
+            self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(id, incident);
+            id
+        }))
+    }
+
     pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        self.read(|db| async move { open_incident_id(&db, source, key).await })
+        let sql = "SELECT id, record FROM incidents WHERE source = $1 AND key = $2 AND status <> 2";
+        self.by_key(sql, source, key)
     }
 
     pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        self.read(|db| async move { latest_incident_id(&db, source, key).await })
+        let sql = "SELECT id, record FROM incidents WHERE source = $1 AND key = $2 \
+                   ORDER BY id DESC LIMIT 1";
+        self.by_key(sql, source, key)
     }
 
     pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
-        self.read(|db| async move { incident(&db, id).await })
+        if let Some(seen) = self.seen.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(Some(seen.clone()));
+        }
+        let found = self.read(|db| async move { incident(&db, id).await })?;
+        if let Some(incident) = &found {
+            self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(id, incident.clone());
+        }
+        Ok(found)
     }
 
     pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {

@@ -92,19 +92,48 @@ pub(super) async fn run(
     }
 }
 
+/// Most advisory locks one transaction takes: PostgreSQL's lock table is
+/// shared by every session of every host (64 per connection by default), so
+/// a batch of change sets that each read many keys (an Alertmanager group
+/// of hundreds of alerts) is committed in several transactions.
+const MAX_LOCKS: usize = 1024;
+
 async fn commit_batch(link: &Link, batch: &[Job]) -> Vec<Result<(), CommitError>> {
-    let all = |error: CommitError| vec![Err(error); batch.len()];
     let db = match link.get() {
         Ok(db) => db,
-        Err(error) => return all(CommitError::Unavailable(error.to_string())),
+        Err(error) => {
+            return vec![Err(CommitError::Unavailable(error.to_string())); batch.len()];
+        }
     };
-    let change_sets: Vec<&ChangeSet> = batch.iter().map(|job| &job.changes).collect();
-    match transaction(&db, &change_sets).await {
+    let mut results = Vec::with_capacity(batch.len());
+    let mut chunk: Vec<&ChangeSet> = Vec::new();
+    let mut locks = 0;
+    for job in batch {
+        let needed = lock_names(&job.changes).len();
+        if !chunk.is_empty() && locks + needed > MAX_LOCKS {
+            results.extend(commit_chunk(&db, &chunk).await);
+            chunk.clear();
+            locks = 0;
+        }
+        chunk.push(&job.changes);
+        locks += needed;
+    }
+    results.extend(commit_chunk(&db, &chunk).await);
+    results
+}
+
+async fn commit_chunk(db: &Connection, change_sets: &[&ChangeSet]) -> Vec<Result<(), CommitError>> {
+    match transaction(db, change_sets).await {
         Ok(results) => results,
-        Err(Failure::Contended) if change_sets.len() > 1 => {
+        // A collision with another host, or one change set the server
+        // refuses (a value it cannot store): one at a time, so only the
+        // change set concerned is answered with it.
+        Err(Failure::Contended | Failure::Failed(CommitError::Storage(_)))
+            if change_sets.len() > 1 =>
+        {
             let mut results = Vec::with_capacity(change_sets.len());
             for changes in change_sets {
-                results.push(match transaction(&db, &[changes]).await {
+                results.push(match transaction(db, &[changes]).await {
                     Ok(mut result) => result.pop().unwrap_or(Err(CommitError::Conflict)),
                     Err(Failure::Contended) => Err(CommitError::Conflict),
                     Err(Failure::Failed(error)) => Err(error),
@@ -112,8 +141,8 @@ async fn commit_batch(link: &Link, batch: &[Job]) -> Vec<Result<(), CommitError>
             }
             results
         }
-        Err(Failure::Contended) => all(CommitError::Conflict),
-        Err(Failure::Failed(error)) => all(error),
+        Err(Failure::Contended) => vec![Err(CommitError::Conflict); change_sets.len()],
+        Err(Failure::Failed(error)) => vec![Err(error); change_sets.len()],
     }
 }
 
@@ -123,7 +152,9 @@ async fn transaction(
     db: &Connection,
     change_sets: &[&ChangeSet],
 ) -> Result<Vec<Result<(), CommitError>>, Failure> {
-    db.client.batch_execute("BEGIN").await?;
+    // Explicitly: the checks must see what another host committed while
+    // this one waited for its locks, whatever the server's default is.
+    db.client.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
     let applied = apply_all(db, change_sets).await;
     match applied {
         Ok(results) => {
@@ -215,50 +246,11 @@ async fn lock_everything_touched(
     db: &Connection,
     change_sets: &[&ChangeSet],
 ) -> Result<(), Failure> {
-    let mut names: Vec<String> = Vec::new();
-    for changes in change_sets {
-        for check in &changes.reads {
-            names.push(match check {
-                ReadCheck::OpenIncident { source, key, .. }
-                | ReadCheck::LatestIncident { source, key, .. } => lock_name("key", source, key),
-                ReadCheck::IncidentVersion { id, .. } => format!("incident\x1f{id}"),
-                ReadCheck::State { source, key, .. } => lock_name("state", source, key),
-                ReadCheck::NotReplayed { failure } => format!("failure\x1f{failure}"),
-                ReadCheck::EscalationVersion { incident, .. } => {
-                    format!("escalation\x1f{incident}")
-                }
-                ReadCheck::NotificationVersion { id, .. } => format!("notification\x1f{id}"),
-            });
-        }
-        for write in &changes.writes {
-            match write {
-                Write::PutIncident(incident) => {
-                    names.push(lock_name("key", &incident.source, &incident.key));
-                    names.push(format!("incident\x1f{}", incident.id));
-                    names.push(format!("escalation\x1f{}", incident.id));
-                }
-                Write::AppendLog { incident, .. } | Write::AppendEvent { incident, .. } => {
-                    names.push(format!("incident\x1f{incident}"));
-                }
-                Write::SetState { source, key, .. } | Write::DeleteState { source, key } => {
-                    names.push(lock_name("state", source, key));
-                    names.push(format!("state-bytes\x1f{source}"));
-                }
-                Write::PutFailure { failure, .. } => {
-                    names.push(format!("failure\x1f{}", failure.id))
-                }
-                Write::DeleteFailure(id) => names.push(format!("failure\x1f{id}")),
-                Write::DeleteIncident { id, .. } => names.push(format!("incident\x1f{id}")),
-                Write::PutEscalation(escalation) => {
-                    names.push(format!("escalation\x1f{}", escalation.incident));
-                }
-                Write::PutNotification(notification) => {
-                    names.push(format!("notification\x1f{}", notification.id));
-                }
-            }
-        }
-    }
-    let mut keys: Vec<i64> = names.iter().map(|name| lock_key(name)).collect();
+    let mut keys: Vec<i64> = change_sets
+        .iter()
+        .flat_map(|changes| lock_names(changes))
+        .map(|name| lock_key(&name))
+        .collect();
     keys.sort_unstable();
     keys.dedup();
     if keys.is_empty() {
@@ -269,6 +261,57 @@ async fn lock_everything_touched(
         db.statement("SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key").await?;
     db.client.query(&statement, &[&keys]).await?;
     Ok(())
+}
+
+/// What `changes` reads or writes, by lock name. A row that a write
+/// cascades from (an incident, for its escalation and notifications) is
+/// named too, so a retention delete and a write to what hangs off it are
+/// serialized.
+fn lock_names(changes: &ChangeSet) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for check in &changes.reads {
+        names.push(match check {
+            ReadCheck::OpenIncident { source, key, .. }
+            | ReadCheck::LatestIncident { source, key, .. } => lock_name("key", source, key),
+            ReadCheck::IncidentVersion { id, .. } => format!("incident\x1f{id}"),
+            ReadCheck::State { source, key, .. } => lock_name("state", source, key),
+            ReadCheck::NotReplayed { failure } => format!("failure\x1f{failure}"),
+            ReadCheck::EscalationVersion { incident, .. } => {
+                format!("escalation\x1f{incident}")
+            }
+            ReadCheck::NotificationVersion { id, .. } => format!("notification\x1f{id}"),
+        });
+    }
+    for write in &changes.writes {
+        match write {
+            Write::PutIncident(incident) => {
+                names.push(lock_name("key", &incident.source, &incident.key));
+                names.push(format!("incident\x1f{}", incident.id));
+                names.push(format!("escalation\x1f{}", incident.id));
+            }
+            Write::AppendLog { incident, .. } | Write::AppendEvent { incident, .. } => {
+                names.push(format!("incident\x1f{incident}"));
+            }
+            Write::SetState { source, key, .. } | Write::DeleteState { source, key } => {
+                names.push(lock_name("state", source, key));
+                names.push(format!("state-bytes\x1f{source}"));
+            }
+            Write::PutFailure { failure, .. } => names.push(format!("failure\x1f{}", failure.id)),
+            Write::DeleteFailure(id) => names.push(format!("failure\x1f{id}")),
+            Write::DeleteIncident { id, .. } => names.push(format!("incident\x1f{id}")),
+            Write::PutEscalation(escalation) => {
+                names.push(format!("escalation\x1f{}", escalation.incident));
+                names.push(format!("incident\x1f{}", escalation.incident));
+            }
+            Write::PutNotification(notification) => {
+                names.push(format!("notification\x1f{}", notification.id));
+                names.push(format!("incident\x1f{}", notification.incident));
+            }
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 fn lock_name(kind: &str, source: &str, key: &str) -> String {
