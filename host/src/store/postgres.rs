@@ -31,6 +31,7 @@ use anyhow::Context;
 use link::{Link, OnConnect};
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -89,6 +90,9 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most change sets in one transaction: each takes a few advisory locks,
 /// and PostgreSQL's lock table is shared by every host.
 const MAX_BATCH: usize = 64;
+/// Reader connections per host (plus the writer's): a host uses five of
+/// the server's `max_connections` (100 by default).
+const READERS: usize = 4;
 /// The key of the session advisory lock that makes one host migrate while
 /// the others wait ("inbound" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0069_6e62_6f75_6e64;
@@ -100,7 +104,11 @@ mod schema {
 pub(super) struct Postgres {
     /// Drives every connection; shut down in the background on drop.
     runtime: Option<tokio::runtime::Runtime>,
-    reader: Arc<Link>,
+    /// Connections for reads, used in turn: PostgreSQL runs one
+    /// connection's queries one after another, so the plugin calls in
+    /// flight are spread over several. The first also LISTENs.
+    readers: Vec<Arc<Link>>,
+    next_reader: AtomicUsize,
     writer_link: Arc<Link>,
     writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     stop: tokio::sync::watch::Sender<bool>,
@@ -126,7 +134,8 @@ impl Postgres {
         // Built first, so that an error below drops it (and its runtime) safely.
         let engine = Postgres {
             runtime: Some(runtime),
-            reader: Arc::new(Link::new("reader")),
+            readers: (0..READERS).map(|_| Arc::new(Link::new("reader"))).collect(),
+            next_reader: AtomicUsize::new(0),
             writer_link: Arc::new(Link::new("writer")),
             writer_task: Mutex::new(None),
             stop,
@@ -140,16 +149,19 @@ impl Postgres {
                 outbox_signal.notify_one();
             })
         };
-        let listen = OnConnect { listen: true, changed };
-        let quiet = OnConnect { listen: false, changed: Arc::new(|| {}) };
-        let (reader, writer_link) = (engine.reader.clone(), engine.writer_link.clone());
-        engine.handle().spawn(link::keep_connected(
-            reader,
-            config.clone(),
-            listen,
-            stopped.clone(),
-        ));
-        engine.handle().spawn(link::keep_connected(writer_link, config, quiet, stopped));
+        let quiet = || OnConnect { listen: false, changed: Arc::new(|| {}) };
+        for (index, reader) in engine.readers.iter().enumerate() {
+            let on_connect = if index == 0 {
+                OnConnect { listen: true, changed: changed.clone() }
+            } else {
+                quiet()
+            };
+            let keep =
+                link::keep_connected(reader.clone(), config.clone(), on_connect, stopped.clone());
+            engine.handle().spawn(keep);
+        }
+        let writer_link = engine.writer_link.clone();
+        engine.handle().spawn(link::keep_connected(writer_link, config, quiet(), stopped));
         // Serve only once both links are up (the migration just connected).
         engine.block(async {
             let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
@@ -182,13 +194,20 @@ impl Postgres {
     }
 
     pub fn is_ready(&self) -> bool {
-        self.reader.is_connected() && self.writer_link.is_connected()
+        self.readers.iter().all(|reader| reader.is_connected()) && self.writer_link.is_connected()
     }
 
     pub fn snapshot(&self) -> Result<PostgresSnapshot, Error> {
         // Fail before the plugin runs when the database is away.
-        self.reader.get()?;
-        Ok(PostgresSnapshot::new(self.reader.clone(), self.handle().clone()))
+        let reader = self.reader();
+        reader.get()?;
+        Ok(PostgresSnapshot::new(reader.clone(), self.handle().clone()))
+    }
+
+    /// The next reader connection, in turn.
+    fn reader(&self) -> &Arc<Link> {
+        let next = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        &self.readers[next % self.readers.len()]
     }
 
     fn handle(&self) -> &tokio::runtime::Handle {
@@ -207,7 +226,7 @@ impl Postgres {
         F: FnOnce(Arc<link::Connection>) -> Fut,
         Fut: Future<Output = Result<T, Error>> + Send,
     {
-        let connection = self.reader.get()?;
+        let connection = self.reader().get()?;
         self.block(timed(read(connection)))
     }
 

@@ -20,6 +20,7 @@ use super::super::writer::{BatchStats, CommitError, Job};
 use super::super::{Error, FailedDelivery, Incident, IncidentId, LogEntry, Status};
 use super::link::{CHANGES_CHANNEL, Connection, Link};
 use super::reads::{self, decode, sql_id};
+use futures_util::future::join_all;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -326,46 +327,71 @@ fn lock_key(name: &str) -> i64 {
 }
 
 /// `Ok` when every read still holds; otherwise why the change set is not
-/// applied (see the embedded writer's).
+/// applied (see the embedded writer's). The checks are independent reads
+/// under locks already held, so they are sent together (pipelined on the
+/// connection) rather than one round trip each.
 async fn reads_still_hold(
     batch: &mut Batch<'_>,
     checks: &[ReadCheck],
 ) -> Result<Result<(), CommitError>, Failure> {
-    for check in checks {
-        let db = batch.db;
-        let holds = match check {
-            ReadCheck::IncidentVersion { id, expected } => {
-                batch.incident(*id).await?.map(|i| i.version) == *expected
-            }
-            ReadCheck::OpenIncident { source, key, expected } => {
-                reads::open_incident_id(db, source, key).await? == *expected
-            }
-            ReadCheck::LatestIncident { source, key, expected } => {
-                reads::latest_incident_id(db, source, key).await? == *expected
-            }
-            ReadCheck::State { source, key, expected } => {
-                reads::state(db, source, key).await? == *expected
-            }
-            ReadCheck::NotReplayed { failure } => {
-                let replayed = reads::failure(db, *failure).await?.and_then(|f| f.replayed);
-                if replayed.is_some() {
-                    let message = format!("failed delivery {failure} was already replayed");
-                    return Ok(Err(CommitError::Refused(message)));
-                }
-                true
-            }
-            ReadCheck::EscalationVersion { incident, expected } => {
-                reads::escalation(db, *incident).await?.map(|e| e.version) == *expected
-            }
-            ReadCheck::NotificationVersion { id, expected } => {
-                reads::notification(db, *id).await?.map(|n| n.version) == *expected
-            }
-        };
-        if !holds {
-            return Ok(Err(CommitError::Conflict));
+    let db = batch.db;
+    // Incidents whose version is checked, read once per batch and kept.
+    let mut missing: Vec<IncidentId> = checks
+        .iter()
+        .filter_map(|check| match check {
+            ReadCheck::IncidentVersion { id, .. } if !batch.incidents.contains_key(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    missing.dedup();
+    let fetched = join_all(missing.iter().map(|id| reads::incident(db, *id))).await;
+    for (id, found) in missing.into_iter().zip(fetched) {
+        batch.incidents.insert(id, found?);
+    }
+    let incidents = &batch.incidents;
+    let verdicts = join_all(checks.iter().map(|check| verdict(db, incidents, check))).await;
+    for verdict in verdicts {
+        if let Err(refusal) = verdict? {
+            return Ok(Err(refusal));
         }
     }
     Ok(Ok(()))
+}
+
+/// One read check: `Ok(Ok(()))` when it holds.
+async fn verdict(
+    db: &Connection,
+    incidents: &HashMap<IncidentId, Option<Incident>>,
+    check: &ReadCheck,
+) -> Result<Result<(), CommitError>, Failure> {
+    let holds = match check {
+        ReadCheck::IncidentVersion { id, expected } => {
+            incidents.get(id).and_then(Option::as_ref).map(|i| i.version) == *expected
+        }
+        ReadCheck::OpenIncident { source, key, expected } => {
+            reads::open_incident_id(db, source, key).await? == *expected
+        }
+        ReadCheck::LatestIncident { source, key, expected } => {
+            reads::latest_incident_id(db, source, key).await? == *expected
+        }
+        ReadCheck::State { source, key, expected } => {
+            reads::state(db, source, key).await? == *expected
+        }
+        ReadCheck::NotReplayed { failure } => {
+            if reads::failure(db, *failure).await?.and_then(|f| f.replayed).is_some() {
+                let message = format!("failed delivery {failure} was already replayed");
+                return Ok(Err(CommitError::Refused(message)));
+            }
+            true
+        }
+        ReadCheck::EscalationVersion { incident, expected } => {
+            reads::escalation(db, *incident).await?.map(|e| e.version) == *expected
+        }
+        ReadCheck::NotificationVersion { id, expected } => {
+            reads::notification(db, *id).await?.map(|n| n.version) == *expected
+        }
+    };
+    Ok(if holds { Ok(()) } else { Err(CommitError::Conflict) })
 }
 
 /// `Ok` when no source's plugin state would exceed its quota after
