@@ -23,7 +23,14 @@ const RECONNECT_EVERY: Duration = Duration::from_millis(250);
 pub(super) struct Connection {
     pub client: Client,
     statements: Mutex<HashMap<&'static str, Statement>>,
+    /// Writes sent and not yet awaited: the writer pipelines a change
+    /// set's writes and awaits them together (`writer::flush`).
+    pub sent: Mutex<Vec<SentWrite>>,
 }
+
+/// A statement already on its way to the server; awaiting it gives its result.
+pub(super) type SentWrite =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send>>;
 
 impl Connection {
     /// `sql`, prepared on this connection the first time it is asked for.
@@ -141,6 +148,7 @@ async fn connect_once(
         client.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}")).await?;
         (on_connect.changed)();
     }
-    link.current.store(Some(Arc::new(Connection { client, statements: Mutex::default() })));
+    let connection = Connection { client, statements: Mutex::default(), sent: Mutex::default() };
+    link.current.store(Some(Arc::new(connection)));
     Ok(driver)
 }

@@ -18,7 +18,7 @@ use super::super::outbox::{DeliveryStatus, Escalation, Notification, escalation_
 use super::super::repeats;
 use super::super::writer::{BatchStats, CommitError, Job};
 use super::super::{Error, FailedDelivery, Incident, IncidentId, LogEntry, Status};
-use super::link::{CHANGES_CHANNEL, Connection, Link};
+use super::link::{CHANGES_CHANNEL, Connection, Link, SentWrite};
 use super::reads::{self, decode, sql_id};
 use futures_util::future::join_all;
 use sha2::{Digest, Sha256};
@@ -28,6 +28,13 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
+
+/// A statement parameter the pipelined write owns.
+type Param = Box<dyn ToSql + Sync + Send>;
+
+macro_rules! params {
+    ($($value:expr),* $(,)?) => { vec![$(Box::new($value) as Param),*] };
+}
 
 /// Why a transaction did not commit.
 enum Failure {
@@ -123,7 +130,10 @@ async fn commit_batch(link: &Link, batch: &[Job]) -> Vec<Result<(), CommitError>
     results
 }
 
-async fn commit_chunk(db: &Connection, change_sets: &[&ChangeSet]) -> Vec<Result<(), CommitError>> {
+async fn commit_chunk(
+    db: &Arc<Connection>,
+    change_sets: &[&ChangeSet],
+) -> Vec<Result<(), CommitError>> {
     match transaction(db, change_sets).await {
         Ok(results) => results,
         // A collision with another host, or one change set the server
@@ -150,7 +160,7 @@ async fn commit_chunk(db: &Connection, change_sets: &[&ChangeSet]) -> Vec<Result
 /// One transaction for `change_sets`: one result per change set, or the
 /// reason nothing was committed.
 async fn transaction(
-    db: &Connection,
+    db: &Arc<Connection>,
     change_sets: &[&ChangeSet],
 ) -> Result<Vec<Result<(), CommitError>>, Failure> {
     // Explicitly: the checks must see what another host committed while
@@ -163,6 +173,8 @@ async fn transaction(
             Ok(results)
         }
         Err(failure) => {
+            // Their answers are errors now ("transaction aborted"), or lost.
+            db.sent.lock().unwrap_or_else(|e| e.into_inner()).clear();
             // A broken connection rolls back by itself.
             let _ = db.client.batch_execute("ROLLBACK").await;
             Err(failure)
@@ -171,19 +183,22 @@ async fn transaction(
 }
 
 async fn apply_all(
-    db: &Connection,
+    db: &Arc<Connection>,
     change_sets: &[&ChangeSet],
 ) -> Result<Vec<Result<(), CommitError>>, Failure> {
     lock_everything_touched(db, change_sets).await?;
     let mut batch = Batch { db, incidents: HashMap::new(), counts: BTreeMap::new() };
     let mut results = Vec::with_capacity(change_sets.len());
     for changes in change_sets {
-        let checked = match reads_still_hold(&mut batch, &changes.reads).await? {
+        let checked = match reads_still_hold(&mut batch, changes).await? {
             Ok(()) => state_quotas_hold(db, &changes.writes).await?,
             refused => refused,
         };
         if checked.is_ok() {
             apply(&mut batch, &changes.writes).await?;
+            // The next change set's checks must see these writes' errors
+            // as this change set's, not its own.
+            flush(db).await?;
         }
         results.push(checked);
     }
@@ -195,11 +210,12 @@ async fn apply_all(
                 "INSERT INTO incident_counts (source, status, count) VALUES ($1, $2, greatest(0, $3::bigint)) \
                  ON CONFLICT (source, status) \
                  DO UPDATE SET count = greatest(0, incident_counts.count + $3::bigint)",
-                &[source, code, delta],
+                params![source.clone(), *code, *delta],
             )
             .await?;
         }
     }
+    flush(db).await?;
     if results.iter().any(Result::is_ok) {
         db.client.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}")).await?;
     }
@@ -208,7 +224,7 @@ async fn apply_all(
 
 /// The batch's transaction and what it has read or changed so far.
 struct Batch<'a> {
-    db: &'a Connection,
+    db: &'a Arc<Connection>,
     /// Incidents read or written in this transaction, decoded once.
     incidents: HashMap<IncidentId, Option<Incident>>,
     /// Change of the incident count per (source, status code).
@@ -229,13 +245,40 @@ impl Batch<'_> {
     }
 }
 
+/// Sends a write without waiting for its answer: the connection keeps
+/// requests in order, so a later read in the same transaction sees it, and
+/// [`flush`] collects the answers. About a dozen writes per webhook then
+/// cost one round trip instead of a dozen.
 async fn execute(
-    db: &Connection,
+    db: &Arc<Connection>,
     sql: &'static str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<u64, Failure> {
+    params: Vec<Param>,
+) -> Result<(), Failure> {
     let statement = db.statement(sql).await?;
-    Ok(db.client.execute(&statement, params).await?)
+    let connection = db.clone();
+    let mut write: SentWrite = Box::pin(async move {
+        let params: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|param| param.as_ref() as &(dyn ToSql + Sync)).collect();
+        connection.client.execute(&statement, &params).await
+    });
+    // The first poll encodes and queues the request; its answer comes later.
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await;
+    if let std::task::Poll::Ready(result) = first {
+        result?;
+        return Ok(());
+    }
+    db.sent.lock().unwrap_or_else(|e| e.into_inner()).push(write);
+    Ok(())
+}
+
+/// Waits for every write sent so far; the first error, in the order they
+/// were sent (later ones fail only because the transaction was aborted).
+async fn flush(db: &Arc<Connection>) -> Result<(), Failure> {
+    let sent = std::mem::take(&mut *db.sent.lock().unwrap_or_else(|e| e.into_inner()));
+    for result in join_all(sent).await {
+        result?;
+    }
+    Ok(())
 }
 
 /// Takes a transaction-scoped advisory lock for every key, incident, state
@@ -244,7 +287,7 @@ async fn execute(
 /// so two change sets that touch the same thing are serialized across
 /// hosts, and the checks below see what the other committed.
 async fn lock_everything_touched(
-    db: &Connection,
+    db: &Arc<Connection>,
     change_sets: &[&ChangeSet],
 ) -> Result<(), Failure> {
     let mut keys: Vec<i64> = change_sets
@@ -332,17 +375,25 @@ fn lock_key(name: &str) -> i64 {
 /// connection) rather than one round trip each.
 async fn reads_still_hold(
     batch: &mut Batch<'_>,
-    checks: &[ReadCheck],
+    changes: &ChangeSet,
 ) -> Result<Result<(), CommitError>, Failure> {
     let db = batch.db;
-    // Incidents whose version is checked, read once per batch and kept.
-    let mut missing: Vec<IncidentId> = checks
-        .iter()
-        .filter_map(|check| match check {
-            ReadCheck::IncidentVersion { id, .. } if !batch.incidents.contains_key(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
+    let checks = &changes.reads;
+    // Incidents whose version is checked or that are written, read once per
+    // batch and kept (the writes need the previous record), in the same
+    // round trip as the checks.
+    let checked = checks.iter().filter_map(|check| match check {
+        ReadCheck::IncidentVersion { id, .. } => Some(*id),
+        _ => None,
+    });
+    let written = changes.writes.iter().filter_map(|write| match write {
+        Write::PutIncident(incident) => Some(incident.id),
+        Write::DeleteIncident { id, .. } => Some(*id),
+        _ => None,
+    });
+    let mut missing: Vec<IncidentId> =
+        checked.chain(written).filter(|id| !batch.incidents.contains_key(id)).collect();
+    missing.sort_unstable();
     missing.dedup();
     let fetched = join_all(missing.iter().map(|id| reads::incident(db, *id))).await;
     for (id, found) in missing.into_iter().zip(fetched) {
@@ -360,7 +411,7 @@ async fn reads_still_hold(
 
 /// One read check: `Ok(Ok(()))` when it holds.
 async fn verdict(
-    db: &Connection,
+    db: &Arc<Connection>,
     incidents: &HashMap<IncidentId, Option<Incident>>,
     check: &ReadCheck,
 ) -> Result<Result<(), CommitError>, Failure> {
@@ -397,7 +448,7 @@ async fn verdict(
 /// `Ok` when no source's plugin state would exceed its quota after
 /// `writes` (see the embedded writer's).
 async fn state_quotas_hold(
-    db: &Connection,
+    db: &Arc<Connection>,
     writes: &[Write],
 ) -> Result<Result<(), CommitError>, Failure> {
     let mut totals: HashMap<&str, (i64, Option<u64>)> = HashMap::new();
@@ -461,7 +512,7 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
                     db,
                     "INSERT INTO plugin_state (source, key, value) VALUES ($1, $2, $3) \
                      ON CONFLICT (source, key) DO UPDATE SET value = EXCLUDED.value",
-                    &[source, key, value],
+                    params![source.clone(), key.clone(), value.clone()],
                 )
                 .await?;
                 let old = old.map_or(0, |v| (key.len() + v.len()) as i64);
@@ -472,7 +523,7 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
                 execute(
                     db,
                     "DELETE FROM plugin_state WHERE source = $1 AND key = $2",
-                    &[source, key],
+                    params![source.clone(), key.clone()],
                 )
                 .await?;
                 let old = old.map_or(0, |v| (key.len() + v.len()) as i64);
@@ -485,7 +536,8 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
                 delete_incident(batch, *id).await?;
             }
             Write::DeleteFailure(id) => {
-                execute(db, "DELETE FROM failed_deliveries WHERE id = $1", &[&sql_id(*id)]).await?;
+                let sql = "DELETE FROM failed_deliveries WHERE id = $1";
+                execute(db, sql, params![sql_id(*id)]).await?;
             }
             Write::PutEscalation(escalation) => put_escalation(db, escalation).await?,
             Write::PutNotification(notification) => put_notification(db, notification).await?,
@@ -513,14 +565,14 @@ async fn put_incident(batch: &mut Batch<'_>, incident: &Incident) -> Result<(), 
            resolved_at = CASE WHEN EXCLUDED.status = 2 \
                               THEN coalesce(incidents.resolved_at, EXCLUDED.resolved_at) END, \
            record = EXCLUDED.record",
-        &[
-            &sql_id(incident.id),
-            &incident.source,
-            &incident.key,
-            &status,
-            &sql_id(incident.version),
-            &resolved_at,
-            &encode(incident),
+        params![
+            sql_id(incident.id),
+            incident.source.clone(),
+            incident.key.clone(),
+            status,
+            sql_id(incident.version),
+            resolved_at,
+            encode(incident),
         ],
     )
     .await?;
@@ -543,14 +595,14 @@ async fn put_incident(batch: &mut Batch<'_>, incident: &Incident) -> Result<(), 
 }
 
 async fn append_log(
-    db: &Connection,
+    db: &Arc<Connection>,
     incident: IncidentId,
     entry: &LogEntry,
 ) -> Result<(), Failure> {
     execute(
         db,
         "INSERT INTO incident_log (incident, seq, entry) VALUES ($1, nextval('log_seq'), $2)",
-        &[&sql_id(incident), &encode(entry)],
+        params![sql_id(incident), encode(entry)],
     )
     .await?;
     Ok(())
@@ -558,7 +610,7 @@ async fn append_log(
 
 /// See `repeats::count_if_repeat`.
 async fn count_if_repeat(
-    db: &Connection,
+    db: &Arc<Connection>,
     incident: IncidentId,
     entry: &LogEntry,
 ) -> Result<bool, Failure> {
@@ -574,13 +626,13 @@ async fn count_if_repeat(
     execute(
         db,
         "UPDATE incident_log SET entry = $3 WHERE incident = $1 AND seq = $2",
-        &[&sql_id(incident), &seq, &encode(&counted)],
+        params![sql_id(incident), seq, encode(&counted)],
     )
     .await?;
     Ok(true)
 }
 
-async fn adjust_state_bytes(db: &Connection, source: &str, delta: i64) -> Result<(), Failure> {
+async fn adjust_state_bytes(db: &Arc<Connection>, source: &str, delta: i64) -> Result<(), Failure> {
     if delta == 0 {
         return Ok(());
     }
@@ -589,14 +641,14 @@ async fn adjust_state_bytes(db: &Connection, source: &str, delta: i64) -> Result
         "INSERT INTO plugin_state_bytes (source, bytes) VALUES ($1, greatest(0, $2::bigint)) \
          ON CONFLICT (source) \
          DO UPDATE SET bytes = greatest(0, plugin_state_bytes.bytes + $2::bigint)",
-        &[&source, &delta],
+        params![source.to_string(), delta],
     )
     .await?;
     Ok(())
 }
 
 async fn put_failure(
-    db: &Connection,
+    db: &Arc<Connection>,
     failure: &FailedDelivery,
     body: Option<&[u8]>,
 ) -> Result<(), Failure> {
@@ -605,30 +657,38 @@ async fn put_failure(
         "INSERT INTO failed_deliveries (id, received_at, record, body) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record, \
            body = coalesce(EXCLUDED.body, failed_deliveries.body)",
-        &[&sql_id(failure.id), &sql_id(failure.received_at), &encode(failure), &body],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn put_escalation(db: &Connection, escalation: &Escalation) -> Result<(), Failure> {
-    execute(
-        db,
-        "INSERT INTO escalations (incident, due_at, version, record) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (incident) DO UPDATE SET due_at = EXCLUDED.due_at, \
-           version = EXCLUDED.version, record = EXCLUDED.record",
-        &[
-            &sql_id(escalation.incident),
-            &escalation.due_at.map(sql_id),
-            &sql_id(escalation.version),
-            &encode(escalation),
+        params![
+            sql_id(failure.id),
+            sql_id(failure.received_at),
+            encode(failure),
+            body.map(<[u8]>::to_vec)
         ],
     )
     .await?;
     Ok(())
 }
 
-async fn put_notification(db: &Connection, notification: &Notification) -> Result<(), Failure> {
+async fn put_escalation(db: &Arc<Connection>, escalation: &Escalation) -> Result<(), Failure> {
+    execute(
+        db,
+        "INSERT INTO escalations (incident, due_at, version, record) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (incident) DO UPDATE SET due_at = EXCLUDED.due_at, \
+           version = EXCLUDED.version, record = EXCLUDED.record",
+        params![
+            sql_id(escalation.incident),
+            escalation.due_at.map(sql_id),
+            sql_id(escalation.version),
+            encode(escalation),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn put_notification(
+    db: &Arc<Connection>,
+    notification: &Notification,
+) -> Result<(), Failure> {
     let due_at = (notification.status == DeliveryStatus::Pending)
         .then(|| sql_id(notification.next_attempt_at));
     execute(
@@ -637,14 +697,14 @@ async fn put_notification(db: &Connection, notification: &Notification) -> Resul
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, due_at = EXCLUDED.due_at, \
            version = EXCLUDED.version, record = EXCLUDED.record",
-        &[
-            &sql_id(notification.id),
-            &sql_id(notification.incident),
-            &(notification.status.code() as i16),
-            &due_at,
-            &sql_id(notification.created_at),
-            &sql_id(notification.version),
-            &encode(notification),
+        params![
+            sql_id(notification.id),
+            sql_id(notification.incident),
+            notification.status.code() as i16,
+            due_at,
+            sql_id(notification.created_at),
+            sql_id(notification.version),
+            encode(notification),
         ],
     )
     .await?;
@@ -662,10 +722,10 @@ async fn delete_incident(batch: &mut Batch<'_>, id: IncidentId) -> Result<(), Fa
     }
     let db = batch.db;
     let id_param = sql_id(id);
-    execute(db, "DELETE FROM incident_log WHERE incident = $1", &[&id_param]).await?;
-    execute(db, "DELETE FROM notifications WHERE incident = $1", &[&id_param]).await?;
-    execute(db, "DELETE FROM escalations WHERE incident = $1", &[&id_param]).await?;
-    execute(db, "DELETE FROM incidents WHERE id = $1", &[&id_param]).await?;
+    execute(db, "DELETE FROM incident_log WHERE incident = $1", params![id_param]).await?;
+    execute(db, "DELETE FROM notifications WHERE incident = $1", params![id_param]).await?;
+    execute(db, "DELETE FROM escalations WHERE incident = $1", params![id_param]).await?;
+    execute(db, "DELETE FROM incidents WHERE id = $1", params![id_param]).await?;
     batch.count(&incident.source, Status::Resolved, -1);
     batch.incidents.insert(id, None);
     Ok(())
