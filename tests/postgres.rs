@@ -351,6 +351,18 @@ fn a_postgres_backend_needs_a_url_and_a_redb_backend_takes_none() {
         "{stderr}"
     );
 
+    // Not a connection string: `check` and `serve` name the key.
+    let garbled = zendesk_config_on(&postgres_storage("postgres://[::1"), "");
+    let (code, stderr) = support::serve_expecting_failure(&garbled);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("storage.url is not a PostgreSQL connection string"), "{stderr}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, &garbled).unwrap();
+    let (code, _, stderr) = support::inbound(&["check", "--config", path.to_str().unwrap()], &[]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("storage.url"), "{stderr}");
+
     // Nothing listens there: serve says so and stops, rather than serving 503s.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let unreachable =
