@@ -76,9 +76,12 @@ impl PostgresOptions {
             .tcp_user_timeout(Duration::from_secs(30));
         // The server's side of the same: a host that dies mid-transaction
         // releases its locks after seconds (idle in transaction), and no
-        // writer waits for a lock, or runs a statement, without end.
+        // writer waits for a lock, or runs a statement, without end. And a
+        // commit is durable before it returns, whatever the server's default
+        // (a 2xx promises it).
         config.options(
-            "-c idle_in_transaction_session_timeout=10000 -c lock_timeout=10000 -c statement_timeout=30000",
+            "-c idle_in_transaction_session_timeout=10000 -c lock_timeout=10000 \
+             -c statement_timeout=30000 -c synchronous_commit=on",
         );
         Ok(config)
     }
@@ -279,6 +282,11 @@ async fn migrate(config: &tokio_postgres::Config) -> anyhow::Result<()> {
         .await
         .context("cannot connect to PostgreSQL (storage.url)")?;
     let driver = tokio::spawn(connection);
+    // A migration may take long, and the hosts waiting for it must wait.
+    client
+        .batch_execute("SET lock_timeout = 0; SET statement_timeout = 0")
+        .await
+        .context("cannot prepare the migration session")?;
     client
         .query_one("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await
