@@ -249,6 +249,21 @@ impl PluginHost {
         let ticks = (limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis()).max(1) as u64;
         // +1: the current tick may be about to end.
         store.set_epoch_deadline(ticks + 1);
+        // The deadline bounds the plugin's own time. Waiting for storage
+        // reads (round trips to PostgreSQL, slow while it recovers) is the
+        // host's, so at the deadline the call gets that time back; each read
+        // is bounded by the storage's own timeout.
+        let (started, timeout) = (std::time::Instant::now(), limits.timeout);
+        store.epoch_deadline_callback(move |store| {
+            let waited =
+                store.data().session.as_ref().map_or(Duration::ZERO, Session::storage_wait);
+            let ran = started.elapsed().saturating_sub(waited);
+            if ran >= timeout {
+                return Err(wasmtime::Trap::Interrupt.into());
+            }
+            let left = (timeout - ran).as_millis() / engine::EPOCH_TICK.as_millis();
+            Ok(wasmtime::UpdateDeadline::Continue((left as u64).max(1)))
+        });
         // What one host call may lift out of the guest (strings and lists
         // of an import's arguments or an export's results), copied before
         // any check of ours could refuse it: no more than the plugin could

@@ -35,6 +35,9 @@ pub struct Session {
     effects: HashMap<IncidentId, Effects>,
     /// The source's state size at the snapshot, once read, plus this call's changes.
     state_bytes: Option<i64>,
+    /// Time spent waiting for storage reads (a round trip each on
+    /// PostgreSQL): not the plugin's, so not counted against its deadline.
+    storage_wait: std::time::Duration,
 }
 
 impl Session {
@@ -51,14 +54,28 @@ impl Session {
             state: HashMap::new(),
             effects: HashMap::new(),
             state_bytes: None,
+            storage_wait: std::time::Duration::ZERO,
         })
+    }
+
+    /// Time this call has waited for storage so far.
+    pub fn storage_wait(&self) -> std::time::Duration {
+        self.storage_wait
+    }
+
+    /// Runs one storage read, adding its time to [`Session::storage_wait`].
+    fn timed<T>(&mut self, read: impl FnOnce(&Self) -> Result<T, Error>) -> Result<T, Error> {
+        let started = std::time::Instant::now();
+        let result = read(self);
+        self.storage_wait += started.elapsed();
+        result
     }
 
     pub fn open_incident(&mut self, key: &str) -> Result<Option<Incident>, Error> {
         let id = match self.open_by_key.get(key) {
             Some(id) => *id,
             None => {
-                let id = self.snapshot.open_incident_id(&self.scope.name, key)?;
+                let id = self.timed(|s| s.snapshot.open_incident_id(&s.scope.name, key))?;
                 self.changes.reads.push(ReadCheck::OpenIncident {
                     source: self.scope.name.clone(),
                     key: key.to_string(),
@@ -75,7 +92,7 @@ impl Session {
         let id = match self.latest_by_key.get(key) {
             Some(id) => *id,
             None => {
-                let id = self.snapshot.latest_incident_id(&self.scope.name, key)?;
+                let id = self.timed(|s| s.snapshot.latest_incident_id(&s.scope.name, key))?;
                 self.changes.reads.push(ReadCheck::LatestIncident {
                     source: self.scope.name.clone(),
                     key: key.to_string(),
@@ -94,7 +111,7 @@ impl Session {
         if let Some(incident) = self.incidents.get(&id) {
             return Ok(Some(incident.clone()));
         }
-        let found = self.snapshot.incident(id)?;
+        let found = self.timed(|s| s.snapshot.incident(id))?;
         self.changes
             .reads
             .push(ReadCheck::IncidentVersion { id, expected: found.as_ref().map(|i| i.version) });
@@ -107,7 +124,7 @@ impl Session {
 
     /// Creates a pending incident of this source, logged as made by `by`.
     pub fn create_incident(&mut self, new: NewIncident, by: String) -> Result<Incident, Error> {
-        let id = self.store.allocate_incident_id()?;
+        let id = self.timed(|s| s.store.allocate_incident_id())?;
         let scope = &self.scope;
         let incident = new.into_incident(id, &scope.name, &scope.escalation_policy, self.now);
         Ok(self.put_incident(incident, LogKind::Created { by }))
@@ -150,7 +167,7 @@ impl Session {
         if let Some(value) = self.state.get(key) {
             return Ok(value.clone());
         }
-        let value = self.snapshot.state(&self.scope.name, key)?;
+        let value = self.timed(|s| s.snapshot.state(&s.scope.name, key))?;
         self.changes.reads.push(ReadCheck::State {
             source: self.scope.name.clone(),
             key: key.to_string(),
@@ -166,7 +183,7 @@ impl Session {
     pub fn state_bytes_after(&mut self, key: &str, new_len: Option<usize>) -> Result<u64, Error> {
         let current = match self.state_bytes {
             Some(bytes) => bytes,
-            None => self.snapshot.state_bytes(&self.scope.name)? as i64,
+            None => self.timed(|s| s.snapshot.state_bytes(&s.scope.name))? as i64,
         };
         let old = self.state_get(key)?.map_or(0, |v| (key.len() + v.len()) as i64);
         let new = new_len.map_or(0, |len| (key.len() + len) as i64);
