@@ -97,7 +97,7 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
     metrics::describe_gauge!(RELOAD_OK, "1 if the last configuration reload succeeded, else 0.");
     metrics::describe_counter!(
         STORAGE_ERRORS,
-        "Failed storage commits, by kind (unavailable: disk full or failing; engine: other)."
+        "Failed storage commits, by kind (unavailable: disk full or failing, or PostgreSQL unreachable; engine: other)."
     );
     metrics::describe_gauge!(
         STORAGE_AVAILABLE,

@@ -280,7 +280,7 @@ async fn migrate(config: &tokio_postgres::Config) -> anyhow::Result<()> {
     let (mut client, connection) = config
         .connect(tokio_postgres::NoTls)
         .await
-        .context("cannot connect to PostgreSQL (storage.url)")?;
+        .context("cannot connect to PostgreSQL (storage.url or storage.url_env)")?;
     let driver = tokio::spawn(connection);
     // A migration may take long, and the hosts waiting for it must wait.
     client
