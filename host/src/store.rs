@@ -21,6 +21,7 @@ mod retention;
 mod retry;
 mod session;
 mod slot;
+mod state_quota;
 mod tables;
 pub mod writer;
 

@@ -13,6 +13,7 @@ use super::model::{FailedDelivery, Incident, IncidentId, Status};
 use super::reads::{self, encode};
 use super::repeats;
 use super::slot::DbSlot;
+use super::state_quota;
 use super::tables::*;
 use redb::{Durability, ReadableTable, WriteTransaction};
 use std::collections::HashMap;
@@ -329,43 +330,12 @@ fn state_quotas_hold(
     tables: &Tables,
     writes: &[Write],
 ) -> Result<Result<(), CommitError>, redb::Error> {
-    // Per source: (bytes after the writes so far, the quota), and the keys
-    // this change set already wrote, with their new size (None: deleted).
-    let mut totals: HashMap<&str, (i64, Option<u64>)> = HashMap::new();
-    let mut written: HashMap<(&str, &str), Option<usize>> = HashMap::new();
-    for write in writes {
-        let (source, key, new_len, quota) = match write {
-            Write::SetState { source, key, value, quota } => {
-                (source.as_str(), key.as_str(), Some(value.len()), Some(*quota))
-            }
-            Write::DeleteState { source, key } => (source.as_str(), key.as_str(), None, None),
-            _ => continue,
-        };
-        let old_len = match written.get(&(source, key)) {
-            Some(len) => *len,
-            None => tables.state.get((source, key))?.map(|v| v.value().len()),
-        };
-        let entry = match totals.entry(source) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let current = tables.state_bytes.get(source)?.map_or(0, |v| v.value());
-                entry.insert((current as i64, None))
-            }
-        };
-        let size = |len: Option<usize>| len.map_or(0, |len| (key.len() + len) as i64);
-        entry.0 += size(new_len) - size(old_len);
-        if let Some(quota) = quota {
-            entry.1 = Some(entry.1.map_or(quota, |known| known.min(quota)));
-        }
-        written.insert((source, key), new_len);
-    }
-    for (total, quota) in totals.values() {
-        // A quota past i64::MAX (u64::MAX: "unlimited") must not wrap negative.
-        if quota.is_some_and(|quota| *total > i64::try_from(quota).unwrap_or(i64::MAX)) {
-            return Ok(Err(CommitError::Conflict));
-        }
-    }
-    Ok(Ok(()))
+    let holds = state_quota::holds::<redb::Error>(
+        writes,
+        |source, key| Ok(tables.state.get((source, key))?.map(|v| v.value().len())),
+        |source| Ok(tables.state_bytes.get(source)?.map_or(0, |v| v.value())),
+    )?;
+    Ok(if holds { Ok(()) } else { Err(CommitError::Conflict) })
 }
 
 fn adjust_state_bytes(tables: &mut Tables, source: &str, delta: i64) -> Result<(), redb::Error> {

@@ -15,9 +15,9 @@
 
 use super::super::changes::{ChangeSet, ReadCheck, Write};
 use super::super::outbox::{DeliveryStatus, Escalation, Notification, escalation_after};
-use super::super::repeats;
 use super::super::writer::{BatchStats, CommitError, Job};
 use super::super::{Error, FailedDelivery, Incident, IncidentId, LogEntry, Status};
+use super::super::{repeats, state_quota};
 use super::link::{CHANGES_CHANNEL, Connection, Link, SentWrite};
 use super::reads::{self, decode, sql_id};
 use futures_util::future::join_all;
@@ -446,43 +446,37 @@ async fn verdict(
 }
 
 /// `Ok` when no source's plugin state would exceed its quota after
-/// `writes` (see the embedded writer's).
+/// `writes` (see the embedded writer's): the stored values and totals it
+/// needs are read together first.
 async fn state_quotas_hold(
     db: &Arc<Connection>,
     writes: &[Write],
 ) -> Result<Result<(), CommitError>, Failure> {
-    let mut totals: HashMap<&str, (i64, Option<u64>)> = HashMap::new();
-    let mut written: HashMap<(&str, &str), Option<usize>> = HashMap::new();
-    for write in writes {
-        let (source, key, new_len, quota) = match write {
-            Write::SetState { source, key, value, quota } => {
-                (source.as_str(), key.as_str(), Some(value.len()), Some(*quota))
-            }
-            Write::DeleteState { source, key } => (source.as_str(), key.as_str(), None, None),
-            _ => continue,
-        };
-        let old_len = match written.get(&(source, key)) {
-            Some(len) => *len,
-            None => reads::state(db, source, key).await?.map(|value| value.len()),
-        };
-        if !totals.contains_key(source) {
-            let current = reads::state_bytes(db, source).await?;
-            totals.insert(source, (current as i64, None));
-        }
-        let entry = totals.get_mut(source).expect("inserted above");
-        let size = |len: Option<usize>| len.map_or(0, |len| (key.len() + len) as i64);
-        entry.0 += size(new_len) - size(old_len);
-        if let Some(quota) = quota {
-            entry.1 = Some(entry.1.map_or(quota, |known| known.min(quota)));
-        }
-        written.insert((source, key), new_len);
+    let mut keys: Vec<(&str, &str)> = state_quota::keys_read(writes).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(Ok(()));
     }
-    for (total, quota) in totals.values() {
-        if quota.is_some_and(|quota| *total > i64::try_from(quota).unwrap_or(i64::MAX)) {
-            return Ok(Err(CommitError::Conflict));
-        }
+    let mut sources: Vec<&str> = keys.iter().map(|(source, _)| *source).collect();
+    sources.dedup();
+    let values = join_all(keys.iter().map(|(source, key)| reads::state(db, source, key)));
+    let totals = join_all(sources.iter().map(|source| reads::state_bytes(db, source)));
+    let (values, totals) = futures_util::future::join(values, totals).await;
+    let mut lengths = HashMap::new();
+    for (key, value) in keys.into_iter().zip(values) {
+        lengths.insert(key, value?.map(|value| value.len()));
     }
-    Ok(Ok(()))
+    let mut stored = HashMap::new();
+    for (source, total) in sources.into_iter().zip(totals) {
+        stored.insert(source, total?);
+    }
+    let holds = state_quota::holds(
+        writes,
+        |source, key| Ok::<_, Failure>(lengths.get(&(source, key)).copied().flatten()),
+        |source| Ok(stored.get(source).copied().unwrap_or(0)),
+    )?;
+    Ok(if holds { Ok(()) } else { Err(CommitError::Conflict) })
 }
 
 async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
