@@ -53,6 +53,21 @@ fn a_client_over_its_limit_gets_429_and_a_forged_forwarded_for_does_not_help() {
 }
 
 #[test]
+fn a_refusal_that_leaves_the_body_unread_says_connection_close() {
+    // The host closes such a connection after the answer; a reverse proxy
+    // that pooled it would otherwise send the next request into it (a 502).
+    let host = host(1, "");
+    let connection = |status: u16| {
+        let body = ticket(u64::from(status), "Open").to_string();
+        let (answered, headers, _) = host.post_with_headers(&webhook_path(), &[], body);
+        assert_eq!(answered, status);
+        headers.get("connection").map(|value| value.to_str().unwrap().to_string())
+    };
+    assert_eq!(connection(202), None, "a read body keeps the connection");
+    assert_eq!(connection(429).as_deref(), Some("close"));
+}
+
+#[test]
 fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
     let host = host(2, "trusted_proxies = [\"127.0.0.1\"]\n");
     let noisy = Some("203.0.113.5");
@@ -142,6 +157,10 @@ fn wrong_tokens_past_the_quota_get_429_and_a_right_token_still_passes() {
         assert_eq!(console_sign_in(&host, wrong, Some(console_guesser)).status().as_u16(), 401);
     }
     assert_eq!(list_as(&host, wrong, console_guesser).0, 429);
+    // The log is read from a pipe: wait for the last request's line, so every
+    // line written before it is there too.
+    let last = "code=\"too-many-failed-attempts\" client=\"203.0.113.77\"";
+    assert!(host.wait_for_log(last, std::time::Duration::from_secs(10)), "{}", host.logs());
     let logs = host.logs();
     assert_eq!(
         logs.matches("answering its wrong tokens 429 for a while").count(),

@@ -20,6 +20,7 @@ mod notifications;
 mod openapi;
 mod params;
 mod request_log;
+mod unread_body;
 mod views;
 
 pub use error::ApiError;
@@ -92,8 +93,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         // It sees every answer, the deadline's 503 included.
         .layer(middleware::from_fn_with_state(state.clone(), request_log::log_refusals))
-        // Outermost: the request log and the limits need the client.
+        // The request log and the limits need the client.
         .layer(middleware::from_fn_with_state(state, client::resolve))
+        // Outermost: it watches the body every layer below may leave unread.
+        .layer(middleware::from_fn(unread_body::close_if_body_unread))
 }
 
 /// Answers 503 when a request runs past `server.request_timeout_ms`. A
