@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::{Host, KEY, TOKEN, plugin_wasm, poll, ticket, workspace_root};
+use support::{Host, KEY, TOKEN, plugin_wasm, poll, storage_section, ticket, workspace_root};
 
 const SECRET: &str = "webhook-secret-0123456789abcdef";
 const WAIT: Duration = Duration::from_secs(20);
@@ -142,8 +142,7 @@ fn config(policy: &str, rest: &str) -> String {
 [server]
 listen = "127.0.0.1:0"
 
-[storage]
-path = "data/inbound.redb"
+{storage}
 
 [[api.tokens]]
 name = "ops"
@@ -164,7 +163,8 @@ name = "oncall"
 
 {rest}
 "#,
-        zendesk = plugin_wasm("zendesk").display()
+        zendesk = plugin_wasm("zendesk").display(),
+        storage = storage_section(),
     )
 }
 

@@ -6,7 +6,9 @@ mod support;
 
 use serde_json::{Value, json};
 use std::thread;
-use support::{Host, KEY, TOKEN, inbound, plugin_wasm, serve_expecting_failure, ticket};
+use support::{
+    Host, KEY, TOKEN, inbound, plugin_wasm, serve_expecting_failure, storage_section, ticket,
+};
 
 const HOSTILE_KEY: &str = "hostile-key-0123456789abcdefghij";
 const NEIGHBOUR_KEY: &str = "neighbour-key-0123456789abcdefgh";
@@ -21,8 +23,7 @@ fn config(zendesk_plugin: &str) -> String {
 [server]
 listen = "127.0.0.1:0"
 
-[storage]
-path = "data/inbound.redb"
+{storage}
 
 [plugins]
 state_limit_bytes = 100000
@@ -66,12 +67,25 @@ escalation_policy = "oncall"
 key = "{ACCEPTING_KEY}"
 on_plugin_failure = "accept"
 "#,
-        hostile = plugin_wasm("test_hostile").display()
+        hostile = plugin_wasm("test_hostile").display(),
+        storage = storage_section(),
     )
 }
 
 fn host() -> Host {
     Host::start(&config(&plugin_wasm("zendesk").display().to_string()))
+}
+
+/// `broken` (a config whose Zendesk integration runs the hostile plugin)
+/// with the real Zendesk plugin, on the same storage: a second [`config`]
+/// would name a fresh PostgreSQL database.
+fn fixed_zendesk_plugin(broken: &str) -> String {
+    let plugin = |name: &str| {
+        format!("[integrations.zendesk]\nplugin = \"{}\"", plugin_wasm(name).display())
+    };
+    let fixed = broken.replace(&plugin("test_hostile"), &plugin("zendesk"));
+    assert_ne!(fixed, broken, "the Zendesk integration's plugin is replaced");
+    fixed
 }
 
 fn send(host: &Host, key: &str, body: &str) -> (u16, reqwest::header::HeaderMap, Value) {
@@ -408,18 +422,15 @@ fn accepting_source_answers_202_with_a_fallback_incident() {
 #[test]
 fn failed_delivery_is_replayed_after_the_plugin_is_fixed() {
     // A broken release of the Zendesk plugin (the hostile one traps on JSON)...
-    let host = Host::start(&config(&plugin_wasm("test_hostile").display().to_string()));
+    let broken = config(&plugin_wasm("test_hostile").display().to_string());
+    let host = Host::start(&broken);
     let (status, body) = host.zendesk(&ticket(77, "Open"));
     assert_eq!(status, 503, "{body}");
     assert_eq!(host.incidents(), Vec::<Value>::new());
     let id = failed(&host)[0]["id"].clone();
 
-    // ...is replaced by the real plugin, on the same data directory.
-    std::fs::write(
-        host.dir.path().join("config.toml"),
-        config(&plugin_wasm("zendesk").display().to_string()),
-    )
-    .unwrap();
+    // ...is replaced by the real plugin, on the same storage.
+    std::fs::write(host.config_path(), fixed_zendesk_plugin(&broken)).unwrap();
     let host = host.restart();
     // The operator's view, through the command line.
     let remote = ["--url", host.base.as_str(), "--token", TOKEN];
@@ -453,15 +464,12 @@ fn failed_delivery_is_replayed_after_the_plugin_is_fixed() {
 
 #[test]
 fn of_simultaneous_replays_of_one_failed_delivery_exactly_one_applies() {
-    let host = Host::start(&config(&plugin_wasm("test_hostile").display().to_string()));
+    let broken = config(&plugin_wasm("test_hostile").display().to_string());
+    let host = Host::start(&broken);
     let (status, body) = host.zendesk(&ticket(78, "Open"));
     assert_eq!(status, 503, "{body}");
     let id = failed(&host)[0]["id"].clone();
-    std::fs::write(
-        host.dir.path().join("config.toml"),
-        config(&plugin_wasm("zendesk").display().to_string()),
-    )
-    .unwrap();
+    std::fs::write(host.config_path(), fixed_zendesk_plugin(&broken)).unwrap();
     let host = host.restart();
 
     let path = format!("/api/v1/failed/{id}/replay");
@@ -519,4 +527,19 @@ fn an_integrations_limits_apply_to_its_sources_and_a_sources_own_win() {
     assert_eq!((status, answer["error"]["code"].as_str()), (503, Some("plugin-timeout")));
     let message = answer["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("150ms"), "{message}");
+}
+
+#[test]
+fn a_key_with_nul_is_refused_alike_on_every_engine() {
+    // PostgreSQL's text cannot hold U+0000: without the host API's check the
+    // same payload would be stored on redb and a storage failure there.
+    let host = host();
+    // Looked up, it is absent (no query is made); created, it is refused.
+    let message = assert_contained(&host, "false-claim open\u{0}key", "plugin-host-api-error");
+    assert!(message.contains("must not contain the character U+0000"), "{message}");
+    let message = assert_contained(&host, "state-put state\u{0}key", "plugin-host-api-error");
+    assert!(message.contains("the state key must not contain"), "{message}");
+    // The same commands with ordinary keys work.
+    assert_eq!(send(&host, HOSTILE_KEY, "false-claim open-key").0, 202);
+    assert_eq!(send(&host, HOSTILE_KEY, "state-put state-key").0, 202);
 }

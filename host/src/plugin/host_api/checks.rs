@@ -43,6 +43,7 @@ impl CallState {
         if key.trim().is_empty() {
             return Err(ApiError::Invalid("the incident key must not be empty".into()));
         }
+        check_storable("the incident key", key)?;
         self.check_text("the incident key", key, self.limits.max_key_bytes)
     }
 
@@ -104,4 +105,20 @@ impl CallState {
     pub(super) fn spend_stored_bytes(&mut self, bytes: usize) {
         self.stored_bytes += bytes;
     }
+}
+
+/// Keys are stored as text, and PostgreSQL's text cannot hold U+0000: a key
+/// with one is refused on every engine alike, never a storage failure.
+pub(super) fn check_storable(what: &str, key: &str) -> Result<(), ApiError> {
+    if is_storable(key) {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(format!("{what} must not contain the character U+0000 (NUL)")))
+    }
+}
+
+/// False for a key that [`check_storable`] refuses, so no record can have it:
+/// a lookup of one finds nothing without asking the store.
+pub(super) fn is_storable(key: &str) -> bool {
+    !key.contains('\0')
 }

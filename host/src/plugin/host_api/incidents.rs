@@ -1,5 +1,6 @@
 //! `inbound:plugin/incidents`: find, create and change the source's incidents.
 
+use super::checks::is_storable;
 use super::convert::{link_from_wit, priority_from_wit, to_wit};
 use super::types::{self, ApiError};
 use super::{HostResult, storage_trap};
@@ -11,10 +12,16 @@ type Changed = HostResult<Result<types::Incident, ApiError>>;
 
 impl incidents::Host for CallState {
     fn find_open(&mut self, key: String) -> HostResult<Option<types::Incident>> {
+        if !is_storable(&key) {
+            return Ok(None);
+        }
         Ok(self.session()?.open_incident(&key).map_err(storage_trap)?.as_ref().map(to_wit))
     }
 
     fn find_latest(&mut self, key: String) -> HostResult<Option<types::Incident>> {
+        if !is_storable(&key) {
+            return Ok(None);
+        }
         Ok(self.session()?.latest_incident(&key).map_err(storage_trap)?.as_ref().map(to_wit))
     }
 

@@ -1,5 +1,6 @@
 //! `inbound:plugin/state`: a small key-value store per source, under a quota.
 
+use super::checks::{check_storable, is_storable};
 use super::types::ApiError;
 use super::{HostResult, storage_trap};
 use crate::plugin::CallState;
@@ -7,12 +8,15 @@ use crate::plugin::wit::latest::inbound::plugin::state;
 
 impl state::Host for CallState {
     fn get(&mut self, key: String) -> HostResult<Option<Vec<u8>>> {
+        if !is_storable(&key) {
+            return Ok(None);
+        }
         self.session()?.state_get(&key).map_err(storage_trap)
     }
 
     fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<Result<(), ApiError>> {
-        let checks = self
-            .check_text("the state key", &key, self.limits.max_key_bytes)
+        let checks = check_storable("the state key", &key)
+            .and_then(|_| self.check_text("the state key", &key, self.limits.max_key_bytes))
             .and_then(|_| {
                 if value.len() > self.limits.max_state_value_bytes {
                     Err(ApiError::LimitExceeded(format!(
@@ -45,10 +49,13 @@ impl state::Host for CallState {
     }
 
     /// Deleting cannot fail (the WIT gives it no error to return): a delete
-    /// of an over-long key (which cannot exist) or past the change budget is
-    /// dropped.
+    /// of an over-long key or one with NUL (neither can exist) or past the
+    /// change budget is dropped.
     fn delete(&mut self, key: String) -> HostResult<()> {
-        if key.len() <= self.limits.max_key_bytes && self.check_action_budget().is_ok() {
+        if key.len() <= self.limits.max_key_bytes
+            && is_storable(&key)
+            && self.check_action_budget().is_ok()
+        {
             self.session()?.state_delete(&key);
             self.spend_change();
         }
