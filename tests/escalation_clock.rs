@@ -1,4 +1,5 @@
-//! Escalation timing with a hand-set clock: the real store (a redb file),
+//! Escalation timing with a hand-set clock: the real store (a redb file, or
+//! with `INBOUND_TEST_STORAGE=postgres` a PostgreSQL database),
 //! the real engine and notifier component, time moved by the test. Exact
 //! to the millisecond, and no test waits for a minute to pass.
 //!
@@ -10,7 +11,7 @@ mod support;
 use inbound::config::Config;
 use inbound::notify::{ManualClock, Notify};
 use inbound::store::{
-    ChangeSet, EscalationState, Incident, NotificationKind, Status, Store, Write,
+    ChangeSet, EscalationState, Incident, NotificationKind, PostgresOptions, Status, Store, Write,
 };
 use std::sync::Arc;
 use support::plugin_wasm;
@@ -60,9 +61,22 @@ struct World {
     clock: Arc<ManualClock>,
 }
 
+/// The store kept in `dir`: the same one each time it is opened there.
+fn open_store(dir: &std::path::Path) -> Store {
+    if std::env::var("INBOUND_TEST_STORAGE").as_deref() == Ok("postgres") {
+        let remembered = dir.join("postgres-url");
+        let url = std::fs::read_to_string(&remembered).unwrap_or_else(|_| {
+            let url = support::postgres::shared().new_database();
+            std::fs::write(&remembered, &url).unwrap();
+            url
+        });
+        return Store::open_postgres(&PostgresOptions { url }, Default::default(), |_| {}).unwrap();
+    }
+    Store::open(&dir.join("inbound.redb"), Default::default(), |_| {}).unwrap()
+}
+
 fn start(dir: &std::path::Path) -> World {
-    let store =
-        Arc::new(Store::open(&dir.join("inbound.redb"), Default::default(), |_| {}).unwrap());
+    let store = Arc::new(open_store(dir));
     let clock = Arc::new(ManualClock::new(T0));
     let setup = Notify::setup(&config(dir), None).unwrap();
     let notify = Notify::new(store.clone(), setup, clock.clone());
