@@ -161,6 +161,10 @@ fn while_postgres_restarts_under_load_webhooks_get_503_with_retry_after_then_eve
         assert_eq!(ready, 503, "not ready while the database is away");
         let (status, _) = host.get("/api/v1/incidents");
         assert_eq!(status, 503, "reads say unavailable too");
+        // The notify engine, which looks for due work every second, says so
+        // once.
+        let waiting = "escalations and notifications wait while storage is unavailable";
+        assert!(host.wait_for_log(waiting, WAIT), "{}", host.logs());
         let before = count(202);
         cluster.resume();
         assert!(poll(WAIT, || count(202) >= before + 40), "acknowledging again: {}", host.logs());
@@ -175,6 +179,11 @@ fn while_postgres_restarts_under_load_webhooks_get_503_with_retry_after_then_eve
     }
     // Every connection is back within a reconnect round or two.
     assert!(poll(WAIT, || host.get("/readyz").0 == 200), "ready again: {}", host.logs());
+    let going_on = "escalations and notifications go on";
+    assert!(host.wait_for_log(going_on, WAIT), "{}", host.logs());
+    let logs = host.logs();
+    assert_eq!(logs.matches("escalations and notifications wait").count(), 1, "{logs}");
+    assert!(!logs.contains("pass failed"), "the outage is told once, not as errors: {logs}");
     let (_, failed) = host.get("/api/v1/failed");
     assert_eq!(failed["failed_deliveries"], json!([]), "the outage is not the plugin's failure");
     let stored = incidents_by_key(&host);

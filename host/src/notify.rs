@@ -136,15 +136,12 @@ impl Notify {
     /// deliveries, sleeps until the next is due or a commit wakes it.
     pub async fn run(self: Arc<Self>) {
         let signal = self.store.outbox_signal();
+        let mut paused = false;
         loop {
             let now = self.clock.now();
-            if let Err(error) = self.fire_due(now).await {
-                tracing::error!("escalation pass failed: {error:#}");
-            }
-            match self.start_due_deliveries(now).await {
-                Ok(_) => {}
-                Err(error) => tracing::error!("delivery pass failed: {error:#}"),
-            }
+            let fired = self.fire_due(now).await.map(drop);
+            let started = self.start_due_deliveries(now).await.map(drop);
+            report_passes([("escalation", fired), ("delivery", started)], &mut paused);
             let store = self.store.clone();
             let next = tokio::task::spawn_blocking(move || store.next_due())
                 .await
@@ -163,7 +160,56 @@ impl Notify {
             let _ = tokio::time::timeout(wait, signal.notified()).await;
         }
     }
+}
 
+/// Logs the engine's passes. Storage that is unavailable (a full disk,
+/// PostgreSQL down) is logged once when the passes stop and once when they
+/// run again: it lasts until the store is back, and the store logs its own
+/// side; an error every second would bury it. Anything else, every time.
+fn report_passes(passes: [(&str, anyhow::Result<()>); 2], paused: &mut bool) -> Option<Outage> {
+    let mut unavailable = None;
+    for (pass, result) in passes {
+        match result {
+            Ok(()) => {}
+            Err(error) if storage_unavailable(&error) => unavailable = Some(error),
+            Err(error) => tracing::error!("{pass} pass failed: {error:#}"),
+        }
+    }
+    match unavailable {
+        Some(error) if !*paused => {
+            *paused = true;
+            tracing::warn!(
+                "escalations and notifications wait while storage is unavailable: {error:#}"
+            );
+            Some(Outage::Began)
+        }
+        None if *paused => {
+            *paused = false;
+            tracing::info!("storage is available again; escalations and notifications go on");
+            Some(Outage::Ended)
+        }
+        _ => None,
+    }
+}
+
+/// What [`report_passes`] logged about a storage outage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outage {
+    Began,
+    Ended,
+}
+
+fn storage_unavailable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<crate::store::Error>().is_some_and(crate::store::Error::is_unavailable)
+            || matches!(
+                cause.downcast_ref::<crate::store::CommitError>(),
+                Some(crate::store::CommitError::Unavailable(_))
+            )
+    })
+}
+
+impl Notify {
     /// Fires every escalation due at `now`, each in its own commit. Returns
     /// how many committed.
     pub async fn fire_due(&self, now: Millis) -> anyhow::Result<usize> {
@@ -355,5 +401,38 @@ impl Notify {
             task.await?;
         }
         Ok(fired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn down() -> anyhow::Result<()> {
+        Err(anyhow::Error::new(crate::store::Error::Unavailable("connection refused".into())))
+    }
+
+    #[test]
+    fn an_outage_is_told_once_when_it_begins_and_once_when_it_ends() {
+        let mut paused = false;
+        let mut pass = |escalation, delivery| {
+            report_passes([("escalation", escalation), ("delivery", delivery)], &mut paused)
+        };
+        assert_eq!(pass(down(), down()), Some(Outage::Began));
+        assert_eq!(pass(down(), down()), None, "not again every second");
+        assert_eq!(pass(Ok(()), down()), None, "one pass working is not the end");
+        assert_eq!(pass(Ok(()), Ok(())), Some(Outage::Ended));
+        assert_eq!(pass(Ok(()), Ok(())), None);
+    }
+
+    #[test]
+    fn other_failures_are_not_an_outage() {
+        let mut paused = false;
+        let failed = Err(anyhow::anyhow!("a notifier component trapped"));
+        assert_eq!(
+            report_passes([("escalation", failed), ("delivery", Ok(()))], &mut paused),
+            None
+        );
+        assert!(!paused);
     }
 }
