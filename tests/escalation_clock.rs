@@ -70,7 +70,8 @@ fn open_store(dir: &std::path::Path) -> Store {
             std::fs::write(&remembered, &url).unwrap();
             url
         });
-        return Store::open_postgres(&PostgresOptions { url }, Default::default(), |_| {}).unwrap();
+        let options = PostgresOptions { url, ca_file: None };
+        return Store::open_postgres(&options, Default::default(), |_| {}).unwrap();
     }
     Store::open(&dir.join("inbound.redb"), Default::default(), |_| {}).unwrap()
 }

@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 use support::postgres::Cluster;
-use support::{Host, KEY, plugin_wasm, poll, postgres_storage, ticket, zendesk_config_on};
+use support::{
+    Authority, Host, KEY, plugin_wasm, poll, postgres_storage, ticket, zendesk_config_on,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -383,6 +385,11 @@ fn a_postgres_backend_needs_a_url_and_a_redb_backend_takes_none() {
         "{stderr}"
     );
 
+    let stray_ca = zendesk_config_on("[storage]\nca_file = \"ca.pem\"", "");
+    let (code, stderr) = support::serve_expecting_failure(&stray_ca);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("storage.ca_file"), "{stderr}");
+
     // Not a connection string: `check` and `serve` name the key.
     let garbled = zendesk_config_on(&postgres_storage("postgres://[::1"), "");
     let (code, stderr) = support::serve_expecting_failure(&garbled);
@@ -436,4 +443,64 @@ fn a_console_open_on_one_host_hears_of_an_incident_another_host_created() {
         "the live list on the other host was not told: {}",
         watcher.logs()
     );
+}
+
+#[test]
+fn with_sslmode_require_every_connection_is_encrypted_and_the_server_verified() {
+    let cluster = Cluster::start();
+    let authority = Authority::new("inbound test PostgreSQL CA");
+    cluster.enable_tls(&authority.host_certificate());
+    let trusted = tempfile::tempdir().unwrap();
+    let ca_file = trusted.path().join("ca.pem");
+    std::fs::write(&ca_file, &authority.pem).unwrap();
+    let database = cluster.new_database();
+    let storage = |ca_file: &std::path::Path| {
+        format!(
+            "{}?sslmode=require\"\nca_file = \"{}\"",
+            postgres_storage(&database).trim_end_matches('"'),
+            ca_file.display()
+        )
+    };
+
+    let host = Host::start(&zendesk_config_on(&storage(&ca_file), ""));
+    assert_eq!(host.zendesk(&ticket(1, "New")).0, 202);
+    let name = database.rsplit('/').next().unwrap();
+    let connections = |ssl: bool| {
+        let sql = format!(
+            "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+             WHERE datname = '{name}' AND application_name = 'inbound' AND ssl = {ssl}"
+        );
+        cluster.psql("postgres", &sql).unwrap().trim().parse::<u32>().unwrap()
+    };
+    // The readers connect in the background: all five within a moment.
+    let all_encrypted = poll(WAIT, || connections(true) == 5);
+    assert!(all_encrypted, "four readers and the writer, encrypted: {}", connections(true));
+    assert_eq!(connections(false), 0, "none in plain text");
+    drop(host);
+
+    // A server whose certificate this CA did not sign is not trusted, even
+    // though it offers TLS: nothing is sent to it.
+    let stranger = tempfile::tempdir().unwrap();
+    let other_ca = stranger.path().join("other-ca.pem");
+    std::fs::write(&other_ca, Authority::new("someone else").pem).unwrap();
+    let (code, stderr) =
+        support::serve_expecting_failure(&zendesk_config_on(&storage(&other_ca), ""));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cannot connect to PostgreSQL"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "says why: {stderr}");
+
+    // A CA file that is not one is found by `check` as well as by `serve`.
+    std::fs::write(&other_ca, "not a certificate").unwrap();
+    let (code, stderr) =
+        support::serve_expecting_failure(&zendesk_config_on(&storage(&other_ca), ""));
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("storage.ca_file") && stderr.contains("no PEM certificate"),
+        "{stderr}"
+    );
+    let config = stranger.path().join("config.toml");
+    std::fs::write(&config, zendesk_config_on(&storage(&other_ca), "")).unwrap();
+    let (code, _, stderr) = support::inbound(&["check", "--config", config.to_str().unwrap()], &[]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("storage.ca_file"), "{stderr}");
 }

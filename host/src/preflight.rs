@@ -15,7 +15,7 @@
 //!   answer passes (an empty body is not a webhook, so most plugins reject
 //!   it for that).
 
-use crate::config::{Config, ConfigError, StorageBackend};
+use crate::config::{Config, ConfigError};
 use crate::plugin::{ApiVersion, CallError, EngineSettings, PluginHost, PluginRequest};
 use crate::store::{Session, SourceScope, Store, StoreOptions, now_millis};
 use std::path::Path;
@@ -105,13 +105,13 @@ fn owned_folder(path: &Path) -> bool {
 /// writable. Probed without leaving anything behind. A PostgreSQL URL must
 /// parse (the server is not contacted: `check` runs anywhere).
 fn check_storage(config: &Config) -> Result<(), ConfigError> {
-    if let (StorageBackend::Postgres, Some(url)) = (config.storage.backend, &config.storage.url) {
+    if let Some(options) = crate::store::PostgresOptions::of(config) {
         let key = if config.storage.url_env.is_some() { "storage.url_env" } else { "storage.url" };
-        let options = crate::store::PostgresOptions { url: url.clone() };
-        return options
-            .config()
-            .map(drop)
-            .map_err(|error| config.error_at(key, key, error.to_string()));
+        options.config().map_err(|error| config.error_at(key, key, error.to_string()))?;
+        // Reads storage.ca_file, so a missing or unusable one is found here.
+        return options.target().map(drop).map_err(|error| {
+            config.error_at("storage.ca_file", "storage.ca_file", format!("{error:#}"))
+        });
     }
     let path = config.resolve(&config.storage.path);
     let refuse = |problem: String| {

@@ -5,7 +5,7 @@ mod connections;
 mod linger;
 
 use crate::app::{self, AppState, Live};
-use crate::config::{Config, StorageBackend};
+use crate::config::Config;
 use crate::http;
 use crate::store::{PostgresOptions, Store, StoreOptions};
 use crate::telemetry;
@@ -23,12 +23,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         cache_bytes: config.storage.cache_mib.saturating_mul(1 << 20),
         ..StoreOptions::default()
     };
-    let store = Arc::new(match (&config.storage.backend, &config.storage.url) {
-        (StorageBackend::Postgres, Some(url)) => {
-            let connection = PostgresOptions { url: url.clone() };
-            Store::open_postgres(&connection, options, telemetry::batch)?
-        }
-        _ => Store::open(&path, options, telemetry::batch)?,
+    let store = Arc::new(match PostgresOptions::of(&config) {
+        Some(connection) => Store::open_postgres(&connection, options, telemetry::batch)?,
+        None => Store::open(&path, options, telemetry::batch)?,
     });
     let live = Live::build(config, store.clone())?;
     let notify = crate::notify::Notify::new(

@@ -6,10 +6,12 @@
 //! - [`cli`]: the binary's other commands, run to completion.
 //! - [`raw_http`]: answers read off a raw TCP connection.
 //! - [`console`]: signing in to the web console without a browser.
+//! - [`authority`]: certificates signed by a CA of the test's own.
 
 // Each test binary uses a part of this support: the rest is unused there.
 #![allow(dead_code, unused_imports)]
 
+mod authority;
 mod cli;
 mod configs;
 mod console;
@@ -17,6 +19,7 @@ mod host;
 pub mod postgres;
 mod raw_http;
 
+pub use authority::Authority;
 pub use cli::{inbound, serve_expecting_failure};
 pub use configs::{
     plugins_config, postgres_storage, storage_section, ticket, zendesk_config, zendesk_config_on,

@@ -119,6 +119,28 @@ impl Cluster {
         self.url(&name)
     }
 
+    /// Turns TLS on (`ssl = on`, applied by a reload) with `certificate`:
+    /// (certificate PEM, key PEM). Clients may still connect in plain text.
+    pub fn enable_tls(&self, (certificate, key): &(String, String)) {
+        let data = self.dir.path().join("data");
+        for (name, text) in [("server.crt", certificate), ("server.key", key)] {
+            let path = data.join(name);
+            std::fs::write(&path, text).unwrap();
+            // The server refuses a key that others may read.
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap();
+            if is_root() {
+                std::os::unix::fs::chown(&path, Some(NOBODY), Some(NOBODY)).unwrap();
+            }
+        }
+        self.psql("postgres", "ALTER SYSTEM SET ssl = on").expect("ssl = on");
+        self.psql("postgres", "SELECT pg_reload_conf()").expect("reload");
+        let on = super::poll(Duration::from_secs(10), || {
+            self.psql("postgres", "SHOW ssl").is_ok_and(|shown| shown.trim() == "on")
+        });
+        assert!(on, "TLS did not come on; the server's log:\n{}", self.log());
+    }
+
     pub fn url(&self, database: &str) -> String {
         format!("postgres://inbound@127.0.0.1:{}/{database}", self.port)
     }

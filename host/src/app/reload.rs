@@ -72,9 +72,13 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
-    if (old.storage.backend, &old.storage.url) != (new.storage.backend, &new.storage.url) {
+    let ca_file =
+        |config: &Config| config.storage.ca_file.as_ref().map(|file| config.resolve(file));
+    if (old.storage.backend, &old.storage.url, ca_file(old))
+        != (new.storage.backend, &new.storage.url, ca_file(new))
+    {
         warnings.push(
-            "storage.backend or storage.url changed: the host keeps the database it connected to until it is restarted"
+            "storage.backend, storage.url or storage.ca_file changed: the host keeps the database it connected to until it is restarted"
                 .to_string(),
         );
     }
@@ -116,6 +120,7 @@ fn keep_restart_only_settings(running: &Config, new: &mut Config) {
     new.storage.cache_mib = running.storage.cache_mib;
     new.storage.backend = running.storage.backend;
     new.storage.url = running.storage.url.clone();
+    new.storage.ca_file = running.storage.ca_file.as_ref().map(|file| running.resolve(file));
     new.server.listen = running.server.listen.clone();
     new.server.header_limit_bytes = running.server.header_limit_bytes;
     new.server.header_read_timeout_ms = running.server.header_read_timeout_ms;

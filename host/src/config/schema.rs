@@ -140,6 +140,10 @@ pub struct StorageConfig {
     /// (resolved from `url_env` after loading: it may hold a password).
     pub url: Option<String>,
     pub url_env: Option<String>,
+    /// PEM certificates that may sign the PostgreSQL server's certificate,
+    /// for `sslmode=require` in the URL; relative to the config file.
+    /// Without it the public web roots are trusted.
+    pub ca_file: Option<PathBuf>,
     /// How much of each received body the incident log keeps.
     pub event_body_cap_bytes: usize,
     /// Webhooks are refused (`503 storage-full`, `Retry-After`) while the
@@ -165,6 +169,7 @@ impl Default for StorageConfig {
             path: "data/inbound.redb".into(),
             url: None,
             url_env: None,
+            ca_file: None,
             event_body_cap_bytes: 64 << 10,
             min_free_mib: 64,
             cache_mib: 32,

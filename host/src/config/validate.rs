@@ -77,8 +77,14 @@ impl Config {
         let storage = &self.storage;
         match storage.backend {
             StorageBackend::Redb => {
-                if storage.url.is_some() || storage.url_env.is_some() {
-                    let key = if storage.url.is_some() { "storage.url" } else { "storage.url_env" };
+                if storage.url.is_some() || storage.url_env.is_some() || storage.ca_file.is_some() {
+                    let key = if storage.url.is_some() {
+                        "storage.url"
+                    } else if storage.url_env.is_some() {
+                        "storage.url_env"
+                    } else {
+                        "storage.ca_file"
+                    };
                     return Err(errors.at(
                         key,
                         "is for backend = \"postgres\"; the default backend (redb) stores in storage.path: set backend = \"postgres\" or remove the key",

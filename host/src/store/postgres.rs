@@ -22,6 +22,7 @@
 
 mod link;
 mod reads;
+mod tls;
 mod writer;
 
 use super::changes::ChangeSet;
@@ -42,6 +43,9 @@ pub(super) use reads::PostgresSnapshot;
 #[derive(Clone)]
 pub struct PostgresOptions {
     pub url: String,
+    /// PEM certificates that may sign the server's, for `sslmode=require`
+    /// (`storage.ca_file`); `None`: the public web roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for PostgresOptions {
@@ -52,6 +56,18 @@ impl std::fmt::Debug for PostgresOptions {
 }
 
 impl PostgresOptions {
+    /// The options of `config`'s `[storage]`, when it stores in PostgreSQL.
+    pub fn of(config: &crate::config::Config) -> Option<PostgresOptions> {
+        let storage = &config.storage;
+        match (storage.backend, &storage.url) {
+            (crate::config::StorageBackend::Postgres, Some(url)) => Some(PostgresOptions {
+                url: url.clone(),
+                ca_file: storage.ca_file.as_ref().map(|file| config.resolve(file)),
+            }),
+            _ => None,
+        }
+    }
+
     /// The parsed connection settings, or why they do not parse (without
     /// echoing the URL, which may hold a password).
     pub fn config(&self) -> anyhow::Result<tokio_postgres::Config> {
@@ -84,6 +100,12 @@ impl PostgresOptions {
              -c statement_timeout=30000 -c synchronous_commit=on",
         );
         Ok(config)
+    }
+
+    /// The parsed settings with their TLS connector (which reads
+    /// `ca_file`): everything needed to connect.
+    pub fn target(&self) -> anyhow::Result<tls::Target> {
+        tls::Target::new(self.config()?, self.ca_file.as_deref())
     }
 }
 
@@ -126,7 +148,7 @@ impl Postgres {
         outbox_signal: Arc<tokio::sync::Notify>,
         changes: Arc<tokio::sync::watch::Sender<u64>>,
     ) -> anyhow::Result<(Postgres, WriterHandle)> {
-        let config = options.config()?;
+        let target = options.target()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("inbound-postgres")
@@ -143,7 +165,7 @@ impl Postgres {
             writer_task: Mutex::new(None),
             stop,
         };
-        engine.block(migrate(&config))?;
+        engine.block(migrate(&target))?;
 
         let changed: Arc<dyn Fn() + Send + Sync> = {
             let outbox_signal = outbox_signal.clone();
@@ -160,11 +182,11 @@ impl Postgres {
                 quiet()
             };
             let keep =
-                link::keep_connected(reader.clone(), config.clone(), on_connect, stopped.clone());
+                link::keep_connected(reader.clone(), target.clone(), on_connect, stopped.clone());
             engine.handle().spawn(keep);
         }
         let writer_link = engine.writer_link.clone();
-        engine.handle().spawn(link::keep_connected(writer_link, config, quiet(), stopped));
+        engine.handle().spawn(link::keep_connected(writer_link, target, quiet(), stopped));
         // Serve only once both links are up (the migration just connected).
         engine.block(async {
             let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
@@ -276,9 +298,9 @@ async fn timed<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, E
 /// Applies the schema migrations this build has and the database lacks.
 /// Hosts starting together queue on a session advisory lock, so one
 /// migrates and the others find it done.
-async fn migrate(config: &tokio_postgres::Config) -> anyhow::Result<()> {
-    let (mut client, connection) = config
-        .connect(tokio_postgres::NoTls)
+async fn migrate(target: &tls::Target) -> anyhow::Result<()> {
+    let (mut client, connection) = target
+        .connect()
         .await
         .context("cannot connect to PostgreSQL (storage.url or storage.url_env)")?;
     let driver = tokio::spawn(connection);

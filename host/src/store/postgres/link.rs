@@ -11,7 +11,7 @@ use arc_swap::ArcSwapOption;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, Statement};
 
 /// Every host's writer sends this after each commit; every host listens.
 pub(super) const CHANGES_CHANNEL: &str = "inbound_changes";
@@ -83,14 +83,14 @@ pub(super) struct OnConnect {
 /// Connects `link` and keeps it connected until `stop` turns true.
 pub(super) async fn keep_connected(
     link: Arc<Link>,
-    config: tokio_postgres::Config,
+    target: super::tls::Target,
     on_connect: OnConnect,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     // Set once a connection was lost or refused: the next success says so.
     let mut down = false;
     while !*stop.borrow() {
-        match connect_once(&link, &config, &on_connect).await {
+        match connect_once(&link, &target, &on_connect).await {
             Ok(driver) => {
                 if down {
                     tracing::info!(link = link.role, "reconnected to PostgreSQL");
@@ -126,10 +126,10 @@ pub(super) async fn keep_connected(
 /// when the connection does.
 async fn connect_once(
     link: &Link,
-    config: &tokio_postgres::Config,
+    target: &super::tls::Target,
     on_connect: &OnConnect,
 ) -> Result<tokio::task::JoinHandle<()>, tokio_postgres::Error> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut connection) = target.connect().await?;
     let changed = on_connect.changed.clone();
     // The connection does its I/O only while polled; notices arrive there.
     let driver = tokio::spawn(async move {
