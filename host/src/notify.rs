@@ -160,56 +160,7 @@ impl Notify {
             let _ = tokio::time::timeout(wait, signal.notified()).await;
         }
     }
-}
 
-/// Logs the engine's passes. Storage that is unavailable (a full disk,
-/// PostgreSQL down) is logged once when the passes stop and once when they
-/// run again: it lasts until the store is back, and the store logs its own
-/// side; an error every second would bury it. Anything else, every time.
-fn report_passes(passes: [(&str, anyhow::Result<()>); 2], paused: &mut bool) -> Option<Outage> {
-    let mut unavailable = None;
-    for (pass, result) in passes {
-        match result {
-            Ok(()) => {}
-            Err(error) if storage_unavailable(&error) => unavailable = Some(error),
-            Err(error) => tracing::error!("{pass} pass failed: {error:#}"),
-        }
-    }
-    match unavailable {
-        Some(error) if !*paused => {
-            *paused = true;
-            tracing::warn!(
-                "escalations and notifications wait while storage is unavailable: {error:#}"
-            );
-            Some(Outage::Began)
-        }
-        None if *paused => {
-            *paused = false;
-            tracing::info!("storage is available again; escalations and notifications go on");
-            Some(Outage::Ended)
-        }
-        _ => None,
-    }
-}
-
-/// What [`report_passes`] logged about a storage outage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outage {
-    Began,
-    Ended,
-}
-
-fn storage_unavailable(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause.downcast_ref::<crate::store::Error>().is_some_and(crate::store::Error::is_unavailable)
-            || matches!(
-                cause.downcast_ref::<crate::store::CommitError>(),
-                Some(crate::store::CommitError::Unavailable(_))
-            )
-    })
-}
-
-impl Notify {
     /// Fires every escalation due at `now`, each in its own commit. Returns
     /// how many committed.
     pub async fn fire_due(&self, now: Millis) -> anyhow::Result<usize> {
@@ -402,6 +353,53 @@ impl Notify {
         }
         Ok(fired)
     }
+}
+
+/// Logs the engine's passes. Storage that is unavailable (a full disk,
+/// PostgreSQL down) is logged once when the passes stop and once when they
+/// run again: it lasts until the store is back, and the store logs its own
+/// side; an error every second would bury it. Anything else, every time.
+fn report_passes(passes: [(&str, anyhow::Result<()>); 2], paused: &mut bool) -> Option<Outage> {
+    let mut unavailable = None;
+    for (pass, result) in passes {
+        match result {
+            Ok(()) => {}
+            Err(error) if storage_unavailable(&error) => unavailable = Some(error),
+            Err(error) => tracing::error!("{pass} pass failed: {error:#}"),
+        }
+    }
+    match unavailable {
+        Some(error) if !*paused => {
+            *paused = true;
+            tracing::warn!(
+                "escalations and notifications wait while storage is unavailable: {error:#}"
+            );
+            Some(Outage::Began)
+        }
+        None if *paused => {
+            *paused = false;
+            tracing::info!("storage is available again; escalations and notifications go on");
+            Some(Outage::Ended)
+        }
+        _ => None,
+    }
+}
+
+/// What [`report_passes`] logged about a storage outage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outage {
+    Began,
+    Ended,
+}
+
+fn storage_unavailable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<crate::store::Error>().is_some_and(crate::store::Error::is_unavailable)
+            || matches!(
+                cause.downcast_ref::<crate::store::CommitError>(),
+                Some(crate::store::CommitError::Unavailable(_))
+            )
+    })
 }
 
 #[cfg(test)]

@@ -45,11 +45,6 @@ impl Target {
         Ok(Target { config, tls })
     }
 
-    /// True when connections are encrypted.
-    pub fn uses_tls(&self) -> bool {
-        self.config.get_ssl_mode() == SslMode::Require
-    }
-
     pub async fn connect(
         &self,
     ) -> Result<(tokio_postgres::Client, Connection), tokio_postgres::Error> {
