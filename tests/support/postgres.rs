@@ -9,7 +9,8 @@
 //!
 //! `INBOUND_TEST_STORAGE=postgres` makes the suite's configs
 //! ([`super::storage_section`]) use one cluster per test process, with a
-//! fresh database per host.
+//! fresh database per host; it is stopped and its folder removed when the
+//! process exits.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -174,7 +175,20 @@ impl Drop for Cluster {
 /// run with `INBOUND_TEST_STORAGE=postgres`).
 pub fn shared() -> &'static Cluster {
     static SHARED: OnceLock<Cluster> = OnceLock::new();
-    SHARED.get_or_init(Cluster::start)
+    // A static is never dropped: without this, every test process would
+    // leave its cluster's folder behind (tens to hundreds of MiB each).
+    extern "C" fn remove_shared() {
+        if let Some(cluster) = SHARED.get() {
+            cluster.stop("immediate");
+            let _ = std::fs::remove_dir_all(cluster.dir.path());
+        }
+    }
+    SHARED.get_or_init(|| {
+        // SAFETY: registers a function that takes nothing and returns
+        // nothing; it runs once, when the test process exits.
+        unsafe { libc::atexit(remove_shared) };
+        Cluster::start()
+    })
 }
 
 /// Debian puts the server's programs in /usr/lib/postgresql/<version>/bin;
