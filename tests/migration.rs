@@ -26,8 +26,8 @@ fn a_0_2_database_is_migrated_once_keeping_a_copy_and_everything_in_it() {
     std::fs::write(dir.path().join("config.toml"), config).unwrap();
 
     let host = Host::start_in(dir);
-    assert!(host.logs().contains("migrating the database from schema 1 to 2"), "{}", host.logs());
-    let copy = host.dir.path().join("data/inbound.redb.before-schema-2");
+    assert!(host.logs().contains("migrating the database from schema 1 to 3"), "{}", host.logs());
+    let copy = host.dir.path().join("data/inbound.redb.before-schema-3");
     let same = std::fs::read(&copy).unwrap() == std::fs::read(&fixture).unwrap();
     assert!(same, "the copy is the 0.2 file, byte for byte");
 
@@ -77,7 +77,7 @@ fn a_0_2_database_is_migrated_once_keeping_a_copy_and_everything_in_it() {
     let (_, answer) = post(support::ticket(900, "Open"));
     assert_eq!(answer["incident"]["id"], 6, "{answer}");
 
-    // Once: a restart finds schema 2 and neither migrates nor copies again.
+    // Once: a restart finds schema 3 and neither migrates nor copies again.
     let host = host.restart();
     assert!(!host.logs().contains("migrating the database"), "{}", host.logs());
     let copies = std::fs::read_dir(host.dir.path().join("data"))

@@ -13,6 +13,7 @@ use inbound::store::{
     Action, ChangeSet, FailedDelivery, Incident, LogEntry, LogKind, Status, Store, Write,
 };
 use serde_json::{Value, json};
+use redb::{ReadableDatabase, ReadableTable};
 use std::time::Duration;
 use support::{Host, TOKEN, inbound, plugins_config, poll, zendesk_config};
 
@@ -47,6 +48,7 @@ fn event(at: u64, body: &str) -> LogEntry {
             body_truncated: false,
             repeats: 0,
             last_repeat_at: None,
+            shared_body: None,
         },
     }
 }
@@ -290,4 +292,86 @@ fn a_long_log_is_read_a_page_at_a_time_through_the_api_and_the_cli() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.lines().count(), whole.len(), "{stdout}");
     assert!(stdout.contains("comment 39"), "{stdout}");
+}
+
+/// The bytes of the stored log entries, and the reference count of each
+/// shared event body, read from whichever engine the host used.
+fn stored_log_bytes_and_shared_bodies(host: &mut Host, config: &str) -> (u64, Vec<u64>) {
+    if let Some(url) = config.split('"').find(|part| part.starts_with("postgres://")) {
+        let database = url.rsplit('/').next().unwrap();
+        let psql = |sql: &str| support::postgres::shared().psql(database, sql).unwrap();
+        let bytes = psql("SELECT coalesce(sum(length(entry)), 0) FROM incident_log");
+        let refs = psql("SELECT refs FROM event_bodies ORDER BY refs");
+        return (bytes.parse().unwrap(), refs.lines().map(|r| r.parse().unwrap()).collect());
+    }
+    host.stop();
+    let db = redb::Database::open(host.dir.path().join("data/inbound.redb")).unwrap();
+    let txn = db.begin_read().unwrap();
+    let log: redb::TableDefinition<(u64, u64), &[u8]> = redb::TableDefinition::new("incident_log");
+    let bodies: redb::TableDefinition<&str, (u64, &[u8])> =
+        redb::TableDefinition::new("event_bodies");
+    let (log, bodies) = (txn.open_table(log).unwrap(), txn.open_table(bodies).unwrap());
+    let bytes = log.iter().unwrap().map(|row| row.unwrap().1.value().len() as u64).sum();
+    let mut refs: Vec<u64> =
+        bodies.iter().unwrap().map(|row| row.unwrap().1.value().0).collect();
+    refs.sort();
+    (bytes, refs)
+}
+
+#[test]
+fn an_event_about_several_incidents_keeps_its_body_once_and_every_log_shows_it() {
+    let key = "alerts-key-0123456789abcdefghij";
+    let path = format!("/api/v1/events/alertmanager/{key}");
+    let config = plugins_config(&[("alertmanager", "alertmanager", key)]);
+    let mut host = Host::start(&config);
+    // Six alerts in one group, each with a long description: a 16 KB body.
+    let mut group = alert_group();
+    let alert = group["alerts"][0].clone();
+    group["alerts"] = (0..6)
+        .map(|n| {
+            let mut alert = alert.clone();
+            alert["labels"]["instance"] = format!("db{n}").into();
+            alert["fingerprint"] = format!("f{n}").into();
+            alert["annotations"]["description"] = format!("{n}").repeat(2500).into();
+            alert
+        })
+        .collect();
+    let body = group.to_string();
+    for _ in 0..3 {
+        let (status, answer) = host.post_raw(&path, "application/json", body.clone());
+        assert_eq!(status, 202, "{answer}");
+    }
+
+    let incidents = host.all_incidents();
+    assert_eq!(incidents.len(), 6, "{incidents:?}");
+    for incident in &incidents {
+        let detail = host.incident(&incident["id"]);
+        let received = events(&detail);
+        // Created, then one unchanged entry counting the third delivery:
+        // repeats are recognised against the body kept apart.
+        assert_eq!(received.len(), 2, "{detail}");
+        assert_eq!(received[1]["repeats"], 1, "{detail}");
+        for entry in &received {
+            assert_eq!(entry["body"].as_str(), Some(body.as_str()), "the whole body, on every log");
+            assert_eq!(entry["body_bytes"], body.len());
+            let headers = entry["headers"].as_array().unwrap();
+            assert!(headers.iter().any(|h| h[0] == "content-type"), "{entry}");
+            assert!(entry.get("shared_body").is_none(), "storage detail stays inside: {entry}");
+        }
+    }
+    // The CLI reads the same entries (through the API, from either engine).
+    let id = incidents[0]["id"].to_string();
+    let remote = ["--url", host.base.as_str(), "--token", TOKEN];
+    let (code, stdout, stderr) = inbound(&[&["incidents", "log", &id][..], &remote].concat(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let sizes = format!("({} bytes", body.len());
+    assert_eq!(stdout.matches(&sizes).count(), 2, "{stdout}");
+    assert!(stdout.contains("1 identical since"), "{stdout}");
+
+    // Stored: the body once (twice at most, should the two deliveries'
+    // headers differ), referred to by all twelve entries, and entries far
+    // smaller than one body.
+    let (log_bytes, refs) = stored_log_bytes_and_shared_bodies(&mut host, &config);
+    assert!(!refs.is_empty() && refs.len() <= 2 && refs.iter().sum::<u64>() == 12, "{refs:?}");
+    assert!(log_bytes < body.len() as u64, "12 entries in {log_bytes} bytes");
 }

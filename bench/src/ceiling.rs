@@ -27,6 +27,7 @@ pub async fn append(State(store): State<Arc<Store>>, body: Bytes) -> (StatusCode
             body_truncated: false,
             repeats: 0,
             last_repeat_at: None,
+            shared_body: None,
         },
     };
     let changes = ChangeSet {

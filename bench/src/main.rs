@@ -12,6 +12,7 @@ mod calls;
 mod ceiling;
 mod commits;
 mod console;
+mod footprint;
 mod native;
 mod plugin_cost;
 mod postgres;
@@ -78,6 +79,12 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         connections: u32,
     },
+    /// Where a database file's bytes go, per table, for EVENTS stored events.
+    Footprint {
+        file: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        events: u64,
+    },
     /// Time plugin calls alone, in process: no HTTP, no commit.
     Calls {
         #[arg(long, default_value_t = 20_000)]
@@ -129,6 +136,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Command::Run(options)) => run(&options),
         Some(Command::Calls { iterations }) => calls::run(iterations),
+        Some(Command::Footprint { file, events }) => footprint::print(&file, events),
         Some(Command::Postgres { url, seconds, connections }) => {
             postgres::run(&url, seconds, connections)
         }
@@ -263,6 +271,12 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
         db_bytes as f64 / (1 << 20) as f64,
         acknowledged,
         db_bytes as f64 / acknowledged.max(1) as f64
+    );
+    footprint::print(&dir.path().join("data/inbound.redb"), acknowledged)?;
+    let compacted = inbound::store::compact_file(&dir.path().join("data/inbound.redb"))?;
+    println!(
+        "after `inbound compact`: {:.0} bytes/event",
+        compacted.bytes_after as f64 / acknowledged.max(1) as f64
     );
 
     // 2. One client: the latency of a single durable acknowledgement.

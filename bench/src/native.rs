@@ -72,6 +72,7 @@ fn run(source: &NativeSource, body: &[u8]) -> Result<(store::ChangeSet, Value), 
             body_truncated: false,
             repeats: 0,
             last_repeat_at: None,
+            shared_body: None,
         },
     );
     let answer = json!({"action": action, "incident": {"id": incident.id, "key": incident.key, "status": incident.status}});

@@ -20,6 +20,7 @@ mod repeats;
 mod retention;
 mod retry;
 mod session;
+mod shared_bodies;
 mod slot;
 mod state_quota;
 mod tables;

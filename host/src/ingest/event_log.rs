@@ -53,6 +53,7 @@ pub(super) fn event_received(
         body_truncated: truncated,
         repeats: 0,
         last_repeat_at: None,
+        shared_body: None,
     }
 }
 

@@ -92,12 +92,13 @@ impl Embedded {
     ) -> Result<LogPage, Error> {
         let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(INCIDENT_LOG)?;
+        let bodies = txn.open_table(EVENT_BODIES)?;
         let limit = limit.max(1);
         let mut entries = Vec::with_capacity(limit + 1);
         let range = (id, 0)..(id, before.unwrap_or(u64::MAX));
         for entry in table.range(range)?.rev().take(limit + 1) {
             let (key, value) = entry?;
-            entries.push((key.value().1, reads::decode(value.value())?));
+            entries.push((key.value().1, reads::log_entry(&bodies, value.value())?));
         }
         let next_before = if entries.len() > limit {
             entries.truncate(limit);
@@ -118,12 +119,13 @@ impl Embedded {
     ) -> Result<LogForward, Error> {
         let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(INCIDENT_LOG)?;
+        let bodies = txn.open_table(EVENT_BODIES)?;
         let limit = limit.max(1);
         let mut entries = Vec::with_capacity(limit + 1);
         let start = after.map_or(0, |seq| seq.saturating_add(1));
         for entry in table.range((id, start)..=(id, u64::MAX))?.take(limit + 1) {
             let (key, value) = entry?;
-            entries.push((key.value().1, reads::decode(value.value())?));
+            entries.push((key.value().1, reads::log_entry(&bodies, value.value())?));
         }
         let next_after = if entries.len() > limit {
             entries.truncate(limit);

@@ -188,9 +188,10 @@ impl Embedded {
             return Ok(None);
         };
         let log_table = txn.open_table(INCIDENT_LOG)?;
+        let bodies = txn.open_table(EVENT_BODIES)?;
         let mut log = Vec::new();
         for entry in log_table.range((id, 0)..=(id, u64::MAX))? {
-            log.push(reads::decode(entry?.1.value())?);
+            log.push(reads::log_entry(&bodies, entry?.1.value())?);
         }
         Ok(Some((incident, log)))
     }

@@ -6,6 +6,10 @@
 //! - 1 → 2 (0.2 → 0.3): the `resolved_at` index that retention reads,
 //!   filled from the resolved incidents (their last change is when they
 //!   were resolved: resolved incidents are never reopened).
+//! - 2 → 3: `event_bodies`, where an event about several incidents keeps
+//!   its body once. Nothing to convert (entries written before keep their
+//!   bodies inline); the version says that an older release, which would
+//!   show those entries without a body, must not open the file.
 
 use super::Error;
 use super::model::Status;

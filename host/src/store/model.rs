@@ -124,6 +124,13 @@ pub enum LogKind {
         /// When the last of those arrived.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         last_repeat_at: Option<Millis>,
+        /// Storage only, never seen outside the store: set when the event
+        /// concerned several incidents and its headers and body are kept
+        /// once, in the `event_bodies` table under this key (see
+        /// `shared_bodies.rs`); the store puts them back before the entry
+        /// leaves it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shared_body: Option<String>,
     },
     Created {
         by: String,

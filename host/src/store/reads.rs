@@ -1,7 +1,8 @@
 //! Lookups shared by the snapshot a plugin reads and the writer's validation,
 //! written once over redb's `ReadableTable` so both see the same logic.
 
-use super::model::{Incident, IncidentId};
+use super::model::{Incident, IncidentId, LogEntry};
+use super::shared_bodies;
 use redb::{ReadableTable, StorageError};
 
 pub fn incident(
@@ -28,6 +29,21 @@ pub fn state_value(
     key: &str,
 ) -> Result<Option<Vec<u8>>, StorageError> {
     Ok(table.get((source, key))?.map(|value| value.value().to_vec()))
+}
+
+/// A stored log entry as the store hands it out: with its headers and
+/// body, also when they are kept once in `bodies` for several incidents.
+pub fn log_entry(
+    bodies: &impl ReadableTable<&'static str, (u64, &'static [u8])>,
+    bytes: &[u8],
+) -> Result<LogEntry, StorageError> {
+    let mut entry: LogEntry = decode(bytes)?;
+    if let Some(key) = shared_bodies::key_of(&entry) {
+        let record = bodies.get(key)?;
+        shared_bodies::restore(&mut entry, record.as_ref().map(|r| r.value().1))
+            .map_err(|error| StorageError::Corrupted(format!("undecodable event body: {error}")))?;
+    }
+    Ok(entry)
 }
 
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StorageError> {

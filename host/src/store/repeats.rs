@@ -4,38 +4,53 @@
 
 use super::model::{IncidentId, LogEntry, LogKind};
 use super::reads::{decode, encode};
-use redb::{ReadableTable, Table};
+use super::shared_bodies;
+use super::tables::Tables;
+use redb::ReadableTable;
 
 /// When `entry` is a received event with the same action and logged body as
 /// the last entry of `incident`'s log, adds one to that entry's repeat count
 /// and returns true; otherwise changes nothing and returns false.
 pub fn count_if_repeat(
-    log: &mut Table<(u64, u64), &'static [u8]>,
+    tables: &mut Tables,
     incident: IncidentId,
     entry: &LogEntry,
 ) -> Result<bool, redb::Error> {
     if !matches!(entry.kind, LogKind::EventReceived { .. }) {
         return Ok(false);
     }
+    let log = &mut tables.log;
     let Some(last) = log.range((incident, 0)..=(incident, u64::MAX))?.next_back() else {
         return Ok(false);
     };
     let (key, value) = last?;
     let seq = key.value().1;
-    let stored: LogEntry = decode(value.value())?;
+    let mut stored: LogEntry = decode(value.value())?;
     drop((key, value));
+    // A last entry whose body is kept apart is compared with that body.
+    let shared = shared_bodies::key_of(&stored).map(str::to_string);
+    if let Some(shared) = &shared {
+        let record = tables.event_bodies.get(shared.as_str())?;
+        shared_bodies::restore(&mut stored, record.as_ref().map(|r| r.value().1))
+            .map_err(|e| redb::StorageError::Corrupted(format!("event body {shared}: {e}")))?;
+    }
     match counted(stored, entry) {
         Some(counted) => {
-            log.insert((incident, seq), encode(&counted).as_slice())?;
+            let counted = match &shared {
+                Some(shared) => shared_bodies::without_body(counted, shared),
+                None => counted,
+            };
+            tables.log.insert((incident, seq), encode(&counted).as_slice())?;
             Ok(true)
         }
         None => Ok(false),
     }
 }
 
-/// `last` (an incident's last log entry) with one more repeat when `entry`
-/// is a received event with the same action and logged body; `None` when
-/// `entry` is not a repeat of it. Both engines' writers use it.
+/// `last` (an incident's last log entry, its body restored) with one more
+/// repeat when `entry` is a received event with the same action and logged
+/// body; `None` when `entry` is not a repeat of it. Both engines' writers
+/// use it.
 pub(super) fn counted(mut last: LogEntry, entry: &LogEntry) -> Option<LogEntry> {
     let LogKind::EventReceived { action, body, body_bytes, .. } = &entry.kind else {
         return None;
@@ -75,6 +90,7 @@ mod tests {
                 body_truncated: false,
                 repeats: 0,
                 last_repeat_at: None,
+                shared_body: None,
             },
         }
     }
@@ -85,22 +101,22 @@ mod tests {
         let db = redb::Database::create(dir.path().join("db")).unwrap();
         let txn = db.begin_write().unwrap();
         {
-            let mut log = txn.open_table(super::super::tables::INCIDENT_LOG).unwrap();
-            assert!(!count_if_repeat(&mut log, 1, &event(1, Action::Unchanged, "a")).unwrap());
-            log.insert((1, 0), encode(&event(1, Action::Unchanged, "a")).as_slice()).unwrap();
-            assert!(count_if_repeat(&mut log, 1, &event(2, Action::Unchanged, "a")).unwrap());
-            assert!(count_if_repeat(&mut log, 1, &event(3, Action::Unchanged, "a")).unwrap());
-            assert!(!count_if_repeat(&mut log, 1, &event(4, Action::Unchanged, "b")).unwrap());
-            assert!(!count_if_repeat(&mut log, 1, &event(4, Action::Created, "a")).unwrap());
-            assert!(!count_if_repeat(&mut log, 2, &event(4, Action::Unchanged, "a")).unwrap());
-            let stored: LogEntry = decode(log.get((1, 0)).unwrap().unwrap().value()).unwrap();
+            let mut tables = Tables::open(&txn).unwrap();
+            assert!(!count_if_repeat(&mut tables, 1, &event(1, Action::Unchanged, "a")).unwrap());
+            tables.log.insert((1, 0), encode(&event(1, Action::Unchanged, "a")).as_slice()).unwrap();
+            assert!(count_if_repeat(&mut tables, 1, &event(2, Action::Unchanged, "a")).unwrap());
+            assert!(count_if_repeat(&mut tables, 1, &event(3, Action::Unchanged, "a")).unwrap());
+            assert!(!count_if_repeat(&mut tables, 1, &event(4, Action::Unchanged, "b")).unwrap());
+            assert!(!count_if_repeat(&mut tables, 1, &event(4, Action::Created, "a")).unwrap());
+            assert!(!count_if_repeat(&mut tables, 2, &event(4, Action::Unchanged, "a")).unwrap());
+            let stored: LogEntry = decode(tables.log.get((1, 0)).unwrap().unwrap().value()).unwrap();
             let LogKind::EventReceived { repeats, last_repeat_at, .. } = stored.kind else {
                 panic!("{stored:?}")
             };
             assert_eq!((repeats, last_repeat_at), (2, Some(3)));
             let comment = LogEntry { at: 5, kind: LogKind::Created { by: "x".into() } };
-            log.insert((1, 1), encode(&comment).as_slice()).unwrap();
-            assert!(!count_if_repeat(&mut log, 1, &event(6, Action::Unchanged, "a")).unwrap());
+            tables.log.insert((1, 1), encode(&comment).as_slice()).unwrap();
+            assert!(!count_if_repeat(&mut tables, 1, &event(6, Action::Unchanged, "a")).unwrap());
         }
         txn.commit().unwrap();
     }

@@ -10,8 +10,9 @@
 use super::Error;
 use super::changes::{ChangeSet, ReadCheck, Write};
 use super::embedded::Embedded;
-use super::model::{FailedDelivery, FailureId, IncidentId, Millis, Status};
+use super::model::{FailedDelivery, FailureId, IncidentId, LogEntry, Millis, Status};
 use super::reads;
+use super::shared_bodies;
 use super::tables::*;
 use redb::{ReadableDatabase, ReadableTable};
 
@@ -88,7 +89,7 @@ impl Tables<'_> {
         }
         let count = self.counts.get((source, code))?.map_or(0, |v| v.value());
         self.counts.insert((source, code), count.saturating_sub(1))?;
-        self.log.retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
+        self.delete_log(id)?;
         if let Some(escalation) = self.escalation(id)? {
             if let Some(due) = escalation.due_at {
                 self.escalation_due.remove((due, id))?;
@@ -105,6 +106,31 @@ impl Tables<'_> {
                 self.notification_status.remove((stored.status.code(), notification))?;
                 self.notification_due.remove((stored.next_attempt_at, notification))?;
                 self.notifications.remove(notification)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes an incident's log, and each shared event body with the last
+    /// entry that referred to it.
+    fn delete_log(&mut self, id: IncidentId) -> Result<(), redb::Error> {
+        let mut shared = Vec::new();
+        for entry in self.log.extract_from_if((id, 0)..=(id, u64::MAX), |_, _| true)? {
+            let entry: LogEntry = reads::decode(entry?.1.value())?;
+            shared.extend(shared_bodies::key_of(&entry).map(str::to_string));
+        }
+        for key in shared {
+            let kept = self.event_bodies.get(key.as_str())?.map(|v| {
+                let (refs, record) = v.value();
+                (refs, record.to_vec())
+            });
+            match kept {
+                Some((refs, record)) if refs > 1 => {
+                    self.event_bodies.insert(key.as_str(), (refs - 1, record.as_slice()))?;
+                }
+                _ => {
+                    self.event_bodies.remove(key.as_str())?;
+                }
             }
         }
         Ok(())
@@ -202,6 +228,60 @@ mod tests {
         let counts = store.counts(Some("s")).unwrap();
         assert_eq!((counts.pending, counts.resolved), (1, 1));
         assert!(store.expired(cutoffs).unwrap().is_empty(), "nothing left to delete");
+    }
+
+    fn received(body: &str) -> LogEntry {
+        LogEntry {
+            at: 0,
+            kind: LogKind::EventReceived {
+                action: crate::store::Action::Created,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: body.into(),
+                body_bytes: body.len(),
+                body_truncated: false,
+                repeats: 0,
+                last_repeat_at: None,
+                shared_body: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_shared_event_body_goes_with_the_last_entry_that_refers_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = Store::open(&path, Default::default(), |_| {}).unwrap();
+        let event = |incident, body: &str| Write::AppendEvent {
+            incident,
+            entry: received(body),
+            count_repeats: true,
+        };
+        // One event about incidents 1, 2 and 3, another about 4 and 5.
+        let mut writes: Vec<Write> = [1, 3, 4, 5]
+            .into_iter()
+            .map(|id| Write::PutIncident(incident(id, Status::Resolved, DAY)))
+            .collect();
+        writes.push(Write::PutIncident(incident(2, Status::Pending, DAY)));
+        writes.extend([event(1, "group"), event(2, "group"), event(3, "group")]);
+        commit(&store, ChangeSet { reads: vec![], writes }).unwrap();
+        let writes = vec![event(4, "other"), event(5, "other")];
+        commit(&store, ChangeSet { reads: vec![], writes }).unwrap();
+        for (id, body) in [(1, "group"), (2, "group"), (3, "group"), (5, "other")] {
+            let entries = store.log_page(id, None, 10).unwrap().entries;
+            assert_eq!(entries[0].1, received(body), "incident {id} reads the whole event");
+        }
+
+        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
+        commit(&store, store.expired(cutoffs).unwrap()).unwrap();
+        let entries = store.log_page(2, None, 10).unwrap().entries;
+        assert_eq!(entries[0].1, received("group"), "the open incident keeps the body");
+        store.close();
+
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let bodies = txn.open_table(EVENT_BODIES).unwrap();
+        let kept: Vec<u64> = bodies.iter().unwrap().map(|row| row.unwrap().1.value().0).collect();
+        assert_eq!(kept, vec![1], "one record left, referred to by incident 2 alone");
     }
 
     #[test]

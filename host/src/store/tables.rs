@@ -87,6 +87,10 @@ tables! {
     /// (resolved millis, incident id): resolved incidents, oldest resolution
     /// first, for retention (schema 2).
     resolved_at: RESOLVED_AT = "resolved_at", (u64, u64) => ();
+    /// key -> (entries referring to it, headers and body as JSON): a received
+    /// event's headers and body, kept once for all the incidents it
+    /// concerned (schema 3, see `shared_bodies.rs`).
+    event_bodies: EVENT_BODIES = "event_bodies", &'static str => (u64, &'static [u8]);
     /// Counters and the schema version.
     meta: META = "meta", &'static str => u64;
 }
@@ -96,5 +100,5 @@ pub const META_NEXT_LOG_SEQ: &str = "next_log_seq";
 /// Set once [`COUNTS`] has been filled from the indexes (databases written
 /// before it existed are counted once, at start-up).
 pub const META_COUNTS_READY: &str = "counts_ready";
-/// 1: 0.2. 2: the `resolved_at` index (see `migrate.rs`).
-pub const SCHEMA_VERSION: u64 = 2;
+/// 1: 0.2. 2: the `resolved_at` index. 3: `event_bodies` (see `migrate.rs`).
+pub const SCHEMA_VERSION: u64 = 3;

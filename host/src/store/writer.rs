@@ -12,6 +12,7 @@ use super::changes::{ChangeSet, ReadCheck, Write};
 use super::model::{FailedDelivery, Incident, IncidentId, Status};
 use super::reads::{self, encode};
 use super::repeats;
+use super::shared_bodies::{SharedRecord, Sharing};
 use super::slot::DbSlot;
 use super::state_quota;
 use super::tables::*;
@@ -274,7 +275,8 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
     // Incidents this change set has logged to: their last entry is one of
     // ours, so a received event cannot repeat it.
     let mut logged: Vec<IncidentId> = Vec::new();
-    for write in writes {
+    let mut sharing = Sharing::plan(writes);
+    for (index, write) in writes.iter().enumerate() {
         let tables = &mut batch.tables;
         match write {
             Write::PutIncident(incident) => put_incident(batch, incident)?,
@@ -287,11 +289,13 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
             Write::AppendEvent { incident, entry, count_repeats } => {
                 let counted = *count_repeats
                     && !logged.contains(incident)
-                    && repeats::count_if_repeat(&mut tables.log, *incident, entry)?;
+                    && repeats::count_if_repeat(tables, *incident, entry)?;
                 if !counted {
                     let seq = batch.next_log_seq;
                     batch.next_log_seq += 1;
-                    tables.log.insert((*incident, seq), encode(entry).as_slice())?;
+                    let stored = sharing.entry_to_store(index, entry);
+                    let stored = encode(stored.as_ref().unwrap_or(entry));
+                    tables.log.insert((*incident, seq), stored.as_slice())?;
                 }
                 logged.push(*incident);
             }
@@ -320,6 +324,17 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
             Write::PutNotification(notification) => tables.put_notification(notification)?,
         }
     }
+    for shared in sharing.into_records() {
+        keep_shared_body(&mut batch.tables, &shared)?;
+    }
+    Ok(())
+}
+
+/// Stores a shared event body, or counts the new references to it when an
+/// identical one is already kept.
+fn keep_shared_body(tables: &mut Tables, shared: &SharedRecord) -> Result<(), redb::Error> {
+    let refs = tables.event_bodies.get(shared.key.as_str())?.map_or(0, |v| v.value().0);
+    tables.event_bodies.insert(shared.key.as_str(), (refs + shared.refs, shared.record.as_slice()))?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 
 use super::super::changes::{ChangeSet, ReadCheck, Write};
 use super::super::console::{Counts, LogForward, LogPage};
+use super::super::shared_bodies;
 use super::super::outbox::{DeliveryStatus, Escalation, Notification, NotificationId, OutboxStats};
 use super::super::{
     Error, FailedDelivery, FailureId, Incident, IncidentId, ListQuery, LogEntry, Millis, Page,
@@ -148,6 +149,20 @@ fn records<T: serde::de::DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<(u64, T
     rows.iter().map(|row| Ok((id_of(row, 0), decode(row.get(1))?))).collect()
 }
 
+/// Rows of (seq, entry, shared body record or NULL): the entries as the
+/// store hands them out, headers and body restored.
+pub(super) fn log_entries(rows: Vec<Row>) -> Result<Vec<(u64, LogEntry)>, Error> {
+    rows.iter()
+        .map(|row| {
+            let mut entry: LogEntry = decode(row.get(1))?;
+            let record: Option<&[u8]> = row.get(2);
+            shared_bodies::restore(&mut entry, record)
+                .map_err(|error| Error::Postgres(format!("undecodable event body: {error}")))?;
+            Ok((id_of(row, 0), entry))
+        })
+        .collect()
+}
+
 /// One chunk of what `cutoffs` expire (see the embedded engine's).
 pub(super) async fn expired(
     db: &Connection,
@@ -230,9 +245,11 @@ impl Postgres {
             let Some(found) = incident(&db, id).await? else {
                 return Ok(None);
             };
-            let sql = "SELECT entry FROM incident_log WHERE incident = $1 ORDER BY seq";
-            let log = rows(&db, sql, &[&sql_id(id)]).await?;
-            let log = log.iter().map(|row| decode(row.get(0))).collect::<Result<_, _>>()?;
+            let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
+                       LEFT JOIN event_bodies b ON b.key = l.shared_body \
+                       WHERE l.incident = $1 ORDER BY l.seq";
+            let log = log_entries(rows(&db, sql, &[&sql_id(id)]).await?)?;
+            let log = log.into_iter().map(|(_, entry)| entry).collect();
             Ok(Some((found, log)))
         })
     }
@@ -294,10 +311,11 @@ impl Postgres {
     ) -> Result<LogPage, Error> {
         let (before, limit) = (sql_id(before.unwrap_or(u64::MAX)), limit.max(1));
         self.read(|db| async move {
-            let sql = "SELECT seq, entry FROM incident_log WHERE incident = $1 AND seq < $2 \
-                       ORDER BY seq DESC LIMIT $3";
+            let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
+                       LEFT JOIN event_bodies b ON b.key = l.shared_body \
+                       WHERE l.incident = $1 AND l.seq < $2 ORDER BY l.seq DESC LIMIT $3";
             let found = rows(&db, sql, &[&sql_id(id), &before, &(limit as i64 + 1)]).await?;
-            let entries: Vec<(u64, LogEntry)> = records(found)?;
+            let entries = log_entries(found)?;
             let (entries, next_before) = paged_with_keys(entries, limit);
             Ok(LogPage { entries, next_before })
         })
@@ -312,10 +330,11 @@ impl Postgres {
         let start = sql_id(after.map_or(0, |seq| seq.saturating_add(1)));
         let limit = limit.max(1);
         self.read(|db| async move {
-            let sql = "SELECT seq, entry FROM incident_log WHERE incident = $1 AND seq >= $2 \
-                       ORDER BY seq LIMIT $3";
+            let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
+                       LEFT JOIN event_bodies b ON b.key = l.shared_body \
+                       WHERE l.incident = $1 AND l.seq >= $2 ORDER BY l.seq LIMIT $3";
             let found = rows(&db, sql, &[&sql_id(id), &start, &(limit as i64 + 1)]).await?;
-            let entries: Vec<(u64, LogEntry)> = records(found)?;
+            let entries = log_entries(found)?;
             let (entries, next_after) = paged_with_keys(entries, limit);
             Ok(LogForward { entries, next_after })
         })

@@ -17,6 +17,7 @@ use super::super::changes::{ChangeSet, ReadCheck, Write};
 use super::super::outbox::{DeliveryStatus, Escalation, Notification, escalation_after};
 use super::super::writer::{BatchStats, CommitError, Job};
 use super::super::{Error, FailedDelivery, Incident, IncidentId, LogEntry, Status};
+use super::super::shared_bodies::{self, Sharing};
 use super::super::{repeats, state_quota};
 use super::link::{CHANGES_CHANNEL, Connection, Link, SentWrite};
 use super::reads::{self, decode, sql_id};
@@ -483,7 +484,8 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
     // Incidents this change set has logged to: their last entry is one of
     // ours, so a received event cannot repeat it.
     let mut logged: Vec<IncidentId> = Vec::new();
-    for write in writes {
+    let mut sharing = Sharing::plan(writes);
+    for (index, write) in writes.iter().enumerate() {
         let db = batch.db;
         match write {
             Write::PutIncident(incident) => put_incident(batch, incident).await?,
@@ -496,7 +498,10 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
                     && !logged.contains(incident)
                     && count_if_repeat(db, *incident, entry).await?;
                 if !counted {
-                    append_log(db, *incident, entry).await?;
+                    match sharing.entry_to_store(index, entry) {
+                        Some(stored) => append_log(db, *incident, &stored).await?,
+                        None => append_log(db, *incident, entry).await?,
+                    }
                 }
                 logged.push(*incident);
             }
@@ -536,6 +541,15 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
             Write::PutEscalation(escalation) => put_escalation(db, escalation).await?,
             Write::PutNotification(notification) => put_notification(db, notification).await?,
         }
+    }
+    for shared in sharing.into_records() {
+        execute(
+            batch.db,
+            "INSERT INTO event_bodies (key, refs, record) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET refs = event_bodies.refs + EXCLUDED.refs",
+            params![shared.key, shared.refs as i64, shared.record],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -595,8 +609,13 @@ async fn append_log(
 ) -> Result<(), Failure> {
     execute(
         db,
-        "INSERT INTO incident_log (incident, seq, entry) VALUES ($1, nextval('log_seq'), $2)",
-        params![sql_id(incident), encode(entry)],
+        "INSERT INTO incident_log (incident, seq, entry, shared_body) \
+         VALUES ($1, nextval('log_seq'), $2, $3)",
+        params![
+            sql_id(incident),
+            encode(entry),
+            shared_bodies::key_of(entry).map(str::to_string)
+        ],
     )
     .await?;
     Ok(())
@@ -608,14 +627,25 @@ async fn count_if_repeat(
     incident: IncidentId,
     entry: &LogEntry,
 ) -> Result<bool, Failure> {
-    let sql = "SELECT seq, entry FROM incident_log WHERE incident = $1 ORDER BY seq DESC LIMIT 1";
+    let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
+               LEFT JOIN event_bodies b ON b.key = l.shared_body \
+               WHERE l.incident = $1 ORDER BY l.seq DESC LIMIT 1";
     let Some(last) = reads::row(db, sql, &[&sql_id(incident)]).await? else {
         return Ok(false);
     };
     let seq: i64 = last.get(0);
     let stored: LogEntry = decode(last.get(1))?;
-    let Some(counted) = repeats::counted(stored, entry) else {
+    let shared = shared_bodies::key_of(&stored).map(str::to_string);
+    // Compared with its body restored, stored again without it.
+    let Some((_, restored)) = reads::log_entries(vec![last])?.pop() else {
         return Ok(false);
+    };
+    let Some(counted) = repeats::counted(restored, entry) else {
+        return Ok(false);
+    };
+    let counted = match &shared {
+        Some(shared) => shared_bodies::without_body(counted, shared),
+        None => counted,
     };
     execute(
         db,
@@ -716,7 +746,17 @@ async fn delete_incident(batch: &mut Batch<'_>, id: IncidentId) -> Result<(), Fa
     }
     let db = batch.db;
     let id_param = sql_id(id);
-    execute(db, "DELETE FROM incident_log WHERE incident = $1", params![id_param]).await?;
+    // The log, and each shared event body with the last entry referring to it.
+    execute(
+        db,
+        "WITH gone AS (DELETE FROM incident_log WHERE incident = $1 RETURNING shared_body), \
+              released AS (SELECT shared_body AS key, count(*) AS n FROM gone \
+                           WHERE shared_body IS NOT NULL GROUP BY shared_body) \
+         UPDATE event_bodies b SET refs = b.refs - r.n FROM released r WHERE b.key = r.key",
+        params![id_param],
+    )
+    .await?;
+    execute(db, "DELETE FROM event_bodies WHERE refs <= 0", params![]).await?;
     execute(db, "DELETE FROM notifications WHERE incident = $1", params![id_param]).await?;
     execute(db, "DELETE FROM escalations WHERE incident = $1", params![id_param]).await?;
     execute(db, "DELETE FROM incidents WHERE id = $1", params![id_param]).await?;

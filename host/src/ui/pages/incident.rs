@@ -152,6 +152,7 @@ fn describe(entry: &LogEntry) -> Entry {
             body_truncated,
             repeats,
             last_repeat_at,
+            ..
         } => Entry {
             kind: "event",
             at,
