@@ -316,7 +316,8 @@ fn hosts_starting_together_on_an_empty_database_migrate_it_once() {
     });
     let database = url.rsplit('/').next().unwrap();
     let applied = cluster.psql(database, "SELECT count(*) FROM inbound_schema_history").unwrap();
-    assert_eq!(applied, "1", "one migration, applied once");
+    let migrations = std::fs::read_dir(support::workspace_root().join("host/migrations")).unwrap();
+    assert_eq!(applied, migrations.count().to_string(), "each migration applied once");
     let (status, _) = hosts[2].zendesk(&ticket(1, "New"));
     assert_eq!(status, 202);
     assert_eq!(hosts[0].all_incidents().len(), 1, "every host reads what another wrote");
@@ -367,6 +368,73 @@ fn retention_deletes_expired_resolved_incidents_and_their_logs_from_postgres() {
     let resolved =
         cluster.psql(database, "SELECT count FROM incident_counts WHERE status = 2").unwrap();
     assert_eq!(resolved, "1", "the count of resolved incidents follows");
+}
+
+#[test]
+fn retention_drops_a_shared_event_body_with_the_last_entry_that_refers_to_it() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let key = "alerts-key-0123456789abcdefghij";
+    let extra = format!(
+        "\n[integrations.alertmanager]\nplugin = \"{}\"\n\n[[sources]]\nname = \"alerts\"\nintegration = \"alertmanager\"\nescalation_policy = \"support-oncall\"\nkey = \"{key}\"\n\n[storage.retention]\nresolved_incidents_days = 30\n",
+        plugin_wasm("alertmanager").display()
+    );
+    let host = host_on(&url, &extra);
+    // One group of three alerts, firing, then resolved: two events, each
+    // about all three incidents, each body kept once.
+    let alert = |n: u64, status: &str| {
+        json!({"status": status, "labels": {"alertname": "DiskFull", "instance": format!("db{n}")},
+            "annotations": {"summary": format!("Disk full on db{n}")},
+            "startsAt": "2026-03-28T12:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prom/graph", "fingerprint": format!("f{n}")})
+    };
+    let group = |status: &str| {
+        json!({"version": "4", "groupKey": "{}:{alertname=\"DiskFull\"}", "status": status,
+            "receiver": "inbound", "groupLabels": {"alertname": "DiskFull"},
+            "commonLabels": {"alertname": "DiskFull"}, "commonAnnotations": {},
+            "externalURL": "http://alertmanager:9093",
+            "alerts": (0..3).map(|n| alert(n, status)).collect::<Vec<_>>()})
+    };
+    let path = format!("/api/v1/events/alertmanager/{key}");
+    for status in ["firing", "resolved"] {
+        let (code, answer) = host.post_raw(&path, "application/json", group(status).to_string());
+        assert_eq!(code, 202, "{answer}");
+    }
+    let database = url.rsplit('/').next().unwrap();
+    let refs = || cluster.psql(database, "SELECT refs FROM event_bodies ORDER BY refs").unwrap();
+    assert_eq!(refs(), "3\n3");
+    let age = |keys: &str| {
+        let sql = format!(
+            "UPDATE incidents SET resolved_at = resolved_at - {} WHERE key IN ({keys})",
+            40u64 * 24 * 60 * 60 * 1000
+        );
+        cluster.psql(database, &sql).unwrap()
+    };
+    let keys: Vec<String> =
+        host.all_incidents().iter().map(|i| format!("'{}'", i["key"].as_str().unwrap())).collect();
+    assert_eq!(keys.len(), 3);
+
+    // Two of the three expire: each body is still referred to once.
+    assert_eq!(age(&keys[..2].join(",")), "UPDATE 2");
+    let host = host.restart();
+    assert!(poll(WAIT, || refs() == "1\n1"), "{}: {}", refs(), host.logs());
+    let (_, left) = host.get("/api/v1/incidents?status=resolved");
+    let left = &left["incidents"][0];
+    let received = host.incident(&left["id"]);
+    let bodies: Vec<&str> = received["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "event_received")
+        .map(|e| e["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, [group("firing").to_string(), group("resolved").to_string()]);
+
+    // The last one expires: the bodies go with it.
+    assert_eq!(age(&keys[2]), "UPDATE 1");
+    let host = host.restart();
+    assert!(poll(WAIT, || refs().is_empty()), "{}: {}", refs(), host.logs());
+    assert!(host.all_incidents().is_empty());
 }
 
 #[test]

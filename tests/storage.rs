@@ -12,8 +12,8 @@ mod support;
 use inbound::store::{
     Action, ChangeSet, FailedDelivery, Incident, LogEntry, LogKind, Status, Store, Write,
 };
-use serde_json::{Value, json};
 use redb::{ReadableDatabase, ReadableTable};
+use serde_json::{Value, json};
 use std::time::Duration;
 use support::{Host, TOKEN, inbound, plugins_config, poll, zendesk_config};
 
@@ -312,8 +312,7 @@ fn stored_log_bytes_and_shared_bodies(host: &mut Host, config: &str) -> (u64, Ve
         redb::TableDefinition::new("event_bodies");
     let (log, bodies) = (txn.open_table(log).unwrap(), txn.open_table(bodies).unwrap());
     let bytes = log.iter().unwrap().map(|row| row.unwrap().1.value().len() as u64).sum();
-    let mut refs: Vec<u64> =
-        bodies.iter().unwrap().map(|row| row.unwrap().1.value().0).collect();
+    let mut refs: Vec<u64> = bodies.iter().unwrap().map(|row| row.unwrap().1.value().0).collect();
     refs.sort();
     (bytes, refs)
 }

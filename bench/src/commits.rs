@@ -5,17 +5,31 @@
 use inbound::store::{
     Action, ChangeSet, Incident, LogEntry, LogKind, Status, Store, Write, now_millis,
 };
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-pub fn run(batch: usize, batches: usize) -> anyhow::Result<()> {
+/// `reader`: a thread beside the writer that takes a snapshot, holds it
+/// 100 µs and takes the next, as webhooks do under load; redb reuses a page
+/// a commit freed only once no older read is alive, so this shows what
+/// concurrent reads cost in file size.
+pub fn run(batch: usize, batches: usize, reader: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let store = std::sync::Arc::new(Store::open(
-        &dir.path().join("commits.redb"),
-        Default::default(),
-        |_| {},
-    )?);
+    let store =
+        Arc::new(Store::open(&dir.path().join("commits.redb"), Default::default(), |_| {})?);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
     let body = include_str!("../wrk/zendesk-mix.lua").chars().take(800).collect::<String>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reading = reader.then(|| {
+        let (store, stop) = (store.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let snapshot = store.snapshot().expect("snapshot");
+                std::thread::sleep(Duration::from_micros(100));
+                drop(snapshot);
+            }
+        })
+    });
     let started = Instant::now();
     let mut per_batch = Vec::with_capacity(batches);
     for _ in 0..batches {
@@ -36,6 +50,10 @@ pub fn run(batch: usize, batches: usize) -> anyhow::Result<()> {
         });
         per_batch.push(at.elapsed());
     }
+    stop.store(true, Ordering::Relaxed);
+    if let Some(reading) = reading {
+        reading.join().expect("reader");
+    }
     per_batch.sort();
     let total = started.elapsed();
     println!(
@@ -49,7 +67,6 @@ pub fn run(batch: usize, batches: usize) -> anyhow::Result<()> {
     let copy = dir.path().join("measured.redb");
     std::fs::copy(dir.path().join("commits.redb"), &copy)?;
     crate::footprint::print(&copy, (batch * batches) as u64)
-
 }
 
 fn event(store: &Store, body: &str) -> ChangeSet {

@@ -13,6 +13,7 @@ mod ceiling;
 mod commits;
 mod console;
 mod footprint;
+mod groups;
 mod native;
 mod plugin_cost;
 mod postgres;
@@ -59,6 +60,9 @@ enum Command {
         batch: usize,
         #[arg(long, default_value_t = 200)]
         batches: usize,
+        /// Read snapshots beside the writer all the while, as webhooks do.
+        #[arg(long)]
+        reader: bool,
     },
     /// The web console's incident list over many stored incidents, alone.
     Console {
@@ -84,6 +88,17 @@ enum Command {
         file: PathBuf,
         #[arg(long, default_value_t = 1)]
         events: u64,
+    },
+    /// What notifications of one Alertmanager group of many alerts cost on
+    /// disk, through the real host.
+    Groups {
+        #[arg(long, default_value_t = 20)]
+        alerts: usize,
+        #[arg(long, default_value_t = 200)]
+        events: usize,
+        /// The host binary to measure (default: the one built beside this).
+        #[arg(long)]
+        inbound: Option<PathBuf>,
     },
     /// Time plugin calls alone, in process: no HTTP, no commit.
     Calls {
@@ -137,13 +152,14 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Run(options)) => run(&options),
         Some(Command::Calls { iterations }) => calls::run(iterations),
         Some(Command::Footprint { file, events }) => footprint::print(&file, events),
+        Some(Command::Groups { alerts, events, inbound }) => groups::run(inbound, alerts, events),
         Some(Command::Postgres { url, seconds, connections }) => {
             postgres::run(&url, seconds, connections)
         }
         Some(Command::Plugin { wasm, body, iterations, memory_limit_mib }) => {
             plugin_cost::run(&wasm, &body, iterations, memory_limit_mib)
         }
-        Some(Command::Commits { batch, batches }) => commits::run(batch, batches),
+        Some(Command::Commits { batch, batches, reader }) => commits::run(batch, batches, reader),
         Some(Command::Console { incidents, seconds }) => console_pages(incidents, seconds),
         None => run(&RunOptions { seconds: 10, connections: 64, incidents: 1_000_000 }),
     }

@@ -103,13 +103,17 @@ mod tests {
         {
             let mut tables = Tables::open(&txn).unwrap();
             assert!(!count_if_repeat(&mut tables, 1, &event(1, Action::Unchanged, "a")).unwrap());
-            tables.log.insert((1, 0), encode(&event(1, Action::Unchanged, "a")).as_slice()).unwrap();
+            tables
+                .log
+                .insert((1, 0), encode(&event(1, Action::Unchanged, "a")).as_slice())
+                .unwrap();
             assert!(count_if_repeat(&mut tables, 1, &event(2, Action::Unchanged, "a")).unwrap());
             assert!(count_if_repeat(&mut tables, 1, &event(3, Action::Unchanged, "a")).unwrap());
             assert!(!count_if_repeat(&mut tables, 1, &event(4, Action::Unchanged, "b")).unwrap());
             assert!(!count_if_repeat(&mut tables, 1, &event(4, Action::Created, "a")).unwrap());
             assert!(!count_if_repeat(&mut tables, 2, &event(4, Action::Unchanged, "a")).unwrap());
-            let stored: LogEntry = decode(tables.log.get((1, 0)).unwrap().unwrap().value()).unwrap();
+            let stored: LogEntry =
+                decode(tables.log.get((1, 0)).unwrap().unwrap().value()).unwrap();
             let LogKind::EventReceived { repeats, last_repeat_at, .. } = stored.kind else {
                 panic!("{stored:?}")
             };

@@ -28,6 +28,9 @@ struct SharedBody {
     body: String,
 }
 
+/// What entries must carry alike to share a record: headers and body.
+type EventContent<'a> = (&'a [(String, String)], &'a str);
+
 /// One record to keep: its key, its encoding, and how many entries of the
 /// change set were stored referring to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +57,7 @@ impl Sharing {
         if events < 2 {
             return Sharing::default();
         }
-        let mut groups: HashMap<(&[(String, String)], &str), Vec<usize>> = HashMap::new();
+        let mut groups: HashMap<EventContent, Vec<usize>> = HashMap::new();
         for (index, write) in writes.iter().enumerate() {
             if let Write::AppendEvent { entry, .. } = write
                 && let LogKind::EventReceived { headers, body, shared_body: None, .. } = &entry.kind
@@ -62,8 +65,7 @@ impl Sharing {
                 groups.entry((headers.as_slice(), body.as_str())).or_default().push(index);
             }
         }
-        let mut sharing =
-            Sharing { records: Vec::new(), of_write: vec![None; writes.len()] };
+        let mut sharing = Sharing { records: Vec::new(), of_write: vec![None; writes.len()] };
         for ((headers, body), members) in groups {
             if members.len() < 2 {
                 continue;
@@ -88,8 +90,11 @@ impl Sharing {
         Some(without_body(entry.clone(), &record.key))
     }
 
-    /// The records at least one stored entry refers to.
-    pub fn into_records(self) -> impl Iterator<Item = SharedRecord> {
+    /// The records at least one stored entry refers to, in the order of
+    /// their keys (so two PostgreSQL hosts writing the same records lock
+    /// them in the same order).
+    pub fn into_records(mut self) -> impl Iterator<Item = SharedRecord> {
+        self.records.sort_by(|a, b| a.key.cmp(&b.key));
         self.records.into_iter().filter(|record| record.refs > 0)
     }
 }
@@ -175,10 +180,10 @@ mod tests {
 
     #[test]
     fn the_same_body_for_several_incidents_is_kept_once() {
-        let writes = vec![event(1, "group"), event(2, "group"), event(3, "other"), event(4, "group")];
+        let writes =
+            vec![event(1, "group"), event(2, "group"), event(3, "other"), event(4, "group")];
         let mut sharing = Sharing::plan(&writes);
-        let stored: Vec<_> =
-            (0..4).map(|i| sharing.entry_to_store(i, entry(&writes[i]))).collect();
+        let stored: Vec<_> = (0..4).map(|i| sharing.entry_to_store(i, entry(&writes[i]))).collect();
         assert!(stored[2].is_none(), "a body no other entry carries stays inline");
         let keys: Vec<_> = [0, 1, 3].iter().map(|&i| key_of(stored[i].as_ref().unwrap())).collect();
         assert!(keys.iter().all(|key| key.is_some() && *key == keys[0]));

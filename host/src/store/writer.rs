@@ -334,7 +334,9 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
 /// identical one is already kept.
 fn keep_shared_body(tables: &mut Tables, shared: &SharedRecord) -> Result<(), redb::Error> {
     let refs = tables.event_bodies.get(shared.key.as_str())?.map_or(0, |v| v.value().0);
-    tables.event_bodies.insert(shared.key.as_str(), (refs + shared.refs, shared.record.as_slice()))?;
+    tables
+        .event_bodies
+        .insert(shared.key.as_str(), (refs + shared.refs, shared.record.as_slice()))?;
     Ok(())
 }
 

@@ -8,8 +8,8 @@
 
 use super::super::changes::{ChangeSet, ReadCheck, Write};
 use super::super::console::{Counts, LogForward, LogPage};
-use super::super::shared_bodies;
 use super::super::outbox::{DeliveryStatus, Escalation, Notification, NotificationId, OutboxStats};
+use super::super::shared_bodies;
 use super::super::{
     Error, FailedDelivery, FailureId, Incident, IncidentId, ListQuery, LogEntry, Millis, Page,
     RetentionCutoffs, SWEEP_CHUNK,

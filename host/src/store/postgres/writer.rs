@@ -15,9 +15,9 @@
 
 use super::super::changes::{ChangeSet, ReadCheck, Write};
 use super::super::outbox::{DeliveryStatus, Escalation, Notification, escalation_after};
+use super::super::shared_bodies::{self, Sharing};
 use super::super::writer::{BatchStats, CommitError, Job};
 use super::super::{Error, FailedDelivery, Incident, IncidentId, LogEntry, Status};
-use super::super::shared_bodies::{self, Sharing};
 use super::super::{repeats, state_quota};
 use super::link::{CHANGES_CHANNEL, Connection, Link, SentWrite};
 use super::reads::{self, decode, sql_id};
@@ -611,11 +611,7 @@ async fn append_log(
         db,
         "INSERT INTO incident_log (incident, seq, entry, shared_body) \
          VALUES ($1, nextval('log_seq'), $2, $3)",
-        params![
-            sql_id(incident),
-            encode(entry),
-            shared_bodies::key_of(entry).map(str::to_string)
-        ],
+        params![sql_id(incident), encode(entry), shared_bodies::key_of(entry).map(str::to_string)],
     )
     .await?;
     Ok(())
