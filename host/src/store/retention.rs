@@ -116,7 +116,12 @@ impl Tables<'_> {
     fn delete_log(&mut self, id: IncidentId) -> Result<(), redb::Error> {
         let mut shared = Vec::new();
         for entry in self.log.extract_from_if((id, 0)..=(id, u64::MAX), |_, _| true)? {
-            let entry: LogEntry = reads::decode(entry?.1.value())?;
+            let (_, value) = entry?;
+            // Decode only the entries that can refer to a shared body.
+            if !shared_bodies::may_refer(value.value()) {
+                continue;
+            }
+            let entry: LogEntry = reads::decode(value.value())?;
             shared.extend(shared_bodies::key_of(&entry).map(str::to_string));
         }
         for key in shared {

@@ -91,8 +91,8 @@ impl Sharing {
     }
 
     /// The records at least one stored entry refers to, in the order of
-    /// their keys (so two PostgreSQL hosts writing the same records lock
-    /// them in the same order).
+    /// their keys (one webhook's change set has one record at most today;
+    /// a change set with more locks them in a fixed order).
     pub fn into_records(mut self) -> impl Iterator<Item = SharedRecord> {
         self.records.sort_by(|a, b| a.key.cmp(&b.key));
         self.records.into_iter().filter(|record| record.refs > 0)
@@ -105,6 +105,13 @@ pub fn key_of(entry: &LogEntry) -> Option<&str> {
         LogKind::EventReceived { shared_body, .. } => shared_body.as_deref(),
         _ => None,
     }
+}
+
+/// False when the stored entry `bytes` surely refers to no shared body: a
+/// cheap test before decoding (the field name, as serde writes it).
+pub fn may_refer(bytes: &[u8]) -> bool {
+    const FIELD: &[u8] = b"\"shared_body\"";
+    bytes.windows(FIELD.len()).any(|window| window == FIELD)
 }
 
 /// `entry` with its headers and body moved out, referring to `key`.

@@ -542,6 +542,10 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
             Write::PutNotification(notification) => put_notification(db, notification).await?,
         }
     }
+    if writes.iter().any(|write| matches!(write, Write::DeleteIncident { .. })) {
+        // Once per change set, after every incident's log released its share.
+        execute(batch.db, "DELETE FROM event_bodies WHERE refs <= 0", params![]).await?;
+    }
     for shared in sharing.into_records() {
         execute(
             batch.db,
@@ -742,7 +746,8 @@ async fn delete_incident(batch: &mut Batch<'_>, id: IncidentId) -> Result<(), Fa
     }
     let db = batch.db;
     let id_param = sql_id(id);
-    // The log, and each shared event body with the last entry referring to it.
+    // The log, releasing its entries' shares of event bodies (the bodies no
+    // entry refers to any more are deleted once per change set, in `apply`).
     execute(
         db,
         "WITH gone AS (DELETE FROM incident_log WHERE incident = $1 RETURNING shared_body), \
@@ -752,7 +757,6 @@ async fn delete_incident(batch: &mut Batch<'_>, id: IncidentId) -> Result<(), Fa
         params![id_param],
     )
     .await?;
-    execute(db, "DELETE FROM event_bodies WHERE refs <= 0", params![]).await?;
     execute(db, "DELETE FROM notifications WHERE incident = $1", params![id_param]).await?;
     execute(db, "DELETE FROM escalations WHERE incident = $1", params![id_param]).await?;
     execute(db, "DELETE FROM incidents WHERE id = $1", params![id_param]).await?;
