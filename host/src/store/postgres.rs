@@ -229,10 +229,17 @@ impl Postgres {
         Ok(PostgresSnapshot::new(reader.clone(), self.handle().clone()))
     }
 
-    /// The next reader connection, in turn.
+    /// The next connected reader, in turn. While the readers reconnect
+    /// after an outage, one at a time, a read goes to one that is back
+    /// rather than failing on one that is not; with none back, the one in
+    /// turn says why.
     fn reader(&self) -> &Arc<Link> {
         let next = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        &self.readers[next % self.readers.len()]
+        let count = self.readers.len();
+        (0..count)
+            .map(|offset| &self.readers[(next + offset) % count])
+            .find(|reader| reader.is_connected())
+            .unwrap_or(&self.readers[next % count])
     }
 
     fn handle(&self) -> &tokio::runtime::Handle {
