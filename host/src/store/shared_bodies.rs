@@ -87,7 +87,7 @@ impl Sharing {
     pub fn entry_to_store(&mut self, index: usize, entry: &LogEntry) -> Option<LogEntry> {
         let record = &mut self.records[(*self.of_write.get(index)?)?];
         record.refs += 1;
-        Some(without_body(entry.clone(), &record.key))
+        Some(stripped(entry, &record.key))
     }
 
     /// The records at least one stored entry refers to, in the order of
@@ -112,6 +112,30 @@ pub fn key_of(entry: &LogEntry) -> Option<&str> {
 pub fn may_refer(bytes: &[u8]) -> bool {
     const FIELD: &[u8] = b"\"shared_body\"";
     bytes.windows(FIELD.len()).any(|window| window == FIELD)
+}
+
+/// A copy of `entry` without its headers and body, referring to `key`:
+/// the body (up to the cap, once per incident) is never copied.
+fn stripped(entry: &LogEntry, key: &str) -> LogEntry {
+    let LogKind::EventReceived {
+        action, body_bytes, body_truncated, repeats, last_repeat_at, ..
+    } = &entry.kind
+    else {
+        return entry.clone();
+    };
+    LogEntry {
+        at: entry.at,
+        kind: LogKind::EventReceived {
+            action: *action,
+            headers: Vec::new(),
+            body: String::new(),
+            body_bytes: *body_bytes,
+            body_truncated: *body_truncated,
+            repeats: *repeats,
+            last_repeat_at: *last_repeat_at,
+            shared_body: Some(key.to_string()),
+        },
+    }
 }
 
 /// `entry` with its headers and body moved out, referring to `key`.
