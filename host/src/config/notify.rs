@@ -66,9 +66,14 @@ pub struct ChannelConfig {
     /// Handed to the notifier as JSON.
     #[serde(default)]
     pub settings: toml::Table,
-    /// Longest one delivery attempt (connect, send, answer) may take.
+    /// Longest one delivery attempt may take: its render and every message
+    /// it sends (connect, send, answer), all together.
     #[serde(default = "default_channel_timeout")]
     pub timeout_ms: u64,
+    /// Deliveries of this channel in flight at once. Default: a quarter of
+    /// `[notifications] max_concurrent_deliveries` (at least 1), so a channel
+    /// whose receiver stalls cannot hold every slot.
+    pub max_concurrent: Option<usize>,
 }
 
 fn default_channel_timeout() -> u64 {
