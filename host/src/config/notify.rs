@@ -355,6 +355,13 @@ impl Config {
                     "must be greater than 0; remove the key to use its default (10000)",
                 ));
             }
+            if channel.max_concurrent == Some(0) {
+                return Err(errors.at_key(
+                    at("max_concurrent"),
+                    named("max_concurrent"),
+                    "must be greater than 0; remove the key to use its default (a quarter of [notifications] max_concurrent_deliveries)",
+                ));
+            }
             let secret = Secret {
                 errors,
                 table: &format!("channels[{index}]"),
