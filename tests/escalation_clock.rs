@@ -11,7 +11,8 @@ mod support;
 use inbound::config::Config;
 use inbound::notify::{ManualClock, Notify};
 use inbound::store::{
-    ChangeSet, EscalationState, Incident, NotificationKind, PostgresOptions, Status, Store, Write,
+    ChangeSet, EscalationState, Incident, Notification, NotificationKind, NotificationQuery,
+    PostgresOptions, Status, Store, Write,
 };
 use std::sync::Arc;
 use support::plugin_wasm;
@@ -116,7 +117,7 @@ impl World {
 
     /// `(level, round, due_at - T0 in minutes)` of each fired level.
     fn fired(&self, id: u64) -> Vec<(u32, u32, u64)> {
-        let (escalation, _) = self.store.escalation_of(id).unwrap();
+        let escalation = self.store.escalation_of(id).unwrap();
         escalation
             .unwrap()
             .fired
@@ -126,7 +127,12 @@ impl World {
     }
 
     fn state(&self, id: u64) -> EscalationState {
-        self.store.escalation_of(id).unwrap().0.unwrap().state
+        self.store.escalation_of(id).unwrap().unwrap().state
+    }
+
+    fn notifications_of(&self, id: u64) -> Vec<Notification> {
+        let query = NotificationQuery { incident: Some(id), limit: 500, ..Default::default() };
+        self.store.notifications(&query).unwrap().0
     }
 }
 
@@ -163,8 +169,9 @@ async fn a_level_fires_at_its_delay_unless_accepted_and_repeats_then_stops() {
         .unwrap();
     // The API stamps the change with the real time, after T0.
     assert_eq!(world.step(inbound::store::now_millis() + MINUTE).await, 1);
-    let (escalation, notifications) = world.store.escalation_of(ignored).unwrap();
+    let escalation = world.store.escalation_of(ignored).unwrap();
     assert_eq!(escalation.unwrap().state, EscalationState::Closed);
+    let notifications = world.notifications_of(ignored);
     let mut resolved: Vec<String> = notifications
         .iter()
         .filter(|n| n.kind == NotificationKind::Resolved)
@@ -196,6 +203,5 @@ async fn after_a_restart_overdue_levels_fire_in_order_once() {
     }
     assert_eq!(passes, [1, 1, 1, 0, 0], "one overdue level per pass, then nothing");
     assert_eq!(world.fired(id), vec![(0, 0, 0), (1, 0, 5), (0, 1, 15), (1, 1, 20)]);
-    let (_, notifications) = world.store.escalation_of(id).unwrap();
-    assert_eq!(notifications.len(), 4);
+    assert_eq!(world.notifications_of(id).len(), 4);
 }

@@ -419,6 +419,243 @@ fn black_hole() -> (std::net::TcpListener, u16) {
     (listener, port)
 }
 
+/// An HTTP receiver on its own threads that stamps each request with the
+/// time it arrived and answers `200` after `delay`.
+struct StampingReceiver {
+    port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<(u128, Value)>>>,
+}
+
+impl StampingReceiver {
+    fn start(delay: Duration) -> StampingReceiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let Some(body) = read_request_body(&stream) else { return };
+                    log.lock().unwrap().push((now_ms(), body));
+                    std::thread::sleep(delay);
+                    let _ = std::io::Write::write_all(
+                        &mut &stream,
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
+                });
+            }
+        });
+        StampingReceiver { port, received }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    fn received(&self) -> Vec<(u128, Value)> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+/// A receiver that answers one byte a second, for ever.
+fn trickling_receiver() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                read_request_body(&stream);
+                for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".iter().cycle() {
+                    if std::io::Write::write_all(&mut &stream, &[*byte]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Reads one HTTP/1.1 request with a `content-length` body; its JSON.
+fn read_request_body(stream: &std::net::TcpStream) -> Option<Value> {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    std::io::Read::read_exact(&mut reader, &mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+}
+
+/// One person's receivers stall (an SMTP server that accepts and never
+/// greets, a webhook that answers a byte a second); another person's are
+/// healthy. A burst of incidents paging both: the healthy person's pages
+/// arrive at once, because a stalled channel holds only its share of the
+/// delivery slots and its backlog does not hide the others'.
+#[test]
+fn a_stalled_receiver_does_not_delay_anyone_elses_pages() {
+    let (_smtp_hole, smtp_port) = black_hole();
+    let trickle_port = trickling_receiver();
+    let healthy = StampingReceiver::start(Duration::ZERO);
+    let rest = format!(
+        r#"
+[notifications]
+retry_initial_ms = 60000
+
+[[channels]]
+name = "slow-mail"
+plugin = "{email}"
+timeout_ms = 3000
+  [channels.smtp]
+  host = "127.0.0.1"
+  port = {smtp_port}
+  tls = "none"
+  from = "inbound <inbound@example.com>"
+
+{slow_hook}
+{hook}
+[[people]]
+name = "mallory"
+contacts = [{{ channel = "slow-mail", address = "mallory@example.com" }}, {{ channel = "slow-hook", address = "mallory" }}]
+
+[[people]]
+name = "ada"
+contacts = [{{ channel = "hook", address = "ada" }}]
+"#,
+        email = notifier("notify_email"),
+        slow_hook = webhook_channel("slow-hook", &format!("http://127.0.0.1:{trickle_port}/hook"))
+            .replace("timeout_ms = 2000", "timeout_ms = 3000"),
+        hook = webhook_channel("hook", &healthy.url()),
+    );
+    let policy = "[[escalation_policies.levels]]\nnotify = [\"person:mallory\", \"person:ada\"]\n";
+    let host = Host::start(&config(policy, &rest));
+
+    const INCIDENTS: u64 = 50;
+    let mut posted_at = std::collections::HashMap::new();
+    for n in 1..=INCIDENTS {
+        let id = created_id(&host, n, "New");
+        posted_at.insert(id, now_ms());
+    }
+    assert!(
+        poll(Duration::from_secs(30), || healthy.received().len() >= INCIDENTS as usize),
+        "ada got {} of {INCIDENTS} pages",
+        healthy.received().len()
+    );
+    let mut delays: Vec<u128> = healthy
+        .received()
+        .iter()
+        .map(|(at, body)| at - posted_at[&body["incident"]["id"].as_u64().unwrap()])
+        .collect();
+    delays.sort();
+    let p99 = delays[(delays.len() * 99).div_ceil(100) - 1];
+    eprintln!("ada's pages: p50 {} ms, p99 {p99} ms", delays[delays.len() / 2]);
+    assert!(p99 < 2000, "ada's pages waited behind the stalled channels: p99 {p99} ms, {delays:?}");
+
+    // The stalled channels were tried, and each attempt was cut at the timeout.
+    assert!(
+        poll(WAIT, || (1..=INCIDENTS).any(|id| log_of(&host, id, "notification_attempt")
+            .iter()
+            .any(|a| a["channel"] == "slow-hook" && a["outcome"] == "retrying"))),
+        "no attempt of the trickling webhook ended"
+    );
+}
+
+/// A notifier that renders several messages to a receiver that answers
+/// each slowly: one attempt ends at the channel's timeout (what was sent
+/// stays sent) and the next resumes after it, until all are delivered.
+#[test]
+fn one_attempt_with_many_messages_ends_at_the_channel_timeout() {
+    let slow = StampingReceiver::start(Duration::from_millis(400));
+    let rest = format!(
+        "[notifications]\nretry_initial_ms = 100\nretry_max_ms = 200\n\n[[channels]]\nname = \"many\"\nplugin = \"{}\"\nurl = \"{}\"\ntimeout_ms = 1000\nsettings = {{ behaviour = \"many\", messages = 6 }}\n\n[[people]]\nname = \"ada\"\ncontacts = [{{ channel = \"many\", address = \"ada\" }}]\n",
+        notifier("test_hostile_notifier"),
+        slow.url(),
+    );
+    let host =
+        Host::start(&config("[[escalation_policies.levels]]\nnotify = [\"person:ada\"]\n", &rest));
+    let id = created_id(&host, 5, "New");
+    assert!(
+        poll(WAIT, || host.incident(&json!(id))["notifications"][0]["status"] == "sent"),
+        "{:#}",
+        host.incident(&json!(id))
+    );
+    let attempts = log_of(&host, id, "notification_attempt");
+    let first = &attempts[0];
+    assert_eq!(first["outcome"], "retrying", "{attempts:#?}");
+    assert!(
+        first["detail"].as_str().unwrap().contains("whole timeout (1000 ms) after"),
+        "{first:#}"
+    );
+    assert!(attempts.len() >= 3, "six 400 ms answers need three 1 s attempts: {attempts:#?}");
+    assert_eq!(attempts.last().unwrap()["outcome"], "sent");
+    // Every message arrived; one cut off mid-answer may arrive twice.
+    let mut indexes: Vec<u64> =
+        slow.received().iter().map(|(_, body)| body["index"].as_u64().unwrap()).collect();
+    indexes.dedup();
+    assert_eq!(indexes, [0, 1, 2, 3, 4, 5]);
+}
+
+/// A policy that repeats many times: the incident detail carries the
+/// newest 50 fired levels and notifications with their counts and a cursor,
+/// and the notifications listing pages through the rest of the incident's.
+#[test]
+fn the_incident_detail_stays_bounded_and_pages_the_rest() {
+    let receiver = StampingReceiver::start(Duration::ZERO);
+    // A minute lasts a millisecond: 61 rounds fire at once.
+    let policy = "repeat = 60\nrepeat_after_minutes = 1\n\n[[escalation_policies.levels]]\nnotify = [\"channel:hook\"]\n";
+    let rest = format!(
+        "[notifications]\ntime_scale = 60000\n\n{}",
+        webhook_channel("hook", &receiver.url())
+    );
+    let host = Host::start(&config(policy, &rest));
+    let id = created_id(&host, 3, "New");
+    assert!(
+        poll(WAIT, || host.incident(&json!(id))["escalation"]["state"] == "exhausted"),
+        "{:#}",
+        host.incident(&json!(id))["escalation"]
+    );
+    let detail = host.incident(&json!(id));
+    let escalation = &detail["escalation"];
+    assert_eq!(escalation["fired_count"], 61);
+    let fired = escalation["fired"].as_array().unwrap();
+    assert_eq!(fired.len(), 50);
+    assert_eq!((fired[0]["round"].as_u64(), fired[49]["round"].as_u64()), (Some(11), Some(60)));
+    let newest = detail["notifications"].as_array().unwrap();
+    assert_eq!(newest.len(), 50);
+    let ids: Vec<u64> = newest.iter().map(|n| n["id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first: {ids:?}");
+    let before = detail["notifications_before"].as_u64().expect("a cursor to older ones");
+    assert_eq!(before, ids[0]);
+
+    let (code, older) =
+        host.get(&format!("/api/v1/notifications?incident={id}&before={before}&limit=500"));
+    assert_eq!(code, 200, "{older}");
+    let older = older["notifications"].as_array().unwrap().clone();
+    assert_eq!(older.len(), 11, "{older:#?}");
+    assert!(older.iter().all(|n| n["incident"] == id && n["id"].as_u64().unwrap() < before));
+    let (code, failed) = host.get(&format!("/api/v1/notifications?incident={id}&status=failed"));
+    assert_eq!(code, 200);
+    assert_eq!(failed["notifications"], json!([]), "none of them failed");
+}
+
 /// kill -9 after level 0 committed and before its delivery finished: after
 /// the restart the notification is sent, level 1 fires (overdue), and no
 /// level fires twice.

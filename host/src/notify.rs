@@ -8,11 +8,13 @@
 //!
 //! One background task runs it all ([`Notify::run`]); it never blocks the
 //! webhook path: renders run on their own engine, sends are spawned tasks
-//! bounded by `[notifications] max_concurrent_deliveries`, and the only
-//! shared resource is the storage writer's group commit.
+//! bounded by `[notifications] max_concurrent_deliveries` in total and by
+//! each channel's share of it (lanes.rs), and the only shared resource is
+//! the storage writer's group commit.
 
 pub mod delivery;
 pub mod engine;
+pub mod lanes;
 pub mod links;
 pub mod render;
 pub mod setup;
@@ -24,12 +26,11 @@ use crate::store::{
     NotificationId, ReadCheck, Store, Write,
 };
 use arc_swap::ArcSwap;
+use lanes::Lanes;
 use setup::Setup;
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 pub const SENT: &str = "inbound_notifications_sent_total";
 pub const FAILED: &str = "inbound_notifications_failed_total";
@@ -85,9 +86,9 @@ pub struct Notify {
     setup: ArcSwap<Setup>,
     clock: Arc<dyn Clock>,
     client: reqwest::Client,
-    /// Notifications being delivered now, so a pass does not start one twice.
-    in_flight: Mutex<HashSet<NotificationId>>,
-    deliveries: Arc<Semaphore>,
+    /// Notifications being delivered now, by channel: a pass starts none
+    /// twice and no channel past its share of the slots.
+    lanes: Arc<Mutex<Lanes>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,14 +103,12 @@ pub enum RetryError {
 
 impl Notify {
     pub fn new(store: Arc<Store>, setup: Setup, clock: Arc<dyn Clock>) -> Arc<Notify> {
-        let permits = setup.config.notifications.max_concurrent_deliveries.max(1);
         Arc::new(Notify {
             store,
             setup: ArcSwap::from_pointee(setup),
             clock,
             client: transport::http_client(),
-            in_flight: Mutex::new(HashSet::new()),
-            deliveries: Arc::new(Semaphore::new(permits)),
+            lanes: Arc::default(),
         })
     }
 
@@ -181,34 +180,53 @@ impl Notify {
     }
 
     /// Starts the delivery of every notification due at `now` that is not
-    /// already being delivered. Returns the tasks (tests await them).
+    /// already being delivered, as far as the free slots go: each channel
+    /// within its cap, channels taking turns. Returns the tasks (tests
+    /// await them).
     pub async fn start_due_deliveries(
         self: &Arc<Self>,
         now: Millis,
     ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-        let store = self.store.clone();
-        let due =
-            tokio::task::spawn_blocking(move || store.due_notifications(now, BATCH)).await??;
+        let setup = self.current();
         let mut tasks = Vec::new();
-        for notification in due {
-            if !self.in_flight.lock().expect("in-flight set").insert(notification.id) {
-                continue;
-            }
-            let this = self.clone();
-            tasks.push(tokio::spawn(async move {
-                let id = notification.id;
-                if let Err(error) = this.deliver(notification).await {
-                    tracing::error!(notification = id, "delivery failed to record: {error:#}");
+        // A listing may be cut at BATCH by one channel's backlog; once that
+        // channel is full it is left out, so list again until nothing new
+        // starts (at most once per channel that fills up).
+        loop {
+            let filter = {
+                let lanes = self.lanes.lock().expect("delivery lanes");
+                if lanes.is_full(setup.as_ref()) {
+                    break;
                 }
-                this.in_flight.lock().expect("in-flight set").remove(&id);
-            }));
+                lanes.filter(setup.as_ref())
+            };
+            let store = self.store.clone();
+            let due =
+                tokio::task::spawn_blocking(move || store.due_notifications(now, BATCH, &filter))
+                    .await??;
+            let listed_all = due.len() < BATCH;
+            let started =
+                lanes::take(&self.lanes, due, setup.as_ref(), &self.store.outbox_signal());
+            let none_started = started.is_empty();
+            for (notification, slot) in started {
+                let this = self.clone();
+                tasks.push(tokio::spawn(async move {
+                    let id = notification.id;
+                    if let Err(error) = this.deliver(notification).await {
+                        tracing::error!(notification = id, "delivery failed to record: {error:#}");
+                    }
+                    drop(slot);
+                }));
+            }
+            if listed_all || none_started {
+                break;
+            }
         }
         Ok(tasks)
     }
 
     /// One attempt at one notification, recorded durably.
     async fn deliver(&self, listed: Notification) -> anyhow::Result<()> {
-        let _permit = self.deliveries.clone().acquire_owned().await?;
         // The list may predate a commit that finished this one: read again.
         let store = self.store.clone();
         let id = listed.id;

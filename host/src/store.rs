@@ -34,8 +34,8 @@ pub use error::Error;
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
 pub use outbox::{
-    DeliveryStatus, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
-    NotificationKind, OutboxStats, Recipient,
+    DeliveryStatus, DueFilter, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
+    NotificationKind, NotificationQuery, OutboxStats, Recipient,
 };
 pub use postgres::PostgresOptions;
 pub use retention::{RetentionCutoffs, SWEEP_CHUNK};
@@ -295,30 +295,32 @@ impl Store {
         dispatch!(self.next_due())
     }
 
-    /// Pending notifications due at `now` or before, earliest first.
-    pub fn due_notifications(&self, now: Millis, limit: usize) -> Result<Vec<Notification>, Error> {
-        dispatch!(self.due_notifications(now, limit))
+    /// Pending notifications due at `now` or before that `filter` admits,
+    /// earliest first.
+    pub fn due_notifications(
+        &self,
+        now: Millis,
+        limit: usize,
+        filter: &DueFilter,
+    ) -> Result<Vec<Notification>, Error> {
+        dispatch!(self.due_notifications(now, limit, filter))
     }
 
     pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
         dispatch!(self.notification(id))
     }
 
-    /// Notifications newest first, optionally of one status, one page.
+    /// One page of the notifications `query` selects, newest first, and
+    /// the cursor of the next page.
     pub fn notifications(
         &self,
-        status: Option<DeliveryStatus>,
-        before: Option<NotificationId>,
-        limit: usize,
+        query: &NotificationQuery,
     ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
-        dispatch!(self.notifications(status, before, limit))
+        dispatch!(self.notifications(query))
     }
 
-    /// The incident's escalation and its notifications, oldest first.
-    pub fn escalation_of(
-        &self,
-        incident: IncidentId,
-    ) -> Result<(Option<Escalation>, Vec<Notification>), Error> {
+    /// The incident's escalation, if it has one.
+    pub fn escalation_of(&self, incident: IncidentId) -> Result<Option<Escalation>, Error> {
         dispatch!(self.escalation_of(incident))
     }
 

@@ -12,6 +12,9 @@ pub enum Command {
         /// Only this status: pending, sent or failed.
         #[arg(long)]
         status: Option<String>,
+        /// Only this incident's.
+        #[arg(long)]
+        incident: Option<u64>,
         /// How many (1-500).
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -30,13 +33,16 @@ pub enum Command {
 
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::List { status, limit, output, remote } => {
+        Command::List { status, incident, limit, output, remote } => {
             let page = remote.send(|client, base| {
                 let mut request = client
                     .get(format!("{base}/api/v1/notifications"))
                     .query(&[("limit", limit.to_string())]);
                 if let Some(status) = &status {
                     request = request.query(&[("status", status)]);
+                }
+                if let Some(incident) = incident {
+                    request = request.query(&[("incident", incident)]);
                 }
                 request
             })?;

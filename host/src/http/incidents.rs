@@ -5,7 +5,7 @@ use super::params::{ApiQuery, IncidentId, MAX_PAGE, QueryParams, page_limit};
 use super::{ApiError, views};
 use crate::app::{AppState, Caller};
 use crate::respond;
-use crate::store::{self, ListQuery, Status};
+use crate::store::{self, ListQuery, NotificationQuery, Status};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
@@ -58,10 +58,14 @@ pub async fn list(
 /// Log entries the incident detail carries: the newest, oldest first; the
 /// rest through `GET /api/v1/incidents/{id}/log`.
 pub const DETAIL_LOG_ENTRIES: usize = 50;
+/// Notifications the incident detail carries: the newest, oldest first; the
+/// rest through `GET /api/v1/notifications?incident={id}&before=`.
+pub const DETAIL_NOTIFICATIONS: usize = 50;
 
-/// `GET /api/v1/incidents/{id}`: the incident and the newest entries of its
-/// log, with `log_before`, the cursor for older ones (null when there are
-/// none).
+/// `GET /api/v1/incidents/{id}`: the incident, the newest entries of its
+/// log and its newest notifications, with `log_before` and
+/// `notifications_before`, the cursors for older ones (null when there are
+/// none), and its escalation.
 pub async fn show(
     State(app): State<Arc<AppState>>,
     IncidentId(id): IncidentId,
@@ -76,14 +80,23 @@ pub async fn show(
     let log: Vec<Value> =
         page.entries.iter().rev().map(|(seq, entry)| views::log_entry(*seq, entry)).collect();
     let store = app.store.clone();
-    let (escalation, notifications) =
-        read_blocking(format!("incident {id}"), move || store.escalation_of(id)).await?;
+    let (escalation, (notifications, notifications_before)) =
+        read_blocking(format!("incident {id}"), move || -> Result<_, store::Error> {
+            let newest = NotificationQuery {
+                incident: Some(id),
+                limit: DETAIL_NOTIFICATIONS,
+                ..NotificationQuery::default()
+            };
+            Ok((store.escalation_of(id)?, store.notifications(&newest)?))
+        })
+        .await?;
     Ok(Json(json!({
         "incident": views::incident(&incident),
         "log": log,
         "log_before": page.next_before,
         "escalation": escalation.as_ref().map(super::notifications::escalation_view),
-        "notifications": notifications.iter().map(super::notifications::notification_view).collect::<Vec<_>>(),
+        "notifications": notifications.iter().rev().map(super::notifications::notification_view).collect::<Vec<_>>(),
+        "notifications_before": notifications_before,
     })))
 }
 

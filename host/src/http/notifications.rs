@@ -13,7 +13,7 @@ use crate::app::{AppState, Caller};
 use crate::notify::RetryError;
 use crate::notify::links::{LinkAction, LinkError};
 use crate::respond::{self, RespondError};
-use crate::store::{DeliveryStatus, Escalation, Notification, Status};
+use crate::store::{DeliveryStatus, Escalation, Notification, NotificationQuery, Status};
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
@@ -26,13 +26,20 @@ use std::sync::Arc;
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     status: Option<String>,
+    incident: Option<u64>,
     before: Option<u64>,
     limit: Option<usize>,
 }
 
 impl QueryParams for ListParams {
-    const ACCEPTED: &'static str = "status (pending, sent, failed), before, limit (1-500)";
+    const ACCEPTED: &'static str =
+        "status (pending, sent, failed), incident (an incident id), before, limit (1-500)";
 }
+
+/// Fired levels and people notified that the incident detail shows: the
+/// newest, with the counts; a storm of repeats or a person with hundreds of
+/// contacts cannot make the answer grow without bound.
+pub const DETAIL_ESCALATION_ITEMS: usize = 50;
 
 pub fn notification_view(notification: &Notification) -> Value {
     json!({
@@ -55,22 +62,30 @@ pub fn notification_view(notification: &Notification) -> Value {
     })
 }
 
+/// The escalation with its newest fired levels and latest people notified
+/// (oldest first), and how many there are in all.
 pub fn escalation_view(escalation: &Escalation) -> Value {
+    let newest = |count: usize| count.saturating_sub(DETAIL_ESCALATION_ITEMS);
     json!({
         "policy": escalation.policy,
         "state": escalation.state,
         "next_level": escalation.next_level,
         "round": escalation.round,
         "next_at": escalation.due_at.map(views::timestamp),
-        "fired": escalation.fired.iter().map(|f| json!({
+        "fired": escalation.fired[newest(escalation.fired.len())..].iter().map(|f| json!({
             "level": f.level, "round": f.round,
             "due_at": views::timestamp(f.due_at), "fired_at": views::timestamp(f.fired_at),
         })).collect::<Vec<_>>(),
-        "notified": escalation.notified.iter().map(crate::notify::engine::describe).collect::<Vec<_>>(),
+        "fired_count": escalation.fired.len(),
+        "notified": escalation.notified[newest(escalation.notified.len())..]
+            .iter()
+            .map(crate::notify::engine::describe)
+            .collect::<Vec<_>>(),
+        "notified_count": escalation.notified.len(),
     })
 }
 
-/// `GET /api/v1/notifications?status=&before=&limit=`, newest first.
+/// `GET /api/v1/notifications?status=&incident=&before=&limit=`, newest first.
 pub async fn list(
     State(app): State<Arc<AppState>>,
     ApiQuery(params): ApiQuery<ListParams>,
@@ -84,12 +99,15 @@ pub async fn list(
             )
         })?),
     };
-    let limit = page_limit(params.limit)?;
+    let query = NotificationQuery {
+        status,
+        incident: params.incident,
+        before: params.before,
+        limit: page_limit(params.limit)?,
+    };
     let store = app.store.clone();
-    let before = params.before;
     let (page, next) =
-        read_blocking("notifications".into(), move || store.notifications(status, before, limit))
-            .await?;
+        read_blocking("notifications".into(), move || store.notifications(&query)).await?;
     let notifications: Vec<Value> = page.iter().map(notification_view).collect();
     Ok(Json(json!({"notifications": notifications, "next_before": next})))
 }

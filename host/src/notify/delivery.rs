@@ -85,7 +85,11 @@ pub fn to_wit(
 }
 
 /// Renders (blocking, off the async runtime) and sends the messages not sent
-/// yet. Returns how the attempt ended and how many messages are now sent.
+/// yet, all within the channel's timeout: a notifier that renders many
+/// messages, or a receiver that answers each one slowly, holds a delivery
+/// slot no longer than that. What was sent stays sent; the next attempt
+/// resumes after it. Returns how the attempt ended and how many messages are
+/// now sent.
 pub async fn attempt(
     setup: std::sync::Arc<Setup>,
     client: &reqwest::Client,
@@ -109,30 +113,58 @@ pub async fn attempt(
         settings: serde_json::to_string(&channel.settings).unwrap_or_else(|_| "{}".into()),
         secret: channel.signing_secret.clone(),
     };
-    let renderer = setup.clone();
-    let Ok(slot) = setup.notifiers.slots.clone().acquire_owned().await else {
-        return (
-            Attempt::Retry { detail: "the notifiers are shutting down".into(), retry_after: None },
-            sent,
-        );
+    let timeout = setup.channel_timeout(&channel);
+    let deadline = tokio::time::Instant::now() + timeout;
+    // Why an attempt ended at its deadline: before rendering finished, or
+    // after `sent` of `total` messages.
+    let out_of_time = |sent: u32, total: Option<usize>| {
+        let ms = timeout.as_millis();
+        let detail = match total {
+            Some(total) => format!(
+                "the attempt used its channel's whole timeout ({ms} ms) after {sent} of {total} messages"
+            ),
+            None => format!("the attempt used its channel's whole timeout ({ms} ms) rendering"),
+        };
+        Attempt::Retry { detail, retry_after: None }
     };
-    let rendered = tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        renderer.notifiers.render(&wit_notification, &wit_channel)
-    })
-    .await;
-    let messages = match rendered {
-        Ok(Ok(messages)) => messages,
-        Ok(Err(error)) => return (Attempt::Failed(error.to_string()), sent),
-        Err(error) => return (Attempt::Failed(format!("the render task failed: {error}")), sent),
+    let renderer = setup.clone();
+    let render = async {
+        let slot = setup.notifiers.slots.clone().acquire_owned().await.ok()?;
+        Some(
+            tokio::task::spawn_blocking(move || {
+                let _slot = slot;
+                renderer.notifiers.render(&wit_notification, &wit_channel)
+            })
+            .await,
+        )
+    };
+    let messages = match tokio::time::timeout_at(deadline, render).await {
+        Err(_) => return (out_of_time(sent, None), sent),
+        Ok(None) => {
+            return (
+                Attempt::Retry {
+                    detail: "the notifiers are shutting down".into(),
+                    retry_after: None,
+                },
+                sent,
+            );
+        }
+        Ok(Some(Ok(Ok(messages)))) => messages,
+        Ok(Some(Ok(Err(error)))) => return (Attempt::Failed(error.to_string()), sent),
+        Ok(Some(Err(error))) => {
+            return (Attempt::Failed(format!("the render task failed: {error}")), sent);
+        }
     };
     let key = notification.idempotency_key();
-    let timeout = setup.channel_timeout(&channel);
     let mut last = String::from("nothing to send");
     for message in messages.iter().skip(sent as usize) {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return (out_of_time(sent, Some(messages.len())), sent);
+        }
         let result = match (message, &channel.url, &channel.smtp) {
             (Message::Http(request), Some(url), _) => match url::Url::parse(url) {
-                Ok(url) => transport::send_http(client, &url, request, &key, timeout).await,
+                Ok(url) => transport::send_http(client, &url, request, &key, left).await,
                 Err(error) => Err(SendError {
                     detail: format!("the channel url is invalid: {error}"),
                     retry: false,
@@ -140,7 +172,7 @@ pub async fn attempt(
                 }),
             },
             (Message::Email(email), _, Some(smtp)) => {
-                transport::send_email(smtp, email, &key, timeout).await
+                transport::send_email(smtp, email, &key, left).await
             }
             (Message::Http(_), None, _) => Err(SendError {
                 detail: "the notifier returned an HTTP request for an email channel".into(),
@@ -157,6 +189,10 @@ pub async fn attempt(
             Ok(summary) => {
                 sent += 1;
                 last = summary;
+            }
+            // Cut short by what was left of the attempt's time: say so.
+            Err(error) if error.retry && tokio::time::Instant::now() >= deadline => {
+                return (out_of_time(sent, Some(messages.len())), sent);
             }
             Err(error) if error.retry => {
                 return (

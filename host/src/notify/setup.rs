@@ -121,3 +121,19 @@ impl Setup {
         Duration::from_millis(channel.timeout_ms)
     }
 }
+
+impl super::lanes::Caps for Setup {
+    fn total(&self) -> usize {
+        self.config.notifications.max_concurrent_deliveries.max(1)
+    }
+
+    /// The channel's `max_concurrent`, by default a quarter of the total:
+    /// a channel whose receiver stalls leaves three quarters to the others.
+    fn of_channel(&self, channel: &str) -> usize {
+        let default = (self.total() / 4).max(1);
+        self.channel(channel)
+            .and_then(|c| c.max_concurrent)
+            .unwrap_or(default)
+            .clamp(1, self.total())
+    }
+}

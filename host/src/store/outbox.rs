@@ -133,6 +133,33 @@ impl Notification {
     }
 }
 
+/// Which notifications a listing pages through, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationQuery {
+    pub status: Option<DeliveryStatus>,
+    pub incident: Option<IncidentId>,
+    /// Only notifications with a smaller id (the previous page's cursor).
+    pub before: Option<NotificationId>,
+    pub limit: usize,
+}
+
+/// What a listing of due notifications leaves out: those being delivered
+/// here already, and those of channels with no free delivery slot. Without
+/// it, a stalled channel's backlog (oldest first) would fill every listing
+/// and hide the other channels' notifications behind it.
+#[derive(Debug, Clone, Default)]
+pub struct DueFilter {
+    pub in_flight: std::collections::HashSet<NotificationId>,
+    pub full_channels: std::collections::HashSet<String>,
+}
+
+impl DueFilter {
+    pub fn admits(&self, notification: &Notification) -> bool {
+        !self.in_flight.contains(&notification.id)
+            && !self.full_channels.contains(&notification.recipient.channel)
+    }
+}
+
 /// What the outbox holds, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboxStats {
@@ -313,16 +340,31 @@ impl Embedded {
         })
     }
 
-    /// Pending notifications due at `now` or before, earliest first.
-    pub fn due_notifications(&self, now: Millis, limit: usize) -> Result<Vec<Notification>, Error> {
+    /// Pending notifications due at `now` or before that `filter` admits,
+    /// earliest first.
+    pub fn due_notifications(
+        &self,
+        now: Millis,
+        limit: usize,
+        filter: &DueFilter,
+    ) -> Result<Vec<Notification>, Error> {
         let txn = self.slot.get()?.begin_read()?;
         let due = txn.open_table(NOTIFICATION_DUE)?;
         let notifications = txn.open_table(NOTIFICATIONS)?;
         let mut found = Vec::new();
-        for entry in due.range((0, 0)..=(now, u64::MAX))?.take(limit) {
+        for entry in due.range((0, 0)..=(now, u64::MAX))? {
+            if found.len() >= limit {
+                break;
+            }
             let (_, id) = entry?.0.value();
+            if filter.in_flight.contains(&id) {
+                continue;
+            }
             if let Some(bytes) = notifications.get(id)? {
-                found.push(decode(bytes.value())?);
+                let notification: Notification = decode(bytes.value())?;
+                if filter.admits(&notification) {
+                    found.push(notification);
+                }
             }
         }
         Ok(found)
@@ -337,67 +379,70 @@ impl Embedded {
         })
     }
 
-    /// Notifications newest first, optionally of one status, one page.
+    /// One page of the notifications `query` selects, newest first, and
+    /// the cursor of the next page.
     pub fn notifications(
         &self,
-        status: Option<DeliveryStatus>,
-        before: Option<NotificationId>,
-        limit: usize,
+        query: &NotificationQuery,
     ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
         let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(NOTIFICATIONS)?;
-        let before = before.unwrap_or(u64::MAX);
-        let limit = limit.max(1);
-        let mut ids = Vec::new();
-        match status {
-            None => {
-                for entry in table.range(..before)?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value());
+        let before = query.before.unwrap_or(u64::MAX);
+        let limit = query.limit.max(1);
+        // Takes `id` if the query selects it; true once a page and one more
+        // are found (the one more says another page follows).
+        let mut page: Vec<Notification> = Vec::new();
+        let mut take = |id: NotificationId| -> Result<bool, Error> {
+            if let Some(bytes) = table.get(id)? {
+                let notification: Notification = decode(bytes.value())?;
+                if query.status.is_none_or(|status| notification.status == status) {
+                    page.push(notification);
                 }
             }
-            Some(status) => {
+            Ok(page.len() > limit)
+        };
+        match (query.incident, query.status) {
+            (Some(incident), _) => {
+                let index = txn.open_table(NOTIFICATION_BY_INCIDENT)?;
+                for entry in index.range((incident, 0)..(incident, before))?.rev() {
+                    if take(entry?.0.value().1)? {
+                        break;
+                    }
+                }
+            }
+            (None, Some(status)) => {
                 let index = txn.open_table(NOTIFICATION_STATUS)?;
                 let code = status.code();
-                for entry in index.range((code, 0)..(code, before))?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value().1);
+                for entry in index.range((code, 0)..(code, before))?.rev() {
+                    if take(entry?.0.value().1)? {
+                        break;
+                    }
+                }
+            }
+            (None, None) => {
+                for entry in table.range(..before)?.rev() {
+                    if take(entry?.0.value())? {
+                        break;
+                    }
                 }
             }
         }
-        let next = if ids.len() > limit {
-            ids.truncate(limit);
-            ids.last().copied()
+        let next = if page.len() > limit {
+            page.truncate(limit);
+            page.last().map(|n| n.id)
         } else {
             None
         };
-        let mut page = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(bytes) = table.get(id)? {
-                page.push(decode(bytes.value())?);
-            }
-        }
         Ok((page, next))
     }
 
-    /// The incident's escalation and its notifications, oldest first.
-    pub fn escalation_of(
-        &self,
-        incident: IncidentId,
-    ) -> Result<(Option<Escalation>, Vec<Notification>), Error> {
+    /// The incident's escalation, if it has one.
+    pub fn escalation_of(&self, incident: IncidentId) -> Result<Option<Escalation>, Error> {
         let txn = self.slot.get()?.begin_read()?;
-        let escalation = match txn.open_table(ESCALATIONS)?.get(incident)? {
+        Ok(match txn.open_table(ESCALATIONS)?.get(incident)? {
             Some(bytes) => Some(decode(bytes.value())?),
             None => None,
-        };
-        let index = txn.open_table(NOTIFICATION_BY_INCIDENT)?;
-        let table = txn.open_table(NOTIFICATIONS)?;
-        let mut notifications = Vec::new();
-        for entry in index.range((incident, 0)..=(incident, u64::MAX))? {
-            let id = entry?.0.value().1;
-            if let Some(bytes) = table.get(id)? {
-                notifications.push(decode(bytes.value())?);
-            }
-        }
-        Ok((escalation, notifications))
+        })
     }
 
     pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {

@@ -153,7 +153,8 @@ mod tests {
     use super::*;
     use crate::store::Store;
     use crate::store::{
-        DeliveryStatus, Incident, LogEntry, LogKind, Notification, NotificationKind, Recipient,
+        DeliveryStatus, Incident, LogEntry, LogKind, Notification, NotificationKind,
+        NotificationQuery, Recipient,
     };
 
     const DAY: Millis = 24 * 60 * 60 * 1000;
@@ -223,8 +224,9 @@ mod tests {
 
         assert_eq!(store.incident(1).unwrap(), None);
         assert!(store.log_page(1, None, 10).unwrap().entries.is_empty());
-        let (escalation, notifications) = store.escalation_of(1).unwrap();
-        assert!(escalation.is_none() && notifications.is_empty());
+        assert!(store.escalation_of(1).unwrap().is_none());
+        let of_incident = NotificationQuery { incident: Some(1), limit: 10, ..Default::default() };
+        assert!(store.notifications(&of_incident).unwrap().0.is_empty());
         assert_eq!(store.notification(1).unwrap(), None);
         assert_eq!(store.notification(2).unwrap(), None);
         assert!(store.notification(3).unwrap().is_some(), "another incident's notification");

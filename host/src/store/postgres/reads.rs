@@ -8,7 +8,9 @@
 
 use super::super::changes::{ChangeSet, ReadCheck, Write};
 use super::super::console::{Counts, LogForward, LogPage};
-use super::super::outbox::{DeliveryStatus, Escalation, Notification, NotificationId, OutboxStats};
+use super::super::outbox::{
+    DueFilter, Escalation, Notification, NotificationId, NotificationQuery, OutboxStats,
+};
 use super::super::shared_bodies;
 use super::super::{
     Error, FailedDelivery, FailureId, Incident, IncidentId, ListQuery, LogEntry, Millis, Page,
@@ -381,11 +383,23 @@ impl Postgres {
         })
     }
 
-    pub fn due_notifications(&self, now: Millis, limit: usize) -> Result<Vec<Notification>, Error> {
+    pub fn due_notifications(
+        &self,
+        now: Millis,
+        limit: usize,
+        filter: &DueFilter,
+    ) -> Result<Vec<Notification>, Error> {
+        let in_flight: Vec<i64> = filter.in_flight.iter().map(|&id| sql_id(id)).collect();
+        let full: Vec<String> = filter.full_channels.iter().cloned().collect();
         self.read(|db| async move {
+            // The channel lives in the record (JSON): the due index orders
+            // the scan and the filter drops what is left out.
             let sql = "SELECT id, record FROM notifications WHERE due_at <= $1 \
-                       ORDER BY due_at, id LIMIT $2";
-            let found = rows(&db, sql, &[&sql_id(now), &(limit as i64)]).await?;
+                       AND NOT (id = ANY($2)) \
+                       AND NOT ((convert_from(record, 'UTF8')::jsonb #>> '{recipient,channel}') \
+                                = ANY($3)) \
+                       ORDER BY due_at, id LIMIT $4";
+            let found = rows(&db, sql, &[&sql_id(now), &in_flight, &full, &(limit as i64)]).await?;
             Ok(records(found)?.into_iter().map(|(_, n)| n).collect())
         })
     }
@@ -396,39 +410,43 @@ impl Postgres {
 
     pub fn notifications(
         &self,
-        status: Option<DeliveryStatus>,
-        before: Option<NotificationId>,
-        limit: usize,
+        query: &NotificationQuery,
     ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
-        let (before, limit) = (sql_id(before.unwrap_or(u64::MAX)), limit.max(1));
-        let fetch = limit as i64 + 1;
+        let limit = query.limit.max(1);
+        let (before, fetch) = (sql_id(query.before.unwrap_or(u64::MAX)), limit as i64 + 1);
+        let status = query.status.map(|status| status.code() as i16);
+        let incident = query.incident.map(sql_id);
         self.read(|db| async move {
-            let found = match status {
-                None => {
+            // One statement per filter, so each plans on its own index.
+            let found = match (incident, status) {
+                (Some(incident), Some(status)) => {
+                    let sql = "SELECT id, record FROM notifications \
+                               WHERE incident = $1 AND status = $2 AND id < $3 \
+                               ORDER BY id DESC LIMIT $4";
+                    rows(&db, sql, &[&incident, &status, &before, &fetch]).await?
+                }
+                (Some(incident), None) => {
+                    let sql = "SELECT id, record FROM notifications WHERE incident = $1 AND id < $2 \
+                               ORDER BY id DESC LIMIT $3";
+                    rows(&db, sql, &[&incident, &before, &fetch]).await?
+                }
+                (None, Some(status)) => {
+                    let sql = "SELECT id, record FROM notifications WHERE status = $1 AND id < $2 \
+                               ORDER BY id DESC LIMIT $3";
+                    rows(&db, sql, &[&status, &before, &fetch]).await?
+                }
+                (None, None) => {
                     let sql = "SELECT id, record FROM notifications WHERE id < $1 \
                                ORDER BY id DESC LIMIT $2";
                     rows(&db, sql, &[&before, &fetch]).await?
-                }
-                Some(status) => {
-                    let sql = "SELECT id, record FROM notifications WHERE status = $1 AND id < $2 \
-                               ORDER BY id DESC LIMIT $3";
-                    rows(&db, sql, &[&(status.code() as i16), &before, &fetch]).await?
                 }
             };
             Ok(paged(records(found)?, limit))
         })
     }
 
-    pub fn escalation_of(
-        &self,
-        incident: IncidentId,
-    ) -> Result<(Option<Escalation>, Vec<Notification>), Error> {
-        self.read(|db| async move {
-            let found = escalation(&db, incident).await?;
-            let sql = "SELECT id, record FROM notifications WHERE incident = $1 ORDER BY id";
-            let notifications = rows(&db, sql, &[&sql_id(incident)]).await?;
-            Ok((found, records(notifications)?.into_iter().map(|(_, n)| n).collect()))
-        })
+    pub fn escalation_of(&self, incident: IncidentId) -> Result<Option<Escalation>, Error> {
+        self.read(|db| async move { escalation(&db, incident).await })
     }
 
     pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {

@@ -1,6 +1,7 @@
 //! A notifier that misbehaves as its channel's `settings.behaviour` says:
 //! `trap` (panics), `loop` (never returns), `elsewhere` (addresses another
-//! origin), `redirect-path` (a URL with another port). Anything else posts a
+//! origin), `redirect-path` (a URL with another port), `many` (renders
+//! `settings.messages` messages, each with its index). Anything else posts a
 //! small JSON body to the channel's URL.
 
 use inbound_notifier_sdk::{Channel, Message, Notification, Notifier, RenderError};
@@ -19,6 +20,15 @@ impl Notifier for Hostile {
             },
             "elsewhere" => Ok(vec![Message::post_json("http://127.0.0.1:1/steal", &body)]),
             "no-scheme" => Ok(vec![Message::post_json("//127.0.0.1:1/steal", &body)]),
+            "many" => {
+                let count = settings["messages"].as_u64().unwrap_or(1);
+                Ok((0..count)
+                    .map(|index| {
+                        let body = json!({"id": notification.id, "index": index});
+                        Message::post_json("", &body)
+                    })
+                    .collect())
+            }
             _ => Ok(vec![Message::post_json("", &body)]),
         }
     }
