@@ -4,44 +4,34 @@
 //! [`writer`] applies change sets in group commits. A successful
 //! [`Store::commit`] means the change is on disk.
 
-mod backup;
 pub mod changes;
-mod compact;
-mod console;
 mod embedded;
 mod error;
 mod incident_rules;
-mod migrate;
 pub mod model;
-pub mod outbox;
 mod postgres;
-mod reads;
-mod repeats;
-mod retention;
 mod retry;
 mod session;
 mod shared_bodies;
-mod slot;
 mod state_quota;
-mod tables;
-pub mod writer;
 
-pub use backup::{BackupReport, check_file};
 pub use changes::{ChangeSet, ReadCheck, Write};
-pub use compact::{CompactReport, compact_file};
-pub use console::{Counts, LogForward, LogPage};
+pub use embedded::backup::{BackupReport, check_file};
+pub use embedded::compact::{CompactReport, compact_file};
+pub use embedded::outbox::{
+    DeliveryStatus, DueFilter, Escalation, EscalationState, FiredLevel, Notification,
+    NotificationId, NotificationKind, NotificationQuery, OutboxStats, Recipient,
+};
+pub use embedded::reads::{Counts, LogForward, LogPage};
+pub use embedded::retention::{RetentionCutoffs, SWEEP_CHUNK};
+use embedded::writer;
+pub use embedded::writer::{BatchStats, CommitError, WriterOptions};
 pub use error::Error;
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
-pub use outbox::{
-    DeliveryStatus, DueFilter, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
-    NotificationKind, NotificationQuery, OutboxStats, Recipient,
-};
 pub use postgres::PostgresOptions;
-pub use retention::{RetentionCutoffs, SWEEP_CHUNK};
 pub use retry::{Retried, commit_with_retry};
 pub use session::{Effects, Session, SourceScope};
-pub use writer::{BatchStats, CommitError, WriterOptions};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -4,27 +4,39 @@
 //! (commits); [`Store`](super::Store) picks this engine for
 //! `storage.backend = "redb"`, the default.
 
-use super::tables::*;
-use super::writer::{self, WriterHandle};
+pub(super) mod backup;
+pub(super) mod compact;
+mod migrate;
+pub(super) mod outbox;
+pub(super) mod reads;
+mod records;
+pub(super) mod repeats;
+pub(super) mod retention;
+mod slot;
+mod tables;
+pub(super) mod writer;
+
 use super::{
     BatchStats, Error, FailedDelivery, FailureId, Incident, IncidentId, ListQuery, LogEntry,
-    NotificationId, Page, StoreOptions, console, migrate, reads, slot,
+    NotificationId, Page, StoreOptions,
 };
 use anyhow::Context;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tables::*;
+use writer::WriterHandle;
 
 pub(super) struct Embedded {
-    pub(super) slot: Arc<slot::DbSlot>,
+    slot: Arc<slot::DbSlot>,
     writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Dropped on close, which ends the recovery thread.
     stop_recovery: std::sync::mpsc::Sender<()>,
     recovery_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     next_incident_id: AtomicU64,
     next_failure_id: AtomicU64,
-    pub(super) next_notification_id: AtomicU64,
+    next_notification_id: AtomicU64,
 }
 
 impl Embedded {
@@ -168,7 +180,7 @@ impl Embedded {
         };
         let mut page = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(incident) = reads::incident(&incidents, id)? {
+            if let Some(incident) = records::incident(&incidents, id)? {
                 page.push(incident);
             }
         }
@@ -184,14 +196,14 @@ impl Embedded {
         id: IncidentId,
     ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
         let txn = self.slot.get()?.begin_read()?;
-        let Some(incident) = reads::incident(&txn.open_table(INCIDENTS)?, id)? else {
+        let Some(incident) = records::incident(&txn.open_table(INCIDENTS)?, id)? else {
             return Ok(None);
         };
         let log_table = txn.open_table(INCIDENT_LOG)?;
         let bodies = txn.open_table(EVENT_BODIES)?;
         let mut log = Vec::new();
         for entry in log_table.range((id, 0)..=(id, u64::MAX))? {
-            log.push(reads::log_entry(&bodies, entry?.1.value())?);
+            log.push(records::log_entry(&bodies, entry?.1.value())?);
         }
         Ok(Some((incident, log)))
     }
@@ -199,7 +211,7 @@ impl Embedded {
     /// The incident, if it exists.
     pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
         let txn = self.slot.get()?.begin_read()?;
-        Ok(reads::incident(&txn.open_table(INCIDENTS)?, id)?)
+        Ok(records::incident(&txn.open_table(INCIDENTS)?, id)?)
     }
 
     /// Failed deliveries, newest first, one page at a time.
@@ -212,7 +224,7 @@ impl Embedded {
         let table = txn.open_table(FAILED_DELIVERIES)?;
         let mut page = Vec::new();
         for entry in table.range(..before.unwrap_or(u64::MAX))?.rev().take(limit.max(1) + 1) {
-            page.push(reads::decode::<FailedDelivery>(entry?.1.value())?);
+            page.push(records::decode::<FailedDelivery>(entry?.1.value())?);
         }
         let next = if page.len() > limit.max(1) {
             page.truncate(limit.max(1));
@@ -229,7 +241,7 @@ impl Embedded {
         let Some(record) = txn.open_table(FAILED_DELIVERIES)?.get(id)? else {
             return Ok(None);
         };
-        let failure: FailedDelivery = reads::decode(record.value())?;
+        let failure: FailedDelivery = records::decode(record.value())?;
         let body =
             txn.open_table(FAILED_BODIES)?.get(id)?.map(|b| b.value().to_vec()).unwrap_or_default();
         Ok(Some((failure, body)))
@@ -276,7 +288,7 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId
     if let Some(old) = migrate_from {
         migrate::migrate(&txn, old)?;
     }
-    console::fill_counts_once(&txn)?;
+    reads::fill_counts_once(&txn)?;
     txn.commit()?;
     Ok((next_id, next_failure_id, next_notification_id))
 }
@@ -289,19 +301,19 @@ pub(super) struct EmbeddedSnapshot {
 
 impl EmbeddedSnapshot {
     pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        Ok(reads::id_for_key(&self.txn.open_table(OPEN_BY_KEY)?, source, key)?)
+        Ok(records::id_for_key(&self.txn.open_table(OPEN_BY_KEY)?, source, key)?)
     }
 
     pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        Ok(reads::id_for_key(&self.txn.open_table(LATEST_BY_KEY)?, source, key)?)
+        Ok(records::id_for_key(&self.txn.open_table(LATEST_BY_KEY)?, source, key)?)
     }
 
     pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
-        Ok(reads::incident(&self.txn.open_table(INCIDENTS)?, id)?)
+        Ok(records::incident(&self.txn.open_table(INCIDENTS)?, id)?)
     }
 
     pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(reads::state_value(&self.txn.open_table(PLUGIN_STATE)?, source, key)?)
+        Ok(records::state_value(&self.txn.open_table(PLUGIN_STATE)?, source, key)?)
     }
 
     /// Bytes of plugin state (keys + values) the source holds.

@@ -26,7 +26,7 @@ mod tls;
 mod writer;
 
 use super::changes::ChangeSet;
-use super::writer::{BatchStats, WriterHandle};
+use super::embedded::writer::{BatchStats, WriterHandle};
 use super::{Error, StoreOptions};
 use anyhow::Context;
 use link::{Link, OnConnect};

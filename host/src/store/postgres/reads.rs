@@ -7,10 +7,10 @@
 //! that changed meanwhile costs a retry, never a wrong commit.
 
 use super::super::changes::{ChangeSet, ReadCheck, Write};
-use super::super::console::{Counts, LogForward, LogPage};
-use super::super::outbox::{
+use super::super::embedded::outbox::{
     DueFilter, Escalation, Notification, NotificationId, NotificationQuery, OutboxStats,
 };
+use super::super::embedded::reads::{Counts, LogForward, LogPage};
 use super::super::shared_bodies;
 use super::super::{
     Error, FailedDelivery, FailureId, Incident, IncidentId, ListQuery, LogEntry, Millis, Page,

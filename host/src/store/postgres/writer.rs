@@ -14,11 +14,12 @@
 //! answered "conflict" so its call runs again on fresh reads.
 
 use super::super::changes::{ChangeSet, ReadCheck, Write};
-use super::super::outbox::{DeliveryStatus, Escalation, Notification, escalation_after};
+use super::super::embedded::outbox::{DeliveryStatus, Escalation, Notification, escalation_after};
+use super::super::embedded::repeats;
+use super::super::embedded::writer::{BatchStats, CommitError, Job};
 use super::super::shared_bodies::{self, Sharing};
-use super::super::writer::{BatchStats, CommitError, Job};
+use super::super::state_quota;
 use super::super::{Error, FailedDelivery, Incident, IncidentId, LogEntry, Status};
-use super::super::{repeats, state_quota};
 use super::link::{CHANGES_CHANNEL, Connection, Link, SentWrite};
 use super::reads::{self, decode, sql_id};
 use futures_util::future::join_all;

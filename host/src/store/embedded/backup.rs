@@ -4,9 +4,9 @@
 //! holds every change acknowledged before the backup began and nothing half
 //! written, and the live database keeps taking commits meanwhile.
 
-use super::Error;
-use super::embedded::Embedded;
+use super::Embedded;
 use super::tables::copy_all;
+use crate::store::Error;
 use redb::{Database, Durability, ReadableDatabase, ReadableTableMetadata};
 use std::path::Path;
 

@@ -1,8 +1,8 @@
 //! Lookups shared by the snapshot a plugin reads and the writer's validation,
 //! written once over redb's `ReadableTable` so both see the same logic.
 
-use super::model::{Incident, IncidentId, LogEntry};
-use super::shared_bodies;
+use crate::store::model::{Incident, IncidentId, LogEntry};
+use crate::store::shared_bodies;
 use redb::{ReadableTable, StorageError};
 
 pub fn incident(

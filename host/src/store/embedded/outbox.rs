@@ -10,11 +10,11 @@
 //! of those steps is one commit guarded by the versions it read, so a level
 //! never fires twice and a delivery is never recorded twice.
 
-use super::Error;
-use super::embedded::Embedded;
-use super::model::{Incident, IncidentId, Millis, Status};
-use super::reads::{self, decode};
+use super::Embedded;
+use super::records::{self, decode};
 use super::tables::*;
+use crate::store::Error;
+use crate::store::model::{Incident, IncidentId, Millis, Status};
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -185,7 +185,7 @@ impl Tables<'_> {
         {
             self.escalation_due.remove((due, old.incident))?;
         }
-        self.escalations.insert(escalation.incident, reads::encode(escalation).as_slice())?;
+        self.escalations.insert(escalation.incident, records::encode(escalation).as_slice())?;
         if let Some(due) = escalation.due_at {
             self.escalation_due.insert((due, escalation.incident), ())?;
         }
@@ -212,7 +212,7 @@ impl Tables<'_> {
                     .insert((notification.incident, notification.id), ())?;
             }
         }
-        self.notifications.insert(notification.id, reads::encode(notification).as_slice())?;
+        self.notifications.insert(notification.id, records::encode(notification).as_slice())?;
         self.notification_status.insert((notification.status.code(), notification.id), ())?;
         if notification.status == DeliveryStatus::Pending {
             self.notification_due.insert((notification.next_attempt_at, notification.id), ())?;
@@ -246,7 +246,7 @@ impl Tables<'_> {
 /// (none: it is new), given the escalation `stored` for it; `None` when
 /// nothing is to be written. Both engines' writers call it in the commit
 /// that changes the incident.
-pub(super) fn escalation_after(
+pub(in crate::store) fn escalation_after(
     previous: Option<&Incident>,
     stored: Option<Escalation>,
     incident: &Incident,
@@ -323,7 +323,7 @@ impl Embedded {
             let (_, id) = entry?.0.value();
             if let Some(bytes) = escalations.get(id)? {
                 let escalation: Escalation = decode(bytes.value())?;
-                found.push((escalation, reads::incident(&incidents, id)?));
+                found.push((escalation, records::incident(&incidents, id)?));
             }
         }
         Ok(found)

@@ -7,13 +7,13 @@
 //! with its body. Freed pages are reused by later commits; the file shrinks
 //! only with `inbound compact`.
 
-use super::Error;
-use super::changes::{ChangeSet, ReadCheck, Write};
-use super::embedded::Embedded;
-use super::model::{FailedDelivery, FailureId, IncidentId, LogEntry, Millis, Status};
-use super::reads;
-use super::shared_bodies;
+use super::Embedded;
+use super::records;
 use super::tables::*;
+use crate::store::Error;
+use crate::store::changes::{ChangeSet, ReadCheck, Write};
+use crate::store::model::{FailedDelivery, FailureId, IncidentId, LogEntry, Millis, Status};
+use crate::store::shared_bodies;
 use redb::{ReadableDatabase, ReadableTable};
 
 /// Most incidents or failed deliveries one change set deletes: small enough
@@ -41,7 +41,7 @@ impl Embedded {
             let incidents = txn.open_table(INCIDENTS)?;
             for entry in index.range(..(before, 0))?.take(SWEEP_CHUNK) {
                 let (resolved_at, id) = entry?.0.value();
-                let version = reads::incident(&incidents, id)?.map(|i| i.version);
+                let version = records::incident(&incidents, id)?.map(|i| i.version);
                 changes.reads.push(ReadCheck::IncidentVersion { id, expected: version });
                 changes.writes.push(Write::DeleteIncident { id, resolved_at });
             }
@@ -51,7 +51,7 @@ impl Embedded {
             let failures = txn.open_table(FAILED_DELIVERIES)?;
             for entry in failures.iter()?.take(SWEEP_CHUNK) {
                 let (_, value) = entry?;
-                let failure: FailedDelivery = reads::decode(value.value())?;
+                let failure: FailedDelivery = records::decode(value.value())?;
                 if failure.received_at >= before {
                     break;
                 }
@@ -71,7 +71,7 @@ impl Tables<'_> {
         resolved_at: Millis,
     ) -> Result<(), redb::Error> {
         self.resolved_at.remove((resolved_at, id))?;
-        let Some(incident) = reads::incident(&self.incidents, id)? else {
+        let Some(incident) = records::incident(&self.incidents, id)? else {
             return Ok(());
         };
         let (source, key, code) =
@@ -84,7 +84,7 @@ impl Tables<'_> {
         self.by_status.remove((code, id))?;
         self.by_source.remove((source, id))?;
         self.by_source_status.remove((source, code, id))?;
-        if reads::id_for_key(&self.latest_by_key, source, key)? == Some(id) {
+        if records::id_for_key(&self.latest_by_key, source, key)? == Some(id) {
             self.latest_by_key.remove((source, key))?;
         }
         let count = self.counts.get((source, code))?.map_or(0, |v| v.value());
@@ -121,7 +121,7 @@ impl Tables<'_> {
             if !shared_bodies::may_refer(value.value()) {
                 continue;
             }
-            let entry: LogEntry = reads::decode(value.value())?;
+            let entry: LogEntry = records::decode(value.value())?;
             shared.extend(shared_bodies::key_of(&entry).map(str::to_string));
         }
         for key in shared {

@@ -3,11 +3,11 @@
 //! list. Each is bounded (an index lookup or one page), so a page of the
 //! console costs the same over a thousand incidents or a million.
 
-use super::Error;
-use super::embedded::Embedded;
-use super::model::{Incident, IncidentId, LogEntry, Status};
-use super::reads;
+use super::Embedded;
+use super::records;
 use super::tables::*;
+use crate::store::Error;
+use crate::store::model::{Incident, IncidentId, LogEntry, Status};
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 /// Incidents per status.
@@ -31,7 +31,7 @@ impl Counts {
         }
     }
 
-    pub(super) fn add(&mut self, code: u8, count: u64) {
+    pub(in crate::store) fn add(&mut self, code: u8, count: u64) {
         match code {
             0 => self.pending += count,
             1 => self.accepted += count,
@@ -98,7 +98,7 @@ impl Embedded {
         let range = (id, 0)..(id, before.unwrap_or(u64::MAX));
         for entry in table.range(range)?.rev().take(limit + 1) {
             let (key, value) = entry?;
-            entries.push((key.value().1, reads::log_entry(&bodies, value.value())?));
+            entries.push((key.value().1, records::log_entry(&bodies, value.value())?));
         }
         let next_before = if entries.len() > limit {
             entries.truncate(limit);
@@ -125,7 +125,7 @@ impl Embedded {
         let start = after.map_or(0, |seq| seq.saturating_add(1));
         for entry in table.range((id, start)..=(id, u64::MAX))?.take(limit + 1) {
             let (key, value) = entry?;
-            entries.push((key.value().1, reads::log_entry(&bodies, value.value())?));
+            entries.push((key.value().1, records::log_entry(&bodies, value.value())?));
         }
         let next_after = if entries.len() > limit {
             entries.truncate(limit);
@@ -144,7 +144,7 @@ impl Embedded {
             return Ok(None);
         };
         let id = entry?.0.value().1;
-        Ok(reads::incident(&txn.open_table(INCIDENTS)?, id)?)
+        Ok(records::incident(&txn.open_table(INCIDENTS)?, id)?)
     }
 }
 

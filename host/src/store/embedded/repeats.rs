@@ -2,10 +2,10 @@
 //! group every `repeat_interval`, and a log of a thousand identical entries
 //! says less than one entry with a count.
 
-use super::model::{IncidentId, LogEntry, LogKind};
-use super::reads::{decode, encode};
-use super::shared_bodies;
+use super::records::{decode, encode};
 use super::tables::Tables;
+use crate::store::model::{IncidentId, LogEntry, LogKind};
+use crate::store::shared_bodies;
 use redb::ReadableTable;
 
 /// When `entry` is a received event with the same action and logged body as
@@ -51,7 +51,7 @@ pub fn count_if_repeat(
 /// repeat when `entry` is a received event with the same action and logged
 /// body; `None` when `entry` is not a repeat of it. Both engines' writers
 /// use it.
-pub(super) fn counted(mut last: LogEntry, entry: &LogEntry) -> Option<LogEntry> {
+pub(in crate::store) fn counted(mut last: LogEntry, entry: &LogEntry) -> Option<LogEntry> {
     let LogKind::EventReceived { action, body, body_bytes, .. } = &entry.kind else {
         return None;
     };

@@ -7,15 +7,15 @@
 //! itself while the previous commit is syncing; alone, a request waits for
 //! nothing but its own commit.
 
-use super::Error;
-use super::changes::{ChangeSet, ReadCheck, Write};
-use super::model::{FailedDelivery, Incident, IncidentId, Status};
-use super::reads::{self, encode};
+use super::records::{self, encode};
 use super::repeats;
-use super::shared_bodies::{SharedRecord, Sharing};
 use super::slot::DbSlot;
-use super::state_quota;
 use super::tables::*;
+use crate::store::Error;
+use crate::store::changes::{ChangeSet, ReadCheck, Write};
+use crate::store::model::{FailedDelivery, Incident, IncidentId, Status};
+use crate::store::shared_bodies::{SharedRecord, Sharing};
+use crate::store::state_quota;
 use redb::{Durability, ReadableTable, WriteTransaction};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,7 +51,7 @@ pub struct BatchStats {
 }
 
 /// One change set waiting for a commit, and where its result goes.
-pub(super) struct Job {
+pub(in crate::store) struct Job {
     pub changes: ChangeSet,
     pub reply: oneshot::Sender<Result<(), CommitError>>,
 }
@@ -64,7 +64,7 @@ pub struct WriterHandle {
 impl WriterHandle {
     /// A handle and the queue an engine's writer takes jobs from, holding at
     /// most `queue` before senders wait.
-    pub(super) fn channel(queue: usize) -> (WriterHandle, mpsc::Receiver<Job>) {
+    pub(in crate::store) fn channel(queue: usize) -> (WriterHandle, mpsc::Receiver<Job>) {
         let (jobs, receiver) = mpsc::channel(queue);
         (WriterHandle { jobs }, receiver)
     }
@@ -186,7 +186,7 @@ impl Batch<'_> {
     /// Incident `id` as this transaction holds it now.
     fn incident(&mut self, id: IncidentId) -> Result<Option<&Incident>, redb::Error> {
         if !self.incidents.contains_key(&id) {
-            let stored = reads::incident(&self.tables.incidents, id)?;
+            let stored = records::incident(&self.tables.incidents, id)?;
             self.incidents.insert(id, stored);
         }
         Ok(self.incidents.get(&id).and_then(Option::as_ref))
@@ -236,19 +236,19 @@ fn reads_still_hold(
         let tables = &batch.tables;
         let holds = match check {
             ReadCheck::OpenIncident { source, key, expected } => {
-                reads::id_for_key(&tables.open_by_key, source, key)? == *expected
+                records::id_for_key(&tables.open_by_key, source, key)? == *expected
             }
             ReadCheck::LatestIncident { source, key, expected } => {
-                reads::id_for_key(&tables.latest_by_key, source, key)? == *expected
+                records::id_for_key(&tables.latest_by_key, source, key)? == *expected
             }
             ReadCheck::IncidentVersion { .. } => unreachable!("checked above"),
             ReadCheck::State { source, key, expected } => {
-                reads::state_value(&tables.state, source, key)? == *expected
+                records::state_value(&tables.state, source, key)? == *expected
             }
             ReadCheck::NotReplayed { failure } => {
                 let record = tables.failures.get(*failure)?;
                 let replayed = match record {
-                    Some(bytes) => reads::decode::<FailedDelivery>(bytes.value())?.replayed,
+                    Some(bytes) => records::decode::<FailedDelivery>(bytes.value())?.replayed,
                     None => None,
                 };
                 if replayed.is_some() {

@@ -11,10 +11,10 @@
 //!   bodies inline); the version says that an older release, which would
 //!   show those entries without a body, must not open the file.
 
-use super::Error;
-use super::model::Status;
-use super::reads;
+use super::records;
 use super::tables::*;
+use crate::store::Error;
+use crate::store::model::Status;
 use anyhow::Context;
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use std::path::{Path, PathBuf};
@@ -48,7 +48,8 @@ pub fn keep_copy(path: &Path, to: u64) -> anyhow::Result<PathBuf> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut copy = path.with_file_name(format!("{name}.before-schema-{to}"));
     if copy.exists() {
-        copy = path.with_file_name(format!("{name}.before-schema-{to}-{}", super::now_millis()));
+        copy = path
+            .with_file_name(format!("{name}.before-schema-{to}-{}", crate::store::now_millis()));
     }
     let mut target = crate::files::create_private(&copy)
         .with_context(|| format!("cannot create {}", copy.display()))?;
@@ -81,7 +82,7 @@ fn fill_resolved_at(txn: &WriteTransaction) -> Result<(), Error> {
     let code = Status::Resolved.code();
     for entry in by_status.range((code, 0)..=(code, u64::MAX))? {
         let id = entry?.0.value().1;
-        if let Some(incident) = reads::incident(&incidents, id)? {
+        if let Some(incident) = records::incident(&incidents, id)? {
             index.insert((incident.updated_at, id), ())?;
         }
     }
