@@ -2,7 +2,9 @@
 //! the limit on failed token attempts per client (`api.failed_auth_per_minute`)
 //! and `server.trusted_proxies`. One client over its limit gets 429 while
 //! others are served, its refused requests do not use up the source's
-//! budget, and `X-Forwarded-For` counts only from a trusted proxy.
+//! budget, and `X-Forwarded-For` counts only from a trusted proxy. A client
+//! past its quota of wrong tokens has its tokens refused without being
+//! compared, a right one too, until its `Retry-After` has passed.
 
 mod support;
 
@@ -127,44 +129,75 @@ fn list_as(host: &Host, token: &str, client: &str) -> (u16, Option<u64>, String)
     (status, retry, body["error"]["code"].as_str().unwrap_or_default().to_string())
 }
 
-#[test]
-fn wrong_tokens_past_the_quota_get_429_and_a_right_token_still_passes() {
+/// A host behind a trusted proxy on loopback (so each test client can name
+/// its own address) allowing `per_minute` wrong tokens per client.
+fn guarded_host(per_minute: u32) -> Host {
     let config = zendesk_config("")
         .replace("[server]\n", "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n")
-        .replace("[[api.tokens]]", "[api]\nfailed_auth_per_minute = 3\n\n[[api.tokens]]");
-    let host = Host::start(&config);
+        .replace(
+            "[[api.tokens]]",
+            &format!("[api]\nfailed_auth_per_minute = {per_minute}\n\n[[api.tokens]]"),
+        );
+    Host::start(&config)
+}
+
+const WRONG: &str = "not-the-token-0123456789abcdef";
+
+#[test]
+fn past_the_quota_a_clients_tokens_are_refused_unchecked_and_other_clients_pass() {
+    let host = guarded_host(3);
     let (guesser, colleague) = ("203.0.113.66", "198.51.100.7");
-    let wrong = "not-the-token-0123456789abcdef";
-    for attempt in 1..=4 {
-        assert_eq!(list_as(&host, wrong, guesser).0, 401, "attempt {attempt}");
+    // Three wrong tokens use up the quota; the next is refused before it
+    // is compared.
+    for attempt in 1..=3 {
+        assert_eq!(list_as(&host, WRONG, guesser).0, 401, "attempt {attempt}");
     }
-    // Over the quota: its wrong tokens get 429, on both doors.
-    let (status, retry, code) = list_as(&host, wrong, guesser);
+    let (status, retry, code) = list_as(&host, WRONG, guesser);
     assert_eq!((status, code.as_str()), (429, "too-many-failed-attempts"));
     assert!(retry.is_some_and(|seconds| (1..=60).contains(&seconds)), "{retry:?}");
-    let refused = console_sign_in(&host, wrong, Some(guesser));
-    assert_eq!(refused.status().as_u16(), 429);
+    // Its tokens are no longer compared: the right one gets the same 429,
+    // so the answers tell the guesser nothing, on both doors.
+    let (status, retry, code) = list_as(&host, TOKEN, guesser);
+    assert_eq!((status, code.as_str()), (429, "too-many-failed-attempts"), "a right token");
+    assert!(retry.is_some_and(|seconds| (1..=60).contains(&seconds)), "{retry:?}");
+    let refused = console_sign_in(&host, TOKEN, Some(guesser));
+    assert_eq!(refused.status().as_u16(), 429, "a right token at the console");
     assert!(refused.headers().contains_key("retry-after"));
     assert!(refused.text().unwrap().contains("Too many failed sign-ins"));
-    // A right token still passes from the same address (a colleague behind
-    // the same NAT is not locked out), and another client is not counted.
-    assert_eq!(list_as(&host, TOKEN, guesser).0, 200);
-    assert_eq!(console_sign_in(&host, TOKEN, Some(guesser)).status().as_u16(), 303);
-    assert_eq!(list_as(&host, wrong, colleague).0, 401);
-    // Wrong console sign-ins count too.
+    // Another client is neither blocked nor counted with it.
+    assert_eq!(list_as(&host, TOKEN, colleague).0, 200);
+    assert_eq!(console_sign_in(&host, TOKEN, Some(colleague)).status().as_u16(), 303);
+    assert_eq!(list_as(&host, WRONG, colleague).0, 401);
+    // Wrong console sign-ins count on the same quota, and block the API too.
     let console_guesser = "203.0.113.77";
-    for _ in 1..=4 {
-        assert_eq!(console_sign_in(&host, wrong, Some(console_guesser)).status().as_u16(), 401);
+    for _ in 1..=3 {
+        assert_eq!(console_sign_in(&host, WRONG, Some(console_guesser)).status().as_u16(), 401);
     }
-    assert_eq!(list_as(&host, wrong, console_guesser).0, 429);
+    assert_eq!(list_as(&host, TOKEN, console_guesser).0, 429);
     // The log is read from a pipe: wait for the last request's line, so every
     // line written before it is there too.
     let last = "code=\"too-many-failed-attempts\" client=\"203.0.113.77\"";
     assert!(host.wait_for_log(last, std::time::Duration::from_secs(10)), "{}", host.logs());
     let logs = host.logs();
     assert_eq!(
-        logs.matches("answering its wrong tokens 429 for a while").count(),
+        logs.matches("refusing its tokens unchecked for a while").count(),
         2,
         "logged once per blocked client, not per attempt:\n{logs}"
     );
+}
+
+#[test]
+fn a_blocked_client_with_the_right_token_is_served_once_its_retry_after_has_passed() {
+    // 60 a minute: one more attempt each second, so the block is short.
+    let host = guarded_host(60);
+    let client = "203.0.113.88";
+    // The quota refills while the wrong tokens go out: send until blocked.
+    let retry = (0..300)
+        .map(|_| list_as(&host, WRONG, client))
+        .find(|(status, _, _)| *status == 429)
+        .and_then(|(_, retry, _)| retry)
+        .expect("blocked, with a Retry-After");
+    assert!((1..=2).contains(&retry), "one attempt a second: {retry}");
+    std::thread::sleep(std::time::Duration::from_millis(retry * 1000 + 500));
+    assert_eq!(list_as(&host, TOKEN, client).0, 200, "served after waiting it out");
 }

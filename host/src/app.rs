@@ -4,6 +4,7 @@
 //!
 //! HTTP handlers read the live state; nothing here knows about HTTP.
 
+mod authenticate;
 mod clients;
 mod failed_auth;
 mod limits;
@@ -14,6 +15,7 @@ pub mod tls;
 mod tokens;
 mod webhook_source;
 
+pub use authenticate::Refused;
 pub use clients::{ClientRateLimit, ClientRateLimited, TrustedProxies};
 pub use failed_auth::{FailedAuth, TooManyFailedAttempts};
 pub use limits::{OVERLOADED_RETRY_AFTER, Overloaded, RateLimit, RateLimited, WebhookGate};
@@ -72,7 +74,7 @@ pub struct Live {
     /// `[server.tls]`'s certificate and key as read for this version.
     pub tls_key: Option<Arc<rustls::sign::CertifiedKey>>,
     /// Failed token attempts per client (`api.failed_auth_per_minute`);
-    /// counted afresh after a reload.
+    /// counted afresh after a reload. Read through [`Live::authenticate`].
     pub failed_auth: Option<FailedAuth>,
 }
 

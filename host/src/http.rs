@@ -18,6 +18,7 @@ mod incidents;
 mod metrics;
 mod notifications;
 mod openapi;
+pub mod page_headers;
 mod params;
 mod request_log;
 mod unread_body;
@@ -90,6 +91,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state.clone())
         .merge(crate::ui::router(state.clone()))
+        // Every HTML answer, the console's and the link pages', and any
+        // fallback's.
+        .layer(middleware::from_fn(page_headers::for_html))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         // It sees every answer, the deadline's 503 included.
         .layer(middleware::from_fn_with_state(state.clone(), request_log::log_refusals))

@@ -1,10 +1,11 @@
 //! The bearer-token check in front of every `Access::Token` route. Every
 //! refusal is the same 401, whether the token is missing, wrong, or no token
-//! is configured at all.
+//! is configured at all; a client over `api.failed_auth_per_minute` gets 429
+//! without its token being compared ([`crate::app::Live::authenticate`]).
 
 use super::ApiError;
 use super::client::ClientAddress;
-use crate::app::AppState;
+use crate::app::{AppState, Refused};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -22,22 +23,21 @@ pub async fn require_token(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .map(str::trim);
-    let live = app.live.load();
-    if let Some(caller) = presented.and_then(|token| live.tokens.find(token)) {
-        request.extensions_mut().insert(caller);
-        return next.run(request).await;
-    }
-    // A token was presented and is wrong: a guess, or a stale token.
     let client = request.extensions().get::<ClientAddress>().map(|address| address.client);
-    if let (Some(guard), Some(client), Some(_)) = (&live.failed_auth, client, presented) {
-        if let Err(refused) = guard.check(client) {
-            return ApiError::from(refused).into_response();
+    let authenticated = app.live.load().authenticate(client, presented);
+    match authenticated {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
         }
-        if guard.failed(client) {
-            tracing::warn!(client = %client, "too many wrong API tokens from this client; answering its wrong tokens 429 for a while (api.failed_auth_per_minute)");
+        Err(Refused::Blocked(refused)) => {
+            if refused.first {
+                tracing::warn!(client = %refused.client, "too many wrong API tokens from this client; refusing its tokens unchecked for a while (api.failed_auth_per_minute)");
+            }
+            ApiError::from(refused).into_response()
         }
+        Err(Refused::Missing | Refused::Wrong) => unauthorized(),
     }
-    unauthorized()
 }
 
 fn unauthorized() -> Response {

@@ -289,15 +289,16 @@ fn verify(app: &AppState, token: &str) -> Result<crate::notify::links::Claims, B
     })
 }
 
-/// A minimal page. Every sender- or plugin-provided string is escaped.
+/// A minimal page. Every sender- or plugin-provided string is escaped; its
+/// security headers (no referrer: the URL holds the token) are added with
+/// every HTML answer's ([`super::page_headers`]).
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\">\
          <title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>",
         title = escape(title)
     );
-    (status, [("cache-control", "no-store"), ("referrer-policy", "no-referrer")], Html(html))
-        .into_response()
+    (status, [("cache-control", "no-store")], Html(html)).into_response()
 }
 
 fn escape(text: &str) -> String {

@@ -1,6 +1,7 @@
 //! `GET/POST /ui/sign-in` and `POST /ui/sign-out`: a token from
 //! `[[api.tokens]]` opens a session; signing out closes it.
 
+use crate::app::Refused;
 use crate::http::client::ClientAddress;
 use crate::ui::csrf::{self, SIGN_IN_COOKIE};
 use crate::ui::error::page;
@@ -82,33 +83,35 @@ pub async fn submit(
     let next = safe_next(form.next.as_deref());
     let token = form.token.unwrap_or_default().trim().to_string();
     let live = console.app.live.load_full();
-    let Some(caller) = live.tokens.find(&token) else {
-        tracing::warn!("console sign-in refused: unknown token");
-        // The same count of wrong tokens per client as the API's.
-        let client = client.map(|Extension(address)| address.client);
-        if let (Some(guard), Some(client)) = (&live.failed_auth, client) {
-            if let Err(refused) = guard.check(client) {
-                let problem = format!(
-                    "Too many failed sign-ins from your address. Try again in {} seconds.",
-                    refused.seconds
-                );
-                let mut response =
-                    sign_in_page(&console, StatusCode::TOO_MANY_REQUESTS, next, Some(problem))?;
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(refused.seconds));
-                return Ok(response);
+    // The same rule and count of wrong tokens per client as the API's.
+    let client = client.map(|Extension(address)| address.client);
+    let caller = match live.authenticate(client, Some(&token)) {
+        Ok(caller) => caller,
+        Err(Refused::Blocked(refused)) => {
+            if refused.first {
+                tracing::warn!(client = %refused.client, "too many failed console sign-ins from this client; refusing its tokens unchecked for a while (api.failed_auth_per_minute)");
             }
-            if guard.failed(client) {
-                tracing::warn!(client = %client, "too many failed console sign-ins from this client; answering its wrong tokens 429 for a while (api.failed_auth_per_minute)");
-            }
+            let problem = format!(
+                "Too many failed sign-ins from your address. Try again in {} seconds.",
+                refused.seconds
+            );
+            let mut response =
+                sign_in_page(&console, StatusCode::TOO_MANY_REQUESTS, next, Some(problem))?;
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(refused.seconds));
+            return Ok(response);
         }
-        return sign_in_page(
-            &console,
-            StatusCode::UNAUTHORIZED,
-            next,
-            Some("That token is not one of the host's API tokens. Check it and try again.".into()),
-        );
+        Err(_) => {
+            tracing::warn!("console sign-in refused: unknown token");
+            return sign_in_page(
+                &console,
+                StatusCode::UNAUTHORIZED,
+                next,
+                Some(
+                    "That token is not one of the host's API tokens. Check it and try again."
+                        .into(),
+                ),
+            );
+        }
     };
     let lifetime = Duration::from_secs(live.config.ui.session_minutes.saturating_mul(60));
     let session = console.sessions.open(token, lifetime);

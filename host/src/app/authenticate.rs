@@ -1,0 +1,52 @@
+//! The one rule both doors follow, the API's bearer tokens and the
+//! console's sign-in form: each attempt reserves a failure of its client's
+//! quota before its token is compared ([`super::FailedAuth`]), so a client
+//! over the quota is refused without its token being compared; a right
+//! token, or none, gives the reservation back.
+
+use super::{Caller, Live, TooManyFailedAttempts};
+use std::net::IpAddr;
+
+/// Why a token did not sign anyone in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// The client is over its quota: its token was not compared.
+    Blocked(TooManyFailedAttempts),
+    /// No token was presented: nothing was compared or counted.
+    Missing,
+    /// The token is none of the host's; it counts against the client.
+    Wrong,
+}
+
+impl Live {
+    /// The caller `presented` belongs to, as asked by `client` (`None` when
+    /// the address is unknown: then nothing is counted).
+    pub fn authenticate(
+        &self,
+        client: Option<IpAddr>,
+        presented: Option<&str>,
+    ) -> Result<Caller, Refused> {
+        let guard = self.failed_auth.as_ref().zip(client);
+        if let Some((guard, client)) = guard {
+            guard.reserve(client).map_err(Refused::Blocked)?;
+        }
+        let refund = || {
+            if let Some((guard, client)) = guard {
+                guard.refund(client);
+            }
+        };
+        match presented {
+            None => {
+                refund();
+                Err(Refused::Missing)
+            }
+            Some(token) => match self.tokens.find(token) {
+                Some(caller) => {
+                    refund();
+                    Ok(caller)
+                }
+                None => Err(Refused::Wrong),
+            },
+        }
+    }
+}
