@@ -1,9 +1,10 @@
 //! End to end: what an on-call team alerts on. `/metrics` carries webhook
 //! latency by source and outcome, the build, the config in effect and its
 //! reloads, storage health and the process; it passes `promtool check
-//! metrics`; the alerting rules in contrib/ pass `promtool check rules`; and
-//! every metric the rules and the Grafana dashboard use is one the host
-//! exports.
+//! metrics`; the alerting rules in contrib/ pass `promtool check rules` and
+//! their unit tests (`promtool test rules`: each fires on a broken series and
+//! not on a healthy one); and every metric the rules and the Grafana
+//! dashboard use is one the host exports.
 //!
 //! promtool comes from Debian's `prometheus` package, which `make test`
 //! installs; without it the promtool checks say so and are skipped.
@@ -14,12 +15,17 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use support::{Host, TOKEN, ticket, workspace_root, zendesk_config};
+use support::{Host, TOKEN, plugin_wasm, ticket, workspace_root, zendesk_config};
 
-/// A host that saw traffic, a good reload and a refused one: every metric
-/// has a sample.
+/// A host with a notification channel that saw traffic, a good reload and a
+/// refused one: every metric has a sample.
 fn scraped() -> (Host, String) {
-    let host = Host::start(&zendesk_config(""));
+    // Nothing listens on port 9: the channel is only there to be counted.
+    let channel = format!(
+        "\n[[channels]]\nname = \"ops-webhook\"\nplugin = \"{}\"\nurl = \"http://127.0.0.1:9/inbound\"\nsigning_secret = \"webhook-secret-0123456789abcdef\"\n",
+        plugin_wasm("notify_webhook").display()
+    );
+    let host = Host::start(&zendesk_config(&channel));
     assert_eq!(host.zendesk(&ticket(1, "New")).0, 202);
     assert_eq!(host.zendesk(&ticket(1, "Solved")).0, 202);
     assert_eq!(host.zendesk(&ticket(2, "Exploded")).0, 400);
@@ -78,6 +84,16 @@ fn metrics_carry_latency_build_config_reloads_storage_and_process() {
     assert_eq!(sample(&text, "inbound_config_reloads_total", &[r#"result="failure""#]), Some(1.0));
     assert_eq!(sample(&text, "inbound_config_last_reload_successful", &[]), Some(0.0));
     assert_eq!(sample(&text, "inbound_storage_available", &[]), Some(1.0));
+    // A channel's counters are there before its first delivery, so an alert
+    // on their increase sees the first failure too.
+    for counter in [
+        "inbound_notifications_sent_total",
+        "inbound_notifications_failed_total",
+        "inbound_notification_retries_total",
+    ] {
+        let channel = sample(&text, counter, &[r#"channel="ops-webhook""#]);
+        assert!(channel.is_some(), "{counter} of the channel in:\n{text}");
+    }
     for process in
         ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds"]
     {
@@ -142,6 +158,20 @@ fn alert_rules_and_the_dashboard_use_only_metrics_the_host_exports() {
     let rules_in_file =
         rules_text.lines().filter(|line| line.trim().starts_with("- alert:")).count();
     assert!(said.contains(&format!("SUCCESS: {rules_in_file} rules found")), "{said}");
+}
+
+#[test]
+fn the_alert_rules_unit_tests_pass() {
+    let tests = workspace_root().join("contrib/prometheus/alerts.test.yml");
+    let text = std::fs::read_to_string(&tests).unwrap();
+    for alert in ["InboundNotificationsFailed", "InboundNotificationsStuck"] {
+        assert!(text.contains(&format!("alertname: {alert}")), "{alert} has no unit test");
+    }
+    let Some(mut promtool) = promtool() else { return };
+    // promtool reads rule_files relative to the test file's folder.
+    let checked = promtool.args(["test", "rules"]).arg(&tests).output().unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout) + String::from_utf8_lossy(&checked.stderr);
+    assert!(checked.status.success() && said.contains("SUCCESS"), "promtool test rules:\n{said}");
 }
 
 /// The `inbound_*` and `process_*` names an expression reads.

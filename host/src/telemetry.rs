@@ -186,6 +186,17 @@ pub fn webhooks_in_flight(count: usize) {
     metrics::gauge!(WEBHOOKS_IN_FLIGHT).set(count as f64);
 }
 
+/// Every configured channel's delivery counters, at 0 until its first
+/// delivery: an alert on `increase()` needs a sample before the first
+/// failure, or it misses it (contrib/prometheus/alerts.yml).
+pub fn notification_channels<'a>(channels: impl Iterator<Item = &'a str>) {
+    for channel in channels {
+        for counter in [crate::notify::SENT, crate::notify::FAILED, crate::notify::RETRIED] {
+            metrics::counter!(counter, "channel" => channel.to_string()).increment(0);
+        }
+    }
+}
+
 /// The text exposition, with the incident gauges read from storage now.
 pub fn render(handle: &PrometheusHandle, store: &Store) -> Result<String, crate::store::Error> {
     let available = store.is_ready();

@@ -12,6 +12,8 @@ pub async fn render(State(app): State<Arc<AppState>>) -> Result<impl IntoRespons
     let handle =
         app.metrics.ok_or_else(|| ApiError::internal("metrics are not enabled in this process"))?;
     crate::telemetry::webhooks_in_flight(app.live.load().gate.in_flight());
+    let setup = app.notify.current();
+    crate::telemetry::notification_channels(setup.config.channels.iter().map(|c| c.name.as_str()));
     let store = app.store.clone();
     let text = read_blocking("the incident counts".into(), move || {
         crate::telemetry::render(handle, &store)
