@@ -4,73 +4,43 @@
 //! [`writer`] applies change sets in group commits. A successful
 //! [`Store::commit`] means the change is on disk.
 
-pub mod changes;
+mod changes;
 mod embedded;
 mod error;
 mod incident_rules;
-pub mod model;
+mod model;
+mod options;
+mod outbox;
 mod postgres;
+mod queries;
+mod repeats;
 mod retry;
 mod session;
 mod shared_bodies;
 mod state_quota;
+mod writer;
 
 pub use changes::{ChangeSet, ReadCheck, Write};
-pub use embedded::backup::{BackupReport, check_file};
-pub use embedded::compact::{CompactReport, compact_file};
-pub use embedded::outbox::{
-    DeliveryStatus, DueFilter, Escalation, EscalationState, FiredLevel, Notification,
-    NotificationId, NotificationKind, NotificationQuery, OutboxStats, Recipient,
-};
-pub use embedded::reads::{Counts, LogForward, LogPage};
-pub use embedded::retention::{RetentionCutoffs, SWEEP_CHUNK};
-use embedded::writer;
-pub use embedded::writer::{BatchStats, CommitError, WriterOptions};
+pub use embedded::{CompactReport, check_file, compact_file};
 pub use error::Error;
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
 pub use model::*;
+pub use options::{DEFAULT_CACHE_MIB, StoreOptions, WriterOptions};
+pub use outbox::{
+    DeliveryStatus, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
+    NotificationKind, Recipient,
+};
 pub use postgres::PostgresOptions;
+pub use queries::{
+    BackupReport, Counts, DueFilter, ListQuery, LogForward, LogPage, NotificationQuery,
+    OutboxStats, Page, RetentionCutoffs, SWEEP_CHUNK,
+};
 pub use retry::{Retried, commit_with_retry};
 pub use session::{Effects, Session, SourceScope};
+pub use writer::{BatchStats, CommitError};
 
 use std::path::Path;
 use std::sync::Arc;
-
-/// A page of incidents, newest first.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Page {
-    pub incidents: Vec<Incident>,
-    /// Pass as `before` to get the next page; `None` on the last page.
-    pub next_before: Option<IncidentId>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    pub status: Option<Status>,
-    pub source: Option<String>,
-    /// Only incidents with a smaller id (the `next_before` of the previous page).
-    pub before: Option<IncidentId>,
-    pub limit: usize,
-}
-
-/// How the database is opened and written.
-#[derive(Debug, Clone)]
-pub struct StoreOptions {
-    pub writer: WriterOptions,
-    /// redb's page cache. redb's own default (1 GiB) lets a busy host's
-    /// memory grow with the database; the operating system's file cache
-    /// still holds what does not fit.
-    pub cache_bytes: usize,
-}
-
-/// `storage.cache_mib`'s default.
-pub const DEFAULT_CACHE_MIB: usize = 32;
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        StoreOptions { writer: WriterOptions::default(), cache_bytes: DEFAULT_CACHE_MIB << 20 }
-    }
-}
 
 /// The storage engine behind [`Store`]: the embedded redb file (the
 /// default, one host) or PostgreSQL (several hosts on one database; see

@@ -5,8 +5,8 @@
 //! concurrency); otherwise the call is run again on a fresh snapshot. This is
 //! what makes concurrent deliveries of the same new ticket create one incident.
 
-use super::embedded::outbox::{Escalation, Notification, NotificationId};
 use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
+use super::outbox::{Escalation, Notification, NotificationId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadCheck {

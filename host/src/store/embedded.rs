@@ -4,29 +4,33 @@
 //! (commits); [`Store`](super::Store) picks this engine for
 //! `storage.backend = "redb"`, the default.
 
-pub(super) mod backup;
-pub(super) mod compact;
+mod backup;
+mod compact;
 mod migrate;
-pub(super) mod outbox;
-pub(super) mod reads;
+mod outbox;
+mod reads;
 mod records;
-pub(super) mod repeats;
-pub(super) mod retention;
+mod repeats;
+mod retention;
 mod slot;
 mod tables;
-pub(super) mod writer;
+mod writer;
 
-use super::{
-    BatchStats, Error, FailedDelivery, FailureId, Incident, IncidentId, ListQuery, LogEntry,
-    NotificationId, Page, StoreOptions,
-};
+pub use backup::check_file;
+pub use compact::{CompactReport, compact_file};
+
+use crate::store::error::Error;
+use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
+use crate::store::options::StoreOptions;
+use crate::store::outbox::NotificationId;
+use crate::store::queries::{ListQuery, Page};
+use crate::store::writer::{BatchStats, WriterHandle};
 use anyhow::Context;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tables::*;
-use writer::WriterHandle;
 
 pub(super) struct Embedded {
     slot: Arc<slot::DbSlot>,

@@ -25,9 +25,11 @@ mod reads;
 mod tls;
 mod writer;
 
-use super::changes::ChangeSet;
-use super::embedded::writer::{BatchStats, WriterHandle};
-use super::{Error, StoreOptions};
+use crate::store::changes::ChangeSet;
+use crate::store::error::Error;
+use crate::store::options::StoreOptions;
+use crate::store::queries::RetentionCutoffs;
+use crate::store::writer::{BatchStats, WriterHandle};
 use anyhow::Context;
 use link::{Link, OnConnect};
 use std::future::Future;
@@ -263,7 +265,7 @@ impl Postgres {
     }
 
     /// Outside any commit: the retention sweep reads what expired.
-    pub fn expired(&self, cutoffs: super::RetentionCutoffs) -> Result<ChangeSet, Error> {
+    pub fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
         self.read(|db| async move { reads::expired(&db, cutoffs).await })
     }
 }

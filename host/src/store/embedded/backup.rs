@@ -6,16 +6,10 @@
 
 use super::Embedded;
 use super::tables::copy_all;
-use crate::store::Error;
+use crate::store::error::Error;
+use crate::store::queries::BackupReport;
 use redb::{Database, Durability, ReadableDatabase, ReadableTableMetadata};
 use std::path::Path;
-
-/// What a backup wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BackupReport {
-    pub rows: u64,
-    pub bytes: u64,
-}
 
 impl Embedded {
     /// Writes a consistent copy of the database to `destination`, which

@@ -13,7 +13,7 @@
 
 use super::records;
 use super::tables::*;
-use crate::store::Error;
+use crate::store::error::Error;
 use crate::store::model::Status;
 use anyhow::Context;
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};

@@ -1,62 +1,15 @@
-//! Reads for the web console: counts per status, one page of an incident's
-//! log, the newest incident of a source, and the change feed behind the live
-//! list. Each is bounded (an index lookup or one page), so a page of the
-//! console costs the same over a thousand incidents or a million.
+//! Reads of incidents from redb: counts per status, one page of an
+//! incident's log, the newest incident of a source. Each is bounded (an
+//! index lookup or one page), so a page of the console costs the same over a
+//! thousand incidents or a million.
 
 use super::Embedded;
 use super::records;
 use super::tables::*;
-use crate::store::Error;
-use crate::store::model::{Incident, IncidentId, LogEntry, Status};
+use crate::store::error::Error;
+use crate::store::model::{Incident, IncidentId};
+use crate::store::queries::{Counts, LogForward, LogPage};
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
-
-/// Incidents per status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub pending: u64,
-    pub accepted: u64,
-    pub resolved: u64,
-}
-
-impl Counts {
-    pub fn total(&self) -> u64 {
-        self.pending + self.accepted + self.resolved
-    }
-
-    pub fn of(&self, status: Status) -> u64 {
-        match status {
-            Status::Pending => self.pending,
-            Status::Accepted => self.accepted,
-            Status::Resolved => self.resolved,
-        }
-    }
-
-    pub(in crate::store) fn add(&mut self, code: u8, count: u64) {
-        match code {
-            0 => self.pending += count,
-            1 => self.accepted += count,
-            _ => self.resolved += count,
-        }
-    }
-}
-
-/// Entries of an incident's log, one page.
-#[derive(Debug, Clone)]
-pub struct LogPage {
-    /// `(sequence, entry)`; the sequence orders the log and pages it.
-    pub entries: Vec<(u64, LogEntry)>,
-    /// [`Store::log_page`]: pass as `before` for the next (older) page;
-    /// `None` on the last page.
-    pub next_before: Option<u64>,
-}
-
-/// Entries of an incident's log after a cursor, oldest first.
-#[derive(Debug, Clone)]
-pub struct LogForward {
-    pub entries: Vec<(u64, LogEntry)>,
-    /// Pass as `after` for the next page; `None` when none follows yet.
-    pub next_after: Option<u64>,
-}
 
 impl Embedded {
     /// Incidents per status, of one source or of all.
@@ -182,7 +135,7 @@ pub(super) fn fill_counts_once(txn: &WriteTransaction) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::store::Store;
-    use crate::store::{ChangeSet, LogKind, Write, now_millis};
+    use crate::store::{ChangeSet, LogEntry, LogKind, Status, Write, now_millis};
 
     fn incident(id: IncidentId, source: &str, status: Status) -> Incident {
         Incident {

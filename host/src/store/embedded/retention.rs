@@ -10,24 +10,12 @@
 use super::Embedded;
 use super::records;
 use super::tables::*;
-use crate::store::Error;
 use crate::store::changes::{ChangeSet, ReadCheck, Write};
+use crate::store::error::Error;
 use crate::store::model::{FailedDelivery, FailureId, IncidentId, LogEntry, Millis, Status};
+use crate::store::queries::{RetentionCutoffs, SWEEP_CHUNK};
 use crate::store::shared_bodies;
 use redb::{ReadableDatabase, ReadableTable};
-
-/// Most incidents or failed deliveries one change set deletes: small enough
-/// to ride along with a batch of webhooks.
-pub const SWEEP_CHUNK: usize = 64;
-
-/// What a retention sweep may delete.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RetentionCutoffs {
-    /// Resolved incidents resolved before this moment.
-    pub resolved_before: Option<Millis>,
-    /// Failed deliveries received before this moment.
-    pub failed_before: Option<Millis>,
-}
 
 impl Embedded {
     /// One chunk of what `cutoffs` expire, as a change set for

@@ -7,7 +7,7 @@
 //! as soon as the last transaction of the old handle has ended and the disk
 //! lets redb open (and if need be repair) it.
 
-use crate::store::Error;
+use crate::store::error::Error;
 use arc_swap::ArcSwapOption;
 use redb::{Database, ReadTransaction, ReadableDatabase};
 use std::path::{Path, PathBuf};

@@ -1,95 +1,25 @@
-//! The single storage writer: group commit.
+//! The redb writer: group commit on one thread.
 //!
 //! redb allows one write transaction at a time and a durable commit costs an
 //! fsync. Instead of one commit per request, one thread takes every change set
 //! that is waiting, applies them in one write transaction, commits once
-//! (durably), and only then answers each caller. Under load the batch grows by
-//! itself while the previous commit is syncing; alone, a request waits for
-//! nothing but its own commit.
+//! (durably), and only then answers each caller (see `store::writer`).
 
 use super::records::{self, encode};
 use super::repeats;
 use super::slot::DbSlot;
 use super::tables::*;
-use crate::store::Error;
-use crate::store::changes::{ChangeSet, ReadCheck, Write};
+use crate::store::changes::{ReadCheck, Write};
+use crate::store::error::Error;
 use crate::store::model::{FailedDelivery, Incident, IncidentId, Status};
+use crate::store::options::WriterOptions;
 use crate::store::shared_bodies::{SharedRecord, Sharing};
 use crate::store::state_quota;
+use crate::store::writer::{BatchStats, CommitError, Job, WriterHandle, answer, take_waiting};
 use redb::{Durability, ReadableTable, WriteTransaction};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{mpsc, oneshot};
-
-/// Why a change set was not committed.
-#[derive(Debug, thiserror::Error, Clone, PartialEq)]
-pub enum CommitError {
-    /// Something the plugin read changed before its writes could be applied.
-    /// Run the call again on a fresh snapshot.
-    #[error("conflicting concurrent change")]
-    Conflict,
-    /// A precondition of the change set no longer holds; retrying cannot help.
-    #[error("{0}")]
-    Refused(String),
-    #[error("storage failure: {0}")]
-    Storage(String),
-    /// The disk failed or is full; nothing was written. Retry later.
-    #[error("storage is unavailable: {0}")]
-    Unavailable(String),
-    #[error("the storage writer has stopped")]
-    WriterStopped,
-}
-
-/// Size of one committed batch, for metrics and benchmarks.
-#[derive(Debug, Clone, Copy)]
-pub struct BatchStats {
-    pub change_sets: usize,
-    pub commit_seconds: f64,
-    /// Set when the batch failed: `unavailable` (the disk) or `engine`.
-    pub failed: Option<&'static str>,
-}
-
-/// One change set waiting for a commit, and where its result goes.
-pub(in crate::store) struct Job {
-    pub changes: ChangeSet,
-    pub reply: oneshot::Sender<Result<(), CommitError>>,
-}
-
-#[derive(Clone)]
-pub struct WriterHandle {
-    jobs: mpsc::Sender<Job>,
-}
-
-impl WriterHandle {
-    /// A handle and the queue an engine's writer takes jobs from, holding at
-    /// most `queue` before senders wait.
-    pub(in crate::store) fn channel(queue: usize) -> (WriterHandle, mpsc::Receiver<Job>) {
-        let (jobs, receiver) = mpsc::channel(queue);
-        (WriterHandle { jobs }, receiver)
-    }
-
-    /// Applies `changes` and returns once they are durably committed.
-    pub async fn commit(&self, changes: ChangeSet) -> Result<(), CommitError> {
-        let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { changes, reply }).await.map_err(|_| CommitError::WriterStopped)?;
-        answer.await.map_err(|_| CommitError::WriterStopped)?
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct WriterOptions {
-    /// Most change sets in one transaction; bounds the latency of a batch.
-    pub max_batch: usize,
-    /// Requests waiting for the writer before senders are made to wait.
-    pub queue: usize,
-}
-
-impl Default for WriterOptions {
-    fn default() -> Self {
-        WriterOptions { max_batch: 1024, queue: 8192 }
-    }
-}
 
 /// Starts the writer thread. It stops when every handle is dropped, after
 /// committing what it has received.
@@ -105,31 +35,16 @@ pub(super) fn spawn(
         let mut batch = Vec::with_capacity(max_batch);
         while let Some(first) = queue.blocking_recv() {
             batch.push(first);
-            while batch.len() < max_batch {
-                match queue.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
+            take_waiting(&mut batch, &mut queue, max_batch);
             let started = Instant::now();
-            let change_sets = batch.len();
             let results = commit_batch(&slot, &batch);
-            // A storage failure fails the whole batch alike.
-            let failed = match results.first() {
-                Some(Err(CommitError::Unavailable(_))) => Some("unavailable"),
-                Some(Err(CommitError::Storage(_))) => Some("engine"),
-                _ => None,
-            };
-            let commit_seconds = started.elapsed().as_secs_f64();
-            on_batch(BatchStats { change_sets, commit_seconds, failed });
+            on_batch(BatchStats::of(&results, started));
             if results.iter().any(Result::is_ok) {
                 slot.committed();
                 // Incidents, escalations and notifications may have become due.
                 outbox_signal.notify_one();
             }
-            for (job, result) in batch.drain(..).zip(results) {
-                let _ = job.reply.send(result);
-            }
+            answer(&mut batch, results);
         }
     })?;
     Ok((handle, thread))
@@ -140,14 +55,10 @@ pub(super) fn spawn(
 /// the database is reopened before the next commit.
 fn commit_batch(slot: &DbSlot, batch: &[Job]) -> Vec<Result<(), CommitError>> {
     let failed = |error: Error| {
-        let error = match error {
-            Error::Unavailable(why) => {
-                slot.fail(&why);
-                CommitError::Unavailable(why)
-            }
-            other => CommitError::Storage(other.to_string()),
-        };
-        vec![Err(error); batch.len()]
+        if let Error::Unavailable(why) = &error {
+            slot.fail(why);
+        }
+        vec![Err(CommitError::from(error)); batch.len()]
     };
     let db = match slot.get() {
         Ok(db) => db,

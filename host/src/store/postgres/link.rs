@@ -6,7 +6,7 @@
 //! waiting on a dead socket. [`keep_connected`] reconnects in the
 //! background and, on the reader's link, listens for other hosts' commits.
 
-use super::super::Error;
+use crate::store::error::Error;
 use arc_swap::ArcSwapOption;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

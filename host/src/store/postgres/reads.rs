@@ -6,18 +6,17 @@
 //! its change set and checked again by the writer under locks, so a read
 //! that changed meanwhile costs a retry, never a wrong commit.
 
-use super::super::changes::{ChangeSet, ReadCheck, Write};
-use super::super::embedded::outbox::{
-    DueFilter, Escalation, Notification, NotificationId, NotificationQuery, OutboxStats,
-};
-use super::super::embedded::reads::{Counts, LogForward, LogPage};
-use super::super::shared_bodies;
-use super::super::{
-    Error, FailedDelivery, FailureId, Incident, IncidentId, ListQuery, LogEntry, Millis, Page,
-    RetentionCutoffs, SWEEP_CHUNK,
-};
 use super::link::{Connection, Link};
 use super::{Postgres, block_on, error, timed};
+use crate::store::changes::{ChangeSet, ReadCheck, Write};
+use crate::store::error::Error;
+use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry, Millis};
+use crate::store::outbox::{Escalation, Notification, NotificationId};
+use crate::store::queries::{
+    Counts, DueFilter, ListQuery, LogForward, LogPage, NotificationQuery, OutboxStats, Page,
+    RetentionCutoffs, SWEEP_CHUNK,
+};
+use crate::store::shared_bodies;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio_postgres::Row;

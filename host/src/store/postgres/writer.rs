@@ -13,15 +13,15 @@
 //! and its change sets are committed one by one, the colliding one
 //! answered "conflict" so its call runs again on fresh reads.
 
-use super::super::changes::{ChangeSet, ReadCheck, Write};
-use super::super::embedded::outbox::{DeliveryStatus, Escalation, Notification, escalation_after};
-use super::super::embedded::repeats;
-use super::super::embedded::writer::{BatchStats, CommitError, Job};
-use super::super::shared_bodies::{self, Sharing};
-use super::super::state_quota;
-use super::super::{Error, FailedDelivery, Incident, IncidentId, LogEntry, Status};
 use super::link::{CHANGES_CHANNEL, Connection, Link, SentWrite};
 use super::reads::{self, decode, sql_id};
+use crate::store::changes::{ChangeSet, ReadCheck, Write};
+use crate::store::error::Error;
+use crate::store::model::{FailedDelivery, Incident, IncidentId, LogEntry, Status};
+use crate::store::outbox::{DeliveryStatus, Escalation, Notification, escalation_after};
+use crate::store::shared_bodies::{self, Sharing};
+use crate::store::writer::{BatchStats, CommitError, Job, answer, take_waiting};
+use crate::store::{repeats, state_quota};
 use futures_util::future::join_all;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -61,10 +61,7 @@ impl From<tokio_postgres::Error> for Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
-        Failure::Failed(match error {
-            Error::Unavailable(why) => CommitError::Unavailable(why),
-            other => CommitError::Storage(other.to_string()),
-        })
+        Failure::Failed(error.into())
     }
 }
 
@@ -78,27 +75,14 @@ pub(super) async fn run(
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(first) = jobs.recv().await {
         batch.push(first);
-        while batch.len() < max_batch {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+        take_waiting(&mut batch, &mut jobs, max_batch);
         let started = Instant::now();
         let results = commit_batch(&link, &batch).await;
-        let failed = match results.first() {
-            Some(Err(CommitError::Unavailable(_))) => Some("unavailable"),
-            Some(Err(CommitError::Storage(_))) => Some("engine"),
-            _ => None,
-        };
-        let commit_seconds = started.elapsed().as_secs_f64();
-        on_batch(BatchStats { change_sets: batch.len(), commit_seconds, failed });
+        on_batch(BatchStats::of(&results, started));
         if results.iter().any(Result::is_ok) {
             outbox_signal.notify_one();
         }
-        for (job, result) in batch.drain(..).zip(results) {
-            let _ = job.reply.send(result);
-        }
+        answer(&mut batch, results);
     }
 }
 

@@ -1,0 +1,190 @@
+//! Escalations and the notification outbox: the model both engines store.
+//!
+//! An [`Escalation`] is kept per incident and derived by the writer from the
+//! incident's status, like an index: created with the incident (level 0 due
+//! at once), stopped when it is accepted, turned into "resolved notices due"
+//! when it is resolved. Because the writer does it ([`escalation_after`]),
+//! the timer is in the same durable commit as the change that schedules it,
+//! whichever path made the change (webhook, API, one-click link). The notify
+//! engine then fires due escalations into [`Notification`]s (the outbox) and
+//! delivers them; each of those steps is one commit guarded by the versions
+//! it read, so a level never fires twice and a delivery is never recorded
+//! twice.
+
+use super::model::{Incident, IncidentId, Millis, Status};
+use serde::{Deserialize, Serialize};
+
+pub type NotificationId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationState {
+    /// Levels fire while nobody accepts.
+    Active,
+    /// Someone accepted: no further levels.
+    Accepted,
+    /// Levels (and repeats) are used up; nobody accepted.
+    Exhausted,
+    /// Resolved; the "resolved" notices to everyone notified are due.
+    ResolvedNoticeDue,
+    /// Resolved and everything is sent (or there was no one to tell).
+    Closed,
+}
+
+/// Someone (or some channel) a notification goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub channel: String,
+    /// The person from `[[people]]`; none for a `channel:` target.
+    pub person: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FiredLevel {
+    pub level: u32,
+    pub round: u32,
+    /// When it was due and when it fired (later after downtime).
+    pub due_at: Millis,
+    pub fired_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub incident: IncidentId,
+    pub policy: String,
+    /// The level that fires next.
+    pub next_level: u32,
+    /// 0 on the first run through the levels, n on the n-th repeat.
+    pub round: u32,
+    /// When the engine must act next; none when nothing is left to do.
+    pub due_at: Option<Millis>,
+    pub state: EscalationState,
+    /// Everyone notified so far, once each: the resolved notice goes to them.
+    pub notified: Vec<Recipient>,
+    pub fired: Vec<FiredLevel>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Triggered,
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// Stable one-byte code used in index keys. Never renumber.
+    pub fn code(self) -> u8 {
+        match self {
+            DeliveryStatus::Pending => 0,
+            DeliveryStatus::Sent => 1,
+            DeliveryStatus::Failed => 2,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryStatus> {
+        match text {
+            "pending" => Some(DeliveryStatus::Pending),
+            "sent" => Some(DeliveryStatus::Sent),
+            "failed" => Some(DeliveryStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One message to one recipient through one channel: an outbox entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: NotificationId,
+    pub incident: IncidentId,
+    pub kind: NotificationKind,
+    pub level: u32,
+    pub round: u32,
+    pub recipient: Recipient,
+    pub created_at: Millis,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Millis,
+    /// Messages of the rendered list already delivered: a retry resumes there.
+    pub messages_sent: u32,
+    pub last_error: Option<String>,
+    pub sent_at: Option<Millis>,
+    pub version: u64,
+}
+
+impl Notification {
+    /// Stable across retries and restarts: receivers drop a resend by it.
+    pub fn idempotency_key(&self) -> String {
+        format!("inbound-{}-{}", self.incident, self.id)
+    }
+}
+
+/// The escalation `incident` should have after changing from `previous`
+/// (none: it is new), given the escalation `stored` for it; `None` when
+/// nothing is to be written. Both engines' writers call it in the commit
+/// that changes the incident.
+pub fn escalation_after(
+    previous: Option<&Incident>,
+    stored: Option<Escalation>,
+    incident: &Incident,
+) -> Option<Escalation> {
+    if previous.is_some_and(|old| old.status == incident.status) {
+        return None;
+    }
+    let mut escalation = match previous {
+        None => Escalation {
+            incident: incident.id,
+            policy: incident.escalation_policy.clone(),
+            next_level: 0,
+            round: 0,
+            due_at: Some(incident.created_at),
+            state: EscalationState::Active,
+            notified: Vec::new(),
+            fired: Vec::new(),
+            version: 0,
+        },
+        // Incidents from before escalations existed have none.
+        Some(_) => stored.clone()?,
+    };
+    match incident.status {
+        Status::Pending => {}
+        Status::Accepted => {
+            if matches!(escalation.state, EscalationState::Active | EscalationState::Exhausted) {
+                escalation.state = EscalationState::Accepted;
+                escalation.due_at = None;
+            }
+        }
+        Status::Resolved => {
+            if !matches!(
+                escalation.state,
+                EscalationState::ResolvedNoticeDue | EscalationState::Closed
+            ) {
+                if escalation.notified.is_empty() {
+                    escalation.state = EscalationState::Closed;
+                    escalation.due_at = None;
+                } else {
+                    escalation.state = EscalationState::ResolvedNoticeDue;
+                    escalation.due_at = Some(incident.updated_at);
+                }
+            }
+        }
+    }
+    let unchanged = stored
+        .as_ref()
+        .is_some_and(|old| old.state == escalation.state && old.due_at == escalation.due_at);
+    if unchanged {
+        return None;
+    }
+    escalation.version += 1;
+    Some(escalation)
+}
