@@ -51,7 +51,8 @@ TOML
 }
 
 run "without notifications" '[[escalation_policies]]
-name = "oncall"'
+name = "oncall"
+levels = []'
 run "every incident notifies a 2 s receiver" "[[channels]]
 name = \"hook\"
 plugin = \"$wasm/inbound_notify_webhook.wasm\"

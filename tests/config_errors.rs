@@ -147,7 +147,8 @@ fn duplicate_escalation_policy() {
 #[test]
 fn escalation_level_that_notifies_nobody() {
     let config =
-        zendesk_config("\n[[escalation_policies.levels]]\ndelay_minutes = 5\nnotify = []\n");
+        zendesk_config("\n[[escalation_policies.levels]]\ndelay_minutes = 5\nnotify = []\n")
+            .replace("levels = []\n", "");
     assert_refused(
         &config,
         "notify = []",
@@ -531,5 +532,206 @@ fn an_integration_limit_of_zero() {
         "memory_limit_mib = 0",
         "integrations.zendesk.memory_limit_mib",
         "must be greater than 0",
+    );
+}
+
+// --- Secrets that are no secret, and channels and policies that cannot page --
+
+/// The example config with `listen` on every address: each example secret
+/// (the two source keys, the API token, the link secret) is refused in turn
+/// by `check` and by `serve`, which never listens; replaced, it starts.
+#[test]
+fn the_example_secrets_are_refused_where_other_machines_can_reach_the_host() {
+    let mut config = example_config().replace("127.0.0.1:8080\"\n# The", "0.0.0.0:8080\"\n# The");
+    assert!(config.contains("listen = \"0.0.0.0:8080\""), "{config}");
+    let examples = [
+        (
+            "key = \"example-key-change-me-0123456789\"",
+            "sources[0].key (source \"support\")",
+            "post events as this source",
+            "openssl rand -hex 16",
+        ),
+        (
+            "key = \"example-alertmanager-key-change-me\"",
+            "sources[1].key (source \"prometheus\")",
+            "post events as this source",
+            "openssl rand -hex 16",
+        ),
+        (
+            "token = \"example-token-change-me-0123456789\"",
+            "api.tokens[0].token (token \"admin\")",
+            "read and change incidents through the API, read /metrics and reload the host",
+            "openssl rand -hex 16",
+        ),
+        (
+            "link_secret = \"example-link-secret-change-me-0123456789\"",
+            "notifications.link_secret",
+            "sign accept and resolve links for any incident",
+            "openssl rand -hex 32",
+        ),
+    ];
+    for (index, (line, key, grants, generate)) in examples.into_iter().enumerate() {
+        let why = format!(
+            "the host is reachable from other machines (server.listen is 0.0.0.0:8080, not a loopback address): anyone who read them could {grants}; generate your own with `{generate}`"
+        );
+        assert_refused(&config, line, key, &why);
+        let (code, stderr) = support::serve_expecting_failure(&config);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains(&format!("{key}: this is the example value")), "{stderr}");
+        assert!(!stderr.contains("listening"), "{stderr}");
+        let (field, _) = line.split_once(" = ").unwrap();
+        config =
+            config.replace(line, &format!("{field} = \"f3a9c2e8d1b7{index}a6c5e4d3b2a1f0e9d8c7\""));
+    }
+    let (code, stdout, stderr, _dir) = check(&config, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stderr.contains("example"), "{stderr}");
+}
+
+/// On a loopback address (`make run`) the examples work, with a warning
+/// for each from `check` and in the log at start-up.
+#[test]
+fn the_example_secrets_are_only_warned_about_on_loopback() {
+    let (code, stdout, stderr, _dir) = check(&example_config(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let host = support::Host::start(
+        &example_config().replace("127.0.0.1:8080\"\n# The", "127.0.0.1:0\"\n# The"),
+    );
+    let logs = host.logs();
+    for key in [
+        "sources[0].key (source \"support\")",
+        "sources[1].key (source \"prometheus\")",
+        "api.tokens[0].token (token \"admin\")",
+        "notifications.link_secret",
+    ] {
+        let warning = format!("{key} is the example value from config.toml and the docs");
+        assert!(stderr.contains(&format!("warning: {warning}")), "{warning:?} not in:\n{stderr}");
+        assert!(logs.contains(&warning), "{warning:?} not in the log:\n{logs}");
+    }
+}
+
+#[test]
+fn api_token_that_is_one_character_repeated() {
+    let config = base().replace(TOKEN, "aaaaaaaaaaaaaaaaaaaaaa");
+    assert_refused(
+        &config,
+        "token = ",
+        "api.tokens[0].token (token \"ops\")",
+        "the token is one character repeated, so it is easy to guess; generate a random one with `openssl rand -hex 16`",
+    );
+}
+
+fn webhook_channel(extra: &str) -> String {
+    format!(
+        "\n[[channels]]\nname = \"hook\"\nplugin = \"{}\"\n{extra}\n",
+        plugin_wasm("notify_webhook").display()
+    )
+}
+
+/// A channel URL is said with its scheme, host and port only: its user
+/// name, password, path and query (a Slack webhook's path is its secret)
+/// appear nowhere, from `url` or `url_env`, nor does a URL that does not
+/// parse.
+#[test]
+fn a_channel_url_is_never_echoed_in_an_error() {
+    let secret = "https://hook-user:s3cret-pass@hooks.example.com/services/T0/B0/XyZ?token=abc";
+    let not_a_url = "s3cret-pass/services/T0/B0/XyZ?token=abc";
+    let cases = [
+        (
+            format!("url = \"{secret}\""),
+            &[][..],
+            "url = ",
+            "channels[0].url (channel \"hook\")",
+            "https://hooks.example.com:443 (the rest not shown) has credentials in it",
+        ),
+        (
+            "url_env = \"INBOUND_TEST_HOOK_URL\"".to_string(),
+            &[("INBOUND_TEST_HOOK_URL", secret)][..],
+            "url_env = ",
+            "channels[0].url_env (channel \"hook\")",
+            "https://hooks.example.com:443 (the rest not shown) has credentials in it",
+        ),
+        (
+            format!("url = \"{not_a_url}\""),
+            &[][..],
+            "url = ",
+            "channels[0].url (channel \"hook\")",
+            "the value is not a URL (relative URL without a base; not shown, as it may hold a secret)",
+        ),
+        (
+            "url = \"ftp://u:s3cret-pass@hooks.example.com/services/XyZ?token=abc\"".to_string(),
+            &[][..],
+            "url = ",
+            "channels[0].url (channel \"hook\")",
+            "ftp://hooks.example.com:21 is not an http:// or https:// URL",
+        ),
+    ];
+    for (url, envs, marker, key, message) in cases {
+        let config = base()
+            + &webhook_channel(&format!(
+                "{url}\nsigning_secret = \"webhook-secret-0123456789abcdef\""
+            ));
+        assert_refused_with(&config, envs, marker, key, message);
+        let (_, stdout, stderr, _dir) = check(&config, envs);
+        for part in ["s3cret-pass", "hook-user", "/services", "XyZ", "token=abc"] {
+            assert!(!stderr.contains(part) && !stdout.contains(part), "{part} shown:\n{stderr}");
+        }
+    }
+}
+
+/// The webhook notifier signs every request, so it refuses to render
+/// without a signing secret: `check` asks it once, and says so, instead of
+/// every notification failing later.
+#[test]
+fn a_webhook_channel_without_a_signing_secret() {
+    let config = base() + &webhook_channel("url = \"http://127.0.0.1:9/hook\"");
+    assert_refused(
+        &config,
+        "name = \"hook\"",
+        "channels[0].signing_secret (channel \"hook\")",
+        "its notifier refuses to send without one (the webhook channel \"hook\" needs a signing secret",
+    );
+    let signed = base()
+        + &webhook_channel(
+            "url = \"http://127.0.0.1:9/hook\"\nsigning_secret = \"webhook-secret-0123456789abcdef\"",
+        );
+    let (code, stdout, stderr, _dir) = check(&signed, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+/// A policy without levels notifies nobody: refused unless written as
+/// `levels = []`, which passes with a warning.
+#[test]
+fn a_policy_without_levels_must_say_so() {
+    let config = base().replace("levels = []\n", "");
+    assert_refused(
+        &config,
+        "name = \"support-oncall\"",
+        "escalation_policies[0].levels (policy \"support-oncall\")",
+        "write levels = [] to page nobody on purpose",
+    );
+    let (code, stdout, stderr, _dir) = check(&base(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: escalation policy \"support-oncall\" has levels = []: its incidents notify nobody"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_repeat_without_a_pause() {
+    let config = base().replace(
+        "levels = []\n",
+        "repeat = 1\nrepeat_after_minutes = 0\n\n  [[escalation_policies.levels]]\n  notify = [\"channel:hook\"]\n",
+    ) + &webhook_channel(
+        "url = \"http://127.0.0.1:9/hook\"\nsigning_secret = \"webhook-secret-0123456789abcdef\"",
+    );
+    assert_refused(
+        &config,
+        "repeat_after_minutes",
+        "escalation_policies[0].repeat_after_minutes (policy \"support-oncall\")",
+        "must be at least 1 while repeat is set",
     );
 }

@@ -2,12 +2,14 @@
 //! without control characters, whoever supplies them: a plugin's call that
 //! passes anything else is refused and stores nothing, and the Zendesk
 //! plugin leaves out a ticket link the host would refuse, saying so in the
-//! details, rather than losing the ticket.
+//! details, rather than losing the ticket. And a one-click accept link,
+//! even one signed with the right secret, acts only for someone configured.
 
 mod support;
 
-use serde_json::Value;
-use support::{Host, plugins_config, ticket, zendesk_config};
+use inbound::notify::links::{Claims, LinkAction, LinkSigner};
+use serde_json::{Value, json};
+use support::{Host, plugin_wasm, plugins_config, ticket, zendesk_config};
 
 const HOSTILE_KEY: &str = "hostile-key-0123456789abcdefghij";
 
@@ -73,4 +75,64 @@ fn a_plugin_cannot_give_an_incident_a_url_or_link_that_is_not_http() {
             host.post_with_headers(&path, &[], format!("{command} HTTPS://Example.com/a?b#c"));
         assert_eq!(status, 202, "{command}: an upper-case https URL is fine: {answer}");
     }
+}
+
+const LINK_SECRET: &str = "8d2f61c4a09b7e35d1c6f08a2b94e7d3";
+
+/// Whoever learns the link secret (the shipped example, a leak) can sign
+/// any claims, since the format is public. The host still acts only in the
+/// name of a person it has, through a channel it has: a correctly signed
+/// link naming anyone else, or 8,000 characters of a name, is refused like
+/// a changed one (`403`), and the incident stays as it was.
+#[test]
+fn a_correctly_signed_link_naming_nobody_configured_is_refused() {
+    let config = zendesk_config(&format!(
+        r#"
+[notifications]
+link_secret = "{LINK_SECRET}"
+
+[[channels]]
+name = "hook"
+plugin = "{webhook}"
+url = "http://127.0.0.1:9/hook"
+signing_secret = "webhook-secret-0123456789abcdef"
+
+[[people]]
+name = "ada"
+contacts = [{{ channel = "hook", address = "ada" }}]
+"#,
+        webhook = plugin_wasm("notify_webhook").display(),
+    ));
+    let host = Host::start(&config);
+    let (status, answer) = host.zendesk(&ticket(1, "New"));
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["incident"]["id"].as_u64().unwrap();
+    let signer = LinkSigner::new(LINK_SECRET);
+    let link = |person: &str, channel: &str| {
+        let claims = Claims {
+            incident: id,
+            action: LinkAction::Accept,
+            person: person.into(),
+            channel: channel.into(),
+            expires: 4_102_444_800, // 2100
+        };
+        format!("/ack/{}", signer.sign(&claims))
+    };
+    for forged in [
+        link("mallory", "hook"),
+        link(&"m".repeat(8000), "hook"),
+        link("ada", "pager"),
+        link("channel pager", "pager"),
+    ] {
+        assert_eq!(host.get_text(&forged, None).0, 403);
+        let (status, _, _) = host.post_with_headers(&forged, &[], "");
+        assert_eq!(status, 403);
+    }
+    assert_eq!(host.incident(&json!(id))["incident"]["status"], "pending");
+
+    // The same secret signing for ada, who is configured, works.
+    let (status, _, _) = host.post_with_headers(&link("ada", "hook"), &[], "");
+    assert_eq!(status, 200);
+    let detail = host.incident(&json!(id));
+    assert_eq!(detail["incident"]["status"], "accepted");
 }

@@ -277,6 +277,40 @@ fn a_bad_config_is_refused_on_reload_and_the_old_one_keeps_serving() {
     assert_eq!(host.zendesk(&ticket(2, "New")).0, 202);
 }
 
+/// A channel URL may carry a password (or be a Slack webhook, whose path is
+/// the secret): a reload refusing it says what is wrong with the scheme,
+/// host and port only, in the `422` answer and in the log.
+#[test]
+fn a_refused_channel_url_is_not_echoed_by_a_reload_or_the_log() {
+    let host = Host::start(&zendesk_config(""));
+    let good = std::fs::read_to_string(host.config_path()).unwrap();
+    let channel = format!(
+        "\n[[channels]]\nname = \"hook\"\nplugin = \"{}\"\nurl = \"https://hook-user:s3cret-pass@hooks.example.com/services/T0/B0/XyZ?token=abc\"\nsigning_secret = \"webhook-secret-0123456789abcdef\"\n",
+        support::plugin_wasm("notify_webhook").display()
+    );
+    std::fs::write(host.config_path(), format!("{good}{channel}")).unwrap();
+    let (status, body) = host.post_json("/api/v1/admin/reload", &json!({}));
+    assert_eq!(status, 422, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("channels[0].url (channel \"hook\"): https://hooks.example.com:443 (the rest not shown) has credentials in it"),
+        "{message}"
+    );
+    host.signal("HUP");
+    assert!(
+        poll(DEADLINE, || host.logs().matches("configuration refused").count() >= 2),
+        "{}",
+        host.logs()
+    );
+    let logs = host.logs();
+    assert!(logs.contains("https://hooks.example.com:443"), "{logs}");
+    for secret in ["s3cret-pass", "hook-user", "/services", "XyZ", "token=abc"] {
+        assert!(!message.contains(secret), "{secret} in the answer: {message}");
+        assert!(!logs.contains(secret), "{secret} in the log:\n{logs}");
+    }
+    assert_eq!(host.zendesk(&ticket(1, "New")).0, 202, "the old config keeps serving");
+}
+
 #[test]
 fn a_storage_path_change_waits_for_a_restart() {
     let host = Host::start(&zendesk_config(""));

@@ -270,7 +270,7 @@ signing_secret = "webhook-secret-0123456789abcdef"
     );
     let policy = "\n[[escalation_policies.levels]]\nnotify = [\"channel:hook\"]\n\n[[escalation_policies.levels]]\ndelay_minutes = 1\nnotify = [\"channel:hook\"]\n";
     let config = zendesk_config_on(&postgres_storage(&url), &extra).replacen(
-        "name = \"support-oncall\"\n",
+        "name = \"support-oncall\"\nlevels = []\n",
         &format!("name = \"support-oncall\"{policy}"),
         1,
     );

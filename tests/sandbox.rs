@@ -6,6 +6,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::thread;
+use std::time::{Duration, Instant};
 use support::{
     Host, KEY, TOKEN, inbound, plugin_wasm, serve_expecting_failure, storage_section, ticket,
 };
@@ -37,6 +38,7 @@ plugin = "{hostile}"
 
 [[escalation_policies]]
 name = "oncall"
+levels = []
 
 [[api.tokens]]
 name = "tests"
@@ -98,21 +100,42 @@ fn failed(host: &Host) -> Vec<Value> {
     body["failed_deliveries"].as_array().unwrap().clone()
 }
 
+/// The hostile sources' incidents and the failed deliveries before a call.
+struct Before {
+    incidents: Vec<Value>,
+    failed: usize,
+}
+
+fn hostile_incidents(host: &Host) -> Vec<Value> {
+    host.incidents().into_iter().filter(|i| i["source"] != "support").collect()
+}
+
+fn before(host: &Host) -> Before {
+    Before { incidents: hostile_incidents(host), failed: failed(host).len() }
+}
+
 /// Asserts a 503 with the code, a Retry-After, nothing applied, and the
 /// event kept as a failed delivery with its body. Returns the message.
 fn assert_contained(host: &Host, body: &str, code: &str) -> String {
-    let hostile_incidents = || -> Vec<Value> {
-        host.incidents().into_iter().filter(|i| i["source"] != "support").collect()
-    };
-    let incidents_before = hostile_incidents();
-    let failed_before = failed(host).len();
-    let (status, headers, answer) = send(host, HOSTILE_KEY, body);
+    let before = before(host);
+    let answer = send(host, HOSTILE_KEY, body);
+    assert_contained_after(host, &before, body, code, answer)
+}
+
+/// [`assert_contained`] of `answer`, the hostile source's answer to `body`.
+fn assert_contained_after(
+    host: &Host,
+    before: &Before,
+    body: &str,
+    code: &str,
+    (status, headers, answer): (u16, reqwest::header::HeaderMap, Value),
+) -> String {
     assert_eq!(status, 503, "{answer}");
     assert_eq!(answer["error"]["code"], code, "{answer}");
     assert_eq!(headers.get("retry-after").map(|v| v.to_str().unwrap()), Some("30"));
-    assert_eq!(hostile_incidents(), incidents_before, "a failed call must apply nothing");
+    assert_eq!(hostile_incidents(host), before.incidents, "a failed call must apply nothing");
     let kept = failed(host);
-    assert_eq!(kept.len(), failed_before + 1);
+    assert_eq!(kept.len(), before.failed + 1);
     assert_eq!(kept[0]["error_code"], code);
     assert_eq!(kept[0]["source"], "hostile");
     let (_, shown) = host.get(&format!("/api/v1/failed/{}", kept[0]["id"]));
@@ -120,55 +143,121 @@ fn assert_contained(host: &Host, body: &str, code: &str) -> String {
     answer["error"]["message"].as_str().unwrap().to_string()
 }
 
-/// Runs `misbehave` while the Zendesk source takes tickets; every ticket must
-/// be answered 202 and stored.
-fn neighbour_keeps_answering(host: &Host, first_ticket: u64, misbehave: impl FnOnce() + Send) {
-    thread::scope(|scope| {
-        let hostile = scope.spawn(misbehave);
-        for id in first_ticket..first_ticket + 10 {
-            let (status, body) = host.zendesk(&ticket(id, "Open"));
-            assert_eq!(status, 202, "the well-behaved source must keep answering: {body}");
-        }
-        hostile.join().unwrap();
-    });
+/// Sends `body` to the hostile source, each call contained (see
+/// [`assert_contained`], `check` reads its message), while the Zendesk
+/// source takes one ticket after another; every ticket must be answered 202
+/// and stored. Passes once two tickets were both sent and answered while
+/// one hostile call was in flight (a host that ran one plugin call at a
+/// time could let at most the first slip in before it); fails after ten
+/// hostile calls without.
+fn neighbour_keeps_answering(
+    host: &Host,
+    first_ticket: u64,
+    body: &str,
+    code: &str,
+    check: impl Fn(&str),
+) {
+    let mut next = first_ticket;
+    let mut flights = Vec::new();
+    let mut overlapped = false;
+    while !overlapped && flights.len() < 10 {
+        let before = before(host);
+        let ((started, ended, answer), tickets) = thread::scope(|scope| {
+            let call = scope.spawn(|| {
+                let started = Instant::now();
+                let answer = send(host, HOSTILE_KEY, body);
+                (started, Instant::now(), answer)
+            });
+            let mut tickets = Vec::new();
+            while !call.is_finished() {
+                let sent = Instant::now();
+                let (status, answer) = host.zendesk(&ticket(next, "Open"));
+                assert_eq!(status, 202, "the well-behaved source must keep answering: {answer}");
+                tickets.push((sent, Instant::now()));
+                next += 1;
+            }
+            (call.join().unwrap(), tickets)
+        });
+        check(&assert_contained_after(host, &before, body, code, answer));
+        let inside =
+            tickets.iter().filter(|(sent, answered)| *sent >= started && *answered <= ended);
+        overlapped = inside.count() >= 2;
+        let ms = |from: Instant, to: Instant| to.duration_since(from).as_millis();
+        let answered: Vec<_> = tickets
+            .iter()
+            .map(|(sent, answered)| (ms(started, *sent), ms(started, *answered)))
+            .collect();
+        flights.push(format!(
+            "hostile call of {} ms; tickets sent and answered at (ms after it started): {answered:?}",
+            ms(started, ended)
+        ));
+    }
+    assert!(
+        overlapped,
+        "no two tickets were answered while one hostile call was in flight:\n{}",
+        flights.join("\n")
+    );
     let keys: Vec<String> = host
         .incidents()
         .iter()
         .filter(|i| i["source"] == "support")
         .map(|i| i["key"].as_str().unwrap().to_string())
         .collect();
-    for id in first_ticket..first_ticket + 10 {
+    for id in first_ticket..next {
         assert!(keys.contains(&id.to_string()), "ticket {id} missing");
     }
+}
+
+/// The hostile plugin's view of its state under `key` from the source of
+/// `source_key`: `KEY: Some("value")` or `KEY: None`.
+fn state_of(host: &Host, source_key: &str, key: &str) -> String {
+    let (status, _, answer) = send(host, source_key, &format!("state-of {key}"));
+    assert_eq!((status, answer["error"]["code"].as_str()), (400, Some("state-report")), "{answer}");
+    answer["error"]["message"].as_str().unwrap().to_string()
+}
+
+/// Waits until the host has logged what it did before the hostile source's
+/// latest call: the log of a panic sent after it (a line of the host's own,
+/// whatever the plugin log's cap) is read in order.
+fn wait_for_the_log_so_far(host: &Host) {
+    let before = host.logs().matches("hostile plugin panicked on purpose").count();
+    let (status, _, answer) = send(host, HOSTILE_KEY, "panic");
+    assert_eq!(status, 503, "{answer}");
+    let logged = support::poll(Duration::from_secs(10), || {
+        host.logs().matches("hostile plugin panicked on purpose").count() > before
+    });
+    assert!(logged, "the host logs a failed call: {}", host.logs());
 }
 
 #[test]
 fn infinite_loop_is_stopped_at_its_deadline() {
     let host = host();
-    neighbour_keeps_answering(&host, 100, || {
-        let message = assert_contained(&host, "loop", "plugin-timeout");
+    neighbour_keeps_answering(&host, 100, "loop", "plugin-timeout", |message| {
         assert!(message.contains("100ms"), "{message}");
     });
 }
 
-#[test]
-fn memory_bomb_hits_the_memory_cap() {
-    // Filling 32 MiB takes a while on a busy machine: a generous time limit,
-    // so the memory cap is what stops it.
+/// A generous time limit (5 s): the calls below stay in flight 300 ms
+/// before they misbehave, and a busy machine fills 32 MiB slowly.
+fn generous_host() -> Host {
     let generous = config(&plugin_wasm("zendesk").display().to_string())
         .replace("[integrations.hostile]\n", "[integrations.hostile]\ntimeout_ms = 5000\n");
-    let host = Host::start(&generous);
-    neighbour_keeps_answering(&host, 200, || {
-        let message = assert_contained(&host, "alloc", "plugin-memory-limit");
+    Host::start(&generous)
+}
+
+#[test]
+fn memory_bomb_hits_the_memory_cap() {
+    // The memory cap is what stops it, not the time limit.
+    let host = generous_host();
+    neighbour_keeps_answering(&host, 200, "slow 300 alloc", "plugin-memory-limit", |message| {
         assert!(message.contains(&(32u64 << 20).to_string()), "{message}");
     });
 }
 
 #[test]
 fn panic_message_reaches_the_operator() {
-    let host = host();
-    neighbour_keeps_answering(&host, 300, || {
-        let message = assert_contained(&host, "panic", "plugin-failed");
+    let host = generous_host();
+    neighbour_keeps_answering(&host, 300, "slow 300 panic", "plugin-failed", |message| {
         assert!(message.contains("hostile plugin panicked on purpose"), "{message}");
     });
 }
@@ -191,6 +280,12 @@ fn deep_recursion_traps_without_hurting_the_host() {
 fn stderr_flood_is_bounded() {
     let host = host();
     let message = assert_contained(&host, "stderr-flood", "plugin-failed");
+    // The plugin wrote 10,000 lines of 1 KiB: what reaches the operator is
+    // some of them, not none and not all.
+    assert!(
+        message.contains(&format!("plugin stderr: {}", "y".repeat(1024))),
+        "the message carries the plugin's stderr: {message:.300}"
+    );
     assert!(
         message.len() < 20 * 1024,
         "captured stderr must be bounded, got {} bytes",
@@ -203,9 +298,11 @@ fn log_flood_is_capped_and_the_call_still_succeeds() {
     let host = host();
     let (status, _, answer) = send(&host, HOSTILE_KEY, "log-flood");
     assert_eq!(status, 202, "{answer}");
+    wait_for_the_log_so_far(&host);
     let flood_line = "x".repeat(1024);
     let logged = host.logs().lines().filter(|line| line.contains(&flood_line)).count();
-    assert!(logged <= 16, "at most 16 KiB of plugin log per call, saw {logged} lines");
+    // 100,000 lines of 1 KiB: the first 16 fit the 16 KiB per call.
+    assert_eq!(logged, 16, "16 KiB of plugin log per call, no more and no less");
 }
 
 #[test]
@@ -254,7 +351,7 @@ fn simultaneous_calls_cannot_add_up_past_the_state_quota() {
         calls.into_iter().map(|call| call.join().unwrap()).collect()
     });
     let stored = answers.iter().filter(|(status, _)| *status == 202).count();
-    assert!(stored <= 1, "at most one 64 KiB value fits the quota: {answers:?}");
+    assert_eq!(stored, 1, "one 64 KiB value fits the quota, and only one: {answers:?}");
     for (status, answer) in answers.iter().filter(|(status, _)| *status != 202) {
         assert_eq!(*status, 503, "{answer}");
         assert_eq!(answer["error"]["code"], "plugin-host-api-limit", "{answer}");
@@ -302,6 +399,13 @@ fn a_rejection_is_cut_and_cannot_forge_log_lines() {
     assert!(message.len() < 5000, "cut to 4 KiB: {} bytes", message.len());
     assert!(message.starts_with("first\\r\\nINFO forged line"), "{message:.80}");
     assert!(message.ends_with("more bytes cut)"), "{}", &message[message.len() - 40..]);
+    // The refusal has reached the log before the log is searched.
+    let logged = support::poll(Duration::from_secs(10), || {
+        host.logs()
+            .lines()
+            .any(|line| line.contains("request refused") && line.contains("\"flood\""))
+    });
+    assert!(logged, "the refusal is logged: {:.2000}", host.logs());
     assert!(!host.logs().lines().any(|line| line.starts_with("INFO forged")), "no forged line");
 }
 
@@ -364,16 +468,13 @@ fn no_files_environment_arguments_or_network() {
 #[test]
 fn writes_before_a_trap_are_not_applied() {
     let host = host();
+    // The call writes state key `written-before-trap` and creates incident
+    // k1, then traps: neither lands (assert_contained sees no incident).
     assert_contained(&host, "write-then-trap k1", "plugin-failed");
-    // The state write did not land either: the next call sees no counter.
-    let (status, _, answer) = send(&host, HOSTILE_KEY, "state 1");
-    assert_eq!(status, 202, "{answer}");
-    assert_eq!(answer["incident"]["details"], "before: None");
-    let (_, _, answer) = send(&host, HOSTILE_KEY, "state 2");
-    assert_eq!(
-        answer["incident"]["details"], "before: None",
-        "unchanged incident keeps its first details"
-    );
+    assert_eq!(state_of(&host, HOSTILE_KEY, "written-before-trap"), "written-before-trap: None");
+    // A state write of a call that succeeds is seen by the next call.
+    assert_eq!(send(&host, HOSTILE_KEY, "state kept").0, 202);
+    assert_eq!(state_of(&host, HOSTILE_KEY, "counter"), "counter: Some(\"kept\")");
 }
 
 #[test]
@@ -394,14 +495,23 @@ fn a_source_cannot_see_or_change_another_sources_incidents() {
 #[test]
 fn plugin_state_is_scoped_to_its_source() {
     let host = host();
-    send(&host, HOSTILE_KEY, "ok warm-up");
-    let (_, _, first) = send(&host, HOSTILE_KEY, "state from-hostile");
+    let (status, _, first) = send(&host, HOSTILE_KEY, "state from-hostile");
+    assert_eq!(status, 202, "{first}");
     assert_eq!(first["incident"]["details"], "before: None");
-    let (_, _, other) = send(&host, NEIGHBOUR_KEY, "state from-neighbour");
+    // The source that wrote it reads it back...
+    assert_eq!(state_of(&host, HOSTILE_KEY, "counter"), "counter: Some(\"from-hostile\")");
+    // ...another source of the same plugin sees nothing there...
     assert_eq!(
-        other["incident"]["details"], "before: None",
+        state_of(&host, NEIGHBOUR_KEY, "counter"),
+        "counter: None",
         "another source's state must be invisible"
     );
+    let (status, _, other) = send(&host, NEIGHBOUR_KEY, "state from-neighbour");
+    assert_eq!(status, 202, "{other}");
+    assert_eq!(other["incident"]["details"], "before: None");
+    // ...and its own write changes only its own value.
+    assert_eq!(state_of(&host, NEIGHBOUR_KEY, "counter"), "counter: Some(\"from-neighbour\")");
+    assert_eq!(state_of(&host, HOSTILE_KEY, "counter"), "counter: Some(\"from-hostile\")");
 }
 
 #[test]

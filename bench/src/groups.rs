@@ -19,7 +19,7 @@ pub fn run(inbound: Option<PathBuf>, alerts: usize, events: usize) -> anyhow::Re
     let dir = tempfile::tempdir()?;
     let config = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = \"data/inbound.redb\"\n\n\
-         [integrations.alertmanager]\nplugin = \"{}\"\n\n[[escalation_policies]]\nname = \"oncall\"\n\n\
+         [integrations.alertmanager]\nplugin = \"{}\"\n\n[[escalation_policies]]\nname = \"oncall\"\nlevels = []\n\n\
          [[sources]]\nname = \"alerts\"\nintegration = \"alertmanager\"\nescalation_policy = \"oncall\"\n\
          key = \"{KEY}\"\nrate_limit_per_second = 0\n",
         wasm.display()

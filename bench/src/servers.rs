@@ -113,6 +113,7 @@ plugin = "{wasm}"
 
 [[escalation_policies]]
 name = "oncall"
+levels = []
 
 [[api.tokens]]
 name = "bench"

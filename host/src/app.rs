@@ -154,18 +154,14 @@ impl Live {
         })
     }
 
-    /// Warns about example secrets and a missing API token.
+    /// Warns about example secrets (on loopback; elsewhere they are
+    /// refused), policies that page nobody and a missing API token.
     pub fn log_sources(&self) {
         for source in &self.config.sources {
             tracing::info!(source = %source.name, integration = %source.integration, "webhook ready");
-            if source.key().contains("change-me") {
-                tracing::warn!(source = %source.name, "this source still has the example key; replace it (`openssl rand -hex 16`) before exposing the host");
-            }
         }
-        for token in &self.config.api.tokens {
-            if token.token.as_deref().is_some_and(|t| t.contains("change-me")) {
-                tracing::warn!(token = %token.name, "this API token is still the example one; replace it before exposing the host");
-            }
+        for warning in self.config.warnings() {
+            tracing::warn!("{warning}");
         }
         if self.tokens.is_empty() {
             tracing::warn!(

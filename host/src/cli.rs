@@ -128,6 +128,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             let config = Config::load(&args.config)?;
             // Plugins, their settings and storage, as `serve` would meet them.
             let checked = inbound::preflight::check(&config)?;
+            for warning in config.warnings() {
+                eprintln!("warning: {warning}");
+            }
             println!("{}: ok", config.file.display());
             for (integration, plugin, version) in &checked.plugins {
                 println!("integration {integration:?}: {plugin} (inbound:plugin@{version})");

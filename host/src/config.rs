@@ -8,12 +8,15 @@
 //!
 //! - [`schema`]: the typed file, with each default.
 //! - `validate`: the checks across keys, with errors that point at a line.
-//! - `secrets`: keys and tokens from the file or the environment.
+//! - `secrets`: keys and tokens from the file or the environment, and how
+//!   random they look.
+//! - `examples`: the published example secrets, refused on a reachable host.
 //! - [`edit`]: changes to the file that keep its comments (`sources add`).
 //! - [`notify`]: channels, people, schedules and escalation targets.
 //! - `ui`: the web console's `[ui]` table.
 
 pub mod edit;
+mod examples;
 mod locate;
 pub mod notify;
 pub mod schema;
@@ -21,6 +24,7 @@ mod secrets;
 mod ui;
 mod validate;
 
+pub use examples::{ExampleSecret, is_example};
 pub use schema::*;
 pub use secrets::MIN_KEY_CHARS;
 pub use ui::UiConfig;
@@ -148,6 +152,27 @@ impl Config {
     pub fn escalation_policy(&self, name: &str) -> Option<&EscalationPolicy> {
         self.escalation_policies.iter().find(|policy| policy.name == name)
     }
+
+    /// What is allowed but worth saying, at start-up, on reload and by
+    /// `check`: example secrets on a host only this machine reaches, and
+    /// policies written to page nobody (`levels = []`).
+    pub fn warnings(&self) -> Vec<String> {
+        let examples = self.example_secrets().into_iter().map(|example| {
+            format!(
+                "{} is the example value from config.toml and the docs: anyone who read them could {}; replace it (`{}`) before other machines can reach this host",
+                example.shown, example.grants, example.generate
+            )
+        });
+        let silent = self.escalation_policies.iter().filter(|policy| policy.levels.is_empty()).map(
+            |policy| {
+                format!(
+                    "escalation policy {:?} has levels = []: its incidents notify nobody",
+                    policy.name
+                )
+            },
+        );
+        examples.chain(silent).collect()
+    }
 }
 
 fn public_url(server: &ServerConfig) -> String {
@@ -188,25 +213,26 @@ plugin = "p.wasm"
 
 [[escalation_policies]]
 name = "oncall"
+levels = []
 
 [[sources]]
 name = "a"
 integration = "python"
 escalation_policy = "oncall"
-key = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+key = "key-a-0123456789abcdefghijklmn"
 
 [[sources]]
 name = "b"
 integration = "python"
 escalation_policy = "oncall"
-key = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+key = "key-b-0123456789abcdefghijklmn"
 memory_limit_mib = 128
 
 [[sources]]
 name = "c"
 integration = "rust"
 escalation_policy = "oncall"
-key = "cccccccccccccccccccccccccccccccc"
+key = "key-c-0123456789abcdefghijklmn"
 "#;
         let config = Config::parse(&dir.path().join("config.toml"), text).unwrap();
         let [a, b, c] = &config.sources[..] else { panic!("three sources") };

@@ -14,6 +14,10 @@
 //!   with `invalid-settings` fails the check with its message; any other
 //!   answer passes (an empty body is not a webhook, so most plugins reject
 //!   it for that).
+//! - Each channel's notifier: loaded, and refusing no sample notification
+//!   for a missing signing secret or bad settings (`notifiers`).
+
+mod notifiers;
 
 use crate::config::{Config, ConfigError};
 use crate::plugin::{ApiVersion, CallError, EngineSettings, PluginHost, PluginRequest};
@@ -91,6 +95,7 @@ pub fn check(config: &Config) -> Result<Checked, ConfigError> {
     }
     crate::app::source_settings::check(config, &plugins)?;
     probe_settings_of_older_plugins(config, &plugins)?;
+    notifiers::check(config, cache)?;
     Ok(Checked { plugins: loaded, tls_days_left })
 }
 

@@ -47,6 +47,13 @@ impl Default for NotificationsConfig {
     }
 }
 
+/// Longest `link_valid_hours`: a year. Links are bearer credentials.
+pub const MAX_LINK_VALID_HOURS: u64 = 24 * 365;
+
+/// Longest person or channel name. Signed links carry the name, so a link
+/// naming anything longer is refused before it is looked up.
+pub const MAX_NAME_CHARS: usize = 100;
+
 /// Where a channel's notifications go and which notifier renders them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,28 +296,33 @@ impl Config {
                 );
             }
         }
+        if n.link_valid_hours > MAX_LINK_VALID_HOURS {
+            return Err(errors.at(
+                "notifications.link_valid_hours",
+                format!("must be at most {MAX_LINK_VALID_HOURS} (a year); remove the key to use its default (72)"),
+            ));
+        }
         let secret = Secret {
             errors,
             table: "notifications",
             label: "",
             hint: "generate one with `openssl rand -hex 32`",
         };
-        let link = secret.optional(
-            "link_secret",
-            self.notifications.link_secret.as_deref(),
-            self.notifications.link_secret_env.as_deref(),
-        )?;
-        if let Some(value) = &link
-            && value.chars().count() < super::MIN_KEY_CHARS
-        {
-            return Err(secret.error(
+        let env = self.notifications.link_secret_env.as_deref();
+        let link =
+            secret.optional("link_secret", self.notifications.link_secret.as_deref(), env)?;
+        if let Some(value) = &link {
+            if value.chars().count() < super::MIN_KEY_CHARS {
+                return Err(secret.error(
                     "link_secret",
-                    self.notifications.link_secret_env.as_deref(),
+                    env,
                     format!(
                         "the link secret must be at least {} characters; generate one with `openssl rand -hex 32`",
                         super::MIN_KEY_CHARS
                     ),
                 ));
+            }
+            secret.random_looking("link_secret", env, value, "openssl rand -hex 32")?;
         }
         self.notifications.link_secret = link;
         Ok(())
@@ -325,6 +337,12 @@ impl Config {
                 |field: &str| format!("channels[{index}].{field} (channel {:?})", channel.name);
             if channel.name.trim().is_empty() {
                 return Err(errors.at(at("name"), "a channel needs a name; set name = \"...\""));
+            }
+            if channel.name.chars().count() > MAX_NAME_CHARS {
+                return Err(errors.at(
+                    at("name"),
+                    format!("a channel's name may have at most {MAX_NAME_CHARS} characters"),
+                ));
             }
             if !names.insert(channel.name.clone()) {
                 return Err(errors.at_key(
@@ -449,6 +467,12 @@ impl Config {
                 return Err(
                     errors.at(at("name"), "a person needs a name without ':'; set name = \"...\"")
                 );
+            }
+            if person.name.chars().count() > MAX_NAME_CHARS {
+                return Err(errors.at(
+                    at("name"),
+                    format!("a person's name may have at most {MAX_NAME_CHARS} characters"),
+                ));
             }
             if !names.insert(person.name.clone()) {
                 return Err(errors.at_key(
@@ -674,25 +698,40 @@ impl Config {
     }
 }
 
-/// An absolute http(s) URL with a host: the channel's origin.
+/// An absolute http(s) URL with a host: the channel's origin. A channel
+/// URL may hold a secret (a Slack webhook's path, a token in the query, a
+/// password), and errors reach the terminal, the reload answer and the log:
+/// they show only the scheme, host and port, and nothing of a URL that does
+/// not parse.
 fn check_http_url(text: &str) -> Result<(), String> {
     let parsed = url::Url::parse(text).map_err(|error| {
-        format!("{text:?} is not a URL ({error}); write e.g. \"https://hooks.example.com/inbound\"")
+        format!("the value is not a URL ({error}; not shown, as it may hold a secret); write e.g. \"https://hooks.example.com/inbound\"")
     })?;
+    let shown = origin_of(&parsed);
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!(
-            "{text:?} is not an http:// or https:// URL; notifications are sent over HTTP(S) only"
+            "{shown} is not an http:// or https:// URL; notifications are sent over HTTP(S) only"
         ));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{text:?} has no host"));
+        return Err(format!("{shown} has no host"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(format!(
-            "{text:?} carries credentials; put them in the channel's signing_secret or settings instead"
+            "{shown} (the rest not shown) has credentials in it; put them in the channel's signing_secret or settings instead"
         ));
     }
     Ok(())
+}
+
+/// `scheme://host:port` of a URL, what may be shown of it: never its user
+/// name, password, path or query.
+fn origin_of(url: &url::Url) -> String {
+    match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{}://{host}:{port}", url.scheme()),
+        (Some(host), None) => format!("{}://{host}", url.scheme()),
+        (None, _) => format!("a {}: URL", url.scheme()),
+    }
 }
 
 /// `local@domain`, without spaces: enough to catch a wrong value here; the
@@ -820,5 +859,100 @@ mod tests {
         assert!(check_http_url("ftp://example.com/").unwrap_err().contains("http"));
         assert!(check_http_url("hooks.slack.com").is_err());
         assert!(check_http_url("https://user:pw@example.com/").is_err());
+    }
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(std::path::Path::new("config.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn links_live_at_most_a_year() {
+        assert!(parse("[notifications]\nlink_valid_hours = 8760\n").is_ok());
+        let error = parse("[notifications]\nlink_valid_hours = 8761\n").unwrap_err();
+        assert_eq!(
+            error,
+            "config.toml:2: notifications.link_valid_hours: must be at most 8760 (a year); remove the key to use its default (72)"
+        );
+        // Past i64 the line is not found (the key index reads TOML's
+        // integers), but the value is refused all the same.
+        let error =
+            parse("[notifications]\nlink_valid_hours = 18446744073709551615\n").unwrap_err();
+        assert!(error.contains("link_valid_hours: must be at most 8760"), "{error}");
+    }
+
+    #[test]
+    fn a_plainly_chosen_link_secret_is_refused() {
+        let error =
+            parse("[notifications]\nlink_secret = \"0000000000000000000000\"\n").unwrap_err();
+        assert_eq!(
+            error,
+            "config.toml:2: notifications.link_secret: the link_secret is one character repeated, so it is easy to guess; generate a random one with `openssl rand -hex 32`"
+        );
+        let random = "9c1e4b7a0d3f6e2c8b5a1d4e7f0c3b6a9e2d5c8b1a4f7e0d3c6b9a2e5d8c1b4a";
+        assert!(parse(&format!("[notifications]\nlink_secret = \"{random}\"\n")).is_ok());
+    }
+
+    #[test]
+    fn names_that_links_carry_are_bounded() {
+        let long = "n".repeat(MAX_NAME_CHARS + 1);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("n.wasm"), b"").unwrap();
+        let channel = |name: &str| {
+            format!(
+                "[[channels]]\nname = \"{name}\"\nplugin = \"n.wasm\"\nurl = \"https://hooks.example.com/x\"\n"
+            )
+        };
+        let file = dir.path().join("config.toml");
+        let error = Config::parse(&file, &channel(&long)).unwrap_err().to_string();
+        assert!(
+            error.ends_with(
+                "config.toml:2: channels[0].name: a channel's name may have at most 100 characters"
+            ),
+            "{error}"
+        );
+        let person = format!(
+            "{}[[people]]\nname = \"{long}\"\ncontacts = [{{ channel = \"c\", address = \"a\" }}]\n",
+            channel("c")
+        );
+        let error = Config::parse(&file, &person).unwrap_err().to_string();
+        assert!(
+            error.ends_with(
+                "config.toml:6: people[0].name: a person's name may have at most 100 characters"
+            ),
+            "{error}"
+        );
+    }
+
+    /// What is wrong is said with the origin only: no user name, password,
+    /// path or query, and nothing of a value that does not parse.
+    #[test]
+    fn url_errors_show_no_credentials_path_or_query() {
+        let error =
+            check_http_url("https://hook-user:s3cret@hooks.example.com/T0/B0/XyZ?token=abc")
+                .unwrap_err();
+        assert!(error.starts_with("https://hooks.example.com:443 "), "{error}");
+        assert!(error.contains("has credentials in it"), "{error}");
+        let error = check_http_url("ftp://u:s3cret@files.example.com:2121/T0/B0/XyZ?token=abc")
+            .unwrap_err();
+        assert!(error.starts_with("ftp://files.example.com:2121 is not an http"), "{error}");
+        let error = check_http_url("mailto:s3cret@example.com?subject=XyZ").unwrap_err();
+        assert!(error.starts_with("a mailto: URL is not an http"), "{error}");
+        let error = check_http_url("https://u:s3cret@[::1/T0/B0/XyZ").unwrap_err();
+        assert!(error.starts_with("the value is not a URL (invalid IPv6 address;"), "{error}");
+        let error = check_http_url("s3cret/XyZ?token=abc").unwrap_err();
+        assert!(error.contains("not a URL"), "{error}");
+        for text in [
+            "https://hook-user:s3cret@hooks.example.com/T0/B0/XyZ?token=abc",
+            "ftp://u:s3cret@files.example.com:2121/T0/B0/XyZ?token=abc",
+            "mailto:s3cret@example.com?subject=XyZ",
+            "https://u:s3cret@[::1/T0/B0/XyZ",
+            "s3cret/XyZ?token=abc",
+            "https://u:s3cret@/XyZ",
+        ] {
+            let error = check_http_url(text).unwrap_err();
+            for secret in ["s3cret", "hook-user", "XyZ", "token=abc"] {
+                assert!(!error.contains(secret), "{secret} shown in {error:?}");
+            }
+        }
     }
 }

@@ -267,18 +267,45 @@ pub struct IntegrationConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "PolicyInFile")]
 pub struct EscalationPolicy {
     pub name: String,
-    #[serde(default)]
     pub levels: Vec<EscalationLevel>,
+    /// The file says `levels = ...` (`levels = []` too). A policy without
+    /// levels pages nobody: refused unless written down on purpose.
+    pub levels_written: bool,
     /// Further runs through the levels while nobody accepts (0: run once).
-    #[serde(default)]
     pub repeat: u32,
     /// Minutes after the last level before a repeat starts again at level 0.
-    #[serde(default = "default_repeat_after")]
     pub repeat_after_minutes: u32,
 }
+
+/// A policy as written: `levels` absent and `levels = []` differ.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyInFile {
+    name: String,
+    levels: Option<Vec<EscalationLevel>>,
+    #[serde(default)]
+    repeat: u32,
+    #[serde(default = "default_repeat_after")]
+    repeat_after_minutes: u32,
+}
+
+impl From<PolicyInFile> for EscalationPolicy {
+    fn from(policy: PolicyInFile) -> Self {
+        EscalationPolicy {
+            name: policy.name,
+            levels_written: policy.levels.is_some(),
+            levels: policy.levels.unwrap_or_default(),
+            repeat: policy.repeat,
+            repeat_after_minutes: policy.repeat_after_minutes,
+        }
+    }
+}
+
+/// Most repeats a policy may ask for: each pages everyone again.
+pub const MAX_REPEAT: u32 = 100;
 
 fn default_repeat_after() -> u32 {
     30

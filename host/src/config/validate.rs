@@ -50,6 +50,7 @@ impl Config {
                     ),
                 ));
             }
+            policy_repeats(errors, index, policy)?;
             for (level, step) in policy.levels.iter().enumerate() {
                 if step.notify.is_empty() {
                     return Err(errors.at(
@@ -62,7 +63,8 @@ impl Config {
         self.validate_storage(errors)?;
         self.validate_sources(errors, &policies)?;
         self.validate_tokens(errors)?;
-        self.validate_notify(errors)
+        self.validate_notify(errors)?;
+        self.validate_examples(errors)
     }
 
     /// `storage.url` is resolved (from `url_env`) and required exactly when
@@ -298,6 +300,41 @@ impl Config {
     }
 }
 
+/// A policy pages nobody only when written so (`levels = []`), and its
+/// repeats are bounded and spaced: `repeat_after_minutes = 0` with a large
+/// `repeat` would page everyone again and again at once.
+fn policy_repeats(
+    errors: &Errors,
+    index: usize,
+    policy: &EscalationPolicy,
+) -> Result<(), ConfigError> {
+    let at = |field: &str| format!("escalation_policies[{index}].{field}");
+    let named =
+        |field: &str| format!("escalation_policies[{index}].{field} (policy {:?})", policy.name);
+    if policy.levels.is_empty() && !policy.levels_written {
+        return Err(errors.at_key(
+            at("name"),
+            named("levels"),
+            "this policy has no levels, so its incidents would notify nobody; add [[escalation_policies.levels]] with notify = [\"person:...\"], or write levels = [] to page nobody on purpose",
+        ));
+    }
+    if policy.repeat > MAX_REPEAT {
+        return Err(errors.at_key(
+            at("repeat"),
+            named("repeat"),
+            format!("must be at most {MAX_REPEAT}: each repeat pages everyone in the policy again"),
+        ));
+    }
+    if policy.repeat > 0 && policy.repeat_after_minutes == 0 {
+        return Err(errors.at_key(
+            at("repeat_after_minutes"),
+            named("repeat_after_minutes"),
+            "must be at least 1 while repeat is set: 0 would page everyone again at once, round after round; remove the key to use its default (30)",
+        ));
+    }
+    Ok(())
+}
+
 /// Builds errors that point at a key's line.
 pub(super) struct Errors<'a> {
     pub file: String,
@@ -344,5 +381,80 @@ impl Errors<'_> {
             key,
             message: format!("{message}; {hint}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("config.toml"), text).map_err(|error| error.to_string())
+    }
+
+    const POLICY: &str = "[[escalation_policies]]\nname = \"p\"\n";
+
+    #[test]
+    fn a_policy_without_levels_must_say_so() {
+        let error = parse(POLICY).unwrap_err();
+        assert!(
+            error.starts_with("config.toml:2: escalation_policies[0].levels (policy \"p\"): this policy has no levels"),
+            "{error}"
+        );
+        assert!(error.contains("write levels = [] to page nobody on purpose"), "{error}");
+        let config = parse(&format!("{POLICY}levels = []\n")).unwrap();
+        assert_eq!(
+            config.warnings(),
+            ["escalation policy \"p\" has levels = []: its incidents notify nobody"]
+        );
+    }
+
+    #[test]
+    fn repeats_are_bounded_and_spaced() {
+        let policy = |keys: &str| parse(&format!("{POLICY}levels = []\n{keys}\n"));
+        let error = policy("repeat = 101").unwrap_err();
+        assert!(
+            error.starts_with(
+                "config.toml:4: escalation_policies[0].repeat (policy \"p\"): must be at most 100"
+            ),
+            "{error}"
+        );
+        let error = policy("repeat = 1\nrepeat_after_minutes = 0").unwrap_err();
+        assert!(
+            error.starts_with("config.toml:5: escalation_policies[0].repeat_after_minutes (policy \"p\"): must be at least 1 while repeat is set"),
+            "{error}"
+        );
+        // Without a repeat, repeat_after_minutes is never used.
+        assert!(policy("repeat_after_minutes = 0").is_ok());
+    }
+
+    fn token(value: &str) -> Result<Config, String> {
+        parse(&format!("[[api.tokens]]\nname = \"ops\"\ntoken = \"{value}\"\n"))
+    }
+
+    #[test]
+    fn plainly_chosen_tokens_are_refused_with_why_and_how() {
+        let error = token("aaaaaaaaaaaaaaaaaaaaaa").unwrap_err();
+        assert_eq!(
+            error,
+            "config.toml:3: api.tokens[0].token (token \"ops\"): the token is one character repeated, so it is easy to guess; generate a random one with `openssl rand -hex 16`"
+        );
+        let error = token("abababababababababababab").unwrap_err();
+        assert!(error.contains("repeats the same 2 characters"), "{error}");
+        let error = token("aaaaaaaaaaaaabbbbbbbbbbbccccc").unwrap_err();
+        assert!(error.contains("has only 3 different characters"), "{error}");
+        assert!(token("6f1d0c0e9b2a4f3c8d7e6a5b4c3d2e1f").is_ok());
+    }
+
+    #[test]
+    fn plainly_chosen_source_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.wasm"), b"").unwrap();
+        let text = "[integrations.z]\nplugin = \"p.wasm\"\n\n[[escalation_policies]]\nname = \"p\"\nlevels = []\n\n[[sources]]\nname = \"s\"\nintegration = \"z\"\nescalation_policy = \"p\"\nkey = \"0000000000000000000000\"\n";
+        let error = Config::parse(&dir.path().join("config.toml"), text).unwrap_err().to_string();
+        assert!(
+            error.ends_with("config.toml:12: sources[0].key (source \"s\"): the key is one character repeated, so it is easy to guess; generate a random one with `openssl rand -hex 16`"),
+            "{error}"
+        );
     }
 }

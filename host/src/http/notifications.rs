@@ -106,10 +106,10 @@ pub async fn list(
         limit: page_limit(params.limit)?,
     };
     let store = app.store.clone();
-    let (page, next) =
+    let page =
         read_blocking("notifications".into(), move || store.notifications(&query)).await?;
-    let notifications: Vec<Value> = page.iter().map(notification_view).collect();
-    Ok(Json(json!({"notifications": notifications, "next_before": next})))
+    let notifications: Vec<Value> = page.items.iter().map(notification_view).collect();
+    Ok(Json(json!({"notifications": notifications, "next_before": page.next})))
 }
 
 pub async fn show(
@@ -280,7 +280,7 @@ fn verify(app: &AppState, token: &str) -> Result<crate::notify::links::Claims, B
             "This host has no [notifications] link_secret, so its links do not work.",
         )));
     };
-    signer.verify(token, crate::store::now_millis() / 1000).map_err(|error| {
+    signer.verify(token, crate::store::now_millis() / 1000, &setup.config).map_err(|error| {
         let status = match error {
             LinkError::Invalid => StatusCode::FORBIDDEN,
             LinkError::Expired => StatusCode::GONE,

@@ -7,7 +7,7 @@
 //! so receivers can drop the duplicate: at least once, recognisably.
 
 use super::engine::describe;
-use super::links::{Claims, LinkAction};
+use super::links::{self, Claims, LinkAction};
 use super::render::{self, Message};
 use super::setup::Setup;
 use super::transport::{self, SendError};
@@ -41,13 +41,10 @@ pub fn to_wit(
         let claims = Claims {
             incident: incident.id,
             action,
-            person: recipient
-                .person
-                .clone()
-                .unwrap_or_else(|| format!("channel {}", recipient.channel)),
+            person: Claims::recipient_name(recipient),
             channel: recipient.channel.clone(),
             // From the notification's creation, so every retry renders the same link.
-            expires: notification.created_at / 1000 + hours * 3600,
+            expires: links::expires_at(notification.created_at, hours),
         };
         Some(setup.link(&signer.sign(&claims)))
     };
