@@ -132,7 +132,7 @@ impl World {
 
     fn notifications_of(&self, id: u64) -> Vec<Notification> {
         let query = NotificationQuery { incident: Some(id), limit: 500, ..Default::default() };
-        self.store.notifications(&query).unwrap().0
+        self.store.notifications(&query).unwrap().items
     }
 }
 

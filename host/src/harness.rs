@@ -209,8 +209,7 @@ impl Harness {
     pub fn incidents(&self) -> Vec<Incident> {
         // A test makes a few incidents; one page holds them all.
         let query = ListQuery { limit: 10_000, ..ListQuery::default() };
-        let mut page =
-            self.ingest.store.list(&query).expect("the test database is readable").incidents;
+        let mut page = self.ingest.store.list(&query).expect("the test database is readable").items;
         page.reverse();
         page
     }

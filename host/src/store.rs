@@ -11,6 +11,7 @@ mod incident_rules;
 mod model;
 mod options;
 mod outbox;
+mod page;
 mod postgres;
 mod queries;
 mod repeats;
@@ -30,10 +31,11 @@ pub use outbox::{
     DeliveryStatus, Escalation, EscalationState, FiredLevel, Notification, NotificationId,
     NotificationKind, Recipient,
 };
+pub use page::Page;
 pub use postgres::PostgresOptions;
 pub use queries::{
-    BackupReport, Counts, DueFilter, ListQuery, LogForward, LogPage, NotificationQuery,
-    OutboxStats, Page, RetentionCutoffs, SWEEP_CHUNK,
+    BackupReport, Counts, DueFilter, ListQuery, NotificationQuery, OutboxStats, RetentionCutoffs,
+    SWEEP_CHUNK,
 };
 pub use retry::{Retried, commit_with_retry};
 pub use session::{Effects, Session, SourceScope};
@@ -165,13 +167,13 @@ impl Store {
     }
 
     /// A page of incidents, newest first, by the query's filters.
-    pub fn list(&self, query: &ListQuery) -> Result<Page, Error> {
+    pub fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
         dispatch!(self.list(query))
     }
 
     /// The incident and its whole log, oldest entry first. For tests and
     /// the plugin harness: a busy incident's log is large, so the API and
-    /// the console read it a page at a time ([`Store::log_page`],
+    /// the console read it a page at a time ([`Store::log_before`],
     /// [`Store::log_after`]).
     pub fn incident_with_log(
         &self,
@@ -190,7 +192,7 @@ impl Store {
         &self,
         before: Option<FailureId>,
         limit: usize,
-    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), Error> {
+    ) -> Result<Page<FailedDelivery>, Error> {
         dispatch!(self.failures(before, limit))
     }
 
@@ -216,13 +218,13 @@ impl Store {
 
     /// Up to `limit` log entries of incident `id` older than sequence
     /// `before`, newest first.
-    pub fn log_page(
+    pub fn log_before(
         &self,
         id: IncidentId,
         before: Option<u64>,
         limit: usize,
-    ) -> Result<LogPage, Error> {
-        dispatch!(self.log_page(id, before, limit))
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
+        dispatch!(self.log_before(id, before, limit))
     }
 
     /// Up to `limit` log entries of incident `id` with a sequence above
@@ -232,7 +234,7 @@ impl Store {
         id: IncidentId,
         after: Option<u64>,
         limit: usize,
-    ) -> Result<LogForward, Error> {
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
         dispatch!(self.log_after(id, after, limit))
     }
 
@@ -270,12 +272,8 @@ impl Store {
         dispatch!(self.notification(id))
     }
 
-    /// One page of the notifications `query` selects, newest first, and
-    /// the cursor of the next page.
-    pub fn notifications(
-        &self,
-        query: &NotificationQuery,
-    ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
+    /// One page of the notifications `query` selects, newest first.
+    pub fn notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>, Error> {
         dispatch!(self.notifications(query))
     }
 

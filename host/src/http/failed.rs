@@ -30,11 +30,11 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let limit = page_limit(params.limit)?;
     let store = app.store.clone();
-    let (page, next) =
+    let page =
         read_blocking("failed deliveries".into(), move || store.failures(params.before, limit))
             .await?;
-    let failures: Vec<Value> = page.iter().map(view).collect();
-    Ok(Json(json!({"failed_deliveries": failures, "next_before": next})))
+    let failures: Vec<Value> = page.items.iter().map(view).collect();
+    Ok(Json(json!({"failed_deliveries": failures, "next_before": page.next})))
 }
 
 /// `GET /api/v1/failed/{id}`: the record and the original body.

@@ -51,8 +51,8 @@ pub async fn list(
     };
     let store = app.store.clone();
     let page = read_blocking("incidents".into(), move || store.list(&query)).await?;
-    let incidents: Vec<Value> = page.incidents.iter().map(views::incident).collect();
-    Ok(Json(json!({"incidents": incidents, "next_before": page.next_before})))
+    let incidents: Vec<Value> = page.items.iter().map(views::incident).collect();
+    Ok(Json(json!({"incidents": incidents, "next_before": page.next})))
 }
 
 /// Log entries the incident detail carries: the newest, oldest first; the
@@ -73,14 +73,14 @@ pub async fn show(
     let store = app.store.clone();
     let found = read_blocking(format!("incident {id}"), move || -> Result<_, store::Error> {
         let Some(incident) = store.incident(id)? else { return Ok(None) };
-        Ok(Some((incident, store.log_page(id, None, DETAIL_LOG_ENTRIES)?)))
+        Ok(Some((incident, store.log_before(id, None, DETAIL_LOG_ENTRIES)?)))
     })
     .await?;
     let (incident, page) = found.ok_or_else(|| unknown_incident(id))?;
     let log: Vec<Value> =
-        page.entries.iter().rev().map(|(seq, entry)| views::log_entry(*seq, entry)).collect();
+        page.items.iter().rev().map(|(seq, entry)| views::log_entry(*seq, entry)).collect();
     let store = app.store.clone();
-    let (escalation, (notifications, notifications_before)) =
+    let (escalation, notifications) =
         read_blocking(format!("incident {id}"), move || -> Result<_, store::Error> {
             let newest = NotificationQuery {
                 incident: Some(id),
@@ -93,10 +93,10 @@ pub async fn show(
     Ok(Json(json!({
         "incident": views::incident(&incident),
         "log": log,
-        "log_before": page.next_before,
+        "log_before": page.next,
         "escalation": escalation.as_ref().map(super::notifications::escalation_view),
-        "notifications": notifications.iter().rev().map(super::notifications::notification_view).collect::<Vec<_>>(),
-        "notifications_before": notifications_before,
+        "notifications": notifications.items.iter().rev().map(super::notifications::notification_view).collect::<Vec<_>>(),
+        "notifications_before": notifications.next,
     })))
 }
 
@@ -143,12 +143,12 @@ pub async fn log(
             };
             Ok(Some(match params.before {
                 Some(before) => {
-                    let page = store.log_page(id, Some(before), limit)?;
-                    json!({"entries": view(&page.entries), "next_before": page.next_before})
+                    let page = store.log_before(id, Some(before), limit)?;
+                    json!({"entries": view(&page.items), "next_before": page.next})
                 }
                 None => {
                     let page = store.log_after(id, params.after, limit)?;
-                    json!({"entries": view(&page.entries), "next_after": page.next_after})
+                    json!({"entries": view(&page.items), "next_after": page.next})
                 }
             }))
         })

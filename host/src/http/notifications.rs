@@ -106,8 +106,7 @@ pub async fn list(
         limit: page_limit(params.limit)?,
     };
     let store = app.store.clone();
-    let page =
-        read_blocking("notifications".into(), move || store.notifications(&query)).await?;
+    let page = read_blocking("notifications".into(), move || store.notifications(&query)).await?;
     let notifications: Vec<Value> = page.items.iter().map(notification_view).collect();
     Ok(Json(json!({"notifications": notifications, "next_before": page.next})))
 }

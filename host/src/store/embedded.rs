@@ -23,7 +23,8 @@ use crate::store::error::Error;
 use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
 use crate::store::options::StoreOptions;
 use crate::store::outbox::NotificationId;
-use crate::store::queries::{ListQuery, Page};
+use crate::store::page::Page;
+use crate::store::queries::ListQuery;
 use crate::store::writer::{BatchStats, WriterHandle};
 use anyhow::Context;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
@@ -139,61 +140,50 @@ impl Embedded {
         }
     }
 
-    pub fn list(&self, query: &ListQuery) -> Result<Page, Error> {
+    pub fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
         let txn = self.slot.get()?.begin_read()?;
         let incidents = txn.open_table(INCIDENTS)?;
         let before = query.before.unwrap_or(u64::MAX);
-        let limit = query.limit.max(1);
-        let mut ids: Vec<IncidentId> = Vec::with_capacity(limit + 1);
+        let limit = query.limit;
         // Each index is ordered by id within its prefix, so walking it backwards
         // from `before` yields newest first and stops after one page.
-        match (&query.source, query.status) {
+        let ids = match (&query.source, query.status) {
             (None, None) => {
-                for entry in incidents.range(..before)?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value());
-                }
+                let ids = incidents.range(..before)?.rev().map(|entry| Ok(entry?.0.value()));
+                Page::read(ids, limit, |id| *id)
             }
             (None, Some(status)) => {
                 let table = txn.open_table(BY_STATUS)?;
                 let code = status.code();
-                for entry in table.range((code, 0)..(code, before))?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value().1);
-                }
+                let range = table.range((code, 0)..(code, before))?.rev();
+                Page::read(range.map(|entry| Ok(entry?.0.value().1)), limit, |id| *id)
             }
             (Some(source), None) => {
                 let table = txn.open_table(BY_SOURCE)?;
-                let range = (source.as_str(), 0)..(source.as_str(), before);
-                for entry in table.range(range)?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value().1);
-                }
+                let range = table.range((source.as_str(), 0)..(source.as_str(), before))?.rev();
+                Page::read(range.map(|entry| Ok(entry?.0.value().1)), limit, |id| *id)
             }
             (Some(source), Some(status)) => {
                 let table = txn.open_table(BY_SOURCE_STATUS)?;
                 let code = status.code();
                 let range = (source.as_str(), code, 0)..(source.as_str(), code, before);
-                for entry in table.range(range)?.rev().take(limit + 1) {
-                    ids.push(entry?.0.value().2);
-                }
+                let range = table.range(range)?.rev();
+                Page::read(range.map(|entry| Ok(entry?.0.value().2)), limit, |id| *id)
             }
         }
-        let next_before = if ids.len() > limit {
-            ids.truncate(limit);
-            ids.last().copied()
-        } else {
-            None
-        };
-        let mut page = Vec::with_capacity(ids.len());
-        for id in ids {
+        .map_err(|error: redb::StorageError| Error::from(error))?;
+        let mut page = Vec::with_capacity(ids.items.len());
+        for id in ids.items {
             if let Some(incident) = records::incident(&incidents, id)? {
                 page.push(incident);
             }
         }
-        Ok(Page { incidents: page, next_before })
+        Ok(Page { items: page, next: ids.next })
     }
 
     /// The incident and its whole log, oldest entry first. For tests and
     /// the plugin harness: a busy incident's log is large, so the API and
-    /// the console read it a page at a time ([`Store::log_page`],
+    /// the console read it a page at a time ([`Store::log_before`],
     /// [`Store::log_after`]).
     pub fn incident_with_log(
         &self,
@@ -223,20 +213,12 @@ impl Embedded {
         &self,
         before: Option<FailureId>,
         limit: usize,
-    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), Error> {
+    ) -> Result<Page<FailedDelivery>, Error> {
         let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(FAILED_DELIVERIES)?;
-        let mut page = Vec::new();
-        for entry in table.range(..before.unwrap_or(u64::MAX))?.rev().take(limit.max(1) + 1) {
-            page.push(records::decode::<FailedDelivery>(entry?.1.value())?);
-        }
-        let next = if page.len() > limit.max(1) {
-            page.truncate(limit.max(1));
-            page.last().map(|failure| failure.id)
-        } else {
-            None
-        };
-        Ok((page, next))
+        let range = table.range(..before.unwrap_or(u64::MAX))?.rev();
+        let failures = range.map(|entry| Ok(records::decode(entry?.1.value())?));
+        Page::read(failures, limit, |failure: &FailedDelivery| failure.id)
     }
 
     /// One failed delivery and its original body.

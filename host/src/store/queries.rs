@@ -1,22 +1,14 @@
 //! What reads are asked besides an id, and the totals they answer: the
 //! filters and cursors of listings, and counts for the console and metrics.
 
-use super::model::{Incident, IncidentId, LogEntry, Millis, Status};
+use super::model::{IncidentId, Millis, Status};
 use super::outbox::{DeliveryStatus, Notification, NotificationId};
-
-/// A page of incidents, newest first.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Page {
-    pub incidents: Vec<Incident>,
-    /// Pass as `before` to get the next page; `None` on the last page.
-    pub next_before: Option<IncidentId>,
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub status: Option<Status>,
     pub source: Option<String>,
-    /// Only incidents with a smaller id (the `next_before` of the previous page).
+    /// Only incidents with a smaller id (the previous page's cursor).
     pub before: Option<IncidentId>,
     pub limit: usize,
 }
@@ -85,24 +77,6 @@ impl Counts {
             _ => self.resolved += count,
         }
     }
-}
-
-/// Entries of an incident's log, one page.
-#[derive(Debug, Clone)]
-pub struct LogPage {
-    /// `(sequence, entry)`; the sequence orders the log and pages it.
-    pub entries: Vec<(u64, LogEntry)>,
-    /// [`Store::log_page`]: pass as `before` for the next (older) page;
-    /// `None` on the last page.
-    pub next_before: Option<u64>,
-}
-
-/// Entries of an incident's log after a cursor, oldest first.
-#[derive(Debug, Clone)]
-pub struct LogForward {
-    pub entries: Vec<(u64, LogEntry)>,
-    /// Pass as `after` for the next page; `None` when none follows yet.
-    pub next_after: Option<u64>,
 }
 
 /// Most incidents or failed deliveries one change set deletes: small enough

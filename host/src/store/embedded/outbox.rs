@@ -9,6 +9,7 @@ use crate::store::model::{Incident, IncidentId, Millis};
 use crate::store::outbox::{
     DeliveryStatus, Escalation, Notification, NotificationId, escalation_after,
 };
+use crate::store::page::Page;
 use crate::store::queries::{DueFilter, NotificationQuery, OutboxStats};
 use redb::{ReadableDatabase, ReadableTable};
 
@@ -162,61 +163,40 @@ impl Embedded {
         })
     }
 
-    /// One page of the notifications `query` selects, newest first, and
-    /// the cursor of the next page.
-    pub fn notifications(
-        &self,
-        query: &NotificationQuery,
-    ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
+    /// One page of the notifications `query` selects, newest first.
+    pub fn notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>, Error> {
         let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(NOTIFICATIONS)?;
         let before = query.before.unwrap_or(u64::MAX);
-        let limit = query.limit.max(1);
-        // Takes `id` if the query selects it; true once a page and one more
-        // are found (the one more says another page follows).
-        let mut page: Vec<Notification> = Vec::new();
-        let mut take = |id: NotificationId| -> Result<bool, Error> {
-            if let Some(bytes) = table.get(id)? {
-                let notification: Notification = decode(bytes.value())?;
-                if query.status.is_none_or(|status| notification.status == status) {
-                    page.push(notification);
-                }
-            }
-            Ok(page.len() > limit)
+        // The notification `id` if the query selects it.
+        let selected = |id: Result<NotificationId, redb::StorageError>| -> Result<_, Error> {
+            let Some(bytes) = table.get(id?)? else { return Ok(None) };
+            let notification: Notification = decode(bytes.value())?;
+            Ok(query
+                .status
+                .is_none_or(|status| notification.status == status)
+                .then_some(notification))
+        };
+        let page = |ids: &mut dyn Iterator<Item = Result<NotificationId, redb::StorageError>>| {
+            let found = ids.map(selected).filter_map(Result::transpose);
+            Page::read(found, query.limit, |notification: &Notification| notification.id)
         };
         match (query.incident, query.status) {
             (Some(incident), _) => {
                 let index = txn.open_table(NOTIFICATION_BY_INCIDENT)?;
-                for entry in index.range((incident, 0)..(incident, before))?.rev() {
-                    if take(entry?.0.value().1)? {
-                        break;
-                    }
-                }
+                let range = index.range((incident, 0)..(incident, before))?.rev();
+                page(&mut range.map(|entry| Ok(entry?.0.value().1)))
             }
             (None, Some(status)) => {
                 let index = txn.open_table(NOTIFICATION_STATUS)?;
                 let code = status.code();
-                for entry in index.range((code, 0)..(code, before))?.rev() {
-                    if take(entry?.0.value().1)? {
-                        break;
-                    }
-                }
+                let range = index.range((code, 0)..(code, before))?.rev();
+                page(&mut range.map(|entry| Ok(entry?.0.value().1)))
             }
             (None, None) => {
-                for entry in table.range(..before)?.rev() {
-                    if take(entry?.0.value())? {
-                        break;
-                    }
-                }
+                page(&mut table.range(..before)?.rev().map(|entry| Ok(entry?.0.value())))
             }
         }
-        let next = if page.len() > limit {
-            page.truncate(limit);
-            page.last().map(|n| n.id)
-        } else {
-            None
-        };
-        Ok((page, next))
     }
 
     /// The incident's escalation, if it has one.

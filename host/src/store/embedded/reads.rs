@@ -7,8 +7,9 @@ use super::Embedded;
 use super::records;
 use super::tables::*;
 use crate::store::error::Error;
-use crate::store::model::{Incident, IncidentId};
-use crate::store::queries::{Counts, LogForward, LogPage};
+use crate::store::model::{Incident, IncidentId, LogEntry};
+use crate::store::page::Page;
+use crate::store::queries::Counts;
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 impl Embedded {
@@ -37,29 +38,21 @@ impl Embedded {
 
     /// Up to `limit` log entries of incident `id` older than sequence
     /// `before`, newest first.
-    pub fn log_page(
+    pub fn log_before(
         &self,
         id: IncidentId,
         before: Option<u64>,
         limit: usize,
-    ) -> Result<LogPage, Error> {
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
         let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(INCIDENT_LOG)?;
         let bodies = txn.open_table(EVENT_BODIES)?;
-        let limit = limit.max(1);
-        let mut entries = Vec::with_capacity(limit + 1);
-        let range = (id, 0)..(id, before.unwrap_or(u64::MAX));
-        for entry in table.range(range)?.rev().take(limit + 1) {
+        let range = table.range((id, 0)..(id, before.unwrap_or(u64::MAX)))?.rev();
+        let entries = range.map(|entry| {
             let (key, value) = entry?;
-            entries.push((key.value().1, records::log_entry(&bodies, value.value())?));
-        }
-        let next_before = if entries.len() > limit {
-            entries.truncate(limit);
-            entries.last().map(|(seq, _)| *seq)
-        } else {
-            None
-        };
-        Ok(LogPage { entries, next_before })
+            Ok((key.value().1, records::log_entry(&bodies, value.value())?))
+        });
+        Page::read(entries, limit, |(seq, _)| *seq)
     }
 
     /// Up to `limit` log entries of incident `id` with a sequence above
@@ -69,24 +62,16 @@ impl Embedded {
         id: IncidentId,
         after: Option<u64>,
         limit: usize,
-    ) -> Result<LogForward, Error> {
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
         let txn = self.slot.get()?.begin_read()?;
         let table = txn.open_table(INCIDENT_LOG)?;
         let bodies = txn.open_table(EVENT_BODIES)?;
-        let limit = limit.max(1);
-        let mut entries = Vec::with_capacity(limit + 1);
         let start = after.map_or(0, |seq| seq.saturating_add(1));
-        for entry in table.range((id, start)..=(id, u64::MAX))?.take(limit + 1) {
+        let entries = table.range((id, start)..=(id, u64::MAX))?.map(|entry| {
             let (key, value) = entry?;
-            entries.push((key.value().1, records::log_entry(&bodies, value.value())?));
-        }
-        let next_after = if entries.len() > limit {
-            entries.truncate(limit);
-            entries.last().map(|(seq, _)| *seq)
-        } else {
-            None
-        };
-        Ok(LogForward { entries, next_after })
+            Ok((key.value().1, records::log_entry(&bodies, value.value())?))
+        });
+        Page::read(entries, limit, |(seq, _)| *seq)
     }
 
     /// The most recently created incident of `source`.
@@ -219,8 +204,8 @@ mod tests {
                 .push(Write::AppendLog { incident: 1, entry: LogEntry { at: now_millis(), kind } });
         }
         commit(&store, writes);
-        let text = |page: &LogPage| -> Vec<String> {
-            page.entries
+        let text = |page: &Page<(u64, LogEntry)>| -> Vec<String> {
+            page.items
                 .iter()
                 .map(|(_, e)| match &e.kind {
                     LogKind::Comment { text, .. } => text.clone(),
@@ -228,12 +213,12 @@ mod tests {
                 })
                 .collect()
         };
-        let first = store.log_page(1, None, 2).unwrap();
+        let first = store.log_before(1, None, 2).unwrap();
         assert_eq!(text(&first), ["c4", "c3"]);
-        let second = store.log_page(1, first.next_before, 2).unwrap();
+        let second = store.log_before(1, first.next, 2).unwrap();
         assert_eq!(text(&second), ["c2", "c1"]);
-        let last = store.log_page(1, second.next_before, 2).unwrap();
+        let last = store.log_before(1, second.next, 2).unwrap();
         assert_eq!(text(&last), ["c0"]);
-        assert_eq!(last.next_before, None);
+        assert_eq!(last.next, None);
     }
 }

@@ -211,14 +211,14 @@ mod tests {
         commit(&store, expired).unwrap();
 
         assert_eq!(store.incident(1).unwrap(), None);
-        assert!(store.log_page(1, None, 10).unwrap().entries.is_empty());
+        assert!(store.log_before(1, None, 10).unwrap().items.is_empty());
         assert!(store.escalation_of(1).unwrap().is_none());
         let of_incident = NotificationQuery { incident: Some(1), limit: 10, ..Default::default() };
-        assert!(store.notifications(&of_incident).unwrap().0.is_empty());
+        assert!(store.notifications(&of_incident).unwrap().items.is_empty());
         assert_eq!(store.notification(1).unwrap(), None);
         assert_eq!(store.notification(2).unwrap(), None);
         assert!(store.notification(3).unwrap().is_some(), "another incident's notification");
-        assert_eq!(store.log_page(2, None, 10).unwrap().entries.len(), 1);
+        assert_eq!(store.log_before(2, None, 10).unwrap().items.len(), 1);
         assert!(store.incident(3).unwrap().is_some(), "open incidents never expire");
         let counts = store.counts(Some("s")).unwrap();
         assert_eq!((counts.pending, counts.resolved), (1, 1));
@@ -262,13 +262,13 @@ mod tests {
         let writes = vec![event(4, "other"), event(5, "other")];
         commit(&store, ChangeSet { reads: vec![], writes }).unwrap();
         for (id, body) in [(1, "group"), (2, "group"), (3, "group"), (5, "other")] {
-            let entries = store.log_page(id, None, 10).unwrap().entries;
+            let entries = store.log_before(id, None, 10).unwrap().items;
             assert_eq!(entries[0].1, received(body), "incident {id} reads the whole event");
         }
 
         let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
         commit(&store, store.expired(cutoffs).unwrap()).unwrap();
-        let entries = store.log_page(2, None, 10).unwrap().entries;
+        let entries = store.log_before(2, None, 10).unwrap().items;
         assert_eq!(entries[0].1, received("group"), "the open incident keeps the body");
         store.close();
 

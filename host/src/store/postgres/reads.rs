@@ -12,9 +12,9 @@ use crate::store::changes::{ChangeSet, ReadCheck, Write};
 use crate::store::error::Error;
 use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry, Millis};
 use crate::store::outbox::{Escalation, Notification, NotificationId};
+use crate::store::page::{Page, fetch_for};
 use crate::store::queries::{
-    Counts, DueFilter, ListQuery, LogForward, LogPage, NotificationQuery, OutboxStats, Page,
-    RetentionCutoffs, SWEEP_CHUNK,
+    Counts, DueFilter, ListQuery, NotificationQuery, OutboxStats, RetentionCutoffs, SWEEP_CHUNK,
 };
 use crate::store::shared_bodies;
 use std::collections::HashMap;
@@ -134,16 +134,9 @@ async fn next_id(db: &Connection, sql: &'static str) -> Result<u64, Error> {
     Ok(id_of(&row, 0))
 }
 
-/// The first `limit` of `rows` and, when there were more, the cursor of
-/// the next page (the last id kept).
-fn paged<T>(mut items: Vec<(u64, T)>, limit: usize) -> (Vec<T>, Option<u64>) {
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|(id, _)| *id)
-    } else {
-        None
-    };
-    (items.into_iter().map(|(_, item)| item).collect(), next)
+/// One page of `rows` of (id, record), fetched newest first, the ids its cursors.
+fn paged<T: serde::de::DeserializeOwned>(rows: Vec<Row>, limit: usize) -> Result<Page<T>, Error> {
+    Ok(Page::cut(records(rows)?, limit, |(id, _)| *id).map(|(_, record)| record))
 }
 
 fn records<T: serde::de::DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<(u64, T)>, Error> {
@@ -204,10 +197,10 @@ impl Postgres {
         self.read(|db| async move { next_id(&db, "SELECT nextval('notification_ids')").await })
     }
 
-    pub fn list(&self, query: &ListQuery) -> Result<Page, Error> {
+    pub fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
         let before = sql_id(query.before.unwrap_or(u64::MAX));
-        let limit = query.limit.max(1);
-        let fetch = limit as i64 + 1;
+        let limit = query.limit;
+        let fetch = fetch_for(limit) as i64;
         let (source, status) = (query.source.clone(), query.status.map(|s| s.code() as i16));
         self.read(|db| async move {
             let found = match (&source, status) {
@@ -233,8 +226,7 @@ impl Postgres {
                     rows(&db, sql, &[source, &status, &before, &fetch]).await?
                 }
             };
-            let (incidents, next_before) = paged(records(found)?, limit);
-            Ok(Page { incidents, next_before })
+            paged(found, limit)
         })
     }
 
@@ -263,13 +255,13 @@ impl Postgres {
         &self,
         before: Option<FailureId>,
         limit: usize,
-    ) -> Result<(Vec<FailedDelivery>, Option<FailureId>), Error> {
-        let (before, limit) = (sql_id(before.unwrap_or(u64::MAX)), limit.max(1));
+    ) -> Result<Page<FailedDelivery>, Error> {
+        let before = sql_id(before.unwrap_or(u64::MAX));
         self.read(|db| async move {
             let sql = "SELECT id, record FROM failed_deliveries WHERE id < $1 \
                        ORDER BY id DESC LIMIT $2";
-            let found = rows(&db, sql, &[&before, &(limit as i64 + 1)]).await?;
-            Ok(paged(records(found)?, limit))
+            let found = rows(&db, sql, &[&before, &(fetch_for(limit) as i64)]).await?;
+            paged(found, limit)
         })
     }
 
@@ -304,21 +296,19 @@ impl Postgres {
         })
     }
 
-    pub fn log_page(
+    pub fn log_before(
         &self,
         id: IncidentId,
         before: Option<u64>,
         limit: usize,
-    ) -> Result<LogPage, Error> {
-        let (before, limit) = (sql_id(before.unwrap_or(u64::MAX)), limit.max(1));
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
+        let (before, fetch) = (sql_id(before.unwrap_or(u64::MAX)), fetch_for(limit) as i64);
         self.read(|db| async move {
             let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
                        LEFT JOIN event_bodies b ON b.key = l.shared_body \
                        WHERE l.incident = $1 AND l.seq < $2 ORDER BY l.seq DESC LIMIT $3";
-            let found = rows(&db, sql, &[&sql_id(id), &before, &(limit as i64 + 1)]).await?;
-            let entries = log_entries(found)?;
-            let (entries, next_before) = paged_with_keys(entries, limit);
-            Ok(LogPage { entries, next_before })
+            let found = rows(&db, sql, &[&sql_id(id), &before, &fetch]).await?;
+            Ok(Page::cut(log_entries(found)?, limit, |(seq, _)| *seq))
         })
     }
 
@@ -327,17 +317,15 @@ impl Postgres {
         id: IncidentId,
         after: Option<u64>,
         limit: usize,
-    ) -> Result<LogForward, Error> {
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
         let start = sql_id(after.map_or(0, |seq| seq.saturating_add(1)));
-        let limit = limit.max(1);
+        let fetch = fetch_for(limit) as i64;
         self.read(|db| async move {
             let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
                        LEFT JOIN event_bodies b ON b.key = l.shared_body \
                        WHERE l.incident = $1 AND l.seq >= $2 ORDER BY l.seq LIMIT $3";
-            let found = rows(&db, sql, &[&sql_id(id), &start, &(limit as i64 + 1)]).await?;
-            let entries = log_entries(found)?;
-            let (entries, next_after) = paged_with_keys(entries, limit);
-            Ok(LogForward { entries, next_after })
+            let found = rows(&db, sql, &[&sql_id(id), &start, &fetch]).await?;
+            Ok(Page::cut(log_entries(found)?, limit, |(seq, _)| *seq))
         })
     }
 
@@ -407,12 +395,9 @@ impl Postgres {
         self.read(|db| async move { notification(&db, id).await })
     }
 
-    pub fn notifications(
-        &self,
-        query: &NotificationQuery,
-    ) -> Result<(Vec<Notification>, Option<NotificationId>), Error> {
-        let limit = query.limit.max(1);
-        let (before, fetch) = (sql_id(query.before.unwrap_or(u64::MAX)), limit as i64 + 1);
+    pub fn notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>, Error> {
+        let limit = query.limit;
+        let (before, fetch) = (sql_id(query.before.unwrap_or(u64::MAX)), fetch_for(limit) as i64);
         let status = query.status.map(|status| status.code() as i16);
         let incident = query.incident.map(sql_id);
         self.read(|db| async move {
@@ -440,7 +425,7 @@ impl Postgres {
                     rows(&db, sql, &[&before, &fetch]).await?
                 }
             };
-            Ok(paged(records(found)?, limit))
+            paged(found, limit)
         })
     }
 
@@ -464,17 +449,6 @@ impl Postgres {
             })
         })
     }
-}
-
-/// Like [`paged`], keeping each entry's sequence with it.
-fn paged_with_keys<T>(mut items: Vec<(u64, T)>, limit: usize) -> (Vec<(u64, T)>, Option<u64>) {
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|(seq, _)| *seq)
-    } else {
-        None
-    };
-    (items, next)
 }
 
 /// A plugin call's reads. Not one transaction (see the module's comment),

@@ -47,8 +47,9 @@ pub async fn list(
     let Query(params) = params.map_err(super::query_error)?;
     let before = super::parse_optional_id(params.before.as_deref(), "a failed delivery id")?;
     let store = console.app.store.clone();
-    let (failures, next) = read("failed deliveries", move || store.failures(before, PAGE)).await?;
-    let rows = failures
+    let listed = read("failed deliveries", move || store.failures(before, PAGE)).await?;
+    let rows = listed
+        .items
         .iter()
         .map(|f| Row {
             id: f.id,
@@ -62,7 +63,7 @@ pub async fn list(
     page(FailedList {
         chrome: signed_in.chrome("failed"),
         rows,
-        older_href: next.map(|before| format!("/ui/failed?before={before}")),
+        older_href: listed.next.map(|before| format!("/ui/failed?before={before}")),
     })
 }
 

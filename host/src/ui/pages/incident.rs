@@ -79,7 +79,7 @@ pub async fn show(
     let store = console.app.store.clone();
     let (incident, log) = read("the incident", move || {
         let incident = store.snapshot()?.incident(id)?;
-        let log = store.log_page(id, log_before, LOG_PAGE)?;
+        let log = store.log_before(id, log_before, LOG_PAGE)?;
         Ok::<_, anyhow::Error>((incident, log))
     })
     .await?;
@@ -104,8 +104,8 @@ pub async fn show(
         can_accept: incident.status == Status::Pending,
         can_resolve: incident.status.is_open(),
         notice,
-        log: log.entries.iter().map(|(_, entry)| describe(entry)).collect(),
-        older_href: log.next_before.map(|b| format!("/ui/incidents/{id}?log_before={b}")),
+        log: log.items.iter().map(|(_, entry)| describe(entry)).collect(),
+        older_href: log.next.map(|b| format!("/ui/incidents/{id}?log_before={b}")),
         newer_href: log_before.map(|_| format!("/ui/incidents/{id}")),
     };
     page(template)

@@ -124,8 +124,8 @@ pub async fn list(
         source: source.clone().unwrap_or_default(),
         sources,
         tabs,
-        rows: page_of.incidents.iter().map(row).collect(),
-        older_href: page_of.next_before.map(|before| link(status, Some(before))),
+        rows: page_of.items.iter().map(row).collect(),
+        older_href: page_of.next.map(|before| link(status, Some(before))),
         newest_href: before.map(|_| link(status, None)),
         generation,
     };
