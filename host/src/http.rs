@@ -1,5 +1,7 @@
-//! The HTTP surface: routes, the JSON error type and views of the model, over
-//! the running application ([`crate::app`]).
+//! The JSON API: routes, the JSON error type and views of the model, over
+//! the running application ([`crate::app`]). A peer of the web console
+//! ([`crate::ui`]), not its host: `server::router` puts the two side by side
+//! under the layers they share.
 //!
 //! [`routes`] is the one list of routes: the router is built from it, and a
 //! test holds it equal to the OpenAPI document served at
@@ -9,7 +11,6 @@ mod admin;
 mod auth;
 mod backup;
 mod body;
-pub mod client;
 mod error;
 mod events;
 mod failed;
@@ -18,23 +19,17 @@ mod incidents;
 mod metrics;
 mod notifications;
 mod openapi;
-pub mod page_headers;
 mod params;
-mod request_log;
-mod unread_body;
 mod views;
 
 pub use error::ApiError;
-pub use request_log::log_connection_refusal;
 pub use views::incident as incident_view;
 
 use crate::app::AppState;
 use crate::ingest::{Delivered, DeliveryError};
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
+use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 use std::sync::Arc;
 
@@ -76,6 +71,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
     ]
 }
 
+/// The API's routes, each behind its access check, with the JSON answers
+/// for an unknown route or method.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new();
     for (_, path, access, handler) in routes() {
@@ -89,38 +86,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     router
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(state.clone())
-        .merge(crate::ui::router(state.clone()))
-        // Every HTML answer, the console's and the link pages', and any
-        // fallback's.
-        .layer(middleware::from_fn(page_headers::for_html))
-        .layer(middleware::from_fn_with_state(state.clone(), deadline))
-        // It sees every answer, the deadline's 503 included.
-        .layer(middleware::from_fn_with_state(state.clone(), request_log::log_refusals))
-        // The request log and the limits need the client.
-        .layer(middleware::from_fn_with_state(state, client::resolve))
-        // Outermost: it watches the body every layer below may leave unread.
-        .layer(middleware::from_fn(unread_body::close_if_body_unread))
-}
-
-/// Answers 503 when a request runs past `server.request_timeout_ms`. A
-/// webhook cut off this way may still be committed; the sender's retry is
-/// then a harmless duplicate.
-async fn deadline(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let limit = app.live.load().request_timeout;
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            format!(
-                "the request took longer than {} ms (server.request_timeout_ms); retry",
-                limit.as_millis()
-            ),
-        )
-        .retry_after(1)
-        .into_response(),
-    }
+        .with_state(state)
 }
 
 /// What `POST /api/v1/events/...` answers for a delivery, as status and JSON

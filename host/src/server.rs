@@ -2,11 +2,12 @@
 //! signals: SIGTERM/SIGINT stop it cleanly, SIGHUP reloads the config.
 
 mod connections;
+mod layers;
 mod linger;
+mod router;
 
 use crate::app::{self, AppState, Live};
 use crate::config::Config;
-use crate::http;
 use crate::store::{PostgresOptions, Store, StoreOptions};
 use crate::telemetry;
 use anyhow::Context;
@@ -73,7 +74,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
     let address = listener.local_addr()?;
     tracing::info!("listening on {scheme}://{address}");
-    connections::serve(listener, http::router(app.clone()), limits, tls, shutdown).await;
+    connections::serve(listener, router::router(app.clone()), limits, tls, shutdown).await;
     for task in [reloader, retention] {
         task.abort();
         let _ = task.await;

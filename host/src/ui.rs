@@ -1,7 +1,9 @@
 //! The web console: server-rendered pages under `/ui/` for the people who
 //! answer incidents (docs/ui.md).
 //!
-//! It is a second face of the same host, not a client of the JSON API: pages
+//! It is a second face of the same host, a peer of the JSON API
+//! ([`crate::http`]) and not its client: neither imports the other, and
+//! `server::router` composes both under the layers they share. Pages
 //! read through the store's bounded reads, and actions go through the same
 //! paths as the API ([`crate::respond`] for accept and resolve, the ingest
 //! path for replay), so the console cannot disagree with the API about any
@@ -10,6 +12,8 @@
 //! request: removing a token and reloading signs its sessions out.
 //!
 //! - [`session`]: sign-in sessions and the cookie that names one.
+//! - [`error`]: what went wrong, as a status and a sentence; [`render`] turns
+//!   it, and every page, into HTML.
 //! - [`csrf`]: the token every form POST carries, and the origin check.
 //! - [`security`]: the response headers of every console answer.
 //! - [`pages`]: one module per page.
@@ -21,15 +25,15 @@ mod csrf;
 mod error;
 mod live;
 mod pages;
+mod render;
 mod security;
 mod session;
 mod view;
 
 use crate::app::AppState;
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::middleware;
+use axum::response::Redirect;
 use axum::routing::{get, post};
 use std::sync::Arc;
 
@@ -41,9 +45,10 @@ pub struct Console {
     pub sessions: session::Sessions,
 }
 
-/// The console's routes, to be merged into the host's router. They are not
-/// part of [`crate::http::routes`]: that list is the JSON API that
-/// `openapi.json` describes.
+/// The console's routes, to be merged into the host's router beside the
+/// API's. They are not in the API's route list: that list is what
+/// `openapi.json` describes. While `[ui] enabled = false`, the host's router
+/// answers these paths like unknown ones.
 pub fn router(app: Arc<AppState>) -> Router {
     let console = Arc::new(Console { app, sessions: session::Sessions::default() });
     let pages = Router::new()
@@ -61,30 +66,10 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/ui/assets/{name}", get(assets::serve))
         .route("/ui/{*unknown}", get(error::not_found_page))
         .layer(middleware::from_fn(security::headers))
-        .route_layer(middleware::from_fn_with_state(console.clone(), only_when_enabled))
         .with_state(console.clone());
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
-        .route_layer(middleware::from_fn_with_state(console.clone(), only_when_enabled))
         .with_state(console)
         .merge(pages)
-}
-
-/// `[ui] enabled = false` turns the console off, also on reload: its paths
-/// then answer like any unknown route.
-async fn only_when_enabled(
-    State(console): State<Arc<Console>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if console.app.live.load().config.ui.enabled {
-        next.run(request).await
-    } else {
-        crate::http::ApiError::not_found(
-            "no-route",
-            "the web console is turned off ([ui] enabled = false)",
-        )
-        .into_response()
-    }
 }

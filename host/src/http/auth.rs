@@ -4,8 +4,8 @@
 //! without its token being compared ([`crate::app::Live::authenticate`]).
 
 use super::ApiError;
-use super::client::ClientAddress;
 use crate::app::{AppState, Refused};
+use crate::request_extensions::ClientAddress;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;

@@ -56,7 +56,7 @@ impl IntoResponse for ApiError {
         let body = self.body();
         let mut response = (self.status, Json(body)).into_response();
         // For the one log line every refusal gets (`request_log`).
-        response.extensions_mut().insert(super::request_log::Refusal {
+        response.extensions_mut().insert(crate::request_extensions::Refusal {
             code: self.code.clone(),
             message: self.message.clone(),
         });

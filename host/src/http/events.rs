@@ -1,15 +1,14 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
 use super::body::{self, BodyError};
-use super::client::ClientAddress;
 use super::params::ApiPath;
-use super::request_log::{ForSource, RequestId};
 use super::{ApiError, views};
 use crate::app::{
     AppState, ClientRateLimited, Live, Overloaded, RateLimited, StorageFull, UnknownSource,
     WebhookSource, signature,
 };
 use crate::ingest::{Delivered, DeliveryError};
+use crate::request_extensions::{ClientAddress, ForSource, RequestId};
 use crate::telemetry;
 use axum::Json;
 use axum::body::Body;

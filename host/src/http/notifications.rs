@@ -290,7 +290,7 @@ fn verify(app: &AppState, token: &str) -> Result<crate::notify::links::Claims, B
 
 /// A minimal page. Every sender- or plugin-provided string is escaped; its
 /// security headers (no referrer: the URL holds the token) are added with
-/// every HTML answer's ([`super::page_headers`]).
+/// every HTML answer's (`server::layers::page_headers`).
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\">\

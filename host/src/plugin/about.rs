@@ -6,20 +6,19 @@
 //! plugin refuses a misspelt key the same way; the plugin's
 //! `validate-settings` judges the values after that. What a plugin returns
 //! here is lifted under the call's hostcall fuel (its memory limit, see
-//! `PluginHost::new_store`), then cut to the sizes below.
+//! `PluginHost::new_store`), then cut to the sizes below (by the
+//! conversions beside its bindings, `wit/since_v0_3_0.rs`).
 
-use super::printable;
-use super::wit::latest::exports::inbound::plugin::about as wit;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Longest name, version or setting name taken from a plugin, in bytes.
-const MAX_NAME_BYTES: usize = 128;
+pub(super) const MAX_NAME_BYTES: usize = 128;
 /// Longest description taken from a plugin, in bytes.
-const MAX_DESCRIPTION_BYTES: usize = 2048;
+pub(super) const MAX_DESCRIPTION_BYTES: usize = 2048;
 /// Most settings a plugin may declare; more are dropped (a source using
 /// one of those is refused as if it were unknown).
-const MAX_SETTINGS: usize = 256;
+pub(super) const MAX_SETTINGS: usize = 256;
 /// Most problems taken from one `validate-settings` answer.
 const MAX_PROBLEMS: usize = 32;
 
@@ -154,55 +153,6 @@ fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a table",
-    }
-}
-
-impl From<wit::PluginInfo> for PluginInfo {
-    /// Everything a plugin says is cut to size and made printable: it ends
-    /// up in terminals, logs and error messages.
-    fn from(info: wit::PluginInfo) -> Self {
-        PluginInfo {
-            name: printable(&info.name, MAX_NAME_BYTES),
-            version: printable(&info.version, MAX_NAME_BYTES),
-            description: printable(&info.description, MAX_DESCRIPTION_BYTES),
-            settings: info.settings.map(|settings| {
-                settings.into_iter().take(MAX_SETTINGS).map(SettingSpec::from).collect()
-            }),
-        }
-    }
-}
-
-impl From<wit::Setting> for SettingSpec {
-    fn from(setting: wit::Setting) -> Self {
-        SettingSpec {
-            name: printable(&setting.name, MAX_NAME_BYTES),
-            kind: setting.kind.into(),
-            required: setting.required,
-            description: printable(&setting.description, MAX_DESCRIPTION_BYTES),
-        }
-    }
-}
-
-impl From<wit::SettingKind> for SettingKind {
-    fn from(kind: wit::SettingKind) -> Self {
-        match kind {
-            wit::SettingKind::Text => SettingKind::Text,
-            wit::SettingKind::Integer => SettingKind::Integer,
-            wit::SettingKind::Number => SettingKind::Number,
-            wit::SettingKind::Boolean => SettingKind::Boolean,
-            wit::SettingKind::TextList => SettingKind::TextList,
-            wit::SettingKind::TextMap => SettingKind::TextMap,
-            wit::SettingKind::Any => SettingKind::Any,
-        }
-    }
-}
-
-impl From<wit::SettingsProblem> for SettingsProblem {
-    fn from(problem: wit::SettingsProblem) -> Self {
-        SettingsProblem {
-            setting: problem.setting.map(|name| printable(&name, MAX_NAME_BYTES)),
-            message: printable(&problem.message, MAX_DESCRIPTION_BYTES),
-        }
     }
 }
 

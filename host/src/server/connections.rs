@@ -4,7 +4,7 @@
 //! Modelled on axum 0.8's `serve`; HTTP/1 only, as before (webhook senders
 //! and the CLI speak HTTP/1.1), over TLS when `[server.tls]` is set.
 
-use crate::http::log_connection_refusal;
+use super::layers::request_log::log_connection_refusal;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;

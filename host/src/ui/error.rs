@@ -1,10 +1,10 @@
-//! Errors as pages: the status code a tool would expect, and a sentence a
-//! person can act on.
+//! What went wrong, for a person: the status code a tool would expect, and
+//! a sentence a person can act on. Each typed error of the layers below
+//! converts here, once; [`super::render`] shows it as a page.
 
-use super::view::Chrome;
-use askama::Template;
+use crate::ingest::DeliveryError;
+use crate::respond::RespondError;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
 
 #[derive(Debug)]
 pub struct UiError {
@@ -29,46 +29,59 @@ impl UiError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", message)
     }
-}
 
-/// API errors keep their status and message; the title names the status.
-impl From<crate::http::ApiError> for UiError {
-    fn from(error: crate::http::ApiError) -> Self {
-        let title = error.status.canonical_reason().unwrap_or("Error");
-        UiError::new(error.status, title, error.message)
+    /// For the conversions below: the title names the status, and status
+    /// and message are those the API answers for the same error (a test in
+    /// `server::router` holds them equal), so console and API tell one story.
+    fn titled_by_status(status: StatusCode, message: String) -> Self {
+        UiError::new(status, status.canonical_reason().unwrap_or("Error"), message)
     }
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    chrome: Chrome,
-    status: u16,
-    title: &'a str,
-    message: &'a str,
-}
-
-impl IntoResponse for UiError {
-    fn into_response(self) -> Response {
-        let page = ErrorPage {
-            chrome: Chrome::signed_out(),
-            status: self.status.as_u16(),
-            title: &self.title,
-            message: &self.message,
+/// A replay through the ingest path that did not go through.
+impl From<DeliveryError> for UiError {
+    fn from(error: DeliveryError) -> Self {
+        let (status, message) = match error {
+            DeliveryError::Rejected { message, .. } => (StatusCode::BAD_REQUEST, message),
+            DeliveryError::PluginFailed { error, failure, .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "{error}; the event is kept as failed delivery {failure} and can be replayed"
+                ),
+            ),
+            DeliveryError::Storage(message) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, format!("the event was not stored: {message}"))
+            }
+            DeliveryError::Unavailable(why) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the event was not stored: storage is unavailable ({why}); retry"),
+            ),
+            DeliveryError::Contended => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many simultaneous changes to the same incident; nothing was stored, retry"
+                    .to_string(),
+            ),
+            DeliveryError::OverBudget(over) => (StatusCode::TOO_MANY_REQUESTS, over.to_string()),
+            DeliveryError::Replay(message) => (StatusCode::CONFLICT, message),
         };
-        match page.render() {
-            Ok(html) => (self.status, Html(html)).into_response(),
-            Err(_) => (self.status, self.message).into_response(),
-        }
+        UiError::titled_by_status(status, message)
     }
 }
 
-/// Renders `template` as a `200` page.
-pub fn page(template: impl Template) -> Result<Response, UiError> {
-    let html = template
-        .render()
-        .map_err(|error| UiError::internal(format!("the page could not be rendered: {error}")))?;
-    Ok(Html(html).into_response())
+/// An accept or resolve that did not go through.
+impl From<RespondError> for UiError {
+    fn from(error: RespondError) -> Self {
+        let status = match error {
+            RespondError::NotFound(_) => StatusCode::NOT_FOUND,
+            RespondError::Resolved(_) => StatusCode::CONFLICT,
+            RespondError::NoteTooLong => StatusCode::BAD_REQUEST,
+            RespondError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            RespondError::Unavailable(_) | RespondError::Contended(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        };
+        UiError::titled_by_status(status, error.to_string())
+    }
 }
 
 /// Runs a blocking storage read off the async runtime.

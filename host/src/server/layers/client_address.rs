@@ -4,21 +4,14 @@
 //! request log and the per-client limits.
 
 use crate::app::AppState;
+use crate::request_extensions::ClientAddress;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 const FORWARDED_FOR: &str = "x-forwarded-for";
-
-/// Who sent the request, as far as the host can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddress {
-    pub client: IpAddr,
-    /// The connection's peer: a proxy when it differs from `client`.
-    pub peer: SocketAddr,
-}
 
 pub async fn resolve(
     State(app): State<Arc<AppState>>,

@@ -7,8 +7,8 @@
 //! head, a head that never arrives), are logged by the accept loop with
 //! [`log_connection_refusal`].
 
-use super::client::ClientAddress;
 use crate::app::{AppState, Live};
+use crate::request_extensions::{ClientAddress, ForSource, Refusal, RequestId};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -17,21 +17,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub const REQUEST_ID: &str = "x-request-id";
-
-/// The request's id, in its extensions for handlers that log.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-/// What a refusal was: set by `ApiError` on its response, read here.
-#[derive(Debug, Clone)]
-pub struct Refusal {
-    pub code: String,
-    pub message: String,
-}
-
-/// The source a webhook was for, set on its response once it is known.
-#[derive(Debug, Clone)]
-pub struct ForSource(pub String);
 
 /// Longest message logged; the rest is cut with a marker.
 const MESSAGE_MAX_BYTES: usize = 1024;

@@ -1,9 +1,9 @@
 //! `GET /ui/failed` and `/ui/failed/{id}`: events whose plugin call failed;
 //! `POST /ui/failed/{id}/replay` runs one again through the ingest path.
 
-use crate::http::ApiError;
 use crate::store::FailedDelivery;
-use crate::ui::error::{page, read};
+use crate::ui::error::read;
+use crate::ui::render::page;
 use crate::ui::session::SignedIn;
 use crate::ui::view::{Chrome, Time, readable_body, size, time};
 use crate::ui::{Console, UiError, csrf};
@@ -171,7 +171,7 @@ pub async fn replay(
             ),
         )
     })?;
-    live.ingest.replay(id, &source).await.map_err(|error| UiError::from(ApiError::from(error)))?;
+    live.ingest.replay(id, &source).await.map_err(UiError::from)?;
     tracing::info!(failed_delivery = id, by = %signed_in.caller.name, "replayed in the console");
     Ok(Redirect::to(&format!("/ui/failed/{id}?done=replayed")).into_response())
 }

@@ -3,10 +3,10 @@
 //! [`crate::respond`], the path the API takes.
 
 use super::incidents::{name, priority};
-use crate::http::ApiError;
 use crate::respond;
 use crate::store::{LogEntry, LogKind, Status};
-use crate::ui::error::{page, read};
+use crate::ui::error::read;
+use crate::ui::render::page;
 use crate::ui::session::SignedIn;
 use crate::ui::view::{Chrome, Time, WebLink, readable_body, size, time, web_link};
 use crate::ui::{Console, UiError, csrf};
@@ -240,7 +240,7 @@ async fn set_status(
     let (action, _) =
         respond::set_status(&console.app.store, id, to, signed_in.caller.actor(), note)
             .await
-            .map_err(|error| UiError::from(ApiError::from(error)))?;
+            .map_err(UiError::from)?;
     tracing::info!(incident = id, by = %signed_in.caller.name, "incident status set in the console");
     let done = serde_json::json!(action);
     let done = done.as_str().unwrap_or("unchanged");

@@ -2,7 +2,8 @@
 //! counts per status and pages of 50.
 
 use crate::store::{Incident, ListQuery, Status};
-use crate::ui::error::{page, read};
+use crate::ui::error::read;
+use crate::ui::render::page;
 use crate::ui::session::SignedIn;
 use crate::ui::view::{Chrome, Time, time};
 use crate::ui::{Console, UiError};

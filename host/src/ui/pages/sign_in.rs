@@ -2,9 +2,9 @@
 //! `[[api.tokens]]` opens a session; signing out closes it.
 
 use crate::app::Refused;
-use crate::http::client::ClientAddress;
+use crate::request_extensions::ClientAddress;
 use crate::ui::csrf::{self, SIGN_IN_COOKIE};
-use crate::ui::error::page;
+use crate::ui::render::page;
 use crate::ui::session::{
     SESSION_COOKIE, SignedIn, cookie_value, random_token, secure_cookies, set_cookie,
 };

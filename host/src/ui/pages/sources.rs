@@ -3,7 +3,8 @@
 
 use super::incidents::list_href;
 use crate::store::Counts;
-use crate::ui::error::{page, read};
+use crate::ui::error::read;
+use crate::ui::render::page;
 use crate::ui::session::SignedIn;
 use crate::ui::view::{Chrome, Time, masked_webhook_url, time};
 use crate::ui::{Console, UiError};
