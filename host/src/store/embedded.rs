@@ -6,6 +6,7 @@
 
 mod backup;
 mod compact;
+mod error;
 mod migrate;
 mod outbox;
 mod reads;
@@ -262,7 +263,7 @@ fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId
             Some(SCHEMA_VERSION) => {}
             Some(old) if old < SCHEMA_VERSION => migrate_from = Some(old),
             Some(other) => {
-                return Err(Error::corrupted(format!(
+                return Err(Error::Corrupted(format!(
                     "database schema version {other} was written by a newer release (this build reads up to {SCHEMA_VERSION}); run that release, or restore a backup"
                 )));
             }

@@ -7,7 +7,7 @@
 //! that changed meanwhile costs a retry, never a wrong commit.
 
 use super::link::{Connection, Link};
-use super::{Postgres, block_on, error, timed};
+use super::{Postgres, block_on, timed};
 use crate::store::changes::{ChangeSet, ReadCheck, Write};
 use crate::store::error::Error;
 use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry, Millis};
@@ -25,7 +25,7 @@ use tokio_postgres::types::ToSql;
 /// Decodes a stored JSON record.
 pub(super) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(bytes)
-        .map_err(|error| Error::Postgres(format!("undecodable record: {error}")))
+        .map_err(|error| Error::Corrupted(format!("undecodable record: {error}")))
 }
 
 /// Ids are u64 in the model and bigint in PostgreSQL; every id fits.
@@ -43,8 +43,8 @@ pub(super) async fn rows(
     sql: &'static str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<Row>, Error> {
-    let statement = db.statement(sql).await.map_err(error)?;
-    db.client.query(&statement, params).await.map_err(error)
+    let statement = db.statement(sql).await.map_err(Error::from)?;
+    db.client.query(&statement, params).await.map_err(Error::from)
 }
 
 /// At most one row of a prepared query.
@@ -53,8 +53,8 @@ pub(super) async fn row(
     sql: &'static str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Option<Row>, Error> {
-    let statement = db.statement(sql).await.map_err(error)?;
-    db.client.query_opt(&statement, params).await.map_err(error)
+    let statement = db.statement(sql).await.map_err(Error::from)?;
+    db.client.query_opt(&statement, params).await.map_err(Error::from)
 }
 
 pub(super) async fn incident(db: &Connection, id: IncidentId) -> Result<Option<Incident>, Error> {
@@ -130,7 +130,9 @@ pub(super) async fn failure(
 
 /// The next value of one of the id sequences.
 async fn next_id(db: &Connection, sql: &'static str) -> Result<u64, Error> {
-    let row = row(db, sql, &[]).await?.ok_or_else(|| Error::Postgres("nextval: no row".into()))?;
+    let row = row(db, sql, &[])
+        .await?
+        .ok_or_else(|| Error::Other("PostgreSQL: nextval: no row".into()))?;
     Ok(id_of(&row, 0))
 }
 
@@ -151,7 +153,7 @@ pub(super) fn log_entries(rows: Vec<Row>) -> Result<Vec<(u64, LogEntry)>, Error>
             let mut entry: LogEntry = decode(row.get(1))?;
             let record: Option<&[u8]> = row.get(2);
             shared_bodies::restore(&mut entry, record)
-                .map_err(|error| Error::Postgres(format!("undecodable event body: {error}")))?;
+                .map_err(|error| Error::Corrupted(format!("undecodable event body: {error}")))?;
             Ok((id_of(row, 0), entry))
         })
         .collect()
@@ -440,8 +442,9 @@ impl Postgres {
             let sql = "SELECT (SELECT count(*) FROM notifications WHERE status = 0), \
                               (SELECT count(*) FROM notifications WHERE status = 2), \
                               (SELECT min(created_at) FROM notifications WHERE status = 0)";
-            let found =
-                row(&db, sql, &[]).await?.ok_or_else(|| Error::Postgres("no row".into()))?;
+            let found = row(&db, sql, &[])
+                .await?
+                .ok_or_else(|| Error::Other("PostgreSQL: no row".into()))?;
             Ok(OutboxStats {
                 pending: found.get::<_, i64>(0) as u64,
                 failed: found.get::<_, i64>(1) as u64,

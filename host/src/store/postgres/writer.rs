@@ -55,7 +55,7 @@ impl From<tokio_postgres::Error> for Failure {
         if error.code().is_some_and(|code| contended.contains(code)) {
             return Failure::Contended;
         }
-        Failure::from(super::error(error))
+        Failure::from(Error::from(error))
     }
 }
 
