@@ -5,7 +5,7 @@
 //! - [`unread_body`]: `Connection: close` on an answer given before the body was read.
 //! - [`client_address`]: who sent the request, for the log and the limits.
 //! - [`request_log`]: a request id on every answer, one log line per refusal.
-//! - [`deadline`]: `server.request_timeout_ms`.
+//! - [`deadline`]: the limit of `server.request_timeout_ms`.
 //! - [`page_headers`]: the security headers of every HTML answer.
 
 pub mod client_address;
