@@ -70,10 +70,12 @@ fn assert_log_is_a_serial_history(host: &Host, incident: &Value) {
                 assert_ne!(from, "resolved", "a resolved incident was reopened: {shown}");
                 status = Some(to);
             }
+            // Logged after the status change the event made: `status` is
+            // the one the event left, so only a Solved may have resolved.
             "event_received" => {
                 let body: Value = serde_json::from_str(entry["body"].as_str().unwrap()).unwrap();
                 let expected = match (body["status"].as_str().unwrap(), status.unwrap()) {
-                    (_, "resolved") if entry["action"] == "resolved" => "resolved",
+                    ("Solved", "resolved") if entry["action"] == "resolved" => "resolved",
                     ("Open", _) if entry["action"] == "created" => "created",
                     ("Open", _) => "unchanged",
                     ("Pending", _) if entry["action"] == "created" => "created",

@@ -58,155 +58,180 @@ impl Plugin for Hostile {
     }
 
     fn handle(request: Request) -> Result<Vec<Outcome>, Rejection> {
-        let body = String::from_utf8_lossy(&request.body).into_owned();
-        let (command, argument) = body.trim().split_once(' ').unwrap_or((body.trim(), ""));
-        match command {
-            "ok" => open_incident(argument, "well behaved", String::new()),
-            "loop" => loop {
+        run(&String::from_utf8_lossy(&request.body))
+    }
+}
+
+/// Runs the command `body` names.
+fn run(body: &str) -> Result<Vec<Outcome>, Rejection> {
+    let (command, argument) = body.trim().split_once(' ').unwrap_or((body.trim(), ""));
+    match command {
+        "ok" => open_incident(argument, "well behaved", String::new()),
+        // `slow MS COMMAND`: busy for MS milliseconds of wall time, then
+        // COMMAND; keeps a misbehaving call in flight long enough for a
+        // test to see others served meanwhile.
+        "slow" => {
+            let (millis, rest) = argument.split_once(' ').unwrap_or((argument, ""));
+            let millis: u64 = millis
+                .parse()
+                .map_err(|_| Rejection::new("bad-argument", "slow needs milliseconds"))?;
+            let started = std::time::Instant::now();
+            while started.elapsed() < std::time::Duration::from_millis(millis) {
                 std::hint::black_box(());
-            },
-            "alloc" => {
-                let mut hoard: Vec<Vec<u8>> = Vec::new();
-                loop {
-                    hoard.push(vec![1; 1 << 20]);
-                    std::hint::black_box(&hoard);
-                }
             }
-            "recurse" => Ok(vec![Outcome { action: Action::Unchanged, incident: recurse(1) }]),
-            "panic" => panic!("hostile plugin panicked on purpose"),
-            "log-flood" => {
-                let line = "x".repeat(1024);
-                for _ in 0..100_000 {
-                    inbound_sdk::info!("{line}");
-                }
-                open_incident("flood", "survived its own log flood", String::new())
-            }
-            "stderr-flood" => {
-                let line = "y".repeat(1024);
-                for _ in 0..10_000 {
-                    eprintln!("{line}");
-                }
-                panic!("after flooding stderr");
-            }
-            "oversized" => {
-                let huge = "k".repeat(1 << 20);
-                incidents::create(&NewIncident::new(huge, "too big"))?;
-                Ok(vec![])
-            }
-            "too-many-actions" => {
-                for index in 0..100_000 {
-                    state::set(&format!("k{index}"), b"v")?;
-                }
-                Ok(vec![])
-            }
-            "state-fill" => {
-                state::set(argument, &vec![0; 64 << 10])?;
-                open_incident("fill", "state filled", String::new())
-            }
-            // Like state-fill, touching no incident: calls with different
-            // keys read nothing in common, so none conflicts with another.
-            "state-put" => {
-                state::set(argument, &vec![0; 64 << 10])?;
-                Ok(vec![])
-            }
-            // One incident and N - 1 comments on it: N changes.
-            "changes" => {
-                let count: usize = argument
-                    .parse()
-                    .map_err(|_| Rejection::new("bad-argument", "changes needs a count"))?;
-                let key = format!("changes-{count}");
-                let incident = incidents::create(&NewIncident::new(key, "many changes"))?;
-                for index in 1..count {
-                    incidents::comment(incident.id, None, &format!("comment {index}"))?;
-                }
-                Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
-            }
-            // Claims to have resolved the open incident for KEY without doing so.
-            "false-claim" => match incidents::find_open(argument) {
-                Some(open) => Ok(vec![Outcome { action: Action::Resolved, incident: open.id }]),
-                None => open_incident(argument, "claimed", String::new()),
-            },
-            // N outcomes, all naming one incident.
-            "outcomes" => {
-                let count: usize = argument
-                    .parse()
-                    .map_err(|_| Rejection::new("bad-argument", "outcomes needs a count"))?;
-                let incident = match incidents::find_open("outcomes") {
-                    Some(open) => open,
-                    None => incidents::create(&NewIncident::new("outcomes", "many outcomes"))?,
-                };
-                Ok(vec![Outcome { action: Action::Unchanged, incident: incident.id }; count])
-            }
-            // A rejection of N bytes that tries to forge a log line.
-            "reject-flood" => {
-                let count: usize = argument
-                    .parse()
-                    .map_err(|_| Rejection::new("bad-argument", "reject-flood needs a count"))?;
-                let message = format!("first\r\nINFO forged line{}", "x".repeat(count));
-                Err(Rejection::new("flood", message))
-            }
-            // A host API misuse (an empty link URL) turned into a rejection
-            // by the SDK's `?`: the plugin's bug, not the sender's.
-            "bad-link" => {
-                let new = NewIncident::new("bad-link", "bad link").link("graph", "");
-                incidents::create(&new)?;
-                Ok(vec![])
-            }
-            // An incident KEY with 4 (or, huge, 6) comments of 200 KiB.
-            "big-comments" | "huge-comments" => {
-                let count = if command == "big-comments" { 4 } else { 6 };
-                let incident = incidents::create(&NewIncident::new(argument, "big comments"))?;
-                for _ in 0..count {
-                    incidents::comment(incident.id, None, &"c".repeat(200 << 10))?;
-                }
-                Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
-            }
-            "escape" => open_incident("escape", "escape attempts", escape_attempts()),
-            "write-then-trap" => {
-                state::set("written-before-trap", b"yes").expect("state write");
-                open_incident(argument, "written before a trap", String::new())?;
-                panic!("trapping after writing");
-            }
-            "peek" => {
-                // Try to read and change an incident by id, whatever its source.
-                let id: u64 = argument
-                    .parse()
-                    .map_err(|_| Rejection::new("bad-argument", "peek needs an id"))?;
-                let seen = incidents::get(id);
-                let accepted = incidents::accept(id, Some("peeking"));
-                let report =
-                    format!("get: {:?}; accept: {:?}", seen.map(|i| i.id), accepted.map(|i| i.id));
-                open_incident("peek", "peek report", report)
-            }
-            "state" => {
-                let before =
-                    state::get("counter").map(|v| String::from_utf8_lossy(&v).into_owned());
-                state::set("counter", argument.as_bytes())?;
-                open_incident("state", "state report", format!("before: {before:?}"))
-            }
-            // Stands in for a broken plugin release: any JSON body traps.
-            json if json.starts_with('{') => panic!("this release cannot read JSON bodies"),
-            "reject" => Err(Rejection::new(
-                "not-supported",
-                format!("the hostile plugin rejects {argument:?}"),
-            )),
-            // Text with line breaks, to forge log lines if they were kept raw.
-            "forge" => {
-                inbound_sdk::warn!("one\r\nFORGED plugin line {argument}");
-                Err(Rejection::new("forged", "two\r\nFORGED rejection line"))
-            }
-            "forge-panic" => panic!("three\nFORGED panic line"),
-            // The argument, verbatim, as a new incident's url or link.
-            "url" | "link" => {
-                let new = NewIncident::new(format!("{command} {argument}"), "a url from the body");
-                let new =
-                    if command == "url" { new.url(argument) } else { new.link("x", argument) };
-                let incident = incidents::create(&new)?;
-                Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
-            }
-            "bad-outcome" => Ok(vec![Outcome { action: Action::Created, incident: 999_999 }]),
-            other => Err(Rejection::new("unknown-command", format!("unknown command {other:?}"))),
+            run(rest)
         }
+        // One plugin log line: TEXT at info.
+        "log" => {
+            inbound_sdk::info!("{argument}");
+            Ok(vec![])
+        }
+        // Reports the state value under KEY (a rejection, so the call
+        // changes nothing): `KEY: Some("value")` or `KEY: None`.
+        "state-of" => {
+            let value = state::get(argument).map(|v| String::from_utf8_lossy(&v).into_owned());
+            Err(Rejection::new("state-report", format!("{argument}: {value:?}")))
+        }
+        "loop" => loop {
+            std::hint::black_box(());
+        },
+        "alloc" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![1; 1 << 20]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        "recurse" => Ok(vec![Outcome { action: Action::Unchanged, incident: recurse(1) }]),
+        "panic" => panic!("hostile plugin panicked on purpose"),
+        "log-flood" => {
+            let line = "x".repeat(1024);
+            for _ in 0..100_000 {
+                inbound_sdk::info!("{line}");
+            }
+            open_incident("flood", "survived its own log flood", String::new())
+        }
+        "stderr-flood" => {
+            let line = "y".repeat(1024);
+            for _ in 0..10_000 {
+                eprintln!("{line}");
+            }
+            panic!("after flooding stderr");
+        }
+        "oversized" => {
+            let huge = "k".repeat(1 << 20);
+            incidents::create(&NewIncident::new(huge, "too big"))?;
+            Ok(vec![])
+        }
+        "too-many-actions" => {
+            for index in 0..100_000 {
+                state::set(&format!("k{index}"), b"v")?;
+            }
+            Ok(vec![])
+        }
+        "state-fill" => {
+            state::set(argument, &vec![0; 64 << 10])?;
+            open_incident("fill", "state filled", String::new())
+        }
+        // Like state-fill, touching no incident: calls with different
+        // keys read nothing in common, so none conflicts with another.
+        "state-put" => {
+            state::set(argument, &vec![0; 64 << 10])?;
+            Ok(vec![])
+        }
+        // One incident and N - 1 comments on it: N changes.
+        "changes" => {
+            let count: usize = argument
+                .parse()
+                .map_err(|_| Rejection::new("bad-argument", "changes needs a count"))?;
+            let key = format!("changes-{count}");
+            let incident = incidents::create(&NewIncident::new(key, "many changes"))?;
+            for index in 1..count {
+                incidents::comment(incident.id, None, &format!("comment {index}"))?;
+            }
+            Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
+        }
+        // Claims to have resolved the open incident for KEY without doing so.
+        "false-claim" => match incidents::find_open(argument) {
+            Some(open) => Ok(vec![Outcome { action: Action::Resolved, incident: open.id }]),
+            None => open_incident(argument, "claimed", String::new()),
+        },
+        // N outcomes, all naming one incident.
+        "outcomes" => {
+            let count: usize = argument
+                .parse()
+                .map_err(|_| Rejection::new("bad-argument", "outcomes needs a count"))?;
+            let incident = match incidents::find_open("outcomes") {
+                Some(open) => open,
+                None => incidents::create(&NewIncident::new("outcomes", "many outcomes"))?,
+            };
+            Ok(vec![Outcome { action: Action::Unchanged, incident: incident.id }; count])
+        }
+        // A rejection of N bytes that tries to forge a log line.
+        "reject-flood" => {
+            let count: usize = argument
+                .parse()
+                .map_err(|_| Rejection::new("bad-argument", "reject-flood needs a count"))?;
+            let message = format!("first\r\nINFO forged line{}", "x".repeat(count));
+            Err(Rejection::new("flood", message))
+        }
+        // A host API misuse (an empty link URL) turned into a rejection
+        // by the SDK's `?`: the plugin's bug, not the sender's.
+        "bad-link" => {
+            let new = NewIncident::new("bad-link", "bad link").link("graph", "");
+            incidents::create(&new)?;
+            Ok(vec![])
+        }
+        // An incident KEY with 4 (or, huge, 6) comments of 200 KiB.
+        "big-comments" | "huge-comments" => {
+            let count = if command == "big-comments" { 4 } else { 6 };
+            let incident = incidents::create(&NewIncident::new(argument, "big comments"))?;
+            for _ in 0..count {
+                incidents::comment(incident.id, None, &"c".repeat(200 << 10))?;
+            }
+            Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
+        }
+        "escape" => open_incident("escape", "escape attempts", escape_attempts()),
+        "write-then-trap" => {
+            state::set("written-before-trap", b"yes").expect("state write");
+            open_incident(argument, "written before a trap", String::new())?;
+            panic!("trapping after writing");
+        }
+        "peek" => {
+            // Try to read and change an incident by id, whatever its source.
+            let id: u64 =
+                argument.parse().map_err(|_| Rejection::new("bad-argument", "peek needs an id"))?;
+            let seen = incidents::get(id);
+            let accepted = incidents::accept(id, Some("peeking"));
+            let report =
+                format!("get: {:?}; accept: {:?}", seen.map(|i| i.id), accepted.map(|i| i.id));
+            open_incident("peek", "peek report", report)
+        }
+        "state" => {
+            let before = state::get("counter").map(|v| String::from_utf8_lossy(&v).into_owned());
+            state::set("counter", argument.as_bytes())?;
+            open_incident("state", "state report", format!("before: {before:?}"))
+        }
+        // Stands in for a broken plugin release: any JSON body traps.
+        json if json.starts_with('{') => panic!("this release cannot read JSON bodies"),
+        "reject" => {
+            Err(Rejection::new("not-supported", format!("the hostile plugin rejects {argument:?}")))
+        }
+        // Text with line breaks, to forge log lines if they were kept raw.
+        "forge" => {
+            inbound_sdk::warn!("one\r\nFORGED plugin line {argument}");
+            Err(Rejection::new("forged", "two\r\nFORGED rejection line"))
+        }
+        "forge-panic" => panic!("three\nFORGED panic line"),
+        // The argument, verbatim, as a new incident's url or link.
+        "url" | "link" => {
+            let new = NewIncident::new(format!("{command} {argument}"), "a url from the body");
+            let new = if command == "url" { new.url(argument) } else { new.link("x", argument) };
+            let incident = incidents::create(&new)?;
+            Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
+        }
+        "bad-outcome" => Ok(vec![Outcome { action: Action::Created, incident: 999_999 }]),
+        other => Err(Rejection::new("unknown-command", format!("unknown command {other:?}"))),
     }
 }
 
