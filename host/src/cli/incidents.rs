@@ -2,7 +2,9 @@
 
 use super::output::OutputArg;
 use super::remote::{Remote, text};
+use anyhow::Context;
 use clap::Subcommand;
+use inbound::http::answers::IncidentPage;
 use serde_json::{Value, json};
 
 #[derive(Subcommand)]
@@ -78,20 +80,21 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!("{page:#}");
                 return Ok(());
             }
-            let incidents = page["incidents"].as_array().cloned().unwrap_or_default();
-            if incidents.is_empty() {
+            let page: IncidentPage =
+                serde_json::from_value(page).context("the host's incident list is not one")?;
+            if page.incidents.is_empty() {
                 println!("no incidents");
                 return Ok(());
             }
             println!("{:>6}  {:<8}  {:<12}  {:<24}  SUMMARY", "ID", "STATUS", "SOURCE", "CREATED");
-            for incident in &incidents {
+            for incident in &page.incidents {
                 println!(
                     "{:>6}  {:<8}  {:<12}  {:<24}  {}",
-                    incident["id"],
-                    text(&incident["status"]),
-                    text(&incident["source"]),
-                    text(&incident["created_at"]),
-                    text(&incident["summary"])
+                    incident.id,
+                    text(&json!(incident.status)),
+                    incident.source,
+                    incident.created_at,
+                    incident.summary
                 );
             }
             Ok(())

@@ -2,22 +2,24 @@
 //! but answering whether it worked.
 
 use super::ApiError;
+use super::answers::Reloaded;
 use crate::app::{self, AppState, Caller};
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub async fn reload(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Reloaded>, ApiError> {
     tracing::info!(by = %caller.name, "reload requested over the API");
     match app::reload(&app).await {
-        Ok(report) => Ok(Json(
-            json!({"reloaded": true, "sources": report.sources, "warnings": report.warnings}),
-        )),
+        Ok(report) => Ok(Json(Reloaded {
+            reloaded: true,
+            sources: report.sources,
+            warnings: report.warnings,
+        })),
         Err(error) => {
             tracing::error!(by = %caller.name, "configuration refused, the previous one keeps serving: {error:#}");
             Err(ApiError::new(

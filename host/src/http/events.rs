@@ -170,7 +170,7 @@ async fn deliver(
 /// outcome by id.
 pub fn answer(delivered: &Delivered) -> Value {
     let (action, incident) = match delivered.outcomes.first() {
-        Some((action, incident)) => (json!(action), views::incident(incident)),
+        Some((action, incident)) => (json!(action), json!(views::incident(incident))),
         None => (json!("unchanged"), Value::Null),
     };
     let outcomes: Vec<Value> = delivered

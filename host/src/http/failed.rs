@@ -84,7 +84,7 @@ pub async fn replay(
     })?;
     let delivered = live.ingest.replay(id, &source).await?;
     let (action, incident) = match delivered.outcomes.first() {
-        Some((action, incident)) => (json!(action), views::incident(incident)),
+        Some((action, incident)) => (json!(action), json!(views::incident(incident))),
         None => (json!("unchanged"), Value::Null),
     };
     Ok((StatusCode::OK, Json(json!({"replayed": id, "action": action, "incident": incident}))))

@@ -1,5 +1,6 @@
 //! The incidents API for people and tools.
 
+use super::answers::IncidentPage;
 use super::error::read_blocking;
 use super::params::{ApiQuery, IncidentId, MAX_PAGE, QueryParams, page_limit};
 use super::{ApiError, views};
@@ -32,7 +33,7 @@ const _: () = assert!(MAX_PAGE == 500, "ListParams::ACCEPTED names the page size
 pub async fn list(
     State(app): State<Arc<AppState>>,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IncidentPage>, ApiError> {
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(text) => Some(Status::parse(text).ok_or_else(|| {
@@ -51,8 +52,8 @@ pub async fn list(
     };
     let store = app.store.clone();
     let page = read_blocking("incidents".into(), move || store.list(&query)).await?;
-    let incidents: Vec<Value> = page.items.iter().map(views::incident).collect();
-    Ok(Json(json!({"incidents": incidents, "next_before": page.next})))
+    let incidents = page.items.iter().map(views::incident).collect();
+    Ok(Json(IncidentPage { incidents, next_before: page.next }))
 }
 
 /// Log entries the incident detail carries: the newest, oldest first; the

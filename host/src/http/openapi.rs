@@ -1,13 +1,23 @@
 //! `GET /api/v1/openapi.json`: the API described for tools. Hand-written
 //! (`openapi.json` beside this file); a test holds it equal to [`super::routes`].
+//! Its `info.version` is this build's, whatever the file says.
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use serde_json::Value;
+use std::sync::LazyLock;
 
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
+/// The document as served: the file, versioned like the crate.
+static SERVED: LazyLock<String> = LazyLock::new(|| {
+    let mut document: Value = serde_json::from_str(DOCUMENT).expect("openapi.json is valid JSON");
+    document["info"]["version"] = Value::from(env!("CARGO_PKG_VERSION"));
+    serde_json::to_string_pretty(&document).expect("a JSON value serializes")
+});
+
 pub async fn document() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT)
+    ([(header::CONTENT_TYPE, "application/json")], SERVED.as_str())
 }
 
 #[cfg(test)]
@@ -35,6 +45,13 @@ mod tests {
             }
         }
         assert_eq!(served, described);
+    }
+
+    #[test]
+    fn the_served_document_carries_this_builds_version() {
+        let served: Value = serde_json::from_str(&SERVED).unwrap();
+        assert_eq!(served["info"]["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(served["paths"], documented()["paths"], "only the version differs");
     }
 
     #[test]

@@ -1,24 +1,26 @@
-//! JSON shapes of the public API. Kept apart from the stored model so the
-//! storage format can change without changing the API.
+//! The model as the public API shows it ([`super::answers`]). Kept apart
+//! from the stored model so the storage format can change without changing
+//! the API.
 
+use super::answers;
 use crate::store::{Incident, LogEntry, Millis};
 use serde_json::{Value, json};
 
-pub fn incident(incident: &Incident) -> Value {
-    json!({
-        "id": incident.id,
-        "key": incident.key,
-        "status": incident.status,
-        "summary": incident.summary,
-        "details": incident.details,
-        "priority": incident.priority,
-        "url": incident.url,
-        "links": incident.links,
-        "source": incident.source,
-        "escalation_policy": incident.escalation_policy,
-        "created_at": timestamp(incident.created_at),
-        "updated_at": timestamp(incident.updated_at),
-    })
+pub fn incident(incident: &Incident) -> answers::Incident {
+    answers::Incident {
+        created_at: timestamp(incident.created_at),
+        details: incident.details.clone(),
+        escalation_policy: incident.escalation_policy.clone(),
+        id: incident.id,
+        key: incident.key.clone(),
+        links: incident.links.clone(),
+        priority: incident.priority,
+        source: incident.source.clone(),
+        status: incident.status,
+        summary: incident.summary.clone(),
+        updated_at: timestamp(incident.updated_at),
+        url: incident.url.clone(),
+    }
 }
 
 /// One log entry with its sequence number, the cursor that pages the log.

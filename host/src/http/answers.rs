@@ -1,0 +1,61 @@
+//! The API's answers as types: what the handlers serialize and what the
+//! command line (`inbound incidents ...`) reads back, so both agree by
+//! construction rather than by field names spelt twice.
+//!
+//! Kept apart from the stored model so the storage format can change
+//! without changing the API. Fields are in alphabetical order: the order
+//! these answers had when they were built as JSON objects, so every answer
+//! stays the same byte for byte.
+
+use crate::store::{Link, Priority, Status};
+use serde::{Deserialize, Serialize};
+
+/// An incident as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// RFC 3339 in UTC with milliseconds, like every time in an answer.
+    pub created_at: String,
+    pub details: String,
+    pub escalation_policy: String,
+    pub id: u64,
+    pub key: String,
+    pub links: Vec<Link>,
+    pub priority: Option<Priority>,
+    pub source: String,
+    pub status: Status,
+    pub summary: String,
+    pub updated_at: String,
+    pub url: Option<String>,
+}
+
+/// `GET /api/v1/incidents`: newest first; `next_before` pages on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentPage {
+    pub incidents: Vec<Incident>,
+    pub next_before: Option<u64>,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+}
+
+/// `GET /readyz`: ready when storage can commit, the disk is above its
+/// floor and every integration's plugin is loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Readiness {
+    pub disk_full: bool,
+    pub plugins_missing: Vec<String>,
+    pub ready: bool,
+    pub storage: bool,
+}
+
+/// `POST /api/v1/admin/reload` that took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reloaded {
+    pub reloaded: bool,
+    pub sources: usize,
+    /// Settings that only take effect after a restart.
+    pub warnings: Vec<String>,
+}
