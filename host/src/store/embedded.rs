@@ -2,7 +2,10 @@
 //!
 //! Everything here runs on the caller's thread (reads) or the writer thread
 //! (commits); [`Store`](super::Store) picks this engine for
-//! `storage.backend = "redb"`, the default.
+//! `storage.backend = "redb"`, the default. This file opens and closes the
+//! database and answers the store's contract ([`Engine`]) by handing each
+//! read a read transaction; the reads themselves are in `reads.rs` and
+//! `outbox.rs`, the writer in `writer.rs`.
 
 mod backup;
 mod compact;
@@ -14,27 +17,32 @@ mod records;
 mod repeats;
 mod retention;
 mod slot;
+mod snapshot;
 mod tables;
 mod writer;
 
 pub use backup::check_file;
 pub use compact::{CompactReport, compact_file};
 
+use crate::store::changes::ChangeSet;
+use crate::store::engine::{Engine, Snapshot};
 use crate::store::error::Error;
-use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
+use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry, Millis};
 use crate::store::options::StoreOptions;
-use crate::store::outbox::NotificationId;
+use crate::store::outbox::{Escalation, Notification, NotificationId};
 use crate::store::page::Page;
-use crate::store::queries::ListQuery;
+use crate::store::queries::{
+    BackupReport, Counts, DueFilter, ListQuery, NotificationQuery, OutboxStats, RetentionCutoffs,
+};
 use crate::store::writer::{BatchStats, WriterHandle};
 use anyhow::Context;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
+use redb::{ReadTransaction, ReadableDatabase};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tables::*;
+use tables::SCHEMA_VERSION;
 
-pub(super) struct Embedded {
+pub struct Embedded {
     slot: Arc<slot::DbSlot>,
     writer_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Dropped on close, which ends the recovery thread.
@@ -96,7 +104,7 @@ impl Embedded {
             keep_copy(old)?;
             db = open()?;
         }
-        let (next_incident_id, next_failure_id, next_notification_id) = create_tables(&db)
+        let (next_incident_id, next_failure_id, next_notification_id) = migrate::create_tables(&db)
             .with_context(|| format!("cannot prepare the database {}", path.display()))?;
         let slot = Arc::new(slot::DbSlot::new(path, db, options.cache_bytes));
         let (writer, thread) = writer::spawn(slot.clone(), options.writer, on_batch, outbox_signal)
@@ -116,23 +124,143 @@ impl Embedded {
         Ok((embedded, writer))
     }
 
-    /// A consistent read-only view for one plugin call.
-    pub fn snapshot(&self) -> Result<EmbeddedSnapshot, Error> {
-        Ok(EmbeddedSnapshot { txn: self.slot.read()? })
+    /// A read transaction at the last commit, for one read.
+    fn read(&self) -> Result<ReadTransaction, Error> {
+        Ok(self.slot.get()?.begin_read()?)
+    }
+}
+
+impl Engine for Embedded {
+    fn is_shared(&self) -> bool {
+        false
     }
 
-    pub fn allocate_incident_id(&self) -> Result<IncidentId, Error> {
+    fn snapshot(&self) -> Result<Snapshot, Error> {
+        Ok(Box::new(snapshot::EmbeddedSnapshot { txn: self.slot.read()? }))
+    }
+
+    fn allocate_incident_id(&self) -> Result<IncidentId, Error> {
         Ok(self.next_incident_id.fetch_add(1, Ordering::Relaxed))
     }
 
-    pub fn allocate_failure_id(&self) -> Result<FailureId, Error> {
+    fn allocate_failure_id(&self) -> Result<FailureId, Error> {
         Ok(self.next_failure_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn allocate_notification_id(&self) -> Result<NotificationId, Error> {
+        Ok(self.next_notification_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
+        reads::list(&self.read()?, query)
+    }
+
+    fn incident_with_log(
+        &self,
+        id: IncidentId,
+    ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
+        reads::incident_with_log(&self.read()?, id)
+    }
+
+    fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
+        reads::incident(&self.read()?, id)
+    }
+
+    fn failures(
+        &self,
+        before: Option<FailureId>,
+        limit: usize,
+    ) -> Result<Page<FailedDelivery>, Error> {
+        reads::failures(&self.read()?, before, limit)
+    }
+
+    fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
+        reads::failure(&self.read()?, id)
+    }
+
+    fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
+        reads::counts(&self.read()?, source)
+    }
+
+    fn log_before(
+        &self,
+        id: IncidentId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
+        reads::log_before(&self.read()?, id, before, limit)
+    }
+
+    fn log_after(
+        &self,
+        id: IncidentId,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
+        reads::log_after(&self.read()?, id, after, limit)
+    }
+
+    fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, Error> {
+        reads::newest_incident_of(&self.read()?, source)
+    }
+
+    fn due_escalations(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
+        outbox::due_escalations(&self.read()?, now, limit)
+    }
+
+    fn next_due(&self) -> Result<Option<Millis>, Error> {
+        outbox::next_due(&self.read()?)
+    }
+
+    fn due_notifications(
+        &self,
+        now: Millis,
+        limit: usize,
+        filter: &DueFilter,
+    ) -> Result<Vec<Notification>, Error> {
+        outbox::due_notifications(&self.read()?, now, limit, filter)
+    }
+
+    fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
+        outbox::notification(&self.read()?, id)
+    }
+
+    fn notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>, Error> {
+        outbox::notifications(&self.read()?, query)
+    }
+
+    fn escalation_of(&self, incident: IncidentId) -> Result<Option<Escalation>, Error> {
+        outbox::escalation_of(&self.read()?, incident)
+    }
+
+    fn outbox_stats(&self) -> Result<OutboxStats, Error> {
+        outbox::outbox_stats(&self.read()?)
+    }
+
+    fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
+        retention::expired(&self.read()?, cutoffs)
+    }
+
+    fn backup_to(&self, destination: &Path) -> Result<BackupReport, Error> {
+        backup::backup_to(&self.slot, destination)
+    }
+
+    fn is_ready(&self) -> bool {
+        self.slot.get().is_ok_and(|db| db.begin_read().is_ok())
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        self.slot.free_bytes()
     }
 
     /// Waits for the writer thread (its handle is dropped already) and the
     /// recovery thread to end.
-    pub fn close(self) {
-        let Embedded { writer_thread, stop_recovery, recovery_thread, .. } = self;
+    fn shut_down(self: Box<Self>) {
+        let Embedded { writer_thread, stop_recovery, recovery_thread, .. } = *self;
         drop(stop_recovery);
         for thread in [writer_thread, recovery_thread] {
             if let Some(thread) = thread.lock().ok().and_then(|mut t| t.take()) {
@@ -140,171 +268,47 @@ impl Embedded {
             }
         }
     }
-
-    pub fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let incidents = txn.open_table(INCIDENTS)?;
-        let before = query.before.unwrap_or(u64::MAX);
-        let limit = query.limit;
-        // Each index is ordered by id within its prefix, so walking it backwards
-        // from `before` yields newest first and stops after one page.
-        let ids = match (&query.source, query.status) {
-            (None, None) => {
-                let ids = incidents.range(..before)?.rev().map(|entry| Ok(entry?.0.value()));
-                Page::read(ids, limit, |id| *id)
-            }
-            (None, Some(status)) => {
-                let table = txn.open_table(BY_STATUS)?;
-                let code = status.code();
-                let range = table.range((code, 0)..(code, before))?.rev();
-                Page::read(range.map(|entry| Ok(entry?.0.value().1)), limit, |id| *id)
-            }
-            (Some(source), None) => {
-                let table = txn.open_table(BY_SOURCE)?;
-                let range = table.range((source.as_str(), 0)..(source.as_str(), before))?.rev();
-                Page::read(range.map(|entry| Ok(entry?.0.value().1)), limit, |id| *id)
-            }
-            (Some(source), Some(status)) => {
-                let table = txn.open_table(BY_SOURCE_STATUS)?;
-                let code = status.code();
-                let range = (source.as_str(), code, 0)..(source.as_str(), code, before);
-                let range = table.range(range)?.rev();
-                Page::read(range.map(|entry| Ok(entry?.0.value().2)), limit, |id| *id)
-            }
-        }
-        .map_err(|error: redb::StorageError| Error::from(error))?;
-        let mut page = Vec::with_capacity(ids.items.len());
-        for id in ids.items {
-            if let Some(incident) = records::incident(&incidents, id)? {
-                page.push(incident);
-            }
-        }
-        Ok(Page { items: page, next: ids.next })
-    }
-
-    /// The incident and its whole log, oldest entry first. For tests and
-    /// the plugin harness: a busy incident's log is large, so the API and
-    /// the console read it a page at a time ([`Store::log_before`],
-    /// [`Store::log_after`]).
-    pub fn incident_with_log(
-        &self,
-        id: IncidentId,
-    ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let Some(incident) = records::incident(&txn.open_table(INCIDENTS)?, id)? else {
-            return Ok(None);
-        };
-        let log_table = txn.open_table(INCIDENT_LOG)?;
-        let bodies = txn.open_table(EVENT_BODIES)?;
-        let mut log = Vec::new();
-        for entry in log_table.range((id, 0)..=(id, u64::MAX))? {
-            log.push(records::log_entry(&bodies, entry?.1.value())?);
-        }
-        Ok(Some((incident, log)))
-    }
-
-    /// The incident, if it exists.
-    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        Ok(records::incident(&txn.open_table(INCIDENTS)?, id)?)
-    }
-
-    /// Failed deliveries, newest first, one page at a time.
-    pub fn failures(
-        &self,
-        before: Option<FailureId>,
-        limit: usize,
-    ) -> Result<Page<FailedDelivery>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let table = txn.open_table(FAILED_DELIVERIES)?;
-        let range = table.range(..before.unwrap_or(u64::MAX))?.rev();
-        let failures = range.map(|entry| Ok(records::decode(entry?.1.value())?));
-        Page::read(failures, limit, |failure: &FailedDelivery| failure.id)
-    }
-
-    /// One failed delivery and its original body.
-    pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let Some(record) = txn.open_table(FAILED_DELIVERIES)?.get(id)? else {
-            return Ok(None);
-        };
-        let failure: FailedDelivery = records::decode(record.value())?;
-        let body =
-            txn.open_table(FAILED_BODIES)?.get(id)?.map(|b| b.value().to_vec()).unwrap_or_default();
-        Ok(Some((failure, body)))
-    }
-
-    /// True when the database is open (not failed and waiting to be
-    /// reopened) and a read transaction can be begun.
-    pub fn is_ready(&self) -> bool {
-        self.slot.get().is_ok_and(|db| db.begin_read().is_ok())
-    }
-
-    /// Bytes free for the database on its filesystem (read at most once a
-    /// second); `None` where the system cannot tell.
-    pub fn free_bytes(&self) -> Option<u64> {
-        self.slot.free_bytes()
-    }
 }
 
-/// Creates missing tables, checks the schema version, and returns the next
-/// free incident, failure and notification ids.
-fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId), Error> {
-    let txn = db.begin_write()?;
-    let (next_id, next_failure_id, next_notification_id);
-    let mut migrate_from = None;
-    {
-        let mut tables = Tables::open(&txn)?;
-        let version = tables.meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
-        match version {
-            None => {
-                tables.meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
-            }
-            Some(SCHEMA_VERSION) => {}
-            Some(old) if old < SCHEMA_VERSION => migrate_from = Some(old),
-            Some(other) => {
-                return Err(Error::Corrupted(format!(
-                    "database schema version {other} was written by a newer release (this build reads up to {SCHEMA_VERSION}); run that release, or restore a backup"
-                )));
-            }
+/// An engine on its own database for the tests of this folder, with its
+/// writer: what the store does, minus the store.
+#[cfg(test)]
+mod testing {
+    use super::*;
+    use crate::store::writer::CommitError;
+
+    pub struct TestEngine {
+        engine: Embedded,
+        writer: WriterHandle,
+    }
+
+    impl TestEngine {
+        /// Opens (or creates) the database at `path`.
+        pub fn open(path: &Path) -> TestEngine {
+            let signal = Arc::new(tokio::sync::Notify::new());
+            let (engine, writer) =
+                Embedded::open(path, StoreOptions::default(), |_| {}, signal).unwrap();
+            TestEngine { engine, writer }
         }
-        next_id = tables.incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
-        next_failure_id = tables.failures.last()?.map_or(1, |(id, _)| id.value() + 1);
-        next_notification_id = tables.notifications.last()?.map_or(1, |(id, _)| id.value() + 1);
-    }
-    if let Some(old) = migrate_from {
-        migrate::migrate(&txn, old)?;
-    }
-    reads::fill_counts_once(&txn)?;
-    txn.commit()?;
-    Ok((next_id, next_failure_id, next_notification_id))
-}
 
-/// A consistent read-only view of the database at one moment.
-pub(super) struct EmbeddedSnapshot {
-    /// Shared with the other snapshots taken since the last commit.
-    txn: Arc<ReadTransaction>,
-}
+        /// Commits `changes` through the writer and waits for the answer.
+        pub fn commit(&self, changes: ChangeSet) -> Result<(), CommitError> {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(self.writer.commit(changes))
+        }
 
-impl EmbeddedSnapshot {
-    pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        Ok(records::id_for_key(&self.txn.open_table(OPEN_BY_KEY)?, source, key)?)
+        /// Lets the database go, so that the test can open the file itself.
+        pub fn close(self) {
+            drop(self.writer);
+            Box::new(self.engine).shut_down();
+        }
     }
 
-    pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        Ok(records::id_for_key(&self.txn.open_table(LATEST_BY_KEY)?, source, key)?)
-    }
+    impl std::ops::Deref for TestEngine {
+        type Target = Embedded;
 
-    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
-        Ok(records::incident(&self.txn.open_table(INCIDENTS)?, id)?)
-    }
-
-    pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(records::state_value(&self.txn.open_table(PLUGIN_STATE)?, source, key)?)
-    }
-
-    /// Bytes of plugin state (keys + values) the source holds.
-    pub fn state_bytes(&self, source: &str) -> Result<u64, Error> {
-        Ok(self.txn.open_table(STATE_BYTES)?.get(source)?.map_or(0, |v| v.value()))
+        fn deref(&self) -> &Embedded {
+            &self.engine
+        }
     }
 }

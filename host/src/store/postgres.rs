@@ -23,23 +23,31 @@
 mod error;
 mod link;
 mod reads;
+mod snapshot;
 mod tls;
 mod writer;
 
 use crate::store::changes::ChangeSet;
+use crate::store::engine::{Engine, Snapshot};
 use crate::store::error::Error;
+use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry, Millis};
 use crate::store::options::StoreOptions;
-use crate::store::queries::RetentionCutoffs;
+use crate::store::outbox::{Escalation, Notification, NotificationId};
+use crate::store::page::Page;
+use crate::store::queries::{
+    BackupReport, Counts, DueFilter, ListQuery, NotificationQuery, OutboxStats, RetentionCutoffs,
+};
 use crate::store::writer::{BatchStats, WriterHandle};
 use anyhow::Context;
 use link::{Link, OnConnect};
 use std::future::Future;
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub(super) use reads::PostgresSnapshot;
+use snapshot::PostgresSnapshot;
 
 /// Where the database is (`storage.url` or the variable `storage.url_env`
 /// names): a libpq connection string or URL.
@@ -129,7 +137,7 @@ mod schema {
     refinery::embed_migrations!("migrations");
 }
 
-pub(super) struct Postgres {
+pub struct Postgres {
     /// Drives every connection; shut down in the background on drop.
     runtime: Option<tokio::runtime::Runtime>,
     /// Connections for reads, used in turn: PostgreSQL runs one
@@ -211,27 +219,6 @@ impl Postgres {
         Ok((engine, handle))
     }
 
-    /// Waits for the writer (whose handle is dropped already) to finish,
-    /// then closes the connections.
-    pub fn close(self) {
-        let task = self.writer_task.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(task) = task {
-            let _ = self.block(task);
-        }
-        let _ = self.stop.send(true);
-    }
-
-    pub fn is_ready(&self) -> bool {
-        self.readers.iter().all(|reader| reader.is_connected()) && self.writer_link.is_connected()
-    }
-
-    pub fn snapshot(&self) -> Result<PostgresSnapshot, Error> {
-        // Fail before the plugin runs when the database is away.
-        let reader = self.reader();
-        reader.get()?;
-        Ok(PostgresSnapshot::new(reader.clone(), self.handle().clone()))
-    }
-
     /// The next connected reader, in turn. While the readers reconnect
     /// after an outage, one at a time, a read goes to one that is back
     /// rather than failing on one that is not; with none back, the one in
@@ -264,10 +251,150 @@ impl Postgres {
         let connection = self.reader().get()?;
         self.block(timed(read(connection)))
     }
+}
+
+impl Engine for Postgres {
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, Error> {
+        // Fail before the plugin runs when the database is away.
+        let reader = self.reader();
+        reader.get()?;
+        Ok(Box::new(PostgresSnapshot::new(reader.clone(), self.handle().clone())))
+    }
+
+    fn allocate_incident_id(&self) -> Result<IncidentId, Error> {
+        self.read(|db| async move { reads::next_id(&db, "SELECT nextval('incident_ids')").await })
+    }
+
+    fn allocate_failure_id(&self) -> Result<FailureId, Error> {
+        self.read(|db| async move { reads::next_id(&db, "SELECT nextval('failure_ids')").await })
+    }
+
+    fn allocate_notification_id(&self) -> Result<NotificationId, Error> {
+        let sql = "SELECT nextval('notification_ids')";
+        self.read(|db| async move { reads::next_id(&db, sql).await })
+    }
+
+    fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
+        self.read(|db| async move { reads::list(&db, query).await })
+    }
+
+    fn incident_with_log(
+        &self,
+        id: IncidentId,
+    ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
+        self.read(|db| async move { reads::incident_with_log(&db, id).await })
+    }
+
+    fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
+        self.read(|db| async move { reads::incident(&db, id).await })
+    }
+
+    fn failures(
+        &self,
+        before: Option<FailureId>,
+        limit: usize,
+    ) -> Result<Page<FailedDelivery>, Error> {
+        self.read(|db| async move { reads::failures(&db, before, limit).await })
+    }
+
+    fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
+        self.read(|db| async move { reads::failure_and_body(&db, id).await })
+    }
+
+    fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
+        self.read(|db| async move { reads::counts(&db, source).await })
+    }
+
+    fn log_before(
+        &self,
+        id: IncidentId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
+        self.read(|db| async move { reads::log_before(&db, id, before, limit).await })
+    }
+
+    fn log_after(
+        &self,
+        id: IncidentId,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Page<(u64, LogEntry)>, Error> {
+        self.read(|db| async move { reads::log_after(&db, id, after, limit).await })
+    }
+
+    fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, Error> {
+        self.read(|db| async move { reads::newest_incident_of(&db, source).await })
+    }
+
+    fn due_escalations(
+        &self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
+        self.read(|db| async move { reads::due_escalations(&db, now, limit).await })
+    }
+
+    fn next_due(&self) -> Result<Option<Millis>, Error> {
+        self.read(|db| async move { reads::next_due(&db).await })
+    }
+
+    fn due_notifications(
+        &self,
+        now: Millis,
+        limit: usize,
+        filter: &DueFilter,
+    ) -> Result<Vec<Notification>, Error> {
+        self.read(|db| async move { reads::due_notifications(&db, now, limit, filter).await })
+    }
+
+    fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
+        self.read(|db| async move { reads::notification(&db, id).await })
+    }
+
+    fn notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>, Error> {
+        self.read(|db| async move { reads::notifications(&db, query).await })
+    }
+
+    fn escalation_of(&self, incident: IncidentId) -> Result<Option<Escalation>, Error> {
+        self.read(|db| async move { reads::escalation(&db, incident).await })
+    }
+
+    fn outbox_stats(&self) -> Result<OutboxStats, Error> {
+        self.read(|db| async move { reads::outbox_stats(&db).await })
+    }
 
     /// Outside any commit: the retention sweep reads what expired.
-    pub fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
+    fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
         self.read(|db| async move { reads::expired(&db, cutoffs).await })
+    }
+
+    fn backup_to(&self, _destination: &Path) -> Result<BackupReport, Error> {
+        Err(Error::Unsupported(
+            "the online backup copies a redb file; back a PostgreSQL store up with pg_dump or pg_basebackup".into(),
+        ))
+    }
+
+    fn is_ready(&self) -> bool {
+        self.readers.iter().all(|reader| reader.is_connected()) && self.writer_link.is_connected()
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        None
+    }
+
+    /// Waits for the writer (whose handle is dropped already) to finish,
+    /// then closes the connections.
+    fn shut_down(self: Box<Self>) {
+        let task = self.writer_task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = self.block(task);
+        }
+        let _ = self.stop.send(true);
     }
 }
 

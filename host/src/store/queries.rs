@@ -70,7 +70,7 @@ impl Counts {
         }
     }
 
-    pub(in crate::store) fn add(&mut self, code: u8, count: u64) {
+    pub(super) fn add(&mut self, code: u8, count: u64) {
         match code {
             0 => self.pending += count,
             1 => self.accepted += count,

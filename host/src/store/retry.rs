@@ -3,7 +3,9 @@
 //! it read. Webhooks (a plugin call per attempt) and people's actions (a
 //! read of the incident per attempt) share it.
 
-use super::{ChangeSet, CommitError, Store};
+use super::Store;
+use super::changes::ChangeSet;
+use super::writer::CommitError;
 use std::future::Future;
 
 /// Attempts before giving up on a hot key. Each retry means another request

@@ -4,11 +4,12 @@
 //! is recorded, so the writer can refuse the change set if that read has
 //! changed by commit time (see `store::changes`).
 
+use super::Store;
+use super::changes::{ChangeSet, ReadCheck, Write};
+use super::engine::Snapshot;
+use super::error::Error;
 use super::incident_rules::NewIncident;
-use super::{
-    Action, ChangeSet, Error, Incident, IncidentId, LogEntry, LogKind, Millis, ReadCheck, Snapshot,
-    Status, Store, Write,
-};
+use super::model::{Action, Incident, IncidentId, LogEntry, LogKind, Millis, Status};
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
-//! Schema migrations, run once when a database written by an older release
-//! is opened. Before changing anything the file is copied beside itself
-//! (`<name>.before-schema-N`), so an operator can go back to the release
-//! that wrote it.
+//! Opening a database: its tables created where missing, its schema
+//! version checked, and the migrations run once when a database written by
+//! an older release is opened. Before changing anything the file is copied
+//! beside itself (`<name>.before-schema-N`), so an operator can go back to
+//! the release that wrote it.
 //!
 //! - 1 → 2 (0.2 → 0.3): the `resolved_at` index that retention reads,
 //!   filled from the resolved incidents (their last change is when they
@@ -14,7 +15,8 @@
 use super::records;
 use super::tables::*;
 use crate::store::error::Error;
-use crate::store::model::Status;
+use crate::store::model::{FailureId, IncidentId, Status};
+use crate::store::outbox::NotificationId;
 use anyhow::Context;
 use redb::{Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use std::path::{Path, PathBuf};
@@ -48,8 +50,10 @@ pub fn keep_copy(path: &Path, to: u64) -> anyhow::Result<PathBuf> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut copy = path.with_file_name(format!("{name}.before-schema-{to}"));
     if copy.exists() {
-        copy = path
-            .with_file_name(format!("{name}.before-schema-{to}-{}", crate::store::now_millis()));
+        copy = path.with_file_name(format!(
+            "{name}.before-schema-{to}-{}",
+            crate::store::model::now_millis()
+        ));
     }
     let mut target = crate::files::create_private(&copy)
         .with_context(|| format!("cannot create {}", copy.display()))?;
@@ -65,9 +69,42 @@ pub fn keep_copy(path: &Path, to: u64) -> anyhow::Result<PathBuf> {
     Ok(copy)
 }
 
+/// Creates missing tables, checks the schema version, and returns the next
+/// free incident, failure and notification ids.
+pub fn create_tables(db: &Database) -> Result<(IncidentId, FailureId, NotificationId), Error> {
+    let txn = db.begin_write()?;
+    let (next_id, next_failure_id, next_notification_id);
+    let mut migrate_from = None;
+    {
+        let mut tables = Tables::open(&txn)?;
+        let version = tables.meta.get(META_SCHEMA_VERSION)?.map(|v| v.value());
+        match version {
+            None => {
+                tables.meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)?;
+            }
+            Some(SCHEMA_VERSION) => {}
+            Some(old) if old < SCHEMA_VERSION => migrate_from = Some(old),
+            Some(other) => {
+                return Err(Error::Corrupted(format!(
+                    "database schema version {other} was written by a newer release (this build reads up to {SCHEMA_VERSION}); run that release, or restore a backup"
+                )));
+            }
+        }
+        next_id = tables.incidents.last()?.map_or(1, |(id, _)| id.value() + 1);
+        next_failure_id = tables.failures.last()?.map_or(1, |(id, _)| id.value() + 1);
+        next_notification_id = tables.notifications.last()?.map_or(1, |(id, _)| id.value() + 1);
+    }
+    if let Some(old) = migrate_from {
+        migrate(&txn, old)?;
+    }
+    fill_counts_once(&txn)?;
+    txn.commit()?;
+    Ok((next_id, next_failure_id, next_notification_id))
+}
+
 /// Brings a database of schema `from` up to [`SCHEMA_VERSION`] inside
 /// `txn` (committed by the caller, with the rest of the start-up checks).
-pub fn migrate(txn: &WriteTransaction, from: u64) -> Result<(), Error> {
+fn migrate(txn: &WriteTransaction, from: u64) -> Result<(), Error> {
     if from < 2 {
         fill_resolved_at(txn)?;
     }
@@ -86,5 +123,35 @@ fn fill_resolved_at(txn: &WriteTransaction) -> Result<(), Error> {
             index.insert((incident.updated_at, id), ())?;
         }
     }
+    Ok(())
+}
+
+/// Fills [`COUNTS`] from the status index the first time a database is opened
+/// by a host that keeps counts; later the writer keeps them in step.
+fn fill_counts_once(txn: &WriteTransaction) -> Result<(), Error> {
+    let mut meta = txn.open_table(META)?;
+    if meta.get(META_COUNTS_READY)?.is_some() {
+        return Ok(());
+    }
+    let index = txn.open_table(BY_SOURCE_STATUS)?;
+    let mut counts = txn.open_table(COUNTS)?;
+    let mut current: Option<(String, u8, u64)> = None;
+    for entry in index.iter()? {
+        let key = entry?.0;
+        let (source, code, _) = key.value();
+        match &mut current {
+            Some((s, c, n)) if s == source && *c == code => *n += 1,
+            _ => {
+                if let Some((s, c, n)) = current.take() {
+                    counts.insert((s.as_str(), c), n)?;
+                }
+                current = Some((source.to_string(), code, 1));
+            }
+        }
+    }
+    if let Some((s, c, n)) = current {
+        counts.insert((s.as_str(), c), n)?;
+    }
+    meta.insert(META_COUNTS_READY, 1)?;
     Ok(())
 }

@@ -1,126 +1,178 @@
-//! Reads of incidents from redb: counts per status, one page of an
-//! incident's log, the newest incident of a source. Each is bounded (an
-//! index lookup or one page), so a page of the console costs the same over a
-//! thousand incidents or a million.
+//! The reads of incidents, their logs and failed deliveries in redb, each
+//! in one read transaction. Each is bounded (an index lookup or one page),
+//! so a page of the console costs the same over a thousand incidents or a
+//! million.
 
-use super::Embedded;
 use super::records;
 use super::tables::*;
 use crate::store::error::Error;
-use crate::store::model::{Incident, IncidentId, LogEntry};
+use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
 use crate::store::page::Page;
-use crate::store::queries::Counts;
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use crate::store::queries::{Counts, ListQuery};
+use redb::{ReadTransaction, ReadableTable};
 
-impl Embedded {
-    /// Incidents per status, of one source or of all.
-    pub fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let table = txn.open_table(COUNTS)?;
-        let mut counts = Counts::default();
-        match source {
-            Some(source) => {
-                for entry in table.range((source, 0)..=(source, u8::MAX))? {
-                    let (key, count) = entry?;
-                    counts.add(key.value().1, count.value());
-                }
-            }
-            // One row per source and status: a handful, whatever the volume.
-            None => {
-                for entry in table.iter()? {
-                    let (key, count) = entry?;
-                    counts.add(key.value().1, count.value());
-                }
-            }
+/// A page of incidents, newest first, by the query's filters.
+pub fn list(txn: &ReadTransaction, query: &ListQuery) -> Result<Page<Incident>, Error> {
+    let incidents = txn.open_table(INCIDENTS)?;
+    let before = query.before.unwrap_or(u64::MAX);
+    let limit = query.limit;
+    // Each index is ordered by id within its prefix, so walking it backwards
+    // from `before` yields newest first and stops after one page.
+    let ids: Page<IncidentId> = match (&query.source, query.status) {
+        (None, None) => {
+            let range = incidents.range(..before)?.rev();
+            Page::read(range.map(|entry| Ok::<_, Error>(entry?.0.value())), limit, |id| *id)?
         }
-        Ok(counts)
+        (None, Some(status)) => {
+            let table = txn.open_table(BY_STATUS)?;
+            let code = status.code();
+            let range = table.range((code, 0)..(code, before))?.rev();
+            Page::read(range.map(|entry| Ok::<_, Error>(entry?.0.value().1)), limit, |id| *id)?
+        }
+        (Some(source), None) => {
+            let table = txn.open_table(BY_SOURCE)?;
+            let range = table.range((source.as_str(), 0)..(source.as_str(), before))?.rev();
+            Page::read(range.map(|entry| Ok::<_, Error>(entry?.0.value().1)), limit, |id| *id)?
+        }
+        (Some(source), Some(status)) => {
+            let table = txn.open_table(BY_SOURCE_STATUS)?;
+            let code = status.code();
+            let range = (source.as_str(), code, 0)..(source.as_str(), code, before);
+            let range = table.range(range)?.rev();
+            Page::read(range.map(|entry| Ok::<_, Error>(entry?.0.value().2)), limit, |id| *id)?
+        }
+    };
+    let mut page = Vec::with_capacity(ids.items.len());
+    for id in ids.items {
+        if let Some(incident) = records::incident(&incidents, id)? {
+            page.push(incident);
+        }
     }
-
-    /// Up to `limit` log entries of incident `id` older than sequence
-    /// `before`, newest first.
-    pub fn log_before(
-        &self,
-        id: IncidentId,
-        before: Option<u64>,
-        limit: usize,
-    ) -> Result<Page<(u64, LogEntry)>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let table = txn.open_table(INCIDENT_LOG)?;
-        let bodies = txn.open_table(EVENT_BODIES)?;
-        let range = table.range((id, 0)..(id, before.unwrap_or(u64::MAX)))?.rev();
-        let entries = range.map(|entry| {
-            let (key, value) = entry?;
-            Ok((key.value().1, records::log_entry(&bodies, value.value())?))
-        });
-        Page::read(entries, limit, |(seq, _)| *seq)
-    }
-
-    /// Up to `limit` log entries of incident `id` with a sequence above
-    /// `after`, oldest first: reads a whole log in pages, or follows it.
-    pub fn log_after(
-        &self,
-        id: IncidentId,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<Page<(u64, LogEntry)>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let table = txn.open_table(INCIDENT_LOG)?;
-        let bodies = txn.open_table(EVENT_BODIES)?;
-        let start = after.map_or(0, |seq| seq.saturating_add(1));
-        let entries = table.range((id, start)..=(id, u64::MAX))?.map(|entry| {
-            let (key, value) = entry?;
-            Ok((key.value().1, records::log_entry(&bodies, value.value())?))
-        });
-        Page::read(entries, limit, |(seq, _)| *seq)
-    }
-
-    /// The most recently created incident of `source`.
-    pub fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let index = txn.open_table(BY_SOURCE)?;
-        let Some(entry) = index.range((source, 0)..=(source, u64::MAX))?.next_back() else {
-            return Ok(None);
-        };
-        let id = entry?.0.value().1;
-        Ok(records::incident(&txn.open_table(INCIDENTS)?, id)?)
-    }
+    Ok(Page { items: page, next: ids.next })
 }
 
-/// Fills [`COUNTS`] from the status index the first time a database is opened
-/// by a host that keeps counts; later the writer keeps them in step.
-pub(super) fn fill_counts_once(txn: &WriteTransaction) -> Result<(), Error> {
-    let mut meta = txn.open_table(META)?;
-    if meta.get(META_COUNTS_READY)?.is_some() {
-        return Ok(());
+/// The incident and its whole log, oldest entry first.
+pub fn incident_with_log(
+    txn: &ReadTransaction,
+    id: IncidentId,
+) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
+    let Some(incident) = records::incident(&txn.open_table(INCIDENTS)?, id)? else {
+        return Ok(None);
+    };
+    let log_table = txn.open_table(INCIDENT_LOG)?;
+    let bodies = txn.open_table(EVENT_BODIES)?;
+    let mut log = Vec::new();
+    for entry in log_table.range((id, 0)..=(id, u64::MAX))? {
+        log.push(records::log_entry(&bodies, entry?.1.value())?);
     }
-    let index = txn.open_table(BY_SOURCE_STATUS)?;
-    let mut counts = txn.open_table(COUNTS)?;
-    let mut current: Option<(String, u8, u64)> = None;
-    for entry in index.iter()? {
-        let key = entry?.0;
-        let (source, code, _) = key.value();
-        match &mut current {
-            Some((s, c, n)) if s == source && *c == code => *n += 1,
-            _ => {
-                if let Some((s, c, n)) = current.take() {
-                    counts.insert((s.as_str(), c), n)?;
-                }
-                current = Some((source.to_string(), code, 1));
+    Ok(Some((incident, log)))
+}
+
+pub fn incident(txn: &ReadTransaction, id: IncidentId) -> Result<Option<Incident>, Error> {
+    Ok(records::incident(&txn.open_table(INCIDENTS)?, id)?)
+}
+
+/// Failed deliveries, newest first, one page at a time.
+pub fn failures(
+    txn: &ReadTransaction,
+    before: Option<FailureId>,
+    limit: usize,
+) -> Result<Page<FailedDelivery>, Error> {
+    let table = txn.open_table(FAILED_DELIVERIES)?;
+    let range = table.range(..before.unwrap_or(u64::MAX))?.rev();
+    let failures = range.map(|entry| Ok(records::decode(entry?.1.value())?));
+    Page::read(failures, limit, |failure: &FailedDelivery| failure.id)
+}
+
+/// One failed delivery and its original body.
+pub fn failure(
+    txn: &ReadTransaction,
+    id: FailureId,
+) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
+    let Some(record) = txn.open_table(FAILED_DELIVERIES)?.get(id)? else {
+        return Ok(None);
+    };
+    let failure: FailedDelivery = records::decode(record.value())?;
+    let body =
+        txn.open_table(FAILED_BODIES)?.get(id)?.map(|b| b.value().to_vec()).unwrap_or_default();
+    Ok(Some((failure, body)))
+}
+
+/// Incidents per status, of one source or of all.
+pub fn counts(txn: &ReadTransaction, source: Option<&str>) -> Result<Counts, Error> {
+    let table = txn.open_table(COUNTS)?;
+    let mut counts = Counts::default();
+    match source {
+        Some(source) => {
+            for entry in table.range((source, 0)..=(source, u8::MAX))? {
+                let (key, count) = entry?;
+                counts.add(key.value().1, count.value());
+            }
+        }
+        // One row per source and status: a handful, whatever the volume.
+        None => {
+            for entry in table.iter()? {
+                let (key, count) = entry?;
+                counts.add(key.value().1, count.value());
             }
         }
     }
-    if let Some((s, c, n)) = current {
-        counts.insert((s.as_str(), c), n)?;
-    }
-    meta.insert(META_COUNTS_READY, 1)?;
-    Ok(())
+    Ok(counts)
+}
+
+/// Up to `limit` log entries of incident `id` older than sequence
+/// `before`, newest first.
+pub fn log_before(
+    txn: &ReadTransaction,
+    id: IncidentId,
+    before: Option<u64>,
+    limit: usize,
+) -> Result<Page<(u64, LogEntry)>, Error> {
+    let table = txn.open_table(INCIDENT_LOG)?;
+    let bodies = txn.open_table(EVENT_BODIES)?;
+    let range = table.range((id, 0)..(id, before.unwrap_or(u64::MAX)))?.rev();
+    let entries = range.map(|entry| {
+        let (key, value) = entry?;
+        Ok((key.value().1, records::log_entry(&bodies, value.value())?))
+    });
+    Page::read(entries, limit, |(seq, _)| *seq)
+}
+
+/// Up to `limit` log entries of incident `id` with a sequence above
+/// `after`, oldest first.
+pub fn log_after(
+    txn: &ReadTransaction,
+    id: IncidentId,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<Page<(u64, LogEntry)>, Error> {
+    let table = txn.open_table(INCIDENT_LOG)?;
+    let bodies = txn.open_table(EVENT_BODIES)?;
+    let start = after.map_or(0, |seq| seq.saturating_add(1));
+    let entries = table.range((id, start)..=(id, u64::MAX))?.map(|entry| {
+        let (key, value) = entry?;
+        Ok((key.value().1, records::log_entry(&bodies, value.value())?))
+    });
+    Page::read(entries, limit, |(seq, _)| *seq)
+}
+
+/// The most recently created incident of `source`.
+pub fn newest_incident_of(txn: &ReadTransaction, source: &str) -> Result<Option<Incident>, Error> {
+    let index = txn.open_table(BY_SOURCE)?;
+    let Some(entry) = index.range((source, 0)..=(source, u64::MAX))?.next_back() else {
+        return Ok(None);
+    };
+    let id = entry?.0.value().1;
+    Ok(records::incident(&txn.open_table(INCIDENTS)?, id)?)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::TestEngine;
     use super::*;
-    use crate::store::Store;
-    use crate::store::{ChangeSet, LogEntry, LogKind, Status, Write, now_millis};
+    use crate::store::changes::{ChangeSet, Write};
+    use crate::store::engine::Engine;
+    use crate::store::model::{LogKind, Status, now_millis};
 
     fn incident(id: IncidentId, source: &str, status: Status) -> Incident {
         Incident {
@@ -140,15 +192,14 @@ mod tests {
         }
     }
 
-    fn commit(store: &Store, writes: Vec<Write>) {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime.block_on(store.commit(ChangeSet { reads: vec![], writes })).unwrap();
+    fn commit(store: &TestEngine, writes: Vec<Write>) {
+        store.commit(ChangeSet { reads: vec![], writes }).unwrap();
     }
 
     #[test]
     fn counts_follow_creations_and_status_changes_per_source() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let store = TestEngine::open(&dir.path().join("db"));
         commit(
             &store,
             vec![
@@ -173,7 +224,7 @@ mod tests {
     fn counts_are_filled_from_the_index_once_for_an_older_database() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        let store = Store::open(&path, Default::default(), |_| {}).unwrap();
+        let store = TestEngine::open(&path);
         commit(
             &store,
             vec![
@@ -189,14 +240,14 @@ mod tests {
         txn.open_table(META).unwrap().remove(META_COUNTS_READY).unwrap();
         txn.commit().unwrap();
         drop(db);
-        let store = Store::open(&path, Default::default(), |_| {}).unwrap();
+        let store = TestEngine::open(&path);
         assert_eq!(store.counts(None).unwrap(), Counts { pending: 1, accepted: 0, resolved: 1 });
     }
 
     #[test]
     fn the_log_pages_newest_first() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let store = TestEngine::open(&dir.path().join("db"));
         let mut writes = vec![Write::PutIncident(incident(1, "a", Status::Pending))];
         for n in 0..5 {
             let kind = LogKind::Comment { author: None, text: format!("c{n}"), by: "t".into() };

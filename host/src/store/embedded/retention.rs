@@ -7,7 +7,6 @@
 //! with its body. Freed pages are reused by later commits; the file shrinks
 //! only with `inbound compact`.
 
-use super::Embedded;
 use super::records;
 use super::tables::*;
 use crate::store::changes::{ChangeSet, ReadCheck, Write};
@@ -15,39 +14,36 @@ use crate::store::error::Error;
 use crate::store::model::{FailedDelivery, FailureId, IncidentId, LogEntry, Millis, Status};
 use crate::store::queries::{RetentionCutoffs, SWEEP_CHUNK};
 use crate::store::shared_bodies;
-use redb::{ReadableDatabase, ReadableTable};
+use redb::{ReadTransaction, ReadableTable};
 
-impl Embedded {
-    /// One chunk of what `cutoffs` expire, as a change set for
-    /// [`Store::commit`] (empty when nothing is left). Each incident is
-    /// deleted only if it has not changed since this read.
-    pub fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
-        let txn = self.slot.get()?.begin_read()?;
-        let mut changes = ChangeSet::default();
-        if let Some(before) = cutoffs.resolved_before {
-            let index = txn.open_table(RESOLVED_AT)?;
-            let incidents = txn.open_table(INCIDENTS)?;
-            for entry in index.range(..(before, 0))?.take(SWEEP_CHUNK) {
-                let (resolved_at, id) = entry?.0.value();
-                let version = records::incident(&incidents, id)?.map(|i| i.version);
-                changes.reads.push(ReadCheck::IncidentVersion { id, expected: version });
-                changes.writes.push(Write::DeleteIncident { id, resolved_at });
-            }
+/// One chunk of what `cutoffs` expire, as a change set (empty when
+/// nothing is left). Each incident is deleted only if it has not changed
+/// since this read.
+pub fn expired(txn: &ReadTransaction, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
+    let mut changes = ChangeSet::default();
+    if let Some(before) = cutoffs.resolved_before {
+        let index = txn.open_table(RESOLVED_AT)?;
+        let incidents = txn.open_table(INCIDENTS)?;
+        for entry in index.range(..(before, 0))?.take(SWEEP_CHUNK) {
+            let (resolved_at, id) = entry?.0.value();
+            let version = records::incident(&incidents, id)?.map(|i| i.version);
+            changes.reads.push(ReadCheck::IncidentVersion { id, expected: version });
+            changes.writes.push(Write::DeleteIncident { id, resolved_at });
         }
-        if let Some(before) = cutoffs.failed_before {
-            // Failure ids grow with the time of receipt: the oldest come first.
-            let failures = txn.open_table(FAILED_DELIVERIES)?;
-            for entry in failures.iter()?.take(SWEEP_CHUNK) {
-                let (_, value) = entry?;
-                let failure: FailedDelivery = records::decode(value.value())?;
-                if failure.received_at >= before {
-                    break;
-                }
-                changes.writes.push(Write::DeleteFailure(failure.id));
-            }
-        }
-        Ok(changes)
     }
+    if let Some(before) = cutoffs.failed_before {
+        // Failure ids grow with the time of receipt: the oldest come first.
+        let failures = txn.open_table(FAILED_DELIVERIES)?;
+        for entry in failures.iter()?.take(SWEEP_CHUNK) {
+            let (_, value) = entry?;
+            let failure: FailedDelivery = records::decode(value.value())?;
+            if failure.received_at >= before {
+                break;
+            }
+            changes.writes.push(Write::DeleteFailure(failure.id));
+        }
+    }
+    Ok(changes)
 }
 
 /// The writer's side: deleting one incident or failed delivery and every
@@ -138,12 +134,14 @@ impl Tables<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::TestEngine;
     use super::*;
-    use crate::store::Store;
-    use crate::store::{
-        DeliveryStatus, Incident, LogEntry, LogKind, Notification, NotificationKind,
-        NotificationQuery, Recipient,
-    };
+    use crate::store::engine::Engine;
+    use crate::store::model::{Action, Incident, LogKind};
+    use crate::store::outbox::{DeliveryStatus, Notification, NotificationKind, Recipient};
+    use crate::store::queries::NotificationQuery;
+    use crate::store::writer::CommitError;
+    use redb::ReadableDatabase;
 
     const DAY: Millis = 24 * 60 * 60 * 1000;
 
@@ -184,15 +182,14 @@ mod tests {
         }
     }
 
-    fn commit(store: &Store, changes: ChangeSet) -> Result<(), crate::store::CommitError> {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime.block_on(store.commit(changes))
+    fn commit(store: &TestEngine, changes: ChangeSet) -> Result<(), CommitError> {
+        store.commit(changes)
     }
 
     #[test]
     fn an_expired_incident_goes_with_its_log_escalation_notifications_and_count() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let store = TestEngine::open(&dir.path().join("db"));
         let entry = LogEntry { at: 0, kind: LogKind::Created { by: "t".into() } };
         let writes = vec![
             Write::PutIncident(incident(1, Status::Resolved, DAY)),
@@ -229,7 +226,7 @@ mod tests {
         LogEntry {
             at: 0,
             kind: LogKind::EventReceived {
-                action: crate::store::Action::Created,
+                action: Action::Created,
                 headers: vec![("content-type".into(), "application/json".into())],
                 body: body.into(),
                 body_bytes: body.len(),
@@ -245,7 +242,7 @@ mod tests {
     fn a_shared_event_body_goes_with_the_last_entry_that_refers_to_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        let store = Store::open(&path, Default::default(), |_| {}).unwrap();
+        let store = TestEngine::open(&path);
         let event = |incident, body: &str| Write::AppendEvent {
             incident,
             entry: received(body),
@@ -282,7 +279,7 @@ mod tests {
     #[test]
     fn an_incident_changed_after_the_sweep_read_it_is_not_deleted_by_that_sweep() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), Default::default(), |_| {}).unwrap();
+        let store = TestEngine::open(&dir.path().join("db"));
         let resolved = incident(1, Status::Resolved, DAY);
         commit(
             &store,
@@ -294,7 +291,7 @@ mod tests {
         let commented = Incident { version: 2, ..resolved };
         commit(&store, ChangeSet { reads: vec![], writes: vec![Write::PutIncident(commented)] })
             .unwrap();
-        assert_eq!(commit(&store, expired), Err(crate::store::CommitError::Conflict));
+        assert_eq!(commit(&store, expired), Err(CommitError::Conflict));
         assert!(store.incident(1).unwrap().is_some());
     }
 }

@@ -6,8 +6,7 @@
 //! its change set and checked again by the writer under locks, so a read
 //! that changed meanwhile costs a retry, never a wrong commit.
 
-use super::link::{Connection, Link};
-use super::{Postgres, block_on, timed};
+use super::link::Connection;
 use crate::store::changes::{ChangeSet, ReadCheck, Write};
 use crate::store::error::Error;
 use crate::store::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry, Millis};
@@ -17,8 +16,6 @@ use crate::store::queries::{
     Counts, DueFilter, ListQuery, NotificationQuery, OutboxStats, RetentionCutoffs, SWEEP_CHUNK,
 };
 use crate::store::shared_bodies;
-use std::collections::HashMap;
-use std::sync::Arc;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
@@ -33,7 +30,7 @@ pub(super) fn sql_id(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
-fn id_of(row: &Row, column: usize) -> u64 {
+pub(super) fn id_of(row: &Row, column: usize) -> u64 {
     row.get::<_, i64>(column) as u64
 }
 
@@ -129,7 +126,7 @@ pub(super) async fn failure(
 }
 
 /// The next value of one of the id sequences.
-async fn next_id(db: &Connection, sql: &'static str) -> Result<u64, Error> {
+pub(super) async fn next_id(db: &Connection, sql: &'static str) -> Result<u64, Error> {
     let row = row(db, sql, &[])
         .await?
         .ok_or_else(|| Error::Other("PostgreSQL: nextval: no row".into()))?;
@@ -186,347 +183,225 @@ pub(super) async fn expired(
     Ok(changes)
 }
 
-impl Postgres {
-    pub fn allocate_incident_id(&self) -> Result<IncidentId, Error> {
-        self.read(|db| async move { next_id(&db, "SELECT nextval('incident_ids')").await })
-    }
-
-    pub fn allocate_failure_id(&self) -> Result<FailureId, Error> {
-        self.read(|db| async move { next_id(&db, "SELECT nextval('failure_ids')").await })
-    }
-
-    pub fn allocate_notification_id(&self) -> Result<NotificationId, Error> {
-        self.read(|db| async move { next_id(&db, "SELECT nextval('notification_ids')").await })
-    }
-
-    pub fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
-        let before = sql_id(query.before.unwrap_or(u64::MAX));
-        let limit = query.limit;
-        let fetch = fetch_for(limit) as i64;
-        let (source, status) = (query.source.clone(), query.status.map(|s| s.code() as i16));
-        self.read(|db| async move {
-            let found = match (&source, status) {
-                (None, None) => {
-                    let sql = "SELECT id, record FROM incidents WHERE id < $1 \
-                               ORDER BY id DESC LIMIT $2";
-                    rows(&db, sql, &[&before, &fetch]).await?
-                }
-                (None, Some(status)) => {
-                    let sql = "SELECT id, record FROM incidents WHERE status = $1 AND id < $2 \
-                               ORDER BY id DESC LIMIT $3";
-                    rows(&db, sql, &[&status, &before, &fetch]).await?
-                }
-                (Some(source), None) => {
-                    let sql = "SELECT id, record FROM incidents WHERE source = $1 AND id < $2 \
-                               ORDER BY id DESC LIMIT $3";
-                    rows(&db, sql, &[source, &before, &fetch]).await?
-                }
-                (Some(source), Some(status)) => {
-                    let sql = "SELECT id, record FROM incidents \
-                               WHERE source = $1 AND status = $2 AND id < $3 \
-                               ORDER BY id DESC LIMIT $4";
-                    rows(&db, sql, &[source, &status, &before, &fetch]).await?
-                }
-            };
-            paged(found, limit)
-        })
-    }
-
-    pub fn incident_with_log(
-        &self,
-        id: IncidentId,
-    ) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
-        self.read(|db| async move {
-            let Some(found) = incident(&db, id).await? else {
-                return Ok(None);
-            };
-            let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
-                       LEFT JOIN event_bodies b ON b.key = l.shared_body \
-                       WHERE l.incident = $1 ORDER BY l.seq";
-            let log = log_entries(rows(&db, sql, &[&sql_id(id)]).await?)?;
-            let log = log.into_iter().map(|(_, entry)| entry).collect();
-            Ok(Some((found, log)))
-        })
-    }
-
-    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
-        self.read(|db| async move { incident(&db, id).await })
-    }
-
-    pub fn failures(
-        &self,
-        before: Option<FailureId>,
-        limit: usize,
-    ) -> Result<Page<FailedDelivery>, Error> {
-        let before = sql_id(before.unwrap_or(u64::MAX));
-        self.read(|db| async move {
-            let sql = "SELECT id, record FROM failed_deliveries WHERE id < $1 \
+pub(super) async fn list(db: &Connection, query: &ListQuery) -> Result<Page<Incident>, Error> {
+    let before = sql_id(query.before.unwrap_or(u64::MAX));
+    let limit = query.limit;
+    let fetch = fetch_for(limit) as i64;
+    let status = query.status.map(|s| s.code() as i16);
+    let found = match (&query.source, status) {
+        (None, None) => {
+            let sql = "SELECT id, record FROM incidents WHERE id < $1 \
                        ORDER BY id DESC LIMIT $2";
-            let found = rows(&db, sql, &[&before, &(fetch_for(limit) as i64)]).await?;
-            paged(found, limit)
-        })
-    }
-
-    pub fn failure(&self, id: FailureId) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
-        self.read(|db| async move {
-            let sql = "SELECT record, body FROM failed_deliveries WHERE id = $1";
-            match row(&db, sql, &[&sql_id(id)]).await? {
-                Some(row) => {
-                    let body: Option<Vec<u8>> = row.get(1);
-                    Ok(Some((decode(row.get(0))?, body.unwrap_or_default())))
-                }
-                None => Ok(None),
-            }
-        })
-    }
-
-    pub fn counts(&self, source: Option<&str>) -> Result<Counts, Error> {
-        let source = source.map(str::to_string);
-        self.read(|db| async move {
-            let found = match &source {
-                Some(source) => {
-                    let sql = "SELECT status, count FROM incident_counts WHERE source = $1";
-                    rows(&db, sql, &[source]).await?
-                }
-                None => rows(&db, "SELECT status, count FROM incident_counts", &[]).await?,
-            };
-            let mut counts = Counts::default();
-            for row in found {
-                counts.add(row.get::<_, i16>(0) as u8, row.get::<_, i64>(1).max(0) as u64);
-            }
-            Ok(counts)
-        })
-    }
-
-    pub fn log_before(
-        &self,
-        id: IncidentId,
-        before: Option<u64>,
-        limit: usize,
-    ) -> Result<Page<(u64, LogEntry)>, Error> {
-        let (before, fetch) = (sql_id(before.unwrap_or(u64::MAX)), fetch_for(limit) as i64);
-        self.read(|db| async move {
-            let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
-                       LEFT JOIN event_bodies b ON b.key = l.shared_body \
-                       WHERE l.incident = $1 AND l.seq < $2 ORDER BY l.seq DESC LIMIT $3";
-            let found = rows(&db, sql, &[&sql_id(id), &before, &fetch]).await?;
-            Ok(Page::cut(log_entries(found)?, limit, |(seq, _)| *seq))
-        })
-    }
-
-    pub fn log_after(
-        &self,
-        id: IncidentId,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<Page<(u64, LogEntry)>, Error> {
-        let start = sql_id(after.map_or(0, |seq| seq.saturating_add(1)));
-        let fetch = fetch_for(limit) as i64;
-        self.read(|db| async move {
-            let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
-                       LEFT JOIN event_bodies b ON b.key = l.shared_body \
-                       WHERE l.incident = $1 AND l.seq >= $2 ORDER BY l.seq LIMIT $3";
-            let found = rows(&db, sql, &[&sql_id(id), &start, &fetch]).await?;
-            Ok(Page::cut(log_entries(found)?, limit, |(seq, _)| *seq))
-        })
-    }
-
-    pub fn newest_incident_of(&self, source: &str) -> Result<Option<Incident>, Error> {
-        let source = source.to_string();
-        self.read(|db| async move {
-            let sql = "SELECT record FROM incidents WHERE source = $1 ORDER BY id DESC LIMIT 1";
-            match row(&db, sql, &[&source]).await? {
-                Some(row) => Ok(Some(decode(row.get(0))?)),
-                None => Ok(None),
-            }
-        })
-    }
-
-    pub fn due_escalations(
-        &self,
-        now: Millis,
-        limit: usize,
-    ) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
-        self.read(|db| async move {
-            let sql = "SELECT e.record, i.record FROM escalations e \
-                       LEFT JOIN incidents i ON i.id = e.incident \
-                       WHERE e.due_at <= $1 ORDER BY e.due_at, e.incident LIMIT $2";
-            let found = rows(&db, sql, &[&sql_id(now), &(limit as i64)]).await?;
-            found
-                .iter()
-                .map(|row| {
-                    let incident: Option<&[u8]> = row.get(1);
-                    Ok((decode(row.get(0))?, incident.map(decode).transpose()?))
-                })
-                .collect()
-        })
-    }
-
-    pub fn next_due(&self) -> Result<Option<Millis>, Error> {
-        self.read(|db| async move {
-            // least() skips NULLs: the earlier of the two, or whichever exists.
-            let sql = "SELECT least((SELECT min(due_at) FROM escalations), \
-                                    (SELECT min(due_at) FROM notifications))";
-            let found = row(&db, sql, &[]).await?;
-            Ok(found.and_then(|row| row.get::<_, Option<i64>>(0)).map(|due| due.max(0) as u64))
-        })
-    }
-
-    pub fn due_notifications(
-        &self,
-        now: Millis,
-        limit: usize,
-        filter: &DueFilter,
-    ) -> Result<Vec<Notification>, Error> {
-        let in_flight: Vec<i64> = filter.in_flight.iter().map(|&id| sql_id(id)).collect();
-        let full: Vec<String> = filter.full_channels.iter().cloned().collect();
-        self.read(|db| async move {
-            // The channel lives in the record (JSON): the due index orders
-            // the scan and the filter drops what is left out.
-            let sql = "SELECT id, record FROM notifications WHERE due_at <= $1 \
-                       AND NOT (id = ANY($2)) \
-                       AND NOT ((convert_from(record, 'UTF8')::jsonb #>> '{recipient,channel}') \
-                                = ANY($3)) \
-                       ORDER BY due_at, id LIMIT $4";
-            let found = rows(&db, sql, &[&sql_id(now), &in_flight, &full, &(limit as i64)]).await?;
-            Ok(records(found)?.into_iter().map(|(_, n)| n).collect())
-        })
-    }
-
-    pub fn notification(&self, id: NotificationId) -> Result<Option<Notification>, Error> {
-        self.read(|db| async move { notification(&db, id).await })
-    }
-
-    pub fn notifications(&self, query: &NotificationQuery) -> Result<Page<Notification>, Error> {
-        let limit = query.limit;
-        let (before, fetch) = (sql_id(query.before.unwrap_or(u64::MAX)), fetch_for(limit) as i64);
-        let status = query.status.map(|status| status.code() as i16);
-        let incident = query.incident.map(sql_id);
-        self.read(|db| async move {
-            // One statement per filter, so each plans on its own index.
-            let found = match (incident, status) {
-                (Some(incident), Some(status)) => {
-                    let sql = "SELECT id, record FROM notifications \
-                               WHERE incident = $1 AND status = $2 AND id < $3 \
-                               ORDER BY id DESC LIMIT $4";
-                    rows(&db, sql, &[&incident, &status, &before, &fetch]).await?
-                }
-                (Some(incident), None) => {
-                    let sql = "SELECT id, record FROM notifications WHERE incident = $1 AND id < $2 \
-                               ORDER BY id DESC LIMIT $3";
-                    rows(&db, sql, &[&incident, &before, &fetch]).await?
-                }
-                (None, Some(status)) => {
-                    let sql = "SELECT id, record FROM notifications WHERE status = $1 AND id < $2 \
-                               ORDER BY id DESC LIMIT $3";
-                    rows(&db, sql, &[&status, &before, &fetch]).await?
-                }
-                (None, None) => {
-                    let sql = "SELECT id, record FROM notifications WHERE id < $1 \
-                               ORDER BY id DESC LIMIT $2";
-                    rows(&db, sql, &[&before, &fetch]).await?
-                }
-            };
-            paged(found, limit)
-        })
-    }
-
-    pub fn escalation_of(&self, incident: IncidentId) -> Result<Option<Escalation>, Error> {
-        self.read(|db| async move { escalation(&db, incident).await })
-    }
-
-    pub fn outbox_stats(&self) -> Result<OutboxStats, Error> {
-        self.read(|db| async move {
-            // Each on the status index: pending and failed rows only, not
-            // every notification ever sent.
-            let sql = "SELECT (SELECT count(*) FROM notifications WHERE status = 0), \
-                              (SELECT count(*) FROM notifications WHERE status = 2), \
-                              (SELECT min(created_at) FROM notifications WHERE status = 0)";
-            let found = row(&db, sql, &[])
-                .await?
-                .ok_or_else(|| Error::Other("PostgreSQL: no row".into()))?;
-            Ok(OutboxStats {
-                pending: found.get::<_, i64>(0) as u64,
-                failed: found.get::<_, i64>(1) as u64,
-                oldest_pending_at: found.get::<_, Option<i64>>(2).map(|at| at as u64),
-            })
-        })
-    }
-}
-
-/// A plugin call's reads. Not one transaction (see the module's comment),
-/// but an incident found by its key is kept with the id, so the call sees
-/// the record it found: another host resolving it in between cannot hand
-/// the plugin an "open" incident that is resolved. Every record it reads is
-/// checked again at commit.
-pub(in crate::store) struct PostgresSnapshot {
-    link: Arc<Link>,
-    runtime: tokio::runtime::Handle,
-    seen: std::sync::Mutex<HashMap<IncidentId, Incident>>,
-}
-
-impl PostgresSnapshot {
-    pub(super) fn new(link: Arc<Link>, runtime: tokio::runtime::Handle) -> PostgresSnapshot {
-        PostgresSnapshot { link, runtime, seen: Default::default() }
-    }
-
-    fn read<T: Send, F, Fut>(&self, read: F) -> Result<T, Error>
-    where
-        F: FnOnce(Arc<Connection>) -> Fut,
-        Fut: Future<Output = Result<T, Error>> + Send,
-    {
-        let connection = self.link.get()?;
-        block_on(&self.runtime, timed(read(connection)))
-    }
-
-    /// The id of the incident `sql` finds for (source, key), its record kept.
-    fn by_key(
-        &self,
-        sql: &'static str,
-        source: &str,
-        key: &str,
-    ) -> Result<Option<IncidentId>, Error> {
-        let found = self.read(|db| async move {
-            match row(&db, sql, &[&source, &key]).await? {
-                Some(row) => Ok(Some((id_of(&row, 0), decode::<Incident>(row.get(1))?))),
-                None => Ok(None),
-            }
-        })?;
-        Ok(found.map(|(id, incident)| {
-            self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(id, incident);
-            id
-        }))
-    }
-
-    pub fn open_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        let sql = "SELECT id, record FROM incidents WHERE source = $1 AND key = $2 AND status <> 2";
-        self.by_key(sql, source, key)
-    }
-
-    pub fn latest_incident_id(&self, source: &str, key: &str) -> Result<Option<IncidentId>, Error> {
-        let sql = "SELECT id, record FROM incidents WHERE source = $1 AND key = $2 \
-                   ORDER BY id DESC LIMIT 1";
-        self.by_key(sql, source, key)
-    }
-
-    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, Error> {
-        if let Some(seen) = self.seen.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
-            return Ok(Some(seen.clone()));
+            rows(db, sql, &[&before, &fetch]).await?
         }
-        let found = self.read(|db| async move { incident(&db, id).await })?;
-        if let Some(incident) = &found {
-            self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(id, incident.clone());
+        (None, Some(status)) => {
+            let sql = "SELECT id, record FROM incidents WHERE status = $1 AND id < $2 \
+                       ORDER BY id DESC LIMIT $3";
+            rows(db, sql, &[&status, &before, &fetch]).await?
         }
-        Ok(found)
-    }
+        (Some(source), None) => {
+            let sql = "SELECT id, record FROM incidents WHERE source = $1 AND id < $2 \
+                       ORDER BY id DESC LIMIT $3";
+            rows(db, sql, &[source, &before, &fetch]).await?
+        }
+        (Some(source), Some(status)) => {
+            let sql = "SELECT id, record FROM incidents \
+                       WHERE source = $1 AND status = $2 AND id < $3 \
+                       ORDER BY id DESC LIMIT $4";
+            rows(db, sql, &[source, &status, &before, &fetch]).await?
+        }
+    };
+    paged(found, limit)
+}
 
-    pub fn state(&self, source: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.read(|db| async move { state(&db, source, key).await })
-    }
+pub(super) async fn incident_with_log(
+    db: &Connection,
+    id: IncidentId,
+) -> Result<Option<(Incident, Vec<LogEntry>)>, Error> {
+    let Some(found) = incident(db, id).await? else {
+        return Ok(None);
+    };
+    let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
+               LEFT JOIN event_bodies b ON b.key = l.shared_body \
+               WHERE l.incident = $1 ORDER BY l.seq";
+    let log = log_entries(rows(db, sql, &[&sql_id(id)]).await?)?;
+    let log = log.into_iter().map(|(_, entry)| entry).collect();
+    Ok(Some((found, log)))
+}
 
-    pub fn state_bytes(&self, source: &str) -> Result<u64, Error> {
-        self.read(|db| async move { state_bytes(&db, source).await })
+pub(super) async fn failures(
+    db: &Connection,
+    before: Option<FailureId>,
+    limit: usize,
+) -> Result<Page<FailedDelivery>, Error> {
+    let before = sql_id(before.unwrap_or(u64::MAX));
+    let sql = "SELECT id, record FROM failed_deliveries WHERE id < $1 \
+               ORDER BY id DESC LIMIT $2";
+    let found = rows(db, sql, &[&before, &(fetch_for(limit) as i64)]).await?;
+    paged(found, limit)
+}
+
+/// One failed delivery and its original body.
+pub(super) async fn failure_and_body(
+    db: &Connection,
+    id: FailureId,
+) -> Result<Option<(FailedDelivery, Vec<u8>)>, Error> {
+    let sql = "SELECT record, body FROM failed_deliveries WHERE id = $1";
+    match row(db, sql, &[&sql_id(id)]).await? {
+        Some(row) => {
+            let body: Option<Vec<u8>> = row.get(1);
+            Ok(Some((decode(row.get(0))?, body.unwrap_or_default())))
+        }
+        None => Ok(None),
     }
 }
 
-use std::future::Future;
+pub(super) async fn counts(db: &Connection, source: Option<&str>) -> Result<Counts, Error> {
+    let found = match source {
+        Some(source) => {
+            let sql = "SELECT status, count FROM incident_counts WHERE source = $1";
+            rows(db, sql, &[&source]).await?
+        }
+        None => rows(db, "SELECT status, count FROM incident_counts", &[]).await?,
+    };
+    let mut counts = Counts::default();
+    for row in found {
+        counts.add(row.get::<_, i16>(0) as u8, row.get::<_, i64>(1).max(0) as u64);
+    }
+    Ok(counts)
+}
+
+pub(super) async fn log_before(
+    db: &Connection,
+    id: IncidentId,
+    before: Option<u64>,
+    limit: usize,
+) -> Result<Page<(u64, LogEntry)>, Error> {
+    let (before, fetch) = (sql_id(before.unwrap_or(u64::MAX)), fetch_for(limit) as i64);
+    let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
+               LEFT JOIN event_bodies b ON b.key = l.shared_body \
+               WHERE l.incident = $1 AND l.seq < $2 ORDER BY l.seq DESC LIMIT $3";
+    let found = rows(db, sql, &[&sql_id(id), &before, &fetch]).await?;
+    Ok(Page::cut(log_entries(found)?, limit, |(seq, _)| *seq))
+}
+
+pub(super) async fn log_after(
+    db: &Connection,
+    id: IncidentId,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<Page<(u64, LogEntry)>, Error> {
+    let start = sql_id(after.map_or(0, |seq| seq.saturating_add(1)));
+    let fetch = fetch_for(limit) as i64;
+    let sql = "SELECT l.seq, l.entry, b.record FROM incident_log l \
+               LEFT JOIN event_bodies b ON b.key = l.shared_body \
+               WHERE l.incident = $1 AND l.seq >= $2 ORDER BY l.seq LIMIT $3";
+    let found = rows(db, sql, &[&sql_id(id), &start, &fetch]).await?;
+    Ok(Page::cut(log_entries(found)?, limit, |(seq, _)| *seq))
+}
+
+pub(super) async fn newest_incident_of(
+    db: &Connection,
+    source: &str,
+) -> Result<Option<Incident>, Error> {
+    let sql = "SELECT record FROM incidents WHERE source = $1 ORDER BY id DESC LIMIT 1";
+    match row(db, sql, &[&source]).await? {
+        Some(row) => Ok(Some(decode(row.get(0))?)),
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn due_escalations(
+    db: &Connection,
+    now: Millis,
+    limit: usize,
+) -> Result<Vec<(Escalation, Option<Incident>)>, Error> {
+    let sql = "SELECT e.record, i.record FROM escalations e \
+               LEFT JOIN incidents i ON i.id = e.incident \
+               WHERE e.due_at <= $1 ORDER BY e.due_at, e.incident LIMIT $2";
+    let found = rows(db, sql, &[&sql_id(now), &(limit as i64)]).await?;
+    found
+        .iter()
+        .map(|row| {
+            let incident: Option<&[u8]> = row.get(1);
+            Ok((decode(row.get(0))?, incident.map(decode).transpose()?))
+        })
+        .collect()
+}
+
+pub(super) async fn next_due(db: &Connection) -> Result<Option<Millis>, Error> {
+    // least() skips NULLs: the earlier of the two, or whichever exists.
+    let sql = "SELECT least((SELECT min(due_at) FROM escalations), \
+                            (SELECT min(due_at) FROM notifications))";
+    let found = row(db, sql, &[]).await?;
+    Ok(found.and_then(|row| row.get::<_, Option<i64>>(0)).map(|due| due.max(0) as u64))
+}
+
+pub(super) async fn due_notifications(
+    db: &Connection,
+    now: Millis,
+    limit: usize,
+    filter: &DueFilter,
+) -> Result<Vec<Notification>, Error> {
+    let in_flight: Vec<i64> = filter.in_flight.iter().map(|&id| sql_id(id)).collect();
+    let full: Vec<String> = filter.full_channels.iter().cloned().collect();
+    // The channel lives in the record (JSON): the due index orders
+    // the scan and the filter drops what is left out.
+    let sql = "SELECT id, record FROM notifications WHERE due_at <= $1 \
+               AND NOT (id = ANY($2)) \
+               AND NOT ((convert_from(record, 'UTF8')::jsonb #>> '{recipient,channel}') \
+                        = ANY($3)) \
+               ORDER BY due_at, id LIMIT $4";
+    let found = rows(db, sql, &[&sql_id(now), &in_flight, &full, &(limit as i64)]).await?;
+    Ok(records(found)?.into_iter().map(|(_, n)| n).collect())
+}
+
+pub(super) async fn notifications(
+    db: &Connection,
+    query: &NotificationQuery,
+) -> Result<Page<Notification>, Error> {
+    let limit = query.limit;
+    let (before, fetch) = (sql_id(query.before.unwrap_or(u64::MAX)), fetch_for(limit) as i64);
+    let status = query.status.map(|status| status.code() as i16);
+    let incident = query.incident.map(sql_id);
+    // One statement per filter, so each plans on its own index.
+    let found = match (incident, status) {
+        (Some(incident), Some(status)) => {
+            let sql = "SELECT id, record FROM notifications \
+                       WHERE incident = $1 AND status = $2 AND id < $3 \
+                       ORDER BY id DESC LIMIT $4";
+            rows(db, sql, &[&incident, &status, &before, &fetch]).await?
+        }
+        (Some(incident), None) => {
+            let sql = "SELECT id, record FROM notifications WHERE incident = $1 AND id < $2 \
+                       ORDER BY id DESC LIMIT $3";
+            rows(db, sql, &[&incident, &before, &fetch]).await?
+        }
+        (None, Some(status)) => {
+            let sql = "SELECT id, record FROM notifications WHERE status = $1 AND id < $2 \
+                       ORDER BY id DESC LIMIT $3";
+            rows(db, sql, &[&status, &before, &fetch]).await?
+        }
+        (None, None) => {
+            let sql = "SELECT id, record FROM notifications WHERE id < $1 \
+                       ORDER BY id DESC LIMIT $2";
+            rows(db, sql, &[&before, &fetch]).await?
+        }
+    };
+    paged(found, limit)
+}
+
+pub(super) async fn outbox_stats(db: &Connection) -> Result<OutboxStats, Error> {
+    // Each on the status index: pending and failed rows only, not
+    // every notification ever sent.
+    let sql = "SELECT (SELECT count(*) FROM notifications WHERE status = 0), \
+                      (SELECT count(*) FROM notifications WHERE status = 2), \
+                      (SELECT min(created_at) FROM notifications WHERE status = 0)";
+    let found =
+        row(db, sql, &[]).await?.ok_or_else(|| Error::Other("PostgreSQL: no row".into()))?;
+    Ok(OutboxStats {
+        pending: found.get::<_, i64>(0) as u64,
+        failed: found.get::<_, i64>(1) as u64,
+        oldest_pending_at: found.get::<_, Option<i64>>(2).map(|at| at as u64),
+    })
+}
