@@ -47,6 +47,21 @@ mod tests {
         assert_eq!(served, described);
     }
 
+    /// docs/api.md's table of routes is for people; it must not drift.
+    #[test]
+    fn the_route_table_of_the_api_docs_names_every_route_and_no_other() {
+        let docs = include_str!("../../../docs/api.md");
+        let listed: BTreeSet<String> = docs
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split_once('`').map(|(route, _)| route.to_string()))
+            .filter(|route| route.starts_with("GET /") || route.starts_with("POST /"))
+            .collect();
+        let served: BTreeSet<String> =
+            routes().iter().map(|(method, path, ..)| format!("{method} {path}")).collect();
+        assert_eq!(listed, served);
+    }
+
     #[test]
     fn the_served_document_carries_this_builds_version() {
         let served: Value = serde_json::from_str(&SERVED).unwrap();
