@@ -6,54 +6,51 @@
 //! be committed; after [`Config::load`] they are resolved into their
 //! plain-value fields.
 //!
+//! The file's types:
 //! - [`schema`]: the typed file, with each default.
-//! - `validate`: the checks across keys, with errors that point at a line.
-//! - `secrets`: keys and tokens from the file or the environment, and how
-//!   random they look.
-//! - `examples`: the published example secrets, refused on a reachable host.
-//! - [`edit`]: changes to the file that keep its comments (`sources add`).
 //! - [`notify`]: channels, people, schedules and escalation targets.
 //! - `ui`: the web console's `[ui]` table.
+//!
+//! Its checks, beneath the types:
+//! - `errors`: [`ConfigError`], and errors that point at a key's line.
+//! - `locate`: where each key is (the line an error names).
+//! - `validate`: the checks across keys; `validate_notify` those of the
+//!   notification tables and escalation targets.
+//! - `checks`: what several tables share (unique names, positive numbers).
+//! - `secrets`: keys and tokens from the file or the environment, and how
+//!   random they look.
+//! - `addresses`: channel URLs (shown by origin only) and email addresses.
+//! - `examples`: the published example secrets, refused on a reachable host.
+//!
+//! And what uses them:
+//! - [`oncall`]: a checked schedule, who is on call at a time and until when.
+//! - [`edit`]: changes to the file that keep its comments (`sources add`).
 
+mod addresses;
+mod checks;
 pub mod edit;
+mod errors;
 mod examples;
 mod locate;
 pub mod notify;
+pub mod oncall;
 pub mod schema;
 mod secrets;
 mod ui;
 mod validate;
+mod validate_notify;
 
+pub use errors::ConfigError;
 pub use examples::{ExampleSecret, is_example};
 pub use schema::*;
 pub use secrets::MIN_KEY_CHARS;
 pub use ui::UiConfig;
 
+use errors::Errors;
 use locate::KeyIndex;
-use secrets::Secret;
+use notify::{ChannelConfig, PersonConfig};
+use oncall::Schedule;
 use std::path::{Path, PathBuf};
-use validate::Errors;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    // The io error is the source, printed once by the error chain.
-    #[error("cannot read {file} (choose the file with --config or INBOUND_CONFIG)")]
-    Read { file: String, source: std::io::Error },
-    /// `file:line: key: message`, each part when known.
-    #[error("{}", render(.file, *.line, .key.as_deref(), .message))]
-    Invalid { file: String, line: Option<usize>, key: Option<String>, message: String },
-}
-
-fn render(file: &str, line: Option<usize>, key: Option<&str>, message: &str) -> String {
-    let mut text = file.to_string();
-    if let Some(line) = line {
-        text.push_str(&format!(":{line}"));
-    }
-    if let Some(key) = key {
-        text.push_str(&format!(": {key}"));
-    }
-    format!("{text}: {message}")
-}
 
 impl Config {
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
@@ -151,6 +148,18 @@ impl Config {
 
     pub fn escalation_policy(&self, name: &str) -> Option<&EscalationPolicy> {
         self.escalation_policies.iter().find(|policy| policy.name == name)
+    }
+
+    pub fn channel(&self, name: &str) -> Option<&ChannelConfig> {
+        self.channels.iter().find(|channel| channel.name == name)
+    }
+
+    pub fn person(&self, name: &str) -> Option<&PersonConfig> {
+        self.people.iter().find(|person| person.name == name)
+    }
+
+    pub fn schedule(&self, name: &str) -> Option<&Schedule> {
+        self.resolved_schedules.iter().find(|schedule| schedule.name == name)
     }
 
     /// What is allowed but worth saying, at start-up, on reload and by

@@ -4,7 +4,8 @@
 //! that other machines can reach refuses to start with one; on a loopback
 //! address (the example config under `make run`) they are only warned about.
 
-use super::{Config, ConfigError, Errors};
+use super::errors::{ConfigError, Errors};
+use super::schema::Config;
 
 /// Secrets printed in the docs without `change-me` in them.
 const PUBLISHED: &[&str] = &["6f1d0c0e9b2a4f3c8d7e6a5b4c3d2e1f"];

@@ -33,7 +33,7 @@ pub struct Config {
     pub schedules: Vec<super::notify::ScheduleConfig>,
     /// `schedules`, checked and with time zones resolved (set by validation).
     #[serde(skip)]
-    pub resolved_schedules: Vec<super::notify::Schedule>,
+    pub resolved_schedules: Vec<super::oncall::Schedule>,
     /// Where the file was read from; relative paths are resolved against it.
     #[serde(skip)]
     pub file: PathBuf,

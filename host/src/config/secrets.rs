@@ -1,8 +1,7 @@
 //! Secrets (webhook keys, signing secrets, API tokens): written in the file
 //! or named by an environment variable, checked for strength and uniqueness.
 
-use super::ConfigError;
-use super::validate::Errors;
+use super::errors::{ConfigError, Errors};
 use std::collections::HashSet;
 
 /// Shortest accepted key or token: 22 random URL-safe characters carry 128 bits.

@@ -1,9 +1,10 @@
 //! Checks across the whole file, after parsing: paths exist, names are
 //! unique and referenced things are declared, secrets are resolved.
 
-use super::locate::KeyIndex;
+use super::checks::{UniqueNames, all_positive, known};
+use super::errors::{ConfigError, Errors};
+use super::schema::*;
 use super::secrets::{NO_SPACES, Secret, URL_SAFE};
-use super::*;
 use std::collections::HashSet;
 
 impl Config {
@@ -33,23 +34,11 @@ impl Config {
                 ));
             }
         }
-        let mut policies = HashSet::new();
+        let mut policies = UniqueNames::new(errors, "escalation_policies", "escalation policy")
+            .missing("an escalation policy needs a name; set name = \"...\"")
+            .declared_twice();
         for (index, policy) in self.escalation_policies.iter().enumerate() {
-            let at = |field: &str| format!("escalation_policies[{index}].{field}");
-            if policy.name.trim().is_empty() {
-                return Err(
-                    errors.at(at("name"), "an escalation policy needs a name; set name = \"...\"")
-                );
-            }
-            if !policies.insert(policy.name.clone()) {
-                return Err(errors.at(
-                    at("name"),
-                    format!(
-                        "the escalation policy {:?} is declared twice; rename or remove one",
-                        policy.name
-                    ),
-                ));
-            }
+            policies.check(index, &policy.name)?;
             policy_repeats(errors, index, policy)?;
             for (level, step) in policy.levels.iter().enumerate() {
                 if step.notify.is_empty() {
@@ -61,7 +50,7 @@ impl Config {
             }
         }
         self.validate_storage(errors)?;
-        self.validate_sources(errors, &policies)?;
+        self.validate_sources(errors, &policies.into_seen())?;
         self.validate_tokens(errors)?;
         self.validate_notify(errors)?;
         self.validate_examples(errors)
@@ -123,25 +112,21 @@ impl Config {
                     format!("{url:?} is not an http:// or https:// URL; write e.g. \"https://inbound.example.com\""),
                 ));
         }
-        let positive = [
-            ("server.body_limit_bytes", server.body_limit_bytes as u64),
-            ("server.request_timeout_ms", server.request_timeout_ms),
-            ("server.header_read_timeout_ms", server.header_read_timeout_ms),
-            ("server.body_read_timeout_ms", server.body_read_timeout_ms),
-            ("server.max_concurrent_webhooks", server.max_concurrent_webhooks as u64),
-            ("storage.event_body_cap_bytes", self.storage.event_body_cap_bytes as u64),
-            ("storage.cache_mib", self.storage.cache_mib as u64),
-            ("plugins.timeout_ms", self.plugins.timeout_ms),
-            ("plugins.memory_limit_mib", self.plugins.memory_limit_mib as u64),
-            ("ui.session_minutes", self.ui.session_minutes),
-        ];
-        for (key, value) in positive {
-            if value == 0 {
-                return Err(
-                    errors.at(key, "must be greater than 0; remove the key to use its default")
-                );
-            }
-        }
+        all_positive(
+            errors,
+            &[
+                ("server.body_limit_bytes", server.body_limit_bytes as u64),
+                ("server.request_timeout_ms", server.request_timeout_ms),
+                ("server.header_read_timeout_ms", server.header_read_timeout_ms),
+                ("server.body_read_timeout_ms", server.body_read_timeout_ms),
+                ("server.max_concurrent_webhooks", server.max_concurrent_webhooks as u64),
+                ("storage.event_body_cap_bytes", self.storage.event_body_cap_bytes as u64),
+                ("storage.cache_mib", self.storage.cache_mib as u64),
+                ("plugins.timeout_ms", self.plugins.timeout_ms),
+                ("plugins.memory_limit_mib", self.plugins.memory_limit_mib as u64),
+                ("ui.session_minutes", self.ui.session_minutes),
+            ],
+        )?;
         for (index, proxy) in server.trusted_proxies.iter().enumerate() {
             if parse_network(proxy).is_none() {
                 return Err(errors.at(
@@ -181,24 +166,14 @@ impl Config {
         errors: &Errors,
         policies: &HashSet<String>,
     ) -> Result<(), ConfigError> {
-        let mut names = HashSet::new();
+        let mut names = UniqueNames::new(errors, "sources", "source");
         let mut keys = HashSet::new();
         for (index, source) in self.sources.iter_mut().enumerate() {
             let at = |field: &str| format!("sources[{index}].{field}");
             let named =
                 |field: &str| format!("sources[{index}].{field} (source {:?})", source.name);
-            if source.name.trim().is_empty() {
-                return Err(errors.at(at("name"), "a source needs a name; set name = \"...\""));
-            }
-            if !names.insert(source.name.clone()) {
-                return Err(errors.at_key(
-                    at("name"),
-                    named("name"),
-                    "another source has this name; names must be unique, rename one",
-                ));
-            }
+            names.check(index, &source.name)?;
             if !self.integrations.contains_key(&source.integration) {
-                let known: Vec<_> = self.integrations.keys().map(String::as_str).collect();
                 return Err(errors.at_key(
                     at("integration"),
                     named("integration"),
@@ -206,20 +181,20 @@ impl Config {
                         "unknown integration {:?}; declare it under [integrations.{}] or use one of: {}",
                         source.integration,
                         source.integration,
-                        if known.is_empty() { "none declared".to_string() } else { known.join(", ") }
+                        known(self.integrations.keys().map(String::as_str))
                     ),
                 ));
             }
             if !policies.contains(&source.escalation_policy) {
-                let mut known: Vec<_> = policies.iter().map(String::as_str).collect();
-                known.sort();
+                let mut declared: Vec<_> = policies.iter().map(String::as_str).collect();
+                declared.sort();
                 return Err(errors.at_key(
                     at("escalation_policy"),
                     named("escalation_policy"),
                     format!(
                         "unknown escalation policy {:?}; declare it in [[escalation_policies]] or use one of: {}",
                         source.escalation_policy,
-                        if known.is_empty() { "none declared".to_string() } else { known.join(", ") }
+                        known(declared.into_iter())
                     ),
                 ));
             }
@@ -264,22 +239,12 @@ impl Config {
     }
 
     fn validate_tokens(&mut self, errors: &Errors) -> Result<(), ConfigError> {
-        let mut names = HashSet::new();
+        let mut names = UniqueNames::new(errors, "api.tokens", "token")
+            .missing("a token needs a name (it is recorded as who acted); set name = \"...\"")
+            .unnamed();
         let mut values = HashSet::new();
         for (index, token) in self.api.tokens.iter_mut().enumerate() {
-            let at = |field: &str| format!("api.tokens[{index}].{field}");
-            if token.name.trim().is_empty() {
-                return Err(errors.at(
-                    at("name"),
-                    "a token needs a name (it is recorded as who acted); set name = \"...\"",
-                ));
-            }
-            if !names.insert(token.name.clone()) {
-                return Err(errors.at(
-                    at("name"),
-                    "another token has this name; names must be unique, rename one",
-                ));
-            }
+            names.check(index, &token.name)?;
             let secret = Secret {
                 errors,
                 table: &format!("api.tokens[{index}]"),
@@ -335,58 +300,10 @@ fn policy_repeats(
     Ok(())
 }
 
-/// Builds errors that point at a key's line.
-pub(super) struct Errors<'a> {
-    pub file: String,
-    pub index: &'a KeyIndex,
-}
-
-impl Errors<'_> {
-    pub fn at(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        let key = key.into();
-        self.at_key(key.clone(), key, message)
-    }
-
-    /// `path` finds the line; `shown` is how the key is named in the message.
-    pub fn at_key(
-        &self,
-        path: impl Into<String>,
-        shown: impl Into<String>,
-        message: impl Into<String>,
-    ) -> ConfigError {
-        ConfigError::Invalid {
-            file: self.file.clone(),
-            line: self.index.line_of(&path.into()),
-            key: Some(shown.into()),
-            message: message.into(),
-        }
-    }
-
-    pub fn toml_error(&self, error: &toml::de::Error) -> ConfigError {
-        let offset = error.span().map(|span| span.start);
-        let key = offset.and_then(|offset| self.index.path_at(offset)).map(str::to_string);
-        let message = error.message().trim().replace('\n', " ");
-        let hint = if message.starts_with("unknown field") {
-            "check the spelling; docs/configuration.md lists every key"
-        } else if message.starts_with("missing field") {
-            "add it; docs/configuration.md lists every key"
-        } else if key.is_none() {
-            "this is not valid TOML; fix the syntax at that line"
-        } else {
-            "fix the value; docs/configuration.md gives each key's type and an example"
-        };
-        ConfigError::Invalid {
-            file: self.file.clone(),
-            line: offset.map(|offset| self.index.line_at(offset)),
-            key,
-            message: format!("{message}; {hint}"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn parse(text: &str) -> Result<Config, String> {
         Config::parse(Path::new("config.toml"), text).map_err(|error| error.to_string())
