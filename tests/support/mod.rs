@@ -66,3 +66,15 @@ pub fn poll(deadline: Duration, mut ready: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Sets its flag when dropped: put one at the top of a `thread::scope`
+/// whose workers loop until the flag is set, and the scope ends whether its
+/// body returns or an assertion in it fails (a failure then fails the test
+/// instead of leaving the workers, and the test, running forever).
+pub struct StopOnDrop<'a>(pub &'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
