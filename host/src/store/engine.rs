@@ -5,7 +5,7 @@
 //! PostgreSQL engine (`store/postgres/`, several hosts on one database)
 //! each implement [`Engine`] and [`SnapshotReads`]; [`Store`](super::Store)
 //! holds one of them and answers every call through it. Both take the same
-//! change sets through the same [`WriterHandle`](super::writer::WriterHandle),
+//! change sets through the same `WriterHandle` queue (`store/writer.rs`),
 //! answer the same reads in the same order, and cut pages alike
 //! ([`Page::read`]).
 //!

@@ -1,10 +1,8 @@
 //! Everything the host reads from PostgreSQL, as the embedded engine
-//! answers it: the same pages, orders and cursors.
-//!
-//! A plugin's [`PostgresSnapshot`] reads with single statements (no
-//! long-lived transaction per webhook): every read it makes is recorded in
-//! its change set and checked again by the writer under locks, so a read
-//! that changed meanwhile costs a retry, never a wrong commit.
+//! answers it: the same pages, orders and cursors. Each read is a function
+//! of one connection: the engine runs it on a reader (`postgres.rs`); a
+//! plugin call's snapshot (`snapshot.rs`) and the writer's checks use the
+//! single-record ones.
 
 use super::link::Connection;
 use crate::store::changes::{ChangeSet, ReadCheck, Write};
