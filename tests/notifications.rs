@@ -239,7 +239,9 @@ contacts = [{{ channel = "email", address = "ada@example.com" }}, {{ channel = "
     assert_eq!(body["incident"]["summary"], "Printer on fire #42");
     assert_eq!(body["recipient"]["person"], "ada");
     assert_eq!(body["recipient"]["address"], "ada-handle");
-    assert_eq!(webhook["headers"]["idempotency-key"], body["id"]);
+    let idempotency_key = webhook["headers"]["idempotency-key"].as_str();
+    assert!(idempotency_key.is_some_and(|key| !key.is_empty()), "{webhook:#}");
+    assert_eq!(idempotency_key, body["id"].as_str(), "the header is the notification's id");
     assert!(body["links"]["accept"].as_str().unwrap().contains("/ack/"), "{body:#}");
 
     let slack = requests.iter().find(|r| r["path"] == "/slack").expect("a Slack request");
@@ -287,9 +289,28 @@ contacts = [{{ channel = "email", address = "ada@example.com" }}, {{ channel = "
         .clone();
     assert_eq!(accepted["by"], "ada via email link");
     assert_eq!(detail["escalation"]["state"], "accepted");
-    // A link edited to point at another incident is refused.
-    let forged = path.replacen("/ack/", "/ack/x", 1);
-    assert_eq!(host.get_text(&forged, None).0, 403);
+    // The same link, its claims edited to name another incident (the
+    // signature kept), is refused, and that incident is left alone.
+    let other = created_id(&host, 43, "New");
+    let forged = forge_incident(path, id, other);
+    assert_ne!(forged, path);
+    assert_eq!(host.get_text(&forged, None).0, 403, "{forged}");
+    assert_eq!(host.post_with_headers(&forged, &[], "").0, 403, "{forged}");
+    assert_eq!(host.incident(&json!(other))["incident"]["status"], "pending");
+}
+
+/// `/ack/<claims>.<signature>` with the claims' incident `from` changed to
+/// `to`, every other byte and the signature kept.
+fn forge_incident(path: &str, from: u64, to: u64) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let token = path.strip_prefix("/ack/").expect("an /ack/ link");
+    let (claims, signature) = token.split_once('.').expect("claims.signature");
+    let claims = String::from_utf8(URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+    let field = |id: u64| format!("\"i\":{id},");
+    assert!(claims.contains(&field(from)), "the claims name incident {from}: {claims}");
+    let edited = claims.replacen(&field(from), &field(to), 1);
+    format!("/ack/{}.{signature}", URL_SAFE_NO_PAD.encode(edited))
 }
 
 /// Slack's documented incoming-webhook payload: a `text` fallback and
@@ -719,7 +740,9 @@ fn a_receiver_that_is_down_for_a_while_gets_the_notification_later() {
     let host =
         Host::start(&config("[[escalation_policies.levels]]\nnotify = [\"person:ada\"]\n", &rest));
     let id = created_id(&host, 9, "New");
-    assert!(poll(WAIT, || !log_of(&host, id, "notification_attempt").is_empty()));
+    // Three attempts while it is down: the third waits as long as the second
+    // (retry_max_ms), which is what shows the backoff's cap below.
+    assert!(poll(WAIT, || log_of(&host, id, "notification_attempt").len() >= 3));
     let first = log_of(&host, id, "notification_attempt")[0].clone();
     assert_eq!(first["outcome"], "retrying", "{first:#}");
     assert!(first["detail"].as_str().unwrap().contains("cannot connect"), "{first:#}");
@@ -736,10 +759,52 @@ fn a_receiver_that_is_down_for_a_while_gets_the_notification_later() {
     );
     let numbers: Vec<u64> = attempts.iter().map(|a| a["attempt"].as_u64().unwrap()).collect();
     assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1), "{numbers:?}");
+    assert_backoff(&attempts, 300, 600);
     // Same notification id in both requests: a receiver can drop a resend.
-    let keys: Vec<Value> =
-        receiver.requests().iter().map(|r| r["headers"]["idempotency-key"].clone()).collect();
+    let keys: Vec<String> = receiver
+        .requests()
+        .iter()
+        .map(|r| r["headers"]["idempotency-key"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(!keys[0].is_empty(), "{:#?}", receiver.requests());
     assert_eq!(keys[0], keys[1]);
+}
+
+/// Each retry of `attempts` (one notification's, oldest first) waited as
+/// its attempt said ("next attempt in N ms"), and N is the backoff of
+/// `initial` ms doubling per attempt up to `max`, less up to half of it
+/// (jitter); the next attempt came no sooner than N ms later and no more
+/// than 5 s (a busy machine) after that.
+fn assert_backoff(attempts: &[Value], initial: u64, max: u64) {
+    let at = |attempt: &Value| {
+        let at = humantime::parse_rfc3339(attempt["at"].as_str().unwrap()).unwrap();
+        at.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+    };
+    let retries: Vec<_> = attempts.windows(2).filter(|w| w[0]["outcome"] == "retrying").collect();
+    assert!(retries.len() >= 3, "{attempts:#?}");
+    for pair in retries {
+        let (attempt, next) = (&pair[0], &pair[1]);
+        let number = attempt["attempt"].as_u64().unwrap();
+        let detail = attempt["detail"].as_str().unwrap();
+        let waits: u64 = detail
+            .split("next attempt in ")
+            .nth(1)
+            .and_then(|rest| rest.strip_suffix(" ms"))
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or_else(|| panic!("no delay in {detail:?}"));
+        let backoff = (initial << (number - 1).min(30)).min(max);
+        assert!(
+            (backoff / 2..=backoff).contains(&waits),
+            "attempt {number} waits {waits} ms, not {}-{backoff}: {attempts:#?}",
+            backoff / 2
+        );
+        let gap = at(next).saturating_sub(at(attempt));
+        assert!(
+            (waits..=waits + 5000).contains(&gap),
+            "attempt {} came {gap} ms after attempt {number}, which said {waits} ms",
+            number + 1
+        );
+    }
 }
 
 /// Notifiers that trap, loop or address another origin: their
