@@ -143,6 +143,10 @@ fn alertmanager_firing_then_resolved_alerts_open_then_resolve_incidents() {
         Some(alertmanager_incidents(&host)).filter(|list| list.len() == 2)
     });
     let fingerprints = alertmanager.fingerprints();
+    let mut names: Vec<&str> = fingerprints.iter().map(|(name, _)| name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["DiskFull", "HighLatency"], "Alertmanager holds both: {fingerprints:?}");
+    assert_ne!(fingerprints[0].1, fingerprints[1].1, "two fingerprints: {fingerprints:?}");
     for (name, fingerprint) in &fingerprints {
         let incident =
             opened.iter().find(|i| i["key"] == fingerprint.as_str()).unwrap_or_else(|| {
