@@ -41,6 +41,29 @@ fn webhook(client: &Client, host: &Host, id: u64) -> reqwest::Result<u16> {
         .map(|response| response.status().as_u16())
 }
 
+/// The error of `answer` and every error beneath it, one after another.
+fn error_chain(answer: reqwest::Result<u16>) -> String {
+    let error = match answer {
+        Ok(status) => return format!("no error: answered {status}"),
+        Err(error) => error,
+    };
+    let mut chain = vec![error.to_string()];
+    let mut cause = std::error::Error::source(&error);
+    while let Some(error) = cause {
+        chain.push(error.to_string());
+        cause = error.source();
+    }
+    chain.join(": ")
+}
+
+/// Asserts the client refused the server's certificate as not signed by
+/// any authority it trusts: not a refused connection, a timeout or a
+/// broken handshake.
+fn assert_untrusted(answer: reqwest::Result<u16>, what: &str) {
+    let chain = error_chain(answer);
+    assert!(chain.contains("UnknownIssuer"), "{what}: {chain}");
+}
+
 fn reload(client: &Client, host: &Host) -> (u16, serde_json::Value) {
     let response = client.post(host.url("/api/v1/admin/reload")).bearer_auth(TOKEN).send().unwrap();
     (response.status().as_u16(), response.json().unwrap())
@@ -54,7 +77,7 @@ fn https_is_served_and_a_renewed_certificate_is_served_after_a_reload() {
 
     assert_eq!(webhook(&first.client(), &host, 1).unwrap(), 202);
     // A client that does not trust the certificate gets no answer.
-    assert!(webhook(&renewed.client(), &host, 2).is_err());
+    assert_untrusted(webhook(&renewed.client(), &host, 2), "a client of another authority");
     // Plain HTTP on the HTTPS port gets no HTTP answer.
     let plain = host.url("/healthz").replacen("https://", "http://", 1);
     let answer = Client::new().get(&plain).timeout(Duration::from_secs(10)).send();
@@ -66,7 +89,7 @@ fn https_is_served_and_a_renewed_certificate_is_served_after_a_reload() {
     let (status, answer) = reload(&first.client(), &host);
     assert_eq!(status, 200, "{answer}");
     assert_eq!(webhook(&renewed.client(), &host, 3).unwrap(), 202);
-    assert!(webhook(&first.client(), &host, 4).is_err(), "the old certificate is still served");
+    assert_untrusted(webhook(&first.client(), &host, 4), "the old certificate is still served");
 
     // A broken renewal: the reload fails and the working certificate stays.
     std::fs::write(host.config_path().parent().unwrap().join("tls/key.pem"), "not a key").unwrap();
@@ -106,6 +129,7 @@ fn the_cli_reaches_an_https_host_with_its_authority() {
     // Without the authority the CLI cannot verify the host.
     let (code, _, stderr) = inbound(&args, &[]);
     assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("UnknownIssuer"), "the certificate is not trusted: {stderr}");
     let (code, stdout, stderr) =
         inbound(&[&args[..], &["--ca-cert", ca.to_str().unwrap()]].concat(), &[]);
     assert_eq!(code, 0, "{stderr}");
