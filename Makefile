@@ -42,13 +42,17 @@ POSTGRES_SKIP := --skip a_second_host_on_the_same_database_says_another_inbound_
 
 ## What the end-to-end tests run against: Debian's Alertmanager (a real
 ## sender), promtool (checks /metrics and the alerting rules in contrib/),
+## systemd's systemd-analyze (verifies the unit in contrib/systemd),
 ## headless Chromium with its WebDriver (the console's browser tests),
-## Python's aiosmtpd (a real SMTP server), nginx and Caddy (the reverse
-## proxy examples of contrib/proxy), and PostgreSQL (throwaway clusters for
-## storage.backend = "postgres"). A no-op when they are installed.
+## Python's aiosmtpd (a real SMTP server; it brings python3), nginx and
+## Caddy (the reverse proxy examples of contrib/proxy), and PostgreSQL
+## (throwaway clusters for storage.backend = "postgres"). A no-op when they
+## are installed. A test that finds one missing fails and names it
+## (docs/testing.md: INBOUND_TEST_ALLOW_SKIP).
 test-deps:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager; }
 	@command -v promtool >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; }
+	@command -v systemd-analyze >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends systemd; }
 	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
 	@/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-aiosmtpd; }
 	@{ test -x /usr/sbin/nginx && test -x /usr/bin/caddy; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nginx-light caddy; }

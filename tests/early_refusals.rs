@@ -67,7 +67,11 @@ except Exception as error:
         {
             Ok(output) => output,
             Err(error) => {
-                eprintln!("skipped: python3 cannot be run here ({error})");
+                support::cannot_check(
+                    "python3",
+                    &format!("python3 cannot be run here ({error})"),
+                    "install Debian's python3 (`make test-deps` does)",
+                );
                 return;
             }
         };

@@ -41,7 +41,11 @@ fn sources_add_keeps_the_mode_owner_and_symlink_of_the_config() {
     if as_root {
         std::os::unix::fs::chown(&real, Some(65534), Some(65534)).unwrap();
     } else {
-        eprintln!("not root: the owner is the current user, so keeping it is not shown");
+        support::cannot_check(
+            "root",
+            "not root: the owner is the current user, so keeping it cannot be shown",
+            "run the tests as root (as CI does)",
+        );
     }
     let owner = (fs::metadata(&real).unwrap().uid(), fs::metadata(&real).unwrap().gid());
     let link = dir.path().join("config.toml");

@@ -78,3 +78,22 @@ impl Drop for StopOnDrop<'_> {
         self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// The environment variable that lets named checks be skipped where what
+/// they need is missing, e.g. `INBOUND_TEST_ALLOW_SKIP=storage-failures,systemd`
+/// (the names are in docs/testing.md).
+pub const ALLOW_SKIP: &str = "INBOUND_TEST_ALLOW_SKIP";
+
+/// Says a check cannot run here: `why`, and `remedy` (what to install or
+/// how to run the tests). A skip is a failure unless [`ALLOW_SKIP`] names
+/// the check (`name`): then this prints SKIPPED and returns, and the caller
+/// goes on without that check.
+#[track_caller]
+pub fn cannot_check(name: &str, why: &str, remedy: &str) {
+    let allowed = std::env::var(ALLOW_SKIP).unwrap_or_default();
+    if allowed.split(',').any(|allowed| allowed.trim() == name) {
+        eprintln!("SKIPPED ({ALLOW_SKIP} names {name}): {why}");
+        return;
+    }
+    panic!("{why}: {remedy}, or set {ALLOW_SKIP}={name} to skip this check");
+}
