@@ -15,22 +15,23 @@ run: served-plugins
 ## end-to-end suite again on PostgreSQL (storage.backend = "postgres").
 test: plugins js-toolchain test-deps
 	$(CARGO) test --release --workspace --no-fail-fast
-	INBOUND_TEST_STORAGE=postgres $(CARGO) test --release -p inbound --no-fail-fast \
-		$(POSTGRES_SUITE) -- $(POSTGRES_SKIP)
+	INBOUND_TEST_STORAGE=postgres $(CARGO) test --release -p inbound --test e2e --no-fail-fast \
+		-- $(POSTGRES_SUITE) $(POSTGRES_SKIP)
 
-# The end-to-end tests that run on both engines: all but those of redb's own
-# file (backups, migration, file modes, disk space) and the tools that open
-# no storage. tests/postgres.rs, which starts its own clusters, runs above.
+# The end-to-end suites (modules of tests/e2e) that run on both engines: all
+# but those of redb's own file (backups, migration, file modes, disk space)
+# and the tools that open no storage. The postgres suite, which starts its
+# own clusters, runs above. A filter `storage::` selects that module's tests.
 POSTGRES_SUITE := $(foreach t,storage zendesk_lifecycle sandbox plugin_cache concurrency \
 	crash_safety config_errors api operations plugin_api_versions plugin_settings \
 	alertmanager_e2e signatures abuse_limits bad_input notifications escalation_clock \
 	monitoring links early_refusals refusal_log ui_browser tls client_limits reverse_proxy \
-	page_headers,--test $(t))
+	page_headers,$(t)::)
 # Single tests about the redb file (its path, its lock, compaction), or
 # that start a second host on the same config expecting a fresh database.
 # The kill-during-delivery test waits for a notification its killed host had
 # claimed; on a shared database the claim holds for its lease (over a
-# minute, docs/high-availability.md), and tests/postgres.rs covers fire-once.
+# minute, docs/high-availability.md), and tests/e2e/postgres.rs covers fire-once.
 POSTGRES_SKIP := --skip a_second_host_on_the_same_database_says_another_inbound_holds_it \
 	--skip a_storage_path_change_waits_for_a_restart \
 	--skip a_storage_path_where_no_database_can_be_created \

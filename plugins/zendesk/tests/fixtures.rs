@@ -1,6 +1,6 @@
 //! Fixture tests: Zendesk trigger bodies through the real inbound runtime
 //! and a temporary database (`inbound::harness`). The full lifecycle tables
-//! are covered over HTTP in tests/zendesk_lifecycle.rs; these show the
+//! are covered over HTTP in tests/e2e/zendesk_lifecycle.rs; these show the
 //! plugin as an author tests it.
 
 use inbound::harness::{Harness, RunResult, TestRequest, plugin_wasm};

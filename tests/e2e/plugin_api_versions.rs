@@ -1,0 +1,88 @@
+//! End to end: the plugin API grew (0.2.0 added links, 0.3.0 `about`) and
+//! plugins built against the frozen 0.1.0 and 0.2.0 still load and work,
+//! next to a 0.3.0 plugin on the same host; a plugin of an unknown version
+//! is refused by name. The old plugins are tests/plugins/api-v0-1-0 and
+//! api-v0-2-0 (raw bindings of host/wit/v0.1.0 and v0.2.0, no SDK).
+
+use crate::support;
+
+use serde_json::json;
+use support::{Host, plugin_wasm, plugins_config, serve_expecting_failure};
+
+const OLD_KEY: &str = "old-plugin-key-0123456789abcdef";
+const NEW_KEY: &str = "alertmanager-key-0123456789abcd";
+const V0_2_0_KEY: &str = "v020-plugin-key-0123456789abcdef";
+
+#[test]
+fn plugins_of_every_supported_version_work_side_by_side() {
+    let host = Host::start(&plugins_config(&[
+        ("old", "test_api_v0_1_0", OLD_KEY),
+        ("v020", "test_api_v0_2_0", V0_2_0_KEY),
+        ("alertmanager", "alertmanager", NEW_KEY),
+    ]));
+    let old = |body: &str| {
+        host.post_raw(&format!("/api/v1/events/old/{OLD_KEY}"), "text/plain", body.to_string())
+    };
+
+    let (status, created) = old("open web");
+    assert_eq!(status, 202, "{created}");
+    assert_eq!(created["action"], "created");
+    assert_eq!(created["incident"]["url"], "https://status.example/web");
+    assert_eq!(created["incident"]["links"], json!([]), "a 0.1.0 plugin cannot add links");
+    assert_eq!(old("open web").1["action"], "unchanged", "0.1.0 reads see stored incidents");
+    assert_eq!(old("resolve web").1["action"], "resolved");
+
+    let (status, created) = host.post_raw(
+        &format!("/api/v1/events/v020/{V0_2_0_KEY}"),
+        "text/plain",
+        "open db".to_string(),
+    );
+    assert_eq!(status, 202, "{created}");
+    assert_eq!(
+        created["incident"]["links"],
+        json!([{"label": "Status page", "url": "https://status.example/db"}]),
+        "a 0.2.0 plugin adds links through the shared 0.3.0 host API"
+    );
+
+    let alert = json!({"version": "4", "alerts": [{"status": "firing", "fingerprint": "f1",
+        "labels": {"alertname": "Up"}, "generatorURL": "http://prometheus.example/graph"}]});
+    let (status, new) = host.post_raw(
+        &format!("/api/v1/events/alertmanager/{NEW_KEY}"),
+        "application/json",
+        alert.to_string(),
+    );
+    assert_eq!(status, 202, "{new}");
+    assert_eq!(
+        new["incident"]["links"],
+        json!([{"label": "Alert source", "url": "http://prometheus.example/graph"}])
+    );
+
+    // The log is read from a pipe, so a line may arrive just after the answer.
+    for (line, what) in [("0.1.0 plugin: open web", "0.1.0"), ("0.2.0 plugin: open db", "0.2.0")] {
+        let logged = host.wait_for_log(line, std::time::Duration::from_secs(10));
+        assert!(logged, "the {what} log import works:\n{}", host.logs());
+    }
+}
+
+#[test]
+fn the_harness_reports_the_version_a_plugin_was_built_against() {
+    let old = inbound::harness::Harness::new(plugin_wasm("test_api_v0_1_0")).unwrap();
+    assert_eq!(old.api_version().as_str(), "0.1.0");
+    assert!(old.about().unwrap().is_none(), "a 0.1.0 plugin cannot say what it is");
+    let v020 = inbound::harness::Harness::new(plugin_wasm("test_api_v0_2_0")).unwrap();
+    assert_eq!(v020.api_version().as_str(), "0.2.0");
+    let new = inbound::harness::Harness::new(plugin_wasm("alertmanager")).unwrap();
+    assert_eq!(new.api_version().as_str(), "0.3.0");
+    let about = new.about().unwrap().expect("a 0.3.0 plugin says what it is");
+    assert_eq!((about.name.as_str(), about.settings), ("alertmanager", Some(vec![])));
+}
+
+#[test]
+fn a_plugin_of_an_unsupported_version_is_refused_naming_both() {
+    let (code, stderr) =
+        serve_expecting_failure(&plugins_config(&[("future", "test_future_api", OLD_KEY)]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("supported: 0.1.0, 0.2.0, 0.3.0"), "{stderr}");
+    assert!(stderr.contains("it was built against inbound:plugin@9.0.0"), "{stderr}");
+    assert!(stderr.contains("it imports inbound:plugin/log@9.0.0"), "{stderr}");
+}
