@@ -4,6 +4,7 @@
 //!
 //! HTTP handlers read the live state; nothing here knows about HTTP.
 
+pub mod audit;
 mod authenticate;
 mod clients;
 mod failed_auth;
@@ -20,7 +21,7 @@ pub use clients::{ClientRateLimit, ClientRateLimited, TrustedProxies};
 pub use failed_auth::{FailedAuth, TooManyFailedAttempts};
 pub use limits::{OVERLOADED_RETRY_AFTER, Overloaded, RateLimit, RateLimited, WebhookGate};
 pub use reload::{ReloadReport, reload};
-pub use tokens::{Caller, Tokens};
+pub use tokens::{Caller, CallerKind, Tokens};
 pub use webhook_source::{UnknownSource, WebhookSource, WebhookSources};
 
 use crate::config::{Config, OnPluginFailure};

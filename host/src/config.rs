@@ -180,7 +180,13 @@ impl Config {
                 )
             },
         );
-        examples.chain(silent).collect()
+        let unroled = self.api.tokens.iter().filter(|token| token.role.is_none()).map(|token| {
+            format!(
+                "API token {:?} has no role, so it keeps full (admin) access for this release only; give it role = \"metrics\", \"viewer\", \"responder\" or \"admin\" (docs/people.md)",
+                token.name
+            )
+        });
+        examples.chain(silent).chain(unroled).collect()
     }
 }
 

@@ -27,45 +27,43 @@ pub use error::ApiError;
 
 use crate::app::AppState;
 use crate::ingest::{Delivered, DeliveryError};
+pub use crate::roles::Access;
+use crate::roles::Role;
 use axum::Router;
 use axum::http::Method;
 use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 use std::sync::Arc;
 
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone: health checks, the API description, and webhooks (whose key
-    /// in the path is their secret).
-    Open,
-    /// `Authorization: Bearer <token>` with a token from `[[api.tokens]]`.
-    Token,
-}
-
 /// Every route the host serves: method, path, who may call it, handler.
+/// The one place the API's access rules are written (docs/people.md has
+/// them as a table, held equal to this one by a test).
 pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>>)> {
-    use Access::*;
+    use Access::Open;
+    use Role::*;
+    const fn needs(role: Role) -> Access {
+        Access::Needs(role)
+    }
     vec![
         (Method::POST, "/api/v1/events/{integration}/{key}", Open, post(events::receive)),
-        (Method::GET, "/api/v1/incidents", Token, get(incidents::list)),
-        (Method::GET, "/api/v1/incidents/{id}", Token, get(incidents::show)),
-        (Method::GET, "/api/v1/incidents/{id}/log", Token, get(incidents::log)),
-        (Method::POST, "/api/v1/incidents/{id}/accept", Token, post(incidents::accept)),
-        (Method::POST, "/api/v1/incidents/{id}/resolve", Token, post(incidents::resolve)),
-        (Method::GET, "/api/v1/failed", Token, get(failed::list)),
-        (Method::GET, "/api/v1/failed/{id}", Token, get(failed::show)),
-        (Method::POST, "/api/v1/failed/{id}/replay", Token, post(failed::replay)),
-        (Method::GET, "/api/v1/notifications", Token, get(notifications::list)),
-        (Method::GET, "/api/v1/notifications/{id}", Token, get(notifications::show)),
-        (Method::POST, "/api/v1/notifications/{id}/retry", Token, post(notifications::retry)),
-        (Method::GET, "/api/v1/oncall", Token, get(notifications::oncall)),
+        (Method::GET, "/api/v1/incidents", needs(Viewer), get(incidents::list)),
+        (Method::GET, "/api/v1/incidents/{id}", needs(Viewer), get(incidents::show)),
+        (Method::GET, "/api/v1/incidents/{id}/log", needs(Viewer), get(incidents::log)),
+        (Method::POST, "/api/v1/incidents/{id}/accept", needs(Responder), post(incidents::accept)),
+        (Method::POST, "/api/v1/incidents/{id}/resolve", needs(Responder), post(incidents::resolve)),
+        (Method::GET, "/api/v1/failed", needs(Responder), get(failed::list)),
+        (Method::GET, "/api/v1/failed/{id}", needs(Responder), get(failed::show)),
+        (Method::POST, "/api/v1/failed/{id}/replay", needs(Responder), post(failed::replay)),
+        (Method::GET, "/api/v1/notifications", needs(Viewer), get(notifications::list)),
+        (Method::GET, "/api/v1/notifications/{id}", needs(Viewer), get(notifications::show)),
+        (Method::POST, "/api/v1/notifications/{id}/retry", needs(Responder), post(notifications::retry)),
+        (Method::GET, "/api/v1/oncall", needs(Viewer), get(notifications::oncall)),
         (Method::GET, "/ack/{token}", Open, get(notifications::confirm)),
         (Method::POST, "/ack/{token}", Open, post(notifications::act)),
-        (Method::POST, "/api/v1/admin/reload", Token, post(admin::reload)),
-        (Method::GET, "/api/v1/admin/backup", Token, get(backup::download)),
+        (Method::POST, "/api/v1/admin/reload", needs(Admin), post(admin::reload)),
+        (Method::GET, "/api/v1/admin/backup", needs(Admin), get(backup::download)),
         (Method::GET, "/api/v1/openapi.json", Open, get(openapi::document)),
-        (Method::GET, "/metrics", Token, get(metrics::render)),
+        (Method::GET, "/metrics", needs(Metrics), get(metrics::render)),
         (Method::GET, "/healthz", Open, get(health::healthz)),
         (Method::GET, "/readyz", Open, get(health::readyz)),
     ]
@@ -78,8 +76,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     for (_, path, access, handler) in routes() {
         let handler = match access {
             Access::Open => handler,
-            Access::Token => handler
-                .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token)),
+            Access::Needs(role) => handler.route_layer(middleware::from_fn_with_state(
+                (state.clone(), role),
+                auth::require_role,
+            )),
         };
         router = router.route(path, handler);
     }

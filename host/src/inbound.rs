@@ -31,6 +31,7 @@ pub mod preflight;
 pub mod request_extensions;
 pub mod respond;
 pub mod retention;
+pub mod roles;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -46,6 +46,8 @@ pub fn cutoffs(retention: &RetentionConfig, now: Millis) -> RetentionCutoffs {
     RetentionCutoffs {
         resolved_before: before(retention.resolved_incidents_days),
         failed_before: before(retention.failed_deliveries_days),
+        audit_before: before(retention.audit_days),
+        sessions_before: Some(now),
     }
 }
 
@@ -57,9 +59,6 @@ pub async fn sweep(
 ) -> Result<Swept, String> {
     let cutoffs = cutoffs(retention, now);
     let mut swept = Swept::default();
-    if cutoffs == RetentionCutoffs::default() {
-        return Ok(swept);
-    }
     loop {
         let reader = store.clone();
         let changes = tokio::task::spawn_blocking(move || reader.expired(cutoffs))
@@ -97,11 +96,22 @@ mod tests {
     #[test]
     fn zero_days_keeps_forever_and_n_days_cuts_at_now_minus_n_days() {
         let now = 100 * DAY_MILLIS;
-        let retention = RetentionConfig { resolved_incidents_days: 30, failed_deliveries_days: 0 };
+        let retention = RetentionConfig {
+            resolved_incidents_days: 30,
+            failed_deliveries_days: 0,
+            audit_days: 0,
+        };
         assert_eq!(
             cutoffs(&retention, now),
-            RetentionCutoffs { resolved_before: Some(70 * DAY_MILLIS), failed_before: None }
+            RetentionCutoffs {
+                resolved_before: Some(70 * DAY_MILLIS),
+                failed_before: None,
+                audit_before: None,
+                sessions_before: Some(now),
+            }
         );
-        assert_eq!(cutoffs(&RetentionConfig::default(), now), RetentionCutoffs::default());
+        let defaults = cutoffs(&RetentionConfig::default(), now);
+        assert_eq!((defaults.resolved_before, defaults.failed_before), (None, None));
+        assert_eq!(defaults.audit_before, Some(now - 365 * DAY_MILLIS));
     }
 }

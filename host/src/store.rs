@@ -15,6 +15,7 @@
 //! picks the engine, is the only one that names both (see
 //! `docs/architecture.md`).
 
+mod accounts;
 mod changes;
 mod embedded;
 mod engine;
@@ -33,6 +34,7 @@ mod shared_bodies;
 mod state_quota;
 mod writer;
 
+pub use accounts::{AuditEntry, AuditQuery, Principal, StoredSession, session_key};
 pub use changes::{ChangeSet, ReadCheck, Write};
 pub use embedded::{CompactReport, check_file, compact_file};
 pub use engine::{Engine, Snapshot, SnapshotReads};

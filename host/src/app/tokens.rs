@@ -4,32 +4,59 @@
 //! content nor the length of a configured token leaks through timing.
 
 use crate::config::ApiToken;
+use crate::roles::Role;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Who made an authenticated request: the token's name from config.
-#[derive(Debug, Clone)]
+/// Who made an authenticated request, and what they may do.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
+    /// The token's name, or the person's, from config.
     pub name: String,
+    pub role: Role,
+    pub kind: CallerKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    /// A machine with a token from `[[api.tokens]]`.
+    Token,
+    /// A person from `[[people]]`, signed in to the console.
+    Person,
 }
 
 impl Caller {
-    /// How the incident log names changes made with this token.
+    /// How the incident log names changes this caller made: `user ci` for
+    /// a token, `ada in the console` for a person.
     pub fn actor(&self) -> String {
-        format!("user {}", self.name)
+        match self.kind {
+            CallerKind::Token => format!("user {}", self.name),
+            CallerKind::Person => format!("{} in the console", self.name),
+        }
+    }
+
+    /// How the audit trail names the caller: `token ci`, `person ada`.
+    pub fn principal(&self) -> String {
+        match self.kind {
+            CallerKind::Token => format!("token {}", self.name),
+            CallerKind::Person => format!("person {}", self.name),
+        }
     }
 }
 
 /// The configured tokens, kept only as digests.
 pub struct Tokens {
-    known: Vec<(String, [u8; 32])>,
+    known: Vec<(String, Role, [u8; 32])>,
 }
 
 impl Tokens {
     pub fn new(tokens: &[ApiToken]) -> Tokens {
         let known = tokens
             .iter()
-            .map(|token| (token.name.clone(), digest(token.token.as_deref().unwrap_or_default())))
+            .map(|token| {
+                let secret = token.token.as_deref().unwrap_or_default();
+                (token.name.clone(), token.effective_role(), digest(secret))
+            })
             .collect();
         Tokens { known }
     }
@@ -42,9 +69,9 @@ impl Tokens {
     pub fn find(&self, presented: &str) -> Option<Caller> {
         let presented = digest(presented);
         let mut found = None;
-        for (name, known) in &self.known {
+        for (name, role, known) in &self.known {
             if bool::from(known.ct_eq(&presented)) {
-                found = Some(Caller { name: name.clone() });
+                found = Some(Caller { name: name.clone(), role: *role, kind: CallerKind::Token });
             }
         }
         found
@@ -61,14 +88,22 @@ mod tests {
 
     fn tokens() -> Tokens {
         Tokens::new(&[
-            ApiToken { name: "ops".into(), token: Some("a".repeat(32)), token_env: None },
-            ApiToken { name: "ci".into(), token: Some("b".repeat(32)), token_env: None },
+            ApiToken { name: "ops".into(), token: Some("a".repeat(32)), token_env: None, role: None },
+            ApiToken {
+                name: "ci".into(),
+                token: Some("b".repeat(32)),
+                token_env: None,
+                role: Some(Role::Viewer),
+            },
         ])
     }
 
     #[test]
-    fn the_matching_token_names_the_caller() {
-        assert_eq!(tokens().find(&"b".repeat(32)).unwrap().name, "ci");
+    fn the_matching_token_names_the_caller_and_its_role() {
+        let ci = tokens().find(&"b".repeat(32)).unwrap();
+        assert_eq!((ci.name.as_str(), ci.role), ("ci", Role::Viewer));
+        // No role written: full access for one release.
+        assert_eq!(tokens().find(&"a".repeat(32)).unwrap().role, Role::Admin);
     }
 
     #[test]

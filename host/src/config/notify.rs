@@ -3,6 +3,7 @@
 //! targets of escalation levels. Checked by `validate_notify`; a schedule
 //! answers who is on call once checked (`oncall::Schedule`).
 
+use crate::roles::Role;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -124,9 +125,21 @@ impl SmtpConfig {
 #[serde(deny_unknown_fields)]
 pub struct PersonConfig {
     pub name: String,
+    /// What the person may do once signed in to the console; people are
+    /// paged, so by default they may answer: `responder`.
+    #[serde(default = "default_person_role")]
+    pub role: Role,
+    /// Matches the person to an OpenID Connect sign-in (`[ui.oidc]`
+    /// `match_claim = "email"`); also how they are known in the audit trail.
+    #[serde(default)]
+    pub email: Option<String>,
     /// How to reach the person, tried all at once when they are notified.
     #[serde(default)]
     pub contacts: Vec<ContactConfig>,
+}
+
+fn default_person_role() -> Role {
+    Role::Responder
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

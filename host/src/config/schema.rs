@@ -1,5 +1,6 @@
 //! The configuration file as typed structs, with each default and why.
 
+use crate::roles::Role;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -180,8 +181,9 @@ impl Default for StorageConfig {
 }
 
 /// `[storage.retention]`: what the host deletes in the background, and
-/// when. 0 keeps forever (the default: nothing is deleted unless asked).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// when. 0 keeps forever (the default for incidents and failed deliveries:
+/// nothing is deleted unless asked). Expired console sessions always go.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
     /// Resolved incidents, with their log, escalation and notifications,
@@ -189,6 +191,14 @@ pub struct RetentionConfig {
     pub resolved_incidents_days: u32,
     /// Failed deliveries (and their bodies) this many days after receipt.
     pub failed_deliveries_days: u32,
+    /// Audit entries this many days after they were written.
+    pub audit_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { resolved_incidents_days: 0, failed_deliveries_days: 0, audit_days: 365 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +260,17 @@ pub struct ApiToken {
     /// The bearer token itself (resolved from `token_env` after loading).
     pub token: Option<String>,
     pub token_env: Option<String>,
+    /// What the token may do. A token without one keeps full access for
+    /// this release, with a warning at start (docs/people.md).
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+impl ApiToken {
+    /// The role the token acts with: `admin` while none is written.
+    pub fn effective_role(&self) -> Role {
+        self.role.unwrap_or(Role::Admin)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,10 +1,14 @@
-//! The bearer-token check in front of every `Access::Token` route. Every
-//! refusal is the same 401, whether the token is missing, wrong, or no token
-//! is configured at all; a client over `api.failed_auth_per_minute` gets 429
-//! without its token being compared ([`crate::app::Live::authenticate`]).
+//! The bearer-token and role check in front of every `Access::Needs` route.
+//! Every refusal of the token is the same 401, whether it is missing, wrong,
+//! or no token is configured at all; a client over
+//! `api.failed_auth_per_minute` gets 429 without its token being compared
+//! ([`crate::app::Live::authenticate`]). A right token whose role is below
+//! the route's gets 403 with a code naming the role it lacks, and the
+//! refusal goes to the audit trail.
 
 use super::ApiError;
-use crate::app::{AppState, Refused};
+use crate::app::{AppState, Caller, Refused, audit};
+use crate::roles::Role;
 use crate::request_extensions::ClientAddress;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -12,8 +16,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-pub async fn require_token(
-    State(app): State<Arc<AppState>>,
+pub async fn require_role(
+    State((app, needed)): State<(Arc<AppState>, Role)>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -26,9 +30,14 @@ pub async fn require_token(
     let client = request.extensions().get::<ClientAddress>().map(|address| address.client);
     let authenticated = app.live.load().authenticate(client, presented);
     match authenticated {
-        Ok(caller) => {
+        Ok(caller) if caller.role.allows(needed) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
+        }
+        Ok(caller) => {
+            let route = format!("{} {}", request.method(), request.uri().path());
+            app.audit(audit::Entry::refused(&caller, client, needed, &route));
+            forbidden(&caller, needed).into_response()
         }
         Err(Refused::Blocked(refused)) => {
             if refused.first {
@@ -49,4 +58,17 @@ fn unauthorized() -> Response {
     .into_response();
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
+}
+
+/// `403`: the caller is known, but its role is below the route's.
+pub fn forbidden(caller: &Caller, needed: Role) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        needed.refusal_code(),
+        format!(
+            "this route needs the {needed} role; {} has {} (docs/people.md)",
+            caller.principal(),
+            caller.role
+        ),
+    )
 }

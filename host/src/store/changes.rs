@@ -5,6 +5,7 @@
 //! concurrency); otherwise the call is run again on a fresh snapshot. This is
 //! what makes concurrent deliveries of the same new ticket create one incident.
 
+use super::accounts::{AuditEntry, StoredSession};
 use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
 use super::outbox::{Escalation, Notification, NotificationId};
 
@@ -76,6 +77,19 @@ pub enum Write {
     PutEscalation(Escalation),
     /// Insert or replace an outbox entry; the writer keeps its indexes in step.
     PutNotification(Notification),
+    /// Sets a person's password hash (a PHC string, Argon2id).
+    PutPassword { person: String, hash: String },
+    /// Opens (or replaces) a console session under `key` ([`super::session_key`]).
+    PutSession { key: String, session: StoredSession },
+    /// Ends one session.
+    DeleteSession { key: String },
+    /// Ends every session of a person: a new password, a removed person,
+    /// a changed role.
+    DeleteSessionsOf { person: String },
+    /// Appends to the audit trail; the engine gives the entry its id.
+    AppendAudit(AuditEntry),
+    /// Deletes audit entries with an id below this one (retention).
+    DeleteAuditBefore(u64),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -7,6 +7,7 @@
 //! read a read transaction; the reads themselves are in `reads.rs` and
 //! `outbox.rs`, the writer in `writer.rs`.
 
+mod accounts;
 mod backup;
 mod compact;
 mod error;
@@ -24,6 +25,7 @@ mod writer;
 pub use backup::check_file;
 pub use compact::{CompactReport, compact_file};
 
+use crate::store::accounts::{AuditEntry, AuditQuery, StoredSession};
 use crate::store::changes::ChangeSet;
 use crate::store::engine::{Engine, Snapshot};
 use crate::store::error::Error;
@@ -239,6 +241,18 @@ impl Engine for Embedded {
 
     fn outbox_stats(&self) -> Result<OutboxStats, Error> {
         outbox::outbox_stats(&self.read()?)
+    }
+
+    fn password_hash(&self, person: &str) -> Result<Option<String>, Error> {
+        accounts::password_hash(&self.read()?, person)
+    }
+
+    fn session(&self, key: &str) -> Result<Option<StoredSession>, Error> {
+        accounts::session(&self.read()?, key)
+    }
+
+    fn audit(&self, query: &AuditQuery) -> Result<Page<AuditEntry>, Error> {
+        accounts::audit(&self.read()?, query)
     }
 
     fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {

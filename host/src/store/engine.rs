@@ -13,6 +13,7 @@
 //! blocks on a runtime of its own): call them off the async runtime, as the
 //! HTTP handlers do with `spawn_blocking`.
 
+use super::accounts::{AuditEntry, AuditQuery, StoredSession};
 use super::changes::ChangeSet;
 use super::error::Error;
 use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry, Millis};
@@ -125,6 +126,17 @@ pub trait Engine: Send + Sync {
 
     /// What the outbox holds, for metrics.
     fn outbox_stats(&self) -> Result<OutboxStats, Error>;
+
+    /// The person's password hash (a PHC string), if one was set.
+    fn password_hash(&self, person: &str) -> Result<Option<String>, Error>;
+
+    /// The session stored under `key` ([`session_key`](super::session_key)),
+    /// expired or not: the caller decides.
+    fn session(&self, key: &str) -> Result<Option<StoredSession>, Error>;
+
+    /// One page of the audit trail, newest first; the cursor is an entry id
+    /// (`before`).
+    fn audit(&self, query: &AuditQuery) -> Result<Page<AuditEntry>, Error>;
 
     /// One chunk of what `cutoffs` expire (at most
     /// [`SWEEP_CHUNK`](super::queries::SWEEP_CHUNK) of each kind), as a

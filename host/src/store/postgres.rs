@@ -20,6 +20,7 @@
 //!
 //! Records are stored as the same JSON the redb engine writes.
 
+mod accounts;
 mod error;
 mod link;
 mod reads;
@@ -27,6 +28,7 @@ mod snapshot;
 mod tls;
 mod writer;
 
+use crate::store::accounts::{AuditEntry, AuditQuery, StoredSession};
 use crate::store::changes::ChangeSet;
 use crate::store::engine::{Engine, Snapshot};
 use crate::store::error::Error;
@@ -276,6 +278,18 @@ impl Engine for Postgres {
     fn allocate_notification_id(&self) -> Result<NotificationId, Error> {
         let sql = "SELECT nextval('notification_ids')";
         self.read(|db| async move { reads::next_id(&db, sql).await })
+    }
+
+    fn password_hash(&self, person: &str) -> Result<Option<String>, Error> {
+        self.read(|db| async move { accounts::password_hash(&db, person).await })
+    }
+
+    fn session(&self, key: &str) -> Result<Option<StoredSession>, Error> {
+        self.read(|db| async move { accounts::session(&db, key).await })
+    }
+
+    fn audit(&self, query: &AuditQuery) -> Result<Page<AuditEntry>, Error> {
+        self.read(|db| async move { accounts::audit(&db, query).await })
     }
 
     fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {

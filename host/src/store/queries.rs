@@ -90,6 +90,10 @@ pub struct RetentionCutoffs {
     pub resolved_before: Option<Millis>,
     /// Failed deliveries received before this moment.
     pub failed_before: Option<Millis>,
+    /// Audit entries written before this moment.
+    pub audit_before: Option<Millis>,
+    /// Console sessions that expired before this moment.
+    pub sessions_before: Option<Millis>,
 }
 
 /// What a backup wrote.

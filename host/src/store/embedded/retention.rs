@@ -43,6 +43,7 @@ pub fn expired(txn: &ReadTransaction, cutoffs: RetentionCutoffs) -> Result<Chang
             changes.writes.push(Write::DeleteFailure(failure.id));
         }
     }
+    changes.writes.extend(super::accounts::expired(txn, cutoffs)?);
     Ok(changes)
 }
 
@@ -202,7 +203,7 @@ mod tests {
             Write::PutNotification(notification(3, 2, DeliveryStatus::Sent)),
         ];
         commit(&store, ChangeSet { reads: vec![], writes }).unwrap();
-        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
+        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), ..Default::default() };
         let expired = store.expired(cutoffs).unwrap();
         assert_eq!(expired.writes, vec![Write::DeleteIncident { id: 1, resolved_at: DAY }]);
         commit(&store, expired).unwrap();
@@ -263,7 +264,7 @@ mod tests {
             assert_eq!(entries[0].1, received(body), "incident {id} reads the whole event");
         }
 
-        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
+        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), ..Default::default() };
         commit(&store, store.expired(cutoffs).unwrap()).unwrap();
         let entries = store.log_before(2, None, 10).unwrap().items;
         assert_eq!(entries[0].1, received("group"), "the open incident keeps the body");
@@ -286,7 +287,7 @@ mod tests {
             ChangeSet { reads: vec![], writes: vec![Write::PutIncident(resolved.clone())] },
         )
         .unwrap();
-        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), failed_before: None };
+        let cutoffs = RetentionCutoffs { resolved_before: Some(5 * DAY), ..Default::default() };
         let expired = store.expired(cutoffs).unwrap();
         let commented = Incident { version: 2, ..resolved };
         commit(&store, ChangeSet { reads: vec![], writes: vec![Write::PutIncident(commented)] })

@@ -91,6 +91,12 @@ tables! {
     /// event's headers and body, kept once for all the incidents it
     /// concerned (schema 3, see `shared_bodies.rs`).
     event_bodies: EVENT_BODIES = "event_bodies", &'static str => (u64, &'static [u8]);
+    /// person -> password hash (PHC string, Argon2id).
+    passwords: PASSWORDS = "passwords", &'static str => &'static str;
+    /// SHA-256 of a session cookie (hex) -> StoredSession (JSON).
+    sessions: SESSIONS = "sessions", &'static str => &'static [u8];
+    /// entry id -> AuditEntry (JSON); ids grow with time.
+    audit: AUDIT = "audit", u64 => &'static [u8];
     /// Counters and the schema version.
     meta: META = "meta", &'static str => u64;
 }

@@ -233,6 +233,18 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
             Write::DeleteFailure(id) => tables.delete_failure(*id)?,
             Write::PutEscalation(escalation) => tables.put_escalation(escalation)?,
             Write::PutNotification(notification) => tables.put_notification(notification)?,
+            Write::PutPassword { person, hash } => {
+                tables.passwords.insert(person.as_str(), hash.as_str())?;
+            }
+            Write::PutSession { key, session } => {
+                tables.sessions.insert(key.as_str(), encode(session).as_slice())?;
+            }
+            Write::DeleteSession { key } => {
+                tables.sessions.remove(key.as_str())?;
+            }
+            Write::DeleteSessionsOf { person } => tables.delete_sessions_of(person)?,
+            Write::AppendAudit(entry) => tables.append_audit(entry)?,
+            Write::DeleteAuditBefore(id) => tables.delete_audit_before(*id)?,
         }
     }
     for shared in sharing.into_records() {

@@ -178,6 +178,7 @@ pub(super) async fn expired(
             changes.writes.push(Write::DeleteFailure(id_of(&row, 0)));
         }
     }
+    changes.writes.extend(super::accounts::expired(db, cutoffs).await?);
     Ok(changes)
 }
 

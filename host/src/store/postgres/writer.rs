@@ -338,6 +338,13 @@ fn lock_names(changes: &ChangeSet) -> Vec<String> {
                 names.push(format!("notification\x1f{}", notification.id));
                 names.push(format!("incident\x1f{}", notification.incident));
             }
+            // Last write wins, as on redb; audit ids come from a sequence.
+            Write::PutPassword { .. }
+            | Write::PutSession { .. }
+            | Write::DeleteSession { .. }
+            | Write::DeleteSessionsOf { .. }
+            | Write::AppendAudit(_)
+            | Write::DeleteAuditBefore(_) => {}
         }
     }
     names.sort_unstable();
@@ -526,6 +533,35 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
             }
             Write::PutEscalation(escalation) => put_escalation(db, escalation).await?,
             Write::PutNotification(notification) => put_notification(db, notification).await?,
+            Write::PutPassword { person, hash } => {
+                let sql = "INSERT INTO passwords (person, hash) VALUES ($1, $2) \
+                           ON CONFLICT (person) DO UPDATE SET hash = EXCLUDED.hash";
+                execute(db, sql, params![person.clone(), hash.clone()]).await?;
+            }
+            Write::PutSession { key, session } => {
+                let sql = "INSERT INTO sessions (key, person, expires_at, record) \
+                           VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET \
+                           person = EXCLUDED.person, expires_at = EXCLUDED.expires_at, \
+                           record = EXCLUDED.record";
+                let person = session.principal.person().map(str::to_string);
+                let expires_at = sql_id(session.expires_at);
+                execute(db, sql, params![key.clone(), person, expires_at, encode(session)]).await?;
+            }
+            Write::DeleteSession { key } => {
+                execute(db, "DELETE FROM sessions WHERE key = $1", params![key.clone()]).await?;
+            }
+            Write::DeleteSessionsOf { person } => {
+                let sql = "DELETE FROM sessions WHERE person = $1";
+                execute(db, sql, params![person.clone()]).await?;
+            }
+            Write::AppendAudit(entry) => {
+                let sql = "INSERT INTO audit (at, action, record) VALUES ($1, $2, $3)";
+                let (at, action) = (sql_id(entry.at), entry.action.clone());
+                execute(db, sql, params![at, action, encode(entry)]).await?;
+            }
+            Write::DeleteAuditBefore(id) => {
+                execute(db, "DELETE FROM audit WHERE id < $1", params![sql_id(*id)]).await?;
+            }
         }
     }
     if writes.iter().any(|write| matches!(write, Write::DeleteIncident { .. })) {

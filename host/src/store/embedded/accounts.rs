@@ -1,0 +1,115 @@
+//! Passwords, console sessions and the audit trail in redb: the writer's
+//! side (on [`Tables`]) and the reads, each in one read transaction.
+
+use super::records::{decode, encode};
+use super::tables::*;
+use crate::store::accounts::{AuditEntry, AuditQuery, StoredSession};
+use crate::store::error::Error;
+use crate::store::page::Page;
+use crate::store::queries::{RetentionCutoffs, SWEEP_CHUNK};
+use crate::store::changes::Write;
+use redb::{ReadTransaction, ReadableTable};
+
+impl Tables<'_> {
+    /// Ends every session `person` holds. Sessions are few (one per signed-in
+    /// browser), so a scan is cheaper than an index kept on every sign-in.
+    pub fn delete_sessions_of(&mut self, person: &str) -> Result<(), redb::Error> {
+        let mut theirs = Vec::new();
+        for entry in self.sessions.iter()? {
+            let (key, value) = entry?;
+            let session: StoredSession = decode(value.value())?;
+            if session.principal.person() == Some(person) {
+                theirs.push(key.value().to_string());
+            }
+        }
+        for key in theirs {
+            self.sessions.remove(key.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Appends `entry` under the next id.
+    pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), redb::Error> {
+        let id = self.audit.last()?.map_or(1, |(key, _)| key.value() + 1);
+        let entry = AuditEntry { id, ..entry.clone() };
+        self.audit.insert(id, encode(&entry).as_slice())?;
+        Ok(())
+    }
+
+    pub fn delete_audit_before(&mut self, id: u64) -> Result<(), redb::Error> {
+        let old: Vec<u64> = self
+            .audit
+            .range(..id)?
+            .map(|entry| entry.map(|(key, _)| key.value()))
+            .collect::<Result<_, _>>()?;
+        for key in old {
+            self.audit.remove(key)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn password_hash(txn: &ReadTransaction, person: &str) -> Result<Option<String>, Error> {
+    let table = txn.open_table(PASSWORDS)?;
+    Ok(table.get(person)?.map(|hash| hash.value().to_string()))
+}
+
+pub fn session(txn: &ReadTransaction, key: &str) -> Result<Option<StoredSession>, Error> {
+    let table = txn.open_table(SESSIONS)?;
+    match table.get(key)? {
+        Some(value) => Ok(Some(decode(value.value())?)),
+        None => Ok(None),
+    }
+}
+
+pub fn audit(txn: &ReadTransaction, query: &AuditQuery) -> Result<Page<AuditEntry>, Error> {
+    let table = txn.open_table(AUDIT)?;
+    let before = query.before.unwrap_or(u64::MAX);
+    let entries = table.range(..before)?.rev().filter_map(|entry| {
+        let decoded = entry
+            .map_err(Error::from)
+            .and_then(|(_, value)| Ok(decode::<AuditEntry>(value.value())?));
+        match decoded {
+            Ok(entry) if query.action.as_ref().is_some_and(|action| *action != entry.action) => {
+                None
+            }
+            other => Some(other),
+        }
+    });
+    Page::read(entries, query.limit, |entry| entry.id)
+}
+
+/// The retention chunk of sessions and audit entries that `cutoffs` expire.
+pub fn expired(txn: &ReadTransaction, cutoffs: RetentionCutoffs) -> Result<Vec<Write>, Error> {
+    let mut writes = Vec::new();
+    if let Some(before) = cutoffs.sessions_before {
+        let sessions = txn.open_table(SESSIONS)?;
+        for entry in sessions.iter()? {
+            let (key, value) = entry?;
+            let session: StoredSession = decode(value.value())?;
+            if session.expires_at < before {
+                writes.push(Write::DeleteSession { key: key.value().to_string() });
+                if writes.len() >= SWEEP_CHUNK {
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(before) = cutoffs.audit_before {
+        let audit = txn.open_table(AUDIT)?;
+        // Ids grow with time: everything below the first entry written at
+        // or after the cutoff goes, a chunk at a time.
+        let mut cut = None;
+        for entry in audit.iter()?.take(SWEEP_CHUNK) {
+            let (key, value) = entry?;
+            if decode::<AuditEntry>(value.value())?.at >= before {
+                break;
+            }
+            cut = Some(key.value() + 1);
+        }
+        if let Some(cut) = cut {
+            writes.push(Write::DeleteAuditBefore(cut));
+        }
+    }
+    Ok(writes)
+}
