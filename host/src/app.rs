@@ -9,6 +9,7 @@ mod authenticate;
 mod clients;
 mod failed_auth;
 mod limits;
+pub mod passwords;
 mod reload;
 pub mod signature;
 pub mod source_settings;
@@ -20,8 +21,8 @@ pub use authenticate::Refused;
 pub use clients::{ClientRateLimit, ClientRateLimited, TrustedProxies};
 pub use failed_auth::{FailedAuth, TooManyFailedAttempts};
 pub use limits::{OVERLOADED_RETRY_AFTER, Overloaded, RateLimit, RateLimited, WebhookGate};
-pub use reload::{ReloadReport, reload};
-pub use tokens::{Caller, CallerKind, Tokens};
+pub use reload::{ReloadReport, Requester, reload};
+pub use tokens::{Caller, CallerKind, Tokens, digest_hex};
 pub use webhook_source::{UnknownSource, WebhookSource, WebhookSources};
 
 use crate::config::{Config, OnPluginFailure};

@@ -21,6 +21,7 @@ mod metrics;
 mod notifications;
 mod openapi;
 mod params;
+mod people;
 mod views;
 
 pub use error::ApiError;
@@ -32,7 +33,7 @@ use crate::roles::Role;
 use axum::Router;
 use axum::http::Method;
 use axum::middleware;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use std::sync::Arc;
 
 /// Every route the host serves: method, path, who may call it, handler.
@@ -62,6 +63,9 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         (Method::POST, "/ack/{token}", Open, post(notifications::act)),
         (Method::POST, "/api/v1/admin/reload", needs(Admin), post(admin::reload)),
         (Method::GET, "/api/v1/admin/backup", needs(Admin), get(backup::download)),
+        (Method::GET, "/api/v1/people", needs(Admin), get(people::list)),
+        (Method::PUT, "/api/v1/people/{name}/password", needs(Admin), put(people::set_password)),
+        (Method::GET, "/api/v1/audit", needs(Admin), get(people::audit)),
         (Method::GET, "/api/v1/openapi.json", Open, get(openapi::document)),
         (Method::GET, "/metrics", needs(Metrics), get(metrics::render)),
         (Method::GET, "/healthz", Open, get(health::healthz)),

@@ -110,8 +110,9 @@ mod tests {
                 sessions_before: Some(now),
             }
         );
+        let now = 1000 * DAY_MILLIS;
         let defaults = cutoffs(&RetentionConfig::default(), now);
         assert_eq!((defaults.resolved_before, defaults.failed_before), (None, None));
-        assert_eq!(defaults.audit_before, Some(now - 365 * DAY_MILLIS));
+        assert_eq!(defaults.audit_before, Some(635 * DAY_MILLIS));
     }
 }

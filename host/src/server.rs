@@ -113,7 +113,8 @@ async fn reload_on_hangup(app: Arc<AppState>, mut hangup: Hangup) {
     #[cfg(unix)]
     while hangup.recv().await.is_some() {
         tracing::info!("SIGHUP: reloading the configuration");
-        if let Err(error) = app::reload(&app).await {
+        let by = app::Requester { actor: "signal SIGHUP".into(), client: None };
+        if let Err(error) = app::reload(&app, &by).await {
             tracing::error!("configuration refused, the previous one keeps serving: {error:#}");
         }
     }

@@ -7,11 +7,14 @@
 //! read through the store's bounded reads, and actions go through the same
 //! paths as the API ([`crate::respond`] for accept and resolve, the ingest
 //! path for replay), so the console cannot disagree with the API about any
-//! incident rule. Sign-in takes an API token from `[[api.tokens]]` and keeps
-//! it in a server-side session, checked against the live tokens on every
-//! request: removing a token and reloading signs its sessions out.
+//! incident rule. People sign in as themselves (a password, or OpenID
+//! Connect), machines' owners with an API token; the session is kept in the
+//! database and checked against the live config on every request
+//! (docs/people.md). Each route needs a role ([`routes`]), checked by
+//! [`access`] before its handler runs.
 //!
 //! - [`session`]: sign-in sessions and the cookie that names one.
+//! - [`access`]: the role check in front of every signed-in route.
 //! - [`error`]: what went wrong, as a status and a sentence; [`render`] turns
 //!   it, and every page, into HTML.
 //! - [`csrf`]: the token every form POST carries, and the origin check.
@@ -20,6 +23,7 @@
 //! - [`live`]: the server-sent events that keep the incident list current.
 //! - [`view`]: shared helpers turning stored values into safe display text.
 
+mod access;
 mod assets;
 mod csrf;
 mod error;
@@ -34,15 +38,43 @@ use crate::app::AppState;
 use axum::Router;
 use axum::middleware;
 use axum::response::Redirect;
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
+use crate::roles::{Access, Role};
 use std::sync::Arc;
 
 pub use error::UiError;
 
-/// What console handlers share: the host's state and the sign-in sessions.
+/// What console handlers share.
 pub struct Console {
     pub app: Arc<AppState>,
-    pub sessions: session::Sessions,
+}
+
+/// Every console route: method, path, who may use it, handler. Like the
+/// API's table ([`crate::http::routes`]), the one place its access rules
+/// are written; a test tries each route with each role.
+pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<Console>>)> {
+    use Access::Open;
+    use Role::*;
+    const fn needs(role: Role) -> Access {
+        Access::Needs(role)
+    }
+    vec![
+        (Method::GET, "/ui/", needs(Viewer), get(pages::incidents::list)),
+        (Method::GET, "/ui/incidents/{id}", needs(Viewer), get(pages::incident::show)),
+        (Method::POST, "/ui/incidents/{id}/accept", needs(Responder), post(pages::incident::accept)),
+        (Method::POST, "/ui/incidents/{id}/resolve", needs(Responder), post(pages::incident::resolve)),
+        (Method::GET, "/ui/failed", needs(Responder), get(pages::failed::list)),
+        (Method::GET, "/ui/failed/{id}", needs(Responder), get(pages::failed::show)),
+        (Method::POST, "/ui/failed/{id}/replay", needs(Responder), post(pages::failed::replay)),
+        (Method::GET, "/ui/sources", needs(Admin), get(pages::sources::list)),
+        (Method::GET, "/ui/audit", needs(Admin), get(pages::audit::list)),
+        (Method::GET, "/ui/live", needs(Viewer), get(live::events)),
+        (Method::GET, "/ui/sign-in", Open, get(pages::sign_in::form)),
+        (Method::POST, "/ui/sign-in", Open, post(pages::sign_in::submit)),
+        (Method::POST, "/ui/sign-out", needs(Viewer), post(pages::sign_in::sign_out)),
+        (Method::GET, "/ui/assets/{name}", Open, get(assets::serve)),
+    ]
 }
 
 /// The console's routes, to be merged into the host's router beside the
@@ -50,20 +82,19 @@ pub struct Console {
 /// `openapi.json` describes. While `[ui] enabled = false`, the host's router
 /// answers these paths like unknown ones.
 pub fn router(app: Arc<AppState>) -> Router {
-    let console = Arc::new(Console { app, sessions: session::Sessions::default() });
-    let pages = Router::new()
-        .route("/ui/", get(pages::incidents::list))
-        .route("/ui/incidents/{id}", get(pages::incident::show))
-        .route("/ui/incidents/{id}/accept", post(pages::incident::accept))
-        .route("/ui/incidents/{id}/resolve", post(pages::incident::resolve))
-        .route("/ui/failed", get(pages::failed::list))
-        .route("/ui/failed/{id}", get(pages::failed::show))
-        .route("/ui/failed/{id}/replay", post(pages::failed::replay))
-        .route("/ui/sources", get(pages::sources::list))
-        .route("/ui/live", get(live::events))
-        .route("/ui/sign-in", get(pages::sign_in::form).post(pages::sign_in::submit))
-        .route("/ui/sign-out", post(pages::sign_in::sign_out))
-        .route("/ui/assets/{name}", get(assets::serve))
+    let console = Arc::new(Console { app });
+    let mut pages = Router::new();
+    for (_, path, access, handler) in routes() {
+        let handler = match access {
+            Access::Open => handler,
+            Access::Needs(role) => handler.route_layer(middleware::from_fn_with_state(
+                (console.clone(), role),
+                access::require,
+            )),
+        };
+        pages = pages.route(path, handler);
+    }
+    let pages = pages
         .route("/ui/{*unknown}", get(error::not_found_page))
         .layer(middleware::from_fn(security::headers))
         .with_state(console.clone());

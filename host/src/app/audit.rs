@@ -76,6 +76,11 @@ impl Entry {
         Entry::new(caller.principal(), action, client, detail)
     }
 
+    /// The row as the store keeps it, to commit with the change it records.
+    pub fn into_entry(self) -> AuditEntry {
+        self.0
+    }
+
     /// `caller` asked for `route`, which needs `needed`.
     pub fn refused(caller: &Caller, client: Option<IpAddr>, needed: Role, route: &str) -> Entry {
         let detail = format!("{route} needs {needed}; the caller has {}", caller.role);

@@ -1,4 +1,4 @@
-//! The one rule both doors follow, the API's bearer tokens and the
+//! The one rule every door follows, the API's bearer tokens and the
 //! console's sign-in form: each attempt reserves a failure of its client's
 //! quota before its token is compared ([`super::FailedAuth`]), so a client
 //! over the quota is refused without its token being compared; a right
@@ -26,27 +26,36 @@ impl Live {
         client: Option<IpAddr>,
         presented: Option<&str>,
     ) -> Result<Caller, Refused> {
-        let guard = self.failed_auth.as_ref().zip(client);
-        if let Some((guard, client)) = guard {
-            guard.reserve(client).map_err(Refused::Blocked)?;
-        }
-        let refund = || {
-            if let Some((guard, client)) = guard {
-                guard.refund(client);
-            }
-        };
+        self.reserve_attempt(client).map_err(Refused::Blocked)?;
         match presented {
             None => {
-                refund();
+                self.refund_attempt(client);
                 Err(Refused::Missing)
             }
             Some(token) => match self.tokens.find(token) {
                 Some(caller) => {
-                    refund();
+                    self.refund_attempt(client);
                     Ok(caller)
                 }
                 None => Err(Refused::Wrong),
             },
+        }
+    }
+
+    /// Reserves one failure of `client`'s quota before a credential is
+    /// checked (a token here, a password in the console); refused, unchecked,
+    /// when the quota is spent.
+    pub fn reserve_attempt(&self, client: Option<IpAddr>) -> Result<(), TooManyFailedAttempts> {
+        match self.failed_auth.as_ref().zip(client) {
+            Some((guard, client)) => guard.reserve(client),
+            None => Ok(()),
+        }
+    }
+
+    /// Gives back what [`Live::reserve_attempt`] took: the credential was right.
+    pub fn refund_attempt(&self, client: Option<IpAddr>) {
+        if let Some((guard, client)) = self.failed_auth.as_ref().zip(client) {
+            guard.refund(client);
         }
     }
 }

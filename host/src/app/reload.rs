@@ -1,6 +1,8 @@
 //! Re-reading the config file and its plugins while serving (SIGHUP or the
 //! admin route).
 
+use super::audit::{self, Action};
+use crate::store::{ChangeSet, Write};
 use super::{AppState, Live};
 use crate::config::Config;
 use crate::telemetry;
@@ -17,7 +19,8 @@ pub struct ReloadReport {
 /// Re-reads the config file and its plugins and swaps them in. Requests in
 /// flight finish with the version they started with; new ones get the new
 /// one. On any error nothing changes.
-pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
+/// `by` is who asked (`token ops`, `signal SIGHUP`), for the audit trail.
+pub async fn reload(app: &Arc<AppState>, by: &Requester) -> anyhow::Result<ReloadReport> {
     let _one_at_a_time = app.reloading.lock().await;
     let current = app.live.load_full();
     let file = current.config.file.clone();
@@ -36,6 +39,8 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
         Ok(built) => built,
         Err(error) => {
             telemetry::reloaded(previous, None);
+            let detail = format!("refused; config {} keeps serving: {error:#}", short(previous));
+            app.audit_now(by.entry(Action::Reload, detail)).await;
             return Err(error);
         }
     };
@@ -55,10 +60,64 @@ pub async fn reload(app: &Arc<AppState>) -> anyhow::Result<ReloadReport> {
     }
     let report = ReloadReport { sources: live.config.sources.len(), warnings };
     live.log_sources();
+    let signed_out = people_whose_access_changed(&current.config, &live.config);
+    let detail = format!(
+        "config {} -> {}{}",
+        short(previous),
+        short(&live.config.file_sha256),
+        if signed_out.is_empty() {
+            String::new()
+        } else {
+            format!("; signed out (role changed or removed): {}", signed_out.join(", "))
+        }
+    );
+    end_sessions_of(app, &signed_out).await;
+    app.audit_now(by.entry(Action::Reload, detail)).await;
     app.live.store(Arc::new(live));
     app.notify.reload(notify_setup);
     tracing::info!(sources = report.sources, "configuration reloaded");
     Ok(report)
+}
+
+/// Who asked for a reload.
+pub struct Requester {
+    pub actor: String,
+    pub client: Option<std::net::IpAddr>,
+}
+
+impl Requester {
+    fn entry(&self, action: Action, detail: String) -> audit::Entry {
+        audit::Entry::new(self.actor.clone(), action, self.client, detail)
+    }
+}
+
+/// The first 12 hex digits of a config digest: enough to tell versions apart.
+fn short(digest: &str) -> &str {
+    &digest[..digest.len().min(12)]
+}
+
+/// People removed from the config or given another role: their sessions
+/// end. (Each request checks its session against the live config anyway;
+/// deleting them also stops a role changed back from reviving them.)
+fn people_whose_access_changed(old: &Config, new: &Config) -> Vec<String> {
+    old.people
+        .iter()
+        .filter(|person| {
+            !new.people.iter().any(|now| now.name == person.name && now.role == person.role)
+        })
+        .map(|person| person.name.clone())
+        .collect()
+}
+
+async fn end_sessions_of(app: &AppState, people: &[String]) {
+    if people.is_empty() {
+        return;
+    }
+    let writes =
+        people.iter().map(|person| Write::DeleteSessionsOf { person: person.clone() }).collect();
+    if let Err(error) = app.store.commit(ChangeSet { reads: Vec::new(), writes }).await {
+        tracing::warn!("could not end the sessions of {}: {error}", people.join(", "));
+    }
 }
 
 /// Settings that changed but apply only after a restart. `old` holds the

@@ -76,6 +76,24 @@ impl Tokens {
         }
         found
     }
+
+    /// The caller of token `name` if its value still has this digest
+    /// ([`digest_hex`]): a replaced token no longer matches.
+    pub fn find_by_digest(&self, name: &str, digest: &str) -> Option<Caller> {
+        self.known.iter().find(|(known, _, value)| known == name && digest_hex_of(value) == digest).map(
+            |(name, role, _)| Caller { name: name.clone(), role: *role, kind: CallerKind::Token },
+        )
+    }
+}
+
+fn digest_hex_of(digest: &[u8; 32]) -> String {
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The SHA-256 of a token, hex: how a console session opened with it
+/// remembers it without holding it.
+pub fn digest_hex(token: &str) -> String {
+    digest_hex_of(&digest(token))
 }
 
 fn digest(text: &str) -> [u8; 32] {
@@ -104,6 +122,14 @@ mod tests {
         assert_eq!((ci.name.as_str(), ci.role), ("ci", Role::Viewer));
         // No role written: full access for one release.
         assert_eq!(tokens().find(&"a".repeat(32)).unwrap().role, Role::Admin);
+    }
+
+    #[test]
+    fn a_session_finds_its_token_by_digest_until_the_token_changes() {
+        let ci = tokens().find_by_digest("ci", &digest_hex(&"b".repeat(32))).unwrap();
+        assert_eq!(ci.role, Role::Viewer);
+        assert!(tokens().find_by_digest("ci", &digest_hex("another value")).is_none());
+        assert!(tokens().find_by_digest("ops", &digest_hex(&"b".repeat(32))).is_none());
     }
 
     #[test]

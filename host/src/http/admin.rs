@@ -4,6 +4,7 @@
 use super::ApiError;
 use super::answers::Reloaded;
 use crate::app::{self, AppState, Caller};
+use crate::request_extensions::ClientAddress;
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
@@ -12,9 +13,14 @@ use std::sync::Arc;
 pub async fn reload(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
+    client: Option<Extension<ClientAddress>>,
 ) -> Result<Json<Reloaded>, ApiError> {
     tracing::info!(by = %caller.name, "reload requested over the API");
-    match app::reload(&app).await {
+    let by = app::Requester {
+        actor: caller.principal(),
+        client: client.map(|Extension(address)| address.client),
+    };
+    match app::reload(&app, &by).await {
         Ok(report) => Ok(Json(Reloaded {
             reloaded: true,
             sources: report.sources,

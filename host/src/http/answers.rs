@@ -59,3 +59,45 @@ pub struct Reloaded {
     /// Settings that only take effect after a restart.
     pub warnings: Vec<String>,
 }
+
+/// One person of `[[people]]`, as `GET /api/v1/people` shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub email: Option<String>,
+    /// Whether a console password is set (the hash itself never leaves).
+    pub has_password: bool,
+    pub name: String,
+    pub role: crate::roles::Role,
+}
+
+/// `GET /api/v1/people`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeoplePage {
+    pub people: Vec<Person>,
+}
+
+/// `PUT /api/v1/people/{name}/password`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordSet {
+    pub person: String,
+    /// Every session of the person ended with the change.
+    pub sessions_ended: bool,
+}
+
+/// One row of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub action: String,
+    pub actor: String,
+    pub at: String,
+    pub client: Option<String>,
+    pub detail: String,
+    pub id: u64,
+}
+
+/// `GET /api/v1/audit`: newest first; `next_before` pages on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_before: Option<u64>,
+}

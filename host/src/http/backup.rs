@@ -7,7 +7,9 @@
 
 use super::ApiError;
 use super::error::read_blocking;
+use crate::app::audit::{self, Action};
 use crate::app::{AppState, Caller};
+use crate::request_extensions::ClientAddress;
 use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::http::header;
@@ -22,6 +24,7 @@ const CHUNK: usize = 256 << 10;
 pub async fn download(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
+    client: Option<Extension<ClientAddress>>,
 ) -> Result<impl IntoResponse, ApiError> {
     let live = app.live.load_full();
     let database = live.config.resolve(&live.config.storage.path);
@@ -42,6 +45,9 @@ pub async fn download(
     })
     .await?;
     tracing::info!(by = %caller.name, rows = report.rows, bytes = report.bytes, "backup taken");
+    let detail = format!("downloaded a backup: {} rows, {} bytes", report.rows, report.bytes);
+    let client = client.map(|Extension(address)| address.client);
+    app.audit_now(audit::Entry::by(&caller, Action::Backup, client, detail)).await;
     let chunks = stream::unfold(Some(file), |file| async move {
         let mut file = file?;
         let read = tokio::task::spawn_blocking(move || {

@@ -3,10 +3,12 @@
 use super::error::read_blocking;
 use super::params::{ApiQuery, FailureId, QueryParams, page_limit};
 use super::{ApiError, views};
-use crate::app::AppState;
+use crate::app::audit::{self, Action};
+use crate::app::{AppState, Caller};
+use crate::request_extensions::ClientAddress;
 use crate::store::FailedDelivery;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -60,6 +62,8 @@ pub async fn show(
 /// current plugin; on success the changes and the replay record commit together.
 pub async fn replay(
     State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    client: Option<Extension<ClientAddress>>,
     FailureId(id): FailureId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let store = app.store.clone();
@@ -83,6 +87,9 @@ pub async fn replay(
         )
     })?;
     let delivered = live.ingest.replay(id, &source).await?;
+    let detail = format!("replayed failed delivery {id} of source {}", failure.source);
+    let client = client.map(|Extension(address)| address.client);
+    app.audit(audit::Entry::by(&caller, Action::FailedReplay, client, detail));
     let (action, incident) = match delivered.outcomes.first() {
         Some((action, incident)) => (json!(action), json!(views::incident(incident))),
         None => (json!("unchanged"), Value::Null),

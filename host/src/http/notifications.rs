@@ -9,7 +9,9 @@
 use super::error::read_blocking;
 use super::params::{ApiPath, ApiQuery, NotificationId, QueryParams, page_limit};
 use super::{ApiError, views};
+use crate::app::audit::{self, Action};
 use crate::app::{AppState, Caller};
+use crate::request_extensions::ClientAddress;
 use crate::notify::RetryError;
 use crate::notify::links::{LinkAction, LinkError};
 use crate::respond::{self, RespondError};
@@ -128,6 +130,7 @@ pub async fn show(
 pub async fn retry(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
+    client: Option<Extension<ClientAddress>>,
     NotificationId(id): NotificationId,
 ) -> Result<Json<Value>, ApiError> {
     let notification =
@@ -140,6 +143,9 @@ pub async fn retry(
             }
             RetryError::Storage(_) => ApiError::internal(error.to_string()),
         })?;
+    let detail = format!("retried notification {id} of incident {}", notification.incident);
+    let client = client.map(|Extension(address)| address.client);
+    app.audit(audit::Entry::by(&caller, Action::NotificationRetry, client, detail));
     Ok(Json(json!({"notification": notification_view(&notification)})))
 }
 

@@ -55,7 +55,7 @@ mod tests {
             .lines()
             .filter_map(|line| line.strip_prefix("| `"))
             .filter_map(|rest| rest.split_once('`').map(|(route, _)| route.to_string()))
-            .filter(|route| route.starts_with("GET /") || route.starts_with("POST /"))
+            .filter(|route| ["GET /", "POST /", "PUT /"].iter().any(|m| route.starts_with(m)))
             .collect();
         let served: BTreeSet<String> =
             routes().iter().map(|(method, path, ..)| format!("{method} {path}")).collect();
@@ -70,14 +70,21 @@ mod tests {
     }
 
     #[test]
-    fn token_routes_and_only_they_declare_bearer_security() {
+    fn token_routes_and_only_they_declare_bearer_security_and_their_role() {
         let document = documented();
         for (method, path, access, _) in routes() {
             let operation = &document["paths"][path][method.as_str().to_lowercase()];
             let secured = operation
                 .get("security")
                 .is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
-            assert_eq!(secured, access == Access::Token, "{method} {path}");
+            let role = operation["x-required-role"].as_str();
+            match access {
+                Access::Open => assert!(!secured && role.is_none(), "{method} {path}"),
+                Access::Needs(needed) => {
+                    assert!(secured, "{method} {path}");
+                    assert_eq!(role, Some(needed.as_str()), "{method} {path}");
+                }
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod failed;
 pub mod incident;
 pub mod incidents;
 pub mod sign_in;
+pub mod audit;
 pub mod sources;
 
 use super::UiError;

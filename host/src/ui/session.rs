@@ -1,81 +1,68 @@
 //! Sign-in sessions: a random id in an HttpOnly, SameSite=Strict cookie,
-//! mapped in memory to the API token it was opened with.
+//! stored in the database under the SHA-256 of that id
+//! (`store::StoredSession`), so any host of a cluster serves any session and
+//! a restart keeps them.
 //!
-//! Sessions live in memory only: a restart signs everyone out, which is
-//! cheaper than storing credentials on disk. The token is checked against the
-//! live `[[api.tokens]]` on every request, so the console grants exactly what
-//! the API grants, and a token removed by a reload ends its sessions.
+//! Every request checks its session against the live config: a person who
+//! was removed or whose role changed, and a token that was removed or
+//! replaced, is signed out at once. A new password ends the person's
+//! sessions in the same commit that stores it.
 
 use super::Console;
 use super::view::Chrome;
-use crate::app::Caller;
+use crate::app::{Caller, CallerKind, Live};
+use crate::roles::Role;
+use crate::store::{Millis, Principal, StoredSession, Write, now_millis, session_key};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::{Cookie, SameSite};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The cookie naming a session. Scoped to `/ui`: the JSON API never sees it.
 pub const SESSION_COOKIE: &str = "inbound_session";
-/// Sessions kept at once; the oldest give way first. Only holders of a valid
-/// token can open one, so this bounds memory, not abuse.
-const MAX_SESSIONS: usize = 10_000;
 
-pub struct Session {
-    /// The API token signed in with; checked against the live config on use.
-    token: String,
-    /// Carried by every form of this session (see [`super::csrf`]).
-    pub csrf: String,
-    expires: Instant,
+/// A new session for `principal`, as stored, and the cookie value naming it.
+pub fn new_session(
+    principal: Principal,
+    role: Role,
+    method: &str,
+    lifetime: Duration,
+    client: Option<String>,
+) -> (String, StoredSession) {
+    let now = now_millis();
+    let session = StoredSession {
+        principal,
+        role,
+        csrf: random_token(),
+        method: method.to_string(),
+        created_at: now,
+        expires_at: now.saturating_add(lifetime.as_millis() as u64),
+        client,
+    };
+    (random_token(), session)
 }
 
-#[derive(Default)]
-pub struct Sessions {
-    /// By SHA-256 of the session id, so the map holds no usable cookie.
-    open: Mutex<HashMap<[u8; 32], Arc<Session>>>,
-}
-
-impl Sessions {
-    /// Opens a session for `token` and returns its id (the cookie's value).
-    pub fn open(&self, token: String, lifetime: Duration) -> String {
-        let id = random_token();
-        let now = Instant::now();
-        let session = Session { token, csrf: random_token(), expires: now + lifetime };
-        let mut open = self.open.lock().expect("sessions lock");
-        open.retain(|_, session| session.expires > now);
-        if open.len() >= MAX_SESSIONS {
-            let oldest = open.iter().min_by_key(|(_, s)| s.expires).map(|(key, _)| *key);
-            if let Some(oldest) = oldest {
-                open.remove(&oldest);
-            }
+/// Who `session` signs in, by the live config at `now`: nobody once it
+/// expired, its person or token is gone, or its role is no longer theirs.
+pub fn caller_of(session: &StoredSession, live: &Live, now: Millis) -> Option<Caller> {
+    if session.expires_at <= now {
+        return None;
+    }
+    let caller = match &session.principal {
+        Principal::Person { name } => {
+            let person = live.config.people.iter().find(|person| person.name == *name)?;
+            Caller { name: name.clone(), role: person.role, kind: CallerKind::Person }
         }
-        open.insert(digest(&id), Arc::new(session));
-        id
-    }
-
-    fn find(&self, id: &str) -> Option<Arc<Session>> {
-        let mut open = self.open.lock().expect("sessions lock");
-        let key = digest(id);
-        match open.get(&key) {
-            Some(session) if session.expires > Instant::now() => Some(session.clone()),
-            Some(_) => {
-                open.remove(&key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    pub fn close(&self, id: &str) {
-        self.open.lock().expect("sessions lock").remove(&digest(id));
-    }
+        Principal::Token { name, digest } => live.tokens.find_by_digest(name, digest)?,
+    };
+    // A viewer's session does not become a responder's by a config change.
+    (caller.role == session.role).then_some(caller)
 }
 
 /// 32 random bytes, URL-safe base64: session ids and CSRF tokens.
@@ -85,9 +72,6 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn digest(text: &str) -> [u8; 32] {
-    Sha256::digest(text.as_bytes()).into()
-}
 
 /// The value of cookie `name` in the request, if any.
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -121,73 +105,87 @@ pub fn secure_cookies(console: &Console) -> bool {
     live.config.ui.secure_cookie || live.config.public_url().starts_with("https://")
 }
 
-/// A signed-in request: the session, the caller its token names, and the
+/// A signed-in request: the session, the caller it signs in, and the
 /// page chrome (navigation, sign-out form) built from them.
+#[derive(Clone)]
 pub struct SignedIn {
     pub caller: Caller,
-    pub session: Arc<Session>,
-    pub session_id: String,
+    pub session: StoredSession,
+    /// Where the session is stored ([`session_key`]).
+    pub key: String,
 }
 
 impl SignedIn {
-    /// The live session the request's cookie names, if any.
-    pub fn find(console: &Console, headers: &HeaderMap) -> Option<SignedIn> {
-        let id = cookie_value(headers, SESSION_COOKIE)?;
-        let session = console.sessions.find(&id)?;
-        let caller = console.app.live.load().tokens.find(&session.token)?;
-        Some(SignedIn { caller, session, session_id: id })
+    /// The live session the request's cookie names, if any. A session that
+    /// no longer signs anyone in is deleted on the way.
+    pub async fn find(console: &Console, headers: &HeaderMap) -> Option<SignedIn> {
+        let key = session_key(&cookie_value(headers, SESSION_COOKIE)?);
+        let store = console.app.store.clone();
+        let read_key = key.clone();
+        let stored = tokio::task::spawn_blocking(move || store.session(&read_key)).await.ok()?;
+        let session = match stored {
+            Ok(session) => session?,
+            Err(error) => {
+                tracing::warn!("cannot read a console session: {error}");
+                return None;
+            }
+        };
+        let live = console.app.live.load();
+        match caller_of(&session, &live, now_millis()) {
+            Some(caller) => Some(SignedIn { caller, session, key }),
+            None => {
+                end_session(console, key).await;
+                None
+            }
+        }
     }
 
     pub fn chrome(&self, section: &'static str) -> Chrome {
-        Chrome::signed_in(&self.caller.name, &self.session.csrf, section)
+        Chrome::signed_in(&self.caller.name, self.caller.role, &self.session.csrf, section)
+    }
+
+    /// Whether this caller may use what needs `role`.
+    pub fn may(&self, role: Role) -> bool {
+        self.caller.role.allows(role)
     }
 }
 
+/// Deletes the session stored under `key`.
+pub async fn end_session(console: &Console, key: String) {
+    let changes = crate::store::ChangeSet { reads: Vec::new(), writes: vec![Write::DeleteSession { key }] };
+    if let Err(error) = console.app.store.commit(changes).await {
+        tracing::warn!("cannot delete a console session: {error}");
+    }
+}
+
+/// The signed-in caller that the console's access check ([`super::access`])
+/// found for this request.
 impl FromRequestParts<Arc<Console>> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        console: &Arc<Console>,
+        _console: &Arc<Console>,
     ) -> Result<Self, Self::Rejection> {
-        match SignedIn::find(console, &parts.headers) {
-            Some(signed_in) => Ok(signed_in),
-            // A page: go and sign in, then come back.
-            None if parts.method == Method::GET && parts.uri.path() != "/ui/live" => {
-                let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/ui/");
-                let target = format!("/ui/sign-in?next={}", urlencode(back));
-                Err(Redirect::to(&target).into_response())
-            }
-            // An action or the live feed: say so; a redirect would lose the form.
-            None => Err(super::UiError::new(
-                StatusCode::UNAUTHORIZED,
-                "Signed out",
-                "Your session has ended or was never opened. Sign in again, then repeat what you were doing.",
+        parts.extensions.get::<SignedIn>().cloned().ok_or_else(|| {
+            use axum::response::IntoResponse;
+            super::UiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Not signed in",
+                "This page is missing its access check; please report it.",
             )
-            .into_response()),
-        }
+            .into_response()
+        })
     }
 }
 
-fn urlencode(text: &str) -> String {
+pub fn urlencode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_session_is_found_by_its_id_until_it_expires_or_closes() {
-        let sessions = Sessions::default();
-        let id = sessions.open("t".into(), Duration::from_secs(60));
-        assert!(sessions.find(&id).is_some());
-        assert!(sessions.find("not-an-id").is_none());
-        sessions.close(&id);
-        assert!(sessions.find(&id).is_none());
-        let expired = sessions.open("t".into(), Duration::ZERO);
-        assert!(sessions.find(&expired).is_none());
-    }
 
     #[test]
     fn the_cookie_is_http_only_strict_and_scoped_to_the_console() {

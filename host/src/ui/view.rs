@@ -3,6 +3,7 @@
 //! how times, sizes and bodies read, and how much of a key is shown.
 
 use super::assets;
+use crate::roles::Role;
 use crate::store::Millis;
 
 /// What every page has around its content: assets and, once signed in, the
@@ -15,9 +16,13 @@ pub struct Chrome {
 
 pub struct Nav {
     pub who: String,
+    pub role: &'static str,
     pub csrf: String,
-    /// `incidents`, `failed` or `sources`: marks the current section.
+    /// `incidents`, `failed`, `sources` or `audit`: marks the current section.
     pub section: &'static str,
+    /// The sections shown are those the signed-in role may open.
+    pub may_respond: bool,
+    pub may_administer: bool,
 }
 
 impl Chrome {
@@ -25,8 +30,15 @@ impl Chrome {
         Chrome { css: assets::css_url(), js: assets::js_url(), nav: None }
     }
 
-    pub fn signed_in(who: &str, csrf: &str, section: &'static str) -> Chrome {
-        let nav = Nav { who: who.to_string(), csrf: csrf.to_string(), section };
+    pub fn signed_in(who: &str, role: Role, csrf: &str, section: &'static str) -> Chrome {
+        let nav = Nav {
+            who: who.to_string(),
+            role: role.as_str(),
+            csrf: csrf.to_string(),
+            section,
+            may_respond: role.allows(Role::Responder),
+            may_administer: role.allows(Role::Admin),
+        };
         Chrome { nav: Some(nav), ..Chrome::signed_out() }
     }
 }

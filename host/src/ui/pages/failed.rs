@@ -2,6 +2,7 @@
 //! `POST /ui/failed/{id}/replay` runs one again through the ingest path.
 
 use crate::store::FailedDelivery;
+use crate::app::audit::{self, Action};
 use crate::ui::error::read;
 use crate::ui::render::page;
 use crate::ui::session::SignedIn;
@@ -152,6 +153,7 @@ pub struct ReplayForm {
 pub async fn replay(
     State(console): State<Arc<Console>>,
     signed_in: SignedIn,
+    client: Option<axum::Extension<crate::request_extensions::ClientAddress>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     form: Result<Form<ReplayForm>, axum::extract::rejection::FormRejection>,
@@ -173,5 +175,8 @@ pub async fn replay(
     })?;
     live.ingest.replay(id, &source).await.map_err(UiError::from)?;
     tracing::info!(failed_delivery = id, by = %signed_in.caller.name, "replayed in the console");
+    let detail = format!("replayed failed delivery {id} of source {} in the console", failure.source);
+    let client = client.map(|axum::Extension(address)| address.client);
+    console.app.audit(audit::Entry::by(&signed_in.caller, Action::FailedReplay, client, detail));
     Ok(Redirect::to(&format!("/ui/failed/{id}?done=replayed")).into_response())
 }

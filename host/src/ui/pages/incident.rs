@@ -5,6 +5,7 @@
 use super::incidents::{name, priority};
 use crate::respond;
 use crate::store::{LogEntry, LogKind, Status};
+use crate::roles::Role;
 use crate::ui::error::read;
 use crate::ui::render::page;
 use crate::ui::session::SignedIn;
@@ -101,8 +102,9 @@ pub async fn show(
         updated: time(incident.updated_at),
         url: incident.url.as_deref().map(web_link),
         links: incident.links.iter().map(|l| (l.label.clone(), web_link(&l.url))).collect(),
-        can_accept: incident.status == Status::Pending,
-        can_resolve: incident.status.is_open(),
+        // A viewer sees no buttons: the route would answer 403 anyway.
+        can_accept: incident.status == Status::Pending && signed_in.may(Role::Responder),
+        can_resolve: incident.status.is_open() && signed_in.may(Role::Responder),
         notice,
         log: log.items.iter().map(|(_, entry)| describe(entry)).collect(),
         older_href: log.next.map(|b| format!("/ui/incidents/{id}?log_before={b}")),

@@ -1,13 +1,21 @@
-//! `GET/POST /ui/sign-in` and `POST /ui/sign-out`: a token from
-//! `[[api.tokens]]` opens a session; signing out closes it.
+//! `GET/POST /ui/sign-in` and `POST /ui/sign-out`: a person's name and
+//! password, or a token from `[[api.tokens]]`, opens a session in the
+//! database; signing out deletes it. Every attempt, right or wrong, is
+//! counted against the client like the API's tokens and written to the
+//! audit trail.
 
-use crate::app::Refused;
+use crate::app::audit::{self, Action};
+use crate::app::{Caller, CallerKind, Live, Refused, TooManyFailedAttempts, digest_hex, passwords};
 use crate::request_extensions::ClientAddress;
+use crate::roles::Role;
+use crate::store::{ChangeSet, Principal, Write};
 use crate::ui::csrf::{self, SIGN_IN_COOKIE};
 use crate::ui::render::page;
 use crate::ui::session::{
-    SESSION_COOKIE, SignedIn, cookie_value, random_token, secure_cookies, set_cookie,
+    SESSION_COOKIE, SignedIn, cookie_value, end_session, new_session, random_token,
+    secure_cookies, set_cookie,
 };
+use std::net::IpAddr;
 use crate::ui::view::Chrome;
 use crate::ui::{Console, UiError};
 use askama::Template;
@@ -28,7 +36,10 @@ struct SignInPage {
     chrome: Chrome,
     csrf: String,
     next: String,
+    next_encoded: String,
     problem: Option<String>,
+    /// The OpenID Connect provider's name, when `[ui.oidc]` is set.
+    oidc: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,7 +53,7 @@ pub async fn form(
     Query(params): Query<FormParams>,
 ) -> Result<Response, UiError> {
     let next = safe_next(params.next.as_deref());
-    if SignedIn::find(&console, &headers).is_some() {
+    if SignedIn::find(&console, &headers).await.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
     sign_in_page(&console, StatusCode::OK, next, None)
@@ -58,7 +69,14 @@ fn sign_in_page(
     let token = random_token();
     let cookie = set_cookie(SIGN_IN_COOKIE, &token, SIGN_IN_FORM_LIFETIME, secure_cookies(console));
     let mut response =
-        page(SignInPage { chrome: Chrome::signed_out(), csrf: token, next, problem })?;
+        page(SignInPage {
+            chrome: Chrome::signed_out(),
+            csrf: token,
+            next_encoded: crate::ui::session::urlencode(&next),
+            next,
+            problem,
+            oidc: None,
+        })?;
     *response.status_mut() = status;
     append_cookie(&mut response, &cookie);
     Ok(response)
@@ -66,6 +84,10 @@ fn sign_in_page(
 
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
+    /// A person's name and password...
+    name: Option<String>,
+    password: Option<String>,
+    /// ...or an API token.
     token: Option<String>,
     csrf: Option<String>,
     next: Option<String>,
@@ -81,15 +103,24 @@ pub async fn submit(
     let expected = cookie_value(&headers, SIGN_IN_COOKIE).unwrap_or_default();
     csrf::check(&headers, form.csrf.as_deref(), &expected)?;
     let next = safe_next(form.next.as_deref());
-    let token = form.token.unwrap_or_default().trim().to_string();
     let live = console.app.live.load_full();
-    // The same rule and count of wrong tokens per client as the API's.
     let client = client.map(|Extension(address)| address.client);
-    let caller = match live.authenticate(client, Some(&token)) {
-        Ok(caller) => caller,
-        Err(Refused::Blocked(refused)) => {
+    let token = form.token.as_deref().map(str::trim).filter(|token| !token.is_empty());
+    let attempt = match token {
+        Some(token) => with_token(&live, client, token),
+        None => {
+            let name = form.name.as_deref().unwrap_or_default().trim().to_string();
+            let password = form.password.unwrap_or_default();
+            with_password(&console, &live, client, name, password).await
+        }
+    };
+    let (caller, principal, method) = match attempt {
+        Ok(signed) => signed,
+        Err(Failed::Blocked(refused)) => {
             if refused.first {
-                tracing::warn!(client = %refused.client, "too many failed console sign-ins from this client; refusing its tokens unchecked for a while (api.failed_auth_per_minute)");
+                tracing::warn!(client = %refused.client, "too many failed console sign-ins from this client; refusing its attempts unchecked for a while (api.failed_auth_per_minute)");
+                let detail = "too many failed sign-ins: further attempts refused unchecked";
+                console.app.audit(audit::Entry::new("unknown", Action::SignInFailed, client, detail));
             }
             let problem = format!(
                 "Too many failed sign-ins from your address. Try again in {} seconds.",
@@ -100,27 +131,108 @@ pub async fn submit(
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(refused.seconds));
             return Ok(response);
         }
-        Err(_) => {
-            tracing::warn!("console sign-in refused: unknown token");
-            return sign_in_page(
-                &console,
-                StatusCode::UNAUTHORIZED,
-                next,
-                Some(
-                    "That token is not one of the host's API tokens. Check it and try again."
-                        .into(),
-                ),
-            );
+        Err(Failed::Wrong { tried, problem, detail }) => {
+            tracing::warn!(tried = %tried, "console sign-in refused: {detail}");
+            console.app.audit(audit::Entry::new(tried, Action::SignInFailed, client, detail));
+            return sign_in_page(&console, StatusCode::UNAUTHORIZED, next, Some(problem.into()));
         }
     };
     let lifetime = Duration::from_secs(live.config.ui.session_minutes.saturating_mul(60));
-    let session = console.sessions.open(token, lifetime);
-    tracing::info!(user = %caller.name, "console sign-in");
+    let (cookie, session) =
+        new_session(principal, caller.role, method, lifetime, client.map(|c| c.to_string()));
+    let sign_in = audit::Entry::by(&caller, Action::SignIn, client, format!("signed in to the console with {method} as {}", caller.role));
+    let changes = ChangeSet {
+        reads: Vec::new(),
+        writes: vec![
+            Write::PutSession { key: crate::store::session_key(&cookie), session },
+            Write::AppendAudit(sign_in.into_entry()),
+        ],
+    };
+    console.app.store.commit(changes).await.map_err(|error| {
+        UiError::internal(format!("the session could not be stored ({error}); try again"))
+    })?;
+    tracing::info!(user = %caller.name, method, "console sign-in");
     let secure = secure_cookies(&console);
     let mut response = Redirect::to(&next).into_response();
-    append_cookie(&mut response, &set_cookie(SESSION_COOKIE, &session, lifetime, secure));
+    append_cookie(&mut response, &set_cookie(SESSION_COOKIE, &cookie, lifetime, secure));
     append_cookie(&mut response, &set_cookie(SIGN_IN_COOKIE, "", Duration::ZERO, secure));
     Ok(response)
+}
+
+/// Why a sign-in did not open a session.
+enum Failed {
+    Blocked(TooManyFailedAttempts),
+    /// Wrong credentials: who was tried, what the page says, what the
+    /// audit trail says.
+    Wrong { tried: String, problem: &'static str, detail: String },
+}
+
+fn with_token(
+    live: &Live,
+    client: Option<IpAddr>,
+    token: &str,
+) -> Result<(Caller, Principal, &'static str), Failed> {
+    let caller = match live.authenticate(client, Some(token)) {
+        Ok(caller) => caller,
+        Err(Refused::Blocked(refused)) => return Err(Failed::Blocked(refused)),
+        Err(_) => {
+            return Err(Failed::Wrong {
+                tried: "token".into(),
+                problem: "That token is not one of the host's API tokens. Check it and try again.",
+                detail: "unknown API token".into(),
+            });
+        }
+    };
+    if !caller.role.allows(Role::Viewer) {
+        return Err(Failed::Wrong {
+            tried: caller.principal(),
+            problem: "That token may only read /metrics; it cannot open the console.",
+            detail: "a metrics token cannot open the console".into(),
+        });
+    }
+    let principal = Principal::Token { name: caller.name.clone(), digest: digest_hex(token) };
+    Ok((caller, principal, "token"))
+}
+
+async fn with_password(
+    console: &Console,
+    live: &Live,
+    client: Option<IpAddr>,
+    name: String,
+    password: String,
+) -> Result<(Caller, Principal, &'static str), Failed> {
+    live.reserve_attempt(client).map_err(Failed::Blocked)?;
+    let person = live.config.people.iter().find(|person| person.name == name);
+    let store = console.app.store.clone();
+    let known = person.map(|person| person.name.clone());
+    // Argon2 takes tens of milliseconds: off the async runtime. An unknown
+    // name costs the same as a known one.
+    let matches = tokio::task::spawn_blocking(move || {
+        let stored = match &known {
+            Some(name) => store.password_hash(name).ok().flatten(),
+            None => None,
+        };
+        passwords::verify(stored.as_deref(), &password)
+    })
+    .await
+    .unwrap_or(false);
+    match person {
+        Some(person) if matches => {
+            live.refund_attempt(client);
+            let caller =
+                Caller { name: person.name.clone(), role: person.role, kind: CallerKind::Person };
+            Ok((caller, Principal::Person { name: person.name.clone() }, "password"))
+        }
+        _ => Err(Failed::Wrong {
+            tried: if name.is_empty() { "unknown".into() } else { format!("person {name}") },
+            problem: "That name and password do not match. Check them and try again.",
+            detail: if person.is_some() {
+                "wrong password".into()
+            } else {
+                "no such person in [[people]]".into()
+            },
+        }),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,12 +243,14 @@ pub struct SignOutForm {
 pub async fn sign_out(
     State(console): State<Arc<Console>>,
     signed_in: SignedIn,
+    client: Option<Extension<ClientAddress>>,
     headers: HeaderMap,
     form: Result<Form<SignOutForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, UiError> {
     let Form(form) = form.map_err(super::form_error)?;
     csrf::check(&headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
-    console.sessions.close(&signed_in.session_id);
+    end_session(&console, signed_in.key.clone()).await;
+    console.app.audit(audit::Entry::by(&signed_in.caller, Action::SignOut, client.map(|Extension(a)| a.client), "signed out of the console"));
     let mut response = Redirect::to("/ui/sign-in").into_response();
     let removed = set_cookie(SESSION_COOKIE, "", Duration::ZERO, secure_cookies(&console));
     append_cookie(&mut response, &removed);

@@ -1,0 +1,122 @@
+//! People and the audit trail: `GET /api/v1/people` (who may sign in, with
+//! which role, and whether a password is set), `PUT
+//! /api/v1/people/{name}/password` (what `inbound people set-password`
+//! sends), and `GET /api/v1/audit`. All for admins.
+
+use super::answers::{AuditEntry, AuditPage, Person, PeoplePage, PasswordSet};
+use super::error::read_blocking;
+use super::params::{ApiPath, ApiQuery, QueryParams, page_limit};
+use super::{ApiError, views};
+use crate::app::audit::{self, Action};
+use crate::app::{AppState, Caller, passwords};
+use crate::request_extensions::ClientAddress;
+use crate::store::{AuditQuery, ChangeSet, Write};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, State};
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub async fn list(State(app): State<Arc<AppState>>) -> Result<Json<PeoplePage>, ApiError> {
+    let live = app.live.load_full();
+    let store = app.store.clone();
+    let people = read_blocking("people".into(), move || {
+        live.config
+            .people
+            .iter()
+            .map(|person| {
+                Ok(Person {
+                    email: person.email.clone(),
+                    has_password: store.password_hash(&person.name)?.is_some(),
+                    name: person.name.clone(),
+                    role: person.role,
+                })
+            })
+            .collect::<Result<Vec<_>, crate::store::Error>>()
+    })
+    .await?;
+    Ok(Json(PeoplePage { people }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPassword {
+    password: String,
+}
+
+/// `PUT /api/v1/people/{name}/password`, body `{"password": "..."}`: stores
+/// the Argon2id hash and ends every session the person holds, in one commit
+/// with its audit entry.
+pub async fn set_password(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    client: Option<Extension<ClientAddress>>,
+    ApiPath(name): ApiPath<String>,
+    body: Bytes,
+) -> Result<Json<PasswordSet>, ApiError> {
+    let live = app.live.load_full();
+    if !live.config.people.iter().any(|person| person.name == name) {
+        return Err(ApiError::not_found(
+            "unknown-person",
+            format!("there is no person {name:?} in [[people]]; add them to the config and reload first"),
+        ));
+    }
+    let NewPassword { password } = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::bad_request("invalid-body", format!("the body must be {{\"password\": \"...\"}}: {error}"))
+    })?;
+    if let Some(why) = passwords::refusal(&password) {
+        return Err(ApiError::bad_request("weak-password", why));
+    }
+    let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(|error| ApiError::internal(format!("hashing failed: {error}")))?;
+    let client = client.map(|Extension(address)| address.client);
+    let entry = audit::Entry::by(&caller, Action::SetPassword, client, format!("set the password of {name}; their sessions ended"));
+    let changes = ChangeSet {
+        reads: Vec::new(),
+        writes: vec![
+            Write::PutPassword { person: name.clone(), hash },
+            Write::DeleteSessionsOf { person: name.clone() },
+            Write::AppendAudit(entry.into_entry()),
+        ],
+    };
+    app.store.commit(changes).await.map_err(|error| {
+        ApiError::internal(format!("the password was not stored: {error}"))
+    })?;
+    tracing::info!(person = %name, by = %caller.name, "password set");
+    Ok(Json(PasswordSet { person: name, sessions_ended: true }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    before: Option<u64>,
+    limit: Option<usize>,
+    action: Option<String>,
+}
+
+impl QueryParams for AuditParams {
+    const ACCEPTED: &'static str = "action, before (an entry id), limit (1-500)";
+}
+
+pub async fn audit(
+    State(app): State<Arc<AppState>>,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let query = AuditQuery { before: params.before, limit: page_limit(params.limit)?, action: params.action };
+    let store = app.store.clone();
+    let page = read_blocking("the audit trail".into(), move || store.audit(&query)).await?;
+    let entries = page
+        .items
+        .into_iter()
+        .map(|entry| AuditEntry {
+            action: entry.action,
+            actor: entry.actor,
+            at: views::timestamp(entry.at),
+            client: entry.client,
+            detail: entry.detail,
+            id: entry.id,
+        })
+        .collect();
+    Ok(Json(AuditPage { entries, next_before: page.next }))
+}
