@@ -5,7 +5,7 @@ CARGO ?= cargo
 # apt-get needs root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-deps plugins served-plugins rust-plugins python-plugins js-toolchain toolchain bench fuzz lint
+.PHONY: run test test-deps plugins served-plugins rust-plugins python-plugins js-toolchain oidc-provider toolchain bench fuzz lint
 
 ## Build the host and the plugins, then serve config.toml.
 run: served-plugins
@@ -13,7 +13,7 @@ run: served-plugins
 
 ## Build the plugins, then run every test of the workspace, then the
 ## end-to-end suite again on PostgreSQL (storage.backend = "postgres").
-test: plugins js-toolchain test-deps
+test: plugins js-toolchain oidc-provider test-deps
 	$(CARGO) test --release --workspace --no-fail-fast
 	INBOUND_TEST_STORAGE=postgres $(CARGO) test --release -p inbound --test e2e --no-fail-fast \
 		-- $(POSTGRES_SUITE) $(POSTGRES_SKIP)
@@ -118,6 +118,24 @@ $(JS_INSTALLED): plugins/js-sdk/toolchain/package.json plugins/js-sdk/toolchain/
 	@mkdir -p $(JS_TOOLS)
 	cp plugins/js-sdk/toolchain/package.json plugins/js-sdk/toolchain/package-lock.json $(JS_TOOLS)/
 	npm ci --prefix $(JS_TOOLS) --no-audit --no-fund
+	@touch $@
+
+## The OpenID Connect provider the console's sign-in tests run against:
+## panva's oidc-provider (npm), driven by tests/e2e/oidc-provider/provider.mjs,
+## which loads it from target/oidc-provider/node_modules. Locked by its
+## package-lock.json and installed with `npm ci` when missing or when either
+## file changed (the version is the lock's: 8.8.1). Needs node 20 and npm.
+OIDC_PROVIDER_DIR := tests/e2e/oidc-provider
+OIDC_PROVIDER := target/oidc-provider
+OIDC_PROVIDER_INSTALLED := $(OIDC_PROVIDER)/installed
+
+oidc-provider: $(OIDC_PROVIDER_INSTALLED)
+
+$(OIDC_PROVIDER_INSTALLED): $(OIDC_PROVIDER_DIR)/package.json $(OIDC_PROVIDER_DIR)/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
+	@mkdir -p $(OIDC_PROVIDER)
+	cp $(OIDC_PROVIDER_DIR)/package.json $(OIDC_PROVIDER_DIR)/package-lock.json $(OIDC_PROVIDER)/
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund
 	@touch $@
 
 toolchain:
