@@ -6,6 +6,7 @@ mod failed;
 mod incidents;
 mod notifications;
 mod output;
+mod people;
 mod plugin;
 mod remote;
 mod sources;
@@ -63,6 +64,11 @@ pub enum Command {
     Notifications(notifications::Command),
     /// Who is on call in each schedule, now or at --at.
     Oncall(notifications::OnCall),
+    /// The people who may sign in to the console, and their passwords.
+    #[command(subcommand)]
+    People(people::Command),
+    /// The audit trail: sign-ins, refusals, reloads, backups, ... (admin token).
+    Audit(people::Audit),
     /// Tools for plugin authors: run, check, new.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -152,6 +158,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Failed(command) => failed::run(command),
         Command::Notifications(command) => notifications::run(command),
         Command::Oncall(args) => notifications::oncall(args),
+        Command::People(command) => people::run(command),
+        Command::Audit(args) => people::audit(args),
         Command::Plugin(command) => plugin::run(command),
         Command::Backup { destination, remote } => backup::backup(&destination, &remote),
         Command::Restore { source, config } => backup::restore(&source, &config),

@@ -35,12 +35,12 @@ mod session;
 mod view;
 
 use crate::app::AppState;
+use crate::roles::{Access, Role};
 use axum::Router;
+use axum::http::Method;
 use axum::middleware;
 use axum::response::Redirect;
-use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
-use crate::roles::{Access, Role};
 use std::sync::Arc;
 
 pub use error::UiError;
@@ -62,8 +62,18 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<Console>>
     vec![
         (Method::GET, "/ui/", needs(Viewer), get(pages::incidents::list)),
         (Method::GET, "/ui/incidents/{id}", needs(Viewer), get(pages::incident::show)),
-        (Method::POST, "/ui/incidents/{id}/accept", needs(Responder), post(pages::incident::accept)),
-        (Method::POST, "/ui/incidents/{id}/resolve", needs(Responder), post(pages::incident::resolve)),
+        (
+            Method::POST,
+            "/ui/incidents/{id}/accept",
+            needs(Responder),
+            post(pages::incident::accept),
+        ),
+        (
+            Method::POST,
+            "/ui/incidents/{id}/resolve",
+            needs(Responder),
+            post(pages::incident::resolve),
+        ),
         (Method::GET, "/ui/failed", needs(Responder), get(pages::failed::list)),
         (Method::GET, "/ui/failed/{id}", needs(Responder), get(pages::failed::show)),
         (Method::POST, "/ui/failed/{id}/replay", needs(Responder), post(pages::failed::replay)),

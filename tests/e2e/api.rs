@@ -77,8 +77,10 @@ fn missing_or_wrong_tokens_get_401_and_nothing_else() {
 
 #[test]
 fn without_configured_tokens_the_api_refuses_everyone_and_says_so_at_start() {
-    let config = zendesk_config("")
-        .replace(&format!("[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\n"), "");
+    let config = zendesk_config("").replace(
+        &format!("[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\nrole = \"admin\"\n"),
+        "",
+    );
     assert!(!config.contains("api.tokens"));
     let host = Host::start(&config);
     assert!(host.logs().contains("no [[api.tokens]] configured"), "{}", host.logs());

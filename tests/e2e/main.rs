@@ -28,6 +28,7 @@ mod monitoring;
 mod notifications;
 mod operations;
 mod page_headers;
+mod people;
 mod plugin_api_versions;
 mod plugin_cache;
 mod plugin_settings;

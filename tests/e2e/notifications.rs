@@ -145,6 +145,7 @@ listen = "127.0.0.1:0"
 [[api.tokens]]
 name = "ops"
 token = "{TOKEN}"
+role = "admin"
 
 [integrations.zendesk]
 plugin = "{zendesk}"

@@ -43,6 +43,7 @@ levels = []
 [[api.tokens]]
 name = "tests"
 token = "{TOKEN}"
+role = "admin"
 
 [[sources]]
 name = "support"

@@ -38,7 +38,7 @@ fn sign_in(browser: &Browser, host: &Host) {
     browser.goto(&host.url("/ui/"));
     browser.wait_for("#token");
     browser.fill("#token", TOKEN);
-    browser.click(".sign-in button[type=submit]");
+    browser.click("#token-sign-in button[type=submit]");
     browser.wait_for("#incident-list");
 }
 
@@ -65,13 +65,13 @@ fn a_wrong_token_is_refused_and_the_right_one_signs_in_and_out() {
     browser.screenshot("sign-in");
 
     browser.fill("#token", "not-the-token-0123456789abcdef");
-    browser.click(".sign-in button[type=submit]");
+    browser.click("#token-sign-in button[type=submit]");
     browser.wait_for("#sign-in-problem");
     assert!(browser.text("#sign-in-problem").contains("not one of the host's API tokens"));
     assert!(!browser.exists("#incident-list"));
 
     browser.fill("#token", TOKEN);
-    browser.click(".sign-in button[type=submit]");
+    browser.click("#token-sign-in button[type=submit]");
     browser.wait_for("#incident-list");
     assert_eq!(browser.text(".who"), "ops");
     // The session cookie is out of reach of scripts.

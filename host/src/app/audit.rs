@@ -72,7 +72,12 @@ impl Entry {
     }
 
     /// What `caller` did.
-    pub fn by(caller: &Caller, action: Action, client: Option<IpAddr>, detail: impl Into<String>) -> Entry {
+    pub fn by(
+        caller: &Caller,
+        action: Action,
+        client: Option<IpAddr>,
+        detail: impl Into<String>,
+    ) -> Entry {
         Entry::new(caller.principal(), action, client, detail)
     }
 

@@ -2,8 +2,8 @@
 //! database, never in the config. Hashing costs tens of milliseconds on
 //! purpose: run these off the async runtime (`spawn_blocking`).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 
 /// Shorter passwords are refused when set.

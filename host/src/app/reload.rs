@@ -2,9 +2,9 @@
 //! admin route).
 
 use super::audit::{self, Action};
-use crate::store::{ChangeSet, Write};
 use super::{AppState, Live};
 use crate::config::Config;
+use crate::store::{ChangeSet, Write};
 use crate::telemetry;
 use anyhow::Context;
 use std::sync::Arc;

@@ -80,9 +80,14 @@ impl Tokens {
     /// The caller of token `name` if its value still has this digest
     /// ([`digest_hex`]): a replaced token no longer matches.
     pub fn find_by_digest(&self, name: &str, digest: &str) -> Option<Caller> {
-        self.known.iter().find(|(known, _, value)| known == name && digest_hex_of(value) == digest).map(
-            |(name, role, _)| Caller { name: name.clone(), role: *role, kind: CallerKind::Token },
-        )
+        self.known
+            .iter()
+            .find(|(known, _, value)| known == name && digest_hex_of(value) == digest)
+            .map(|(name, role, _)| Caller {
+                name: name.clone(),
+                role: *role,
+                kind: CallerKind::Token,
+            })
     }
 }
 
@@ -106,7 +111,12 @@ mod tests {
 
     fn tokens() -> Tokens {
         Tokens::new(&[
-            ApiToken { name: "ops".into(), token: Some("a".repeat(32)), token_env: None, role: None },
+            ApiToken {
+                name: "ops".into(),
+                token: Some("a".repeat(32)),
+                token_env: None,
+                role: None,
+            },
             ApiToken {
                 name: "ci".into(),
                 token: Some("b".repeat(32)),

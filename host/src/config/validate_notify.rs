@@ -6,7 +6,7 @@
 use super::addresses::{check_http_url, is_email_address, is_mailbox};
 use super::checks::{UniqueNames, all_positive, known};
 use super::errors::{ConfigError, Errors};
-use super::notify::{MAX_LINK_VALID_HOURS, MAX_NAME_CHARS, Target};
+use super::notify::{MAX_LINK_VALID_HOURS, MAX_NAME_CHARS, PersonConfig, Target};
 use super::oncall::Schedule;
 use super::schema::Config;
 use super::secrets::{MIN_KEY_CHARS, Secret};
@@ -191,18 +191,13 @@ impl Config {
             UniqueNames::new(errors, "people", "person").missing(missing).longest(MAX_NAME_CHARS);
         for (index, person) in self.people.iter().enumerate() {
             let at = |field: &str| format!("people[{index}].{field}");
-            let named = |field: &str| format!("people[{index}].{field} (person {:?})", person.name);
             if person.name.contains(':') {
                 return Err(errors.at(at("name"), missing));
             }
             names.check(index, &person.name)?;
-            if person.contacts.is_empty() {
-                return Err(errors.at_key(
-                    at("name"),
-                    named("contacts"),
-                    "this person cannot be notified: add contacts = [{ channel = \"...\", address = \"...\" }]",
-                ));
-            }
+            // A person without contacts may sign in to the console; only
+            // naming them where someone is paged is refused (targets,
+            // rotations: see `unreachable`).
             for (contact_index, contact) in person.contacts.iter().enumerate() {
                 let key = format!("people[{index}].contacts[{contact_index}]");
                 let Some(channel) = self.channel(&contact.channel) else {
@@ -265,14 +260,18 @@ impl Config {
                 ));
             }
             for (member_index, member) in rotation.members.iter().enumerate() {
-                if self.person(member).is_none() {
+                let problem = match self.person(member) {
+                    None => Some(format!(
+                        "unknown person {member:?}; declare them in [[people]] or use one of: {}",
+                        known(self.people.iter().map(|p| p.name.as_str()))
+                    )),
+                    Some(person) => unreachable(person),
+                };
+                if let Some(problem) = problem {
                     return Err(errors.at_key(
                         format!("schedules[{index}].rotation.members[{member_index}]"),
                         named(&format!("rotation.members[{member_index}]")),
-                        format!(
-                            "unknown person {member:?}; declare them in [[people]] or use one of: {}",
-                            known(self.people.iter().map(|p| p.name.as_str()))
-                        ),
+                        problem,
                     ));
                 }
             }
@@ -357,12 +356,13 @@ impl Config {
                         None => Some(format!(
                             "{text:?} is not a target; write \"person:NAME\", \"schedule:NAME\" or \"channel:NAME\""
                         )),
-                        Some(Target::Person(name)) if self.person(&name).is_none() => {
-                            Some(format!(
+                        Some(Target::Person(name)) => match self.person(&name) {
+                            None => Some(format!(
                                 "unknown person {name:?}; declare them in [[people]] or use one of: {}",
                                 known(self.people.iter().map(|p| p.name.as_str()))
-                            ))
-                        }
+                            )),
+                            Some(person) => unreachable(person),
+                        },
                         Some(Target::Schedule(name)) if self.schedule(&name).is_none() => {
                             Some(format!(
                                 "unknown schedule {name:?}; declare it in [[schedules]] or use one of: {}",
@@ -475,4 +475,14 @@ mod tests {
             "{error}"
         );
     }
+}
+
+/// Why `person` cannot be paged, if they cannot: no contacts.
+fn unreachable(person: &PersonConfig) -> Option<String> {
+    person.contacts.is_empty().then(|| {
+        format!(
+            "person {:?} has no contacts, so they could not be notified; add contacts = [{{ channel = \"...\", address = \"...\" }}] to them in [[people]]",
+            person.name
+        )
+    })
 }

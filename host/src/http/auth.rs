@@ -8,8 +8,8 @@
 
 use super::ApiError;
 use crate::app::{AppState, Caller, Refused, audit};
-use crate::roles::Role;
 use crate::request_extensions::ClientAddress;
+use crate::roles::Role;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;

@@ -3,7 +3,7 @@
 //! /api/v1/people/{name}/password` (what `inbound people set-password`
 //! sends), and `GET /api/v1/audit`. All for admins.
 
-use super::answers::{AuditEntry, AuditPage, Person, PeoplePage, PasswordSet};
+use super::answers::{AuditEntry, AuditPage, PasswordSet, PeoplePage, Person};
 use super::error::read_blocking;
 use super::params::{ApiPath, ApiQuery, QueryParams, page_limit};
 use super::{ApiError, views};
@@ -58,11 +58,16 @@ pub async fn set_password(
     if !live.config.people.iter().any(|person| person.name == name) {
         return Err(ApiError::not_found(
             "unknown-person",
-            format!("there is no person {name:?} in [[people]]; add them to the config and reload first"),
+            format!(
+                "there is no person {name:?} in [[people]]; add them to the config and reload first"
+            ),
         ));
     }
     let NewPassword { password } = serde_json::from_slice(&body).map_err(|error| {
-        ApiError::bad_request("invalid-body", format!("the body must be {{\"password\": \"...\"}}: {error}"))
+        ApiError::bad_request(
+            "invalid-body",
+            format!("the body must be {{\"password\": \"...\"}}: {error}"),
+        )
     })?;
     if let Some(why) = passwords::refusal(&password) {
         return Err(ApiError::bad_request("weak-password", why));
@@ -71,7 +76,12 @@ pub async fn set_password(
         .await
         .map_err(|error| ApiError::internal(format!("hashing failed: {error}")))?;
     let client = client.map(|Extension(address)| address.client);
-    let entry = audit::Entry::by(&caller, Action::SetPassword, client, format!("set the password of {name}; their sessions ended"));
+    let entry = audit::Entry::by(
+        &caller,
+        Action::SetPassword,
+        client,
+        format!("set the password of {name}; their sessions ended"),
+    );
     let changes = ChangeSet {
         reads: Vec::new(),
         writes: vec![
@@ -80,9 +90,10 @@ pub async fn set_password(
             Write::AppendAudit(entry.into_entry()),
         ],
     };
-    app.store.commit(changes).await.map_err(|error| {
-        ApiError::internal(format!("the password was not stored: {error}"))
-    })?;
+    app.store
+        .commit(changes)
+        .await
+        .map_err(|error| ApiError::internal(format!("the password was not stored: {error}")))?;
     tracing::info!(person = %name, by = %caller.name, "password set");
     Ok(Json(PasswordSet { person: name, sessions_ended: true }))
 }
@@ -103,7 +114,11 @@ pub async fn audit(
     State(app): State<Arc<AppState>>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let query = AuditQuery { before: params.before, limit: page_limit(params.limit)?, action: params.action };
+    let query = AuditQuery {
+        before: params.before,
+        limit: page_limit(params.limit)?,
+        action: params.action,
+    };
     let store = app.store.clone();
     let page = read_blocking("the audit trail".into(), move || store.audit(&query)).await?;
     let entries = page

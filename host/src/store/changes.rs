@@ -78,14 +78,24 @@ pub enum Write {
     /// Insert or replace an outbox entry; the writer keeps its indexes in step.
     PutNotification(Notification),
     /// Sets a person's password hash (a PHC string, Argon2id).
-    PutPassword { person: String, hash: String },
+    PutPassword {
+        person: String,
+        hash: String,
+    },
     /// Opens (or replaces) a console session under `key` ([`super::session_key`]).
-    PutSession { key: String, session: StoredSession },
+    PutSession {
+        key: String,
+        session: StoredSession,
+    },
     /// Ends one session.
-    DeleteSession { key: String },
+    DeleteSession {
+        key: String,
+    },
     /// Ends every session of a person: a new password, a removed person,
     /// a changed role.
-    DeleteSessionsOf { person: String },
+    DeleteSessionsOf {
+        person: String,
+    },
     /// Appends to the audit trail; the engine gives the entry its id.
     AppendAudit(AuditEntry),
     /// Deletes audit entries with an id below this one (retention).

@@ -1,11 +1,11 @@
 //! One module per page of the console; each reads what it shows through the
 //! store's bounded reads and renders one template.
 
+pub mod audit;
 pub mod failed;
 pub mod incident;
 pub mod incidents;
 pub mod sign_in;
-pub mod audit;
 pub mod sources;
 
 use super::UiError;

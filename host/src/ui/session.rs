@@ -72,7 +72,6 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-
 /// The value of cookie `name` in the request, if any.
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -152,7 +151,8 @@ impl SignedIn {
 
 /// Deletes the session stored under `key`.
 pub async fn end_session(console: &Console, key: String) {
-    let changes = crate::store::ChangeSet { reads: Vec::new(), writes: vec![Write::DeleteSession { key }] };
+    let changes =
+        crate::store::ChangeSet { reads: Vec::new(), writes: vec![Write::DeleteSession { key }] };
     if let Err(error) = console.app.store.commit(changes).await {
         tracing::warn!("cannot delete a console session: {error}");
     }

@@ -35,6 +35,7 @@ listen = "127.0.0.1:0"
 [[api.tokens]]
 name = "ops"
 token = "{TOKEN}"
+role = "admin"
 
 [integrations.zendesk]
 plugin = "{wasm}"
@@ -59,7 +60,7 @@ key = "{KEY}"
 /// the same name receives webhooks at `/api/v1/events/<integration>/<key>`.
 pub fn plugins_config(sources: &[(&str, &str, &str)]) -> String {
     let mut config = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}\n\n[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\n\n[[escalation_policies]]\nname = \"oncall\"\nlevels = []\n",
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}\n\n[[api.tokens]]\nname = \"ops\"\ntoken = \"{TOKEN}\"\nrole = \"admin\"\n\n[[escalation_policies]]\nname = \"oncall\"\nlevels = []\n",
         storage_section(),
     );
     for (integration, plugin, key) in sources {

@@ -22,7 +22,7 @@ pub use cli::{inbound, serve_expecting_failure};
 pub use configs::{
     plugins_config, postgres_storage, storage_section, ticket, zendesk_config, zendesk_config_on,
 };
-pub use console::{console_sign_in, cookie};
+pub use console::{ConsoleSession, console_sign_in, cookie, person_sign_in};
 pub use host::Host;
 pub use raw_http::read_raw_answer;
 

@@ -4,10 +4,10 @@
 use super::records::{decode, encode};
 use super::tables::*;
 use crate::store::accounts::{AuditEntry, AuditQuery, StoredSession};
+use crate::store::changes::Write;
 use crate::store::error::Error;
 use crate::store::page::Page;
 use crate::store::queries::{RetentionCutoffs, SWEEP_CHUNK};
-use crate::store::changes::Write;
 use redb::{ReadTransaction, ReadableTable};
 
 impl Tables<'_> {

@@ -44,7 +44,10 @@ pub(super) async fn audit(db: &Connection, query: &AuditQuery) -> Result<Page<Au
 }
 
 /// The retention chunk of sessions and audit entries that `cutoffs` expire.
-pub(super) async fn expired(db: &Connection, cutoffs: RetentionCutoffs) -> Result<Vec<Write>, Error> {
+pub(super) async fn expired(
+    db: &Connection,
+    cutoffs: RetentionCutoffs,
+) -> Result<Vec<Write>, Error> {
     let mut writes = Vec::new();
     let chunk = SWEEP_CHUNK as i64;
     if let Some(before) = cutoffs.sessions_before {
@@ -54,8 +57,10 @@ pub(super) async fn expired(db: &Connection, cutoffs: RetentionCutoffs) -> Resul
         }
     }
     if let Some(before) = cutoffs.audit_before {
-        let sql = "SELECT max(id) FROM (SELECT id FROM audit WHERE at < $1 ORDER BY id LIMIT $2) old";
-        let newest: Option<i64> = row(db, sql, &[&sql_id(before), &chunk]).await?.and_then(|row| row.get(0));
+        let sql =
+            "SELECT max(id) FROM (SELECT id FROM audit WHERE at < $1 ORDER BY id LIMIT $2) old";
+        let newest: Option<i64> =
+            row(db, sql, &[&sql_id(before), &chunk]).await?.and_then(|row| row.get(0));
         if let Some(newest) = newest {
             writes.push(Write::DeleteAuditBefore(newest as u64 + 1));
         }

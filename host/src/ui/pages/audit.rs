@@ -55,7 +55,9 @@ pub async fn list(
         .map_err(|error| UiError::internal(format!("the audit trail cannot be read: {error}")))?;
     let filter = action.clone().unwrap_or_default();
     let next = found.next.map(|id| match &action {
-        Some(action) => format!("/ui/audit?before={id}&action={}", crate::ui::session::urlencode(action)),
+        Some(action) => {
+            format!("/ui/audit?before={id}&action={}", crate::ui::session::urlencode(action))
+        }
         None => format!("/ui/audit?before={id}"),
     });
     page(AuditPage {

@@ -1,8 +1,8 @@
 //! `GET /ui/failed` and `/ui/failed/{id}`: events whose plugin call failed;
 //! `POST /ui/failed/{id}/replay` runs one again through the ingest path.
 
-use crate::store::FailedDelivery;
 use crate::app::audit::{self, Action};
+use crate::store::FailedDelivery;
 use crate::ui::error::read;
 use crate::ui::render::page;
 use crate::ui::session::SignedIn;
@@ -175,7 +175,8 @@ pub async fn replay(
     })?;
     live.ingest.replay(id, &source).await.map_err(UiError::from)?;
     tracing::info!(failed_delivery = id, by = %signed_in.caller.name, "replayed in the console");
-    let detail = format!("replayed failed delivery {id} of source {} in the console", failure.source);
+    let detail =
+        format!("replayed failed delivery {id} of source {} in the console", failure.source);
     let client = client.map(|axum::Extension(address)| address.client);
     console.app.audit(audit::Entry::by(&signed_in.caller, Action::FailedReplay, client, detail));
     Ok(Redirect::to(&format!("/ui/failed/{id}?done=replayed")).into_response())

@@ -4,8 +4,8 @@
 
 use super::incidents::{name, priority};
 use crate::respond;
-use crate::store::{LogEntry, LogKind, Status};
 use crate::roles::Role;
+use crate::store::{LogEntry, LogKind, Status};
 use crate::ui::error::read;
 use crate::ui::render::page;
 use crate::ui::session::SignedIn;

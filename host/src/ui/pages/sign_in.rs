@@ -12,10 +12,9 @@ use crate::store::{ChangeSet, Principal, Write};
 use crate::ui::csrf::{self, SIGN_IN_COOKIE};
 use crate::ui::render::page;
 use crate::ui::session::{
-    SESSION_COOKIE, SignedIn, cookie_value, end_session, new_session, random_token,
-    secure_cookies, set_cookie,
+    SESSION_COOKIE, SignedIn, cookie_value, end_session, new_session, random_token, secure_cookies,
+    set_cookie,
 };
-use std::net::IpAddr;
 use crate::ui::view::Chrome;
 use crate::ui::{Console, UiError};
 use askama::Template;
@@ -24,6 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,15 +68,14 @@ fn sign_in_page(
 ) -> Result<Response, UiError> {
     let token = random_token();
     let cookie = set_cookie(SIGN_IN_COOKIE, &token, SIGN_IN_FORM_LIFETIME, secure_cookies(console));
-    let mut response =
-        page(SignInPage {
-            chrome: Chrome::signed_out(),
-            csrf: token,
-            next_encoded: crate::ui::session::urlencode(&next),
-            next,
-            problem,
-            oidc: None,
-        })?;
+    let mut response = page(SignInPage {
+        chrome: Chrome::signed_out(),
+        csrf: token,
+        next_encoded: crate::ui::session::urlencode(&next),
+        next,
+        problem,
+        oidc: None,
+    })?;
     *response.status_mut() = status;
     append_cookie(&mut response, &cookie);
     Ok(response)
@@ -120,7 +119,12 @@ pub async fn submit(
             if refused.first {
                 tracing::warn!(client = %refused.client, "too many failed console sign-ins from this client; refusing its attempts unchecked for a while (api.failed_auth_per_minute)");
                 let detail = "too many failed sign-ins: further attempts refused unchecked";
-                console.app.audit(audit::Entry::new("unknown", Action::SignInFailed, client, detail));
+                console.app.audit(audit::Entry::new(
+                    "unknown",
+                    Action::SignInFailed,
+                    client,
+                    detail,
+                ));
             }
             let problem = format!(
                 "Too many failed sign-ins from your address. Try again in {} seconds.",
@@ -140,7 +144,12 @@ pub async fn submit(
     let lifetime = Duration::from_secs(live.config.ui.session_minutes.saturating_mul(60));
     let (cookie, session) =
         new_session(principal, caller.role, method, lifetime, client.map(|c| c.to_string()));
-    let sign_in = audit::Entry::by(&caller, Action::SignIn, client, format!("signed in to the console with {method} as {}", caller.role));
+    let sign_in = audit::Entry::by(
+        &caller,
+        Action::SignIn,
+        client,
+        format!("signed in to the console with {method} as {}", caller.role),
+    );
     let changes = ChangeSet {
         reads: Vec::new(),
         writes: vec![
@@ -164,7 +173,11 @@ enum Failed {
     Blocked(TooManyFailedAttempts),
     /// Wrong credentials: who was tried, what the page says, what the
     /// audit trail says.
-    Wrong { tried: String, problem: &'static str, detail: String },
+    Wrong {
+        tried: String,
+        problem: &'static str,
+        detail: String,
+    },
 }
 
 fn with_token(
@@ -250,7 +263,12 @@ pub async fn sign_out(
     let Form(form) = form.map_err(super::form_error)?;
     csrf::check(&headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
     end_session(&console, signed_in.key.clone()).await;
-    console.app.audit(audit::Entry::by(&signed_in.caller, Action::SignOut, client.map(|Extension(a)| a.client), "signed out of the console"));
+    console.app.audit(audit::Entry::by(
+        &signed_in.caller,
+        Action::SignOut,
+        client.map(|Extension(a)| a.client),
+        "signed out of the console",
+    ));
     let mut response = Redirect::to("/ui/sign-in").into_response();
     let removed = set_cookie(SESSION_COOKIE, "", Duration::ZERO, secure_cookies(&console));
     append_cookie(&mut response, &removed);

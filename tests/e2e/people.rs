@@ -1,0 +1,375 @@
+//! People, roles and sign-in (docs/people.md): every API and console route
+//! tried with every role, people signing in with a password, sessions kept
+//! in the database across a restart and ended by a new password or a role
+//! change, and the audit trail of each of those.
+
+use crate::support::{
+    ConsoleSession, Host, TOKEN, console_sign_in, inbound, person_sign_in, poll, ticket,
+    zendesk_config,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const VIEWER: &str = "viewer-token-7Hq2mXz9Lp4Rk8Wd";
+const RESPONDER: &str = "responder-token-3Gf8nBv1Yc6Tj0Qs";
+const METRICS: &str = "metrics-token-5Ke9wPa2Zu7Nh4Dx";
+const ADA_PASSWORD: &str = "ada's long passphrase 42";
+const GRACE_PASSWORD: &str = "grace reads, never writes";
+
+/// Tokens of each role (`ops`, the suite's token, is the admin) and two
+/// people: ada answers, grace only reads.
+fn people_config(grace_role: &str) -> String {
+    zendesk_config(&format!(
+        r#"
+[[api.tokens]]
+name = "grafana"
+token = "{VIEWER}"
+role = "viewer"
+
+[[api.tokens]]
+name = "pager"
+token = "{RESPONDER}"
+role = "responder"
+
+[[api.tokens]]
+name = "prometheus"
+token = "{METRICS}"
+role = "metrics"
+
+[[people]]
+name = "ada"
+role = "responder"
+email = "ada@example.test"
+
+[[people]]
+name = "grace"
+role = "{grace_role}"
+"#
+    ))
+}
+
+/// What each role may do, written here independently of the host's route
+/// table: the issue's matrix. A route the host serves that is missing here
+/// fails the test.
+const API_ROUTES: &[(&str, &str, &str)] = &[
+    ("GET", "/api/v1/incidents", "viewer"),
+    ("GET", "/api/v1/incidents/{id}", "viewer"),
+    ("GET", "/api/v1/incidents/{id}/log", "viewer"),
+    ("POST", "/api/v1/incidents/{id}/accept", "responder"),
+    ("POST", "/api/v1/incidents/{id}/resolve", "responder"),
+    ("GET", "/api/v1/failed", "responder"),
+    ("GET", "/api/v1/failed/{id}", "responder"),
+    ("POST", "/api/v1/failed/{id}/replay", "responder"),
+    ("GET", "/api/v1/notifications", "viewer"),
+    ("GET", "/api/v1/notifications/{id}", "viewer"),
+    ("POST", "/api/v1/notifications/{id}/retry", "responder"),
+    ("GET", "/api/v1/oncall", "viewer"),
+    ("POST", "/api/v1/admin/reload", "admin"),
+    ("GET", "/api/v1/admin/backup", "admin"),
+    ("GET", "/api/v1/people", "admin"),
+    ("PUT", "/api/v1/people/{name}/password", "admin"),
+    ("GET", "/api/v1/audit", "admin"),
+    ("GET", "/metrics", "metrics"),
+];
+
+const ROLES: [(&str, &str); 4] =
+    [("metrics", METRICS), ("viewer", VIEWER), ("responder", RESPONDER), ("admin", TOKEN)];
+
+fn rank(role: &str) -> usize {
+    ROLES.iter().position(|(name, _)| *name == role).unwrap()
+}
+
+/// A concrete request for a route: ids nobody has, so an allowed call
+/// changes nothing (404), and a body where one is read.
+fn request(host: &Host, method: &str, route: &str, token: &str) -> (u16, Value) {
+    let path = route.replace("{id}", "999999").replace("{name}", "nobody");
+    let client = reqwest::blocking::Client::new();
+    let builder = match method {
+        "GET" => client.get(host.url(&path)),
+        "POST" => client.post(host.url(&path)),
+        "PUT" => client.put(host.url(&path)).json(&json!({"password": "a long enough one"})),
+        other => panic!("{other}"),
+    };
+    let answer = builder.bearer_auth(token).send().unwrap();
+    let status = answer.status().as_u16();
+    let body = answer.text().unwrap_or_default();
+    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+}
+
+#[test]
+fn every_api_route_answers_each_role_by_the_matrix_and_refusals_are_audited() {
+    let host = Host::start(&people_config("viewer"));
+
+    // The matrix covers every protected route the host describes, with the
+    // role its document names.
+    let (status, document) = host.get_as("/api/v1/openapi.json", None);
+    assert_eq!(status, 200);
+    let mut described = BTreeSet::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            if let Some(role) = operation["x-required-role"].as_str() {
+                described.insert((method.to_uppercase(), path.clone(), role.to_string()));
+            }
+        }
+    }
+    let expected: BTreeSet<_> = API_ROUTES
+        .iter()
+        .map(|(method, path, role)| (method.to_string(), path.to_string(), role.to_string()))
+        .collect();
+    assert_eq!(described, expected, "the host's protected routes and roles");
+
+    let mut refusals = 0;
+    for (method, route, needed) in API_ROUTES {
+        for (role, token) in ROLES {
+            let (status, body) = request(&host, method, route, token);
+            if rank(role) >= rank(needed) {
+                assert!(
+                    ![401, 403].contains(&status),
+                    "{role} may use {method} {route}, got {status} {body}"
+                );
+            } else {
+                assert_eq!(status, 403, "{role} on {method} {route}: {body}");
+                assert_eq!(body["error"]["code"], format!("needs_{needed}"), "{body}");
+                let message = body["error"]["message"].as_str().unwrap();
+                assert!(message.contains(&format!("has {role}")), "{message}");
+                refusals += 1;
+            }
+        }
+    }
+    // No token, or a wrong one, is still a 401 that names no role.
+    let (status, body) = request(&host, "GET", "/api/v1/incidents", "wrong-token-8Jd2Kq9Lm3Xz");
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")));
+
+    // Each refusal is in the audit trail, by token, with the route.
+    let mut forbidden = Vec::new();
+    let found = poll(Duration::from_secs(10), || {
+        let (status, page) = host.get("/api/v1/audit?action=forbidden&limit=500");
+        assert_eq!(status, 200, "{page}");
+        forbidden = page["entries"].as_array().unwrap().clone();
+        forbidden.len() == refusals
+    });
+    assert!(found, "{refusals} refusals, {} audited: {forbidden:#?}", forbidden.len());
+    assert!(forbidden.iter().any(|entry| entry["actor"] == "token grafana"
+        && entry["detail"].as_str().unwrap().contains("POST /api/v1/admin/reload needs admin")
+        && entry["client"] == "127.0.0.1"));
+}
+
+/// The console's routes, with the role each needs (see `ui::routes`).
+const CONSOLE_ROUTES: &[(&str, &str, &str)] = &[
+    ("GET", "/ui/", "viewer"),
+    ("GET", "/ui/incidents/999999", "viewer"),
+    ("POST", "/ui/incidents/999999/accept", "responder"),
+    ("POST", "/ui/incidents/999999/resolve", "responder"),
+    ("GET", "/ui/failed", "responder"),
+    ("GET", "/ui/failed/999999", "responder"),
+    ("POST", "/ui/failed/999999/replay", "responder"),
+    ("GET", "/ui/sources", "admin"),
+    ("GET", "/ui/audit", "admin"),
+];
+
+#[test]
+fn every_console_route_answers_each_role_by_the_matrix() {
+    let host = Host::start(&people_config("viewer"));
+    // A scraper's token cannot open the console at all.
+    let refused = console_sign_in(&host, METRICS, None);
+    assert_eq!(refused.status().as_u16(), 401);
+    assert!(refused.text().unwrap().contains("may only read /metrics"));
+
+    for (role, token) in &ROLES[1..] {
+        let session = ConsoleSession::from_sign_in(&host, &console_sign_in(&host, token, None));
+        let csrf = session.csrf();
+        for (method, path, needed) in CONSOLE_ROUTES {
+            let (status, page) = match *method {
+                "GET" => session.get(path),
+                _ => session.post(path, &csrf, &[]),
+            };
+            if rank(role) >= rank(needed) {
+                assert!(![401, 403].contains(&status), "{role} on {method} {path}: {status}");
+            } else {
+                assert_eq!(status, 403, "{role} on {method} {path}: {page}");
+                assert!(page.contains(&format!("This needs the {needed} role")), "{page}");
+            }
+        }
+        // The navigation offers only what the role may open.
+        let (_, page) = session.get("/ui/");
+        assert_eq!(page.contains("href=\"/ui/failed\""), rank(role) >= rank("responder"), "{role}");
+        assert_eq!(page.contains("href=\"/ui/audit\""), rank(role) >= rank("admin"), "{role}");
+    }
+}
+
+/// `inbound people set-password NAME --password-stdin` against `host`.
+fn set_password(host: &Host, name: &str, password: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inbound"))
+        .args(["people", "set-password", name, "--password-stdin", "--url", &host.url("")])
+        .env("INBOUND_API_TOKEN", TOKEN)
+        .env_remove("INBOUND_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn audit(host: &Host, action: &str) -> Vec<Value> {
+    let (status, page) = host.get(&format!("/api/v1/audit?action={action}&limit=500"));
+    assert_eq!(status, 200, "{page}");
+    page["entries"].as_array().unwrap().clone()
+}
+
+#[test]
+fn people_sign_in_with_a_password_act_as_themselves_and_viewers_cannot_act() {
+    let host = Host::start(&people_config("viewer"));
+    // Passwords are set through the API by an admin, checked, and never
+    // for someone the config does not name.
+    let (code, stdout, stderr) = set_password(&host, "ada", ADA_PASSWORD);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("password of ada set"), "{stdout}");
+    let (code, _, stderr) = set_password(&host, "ada", "short");
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("at least 12 characters") && stderr.contains("weak-password"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = set_password(&host, "mallory", ADA_PASSWORD);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("unknown-person"), "{stderr}");
+    assert_eq!(set_password(&host, "grace", GRACE_PASSWORD).0, 0);
+    let (_, people) = host.get("/api/v1/people");
+    assert_eq!(
+        people["people"][0],
+        json!({"email": "ada@example.test", "has_password": true, "name": "ada", "role": "responder"})
+    );
+    assert!(!people.to_string().contains("argon2"), "the hash never leaves: {people}");
+
+    // A wrong password, or a name nobody has, is refused alike.
+    for (name, password) in [("ada", "not ada's password"), ("mallory", ADA_PASSWORD)] {
+        let refused = person_sign_in(&host, name, password);
+        assert_eq!(refused.status().as_u16(), 401, "{name}");
+        assert!(refused.text().unwrap().contains("do not match"));
+    }
+
+    let (status, _) = host.zendesk(&ticket(7, "New"));
+    assert_eq!(status, 202);
+    let id = host.incidents()[0]["id"].as_u64().unwrap();
+
+    // grace, a viewer, sees the incident but no button, and may not post.
+    let grace =
+        ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "grace", GRACE_PASSWORD));
+    let (status, page) = grace.get(&format!("/ui/incidents/{id}"));
+    assert_eq!(status, 200);
+    assert!(page.contains("<span class=\"who\">grace</span>"), "{page}");
+    assert!(!page.contains(&format!("/ui/incidents/{id}/accept")), "a viewer sees no Accept");
+    let (status, _) = grace.post(&format!("/ui/incidents/{id}/accept"), &grace.csrf(), &[]);
+    assert_eq!(status, 403);
+
+    // ada accepts it as herself, and the log says so.
+    let ada = ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "ada", ADA_PASSWORD));
+    let (_, page) = ada.get(&format!("/ui/incidents/{id}"));
+    assert!(page.contains(&format!("formaction=\"/ui/incidents/{id}/accept\"")), "{page}");
+    let (status, _) =
+        ada.post(&format!("/ui/incidents/{id}/accept"), &ada.csrf(), &[("note", "on it")]);
+    assert_eq!(status, 303);
+    let (_, log) = host.get(&format!("/api/v1/incidents/{id}/log"));
+    assert!(log.to_string().contains("ada in the console"), "{log}");
+    assert_eq!(host.incident(&json!(id))["incident"]["status"], "accepted");
+
+    // The audit trail has each sign-in, each failure with who was tried and
+    // from where, the refusal and each password change; `inbound audit` too.
+    let sign_ins = audit(&host, "sign_in");
+    let actors: BTreeSet<_> = sign_ins.iter().map(|e| e["actor"].as_str().unwrap()).collect();
+    assert_eq!(actors, BTreeSet::from(["person ada", "person grace"]));
+    let failed = audit(&host, "sign_in_failed");
+    assert!(
+        failed.iter().any(|e| e["actor"] == "person ada"
+            && e["detail"] == "wrong password"
+            && e["client"] == "127.0.0.1"),
+        "{failed:#?}"
+    );
+    assert!(failed.iter().any(|e| e["actor"] == "person mallory"), "{failed:#?}");
+    assert!(poll(Duration::from_secs(5), || audit(&host, "forbidden")
+        .iter()
+        .any(|e| e["actor"] == "person grace")));
+    assert_eq!(audit(&host, "set_password").len(), 2);
+    let (code, stdout, stderr) = inbound(
+        &["audit", "--action", "sign_in", "--url", &host.url("")],
+        &[("INBOUND_API_TOKEN", TOKEN)],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("sign_in") && stdout.contains("person ada"), "{stdout}");
+}
+
+#[test]
+fn sessions_survive_a_restart_and_end_with_a_new_password_or_a_new_role() {
+    let host = Host::start(&people_config("viewer"));
+    assert_eq!(set_password(&host, "ada", ADA_PASSWORD).0, 0);
+    assert_eq!(set_password(&host, "grace", GRACE_PASSWORD).0, 0);
+    let ada = person_sign_in(&host, "ada", ADA_PASSWORD);
+    let ada = crate::support::cookie(&ada, "inbound_session");
+    let grace = person_sign_in(&host, "grace", GRACE_PASSWORD);
+    let grace = crate::support::cookie(&grace, "inbound_session");
+
+    // Kept in the database: a restart signs nobody out.
+    let host = host.restart();
+    for cookie in [&ada, &grace] {
+        assert_eq!(ConsoleSession::with_cookie(&host, cookie).get("/ui/").0, 200);
+    }
+
+    // A new password ends ada's sessions at once, and only hers.
+    assert_eq!(set_password(&host, "ada", "ada's next passphrase 43").0, 0);
+    let (status, _) = ConsoleSession::with_cookie(&host, &ada).get("/ui/");
+    assert_eq!(status, 303, "ada's old session must be gone");
+    assert_eq!(ConsoleSession::with_cookie(&host, &grace).get("/ui/").0, 200);
+
+    // A new role for grace, reloaded, ends hers: a viewer's session does
+    // not become a responder's.
+    let config = std::fs::read_to_string(host.config_path()).unwrap();
+    let promoted = config
+        .replace("name = \"grace\"\nrole = \"viewer\"", "name = \"grace\"\nrole = \"responder\"");
+    assert_ne!(config, promoted);
+    std::fs::write(host.config_path(), promoted).unwrap();
+    let (status, body) = host.post_json("/api/v1/admin/reload", &json!({}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ConsoleSession::with_cookie(&host, &grace).get("/ui/").0, 303);
+    let reload = &audit(&host, "reload")[0];
+    assert_eq!(reload["actor"], "token ops");
+    let detail = reload["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(" -> ") && detail.contains("signed out (role changed or removed): grace"),
+        "{detail}"
+    );
+    // Signing in again gives grace her new role.
+    let grace =
+        ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "grace", GRACE_PASSWORD));
+    let (_, page) = grace.get("/ui/");
+    assert!(page.contains("<span class=\"role\">responder</span>"), "{page}");
+}
+
+#[test]
+fn a_token_without_a_role_keeps_full_access_for_now_with_a_warning() {
+    let config = zendesk_config(
+        "\n[[api.tokens]]\nname = \"legacy\"\ntoken = \"legacy-token-4Rt7Yu1Io9Pa\"\n",
+    );
+    let host = Host::start(&config);
+    assert!(
+        host.logs().contains("API token \\\"legacy\\\" has no role")
+            || host.logs().contains("API token \"legacy\" has no role"),
+        "{}",
+        host.logs()
+    );
+    let answer = reqwest::blocking::Client::new()
+        .post(host.url("/api/v1/admin/reload"))
+        .bearer_auth("legacy-token-4Rt7Yu1Io9Pa")
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+}
