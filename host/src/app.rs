@@ -9,6 +9,7 @@ mod authenticate;
 mod clients;
 mod failed_auth;
 mod limits;
+pub mod oidc;
 pub mod passwords;
 mod reload;
 pub mod signature;
@@ -78,6 +79,8 @@ pub struct Live {
     /// Failed token attempts per client (`api.failed_auth_per_minute`);
     /// counted afresh after a reload. Read through [`Live::authenticate`].
     pub failed_auth: Option<FailedAuth>,
+    /// Sign-in through `[ui.oidc]`'s provider, when configured.
+    pub oidc: Option<oidc::Oidc>,
 }
 
 /// The database's filesystem has less free space than `storage.min_free_mib`.
@@ -136,7 +139,12 @@ impl Live {
             })
             .collect::<anyhow::Result<_>>()?;
         let tls_key = tls::load(&config)?;
+        let oidc = match &config.ui.oidc {
+            Some(settings) => Some(oidc::Oidc::new(settings.clone(), &config.public_url())?),
+            None => None,
+        };
         Ok(Live {
+            oidc,
             trusted_proxies: TrustedProxies::new(trusted_proxies),
             client_rate: ClientRateLimit::new(
                 server.client_rate_limit_per_second,

@@ -44,7 +44,7 @@ pub use errors::ConfigError;
 pub use examples::{ExampleSecret, is_example};
 pub use schema::*;
 pub use secrets::MIN_KEY_CHARS;
-pub use ui::UiConfig;
+pub use ui::{OidcConfig, UiConfig};
 
 use errors::Errors;
 use locate::KeyIndex;

@@ -82,6 +82,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<Console>>
         (Method::GET, "/ui/live", needs(Viewer), get(live::events)),
         (Method::GET, "/ui/sign-in", Open, get(pages::sign_in::form)),
         (Method::POST, "/ui/sign-in", Open, post(pages::sign_in::submit)),
+        (Method::GET, "/ui/sign-in/oidc", Open, get(pages::oidc::start)),
+        (Method::GET, "/ui/sign-in/oidc/callback", Open, get(pages::oidc::callback)),
         (Method::POST, "/ui/sign-out", needs(Viewer), post(pages::sign_in::sign_out)),
         (Method::GET, "/ui/assets/{name}", Open, get(assets::serve)),
     ]

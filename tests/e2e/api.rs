@@ -172,7 +172,9 @@ fn every_documented_route_is_served() {
     for (path, operations) in paths {
         let concrete =
             path.replace("{integration}", "zendesk").replace("{key}", KEY).replace("{id}", "1");
-        for method in operations.as_object().unwrap().keys() {
+        let concrete = concrete.replace("{name}", "nobody");
+        // `parameters` beside the methods are shared by them, not a method.
+        for method in operations.as_object().unwrap().keys().filter(|key| *key != "parameters") {
             let (_, body, _) =
                 call(&host, &method.to_uppercase(), &concrete, Some(&format!("Bearer {TOKEN}")));
             assert!(

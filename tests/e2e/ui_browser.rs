@@ -476,3 +476,94 @@ fn the_console_can_be_turned_off() {
     assert_eq!(status, 404);
     assert_eq!(host.get("/api/v1/incidents").0, 200, "the API is unaffected");
 }
+
+/// Signs in at the provider's development pages as `login`: the login form,
+/// then the consent form.
+fn sign_in_at_provider(browser: &Browser, login: &str) {
+    browser.wait_for("input[name=login]");
+    browser.fill("input[name=login]", login);
+    browser.fill("input[name=password]", "any password: the test provider takes all");
+    browser.click("button[type=submit]");
+    browser.wait_for("input[name=prompt][value=consent]");
+    browser.click("button[type=submit]");
+}
+
+#[test]
+fn a_person_signs_in_through_an_openid_provider_and_someone_unknown_is_refused() {
+    let _turn = turn();
+    let (host_port, provider_port) = (support::free_port(), support::free_port());
+    // `localhost` for the provider, 127.0.0.1 for the host: two sites, as a
+    // real provider and host would be, so the cookies' SameSite rules apply.
+    let issuer = format!("http://localhost:{provider_port}");
+    let host_url = format!("http://127.0.0.1:{host_port}");
+    let secret = "oidc-client-secret-4Fh8Jk2Lq9";
+    let config = zendesk_config(&format!(
+        r#"
+[[people]]
+name = "ada"
+role = "responder"
+email = "ada@example.test"
+
+[ui.oidc]
+issuer = "{issuer}"
+client_id = "inbound-console"
+client_secret_env = "TEST_OIDC_SECRET"
+name = "Test SSO"
+"#
+    ))
+    .replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.0.1:{host_port}\"\npublic_url = \"{host_url}\""),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), &config).unwrap();
+    let host = Host::start_with(dir, &[], &[("TEST_OIDC_SECRET", secret)]);
+    let callback = format!("{host_url}/ui/sign-in/oidc/callback");
+    let Some(_provider) = support::oidc_provider::OidcProvider::start(
+        provider_port,
+        &issuer,
+        "inbound-console",
+        secret,
+        &callback,
+    ) else {
+        return;
+    };
+
+    let browser = Browser::start("oidc_sign_in", 1100, 750);
+    browser.goto(&host.url("/ui/"));
+    browser.wait_for("#oidc-sign-in");
+    assert_eq!(browser.text("#oidc-sign-in"), "Sign in with Test SSO");
+    browser.click("#oidc-sign-in");
+    sign_in_at_provider(&browser, "ada@example.test");
+    browser.wait_for("#incident-list");
+    assert_eq!(browser.text(".who"), "ada");
+    assert_eq!(browser.text(".role"), "responder");
+    browser.screenshot("oidc-signed-in");
+
+    // Someone the provider knows but [[people]] does not is refused.
+    let stranger = Browser::start("oidc_refused", 1100, 750);
+    stranger.goto(&host.url("/ui/sign-in"));
+    stranger.wait_for("#oidc-sign-in");
+    stranger.click("#oidc-sign-in");
+    sign_in_at_provider(&stranger, "mallory@example.test");
+    stranger.wait_for("#sign-in-problem");
+    assert!(
+        stranger
+            .text("#sign-in-problem")
+            .contains("mallory@example.test, who is not one of this host's people"),
+        "{}",
+        stranger.text("#sign-in-problem")
+    );
+    assert!(stranger.path().starts_with("/ui/sign-in/oidc/callback"), "{}", stranger.path());
+    // Reloading the console still asks to sign in: no session was opened.
+    stranger.goto(&host.url("/ui/"));
+    stranger.wait_for("#oidc-sign-in");
+
+    // Both are in the audit trail.
+    let (_, page) = host.get("/api/v1/audit?action=sign_in");
+    let entry = &page["entries"][0];
+    assert_eq!(entry["actor"], "person ada", "{page}");
+    assert!(entry["detail"].as_str().unwrap().contains("with oidc"), "{page}");
+    let (_, page) = host.get("/api/v1/audit?action=sign_in_failed");
+    assert_eq!(page["entries"][0]["actor"], "email mallory@example.test", "{page}");
+}

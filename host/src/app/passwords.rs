@@ -19,7 +19,7 @@ pub fn refusal(password: &str) -> Option<String> {
         Some(format!("a password needs at least {MIN_LENGTH} characters; this one has {length}"))
     } else if password.len() > MAX_LENGTH {
         Some(format!("a password may have at most {MAX_LENGTH} bytes"))
-    } else if password.chars().all(|c| Some(c) == password.chars().next()) {
+    } else if password.chars().all(|c| password.starts_with(c)) {
         Some("a password of one character repeated is easy to guess".into())
     } else {
         None

@@ -1,4 +1,5 @@
-//! `[ui]`: the web console's sign-in sessions.
+//! `[ui]`: the web console's sign-in sessions, and `[ui.oidc]`, sign-in
+//! through an OpenID Connect provider (docs/people.md).
 
 use serde::Deserialize;
 
@@ -14,10 +15,44 @@ pub struct UiConfig {
     /// when `server.public_url` is an https URL; set it when a TLS proxy in
     /// front of the host has no public_url configured.
     pub secure_cookie: bool,
+    /// Sign-in through an OpenID Connect provider, beside passwords.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// `[ui.oidc]`: the authorization code flow with PKCE against `issuer`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer URL, exactly as its discovery document says it
+    /// (`<issuer>/.well-known/openid-configuration`).
+    pub issuer: String,
+    pub client_id: String,
+    /// Best from the environment (`client_secret_env`); resolved at load.
+    pub client_secret: Option<String>,
+    pub client_secret_env: Option<String>,
+    /// Shown on the sign-in button: "Sign in with <name>".
+    #[serde(default = "default_provider_name")]
+    pub name: String,
+    /// Which claim of the ID token names the person: `email` (matched to
+    /// `[[people]] email`, and only when the provider says it is verified),
+    /// or `preferred_username` or `sub` (matched to `[[people]] name`).
+    #[serde(default = "default_match_claim")]
+    pub match_claim: String,
+}
+
+/// The claims a person may be matched by.
+pub const MATCH_CLAIMS: [&str; 3] = ["email", "preferred_username", "sub"];
+
+fn default_provider_name() -> String {
+    "single sign-on".into()
+}
+
+fn default_match_claim() -> String {
+    "email".into()
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
-        UiConfig { enabled: true, session_minutes: 12 * 60, secure_cookie: false }
+        UiConfig { enabled: true, session_minutes: 12 * 60, secure_cookie: false, oidc: None }
     }
 }

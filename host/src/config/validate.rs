@@ -52,6 +52,7 @@ impl Config {
         self.validate_storage(errors)?;
         self.validate_sources(errors, &policies.into_seen())?;
         self.validate_tokens(errors)?;
+        self.validate_oidc(errors)?;
         self.validate_notify(errors)?;
         self.validate_examples(errors)
     }
@@ -235,6 +236,47 @@ impl Config {
                 source.signing_secret_env.as_deref(),
             )?;
         }
+        Ok(())
+    }
+
+    fn validate_oidc(&mut self, errors: &Errors) -> Result<(), ConfigError> {
+        let Some(oidc) = self.ui.oidc.as_mut() else {
+            return Ok(());
+        };
+        let issuer_ok = url::Url::parse(&oidc.issuer)
+            .is_ok_and(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some());
+        if !issuer_ok {
+            return Err(errors.at(
+                "ui.oidc.issuer",
+                format!("{:?} is not an http(s) URL; write the provider's issuer, e.g. \"https://accounts.example.com\"", oidc.issuer),
+            ));
+        }
+        if oidc.client_id.trim().is_empty() {
+            return Err(errors
+                .at("ui.oidc.client_id", "the client id the provider gave this host is missing"));
+        }
+        if !super::ui::MATCH_CLAIMS.contains(&oidc.match_claim.as_str()) {
+            return Err(errors.at(
+                "ui.oidc.match_claim",
+                format!(
+                    "{:?} cannot name a person; use one of: {}",
+                    oidc.match_claim,
+                    super::ui::MATCH_CLAIMS.join(", ")
+                ),
+            ));
+        }
+        let secret = Secret {
+            errors,
+            table: "ui.oidc",
+            label: "",
+            hint: "the client secret the provider gave this host; keep it in the environment",
+        };
+        let value = secret.required(
+            "client_secret",
+            oidc.client_secret.as_deref(),
+            oidc.client_secret_env.as_deref(),
+        )?;
+        oidc.client_secret = Some(value);
         Ok(())
     }
 

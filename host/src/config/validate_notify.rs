@@ -410,6 +410,16 @@ fn parse_local(text: &str, zone: &TimeZone) -> Option<jiff::Timestamp> {
     civil.to_zoned(zone.clone()).ok().map(|zoned| zoned.timestamp())
 }
 
+/// Why `person` cannot be paged, if they cannot: no contacts.
+fn unreachable(person: &PersonConfig) -> Option<String> {
+    person.contacts.is_empty().then(|| {
+        format!(
+            "person {:?} has no contacts, so they could not be notified; add contacts = [{{ channel = \"...\", address = \"...\" }}] to them in [[people]]",
+            person.name
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,14 +485,4 @@ mod tests {
             "{error}"
         );
     }
-}
-
-/// Why `person` cannot be paged, if they cannot: no contacts.
-fn unreachable(person: &PersonConfig) -> Option<String> {
-    person.contacts.is_empty().then(|| {
-        format!(
-            "person {:?} has no contacts, so they could not be notified; add contacts = [{{ channel = \"...\", address = \"...\" }}] to them in [[people]]",
-            person.name
-        )
-    })
 }

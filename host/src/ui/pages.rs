@@ -5,6 +5,7 @@ pub mod audit;
 pub mod failed;
 pub mod incident;
 pub mod incidents;
+pub mod oidc;
 pub mod sign_in;
 pub mod sources;
 

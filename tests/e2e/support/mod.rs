@@ -14,6 +14,7 @@ mod cli;
 mod configs;
 mod console;
 mod host;
+pub mod oidc_provider;
 pub mod postgres;
 mod raw_http;
 

@@ -60,7 +60,7 @@ pub async fn form(
 }
 
 /// The form with a fresh double-submit token in its cookie.
-fn sign_in_page(
+pub fn sign_in_page(
     console: &Console,
     status: StatusCode,
     next: String,
@@ -74,7 +74,7 @@ fn sign_in_page(
         next_encoded: crate::ui::session::urlencode(&next),
         next,
         problem,
-        oidc: None,
+        oidc: console.app.live.load().oidc.as_ref().map(|oidc| oidc.name().to_string()),
     })?;
     *response.status_mut() = status;
     append_cookie(&mut response, &cookie);
@@ -141,15 +141,29 @@ pub async fn submit(
             return sign_in_page(&console, StatusCode::UNAUTHORIZED, next, Some(problem.into()));
         }
     };
-    let lifetime = Duration::from_secs(live.config.ui.session_minutes.saturating_mul(60));
+    let stored = open_session(&console, &caller, principal, method, client).await?;
+    let mut response = Redirect::to(&next).into_response();
+    append_cookie(&mut response, &stored);
+    let removed = set_cookie(SIGN_IN_COOKIE, "", Duration::ZERO, secure_cookies(&console));
+    append_cookie(&mut response, &removed);
+    Ok(response)
+}
+
+/// Stores a new session for `caller`, with its audit entry, and returns
+/// the `Set-Cookie` value that names it.
+pub async fn open_session(
+    console: &Console,
+    caller: &Caller,
+    principal: Principal,
+    method: &'static str,
+    client: Option<IpAddr>,
+) -> Result<String, UiError> {
+    let minutes = console.app.live.load().config.ui.session_minutes;
+    let lifetime = Duration::from_secs(minutes.saturating_mul(60));
     let (cookie, session) =
         new_session(principal, caller.role, method, lifetime, client.map(|c| c.to_string()));
-    let sign_in = audit::Entry::by(
-        &caller,
-        Action::SignIn,
-        client,
-        format!("signed in to the console with {method} as {}", caller.role),
-    );
+    let detail = format!("signed in to the console with {method} as {}", caller.role);
+    let sign_in = audit::Entry::by(caller, Action::SignIn, client, detail);
     let changes = ChangeSet {
         reads: Vec::new(),
         writes: vec![
@@ -161,11 +175,7 @@ pub async fn submit(
         UiError::internal(format!("the session could not be stored ({error}); try again"))
     })?;
     tracing::info!(user = %caller.name, method, "console sign-in");
-    let secure = secure_cookies(&console);
-    let mut response = Redirect::to(&next).into_response();
-    append_cookie(&mut response, &set_cookie(SESSION_COOKIE, &cookie, lifetime, secure));
-    append_cookie(&mut response, &set_cookie(SIGN_IN_COOKIE, "", Duration::ZERO, secure));
-    Ok(response)
+    Ok(set_cookie(SESSION_COOKIE, &cookie, lifetime, secure_cookies(console)))
 }
 
 /// Why a sign-in did not open a session.
@@ -275,7 +285,7 @@ pub async fn sign_out(
     Ok(response)
 }
 
-fn append_cookie(response: &mut Response, cookie: &str) {
+pub fn append_cookie(response: &mut Response, cookie: &str) {
     if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -283,7 +293,7 @@ fn append_cookie(response: &mut Response, cookie: &str) {
 
 /// Where to go after signing in: a console path, never another site
 /// (`//evil.example` or `/\evil.example` would leave the host).
-fn safe_next(next: Option<&str>) -> String {
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with("/ui/")
