@@ -10,6 +10,7 @@ mod clients;
 mod failed_auth;
 mod limits;
 pub mod oidc;
+pub mod oncall;
 pub mod passwords;
 mod reload;
 pub mod signature;

@@ -19,6 +19,7 @@ mod health;
 mod incidents;
 mod metrics;
 mod notifications;
+mod oncall;
 mod openapi;
 mod params;
 mod people;
@@ -33,7 +34,7 @@ use crate::roles::Role;
 use axum::Router;
 use axum::http::Method;
 use axum::middleware;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use std::sync::Arc;
 
 /// Every route the host serves: method, path, who may call it, handler.
@@ -68,7 +69,14 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
             needs(Responder),
             post(notifications::retry),
         ),
-        (Method::GET, "/api/v1/oncall", needs(Viewer), get(notifications::oncall)),
+        (Method::GET, "/api/v1/oncall", needs(Viewer), get(oncall::oncall)),
+        (Method::POST, "/api/v1/schedules/{name}/shifts", needs(Responder), post(oncall::take)),
+        (
+            Method::DELETE,
+            "/api/v1/schedules/{name}/shifts/{id}",
+            needs(Responder),
+            delete(oncall::cancel),
+        ),
         (Method::GET, "/ack/{token}", Open, get(notifications::confirm)),
         (Method::POST, "/ack/{token}", Open, post(notifications::act)),
         (Method::POST, "/api/v1/admin/reload", needs(Admin), post(admin::reload)),

@@ -31,6 +31,7 @@ mod repeats;
 mod retry;
 mod session;
 mod shared_bodies;
+mod shifts;
 mod state_quota;
 mod writer;
 
@@ -54,6 +55,7 @@ pub use queries::{
 };
 pub use retry::{Retried, commit_with_retry};
 pub use session::{Effects, Session, SourceScope};
+pub use shifts::{Shift, covers};
 pub use writer::{BatchStats, CommitError};
 
 use std::path::Path;

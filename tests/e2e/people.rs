@@ -67,6 +67,8 @@ const API_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/notifications/{id}", "viewer"),
     ("POST", "/api/v1/notifications/{id}/retry", "responder"),
     ("GET", "/api/v1/oncall", "viewer"),
+    ("POST", "/api/v1/schedules/{name}/shifts", "responder"),
+    ("DELETE", "/api/v1/schedules/{name}/shifts/{id}", "responder"),
     ("POST", "/api/v1/admin/reload", "admin"),
     ("GET", "/api/v1/admin/backup", "admin"),
     ("GET", "/api/v1/people", "admin"),
@@ -91,6 +93,7 @@ fn request(host: &Host, method: &str, route: &str, token: &str) -> (u16, Value) 
         "GET" => client.get(host.url(&path)),
         "POST" => client.post(host.url(&path)),
         "PUT" => client.put(host.url(&path)).json(&json!({"password": "a long enough one"})),
+        "DELETE" => client.delete(host.url(&path)),
         other => panic!("{other}"),
     };
     let answer = builder.bearer_auth(token).send().unwrap();

@@ -21,10 +21,12 @@ pub enum Action {
     SetPassword,
     NotificationRetry,
     FailedReplay,
+    /// A shift taken, covered or cancelled.
+    ShiftChange,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -34,6 +36,7 @@ impl Action {
         Action::SetPassword,
         Action::NotificationRetry,
         Action::FailedReplay,
+        Action::ShiftChange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Action {
             Action::SetPassword => "set_password",
             Action::NotificationRetry => "notification_retry",
             Action::FailedReplay => "failed_replay",
+            Action::ShiftChange => "shift",
         }
     }
 }

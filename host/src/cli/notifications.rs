@@ -3,6 +3,7 @@
 
 use super::output::OutputArg;
 use super::remote::{Remote, text};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 
 #[derive(Subcommand)]
@@ -120,18 +121,22 @@ pub fn oncall(args: OnCall) -> anyhow::Result<()> {
         println!("{answer:#}");
         return Ok(());
     }
-    let entries = answer["oncall"].as_array().cloned().unwrap_or_default();
-    if entries.is_empty() {
+    let page: inbound::http::answers::OnCallPage =
+        serde_json::from_value(answer).context("unexpected answer")?;
+    if page.oncall.is_empty() {
         println!("no schedules");
     }
-    for entry in &entries {
-        println!(
-            "{}: {} until {} ({})",
-            text(&entry["schedule"]),
-            text(&entry["person"]),
-            text(&entry["until"]),
-            text(&entry["timezone"])
-        );
+    for entry in &page.oncall {
+        let until = entry.until.as_deref().unwrap_or("-");
+        let next =
+            entry.next_person.as_deref().map(|next| format!(", then {next}")).unwrap_or_default();
+        println!("{}: {} until {until}{next} ({})", entry.schedule, entry.person, entry.timezone);
+        for shift in &entry.shifts {
+            println!(
+                "  shift {}: {} covers {} until {} (taken by {})",
+                shift.id, shift.person, shift.from, shift.until, shift.taken_by
+            );
+        }
     }
     Ok(())
 }

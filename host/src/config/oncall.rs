@@ -5,6 +5,9 @@
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 
+/// Someone covering a schedule: (person, from, until).
+pub type Cover = (String, jiff::Timestamp, jiff::Timestamp);
+
 /// A schedule checked and ready to answer "who is on call at t".
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -15,7 +18,7 @@ pub struct Schedule {
     pub handoff: Time,
     pub start: Date,
     /// (person, from, until) as instants; later overrides win.
-    pub overrides: Vec<(String, jiff::Timestamp, jiff::Timestamp)>,
+    pub overrides: Vec<Cover>,
 }
 
 impl Schedule {
@@ -23,9 +26,18 @@ impl Schedule {
     /// whose turn it is. Turns start at the hand-off time on the zone's
     /// clock, so a 09:00 hand-off stays at 09:00 across DST changes.
     pub fn on_call(&self, at: jiff::Timestamp) -> &str {
-        if let Some((person, _, _)) =
-            self.overrides.iter().rev().find(|(_, from, until)| *from <= at && at < *until)
-        {
+        self.on_call_with(at, &[])
+    }
+
+    /// [`Schedule::on_call`] with `taken`, the shifts people took at run
+    /// time for this schedule (person, from, until; the latest taken last):
+    /// they win over the config's overrides and the rotation.
+    pub fn on_call_with<'a>(&'a self, at: jiff::Timestamp, taken: &'a [Cover]) -> &'a str {
+        let covering = |(_, from, until): &&Cover| *from <= at && at < *until;
+        if let Some((person, _, _)) = taken.iter().rev().find(covering) {
+            return person;
+        }
+        if let Some((person, _, _)) = self.overrides.iter().rev().find(covering) {
             return person;
         }
         let local = at.to_zoned(self.timezone.clone());
@@ -42,6 +54,13 @@ impl Schedule {
     fn turn_start(&self, turn: i64) -> DateTime {
         let offset = jiff::Span::new().days(turn * self.length_days);
         self.start.checked_add(offset).unwrap_or(self.start).to_datetime(self.handoff)
+    }
+
+    /// The next moment after `at` the person on call may change: a hand-off,
+    /// or the start or end of an override or a `taken` shift.
+    pub fn next_change(&self, at: jiff::Timestamp, taken: &[Cover]) -> Option<jiff::Timestamp> {
+        let edges = self.overrides.iter().chain(taken).flat_map(|(_, from, until)| [*from, *until]);
+        edges.chain(self.next_handoff(at)).filter(|edge| *edge > at).min()
     }
 
     /// When the turn running at `at` ends (an override is not a turn).
@@ -112,6 +131,13 @@ mod tests {
     fn an_override_wins_for_its_interval_only() {
         let mut s = schedule("UTC", &["ada", "grace"], 7, "09:00", "2026-01-05");
         s.overrides.push(("linus".into(), at("2026-01-06T00:00:00Z"), at("2026-01-07T00:00:00Z")));
+        // A shift taken at run time wins over the config's override.
+        let taken = [("grace".to_string(), at("2026-01-06T12:00:00Z"), at("2026-01-06T13:00:00Z"))];
+        assert_eq!(s.on_call_with(at("2026-01-06T12:30:00Z"), &taken), "grace");
+        assert_eq!(s.on_call_with(at("2026-01-06T13:00:00Z"), &taken), "linus");
+        let noon = at("2026-01-06T11:00:00Z");
+        assert_eq!(s.next_change(noon, &taken), Some(at("2026-01-06T12:00:00Z")));
+        assert_eq!(s.next_change(noon, &[]), Some(at("2026-01-07T00:00:00Z")));
         assert_eq!(s.on_call(at("2026-01-05T23:59:59Z")), "ada");
         assert_eq!(s.on_call(at("2026-01-06T00:00:00Z")), "linus");
         assert_eq!(s.on_call(at("2026-01-07T00:00:00Z")), "ada");

@@ -243,12 +243,29 @@ impl Config {
         let Some(oidc) = self.ui.oidc.as_mut() else {
             return Ok(());
         };
-        let issuer_ok = url::Url::parse(&oidc.issuer)
-            .is_ok_and(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some());
+        let issuer = url::Url::parse(&oidc.issuer).ok();
+        let issuer_ok = issuer
+            .as_ref()
+            .is_some_and(|url| matches!(url.scheme(), "https" | "http") && url.host().is_some());
         if !issuer_ok {
             return Err(errors.at(
                 "ui.oidc.issuer",
                 format!("{:?} is not an http(s) URL; write the provider's issuer, e.g. \"https://accounts.example.com\"", oidc.issuer),
+            ));
+        }
+        let loopback = |host: &str| {
+            host == "localhost"
+                || host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        };
+        if let Some(url) = issuer.filter(|url| url.scheme() == "http")
+            && !url.host_str().is_some_and(loopback)
+        {
+            return Err(errors.at(
+                "ui.oidc.issuer",
+                "plain http would carry the client secret and sign-in codes unencrypted; use the provider's https issuer (http is accepted for a provider on this machine only)",
             ));
         }
         if oidc.client_id.trim().is_empty() {

@@ -195,6 +195,26 @@ impl Config {
                 return Err(errors.at(at("name"), missing));
             }
             names.check(index, &person.name)?;
+            if let Some(email) = &person.email {
+                // OIDC signs in the person with this email: it must be theirs alone.
+                let twin = self.people[..index].iter().find(|other| {
+                    other.email.as_deref().is_some_and(|other| other.eq_ignore_ascii_case(email))
+                });
+                if !is_email_address(email) || twin.is_some() {
+                    let why = match twin {
+                        Some(other) => format!(
+                            "{:?} already has this email; each person needs their own, as sign-in finds people by it",
+                            other.name
+                        ),
+                        None => format!("{email:?} is not an email address"),
+                    };
+                    return Err(errors.at_key(
+                        at("email"),
+                        format!("people[{index}].email (person {:?})", person.name),
+                        why,
+                    ));
+                }
+            }
             // A person without contacts may sign in to the console; only
             // naming them where someone is paged is refused (targets,
             // rotations: see `unreachable`).
@@ -303,11 +323,18 @@ impl Config {
             let mut overrides = Vec::new();
             for (override_index, entry) in schedule.overrides.iter().enumerate() {
                 let key = format!("schedules[{index}].overrides[{override_index}]");
-                if self.person(&entry.person).is_none() {
+                let problem = match self.person(&entry.person) {
+                    None => Some(format!(
+                        "unknown person {:?}; declare them in [[people]]",
+                        entry.person
+                    )),
+                    Some(person) => unreachable(person),
+                };
+                if let Some(problem) = problem {
                     return Err(errors.at_key(
                         format!("{key}.person"),
                         format!("{key}.person (schedule {:?})", schedule.name),
-                        format!("unknown person {:?}; declare them in [[people]]", entry.person),
+                        problem,
                     ));
                 }
                 let instant = |field: &str, text: &str| {

@@ -101,3 +101,37 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub next_before: Option<u64>,
 }
+
+/// A shift someone took at run time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftView {
+    pub from: String,
+    pub id: u64,
+    pub person: String,
+    pub schedule: String,
+    pub taken_by: String,
+    pub until: String,
+}
+
+/// One schedule in `GET /api/v1/oncall`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OnCallEntry {
+    /// Who takes over at `until`.
+    pub next_person: Option<String>,
+    pub person: String,
+    pub schedule: String,
+    /// The run-time shift that puts `person` on call, if one does.
+    pub shift: Option<ShiftView>,
+    /// Every shift of the schedule that has not ended.
+    pub shifts: Vec<ShiftView>,
+    pub timezone: String,
+    /// When `person` stops being on call.
+    pub until: Option<String>,
+}
+
+/// `GET /api/v1/oncall`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OnCallPage {
+    pub at: String,
+    pub oncall: Vec<OnCallEntry>,
+}

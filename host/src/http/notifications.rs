@@ -149,63 +149,6 @@ pub async fn retry(
     Ok(Json(json!({"notification": notification_view(&notification)})))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OnCallParams {
-    schedule: Option<String>,
-    /// RFC 3339; default now.
-    at: Option<String>,
-}
-
-impl QueryParams for OnCallParams {
-    const ACCEPTED: &'static str = "schedule, at (RFC 3339)";
-}
-
-/// `GET /api/v1/oncall?schedule=&at=`: each schedule's person on call.
-pub async fn oncall(
-    State(app): State<Arc<AppState>>,
-    ApiQuery(params): ApiQuery<OnCallParams>,
-) -> Result<Json<Value>, ApiError> {
-    let at = match params.at.as_deref() {
-        None | Some("") => jiff::Timestamp::now(),
-        Some(text) => text.parse::<jiff::Timestamp>().map_err(|error| {
-            ApiError::bad_request(
-                "invalid-time",
-                format!(
-                    "at {text:?} is not an RFC 3339 time such as 2026-03-29T07:00:00Z: {error}"
-                ),
-            )
-        })?,
-    };
-    let setup = app.notify.current();
-    let schedules: Vec<_> = setup
-        .config
-        .resolved_schedules
-        .iter()
-        .filter(|s| params.schedule.as_deref().is_none_or(|name| s.name == name))
-        .collect();
-    if let Some(name) = &params.schedule
-        && schedules.is_empty()
-    {
-        return Err(ApiError::not_found(
-            "unknown-schedule",
-            format!("there is no schedule {name:?}"),
-        ));
-    }
-    let answer: Vec<Value> = schedules
-        .iter()
-        .map(|schedule| {
-            json!({
-                "schedule": schedule.name,
-                "timezone": schedule.timezone.iana_name(),
-                "person": schedule.on_call(at),
-                "until": schedule.next_handoff(at).map(|t| t.to_string()),
-            })
-        })
-        .collect();
-    Ok(Json(json!({"at": at.to_string(), "oncall": answer})))
-}
-
 /// `GET /ack/{token}`: what the link would do, and a button that does it.
 pub async fn confirm(
     State(app): State<Arc<AppState>>,

@@ -55,7 +55,9 @@ mod tests {
             .lines()
             .filter_map(|line| line.strip_prefix("| `"))
             .filter_map(|rest| rest.split_once('`').map(|(route, _)| route.to_string()))
-            .filter(|route| ["GET /", "POST /", "PUT /"].iter().any(|m| route.starts_with(m)))
+            .filter(|route| {
+                ["GET /", "POST /", "PUT /", "DELETE /"].iter().any(|m| route.starts_with(m))
+            })
             .collect();
         let served: BTreeSet<String> =
             routes().iter().map(|(method, path, ..)| format!("{method} {path}")).collect();

@@ -114,6 +114,15 @@ pub async fn audit(
     State(app): State<Arc<AppState>>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
+    if let Some(action) = &params.action
+        && !Action::ALL.iter().any(|known| known.as_str() == action)
+    {
+        let known: Vec<_> = Action::ALL.iter().map(|known| known.as_str()).collect();
+        return Err(ApiError::bad_request(
+            "invalid-query",
+            format!("unknown action {action:?}; one of: {}", known.join(", ")),
+        ));
+    }
     let query = AuditQuery {
         before: params.before,
         limit: page_limit(params.limit)?,

@@ -81,7 +81,8 @@ pub fn plan(
                 next.due_at = Some(first_due);
                 return Ok(ChangeSet { reads, writes: vec![Write::PutEscalation(next)] });
             }
-            let resolved = setup.resolve(&level.notify, now);
+            let shifts = store.shifts(now)?;
+            let resolved = setup.resolve(&level.notify, now, &shifts);
             let mut notified = Vec::new();
             for recipient in &resolved.recipients {
                 let notification = new_notification(

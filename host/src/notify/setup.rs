@@ -6,7 +6,7 @@ use super::links::LinkSigner;
 use super::render::NotifierHost;
 use crate::config::Config;
 use crate::config::notify::{ChannelConfig, Target};
-use crate::store::{Millis, Recipient};
+use crate::store::{Millis, Recipient, Shift};
 use std::path::Path;
 use std::time::Duration;
 
@@ -39,8 +39,9 @@ impl Setup {
     }
 
     /// The recipients of a level's targets at `now`, each (channel, person)
-    /// once, in the order the targets are written.
-    pub fn resolve(&self, targets: &[String], now: Millis) -> Resolved {
+    /// once, in the order the targets are written. A schedule pages whoever
+    /// is on call, `shifts` taken at run time included.
+    pub fn resolve(&self, targets: &[String], now: Millis, shifts: &[Shift]) -> Resolved {
         let mut resolved = Resolved::default();
         let mut add = |recipient: Recipient, resolved: &mut Resolved| {
             if !resolved.recipients.contains(&recipient) {
@@ -54,7 +55,8 @@ impl Setup {
                     Some(schedule) => {
                         let at = jiff::Timestamp::from_millisecond(now as i64)
                             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-                        let person = schedule.on_call(at).to_string();
+                        let taken = crate::store::covers(shifts, &schedule.name);
+                        let person = schedule.on_call_with(at, &taken).to_string();
                         self.person(&person, &mut resolved, &mut add);
                     }
                     None => resolved.skipped.push(format!("{text}: no such schedule")),

@@ -8,6 +8,7 @@
 use super::accounts::{AuditEntry, StoredSession};
 use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
 use super::outbox::{Escalation, Notification, NotificationId};
+use super::shifts::Shift;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadCheck {
@@ -100,6 +101,10 @@ pub enum Write {
     AppendAudit(AuditEntry),
     /// Deletes audit entries with an id below this one (retention).
     DeleteAuditBefore(u64),
+    /// Stores a shift taken at run time; the engine gives it its id.
+    AddShift(Shift),
+    /// Ends a shift before its time (it is deleted).
+    DeleteShift(u64),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

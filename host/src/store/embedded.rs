@@ -255,6 +255,10 @@ impl Engine for Embedded {
         accounts::audit(&self.read()?, query)
     }
 
+    fn shifts(&self, after: Millis) -> Result<Vec<crate::store::Shift>, Error> {
+        accounts::shifts(&self.read()?, after)
+    }
+
     fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
         retention::expired(&self.read()?, cutoffs)
     }

@@ -22,6 +22,7 @@ use super::page::Page;
 use super::queries::{
     BackupReport, Counts, DueFilter, ListQuery, NotificationQuery, OutboxStats, RetentionCutoffs,
 };
+use super::shifts::Shift;
 use std::path::Path;
 
 /// A storage engine: the database behind [`Store`](super::Store), minus
@@ -137,6 +138,10 @@ pub trait Engine: Send + Sync {
     /// One page of the audit trail, newest first; the cursor is an entry id
     /// (`before`).
     fn audit(&self, query: &AuditQuery) -> Result<Page<AuditEntry>, Error>;
+
+    /// Shifts taken at run time that end after `after`, oldest taken
+    /// first (a later one wins where they overlap).
+    fn shifts(&self, after: Millis) -> Result<Vec<Shift>, Error>;
 
     /// One chunk of what `cutoffs` expire (at most
     /// [`SWEEP_CHUNK`](super::queries::SWEEP_CHUNK) of each kind), as a

@@ -292,6 +292,10 @@ impl Engine for Postgres {
         self.read(|db| async move { accounts::audit(&db, query).await })
     }
 
+    fn shifts(&self, after: Millis) -> Result<Vec<crate::store::Shift>, Error> {
+        self.read(|db| async move { accounts::shifts(&db, after).await })
+    }
+
     fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
         self.read(|db| async move { reads::list(&db, query).await })
     }

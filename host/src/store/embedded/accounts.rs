@@ -6,8 +6,10 @@ use super::tables::*;
 use crate::store::accounts::{AuditEntry, AuditQuery, StoredSession};
 use crate::store::changes::Write;
 use crate::store::error::Error;
+use crate::store::model::Millis;
 use crate::store::page::Page;
 use crate::store::queries::{RetentionCutoffs, SWEEP_CHUNK};
+use crate::store::shifts::Shift;
 use redb::{ReadTransaction, ReadableTable};
 
 impl Tables<'_> {
@@ -36,6 +38,14 @@ impl Tables<'_> {
         Ok(())
     }
 
+    /// Stores `shift` under the next id.
+    pub fn add_shift(&mut self, shift: &Shift) -> Result<(), redb::Error> {
+        let id = self.shifts.last()?.map_or(1, |(key, _)| key.value() + 1);
+        let shift = Shift { id, ..shift.clone() };
+        self.shifts.insert(id, encode(&shift).as_slice())?;
+        Ok(())
+    }
+
     pub fn delete_audit_before(&mut self, id: u64) -> Result<(), redb::Error> {
         let old: Vec<u64> = self
             .audit
@@ -52,6 +62,20 @@ impl Tables<'_> {
 pub fn password_hash(txn: &ReadTransaction, person: &str) -> Result<Option<String>, Error> {
     let table = txn.open_table(PASSWORDS)?;
     Ok(table.get(person)?.map(|hash| hash.value().to_string()))
+}
+
+/// Shifts that end after `after`. They are few (people take them by hand),
+/// so they are read whole.
+pub fn shifts(txn: &ReadTransaction, after: Millis) -> Result<Vec<Shift>, Error> {
+    let table = txn.open_table(SHIFTS)?;
+    let mut found = Vec::new();
+    for entry in table.iter()? {
+        let shift: Shift = decode(entry?.1.value())?;
+        if shift.until > after {
+            found.push(shift);
+        }
+    }
+    Ok(found)
 }
 
 pub fn session(txn: &ReadTransaction, key: &str) -> Result<Option<StoredSession>, Error> {

@@ -97,6 +97,8 @@ tables! {
     sessions: SESSIONS = "sessions", &'static str => &'static [u8];
     /// entry id -> AuditEntry (JSON); ids grow with time.
     audit: AUDIT = "audit", u64 => &'static [u8];
+    /// shift id -> Shift (JSON): shifts taken at run time.
+    shifts: SHIFTS = "shifts", u64 => &'static [u8];
     /// Counters and the schema version.
     meta: META = "meta", &'static str => u64;
 }

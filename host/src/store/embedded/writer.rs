@@ -245,6 +245,10 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
             Write::DeleteSessionsOf { person } => tables.delete_sessions_of(person)?,
             Write::AppendAudit(entry) => tables.append_audit(entry)?,
             Write::DeleteAuditBefore(id) => tables.delete_audit_before(*id)?,
+            Write::AddShift(shift) => tables.add_shift(shift)?,
+            Write::DeleteShift(id) => {
+                tables.shifts.remove(*id)?;
+            }
         }
     }
     for shared in sharing.into_records() {

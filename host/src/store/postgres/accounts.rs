@@ -6,12 +6,24 @@ use super::reads::{decode, id_of, row, rows, sql_id};
 use crate::store::accounts::{AuditEntry, AuditQuery, StoredSession};
 use crate::store::changes::Write;
 use crate::store::error::Error;
+use crate::store::model::Millis;
 use crate::store::page::{Page, fetch_for};
 use crate::store::queries::{RetentionCutoffs, SWEEP_CHUNK};
+use crate::store::shifts::Shift;
 
 pub(super) async fn password_hash(db: &Connection, person: &str) -> Result<Option<String>, Error> {
     let sql = "SELECT hash FROM passwords WHERE person = $1";
     Ok(row(db, sql, &[&person]).await?.map(|row| row.get(0)))
+}
+
+pub(super) async fn shifts(db: &Connection, after: Millis) -> Result<Vec<Shift>, Error> {
+    let sql = "SELECT id, record FROM shifts WHERE until > $1 ORDER BY id";
+    let mut found = Vec::new();
+    for row in rows(db, sql, &[&sql_id(after)]).await? {
+        let shift: Shift = decode(row.get(1))?;
+        found.push(Shift { id: id_of(&row, 0), ..shift });
+    }
+    Ok(found)
 }
 
 pub(super) async fn session(db: &Connection, key: &str) -> Result<Option<StoredSession>, Error> {

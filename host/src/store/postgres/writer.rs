@@ -344,7 +344,9 @@ fn lock_names(changes: &ChangeSet) -> Vec<String> {
             | Write::DeleteSession { .. }
             | Write::DeleteSessionsOf { .. }
             | Write::AppendAudit(_)
-            | Write::DeleteAuditBefore(_) => {}
+            | Write::DeleteAuditBefore(_)
+            | Write::AddShift(_)
+            | Write::DeleteShift(_) => {}
         }
     }
     names.sort_unstable();
@@ -561,6 +563,14 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
             }
             Write::DeleteAuditBefore(id) => {
                 execute(db, "DELETE FROM audit WHERE id < $1", params![sql_id(*id)]).await?;
+            }
+            Write::AddShift(shift) => {
+                let sql = "INSERT INTO shifts (schedule, until, record) VALUES ($1, $2, $3)";
+                let (schedule, until) = (shift.schedule.clone(), sql_id(shift.until));
+                execute(db, sql, params![schedule, until, encode(shift)]).await?;
+            }
+            Write::DeleteShift(id) => {
+                execute(db, "DELETE FROM shifts WHERE id = $1", params![sql_id(*id)]).await?;
             }
         }
     }

@@ -230,15 +230,15 @@ async fn with_password(
     let known = person.map(|person| person.name.clone());
     // Argon2 takes tens of milliseconds: off the async runtime. An unknown
     // name costs the same as a known one.
-    let matches = tokio::task::spawn_blocking(move || {
+    let (matches, has_password) = tokio::task::spawn_blocking(move || {
         let stored = match &known {
             Some(name) => store.password_hash(name).ok().flatten(),
             None => None,
         };
-        passwords::verify(stored.as_deref(), &password)
+        (passwords::verify(stored.as_deref(), &password), stored.is_some())
     })
     .await
-    .unwrap_or(false);
+    .unwrap_or((false, false));
     match person {
         Some(person) if matches => {
             live.refund_attempt(client);
@@ -249,10 +249,10 @@ async fn with_password(
         _ => Err(Failed::Wrong {
             tried: if name.is_empty() { "unknown".into() } else { format!("person {name}") },
             problem: "That name and password do not match. Check them and try again.",
-            detail: if person.is_some() {
-                "wrong password".into()
-            } else {
-                "no such person in [[people]]".into()
+            detail: match (person, has_password) {
+                (Some(_), true) => "wrong password".into(),
+                (Some(_), false) => "no password is set for this person".into(),
+                (None, _) => "no such person in [[people]]".into(),
             },
         }),
     }

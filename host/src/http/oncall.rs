@@ -1,0 +1,210 @@
+//! Who is on call, and the shifts people take: `GET /api/v1/oncall`
+//! (viewer), `POST /api/v1/schedules/{name}/shifts` and `DELETE
+//! /api/v1/schedules/{name}/shifts/{id}` (responder). A shift taken here
+//! is stored in the database, honoured by escalation on every host, shown
+//! by `inbound oncall` and the console, and audited.
+
+use super::answers::{OnCallEntry, OnCallPage, ShiftView};
+use super::error::read_blocking;
+use super::params::{ApiPath, ApiQuery, QueryParams};
+use super::{ApiError, views};
+use crate::app::audit::{self, Action};
+use crate::app::oncall::{self, NewShift};
+use crate::app::{AppState, Caller};
+use crate::request_extensions::ClientAddress;
+use crate::store::{ChangeSet, Shift, Write, now_millis};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnCallParams {
+    schedule: Option<String>,
+    /// RFC 3339; default now.
+    at: Option<String>,
+}
+
+impl QueryParams for OnCallParams {
+    const ACCEPTED: &'static str = "schedule, at (RFC 3339)";
+}
+
+pub async fn oncall(
+    State(app): State<Arc<AppState>>,
+    ApiQuery(params): ApiQuery<OnCallParams>,
+) -> Result<Json<OnCallPage>, ApiError> {
+    let at = match params.at.as_deref() {
+        None | Some("") => jiff::Timestamp::now(),
+        Some(text) => parse_time("at", text)?,
+    };
+    let setup = app.notify.current();
+    let schedules: Vec<_> = setup
+        .config
+        .resolved_schedules
+        .iter()
+        .filter(|s| params.schedule.as_deref().is_none_or(|name| s.name == name))
+        .cloned()
+        .collect();
+    if let Some(name) = &params.schedule
+        && schedules.is_empty()
+    {
+        return Err(ApiError::not_found(
+            "unknown-schedule",
+            format!("there is no schedule {name:?}"),
+        ));
+    }
+    let shifts = current_shifts(&app).await?;
+    let oncall = schedules
+        .iter()
+        .map(|schedule| {
+            let now = oncall::on_call(schedule, &shifts, at);
+            let upcoming =
+                shifts.iter().filter(|s| s.schedule == schedule.name).map(shift_view).collect();
+            OnCallEntry {
+                next_person: now.next_person,
+                person: now.person,
+                schedule: now.schedule,
+                shift: now.shift.as_ref().map(shift_view),
+                shifts: upcoming,
+                timezone: now.timezone,
+                until: now.until.map(|t| t.to_string()),
+            }
+        })
+        .collect();
+    Ok(Json(OnCallPage { at: at.to_string(), oncall }))
+}
+
+/// The shifts taken at run time that have not ended.
+pub async fn current_shifts(app: &AppState) -> Result<Vec<Shift>, ApiError> {
+    let store = app.store.clone();
+    read_blocking("shifts".into(), move || store.shifts(now_millis())).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShiftRequest {
+    /// Who covers; a person may leave it out to mean themselves.
+    person: Option<String>,
+    /// RFC 3339; default now.
+    from: Option<String>,
+    /// RFC 3339; default the end of the turn running at `from`.
+    until: Option<String>,
+}
+
+/// `POST /api/v1/schedules/{name}/shifts`, body `{"person", "from", "until"}`.
+pub async fn take(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    client: Option<Extension<ClientAddress>>,
+    ApiPath(schedule): ApiPath<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ShiftView>), ApiError> {
+    let request: ShiftRequest = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::bad_request(
+            "invalid-body",
+            format!("the body must be {{\"person\": \"...\", \"from\": \"RFC 3339\", \"until\": \"RFC 3339\"}}: {error}"),
+        )
+    })?;
+    let from = request.from.as_deref().map(|text| parse_time("from", text)).transpose()?;
+    let until = request.until.as_deref().map(|text| parse_time("until", text)).transpose()?;
+    let new = NewShift { schedule, person: request.person, from, until };
+    let client = client.map(|Extension(address)| address.client);
+    let shift = take_shift(&app, &caller, client, new).await?;
+    Ok((StatusCode::CREATED, Json(shift_view(&shift))))
+}
+
+/// Checks and stores a shift, with its audit entry, in one commit; the
+/// console's "take this shift" and "cover until" come here too.
+pub async fn take_shift(
+    app: &AppState,
+    caller: &Caller,
+    client: Option<std::net::IpAddr>,
+    new: NewShift,
+) -> Result<Shift, ApiError> {
+    let setup = app.notify.current();
+    let shift = oncall::check_shift(&setup.config, caller, new, jiff::Timestamp::now())
+        .map_err(|problem| ApiError::bad_request(problem.code, problem.message))?;
+    let detail = format!(
+        "{} covers {} from {} until {}",
+        shift.person,
+        shift.schedule,
+        views::timestamp(shift.from),
+        views::timestamp(shift.until)
+    );
+    let entry = audit::Entry::by(caller, Action::ShiftChange, client, detail);
+    let changes = ChangeSet {
+        reads: Vec::new(),
+        writes: vec![Write::AddShift(shift.clone()), Write::AppendAudit(entry.into_entry())],
+    };
+    app.store
+        .commit(changes)
+        .await
+        .map_err(|error| ApiError::internal(format!("the shift was not stored: {error}")))?;
+    // Read back for its id: the engine gives it one as it stores it.
+    let stored = current_shifts(app).await?;
+    Ok(stored
+        .into_iter()
+        .rev()
+        .find(|s| {
+            s.taken_at == shift.taken_at && s.person == shift.person && s.schedule == shift.schedule
+        })
+        .unwrap_or(shift))
+}
+
+/// `DELETE /api/v1/schedules/{name}/shifts/{id}`: ends a shift early.
+pub async fn cancel(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    client: Option<Extension<ClientAddress>>,
+    ApiPath((schedule, id)): ApiPath<(String, u64)>,
+) -> Result<Json<ShiftView>, ApiError> {
+    let shifts = current_shifts(&app).await?;
+    let Some(shift) = shifts.into_iter().find(|s| s.id == id && s.schedule == schedule) else {
+        return Err(ApiError::not_found(
+            "unknown-shift",
+            format!("schedule {schedule:?} has no current shift {id}"),
+        ));
+    };
+    let detail = format!(
+        "cancelled the shift of {} on {} (until {})",
+        shift.person,
+        schedule,
+        views::timestamp(shift.until)
+    );
+    let client = client.map(|Extension(address)| address.client);
+    let entry = audit::Entry::by(&caller, Action::ShiftChange, client, detail);
+    let changes = ChangeSet {
+        reads: Vec::new(),
+        writes: vec![Write::DeleteShift(id), Write::AppendAudit(entry.into_entry())],
+    };
+    app.store
+        .commit(changes)
+        .await
+        .map_err(|error| ApiError::internal(format!("the shift was not cancelled: {error}")))?;
+    Ok(Json(shift_view(&shift)))
+}
+
+pub fn shift_view(shift: &Shift) -> ShiftView {
+    ShiftView {
+        from: views::timestamp(shift.from),
+        id: shift.id,
+        person: shift.person.clone(),
+        schedule: shift.schedule.clone(),
+        taken_by: shift.taken_by.clone(),
+        until: views::timestamp(shift.until),
+    }
+}
+
+fn parse_time(field: &str, text: &str) -> Result<jiff::Timestamp, ApiError> {
+    text.parse::<jiff::Timestamp>().map_err(|error| {
+        ApiError::bad_request(
+            "invalid-time",
+            format!(
+                "{field} {text:?} is not an RFC 3339 time such as 2026-03-29T07:00:00Z: {error}"
+            ),
+        )
+    })
+}
