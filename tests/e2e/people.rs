@@ -169,6 +169,10 @@ const CONSOLE_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/ui/failed", "responder"),
     ("GET", "/ui/failed/999999", "responder"),
     ("POST", "/ui/failed/999999/replay", "responder"),
+    ("GET", "/ui/mine", "viewer"),
+    ("GET", "/ui/oncall", "viewer"),
+    ("POST", "/ui/oncall/primary/take", "responder"),
+    ("POST", "/ui/oncall/primary/shifts/999999/cancel", "responder"),
     ("GET", "/ui/sources", "admin"),
     ("GET", "/ui/audit", "admin"),
 ];
@@ -375,4 +379,155 @@ fn a_token_without_a_role_keeps_full_access_for_now_with_a_warning() {
         .send()
         .unwrap();
     assert_eq!(answer.status().as_u16(), 200);
+}
+
+/// ada (responder) and grace (viewer) with a contact each on a webhook
+/// channel nobody listens on; a schedule where grace is always on call; and
+/// the source's policy paging that schedule at once.
+fn shifts_config() -> String {
+    let plugin = crate::support::plugin_wasm("notify_webhook");
+    zendesk_config(&format!(
+        r#"
+[[api.tokens]]
+name = "pager"
+token = "{RESPONDER}"
+role = "responder"
+
+[[channels]]
+name = "hook"
+plugin = "{plugin}"
+url = "http://127.0.0.1:9/hook"
+signing_secret = "webhook-secret-0123456789abcdef"
+timeout_ms = 200
+
+[[people]]
+name = "ada"
+role = "responder"
+contacts = [{{ channel = "hook", address = "ada" }}]
+
+[[people]]
+name = "grace"
+role = "viewer"
+contacts = [{{ channel = "hook", address = "grace" }}]
+
+[[schedules]]
+name = "primary"
+timezone = "Europe/Oslo"
+  [schedules.rotation]
+  members = ["grace"]
+  length_days = 7
+  start = "2026-01-05"
+"#,
+        plugin = plugin.display()
+    ))
+    .replace("levels = []", "levels = [{ notify = [\"schedule:primary\"] }]")
+}
+
+fn oncall_now(host: &Host) -> Value {
+    let (status, page) = host.get("/api/v1/oncall?schedule=primary");
+    assert_eq!(status, 200, "{page}");
+    page["oncall"][0].clone()
+}
+
+#[test]
+fn a_shift_taken_in_the_console_is_who_escalation_pages_and_the_incident_shows_it() {
+    let host = Host::start(&shifts_config());
+    assert_eq!(oncall_now(&host)["person"], "grace");
+    assert_eq!(set_password(&host, "ada", ADA_PASSWORD).0, 0);
+    assert_eq!(set_password(&host, "grace", GRACE_PASSWORD).0, 0);
+
+    // grace, a viewer, sees the page but no button, and may not take.
+    let grace =
+        ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "grace", GRACE_PASSWORD));
+    let (status, page) = grace.get("/ui/oncall");
+    assert_eq!(status, 200);
+    assert!(page.contains("<strong class=\"oncall-now\">grace</strong> (you)"), "{page}");
+    assert!(!page.contains("Take this shift"), "{page}");
+    assert_eq!(grace.post("/ui/oncall/primary/take", &grace.csrf(), &[]).0, 403);
+
+    // ada covers for 2 hours from the console.
+    let ada = ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "ada", ADA_PASSWORD));
+    let (_, page) = ada.get("/ui/oncall");
+    assert!(page.contains("Take this shift"), "{page}");
+    let (status, _) = ada.post("/ui/oncall/primary/take", &ada.csrf(), &[("hours", "2")]);
+    assert_eq!(status, 303);
+    let now = oncall_now(&host);
+    assert_eq!(now["person"], "ada", "{now}");
+    assert_eq!(now["next_person"], "grace", "{now}");
+    assert_eq!(now["shift"]["taken_by"], "person ada", "{now}");
+    let until: jiff::Timestamp = now["until"].as_str().unwrap().parse().unwrap();
+    let hours = until.duration_since(jiff::Timestamp::now()).as_secs_f64() / 3600.0;
+    assert!((1.9..=2.0).contains(&hours), "until {until}: {hours} h from now");
+    let (code, stdout, stderr) =
+        inbound(&["oncall", "--url", &host.url("")], &[("INBOUND_API_TOKEN", TOKEN)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("primary: ada until") && stdout.contains("then grace"), "{stdout}");
+    assert!(stdout.contains("ada covers") && stdout.contains("taken by person ada"), "{stdout}");
+
+    // Escalation pages whoever covers: ada, not grace.
+    let (status, _) = host.zendesk(&ticket(21, "New"));
+    assert_eq!(status, 202);
+    let id = host.incidents()[0]["id"].as_u64().unwrap();
+    let mut paged = Vec::new();
+    assert!(poll(Duration::from_secs(10), || {
+        let (_, page) = host.get(&format!("/api/v1/notifications?incident={id}"));
+        paged = page["notifications"].as_array().unwrap().clone();
+        !paged.is_empty()
+    }));
+    let people: BTreeSet<_> =
+        paged.iter().map(|n| n["person"].as_str().unwrap().to_string()).collect();
+    assert_eq!(people, BTreeSet::from(["ada".to_string()]), "{paged:#?}");
+
+    // The incident page shows the escalation and the page that went out;
+    // ada's "My incidents" lists it, grace's does not.
+    let (_, page) = ada.get(&format!("/ui/incidents/{id}"));
+    assert!(
+        page.contains("id=\"escalation\"") && page.contains("<strong>support-oncall</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("schedule:primary"), "{page}");
+    let row = page.split("data-notification=").nth(1).expect("a notification row");
+    assert!(row.contains("<td>ada</td><td>hook</td>"), "{row}");
+    assert!(ada.get("/ui/mine").1.contains(&format!("href=\"/ui/incidents/{id}\"")));
+    assert!(!grace.get("/ui/mine").1.contains(&format!("href=\"/ui/incidents/{id}\"")));
+
+    // Over the API a token names the person; a person below admin cannot
+    // cancel someone else's shift.
+    let client = reqwest::blocking::Client::new();
+    let take = |body: Value| {
+        let answer = client
+            .post(host.url("/api/v1/schedules/primary/shifts"))
+            .bearer_auth(RESPONDER)
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json::<Value>().unwrap())
+    };
+    let (status, body) = take(json!({}));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("person-required")));
+    let (status, body) = take(json!({"person": "mallory"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown-person")));
+    let (status, body) = take(json!({"person": "grace", "until": "2020-01-01T00:00:00Z"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid-time")));
+    let (status, shift) = take(json!({"person": "grace"}));
+    assert_eq!(status, 201, "{shift}");
+    assert_eq!(oncall_now(&host)["person"], "grace", "the latest taken wins");
+    let grace_shift = shift["id"].as_u64().unwrap();
+    let cancel = format!("/ui/oncall/primary/shifts/{grace_shift}/cancel");
+    assert_eq!(ada.post(&cancel, &ada.csrf(), &[]).0, 403, "not ada's shift");
+    let answer = client
+        .delete(host.url(&format!("/api/v1/schedules/primary/shifts/{grace_shift}")))
+        .bearer_auth(RESPONDER)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    assert_eq!(oncall_now(&host)["person"], "ada", "ada's cover holds again");
+
+    let shifts = audit(&host, "shift");
+    assert_eq!(shifts.len(), 3, "{shifts:#?}");
+    assert!(shifts.iter().any(|e| e["actor"] == "person ada"
+        && e["detail"].as_str().unwrap().starts_with("ada covers primary")));
+    assert!(shifts.iter().any(|e| e["actor"] == "token pager"
+        && e["detail"].as_str().unwrap().starts_with("cancelled the shift of grace")));
 }

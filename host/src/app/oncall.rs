@@ -2,12 +2,14 @@
 //! calendars: the config's schedules with the shifts people took at run
 //! time (`store::Shift`) laid over them.
 
-use super::{Caller, CallerKind};
+use super::audit::{self, Action};
+use super::{AppState, Caller, CallerKind};
 use crate::config::Config;
 use crate::config::oncall::Schedule;
 use crate::roles::Role;
-use crate::store::{Millis, Shift, covers, now_millis};
+use crate::store::{ChangeSet, Millis, Shift, Write, covers, now_millis};
 use jiff::Timestamp;
+use std::net::IpAddr;
 
 /// The longest shift one request may take.
 pub const MAX_SHIFT: jiff::SignedDuration = jiff::SignedDuration::from_hours(31 * 24);
@@ -141,6 +143,106 @@ pub fn on_call(schedule: &Schedule, shifts: &[Shift], at: Timestamp) -> OnCall {
         next_person,
         shift,
     }
+}
+
+/// Why a shift was not taken or cancelled.
+#[derive(Debug)]
+pub enum ShiftError {
+    Refused(Refusal),
+    /// No current shift of that schedule has that id.
+    NotFound(String),
+    /// The caller may not cancel someone else's shift.
+    NotTheirs(String),
+    Storage(String),
+}
+
+/// Checks and stores a shift with its audit entry, in one commit: the
+/// API's `POST .../shifts` and the console's "take" and "cover". Returns
+/// it as stored, with its id.
+pub async fn take_shift(
+    app: &AppState,
+    caller: &Caller,
+    client: Option<IpAddr>,
+    new: NewShift,
+) -> Result<Shift, ShiftError> {
+    let setup = app.notify.current();
+    let shift =
+        check_shift(&setup.config, caller, new, Timestamp::now()).map_err(ShiftError::Refused)?;
+    let detail = format!(
+        "{} covers {} from {} until {}",
+        shift.person,
+        shift.schedule,
+        timestamp(shift.from),
+        timestamp(shift.until)
+    );
+    commit(app, caller, client, Write::AddShift(shift.clone()), detail).await?;
+    // Read back for its id: the engine gives it one as it stores it.
+    let stored = current_shifts(app).await?;
+    Ok(stored
+        .into_iter()
+        .rev()
+        .find(|s| {
+            s.taken_at == shift.taken_at && s.person == shift.person && s.schedule == shift.schedule
+        })
+        .unwrap_or(shift))
+}
+
+/// Ends shift `id` of `schedule` early. People below admin cancel their own.
+pub async fn cancel_shift(
+    app: &AppState,
+    caller: &Caller,
+    client: Option<IpAddr>,
+    schedule: &str,
+    id: u64,
+) -> Result<Shift, ShiftError> {
+    let shift = current_shifts(app)
+        .await?
+        .into_iter()
+        .find(|shift| shift.id == id && shift.schedule == schedule)
+        .ok_or_else(|| {
+            ShiftError::NotFound(format!("schedule {schedule:?} has no current shift {id}"))
+        })?;
+    let own = caller.kind == CallerKind::Person && shift.person == caller.name;
+    if caller.kind == CallerKind::Person && !own && !caller.role.allows(Role::Admin) {
+        return Err(ShiftError::NotTheirs(format!(
+            "{} may cancel their own shifts; this one is {}'s (an admin may cancel it)",
+            caller.name, shift.person
+        )));
+    }
+    let detail = format!(
+        "cancelled the shift of {} on {schedule} (until {})",
+        shift.person,
+        timestamp(shift.until)
+    );
+    commit(app, caller, client, Write::DeleteShift(id), detail).await?;
+    Ok(shift)
+}
+
+/// The shifts taken at run time that have not ended.
+pub async fn current_shifts(app: &AppState) -> Result<Vec<Shift>, ShiftError> {
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || store.shifts(now_millis()))
+        .await
+        .map_err(|error| ShiftError::Storage(error.to_string()))?
+        .map_err(|error| ShiftError::Storage(format!("the shifts cannot be read: {error}")))
+}
+
+async fn commit(
+    app: &AppState,
+    caller: &Caller,
+    client: Option<IpAddr>,
+    write: Write,
+    detail: String,
+) -> Result<(), ShiftError> {
+    let entry = audit::Entry::by(caller, Action::ShiftChange, client, detail);
+    let changes = ChangeSet {
+        reads: Vec::new(),
+        writes: vec![write, Write::AppendAudit(entry.into_entry())],
+    };
+    app.store
+        .commit(changes)
+        .await
+        .map_err(|error| ShiftError::Storage(format!("not stored: {error}")))
 }
 
 /// The turns of `schedule` from `from` to `to`, each (person, start, end):

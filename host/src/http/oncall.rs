@@ -5,14 +5,12 @@
 //! by `inbound oncall` and the console, and audited.
 
 use super::answers::{OnCallEntry, OnCallPage, ShiftView};
-use super::error::read_blocking;
 use super::params::{ApiPath, ApiQuery, QueryParams};
 use super::{ApiError, views};
-use crate::app::audit::{self, Action};
-use crate::app::oncall::{self, NewShift};
+use crate::app::oncall::{self, NewShift, ShiftError};
 use crate::app::{AppState, Caller};
 use crate::request_extensions::ClientAddress;
-use crate::store::{ChangeSet, Shift, Write, now_millis};
+use crate::store::Shift;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
@@ -56,7 +54,7 @@ pub async fn oncall(
             format!("there is no schedule {name:?}"),
         ));
     }
-    let shifts = current_shifts(&app).await?;
+    let shifts = oncall::current_shifts(&app).await?;
     let oncall = schedules
         .iter()
         .map(|schedule| {
@@ -75,12 +73,6 @@ pub async fn oncall(
         })
         .collect();
     Ok(Json(OnCallPage { at: at.to_string(), oncall }))
-}
-
-/// The shifts taken at run time that have not ended.
-pub async fn current_shifts(app: &AppState) -> Result<Vec<Shift>, ApiError> {
-    let store = app.store.clone();
-    read_blocking("shifts".into(), move || store.shifts(now_millis())).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,46 +104,8 @@ pub async fn take(
     let until = request.until.as_deref().map(|text| parse_time("until", text)).transpose()?;
     let new = NewShift { schedule, person: request.person, from, until };
     let client = client.map(|Extension(address)| address.client);
-    let shift = take_shift(&app, &caller, client, new).await?;
+    let shift = oncall::take_shift(&app, &caller, client, new).await?;
     Ok((StatusCode::CREATED, Json(shift_view(&shift))))
-}
-
-/// Checks and stores a shift, with its audit entry, in one commit; the
-/// console's "take this shift" and "cover until" come here too.
-pub async fn take_shift(
-    app: &AppState,
-    caller: &Caller,
-    client: Option<std::net::IpAddr>,
-    new: NewShift,
-) -> Result<Shift, ApiError> {
-    let setup = app.notify.current();
-    let shift = oncall::check_shift(&setup.config, caller, new, jiff::Timestamp::now())
-        .map_err(|problem| ApiError::bad_request(problem.code, problem.message))?;
-    let detail = format!(
-        "{} covers {} from {} until {}",
-        shift.person,
-        shift.schedule,
-        views::timestamp(shift.from),
-        views::timestamp(shift.until)
-    );
-    let entry = audit::Entry::by(caller, Action::ShiftChange, client, detail);
-    let changes = ChangeSet {
-        reads: Vec::new(),
-        writes: vec![Write::AddShift(shift.clone()), Write::AppendAudit(entry.into_entry())],
-    };
-    app.store
-        .commit(changes)
-        .await
-        .map_err(|error| ApiError::internal(format!("the shift was not stored: {error}")))?;
-    // Read back for its id: the engine gives it one as it stores it.
-    let stored = current_shifts(app).await?;
-    Ok(stored
-        .into_iter()
-        .rev()
-        .find(|s| {
-            s.taken_at == shift.taken_at && s.person == shift.person && s.schedule == shift.schedule
-        })
-        .unwrap_or(shift))
 }
 
 /// `DELETE /api/v1/schedules/{name}/shifts/{id}`: ends a shift early.
@@ -161,30 +115,22 @@ pub async fn cancel(
     client: Option<Extension<ClientAddress>>,
     ApiPath((schedule, id)): ApiPath<(String, u64)>,
 ) -> Result<Json<ShiftView>, ApiError> {
-    let shifts = current_shifts(&app).await?;
-    let Some(shift) = shifts.into_iter().find(|s| s.id == id && s.schedule == schedule) else {
-        return Err(ApiError::not_found(
-            "unknown-shift",
-            format!("schedule {schedule:?} has no current shift {id}"),
-        ));
-    };
-    let detail = format!(
-        "cancelled the shift of {} on {} (until {})",
-        shift.person,
-        schedule,
-        views::timestamp(shift.until)
-    );
     let client = client.map(|Extension(address)| address.client);
-    let entry = audit::Entry::by(&caller, Action::ShiftChange, client, detail);
-    let changes = ChangeSet {
-        reads: Vec::new(),
-        writes: vec![Write::DeleteShift(id), Write::AppendAudit(entry.into_entry())],
-    };
-    app.store
-        .commit(changes)
-        .await
-        .map_err(|error| ApiError::internal(format!("the shift was not cancelled: {error}")))?;
+    let shift = oncall::cancel_shift(&app, &caller, client, &schedule, id).await?;
     Ok(Json(shift_view(&shift)))
+}
+
+impl From<ShiftError> for ApiError {
+    fn from(error: ShiftError) -> Self {
+        match error {
+            ShiftError::Refused(refusal) => ApiError::bad_request(refusal.code, refusal.message),
+            ShiftError::NotFound(message) => ApiError::not_found("unknown-shift", message),
+            ShiftError::NotTheirs(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "not-yourself", message)
+            }
+            ShiftError::Storage(message) => ApiError::internal(message),
+        }
+    }
 }
 
 pub fn shift_view(shift: &Shift) -> ShiftView {

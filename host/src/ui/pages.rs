@@ -2,10 +2,13 @@
 //! store's bounded reads and renders one template.
 
 pub mod audit;
+pub mod escalation;
 pub mod failed;
 pub mod incident;
 pub mod incidents;
+pub mod mine;
 pub mod oidc;
+pub mod oncall;
 pub mod sign_in;
 pub mod sources;
 

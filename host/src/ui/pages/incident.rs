@@ -5,6 +5,7 @@
 use super::incidents::{name, priority};
 use crate::respond;
 use crate::roles::Role;
+use crate::store::NotificationQuery;
 use crate::store::{LogEntry, LogKind, Status};
 use crate::ui::error::read;
 use crate::ui::render::page;
@@ -20,6 +21,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 /// Log entries per page: received bodies can be large.
+/// The newest notifications the escalation panel lists.
+const NOTIFICATIONS_SHOWN: usize = 50;
 const LOG_PAGE: usize = 25;
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +69,9 @@ struct IncidentPage {
     log: Vec<Entry>,
     older_href: Option<String>,
     newer_href: Option<String>,
+    escalation: Option<super::escalation::EscalationView>,
+    /// The store's change count at render: the live feed starts there.
+    generation: u64,
 }
 
 pub async fn show(
@@ -78,12 +84,24 @@ pub async fn show(
     let id = super::parse_id(&id, "an incident id")?;
     let log_before = super::parse_optional_id(params.log_before.as_deref(), "a log position")?;
     let store = console.app.store.clone();
-    let (incident, log) = read("the incident", move || {
+    let generation = *store.watch_changes().borrow();
+    let (incident, log, escalation, notifications) = read("the incident", move || {
         let incident = store.snapshot()?.incident(id)?;
         let log = store.log_before(id, log_before, LOG_PAGE)?;
-        Ok::<_, anyhow::Error>((incident, log))
+        let escalation = store.escalation_of(id)?;
+        let query = NotificationQuery {
+            incident: Some(id),
+            limit: NOTIFICATIONS_SHOWN,
+            ..Default::default()
+        };
+        let notifications = store.notifications(&query)?;
+        Ok::<_, anyhow::Error>((incident, log, escalation, notifications))
     })
     .await?;
+    let setup = console.app.notify.current();
+    let escalation = escalation.map(|escalation| {
+        super::escalation::view(&setup.config, &escalation, &notifications.items)
+    });
     let incident =
         incident.ok_or_else(|| UiError::not_found(format!("There is no incident {id}.")))?;
     let notice = params.done.as_deref().and_then(notice);
@@ -109,6 +127,8 @@ pub async fn show(
         log: log.items.iter().map(|(_, entry)| describe(entry)).collect(),
         older_href: log.next.map(|b| format!("/ui/incidents/{id}?log_before={b}")),
         newer_href: log_before.map(|_| format!("/ui/incidents/{id}")),
+        escalation,
+        generation,
     };
     page(template)
 }

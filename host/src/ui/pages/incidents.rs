@@ -23,13 +23,14 @@ pub struct Params {
     before: Option<String>,
 }
 
+/// One incident in a list (`incident_rows.html`, also `My incidents`).
 pub struct Row {
-    id: u64,
-    status: &'static str,
-    summary: String,
-    priority: &'static str,
-    source: String,
-    created: Time,
+    pub id: u64,
+    pub status: &'static str,
+    pub summary: String,
+    pub priority: &'static str,
+    pub source: String,
+    pub created: Time,
 }
 
 pub struct Tab {
@@ -133,7 +134,7 @@ pub async fn list(
     page(template)
 }
 
-fn row(incident: &Incident) -> Row {
+pub fn row(incident: &Incident) -> Row {
     Row {
         id: incident.id,
         status: name(incident.status),
