@@ -129,9 +129,8 @@ pub async fn take(
     let Form(form) = form.map_err(super::form_error)?;
     csrf::check(&headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
     if signed_in.caller.kind != CallerKind::Person {
-        return Err(UiError::new(
-            StatusCode::FORBIDDEN,
-            "Not a person",
+        // The role allows it; the kind of sign-in cannot: 400, not 403.
+        return Err(UiError::bad_request(
             "Shifts are taken by people: sign in as yourself, not with a token.",
         ));
     }
