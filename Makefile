@@ -46,7 +46,8 @@ POSTGRES_SKIP := --skip a_second_host_on_the_same_database_says_another_inbound_
 ## systemd's systemd-analyze (verifies the unit in contrib/systemd),
 ## headless Chromium with its WebDriver (the console's browser tests),
 ## Python's aiosmtpd (a real SMTP server; it brings python3), nginx and
-## Caddy (the reverse proxy examples of contrib/proxy), and PostgreSQL
+## Caddy (the reverse proxy examples of contrib/proxy), Python's icalendar
+## (reads the calendar feeds as a calendar app would), and PostgreSQL
 ## (throwaway clusters for storage.backend = "postgres"). A no-op when they
 ## are installed. A test that finds one missing fails and names it
 ## (docs/testing.md: INBOUND_TEST_ALLOW_SKIP).
@@ -56,6 +57,7 @@ test-deps:
 	@command -v systemd-analyze >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends systemd; }
 	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
 	@/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-aiosmtpd; }
+	@/usr/bin/python3 -c 'import icalendar' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-icalendar; }
 	@{ test -x /usr/sbin/nginx && test -x /usr/bin/caddy; } || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nginx-light caddy; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; }
 

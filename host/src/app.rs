@@ -6,6 +6,7 @@
 
 pub mod audit;
 mod authenticate;
+pub mod calendar;
 mod clients;
 mod failed_auth;
 mod limits;

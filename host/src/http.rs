@@ -12,6 +12,7 @@ pub mod answers;
 mod auth;
 mod backup;
 mod body;
+mod calendar;
 mod error;
 mod events;
 mod failed;
@@ -77,6 +78,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
             needs(Responder),
             delete(oncall::cancel),
         ),
+        (Method::GET, "/api/v1/schedules/{name}/calendar.ics", Open, get(calendar::schedule)),
+        (Method::GET, "/api/v1/people/{name}/calendar.ics", Open, get(calendar::person)),
         (Method::GET, "/ack/{token}", Open, get(notifications::confirm)),
         (Method::POST, "/ack/{token}", Open, post(notifications::act)),
         (Method::POST, "/api/v1/admin/reload", needs(Admin), post(admin::reload)),

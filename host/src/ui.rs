@@ -86,6 +86,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<Console>>
             needs(Responder),
             post(pages::oncall::cancel),
         ),
+        (Method::POST, "/ui/calendar-key", needs(Viewer), post(pages::oncall::new_calendar_key)),
         (Method::GET, "/ui/sources", needs(Admin), get(pages::sources::list)),
         (Method::GET, "/ui/audit", needs(Admin), get(pages::audit::list)),
         (Method::GET, "/ui/live", needs(Viewer), get(live::events)),

@@ -1041,14 +1041,18 @@ timezone = "Europe/Oslo"
     // Oslo moves to summer time on 2026-03-29: the 09:00 hand-off is then 07:00 UTC.
     assert_eq!(
         oncall("2026-03-29T06:59:00Z"),
-        "primary: ada until 2026-03-29T07:00:00Z (Europe/Oslo)\n"
+        "primary: ada until 2026-03-29T07:00:00Z, then grace (Europe/Oslo)\n"
     );
     assert_eq!(
         oncall("2026-03-29T07:00:00Z"),
-        "primary: grace until 2026-03-30T07:00:00Z (Europe/Oslo)\n"
+        "primary: grace until 2026-03-30T07:00:00Z, then ada (Europe/Oslo)\n"
     );
     // 2026-03-30 is ada's turn, except 12:00-13:00 local, grace's override.
-    assert!(oncall("2026-03-30T09:59:00Z").starts_with("primary: ada "));
+    // ada is on call until grace's override begins, not until the hand-off.
+    assert_eq!(
+        oncall("2026-03-30T09:59:00Z"),
+        "primary: ada until 2026-03-30T10:00:00Z, then grace (Europe/Oslo)\n"
+    );
     assert!(oncall("2026-03-30T10:30:00Z").starts_with("primary: grace "));
     assert!(oncall("2026-03-30T11:00:00Z").starts_with("primary: ada "));
     let (code, bad) = host.get("/api/v1/oncall?at=yesterday");

@@ -531,3 +531,114 @@ fn a_shift_taken_in_the_console_is_who_escalation_pages_and_the_incident_shows_i
     assert!(shifts.iter().any(|e| e["actor"] == "token pager"
         && e["detail"].as_str().unwrap().starts_with("cancelled the shift of grace")));
 }
+
+/// The events of an iCalendar feed as a real parser (Python's `icalendar`)
+/// reads them: (summary, start, end) in UTC.
+fn parse_ics(feed: &str) -> Vec<(String, jiff::Timestamp, jiff::Timestamp)> {
+    const READ: &str = r#"
+import json, sys
+from icalendar import Calendar
+calendar = Calendar.from_ical(sys.stdin.buffer.read())
+events = []
+for event in calendar.walk("VEVENT"):
+    events.append([str(event["SUMMARY"]), event.decoded("DTSTART").isoformat(), event.decoded("DTEND").isoformat()])
+print(json.dumps(events))
+"#;
+    let mut child = match Command::new("/usr/bin/python3")
+        .args(["-c", READ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => panic!("python3 is needed to read the feed (make test-deps): {error}"),
+    };
+    child.stdin.take().unwrap().write_all(feed.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("No module named 'icalendar'") {
+        crate::support::cannot_check(
+            "icalendar",
+            "Python's icalendar is not installed",
+            "apt-get install python3-icalendar (make test-deps)",
+        );
+        return Vec::new();
+    }
+    assert!(output.status.success(), "{stderr}\n{feed}");
+    let events: Vec<(String, String, String)> = serde_json::from_slice(&output.stdout).unwrap();
+    events
+        .into_iter()
+        .map(|(summary, start, end)| (summary, start.parse().unwrap(), end.parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn calendar_feeds_list_turns_at_local_hand_off_times_across_dst_and_a_new_key_revokes_the_old() {
+    let config = shifts_config().replace(
+        "members = [\"grace\"]\n  length_days = 7",
+        "members = [\"ada\", \"grace\"]\n  length_days = 1\n  handoff = \"09:00\"",
+    );
+    assert!(config.contains("length_days = 1"));
+    let host = Host::start(&config);
+    assert_eq!(set_password(&host, "ada", ADA_PASSWORD).0, 0);
+    let ada = ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "ada", ADA_PASSWORD));
+    let (status, page) = ada.post("/ui/calendar-key", &ada.csrf(), &[]);
+    assert_eq!(status, 200, "{page}");
+    let link = |id: &str| {
+        let after =
+            page.split(&format!("<code {id}>")).nth(1).unwrap_or_else(|| panic!("{id} in {page}"));
+        after.split("</code>").next().unwrap().replace("&amp;", "&").replace("&#x3d;", "=")
+    };
+    let person_feed = link("id=\"person-feed\"");
+    let schedule_feed = link("class=\"schedule-feed\"");
+    assert!(
+        schedule_feed.contains("/api/v1/schedules/primary/calendar.ics?key="),
+        "{schedule_feed}"
+    );
+    let path = |url: &str| url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap();
+
+    // Oslo moves to summer time on 2027-03-28: the 09:00 hand-off moves
+    // from 08:00 to 07:00 UTC, and a calendar app must see 09:00 both sides.
+    let get = |path: &str, token: Option<&str>| host.get_text(path, token);
+    let (status, feed) = get(&format!("{}&from=2027-03-25T12:00:00Z", path(&schedule_feed)), None);
+    assert_eq!(status, 200, "{feed}");
+    let events = parse_ics(&feed);
+    if events.is_empty() {
+        return; // icalendar missing and allowed to skip
+    }
+    assert!(events.len() >= 50, "{} events", events.len());
+    let oslo = jiff::tz::TimeZone::get("Europe/Oslo").unwrap();
+    let mut offsets = BTreeSet::new();
+    for (summary, start, end) in &events[1..events.len() - 1] {
+        let local = start.to_zoned(oslo.clone());
+        assert_eq!((local.hour(), local.minute()), (9, 0), "{summary} starts {start}");
+        assert_eq!(end.to_zoned(oslo.clone()).hour(), 9, "{summary} ends {end}");
+        offsets.insert(start.to_string()[11..13].to_string());
+    }
+    assert_eq!(offsets, BTreeSet::from(["07".to_string(), "08".to_string()]), "both sides of DST");
+    let people: BTreeSet<_> = events.iter().map(|(summary, ..)| summary.clone()).collect();
+    assert_eq!(people, BTreeSet::from(["On call: ada".to_string(), "On call: grace".to_string()]));
+
+    // ada's own feed has her turns only, every other day.
+    let (status, feed) = get(&format!("{}&from=2027-03-25T12:00:00Z", path(&person_feed)), None);
+    assert_eq!(status, 200);
+    let mine = parse_ics(&feed);
+    assert!(mine.iter().all(|(summary, ..)| summary == "On call for primary"));
+    assert_eq!(mine.len(), events.iter().filter(|(s, ..)| s == "On call: ada").count());
+
+    // Without a key a viewer's token reads it; a metrics token may not; no
+    // credential at all is a 401.
+    let plain = path(&schedule_feed).split('?').next().unwrap().to_string();
+    assert_eq!(get(&plain, Some(VIEWER)).0, 401, "grafana is not in this config");
+    assert_eq!(get(&plain, Some(RESPONDER)).0, 200);
+    assert_eq!(get(&plain, None).0, 401);
+
+    // A new key revokes the old links.
+    let (status, _) = ada.post("/ui/calendar-key", &ada.csrf(), &[]);
+    assert_eq!(status, 200);
+    let (status, body) = get(&path(&schedule_feed), None);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("unknown or was replaced"), "{body}");
+    assert_eq!(audit(&host, "calendar_key").len(), 2);
+}

@@ -23,10 +23,12 @@ pub enum Action {
     FailedReplay,
     /// A shift taken, covered or cancelled.
     ShiftChange,
+    /// A new calendar feed key (the old one stops working).
+    CalendarKey,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -37,6 +39,7 @@ impl Action {
         Action::NotificationRetry,
         Action::FailedReplay,
         Action::ShiftChange,
+        Action::CalendarKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Action {
             Action::NotificationRetry => "notification_retry",
             Action::FailedReplay => "failed_replay",
             Action::ShiftChange => "shift",
+            Action::CalendarKey => "calendar_key",
         }
     }
 }

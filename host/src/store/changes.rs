@@ -105,6 +105,12 @@ pub enum Write {
     AddShift(Shift),
     /// Ends a shift before its time (it is deleted).
     DeleteShift(u64),
+    /// Gives `person` a new calendar feed key (by its SHA-256, hex): the
+    /// old one, if any, stops working.
+    PutFeedKey {
+        person: String,
+        digest: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

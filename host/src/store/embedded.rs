@@ -259,6 +259,10 @@ impl Engine for Embedded {
         accounts::shifts(&self.read()?, after)
     }
 
+    fn feed_key_owner(&self, digest: &str) -> Result<Option<String>, Error> {
+        accounts::feed_key_owner(&self.read()?, digest)
+    }
+
     fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
         retention::expired(&self.read()?, cutoffs)
     }

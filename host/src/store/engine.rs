@@ -143,6 +143,9 @@ pub trait Engine: Send + Sync {
     /// first (a later one wins where they overlap).
     fn shifts(&self, after: Millis) -> Result<Vec<Shift>, Error>;
 
+    /// Whose calendar feed key has this SHA-256 (hex), if anyone's.
+    fn feed_key_owner(&self, digest: &str) -> Result<Option<String>, Error>;
+
     /// One chunk of what `cutoffs` expire (at most
     /// [`SWEEP_CHUNK`](super::queries::SWEEP_CHUNK) of each kind), as a
     /// change set for [`Store::commit`](super::Store::commit); empty when

@@ -296,6 +296,10 @@ impl Engine for Postgres {
         self.read(|db| async move { accounts::shifts(&db, after).await })
     }
 
+    fn feed_key_owner(&self, digest: &str) -> Result<Option<String>, Error> {
+        self.read(|db| async move { accounts::feed_key_owner(&db, digest).await })
+    }
+
     fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
         self.read(|db| async move { reads::list(&db, query).await })
     }

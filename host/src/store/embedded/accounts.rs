@@ -78,6 +78,18 @@ pub fn shifts(txn: &ReadTransaction, after: Millis) -> Result<Vec<Shift>, Error>
     Ok(found)
 }
 
+/// Whose feed key has `digest`. Keys are one per person: a scan.
+pub fn feed_key_owner(txn: &ReadTransaction, digest: &str) -> Result<Option<String>, Error> {
+    let table = txn.open_table(FEED_KEYS)?;
+    for entry in table.iter()? {
+        let (person, stored) = entry?;
+        if stored.value() == digest {
+            return Ok(Some(person.value().to_string()));
+        }
+    }
+    Ok(None)
+}
+
 pub fn session(txn: &ReadTransaction, key: &str) -> Result<Option<StoredSession>, Error> {
     let table = txn.open_table(SESSIONS)?;
     match table.get(key)? {

@@ -99,6 +99,8 @@ tables! {
     audit: AUDIT = "audit", u64 => &'static [u8];
     /// shift id -> Shift (JSON): shifts taken at run time.
     shifts: SHIFTS = "shifts", u64 => &'static [u8];
+    /// person -> SHA-256 (hex) of their calendar feed key.
+    feed_keys: FEED_KEYS = "feed_keys", &'static str => &'static str;
     /// Counters and the schema version.
     meta: META = "meta", &'static str => u64;
 }

@@ -249,6 +249,9 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
             Write::DeleteShift(id) => {
                 tables.shifts.remove(*id)?;
             }
+            Write::PutFeedKey { person, digest } => {
+                tables.feed_keys.insert(person.as_str(), digest.as_str())?;
+            }
         }
     }
     for shared in sharing.into_records() {

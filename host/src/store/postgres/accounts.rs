@@ -26,6 +26,11 @@ pub(super) async fn shifts(db: &Connection, after: Millis) -> Result<Vec<Shift>,
     Ok(found)
 }
 
+pub(super) async fn feed_key_owner(db: &Connection, digest: &str) -> Result<Option<String>, Error> {
+    let sql = "SELECT person FROM feed_keys WHERE digest = $1";
+    Ok(row(db, sql, &[&digest]).await?.map(|row| row.get(0)))
+}
+
 pub(super) async fn session(db: &Connection, key: &str) -> Result<Option<StoredSession>, Error> {
     match row(db, "SELECT record FROM sessions WHERE key = $1", &[&key]).await? {
         Some(row) => Ok(Some(decode(row.get(0))?)),

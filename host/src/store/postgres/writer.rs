@@ -346,7 +346,8 @@ fn lock_names(changes: &ChangeSet) -> Vec<String> {
             | Write::AppendAudit(_)
             | Write::DeleteAuditBefore(_)
             | Write::AddShift(_)
-            | Write::DeleteShift(_) => {}
+            | Write::DeleteShift(_)
+            | Write::PutFeedKey { .. } => {}
         }
     }
     names.sort_unstable();
@@ -571,6 +572,11 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
             }
             Write::DeleteShift(id) => {
                 execute(db, "DELETE FROM shifts WHERE id = $1", params![sql_id(*id)]).await?;
+            }
+            Write::PutFeedKey { person, digest } => {
+                let sql = "INSERT INTO feed_keys (person, digest) VALUES ($1, $2) \
+                           ON CONFLICT (person) DO UPDATE SET digest = EXCLUDED.digest";
+                execute(db, sql, params![person.clone(), digest.clone()]).await?;
             }
         }
     }

@@ -5,9 +5,11 @@
 //! and audit as the API's (`http::oncall::take_shift`, via `app::oncall`).
 
 use crate::app::CallerKind;
+use crate::app::audit::{self, Action};
 use crate::app::oncall::{self, NewShift, ShiftError};
 use crate::request_extensions::ClientAddress;
 use crate::roles::Role;
+use crate::store::{ChangeSet, Write};
 use crate::ui::csrf;
 use crate::ui::render::page;
 use crate::ui::session::SignedIn;
@@ -33,6 +35,8 @@ struct OnCallPage {
     schedules: Vec<ScheduleRow>,
     /// Whether the viewer may take shifts for themselves here.
     may_take: bool,
+    /// Whether the viewer is a person, who may have calendar links.
+    may_subscribe: bool,
     cover_hours: &'static [u32],
     notice: Option<String>,
 }
@@ -101,6 +105,7 @@ pub async fn show(
         csrf: signed_in.session.csrf.clone(),
         schedules,
         may_take: signed_in.caller.kind == CallerKind::Person && signed_in.may(Role::Responder),
+        may_subscribe: signed_in.caller.kind == CallerKind::Person,
         cover_hours: &COVER_HOURS,
         notice: params.done.as_deref().map(|done| match done {
             "cancelled" => "Shift cancelled.".to_string(),
@@ -185,4 +190,68 @@ pub async fn cancel(
         .await
         .map_err(ui_error)?;
     Ok(Redirect::to("/ui/oncall?done=cancelled").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "calendar_key.html")]
+struct CalendarKeyPage {
+    chrome: Chrome,
+    person_feed: String,
+    schedule_feeds: Vec<(String, String)>,
+}
+
+/// `POST /ui/calendar-key`: a new calendar feed key for the signed-in
+/// person, shown once as links; the previous key stops working.
+pub async fn new_calendar_key(
+    State(console): State<Arc<Console>>,
+    signed_in: SignedIn,
+    client: Option<Extension<ClientAddress>>,
+    headers: HeaderMap,
+    form: Result<Form<CancelForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, UiError> {
+    let Form(form) = form.map_err(super::form_error)?;
+    csrf::check(&headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
+    if signed_in.caller.kind != CallerKind::Person {
+        return Err(UiError::bad_request(
+            "Calendar links belong to people: sign in as yourself, not with a token.",
+        ));
+    }
+    let person = signed_in.caller.name.clone();
+    let key = crate::ui::session::random_token();
+    let digest = crate::app::digest_hex(&key);
+    let client = client.map(|Extension(address)| address.client);
+    let entry = audit::Entry::by(
+        &signed_in.caller,
+        Action::CalendarKey,
+        client,
+        format!("made a new calendar feed key for {person}; the old one no longer works"),
+    );
+    let changes = ChangeSet {
+        reads: Vec::new(),
+        writes: vec![
+            Write::PutFeedKey { person: person.clone(), digest },
+            Write::AppendAudit(entry.into_entry()),
+        ],
+    };
+    console.app.store.commit(changes).await.map_err(|error| {
+        UiError::internal(format!("the key was not stored ({error}); try again"))
+    })?;
+    let base = console.app.live.load().config.public_url();
+    let encode = |text: &str| crate::ui::session::urlencode(text);
+    let setup = console.app.notify.current();
+    page(CalendarKeyPage {
+        chrome: signed_in.chrome("oncall"),
+        person_feed: format!("{base}/api/v1/people/{}/calendar.ics?key={key}", encode(&person)),
+        schedule_feeds: setup
+            .config
+            .resolved_schedules
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    format!("{base}/api/v1/schedules/{}/calendar.ics?key={key}", encode(&s.name)),
+                )
+            })
+            .collect(),
+    })
 }
