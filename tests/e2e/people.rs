@@ -642,3 +642,29 @@ fn calendar_feeds_list_turns_at_local_hand_off_times_across_dst_and_a_new_key_re
     assert!(body.contains("unknown or was replaced"), "{body}");
     assert_eq!(audit(&host, "calendar_key").len(), 2);
 }
+
+#[test]
+fn signing_out_everywhere_ends_every_session_of_the_person_and_only_theirs() {
+    let host = Host::start(&people_config("viewer"));
+    assert_eq!(set_password(&host, "ada", ADA_PASSWORD).0, 0);
+    assert_eq!(set_password(&host, "grace", GRACE_PASSWORD).0, 0);
+    let laptop = ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "ada", ADA_PASSWORD));
+    let phone = ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "ada", ADA_PASSWORD));
+    let grace =
+        ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "grace", GRACE_PASSWORD));
+    // Signing out on the laptop alone leaves the phone signed in.
+    let (status, _) = laptop.post("/ui/sign-out", &laptop.csrf(), &[]);
+    assert_eq!(status, 303);
+    assert_eq!(laptop.get("/ui/").0, 303);
+    assert_eq!(phone.get("/ui/").0, 200);
+    // From a third browser, "everywhere" ends the phone's too.
+    let desk = ConsoleSession::from_sign_in(&host, &person_sign_in(&host, "ada", ADA_PASSWORD));
+    let (status, _) = desk.post("/ui/sign-out", &desk.csrf(), &[("everywhere", "1")]);
+    assert_eq!(status, 303);
+    assert_eq!(phone.get("/ui/").0, 303);
+    assert_eq!(desk.get("/ui/").0, 303);
+    assert_eq!(grace.get("/ui/").0, 200, "grace's session is hers");
+    assert!(poll(Duration::from_secs(5), || audit(&host, "sign_out")
+        .iter()
+        .any(|e| e["detail"] == "signed out of the console everywhere")));
+}

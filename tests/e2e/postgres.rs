@@ -603,3 +603,38 @@ fn with_sslmode_require_every_connection_is_encrypted_and_the_server_verified() 
     assert_ne!(code, 0);
     assert!(stderr.contains("storage.ca_file"), "{stderr}");
 }
+
+#[test]
+fn a_console_session_opened_on_one_host_is_served_by_the_other_until_signed_out_there() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let people = "\n[[people]]\nname = \"ada\"\nrole = \"responder\"\n";
+    let (first, second) = (host_on(&url, people), host_on(&url, people));
+    let answer = reqwest::blocking::Client::new()
+        .put(first.url("/api/v1/people/ada/password"))
+        .bearer_auth(support::TOKEN)
+        .json(&json!({"password": "ada's long passphrase 42"}))
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+
+    // Signed in on the first host, served by the second: the session is in
+    // the database both read.
+    let signed_in = support::person_sign_in(&first, "ada", "ada's long passphrase 42");
+    let cookie = support::cookie(&signed_in, "inbound_session");
+    let on_second = support::ConsoleSession::with_cookie(&second, &cookie);
+    let (status, page) = on_second.get("/ui/");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<span class=\"who\">ada</span>"), "{page}");
+
+    // Signing out on the second host ends it on the first.
+    let (status, _) = on_second.post("/ui/sign-out", &on_second.csrf(), &[]);
+    assert_eq!(status, 303);
+    let on_first = support::ConsoleSession::with_cookie(&first, &cookie);
+    assert_eq!(on_first.get("/ui/").0, 303, "signed out everywhere the session was");
+    let audited = poll(WAIT, || {
+        let (_, audit) = first.get("/api/v1/audit?action=sign_out");
+        audit["entries"][0]["actor"] == "person ada"
+    });
+    assert!(audited, "the sign-out is in the audit trail");
+}

@@ -261,6 +261,8 @@ async fn with_password(
 #[derive(Debug, Deserialize)]
 pub struct SignOutForm {
     csrf: Option<String>,
+    /// "1": end every session of this person, on every browser and host.
+    everywhere: Option<String>,
 }
 
 pub async fn sign_out(
@@ -272,13 +274,20 @@ pub async fn sign_out(
 ) -> Result<Response, UiError> {
     let Form(form) = form.map_err(super::form_error)?;
     csrf::check(&headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
-    end_session(&console, signed_in.key.clone()).await;
-    console.app.audit(audit::Entry::by(
-        &signed_in.caller,
-        Action::SignOut,
-        client.map(|Extension(a)| a.client),
-        "signed out of the console",
-    ));
+    let everywhere = form.everywhere.as_deref() == Some("1");
+    let person = signed_in.caller.kind == CallerKind::Person;
+    let detail = if everywhere && person {
+        let writes = vec![Write::DeleteSessionsOf { person: signed_in.caller.name.clone() }];
+        console.app.store.commit(ChangeSet { reads: Vec::new(), writes }).await.map_err(|error| {
+            UiError::internal(format!("the sessions were not ended ({error}); try again"))
+        })?;
+        "signed out of the console everywhere"
+    } else {
+        end_session(&console, signed_in.key.clone()).await;
+        "signed out of the console"
+    };
+    let client = client.map(|Extension(a)| a.client);
+    console.app.audit(audit::Entry::by(&signed_in.caller, Action::SignOut, client, detail));
     let mut response = Redirect::to("/ui/sign-in").into_response();
     let removed = set_cookie(SESSION_COOKIE, "", Duration::ZERO, secure_cookies(&console));
     append_cookie(&mut response, &removed);
