@@ -171,6 +171,7 @@ const CONSOLE_ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/ui/failed/999999/replay", "responder"),
     ("GET", "/ui/mine", "viewer"),
     ("GET", "/ui/oncall", "viewer"),
+    ("POST", "/ui/calendar-key", "viewer"),
     ("POST", "/ui/oncall/primary/take", "responder"),
     ("POST", "/ui/oncall/primary/shifts/999999/cancel", "responder"),
     ("GET", "/ui/sources", "admin"),
@@ -598,10 +599,12 @@ fn calendar_feeds_list_turns_at_local_hand_off_times_across_dst_and_a_new_key_re
     );
     let path = |url: &str| url.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap();
 
-    // Oslo moves to summer time on 2027-03-28: the 09:00 hand-off moves
-    // from 08:00 to 07:00 UTC, and a calendar app must see 09:00 both sides.
+    // Oslo moves to summer time on the last Sunday of March: the 09:00
+    // hand-off moves from 08:00 to 07:00 UTC, and a calendar app must see
+    // 09:00 on both sides.
+    let from = days_before_next_spring_forward();
     let get = |path: &str, token: Option<&str>| host.get_text(path, token);
-    let (status, feed) = get(&format!("{}&from=2027-03-25T12:00:00Z", path(&schedule_feed)), None);
+    let (status, feed) = get(&format!("{}&from={from}", path(&schedule_feed)), None);
     assert_eq!(status, 200, "{feed}");
     let events = parse_ics(&feed);
     if events.is_empty() {
@@ -621,17 +624,17 @@ fn calendar_feeds_list_turns_at_local_hand_off_times_across_dst_and_a_new_key_re
     assert_eq!(people, BTreeSet::from(["On call: ada".to_string(), "On call: grace".to_string()]));
 
     // ada's own feed has her turns only, every other day.
-    let (status, feed) = get(&format!("{}&from=2027-03-25T12:00:00Z", path(&person_feed)), None);
+    let (status, feed) = get(&format!("{}&from={from}", path(&person_feed)), None);
     assert_eq!(status, 200);
     let mine = parse_ics(&feed);
     assert!(mine.iter().all(|(summary, ..)| summary == "On call for primary"));
     assert_eq!(mine.len(), events.iter().filter(|(s, ..)| s == "On call: ada").count());
 
-    // Without a key a viewer's token reads it; a metrics token may not; no
-    // credential at all is a 401.
+    // Without a key a token of this host reads it (pager, a responder); a
+    // token the host does not have, or no credential, is a 401.
     let plain = path(&schedule_feed).split('?').next().unwrap().to_string();
-    assert_eq!(get(&plain, Some(VIEWER)).0, 401, "grafana is not in this config");
     assert_eq!(get(&plain, Some(RESPONDER)).0, 200);
+    assert_eq!(get(&plain, Some(VIEWER)).0, 401, "grafana is not in this config");
     assert_eq!(get(&plain, None).0, 401);
 
     // A new key revokes the old links.
@@ -667,4 +670,22 @@ fn signing_out_everywhere_ends_every_session_of_the_person_and_only_theirs() {
     assert!(poll(Duration::from_secs(5), || audit(&host, "sign_out")
         .iter()
         .any(|e| e["detail"] == "signed out of the console everywhere")));
+}
+
+/// Noon UTC three days before the next last Sunday of March (Europe's
+/// change to summer time), at least a few days from today.
+fn days_before_next_spring_forward() -> String {
+    let today = jiff::Zoned::now().date();
+    let mut year = today.year();
+    loop {
+        let mut sunday = jiff::civil::date(year, 3, 31);
+        while sunday.weekday() != jiff::civil::Weekday::Sunday {
+            sunday = sunday.yesterday().unwrap();
+        }
+        let from = sunday.checked_sub(jiff::Span::new().days(3)).unwrap();
+        if from > today {
+            return format!("{from}T12:00:00Z");
+        }
+        year += 1;
+    }
 }

@@ -75,8 +75,10 @@ fn turn_event(
     host: &str,
     summary: &str,
 ) -> Event {
-    // Stable across fetches, so a calendar app updates a turn in place.
-    let uid = format!("{schedule}-{}-{person}@{host}", start.as_second());
+    // Stable across fetches, so a calendar app updates a turn in place: by
+    // its end, which (unlike the start of the turn running at the fetch,
+    // cut to the fetch time) does not move.
+    let uid = format!("{schedule}-{}-{person}@{host}", end.as_second());
     Event::new()
         .uid(&uid)
         .summary(summary)
@@ -112,7 +114,8 @@ mod tests {
         assert!(feed.contains("SUMMARY:On call: ada"), "{feed}");
         // Sunday's 09:00 Oslo hand-off is 07:00 UTC (summer time).
         assert!(feed.contains("DTSTART:20260329T070000Z"), "{feed}");
-        assert!(feed.contains("UID:primary-1774767600-ada@inbound.example.com"), "{feed}");
+        // Ada's Sunday turn ends at Monday's hand-off, 07:00 UTC.
+        assert!(feed.contains("UID:primary-1774854000-ada@inbound.example.com"), "{feed}");
         assert_eq!(feed.matches("BEGIN:VEVENT").count(), HORIZON_DAYS as usize + 1);
         let ada = person_feed("ada", &[schedule], &[], from, "h");
         assert!(ada.contains("SUMMARY:On call for primary") && !ada.contains("grace is on call"));

@@ -218,13 +218,15 @@ pub async fn cancel_shift(
     Ok(shift)
 }
 
-/// The shifts taken at run time that have not ended.
+/// The shifts taken at run time that have not ended, of people who can
+/// still be paged (as escalation sees them).
 pub async fn current_shifts(app: &AppState) -> Result<Vec<Shift>, ShiftError> {
     let store = app.store.clone();
-    tokio::task::spawn_blocking(move || store.shifts(now_millis()))
+    let shifts = tokio::task::spawn_blocking(move || store.shifts(now_millis()))
         .await
         .map_err(|error| ShiftError::Storage(error.to_string()))?
-        .map_err(|error| ShiftError::Storage(format!("the shifts cannot be read: {error}")))
+        .map_err(|error| ShiftError::Storage(format!("the shifts cannot be read: {error}")))?;
+    Ok(app.notify.current().config.pageable(&shifts))
 }
 
 async fn commit(

@@ -128,7 +128,7 @@ async fn allowed(
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .map(str::trim);
     match live.authenticate(client, presented) {
         Ok(caller) if caller.role.allows(Role::Viewer) => Ok(()),

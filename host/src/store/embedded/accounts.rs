@@ -12,6 +12,9 @@ use crate::store::queries::{RetentionCutoffs, SWEEP_CHUNK};
 use crate::store::shifts::Shift;
 use redb::{ReadTransaction, ReadableTable};
 
+/// How long an ended shift is kept before retention deletes it.
+pub const SHIFTS_KEPT_MILLIS: u64 = 7 * 24 * 3600 * 1000;
+
 impl Tables<'_> {
     /// Ends every session `person` holds. Sessions are few (one per signed-in
     /// browser), so a scan is cheaper than an index kept on every sign-in.
@@ -30,9 +33,18 @@ impl Tables<'_> {
         Ok(())
     }
 
+    /// The next id from counter `name`, never one used before.
+    fn next_id(&mut self, name: &str, last: Option<u64>) -> Result<u64, redb::Error> {
+        let counted = self.meta.get(name)?.map(|value| value.value());
+        let id = counted.unwrap_or(1).max(last.map_or(1, |last| last + 1));
+        self.meta.insert(name, id + 1)?;
+        Ok(id)
+    }
+
     /// Appends `entry` under the next id.
     pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), redb::Error> {
-        let id = self.audit.last()?.map_or(1, |(key, _)| key.value() + 1);
+        let last = self.audit.last()?.map(|(key, _)| key.value());
+        let id = self.next_id(META_NEXT_AUDIT_ID, last)?;
         let entry = AuditEntry { id, ..entry.clone() };
         self.audit.insert(id, encode(&entry).as_slice())?;
         Ok(())
@@ -40,7 +52,8 @@ impl Tables<'_> {
 
     /// Stores `shift` under the next id.
     pub fn add_shift(&mut self, shift: &Shift) -> Result<(), redb::Error> {
-        let id = self.shifts.last()?.map_or(1, |(key, _)| key.value() + 1);
+        let last = self.shifts.last()?.map(|(key, _)| key.value());
+        let id = self.next_id(META_NEXT_SHIFT_ID, last)?;
         let shift = Shift { id, ..shift.clone() };
         self.shifts.insert(id, encode(&shift).as_slice())?;
         Ok(())
@@ -128,6 +141,16 @@ pub fn expired(txn: &ReadTransaction, cutoffs: RetentionCutoffs) -> Result<Vec<W
                 if writes.len() >= SWEEP_CHUNK {
                     break;
                 }
+            }
+        }
+    }
+    if let Some(before) = cutoffs.sessions_before {
+        // Ended shifts are kept a week, for "who covered last night".
+        let ended = before.saturating_sub(SHIFTS_KEPT_MILLIS);
+        for entry in txn.open_table(SHIFTS)?.iter()?.take(SWEEP_CHUNK) {
+            let shift: Shift = decode(entry?.1.value())?;
+            if shift.until < ended {
+                writes.push(Write::DeleteShift(shift.id));
             }
         }
     }

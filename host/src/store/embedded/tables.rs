@@ -107,6 +107,9 @@ tables! {
 
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 pub const META_NEXT_LOG_SEQ: &str = "next_log_seq";
+/// The next ids of audit entries and shifts: never reused, also after deletes.
+pub const META_NEXT_AUDIT_ID: &str = "next_audit_id";
+pub const META_NEXT_SHIFT_ID: &str = "next_shift_id";
 /// Set once [`COUNTS`] has been filled from the indexes (databases written
 /// before it existed are counted once, at start-up).
 pub const META_COUNTS_READY: &str = "counts_ready";

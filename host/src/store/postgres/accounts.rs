@@ -73,6 +73,14 @@ pub(super) async fn expired(
             writes.push(Write::DeleteSession { key: row.get(0) });
         }
     }
+    if let Some(before) = cutoffs.sessions_before {
+        // Ended shifts are kept a week, as on redb.
+        let ended = before.saturating_sub(7 * 24 * 3600 * 1000);
+        let sql = "SELECT id FROM shifts WHERE until < $1 LIMIT $2";
+        for row in rows(db, sql, &[&sql_id(ended), &chunk]).await? {
+            writes.push(Write::DeleteShift(id_of(&row, 0)));
+        }
+    }
     if let Some(before) = cutoffs.audit_before {
         let sql =
             "SELECT max(id) FROM (SELECT id FROM audit WHERE at < $1 ORDER BY id LIMIT $2) old";

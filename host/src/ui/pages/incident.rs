@@ -20,9 +20,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::sync::Arc;
 
-/// Log entries per page: received bodies can be large.
 /// The newest notifications the escalation panel lists.
 const NOTIFICATIONS_SHOWN: usize = 50;
+/// Log entries per page: received bodies can be large.
 const LOG_PAGE: usize = 25;
 
 #[derive(Debug, Deserialize)]

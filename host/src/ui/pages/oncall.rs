@@ -43,6 +43,8 @@ struct OnCallPage {
 
 struct ScheduleRow {
     name: String,
+    /// The name as a URL path segment.
+    path: String,
     timezone: String,
     person: String,
     until: Option<Time>,
@@ -81,6 +83,7 @@ pub async fn show(
             let current = oncall::on_call(schedule, &shifts, now);
             ScheduleRow {
                 is_me: signed_in.caller.kind == CallerKind::Person && current.person == *me,
+                path: crate::ui::session::urlencode(&current.schedule),
                 name: current.schedule,
                 timezone: current.timezone,
                 person: current.person,

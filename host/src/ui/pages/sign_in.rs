@@ -278,9 +278,9 @@ pub async fn sign_out(
     let person = signed_in.caller.kind == CallerKind::Person;
     let detail = if everywhere && person {
         let writes = vec![Write::DeleteSessionsOf { person: signed_in.caller.name.clone() }];
-        console.app.store.commit(ChangeSet { reads: Vec::new(), writes }).await.map_err(|error| {
-            UiError::internal(format!("the sessions were not ended ({error}); try again"))
-        })?;
+        console.app.store.commit(ChangeSet { reads: Vec::new(), writes }).await.map_err(
+            |error| UiError::internal(format!("the sessions were not ended ({error}); try again")),
+        )?;
         "signed out of the console everywhere"
     } else {
         end_session(&console, signed_in.key.clone()).await;
