@@ -392,7 +392,11 @@ impl Engine for Postgres {
 
     /// Outside any commit: the retention sweep reads what expired.
     fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
-        self.read(|db| async move { reads::expired(&db, cutoffs).await })
+        self.read(|db| async move {
+            let mut changes = reads::expired(&db, cutoffs).await?;
+            changes.writes.extend(accounts::expired(&db, cutoffs).await?);
+            Ok(changes)
+        })
     }
 
     fn backup_to(&self, _destination: &Path) -> Result<BackupReport, Error> {

@@ -178,7 +178,6 @@ pub(super) async fn expired(
             changes.writes.push(Write::DeleteFailure(id_of(&row, 0)));
         }
     }
-    changes.writes.extend(super::accounts::expired(db, cutoffs).await?);
     Ok(changes)
 }
 
