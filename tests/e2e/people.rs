@@ -418,6 +418,10 @@ timezone = "Europe/Oslo"
   members = ["grace"]
   length_days = 7
   start = "2026-01-05"
+  [[schedules.overrides]]
+  person = "ada"
+  from = "2099-01-01 09:00"
+  until = "2099-01-02 09:00"
 "#,
         plugin = plugin.display()
     ))
@@ -444,6 +448,11 @@ fn a_shift_taken_in_the_console_is_who_escalation_pages_and_the_incident_shows_i
     assert_eq!(status, 200);
     assert!(page.contains("<strong class=\"oncall-now\">grace</strong> (you)"), "{page}");
     assert!(!page.contains("Take this shift"), "{page}");
+    assert!(page.contains("<ul class=\"overrides\">"), "the config's overrides are listed: {page}");
+    assert!(
+        page.contains("<li>ada: <time class=\"local\" datetime=\"2099-01-01T08:00:00"),
+        "{page}"
+    );
     assert_eq!(grace.post("/ui/oncall/primary/take", &grace.csrf(), &[]).0, 403);
 
     // ada covers for 2 hours from the console.

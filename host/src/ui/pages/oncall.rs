@@ -50,6 +50,8 @@ struct ScheduleRow {
     until: Option<Time>,
     next_person: Option<String>,
     shifts: Vec<ShiftRow>,
+    /// The config's `[[schedules.overrides]]` that have not ended.
+    overrides: Vec<(String, Time, Time)>,
     is_me: bool,
 }
 
@@ -87,7 +89,7 @@ pub async fn show(
                 name: current.schedule,
                 timezone: current.timezone,
                 person: current.person,
-                until: current.until.map(|t| time(t.as_millisecond().max(0) as u64)),
+                until: current.until.map(millis_time),
                 next_person: current.next_person,
                 shifts: shifts
                     .iter()
@@ -98,6 +100,14 @@ pub async fn show(
                         from: time(shift.from),
                         until: time(shift.until),
                         taken_by: shift.taken_by.clone(),
+                    })
+                    .collect(),
+                overrides: schedule
+                    .overrides
+                    .iter()
+                    .filter(|(_, _, until)| *until > now)
+                    .map(|(person, from, until)| {
+                        (person.clone(), millis_time(*from), millis_time(*until))
                     })
                     .collect(),
             }
@@ -257,4 +267,8 @@ pub async fn new_calendar_key(
             })
             .collect(),
     })
+}
+
+fn millis_time(at: jiff::Timestamp) -> Time {
+    time(at.as_millisecond().max(0) as u64)
 }
