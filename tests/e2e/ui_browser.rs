@@ -567,3 +567,52 @@ name = "Test SSO"
     let (_, page) = host.get("/api/v1/audit?action=sign_in_failed");
     assert_eq!(page["entries"][0]["actor"], "email mallory@example.test", "{page}");
 }
+
+#[test]
+fn a_viewer_signs_in_with_a_password_sees_no_accept_button_and_is_refused_if_she_posts_anyway() {
+    let _turn = turn();
+    let host = Host::start(&zendesk_config("\n[[people]]\nname = \"grace\"\nrole = \"viewer\"\n"));
+    let password = "grace reads, never writes";
+    let answer = reqwest::blocking::Client::new()
+        .put(host.url("/api/v1/people/grace/password"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"password": password}))
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let (status, created) = host.zendesk(&ticket(3, "New"));
+    assert_eq!(status, 202, "{created}");
+    let id = created["incident"]["id"].as_u64().unwrap();
+
+    // Straight to the incident: sign in, then back to it.
+    let browser = Browser::start("viewer_password", 1100, 750);
+    browser.goto(&host.url(&format!("/ui/incidents/{id}")));
+    browser.wait_for("#name");
+    browser.fill("#name", "grace");
+    browser.fill("#password", password);
+    browser.click("#password-sign-in button[type=submit]");
+    browser.wait_for(".who");
+    assert_eq!(browser.path(), format!("/ui/incidents/{id}"));
+    assert_eq!((browser.text(".who"), browser.text(".role")), ("grace".into(), "viewer".into()));
+    assert!(browser.exists("#escalation"), "the escalation panel is shown to viewers");
+    assert!(!browser.exists("form.respond"), "a viewer gets no Accept or Resolve");
+    browser.screenshot("viewer-incident");
+
+    // Posting anyway, with her own session's CSRF token, is refused.
+    browser.js("const form = document.createElement('form');
+         form.method = 'post';
+         form.action = location.pathname + '/accept';
+         const csrf = document.createElement('input');
+         csrf.name = 'csrf';
+         csrf.value = document.querySelector('form.sign-out input[name=csrf]').value;
+         form.appendChild(csrf);
+         document.body.appendChild(form);
+         form.submit();");
+    wait_heading(&browser, "Not allowed");
+    assert!(
+        browser.text("main").contains("This needs the responder role"),
+        "{}",
+        browser.text("main")
+    );
+    assert_eq!(incident_status(&host, id), "pending");
+}
