@@ -16,6 +16,10 @@ use std::path::Path;
 mod host {
     pub mod config;
 }
+// The roles people and tokens are given in the config.
+#[allow(dead_code)]
+#[path = "../../host/src/roles.rs"]
+mod roles;
 
 use host::config::{Config, ConfigError};
 

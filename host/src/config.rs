@@ -154,12 +154,11 @@ impl Config {
         self.channels.iter().find(|channel| channel.name == name)
     }
 
-    /// The shifts whose person is still in `[[people]]` with contacts: a
-    /// shift taken before the person was removed pages nobody, so the
-    /// rotation (or an override) stands instead.
-    pub fn pageable(&self, shifts: &[crate::store::Shift]) -> Vec<crate::store::Shift> {
-        let reachable = |name: &str| self.person(name).is_some_and(|p| !p.contacts.is_empty());
-        shifts.iter().filter(|shift| reachable(&shift.person)).cloned().collect()
+    /// Whether `name` is in `[[people]]` with contacts: a shift taken
+    /// before its person was removed would page nobody, so it is passed
+    /// over and the rotation (or an override) stands instead.
+    pub fn can_be_paged(&self, name: &str) -> bool {
+        self.person(name).is_some_and(|person| !person.contacts.is_empty())
     }
 
     pub fn person(&self, name: &str) -> Option<&PersonConfig> {

@@ -226,7 +226,8 @@ pub async fn current_shifts(app: &AppState) -> Result<Vec<Shift>, ShiftError> {
         .await
         .map_err(|error| ShiftError::Storage(error.to_string()))?
         .map_err(|error| ShiftError::Storage(format!("the shifts cannot be read: {error}")))?;
-    Ok(app.notify.current().config.pageable(&shifts))
+    let setup = app.notify.current();
+    Ok(shifts.into_iter().filter(|shift| setup.config.can_be_paged(&shift.person)).collect())
 }
 
 async fn commit(

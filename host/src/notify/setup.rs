@@ -55,8 +55,12 @@ impl Setup {
                     Some(schedule) => {
                         let at = jiff::Timestamp::from_millisecond(now as i64)
                             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-                        let taken =
-                            crate::store::covers(&self.config.pageable(shifts), &schedule.name);
+                        let pageable: Vec<Shift> = shifts
+                            .iter()
+                            .filter(|shift| self.config.can_be_paged(&shift.person))
+                            .cloned()
+                            .collect();
+                        let taken = crate::store::covers(&pageable, &schedule.name);
                         let person = schedule.on_call_with(at, &taken).to_string();
                         self.person(&person, &mut resolved, &mut add);
                     }
