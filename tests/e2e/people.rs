@@ -411,6 +411,10 @@ name = "grace"
 role = "viewer"
 contacts = [{{ channel = "hook", address = "grace" }}]
 
+[[people]]
+name = "linus"
+role = "viewer"
+
 [[schedules]]
 name = "primary"
 timezone = "Europe/Oslo"
@@ -518,6 +522,15 @@ fn a_shift_taken_in_the_console_is_who_escalation_pages_and_the_incident_shows_i
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("person-required")));
     let (status, body) = take(json!({"person": "mallory"}));
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unknown-person")));
+    let (status, body) = take(json!({"person": "linus"}));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("person-unreachable")),
+        "linus has no contacts"
+    );
+    let (status, body) = take(json!({"person": "grace", "until": "2099-01-01T00:00:00Z"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid-time")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("at most 31 days"), "{body}");
     let (status, body) = take(json!({"person": "grace", "until": "2020-01-01T00:00:00Z"}));
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid-time")));
     let (status, shift) = take(json!({"person": "grace"}));
