@@ -711,3 +711,24 @@ fn days_before_next_spring_forward() -> String {
         year += 1;
     }
 }
+
+#[test]
+fn a_person_removed_from_the_config_is_forgotten_and_a_newcomer_of_that_name_starts_afresh() {
+    let host = Host::start(&people_config("viewer"));
+    assert_eq!(set_password(&host, "grace", GRACE_PASSWORD).0, 0);
+    let config = std::fs::read_to_string(host.config_path()).unwrap();
+    let grace = "[[people]]\nname = \"grace\"\nrole = \"viewer\"\n";
+    assert!(config.contains(grace));
+    let reload = |text: &str| {
+        std::fs::write(host.config_path(), text).unwrap();
+        let (status, body) = host.post_json("/api/v1/admin/reload", &json!({}));
+        assert_eq!(status, 200, "{body}");
+    };
+    reload(&config.replace(grace, ""));
+    reload(&config);
+    let refused = person_sign_in(&host, "grace", GRACE_PASSWORD);
+    assert_eq!(refused.status().as_u16(), 401, "the old password went with the old grace");
+    let (_, people) = host.get("/api/v1/people");
+    let grace = people["people"].as_array().unwrap().iter().find(|p| p["name"] == "grace").cloned();
+    assert_eq!(grace.unwrap()["has_password"], false);
+}

@@ -116,8 +116,11 @@ impl Oidc {
         let claim = self.settings.match_claim.clone();
         let value = match claim.as_str() {
             "email" => {
-                if claims.email_verified() == Some(false) {
-                    return Err("the provider says this email address is not verified".into());
+                // A missing claim is not a yes: on some providers people
+                // can set any address, an admin's included.
+                let verified = claims.email_verified() == Some(true);
+                if !verified && !self.settings.trust_unverified_email {
+                    return Err("the provider does not say this email address is verified (set [ui.oidc] trust_unverified_email only if nobody there can set an address that is not theirs)".into());
                 }
                 claims.email().map(|email| email.as_str().to_string())
             }

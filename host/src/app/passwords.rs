@@ -12,6 +12,17 @@ pub const MIN_LENGTH: usize = 12;
 /// make the host work.
 pub const MAX_LENGTH: usize = 1024;
 
+/// Password checks running at once: each takes a core and 19 MiB for tens
+/// of milliseconds, so a crowd of sign-ins waits rather than exhausting the
+/// machine.
+const AT_ONCE: usize = 4;
+
+/// A turn to check a password; hold it while hashing.
+pub async fn verifying() -> tokio::sync::SemaphorePermit<'static> {
+    static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ONCE);
+    TURNS.acquire().await.expect("the semaphore is never closed")
+}
+
 /// Why a new password is refused.
 pub fn refusal(password: &str) -> Option<String> {
     let length = password.chars().count();

@@ -61,6 +61,13 @@ pub async fn reload(app: &Arc<AppState>, by: &Requester) -> anyhow::Result<Reloa
     let report = ReloadReport { sources: live.config.sources.len(), warnings };
     live.log_sources();
     let signed_out = people_whose_access_changed(&current.config, &live.config);
+    let removed: Vec<String> = current
+        .config
+        .people
+        .iter()
+        .filter(|person| live.config.person(&person.name).is_none())
+        .map(|person| person.name.clone())
+        .collect();
     let detail = format!(
         "config {} -> {}{}",
         short(previous),
@@ -71,7 +78,7 @@ pub async fn reload(app: &Arc<AppState>, by: &Requester) -> anyhow::Result<Reloa
             format!("; signed out (role changed or removed): {}", signed_out.join(", "))
         }
     );
-    end_sessions_of(app, &signed_out).await;
+    end_sessions_of(app, &signed_out, &removed).await;
     app.audit_now(by.entry(Action::Reload, detail)).await;
     app.live.store(Arc::new(live));
     app.notify.reload(notify_setup);
@@ -109,12 +116,19 @@ fn people_whose_access_changed(old: &Config, new: &Config) -> Vec<String> {
         .collect()
 }
 
-async fn end_sessions_of(app: &AppState, people: &[String]) {
+/// Ends the sessions of `people`; forgets the `removed` altogether
+/// (password, feed key), so a newcomer given a removed name starts afresh.
+async fn end_sessions_of(app: &AppState, people: &[String], removed: &[String]) {
     if people.is_empty() {
         return;
     }
-    let writes =
-        people.iter().map(|person| Write::DeleteSessionsOf { person: person.clone() }).collect();
+    let writes = people
+        .iter()
+        .map(|person| match removed.contains(person) {
+            true => Write::ForgetPerson { person: person.clone() },
+            false => Write::DeleteSessionsOf { person: person.clone() },
+        })
+        .collect();
     if let Err(error) = app.store.commit(ChangeSet { reads: Vec::new(), writes }).await {
         tracing::warn!("could not end the sessions of {}: {error}", people.join(", "));
     }

@@ -38,6 +38,11 @@ pub struct OidcConfig {
     /// or `preferred_username` or `sub` (matched to `[[people]] name`).
     #[serde(default = "default_match_claim")]
     pub match_claim: String,
+    /// Accept an email the provider does not say is verified (some, like
+    /// Microsoft Entra ID, never send `email_verified`). Only for a provider
+    /// where nobody can set an address that is not theirs.
+    #[serde(default)]
+    pub trust_unverified_email: bool,
 }
 
 /// The claims a person may be matched by.

@@ -35,7 +35,11 @@ pub async fn require_role(
             next.run(request).await
         }
         Ok(caller) => {
-            let route = format!("{} {}", request.method(), request.uri().path());
+            // The route's template, not the path asked for: bounded, and
+            // what the route table names.
+            let template = request.extensions().get::<axum::extract::MatchedPath>();
+            let template = template.map(|matched| matched.as_str().to_string());
+            let route = format!("{} {}", request.method(), template.unwrap_or_default());
             app.audit(audit::Entry::refused(&caller, client, needed, &route));
             forbidden(&caller, needed).into_response()
         }

@@ -105,6 +105,11 @@ pub enum Write {
     AddShift(Shift),
     /// Ends a shift before its time (it is deleted).
     DeleteShift(u64),
+    /// Forgets a person who left `[[people]]`: their password, feed key
+    /// and sessions, so someone added later under the name starts afresh.
+    ForgetPerson {
+        person: String,
+    },
     /// Gives `person` a new calendar feed key (by its SHA-256, hex): the
     /// old one, if any, stops working.
     PutFeedKey {

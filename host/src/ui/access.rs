@@ -28,7 +28,11 @@ pub async fn require(
         }
         Some(signed_in) => {
             let client = request.extensions().get::<ClientAddress>().map(|a| a.client);
-            let route = format!("{} {}", request.method(), request.uri().path());
+            // The route's template, not the path asked for: bounded, and
+            // what the route table names.
+            let template = request.extensions().get::<axum::extract::MatchedPath>();
+            let template = template.map(|matched| matched.as_str().to_string());
+            let route = format!("{} {}", request.method(), template.unwrap_or_default());
             console.app.audit(audit::Entry::refused(&signed_in.caller, client, needed, &route));
             forbidden(&signed_in, needed).into_response()
         }

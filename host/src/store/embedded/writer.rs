@@ -252,6 +252,11 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
             Write::PutFeedKey { person, digest } => {
                 tables.feed_keys.insert(person.as_str(), digest.as_str())?;
             }
+            Write::ForgetPerson { person } => {
+                tables.passwords.remove(person.as_str())?;
+                tables.feed_keys.remove(person.as_str())?;
+                tables.delete_sessions_of(person)?;
+            }
         }
     }
     for shared in sharing.into_records() {

@@ -347,7 +347,8 @@ fn lock_names(changes: &ChangeSet) -> Vec<String> {
             | Write::DeleteAuditBefore(_)
             | Write::AddShift(_)
             | Write::DeleteShift(_)
-            | Write::PutFeedKey { .. } => {}
+            | Write::PutFeedKey { .. }
+            | Write::ForgetPerson { .. } => {}
         }
     }
     names.sort_unstable();
@@ -577,6 +578,15 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
                 let sql = "INSERT INTO feed_keys (person, digest) VALUES ($1, $2) \
                            ON CONFLICT (person) DO UPDATE SET digest = EXCLUDED.digest";
                 execute(db, sql, params![person.clone(), digest.clone()]).await?;
+            }
+            Write::ForgetPerson { person } => {
+                for sql in [
+                    "DELETE FROM passwords WHERE person = $1",
+                    "DELETE FROM feed_keys WHERE person = $1",
+                    "DELETE FROM sessions WHERE person = $1",
+                ] {
+                    execute(db, sql, params![person.clone()]).await?;
+                }
             }
         }
     }

@@ -104,20 +104,38 @@ pub async fn callback(
             Ok::<Response, UiError>(response)
         }
     };
-    if let Some(error) = params.error {
-        let said = params.error_description.unwrap_or_default();
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "unknown".into(),
-            format!("{} said: {error} {said}", provider.name()),
-        )
-        .await;
-    }
+    // The state first: an answer that is not to this browser's sign-in is
+    // not read further, whatever it says.
     if params.state.as_deref() != Some(flow.state.as_str()) {
         return Err(UiError::bad_request(
             "The provider's answer does not belong to the sign-in this browser started. Start again from the sign-in page.",
         ));
     }
+    // Each answer that signs nobody in counts against the client like a
+    // wrong password, so a forged flow cookie cannot be replayed without end.
+    if let Err(blocked) = live.reserve_attempt(client) {
+        let problem = format!(
+            "Too many failed sign-ins from your address. Try again in {} seconds.",
+            blocked.seconds
+        );
+        return sign_in_page(
+            &console,
+            StatusCode::TOO_MANY_REQUESTS,
+            flow.next.clone(),
+            Some(problem),
+        );
+    }
+    if let Some(error) = params.error {
+        let said = params.error_description.unwrap_or_default();
+        let said = cut(&format!("{error} {said}"), 200);
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "unknown".into(),
+            format!("{} said: {said}", provider.name()),
+        )
+        .await;
+    }
+
     let Some(code) = params.code else {
         return Err(UiError::bad_request("The provider's answer has no code."));
     };
@@ -125,7 +143,7 @@ pub async fn callback(
         Ok(identity) => identity,
         Err(problem) => return refuse(StatusCode::BAD_GATEWAY, "unknown".into(), problem).await,
     };
-    let tried = format!("{} {}", identity.claim, identity.value);
+    let tried = cut(&format!("{} {}", identity.claim, identity.value), 200);
     let Some(person) = oidc::person(&live.config.people, &identity) else {
         let problem = format!(
             "{} signed you in as {}, who is not one of this host's people. Ask an admin to add you to [[people]].",
@@ -134,6 +152,12 @@ pub async fn callback(
         );
         return refuse(StatusCode::FORBIDDEN, tried, problem).await;
     };
+    if !person.role.allows(crate::roles::Role::Viewer) {
+        let problem =
+            format!("{} may only read /metrics; that role cannot open the console.", person.name);
+        return refuse(StatusCode::FORBIDDEN, tried, problem).await;
+    }
+    live.refund_attempt(client);
     let caller = Caller { name: person.name.clone(), role: person.role, kind: CallerKind::Person };
     let principal = Principal::Person { name: person.name.clone() };
     let session = open_session(&console, &caller, principal, "oidc", client).await?;
@@ -181,4 +205,10 @@ fn decode_flow(value: &str) -> Option<Flow> {
 /// `text` safe inside a double-quoted HTML attribute.
 fn html_attribute(text: &str) -> String {
     text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// At most `max` characters of `text`, without control characters: what a
+/// provider or a browser sent, fit for the log and the audit trail.
+pub fn cut(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
