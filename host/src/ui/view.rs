@@ -95,6 +95,12 @@ pub fn masked_webhook_url(url: &str, key: &str) -> String {
     url.replace(key, &format!("••••••••{shown}"))
 }
 
+/// At most `max` characters of `text`, without control characters: what a
+/// provider or a browser sent, fit for the log and the audit trail.
+pub fn cut(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

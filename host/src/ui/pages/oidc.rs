@@ -127,7 +127,7 @@ pub async fn callback(
     }
     if let Some(error) = params.error {
         let said = params.error_description.unwrap_or_default();
-        let said = cut(&format!("{error} {said}"), 200);
+        let said = crate::ui::view::cut(&format!("{error} {said}"), 200);
         return refuse(
             StatusCode::UNAUTHORIZED,
             "unknown".into(),
@@ -143,7 +143,7 @@ pub async fn callback(
         Ok(identity) => identity,
         Err(problem) => return refuse(StatusCode::BAD_GATEWAY, "unknown".into(), problem).await,
     };
-    let tried = cut(&format!("{} {}", identity.claim, identity.value), 200);
+    let tried = crate::ui::view::cut(&format!("{} {}", identity.claim, identity.value), 200);
     let Some(person) = oidc::person(&live.config.people, &identity) else {
         let problem = format!(
             "{} signed you in as {}, who is not one of this host's people. Ask an admin to add you to [[people]].",
@@ -205,10 +205,4 @@ fn decode_flow(value: &str) -> Option<Flow> {
 /// `text` safe inside a double-quoted HTML attribute.
 fn html_attribute(text: &str) -> String {
     text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// At most `max` characters of `text`, without control characters: what a
-/// provider or a browser sent, fit for the log and the audit trail.
-pub fn cut(text: &str, max: usize) -> String {
-    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }

@@ -226,7 +226,7 @@ async fn with_password(
 ) -> Result<(Caller, Principal, &'static str), Failed> {
     live.reserve_attempt(client).map_err(Failed::Blocked)?;
     // What was typed goes to the log and the audit trail: bounded, one line.
-    let name = super::oidc::cut(&name, 128);
+    let name = crate::ui::view::cut(&name, 128);
     let person = live.config.people.iter().find(|person| person.name == name);
     if password.len() > passwords::MAX_LENGTH {
         return Err(Failed::Wrong {
