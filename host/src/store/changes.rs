@@ -6,6 +6,7 @@
 //! what makes concurrent deliveries of the same new ticket create one incident.
 
 use super::accounts::{AuditEntry, StoredSession};
+use super::keyed::RecordKind;
 use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
 use super::outbox::{Escalation, Notification, NotificationId};
 use super::shifts::Shift;
@@ -29,6 +30,8 @@ pub enum ReadCheck {
     EscalationVersion { incident: IncidentId, expected: Option<u64> },
     /// The notification was at `expected` version.
     NotificationVersion { id: NotificationId, expected: Option<u64> },
+    /// The keyed record held exactly `expected` (None: did not exist).
+    Record { kind: RecordKind, name: String, expected: Option<Vec<u8>> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +118,16 @@ pub enum Write {
     PutFeedKey {
         person: String,
         digest: String,
+    },
+    /// Insert or replace a keyed record (`keyed.rs`).
+    PutRecord {
+        kind: RecordKind,
+        name: String,
+        value: Vec<u8>,
+    },
+    DeleteRecord {
+        kind: RecordKind,
+        name: String,
     },
 }
 

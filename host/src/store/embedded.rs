@@ -11,6 +11,7 @@ mod accounts;
 mod backup;
 mod compact;
 mod error;
+mod keyed;
 mod migrate;
 mod outbox;
 mod reads;
@@ -261,6 +262,13 @@ impl Engine for Embedded {
 
     fn feed_key_owner(&self, digest: &str) -> Result<Option<String>, Error> {
         accounts::feed_key_owner(&self.read()?, digest)
+    }
+
+    fn records(
+        &self,
+        kind: crate::store::keyed::RecordKind,
+    ) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        keyed::records(&self.read()?, kind)
     }
 
     fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {

@@ -16,6 +16,7 @@
 use super::accounts::{AuditEntry, AuditQuery, StoredSession};
 use super::changes::ChangeSet;
 use super::error::Error;
+use super::keyed::RecordKind;
 use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry, Millis};
 use super::outbox::{Escalation, Notification, NotificationId};
 use super::page::Page;
@@ -145,6 +146,9 @@ pub trait Engine: Send + Sync {
 
     /// Whose calendar feed key has this SHA-256 (hex), if anyone's.
     fn feed_key_owner(&self, digest: &str) -> Result<Option<String>, Error>;
+
+    /// Every keyed record of `kind` (`keyed.rs`), by name, as stored.
+    fn records(&self, kind: RecordKind) -> Result<Vec<(String, Vec<u8>)>, Error>;
 
     /// One chunk of what `cutoffs` expire (at most
     /// [`SWEEP_CHUNK`](super::queries::SWEEP_CHUNK) of each kind), as a

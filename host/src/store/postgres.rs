@@ -22,6 +22,7 @@
 
 mod accounts;
 mod error;
+mod keyed;
 mod link;
 mod reads;
 mod snapshot;
@@ -298,6 +299,13 @@ impl Engine for Postgres {
 
     fn feed_key_owner(&self, digest: &str) -> Result<Option<String>, Error> {
         self.read(|db| async move { accounts::feed_key_owner(&db, digest).await })
+    }
+
+    fn records(
+        &self,
+        kind: crate::store::keyed::RecordKind,
+    ) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        self.read(|db| async move { keyed::records(&db, kind).await })
     }
 
     fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {

@@ -101,6 +101,9 @@ tables! {
     shifts: SHIFTS = "shifts", u64 => &'static [u8];
     /// person -> SHA-256 (hex) of their calendar feed key.
     feed_keys: FEED_KEYS = "feed_keys", &'static str => &'static str;
+    /// (kind, name) -> a keyed record (JSON): maintenance windows made at
+    /// run time, heartbeat timers, what each contact was sent lately.
+    keyed: KEYED = "keyed", (&'static str, &'static str) => &'static [u8];
     /// Counters and the schema version.
     meta: META = "meta", &'static str => u64;
 }

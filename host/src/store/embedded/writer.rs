@@ -174,6 +174,10 @@ fn reads_still_hold(
             ReadCheck::NotificationVersion { id, expected } => {
                 tables.notification(*id)?.map(|n| n.version) == *expected
             }
+            ReadCheck::Record { kind, name, expected } => {
+                let stored = tables.keyed.get((kind.as_str(), name.as_str()))?;
+                stored.map(|value| value.value().to_vec()) == *expected
+            }
         };
         if !holds {
             return Ok(Err(CommitError::Conflict));
@@ -251,6 +255,12 @@ fn apply(batch: &mut Batch, writes: &[Write]) -> Result<(), redb::Error> {
             }
             Write::PutFeedKey { person, digest } => {
                 tables.feed_keys.insert(person.as_str(), digest.as_str())?;
+            }
+            Write::PutRecord { kind, name, value } => {
+                tables.keyed.insert((kind.as_str(), name.as_str()), value.as_slice())?;
+            }
+            Write::DeleteRecord { kind, name } => {
+                tables.keyed.remove((kind.as_str(), name.as_str()))?;
             }
             Write::ForgetPerson { person } => {
                 tables.passwords.remove(person.as_str())?;

@@ -13,6 +13,7 @@
 //! and its change sets are committed one by one, the colliding one
 //! answered "conflict" so its call runs again on fresh reads.
 
+use super::keyed;
 use super::link::{CHANGES_CHANNEL, Connection, Link, SentWrite};
 use super::reads::{self, decode, sql_id};
 use crate::store::changes::{ChangeSet, ReadCheck, Write};
@@ -311,6 +312,7 @@ fn lock_names(changes: &ChangeSet) -> Vec<String> {
                 format!("escalation\x1f{incident}")
             }
             ReadCheck::NotificationVersion { id, .. } => format!("notification\x1f{id}"),
+            ReadCheck::Record { kind, name, .. } => lock_name("keyed", kind.as_str(), name),
         });
     }
     for write in &changes.writes {
@@ -349,6 +351,9 @@ fn lock_names(changes: &ChangeSet) -> Vec<String> {
             | Write::DeleteShift(_)
             | Write::PutFeedKey { .. }
             | Write::ForgetPerson { .. } => {}
+            Write::PutRecord { kind, name, .. } | Write::DeleteRecord { kind, name } => {
+                names.push(lock_name("keyed", kind.as_str(), name));
+            }
         }
     }
     names.sort_unstable();
@@ -438,6 +443,9 @@ async fn verdict(
         }
         ReadCheck::NotificationVersion { id, expected } => {
             reads::notification(db, *id).await?.map(|n| n.version) == *expected
+        }
+        ReadCheck::Record { kind, name, expected } => {
+            keyed::record(db, *kind, name).await? == *expected
         }
     };
     Ok(if holds { Ok(()) } else { Err(CommitError::Conflict) })
@@ -578,6 +586,16 @@ async fn apply(batch: &mut Batch<'_>, writes: &[Write]) -> Result<(), Failure> {
                 let sql = "INSERT INTO feed_keys (person, digest) VALUES ($1, $2) \
                            ON CONFLICT (person) DO UPDATE SET digest = EXCLUDED.digest";
                 execute(db, sql, params![person.clone(), digest.clone()]).await?;
+            }
+            Write::PutRecord { kind, name, value } => {
+                let sql = "INSERT INTO keyed (kind, name, value) VALUES ($1, $2, $3) \
+                           ON CONFLICT (kind, name) DO UPDATE SET value = EXCLUDED.value";
+                let kind = kind.as_str().to_string();
+                execute(db, sql, params![kind, name.clone(), value.clone()]).await?;
+            }
+            Write::DeleteRecord { kind, name } => {
+                let sql = "DELETE FROM keyed WHERE kind = $1 AND name = $2";
+                execute(db, sql, params![kind.as_str().to_string(), name.clone()]).await?;
             }
             Write::ForgetPerson { person } => {
                 for sql in [
