@@ -10,6 +10,7 @@ pub mod calendar;
 mod clients;
 mod failed_auth;
 mod limits;
+pub mod maintenance;
 pub mod oidc;
 pub mod oncall;
 pub mod passwords;

@@ -9,13 +9,15 @@
 //! The file's types:
 //! - [`schema`]: the typed file, with each default.
 //! - [`notify`]: channels, people, schedules and escalation targets.
+//! - [`noise`]: maintenance windows, working hours and heartbeats.
 //! - `ui`: the web console's `[ui]` table.
 //!
 //! Its checks, beneath the types:
 //! - `errors`: [`ConfigError`], and errors that point at a key's line.
 //! - `locate`: where each key is (the line an error names).
 //! - `validate`: the checks across keys; `validate_notify` those of the
-//!   notification tables and escalation targets.
+//!   notification tables and escalation targets; `validate_noise` those of
+//!   maintenance, urgency and heartbeats.
 //! - `checks`: what several tables share (unique names, positive numbers).
 //! - `secrets`: keys and tokens from the file or the environment, and how
 //!   random they look.
@@ -32,12 +34,14 @@ pub mod edit;
 mod errors;
 mod examples;
 mod locate;
+pub mod noise;
 pub mod notify;
 pub mod oncall;
 pub mod schema;
 mod secrets;
 mod ui;
 mod validate;
+mod validate_noise;
 mod validate_notify;
 
 pub use errors::ConfigError;

@@ -35,6 +35,8 @@ use std::time::Duration;
 pub const SENT: &str = "inbound_notifications_sent_total";
 pub const FAILED: &str = "inbound_notifications_failed_total";
 pub const RETRIED: &str = "inbound_notification_retries_total";
+/// Incidents whose due level paged nobody, by why: `maintenance`, `low_urgency`.
+pub const HELD: &str = "inbound_pages_held_total";
 
 /// Where the engine gets the time from: the system clock in production, a
 /// hand-set one in tests.
@@ -139,8 +141,12 @@ impl Notify {
         loop {
             let now = self.clock.now();
             let fired = self.fire_due(now).await.map(drop);
+            let missed = self.open_missed_heartbeats(now).await.map(drop);
             let started = self.start_due_deliveries(now).await.map(drop);
-            report_passes([("escalation", fired), ("delivery", started)], &mut paused);
+            report_passes(
+                [("escalation", fired), ("heartbeat", missed), ("delivery", started)],
+                &mut paused,
+            );
             let store = self.store.clone();
             let next = tokio::task::spawn_blocking(move || store.next_due())
                 .await
@@ -167,16 +173,44 @@ impl Notify {
         let due = tokio::task::spawn_blocking(move || store.due_escalations(now, BATCH)).await??;
         let setup = self.current();
         let mut fired = 0;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let (store, current) = (self.store.clone(), setup.clone());
+        let windows = tokio::task::spawn_blocking(move || {
+            crate::noise::maintenance::all(&current.config, &store)
+        })
+        .await??;
         for (escalation, incident) in due {
-            let changes = engine::plan(&setup, &self.store, &escalation, incident.as_ref(), now)?;
-            match self.store.commit(changes).await {
-                Ok(()) => fired += 1,
+            let plan =
+                engine::plan(&setup, &self.store, &windows, &escalation, incident.as_ref(), now)?;
+            match self.store.commit(plan.changes).await {
+                Ok(()) => {
+                    fired += 1;
+                    if let Some(reason) = plan.held {
+                        metrics::counter!(HELD, "reason" => reason).increment(1);
+                    }
+                }
                 // Accepted, resolved or fired meanwhile: the next pass sees it.
                 Err(CommitError::Conflict) => {}
                 Err(error) => return Err(error.into()),
             }
         }
         Ok(fired)
+    }
+
+    /// Opens an incident for each heartbeat overdue at `now`; its escalation
+    /// is due at once, for the next pass.
+    pub async fn open_missed_heartbeats(&self, now: Millis) -> anyhow::Result<usize> {
+        let setup = self.current();
+        if setup.config.heartbeats.is_empty() {
+            return Ok(0);
+        }
+        let opened = crate::heartbeats::open_missed(&self.store, &setup.config, now).await?;
+        if opened > 0 {
+            self.store.outbox_signal().notify_one();
+        }
+        Ok(opened)
     }
 
     /// Starts the delivery of every notification due at `now` that is not
@@ -365,6 +399,7 @@ impl Notify {
     /// For tests with a hand-set clock: one full pass at `now`, waiting for
     /// every delivery it starts.
     pub async fn step(self: &Arc<Self>, now: Millis) -> anyhow::Result<usize> {
+        self.open_missed_heartbeats(now).await?;
         let fired = self.fire_due(now).await?;
         for task in self.start_due_deliveries(now).await? {
             task.await?;
@@ -377,7 +412,10 @@ impl Notify {
 /// PostgreSQL down) is logged once when the passes stop and once when they
 /// run again: it lasts until the store is back, and the store logs its own
 /// side; an error every second would bury it. Anything else, every time.
-fn report_passes(passes: [(&str, anyhow::Result<()>); 2], paused: &mut bool) -> Option<Outage> {
+fn report_passes<const N: usize>(
+    passes: [(&str, anyhow::Result<()>); N],
+    paused: &mut bool,
+) -> Option<Outage> {
     let mut unavailable = None;
     for (pass, result) in passes {
         match result {

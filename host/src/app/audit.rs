@@ -25,10 +25,12 @@ pub enum Action {
     ShiftChange,
     /// A new calendar feed key (the old one stops working).
     CalendarKey,
+    /// A maintenance window started, planned or ended early.
+    Maintenance,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -40,6 +42,7 @@ impl Action {
         Action::FailedReplay,
         Action::ShiftChange,
         Action::CalendarKey,
+        Action::Maintenance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Action {
             Action::FailedReplay => "failed_replay",
             Action::ShiftChange => "shift",
             Action::CalendarKey => "calendar_key",
+            Action::Maintenance => "maintenance",
         }
     }
 }

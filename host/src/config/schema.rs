@@ -32,6 +32,12 @@ pub struct Config {
     pub people: Vec<super::notify::PersonConfig>,
     #[serde(default)]
     pub schedules: Vec<super::notify::ScheduleConfig>,
+    /// Planned windows in which nobody is paged (`noise.rs`).
+    #[serde(default)]
+    pub maintenance: Vec<super::noise::MaintenanceConfig>,
+    /// Senders that must check in; a missed ping opens an incident.
+    #[serde(default)]
+    pub heartbeats: Vec<super::noise::HeartbeatConfig>,
     /// `schedules`, checked and with time zones resolved (set by validation).
     #[serde(skip)]
     pub resolved_schedules: Vec<super::oncall::Schedule>,
@@ -299,6 +305,8 @@ pub struct EscalationPolicy {
     pub repeat: u32,
     /// Minutes after the last level before a repeat starts again at level 0.
     pub repeat_after_minutes: u32,
+    /// When low-urgency incidents page; without it they never do.
+    pub working_hours: Option<super::noise::WorkingHours>,
 }
 
 /// A policy as written: `levels` absent and `levels = []` differ.
@@ -311,6 +319,7 @@ struct PolicyInFile {
     repeat: u32,
     #[serde(default = "default_repeat_after")]
     repeat_after_minutes: u32,
+    working_hours: Option<super::noise::WorkingHours>,
 }
 
 impl From<PolicyInFile> for EscalationPolicy {
@@ -321,6 +330,7 @@ impl From<PolicyInFile> for EscalationPolicy {
             levels: policy.levels.unwrap_or_default(),
             repeat: policy.repeat,
             repeat_after_minutes: policy.repeat_after_minutes,
+            working_hours: policy.working_hours,
         }
     }
 }
@@ -357,6 +367,11 @@ pub struct SourceConfig {
     /// Handed to the plugin as JSON, e.g. Zendesk status translations.
     #[serde(default)]
     pub settings: toml::Table,
+    /// Priorities whose incidents are low urgency: recorded, and paged
+    /// only in the policy's `working_hours` (never without them). Every
+    /// other incident is high urgency and pages at once.
+    #[serde(default)]
+    pub low_urgency: Vec<String>,
     /// What the sender hears when the plugin fails: "retry" (503 with
     /// Retry-After) or "accept" (202 and a fallback incident).
     #[serde(default)]

@@ -54,6 +54,7 @@ impl Config {
         self.validate_tokens(errors)?;
         self.validate_oidc(errors)?;
         self.validate_notify(errors)?;
+        self.validate_noise(errors)?;
         self.validate_examples(errors)
     }
 

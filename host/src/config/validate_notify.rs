@@ -432,7 +432,7 @@ impl Config {
 }
 
 /// `YYYY-MM-DD HH:MM` (or with `T`) in `zone`, as an instant.
-fn parse_local(text: &str, zone: &TimeZone) -> Option<jiff::Timestamp> {
+pub(super) fn parse_local(text: &str, zone: &TimeZone) -> Option<jiff::Timestamp> {
     let civil: DateTime = text.trim().replacen(' ', "T", 1).parse().ok()?;
     civil.to_zoned(zone.clone()).ok().map(|zoned| zoned.timestamp())
 }

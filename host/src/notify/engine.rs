@@ -8,18 +8,44 @@
 //! after an accept that committed first.
 
 use super::setup::Setup;
+use crate::noise::{self, Decision, Window};
 use crate::store::{
     ChangeSet, DeliveryStatus, Escalation, EscalationState, FiredLevel, Incident, LogEntry,
     LogKind, Millis, Notification, NotificationKind, ReadCheck, Recipient, Status, Store, Write,
 };
 
-/// What to commit for one due escalation at `now`.
+/// What one due escalation commits, and whether it held a page back.
+#[derive(Debug)]
+pub struct Plan {
+    pub changes: ChangeSet,
+    /// `maintenance` or `low_urgency` when a level was due and, for the
+    /// first time for this reason, paged nobody (for `/metrics`).
+    pub held: Option<&'static str>,
+}
+
+/// What to commit for one due escalation at `now`; `windows` are the
+/// maintenance windows known at this pass.
 pub fn plan(
     setup: &Setup,
     store: &Store,
+    windows: &[Window],
     escalation: &Escalation,
     incident: Option<&Incident>,
     now: Millis,
+) -> Result<Plan, crate::store::Error> {
+    let mut held = None;
+    let changes = changes(setup, store, windows, escalation, incident, now, &mut held)?;
+    Ok(Plan { changes, held })
+}
+
+fn changes(
+    setup: &Setup,
+    store: &Store,
+    windows: &[Window],
+    escalation: &Escalation,
+    incident: Option<&Incident>,
+    now: Millis,
+    held_metric: &mut Option<&'static str>,
 ) -> Result<ChangeSet, crate::store::Error> {
     let mut next = escalation.clone();
     next.version += 1;
@@ -80,6 +106,40 @@ pub fn plan(
             {
                 next.due_at = Some(first_due);
                 return Ok(ChangeSet { reads, writes: vec![Write::PutEscalation(next)] });
+            }
+            let scale =
+                |millis: Millis| millis / setup.config.notifications.time_scale.max(1) as u64;
+            let previous = escalation.held.as_ref();
+            match noise::decide(&setup.config, windows, incident, previous, now, scale) {
+                Decision::Page => next.held = None,
+                Decision::Wait { held, recheck_at, pages_at } => {
+                    // From the first level again once it pages: nobody has
+                    // seen it while it was held.
+                    next.next_level = 0;
+                    next.round = 0;
+                    next.due_at = Some(recheck_at.max(now + 1));
+                    if previous != Some(&held) {
+                        *held_metric =
+                            Some(if held.window.is_some() { "maintenance" } else { "low_urgency" });
+                        writes.push(not_paged(incident, now, held.reason.clone(), pages_at));
+                    }
+                    next.held = Some(held);
+                    writes.insert(0, Write::PutEscalation(next));
+                    return Ok(ChangeSet { reads, writes });
+                }
+                Decision::Never { reason } => {
+                    *held_metric = Some(if previous.is_some_and(|h| h.window.is_some()) {
+                        "maintenance"
+                    } else {
+                        "low_urgency"
+                    });
+                    next.state = EscalationState::Exhausted;
+                    next.due_at = None;
+                    next.held = None;
+                    writes.push(not_paged(incident, now, reason, None));
+                    writes.insert(0, Write::PutEscalation(next));
+                    return Ok(ChangeSet { reads, writes });
+                }
             }
             let shifts = store.shifts(now)?;
             let resolved = setup.resolve(&level.notify, now, &shifts);
@@ -168,6 +228,13 @@ pub fn plan(
     }
     writes.insert(0, Write::PutEscalation(next));
     Ok(ChangeSet { reads, writes })
+}
+
+fn not_paged(incident: &Incident, now: Millis, reason: String, until: Option<Millis>) -> Write {
+    Write::AppendLog {
+        incident: incident.id,
+        entry: LogEntry { at: now, kind: LogKind::NotPaged { reason, until } },
+    }
 }
 
 fn log(

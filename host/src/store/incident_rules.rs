@@ -27,7 +27,7 @@ pub struct Reopen(pub IncidentId);
 impl NewIncident {
     /// The stored incident: texts cut to their limits, a link per URL, an
     /// empty url dropped.
-    pub(super) fn into_incident(
+    pub fn into_incident(
         self,
         id: IncidentId,
         source: &str,

@@ -161,6 +161,15 @@ pub enum LogKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skipped: Vec<String>,
     },
+    /// A level was due and paged nobody: a maintenance window, or a
+    /// low-urgency incident outside working hours. Logged once per reason.
+    NotPaged {
+        /// `maintenance deploy`, `low urgency: outside working hours`, ...
+        reason: String,
+        /// When paging is looked at again, if it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Millis>,
+    },
     /// One delivery attempt of a notification.
     NotificationAttempt {
         notification: u64,

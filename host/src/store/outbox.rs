@@ -63,7 +63,24 @@ pub struct Escalation {
     /// Everyone notified so far, once each: the resolved notice goes to them.
     pub notified: Vec<Recipient>,
     pub fired: Vec<FiredLevel>,
+    /// Why levels are not firing now (a maintenance window, low urgency);
+    /// none while paging goes on. Absent in records from before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
     pub version: u64,
+}
+
+/// Why an escalation waits instead of paging (`noise/`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    /// As logged: `maintenance deploy`, `low urgency: outside working hours`.
+    pub reason: String,
+    /// The maintenance window holding it, if one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// The window says `after = "quiet"`: when it ends, nobody is paged.
+    #[serde(default)]
+    pub then_quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +168,7 @@ pub fn escalation_after(
             state: EscalationState::Active,
             notified: Vec::new(),
             fired: Vec::new(),
+            held: None,
             version: 0,
         },
         // Incidents from before escalations existed have none.

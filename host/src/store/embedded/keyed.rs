@@ -7,10 +7,7 @@ use crate::store::keyed::RecordKind;
 use redb::ReadTransaction;
 
 /// Every keyed record of `kind`: they are few, so read whole.
-pub fn records(
-    txn: &ReadTransaction,
-    kind: RecordKind,
-) -> Result<Vec<(String, Vec<u8>)>, Error> {
+pub fn records(txn: &ReadTransaction, kind: RecordKind) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let table = txn.open_table(KEYED)?;
     let mut found = Vec::new();
     for entry in table.range((kind.as_str(), "")..)? {

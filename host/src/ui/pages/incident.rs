@@ -213,6 +213,11 @@ fn describe(entry: &LogEntry) -> Entry {
                 Some(lines.join("\n")),
             )
         }
+        LogKind::NotPaged { reason, until } => plain(
+            "escalated",
+            format!("Not paged: {reason}"),
+            until.map(|until| format!("pages from {} if nobody has accepted it", time(until).text)),
+        ),
         LogKind::NotificationAttempt { recipient, attempt, outcome, detail, .. } => plain(
             "notification",
             format!("Notification to {recipient}: {outcome} (attempt {attempt})"),
