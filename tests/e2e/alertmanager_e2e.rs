@@ -1,7 +1,8 @@
 //! End to end against a real sender: Debian's `prometheus-alertmanager`
 //! (installed by `make test-deps`) delivers to a running inbound through its
 //! webhook receiver. Alerts are pushed to Alertmanager's API firing, then
-//! resolved; the incidents must follow.
+//! resolved; the incidents must follow, one per alert or, with
+//! `incident_per = "group"`, one per group.
 
 use crate::support;
 
@@ -180,5 +181,86 @@ fn alertmanager_firing_then_resolved_alerts_open_then_resolve_incidents() {
     assert!(
         log.to_string().contains("\"Alertmanager/"),
         "Alertmanager itself sent the webhooks (user-agent): {log}"
+    );
+}
+
+/// A `DiskFull` alert per (instance, severity): one group under the
+/// `group_by: ['alertname']` route; ended at `ends_at` when given.
+fn disk_alerts(instances: &[(&str, &str)], ends_at: Option<SystemTime>) -> Value {
+    let alerts: Vec<Value> = instances
+        .iter()
+        .map(|(instance, severity)| {
+            let mut alert = json!({
+                "labels": {"alertname": "DiskFull", "instance": instance, "severity": severity},
+                "annotations": {"summary": format!("Disk full on {instance}")},
+                "generatorURL": "http://prometheus.example:9090/graph?g0.expr=DiskFull",
+            });
+            if let Some(ends_at) = ends_at {
+                alert["endsAt"] = json!(rfc3339(ends_at));
+            }
+            alert
+        })
+        .collect();
+    Value::Array(alerts)
+}
+
+/// The texts of the incident's comments.
+fn comments(host: &Host, id: &Value) -> Vec<String> {
+    let log = host.incident(id)["log"].clone();
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["type"] == "comment")
+        .map(|entry| entry["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn alertmanager_group_mode_keeps_one_incident_per_group_until_every_alert_resolves() {
+    let mut config = plugins_config(&[("alertmanager", "alertmanager", KEY)]);
+    config.push_str("\n[sources.settings]\nincident_per = \"group\"\n");
+    let host = Host::start(&config);
+    let alertmanager =
+        Alertmanager::start(&host.url(&format!("/api/v1/events/alertmanager/{KEY}")));
+    let (db1, db2, db3) =
+        (("db1:9100", "critical"), ("db2:9100", "warning"), ("db3:9100", "warning"));
+
+    alertmanager.push(&disk_alerts(&[db1, db2, db3], None));
+    let opened = poll("one incident for the group", || {
+        Some(alertmanager_incidents(&host)).filter(|list| !list.is_empty())
+    });
+    assert_eq!(opened.len(), 1, "one incident for three alerts: {opened:?}");
+    let incident = &opened[0];
+    assert_eq!(incident["key"], "{}:{alertname=\"DiskFull\"}", "Alertmanager's groupKey");
+    assert_eq!(incident["summary"], "DiskFull: 3 alerts firing");
+    assert_eq!(incident["priority"], "urgent", "the highest severity firing");
+    let details = incident["details"].as_str().unwrap();
+    assert!(details.starts_with("3 of 3 alerts firing.\n"), "{details}");
+    for (instance, severity) in [db1, db2, db3] {
+        let entry = format!("- firing: instance=\"{instance}\", severity=\"{severity}\" (since ");
+        assert!(details.contains(&entry), "{entry} in {details}");
+        assert!(details.contains(&format!("  Disk full on {instance}")), "{details}");
+    }
+
+    // One alert ends: the group still fires, and its incident records it.
+    alertmanager.push(&disk_alerts(&[db2], Some(SystemTime::now() - Duration::from_secs(1))));
+    let id = &incident["id"];
+    let update = poll("the group's change on its incident", || {
+        comments(&host, id).into_iter().find(|text| text.starts_with("2 of 3 alerts firing."))
+    });
+    assert!(update.contains("- resolved: instance=\"db2:9100\""), "{update}");
+    assert!(update.contains("- firing: instance=\"db3:9100\""), "{update}");
+    assert_eq!(host.incident(id)["incident"]["status"], "pending", "two alerts still fire");
+
+    // The last two end: Alertmanager sends the group resolved.
+    alertmanager.push(&disk_alerts(&[db1, db3], Some(SystemTime::now() - Duration::from_secs(1))));
+    let resolved = poll("the group's incident resolved", || {
+        Some(host.incident(id)).filter(|incident| incident["incident"]["status"] == "resolved")
+    });
+    let incidents = alertmanager_incidents(&host);
+    assert_eq!(incidents.len(), 1, "no incident per alert, none new: {incidents:?}");
+    assert!(
+        resolved["log"].to_string().contains("resolved in Alertmanager: every alert of the group"),
+        "{resolved}"
     );
 }

@@ -353,8 +353,8 @@ fn plugin_test_fails_a_wrong_expectation_with_a_diff_and_a_non_zero_exit() {
     .unwrap();
     std::fs::write(dir.path().join("broken.toml"), "[[request]]\nexpect = { stauts = 202 }\n")
         .unwrap();
-    // Alertmanager takes no settings: one is refused, and a fixture that
-    // expects a refusal of none fails.
+    // Alertmanager takes only incident_per: another is refused, and a
+    // fixture that expects a refusal of none fails.
     std::fs::write(
         dir.path().join("refused.toml"),
         "settings = { team = \"db\" }\nsettings_refused = \"team: no such setting\"\n",

@@ -6,8 +6,10 @@ use inbound_sdk::{NewIncident, Priority};
 
 /// The host keeps 512 characters of a summary; cut here with an ellipsis
 /// so a cut is visible.
-const SUMMARY_MAX_CHARS: usize = 512;
-const DETAILS_MAX_CHARS: usize = 16_384;
+pub const SUMMARY_MAX_CHARS: usize = 512;
+/// The host keeps 16384 characters of details; comments and notes are cut
+/// to the same.
+pub const DETAILS_MAX_CHARS: usize = 16_384;
 
 pub fn new_incident(alert: &Alert, external_url: Option<&str>) -> NewIncident {
     let mut new = NewIncident::new(
@@ -34,7 +36,7 @@ pub fn new_incident(alert: &Alert, external_url: Option<&str>) -> NewIncident {
     new
 }
 
-fn is_web_url(url: &str) -> bool {
+pub fn is_web_url(url: &str) -> bool {
     inbound_sdk::web_url::check(url).is_ok()
 }
 
@@ -74,7 +76,7 @@ fn details(alert: &Alert) -> String {
 }
 
 /// The usual `severity` label values; anything else sets no priority.
-fn priority(severity: &str) -> Option<Priority> {
+pub fn priority(severity: &str) -> Option<Priority> {
     match severity.trim().to_ascii_lowercase().as_str() {
         "critical" | "page" | "emergency" => Some(Priority::Urgent),
         "error" | "high" | "major" => Some(Priority::High),

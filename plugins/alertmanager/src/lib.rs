@@ -17,14 +17,33 @@
 //! alerts every `repeat_interval` and may resend resolved ones: both must
 //! be harmless.
 //!
+//! With the source setting `incident_per = "group"`, the group's `groupKey`
+//! is the key instead, and the group's `status` decides:
+//!
+//! | group status | open incident | then                                      |
+//! |--------------|---------------|-------------------------------------------|
+//! | firing       | none          | create (every alert in the details)       |
+//! | firing       | yes           | comment the alerts when the firing set changed, else unchanged |
+//! | resolved     | yes           | resolve                                   |
+//! | resolved     | none          | unchanged                                 |
+//!
+//! The host API cannot rewrite an incident, so the plugin state remembers
+//! which alerts fired when last recorded (a hash), and a change is a comment.
+//!
+//! - [`settings`]: the source's `incident_per`
 //! - [`payload`]: the webhook body -> alerts, every field checked first
 //! - [`incident`]: an alert -> the new incident's summary, details, links
+//! - [`group`]: a group -> its incident, and the text of its changes
 
+mod group;
 mod incident;
 mod payload;
+mod settings;
 
-use inbound_sdk::{Action, Outcome, Plugin, Rejection, Request, incidents};
-use payload::{Alert, AlertStatus};
+use inbound_sdk::about::{Setting, SettingKind, SettingsProblem};
+use inbound_sdk::{Action, Outcome, Plugin, Rejection, Request, incidents, state};
+use payload::{Alert, AlertStatus, Group, Notification};
+use settings::IncidentPer;
 
 struct Alertmanager;
 
@@ -32,19 +51,80 @@ impl Plugin for Alertmanager {
     fn handle(request: Request) -> Result<Vec<Outcome>, Rejection> {
         // The whole body is read before the first host call, so a bad alert
         // late in a group is reported before anything is looked up.
-        let notification = payload::parse(&request.body)?;
-        let mut outcomes = Vec::with_capacity(notification.alerts.len());
-        for alert in &notification.alerts {
-            if let Some(outcome) = apply(alert, notification.external_url.as_deref())? {
-                outcomes.push(outcome);
+        match settings::incident_per(&request.settings)? {
+            IncidentPer::Alert => {
+                let notification = payload::parse(&request.body)?;
+                let mut outcomes = Vec::with_capacity(notification.alerts.len());
+                for alert in &notification.alerts {
+                    if let Some(outcome) = apply(alert, notification.external_url.as_deref())? {
+                        outcomes.push(outcome);
+                    }
+                }
+                Ok(outcomes)
+            }
+            IncidentPer::Group => {
+                let (notification, group) = payload::parse_group(&request.body)?;
+                Ok(apply_group(&notification, &group)?.into_iter().collect())
             }
         }
-        Ok(outcomes)
     }
 
-    /// Alertmanager says everything in the body: a source takes no settings.
-    fn settings() -> Option<Vec<inbound_sdk::about::Setting>> {
-        Some(Vec::new())
+    fn settings() -> Option<Vec<Setting>> {
+        Some(vec![Setting::new(
+            settings::INCIDENT_PER,
+            SettingKind::Text,
+            "\"alert\" (the default): one incident per alert; \"group\": one per Alertmanager group, listing its alerts.",
+        )])
+    }
+
+    fn validate_settings(settings: &str) -> Result<(), Vec<SettingsProblem>> {
+        settings::incident_per(settings).map(|_| ()).map_err(|refused| {
+            vec![match refused.setting {
+                Some(setting) => SettingsProblem::of(setting, refused.message),
+                None => SettingsProblem::general(refused.message),
+            }]
+        })
+    }
+}
+
+/// One outcome for the group's incident; none for a resolved group that
+/// never had one.
+fn apply_group(notification: &Notification, group: &Group) -> Result<Option<Outcome>, Rejection> {
+    let key = group::incident_key(group);
+    let remembered = group::state_key(&key);
+    match group.status {
+        AlertStatus::Firing => {
+            let firing = group::firing_digest(notification);
+            let Some(open) = incidents::find_open(&key) else {
+                let incident = incidents::create(&group::new_incident(notification, group, key))?;
+                state::set(&remembered, format!("{} {firing}", incident.id).as_bytes())?;
+                inbound_sdk::debug!("group {} firing: created incident {}", group.key, incident.id);
+                return Ok(Some(Outcome::new(Action::Created, &incident)));
+            };
+            let current = format!("{} {firing}", open.id);
+            if state::get(&remembered).as_deref() == Some(current.as_bytes()) {
+                return Ok(Some(Outcome::new(Action::Unchanged, &open)));
+            }
+            let incident = incidents::comment(open.id, None, &group::update(notification, group))?;
+            state::set(&remembered, current.as_bytes())?;
+            let counts = group::counts(notification);
+            inbound_sdk::debug!(
+                "group {} changed, {counts}: commented incident {}",
+                group.key,
+                incident.id
+            );
+            Ok(Some(Outcome::new(Action::Commented, &incident)))
+        }
+        AlertStatus::Resolved => {
+            state::delete(&remembered);
+            let note = group::resolved_note(notification, group);
+            if let Some((action, incident)) = incidents::resolve_open(&key, Some(&note))? {
+                inbound_sdk::debug!("group {} resolved: incident {}", group.key, incident.id);
+                return Ok(Some(Outcome::new(action, &incident)));
+            }
+            inbound_sdk::info!("group {} resolved, but no incident is open for it", group.key);
+            Ok(incidents::find_latest(&key).map(|latest| Outcome::new(Action::Unchanged, &latest)))
+        }
     }
 }
 

@@ -36,25 +36,77 @@ pub struct Notification {
     pub alerts: Vec<Alert>,
 }
 
+/// What a notification says about its group as a whole; read only for
+/// `incident_per = "group"`, so the per-alert mode refuses nothing new.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Alertmanager's key of the group (its route and group labels).
+    pub key: String,
+    /// `resolved` once every alert of the group is.
+    pub status: AlertStatus,
+    /// The `group_by` labels and their values.
+    pub labels: BTreeMap<String, String>,
+    /// Labels and annotations every alert of the notification has.
+    pub common_labels: BTreeMap<String, String>,
+    pub common_annotations: BTreeMap<String, String>,
+    /// Alerts left out by the receiver's `max_alerts`.
+    pub truncated: u64,
+}
+
 pub fn parse(body: &[u8]) -> Result<Notification, Rejection> {
+    parse_root(&json::parse_lenient(body)?)
+}
+
+/// The notification and its group. Group fields Alertmanager always sends
+/// (`groupKey`, `status`) are required.
+pub fn parse_group(body: &[u8]) -> Result<(Notification, Group), Rejection> {
     let root = json::parse_lenient(body)?;
+    let notification = parse_root(&root)?;
+    let key = json::str_field(&root, "", "groupKey")?.trim();
+    if key.is_empty() {
+        return Err(Rejection::invalid_field(
+            "groupKey",
+            "is empty; expected Alertmanager's key of the alert group",
+        ));
+    }
+    let truncated = match root.get("truncatedAlerts") {
+        None | Some(Value::Null) => 0,
+        Some(value) => value.as_u64().ok_or_else(|| {
+            Rejection::invalid_field(
+                "truncatedAlerts",
+                format!("is {value}; expected a whole number of alerts left out"),
+            )
+        })?,
+    };
+    let group = Group {
+        key: key.to_string(),
+        status: status(&root, "")?,
+        labels: string_map(&root, "", "groupLabels")?,
+        common_labels: string_map(&root, "", "commonLabels")?,
+        common_annotations: string_map(&root, "", "commonAnnotations")?,
+        truncated,
+    };
+    Ok((notification, group))
+}
+
+fn parse_root(root: &Value) -> Result<Notification, Rejection> {
     if !root.is_object() {
         return Err(Rejection::new(
             "invalid-json",
             format!(
                 "the body is {}; expected Alertmanager's webhook JSON object",
-                json::kind(&root)
+                json::kind(root)
             ),
         ));
     }
-    let version = json::str_field(&root, "", "version")?;
+    let version = json::str_field(root, "", "version")?;
     if version != VERSION {
         return Err(Rejection::invalid_field(
             "version",
             format!("is {version:?}; this plugin reads Alertmanager webhook version \"{VERSION}\""),
         ));
     }
-    let alerts = json::array_field(&root, "", "alerts")?;
+    let alerts = json::array_field(root, "", "alerts")?;
     if alerts.is_empty() {
         return Err(Rejection::invalid_field("alerts", "is empty; expected at least one alert"));
     }
@@ -64,7 +116,7 @@ pub fn parse(body: &[u8]) -> Result<Notification, Rejection> {
         .map(|(i, alert)| parse_alert(alert, &index("alerts", i)))
         .collect::<Result<_, _>>()?;
     Ok(Notification {
-        external_url: non_empty(json::opt_str_field(&root, "", "externalURL")?),
+        external_url: non_empty(json::opt_str_field(root, "", "externalURL")?),
         alerts,
     })
 }
@@ -76,16 +128,7 @@ fn parse_alert(alert: &Value, at: &str) -> Result<Alert, Rejection> {
             format!("is {}; expected an alert object", json::kind(alert)),
         ));
     }
-    let status = match json::str_field(alert, at, "status")? {
-        "firing" => AlertStatus::Firing,
-        "resolved" => AlertStatus::Resolved,
-        other => {
-            return Err(Rejection::invalid_field(
-                &path(at, "status"),
-                format!("is {other:?}; expected \"firing\" or \"resolved\""),
-            ));
-        }
-    };
+    let status = status(alert, at)?;
     let fingerprint = json::str_field(alert, at, "fingerprint")?.trim();
     if fingerprint.is_empty() {
         return Err(Rejection::invalid_field(
@@ -104,9 +147,25 @@ fn parse_alert(alert: &Value, at: &str) -> Result<Alert, Rejection> {
     })
 }
 
+/// An alert's or the group's `status`.
+fn status(object: &Value, at: &str) -> Result<AlertStatus, Rejection> {
+    match json::str_field(object, at, "status")? {
+        "firing" => Ok(AlertStatus::Firing),
+        "resolved" => Ok(AlertStatus::Resolved),
+        other => Err(Rejection::invalid_field(
+            &path(at, "status"),
+            format!("is {other:?}; expected \"firing\" or \"resolved\""),
+        )),
+    }
+}
+
 /// Labels and annotations: string to string. Missing is empty.
-fn string_map(alert: &Value, at: &str, field: &str) -> Result<BTreeMap<String, String>, Rejection> {
-    let Some(map) = json::opt_object_field(alert, at, field)? else {
+fn string_map(
+    object: &Value,
+    at: &str,
+    field: &str,
+) -> Result<BTreeMap<String, String>, Rejection> {
+    let Some(map) = json::opt_object_field(object, at, field)? else {
         return Ok(BTreeMap::new());
     };
     let at = path(at, field);
@@ -174,6 +233,40 @@ mod tests {
         assert_eq!(error.code, "invalid-field");
         assert!(error.message.contains("version \"4\""), "{}", error.message);
         assert_eq!(parse(b"[]").unwrap_err().code, "invalid-json");
+    }
+
+    #[test]
+    fn a_group_is_read_only_when_asked_and_its_key_and_status_are_required() {
+        let group = |fields: &str| {
+            let body = format!(
+                r#"{{"version": "4", {fields} "alerts": [{ALERT}], "groupLabels": {{"alertname": "X"}}}}"#
+            );
+            parse_group(body.as_bytes())
+        };
+        let (_, read) = group(
+            r#""status": "resolved", "groupKey": "{}:{alertname=\"X\"}", "truncatedAlerts": 2,"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (read.key.as_str(), read.status),
+            ("{}:{alertname=\"X\"}", AlertStatus::Resolved)
+        );
+        assert_eq!((read.labels["alertname"].as_str(), read.truncated), ("X", 2));
+        assert!(read.common_labels.is_empty() && read.common_annotations.is_empty());
+        for (fields, expected) in [
+            (r#""status": "firing","#, "the field `groupKey` is missing"),
+            (r#""status": "firing", "groupKey": " ","#, "the field `groupKey` is empty"),
+            (r#""groupKey": "k","#, "the field `status` is missing"),
+            (
+                r#""status": "firing", "groupKey": "k", "truncatedAlerts": -1,"#,
+                "`truncatedAlerts` is -1",
+            ),
+        ] {
+            let error = group(fields).unwrap_err();
+            assert!(error.message.contains(expected), "{fields}: {}", error.message);
+        }
+        // The per-alert mode reads none of it.
+        assert!(parse(format!(r#"{{"version": "4", "alerts": [{ALERT}]}}"#).as_bytes()).is_ok());
     }
 
     #[test]

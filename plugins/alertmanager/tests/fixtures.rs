@@ -125,6 +125,68 @@ fn a_bad_alert_rejects_the_whole_notification_and_names_the_field() {
     assert!(harness.incidents().is_empty(), "a rejected notification applies nothing");
 }
 
+fn group_harness() -> Harness {
+    harness()
+        .with_settings(serde_json::json!({"incident_per": "group"}))
+        .expect("settings accepted")
+}
+
+/// `field` of the incident's log entries of type `kind`.
+fn log_texts(harness: &Harness, id: u64, kind: &str, field: &str) -> Vec<String> {
+    let (_, log) = harness.incident(id).unwrap();
+    let log = serde_json::to_value(&log).unwrap();
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["type"] == kind)
+        .filter_map(|entry| entry[field].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_group_update_is_commented_with_every_alert_and_the_resolution_lists_the_last() {
+    let harness = group_harness();
+    let id = send(&harness, "group-firing-three.json").incidents()[0].id;
+    let run = send(&harness, "group-one-resolved.json");
+    assert_eq!(run.actions(), [Action::Commented], "{run}");
+    let comments = log_texts(&harness, id, "comment", "text");
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(
+        comments[0],
+        r#"2 of 3 alerts firing.
+Common labels: alertname="DiskFull", job="node"
+
+- firing: instance="db1:9100", severity="critical" (since 2024-05-01T10:00:00.000Z)
+  Disk 95% full on db1
+- resolved: instance="db2:9100", severity="warning" (2024-05-01T10:00:00.000Z to 2024-05-01T10:30:00.000Z)
+  Disk 91% full on db2
+- firing: instance="db3:9100", severity="warning" (since 2024-05-01T10:00:00.000Z)
+  Disk 90% full on db3"#
+    );
+    let run = send(&harness, "group-all-resolved.json");
+    assert_eq!(run.actions(), [Action::Resolved], "{run}");
+    let notes = log_texts(&harness, id, "status_changed", "note");
+    assert!(
+        notes.iter().any(|note| note.starts_with(
+            "resolved in Alertmanager: every alert of the group\n\n0 of 2 alerts firing."
+        )),
+        "{notes:?}"
+    );
+    assert_eq!(harness.incidents().len(), 1, "one incident for the group throughout");
+}
+
+#[test]
+fn a_group_firing_again_after_resolution_opens_a_new_incident_from_that_notification() {
+    let harness = group_harness();
+    send(&harness, "group-firing-three.json");
+    send(&harness, "group-all-resolved.json");
+    // The group's memory went with its resolution: the next firing creates.
+    let run = send(&harness, "group-one-resolved.json");
+    assert_eq!(run.actions(), [Action::Created], "{run}");
+    assert_eq!(run.incidents()[0].summary, "DiskFull: 2 alerts firing");
+    assert_eq!(run.incidents()[0].priority, Some(Priority::Urgent));
+}
+
 #[test]
 fn time_and_memory_are_measured() {
     let run = send(&harness(), "firing-two.json");
