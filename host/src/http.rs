@@ -17,7 +17,9 @@ mod error;
 mod events;
 mod failed;
 mod health;
+mod heartbeats;
 mod incidents;
+mod maintenance;
 mod metrics;
 mod notifications;
 mod oncall;
@@ -70,6 +72,16 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
             needs(Responder),
             post(notifications::retry),
         ),
+        (Method::GET, "/api/v1/maintenance", needs(Viewer), get(maintenance::list)),
+        (Method::POST, "/api/v1/maintenance", needs(Responder), post(maintenance::start)),
+        (
+            Method::DELETE,
+            "/api/v1/maintenance/{name}",
+            needs(Responder),
+            delete(maintenance::end),
+        ),
+        (Method::GET, "/api/v1/heartbeats", needs(Viewer), get(heartbeats::list)),
+        (Method::POST, "/api/v1/heartbeats/{key}", Open, post(heartbeats::ping)),
         (Method::GET, "/api/v1/oncall", needs(Viewer), get(oncall::oncall)),
         (Method::POST, "/api/v1/schedules/{name}/shifts", needs(Responder), post(oncall::take)),
         (

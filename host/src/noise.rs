@@ -17,7 +17,7 @@ use crate::store::{Held, Incident, Millis};
 pub use maintenance::Window;
 
 /// How urgent an incident is, by its source's `low_urgency` priorities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Urgency {
     High,
@@ -52,6 +52,41 @@ pub fn urgency(config: &Config, incident: &Incident) -> Urgency {
     });
     if low { Urgency::Low } else { Urgency::High }
 }
+
+/// A page of incidents of one urgency, newest first: pages of the store's
+/// listing read until `query.limit` match or [`URGENCY_SCAN_PAGES`] were
+/// read; the cursor then continues the scan where it stopped.
+pub fn list_by_urgency(
+    store: &crate::store::Store,
+    config: &Config,
+    mut query: crate::store::ListQuery,
+    wanted: Urgency,
+) -> Result<crate::store::Page<Incident>, crate::store::Error> {
+    let limit = query.limit.max(1);
+    let mut found = Vec::new();
+    for _ in 0..URGENCY_SCAN_PAGES {
+        let page = store.list(&query)?;
+        let last = page.items.last().map(|incident| incident.id);
+        for incident in page.items {
+            if urgency(config, &incident) == wanted {
+                found.push(incident);
+                if found.len() == limit {
+                    let more = page.next.is_some() || last != found.last().map(|i| i.id);
+                    let next = found.last().map(|i| i.id).filter(|_| more);
+                    return Ok(crate::store::Page { items: found, next });
+                }
+            }
+        }
+        match page.next {
+            Some(before) => query.before = Some(before),
+            None => return Ok(crate::store::Page { items: found, next: None }),
+        }
+    }
+    Ok(crate::store::Page { items: found, next: query.before })
+}
+
+/// Store pages one urgency listing reads at most before it answers.
+pub const URGENCY_SCAN_PAGES: usize = 10;
 
 /// What a due level does now.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,6 +7,8 @@
 //! these answers had when they were built as JSON objects, so every answer
 //! stays the same byte for byte.
 
+use crate::config::noise::AfterWindow;
+use crate::noise::Urgency;
 use crate::store::{Link, Priority, Status};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,10 @@ pub struct Incident {
     pub status: Status,
     pub summary: String,
     pub updated_at: String,
+    /// `high` or `low`, by the source's `low_urgency` priorities; in the
+    /// incidents' own routes, not in webhook answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<Urgency>,
     pub url: Option<String>,
 }
 
@@ -134,4 +140,56 @@ pub struct OnCallEntry {
 pub struct OnCallPage {
     pub at: String,
     pub oncall: Vec<OnCallEntry>,
+}
+
+/// One maintenance window in `GET /api/v1/maintenance`, and the answer of
+/// starting or ending one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceWindow {
+    pub after: AfterWindow,
+    /// `config`, or who made it (`person ada`, `token deploys`).
+    pub created_by: String,
+    pub from: String,
+    pub name: String,
+    pub priorities: Vec<String>,
+    pub sources: Vec<String>,
+    /// `upcoming`, `active` or `ended`.
+    pub state: String,
+    pub until: String,
+}
+
+/// `GET /api/v1/maintenance`: by start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaintenancePage {
+    pub windows: Vec<MaintenanceWindow>,
+}
+
+/// One heartbeat in `GET /api/v1/heartbeats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeartbeatView {
+    /// When it counts as missed; none before the first ping and once missed.
+    pub due_at: Option<String>,
+    pub escalation_policy: String,
+    pub grace_minutes: u32,
+    /// The open incident of a miss.
+    pub incident: Option<u64>,
+    pub interval_minutes: u32,
+    pub last_ping: Option<String>,
+    pub name: String,
+    /// `waiting` (never pinged), `up` or `missed`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeartbeatPage {
+    pub heartbeats: Vec<HeartbeatView>,
+}
+
+/// The answer to a ping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pinged {
+    pub heartbeat: String,
+    pub next_due: String,
+    /// The incident of a miss that this ping resolved.
+    pub resolved: Option<u64>,
 }

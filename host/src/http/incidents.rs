@@ -5,6 +5,7 @@ use super::error::read_blocking;
 use super::params::{ApiQuery, IncidentId, MAX_PAGE, QueryParams, page_limit};
 use super::{ApiError, views};
 use crate::app::{AppState, Caller};
+use crate::noise::Urgency;
 use crate::respond;
 use crate::store::{self, ListQuery, NotificationQuery, Status};
 use axum::Json;
@@ -21,10 +22,12 @@ pub struct ListParams {
     source: Option<String>,
     before: Option<u64>,
     limit: Option<usize>,
+    urgency: Option<String>,
 }
 
 impl QueryParams for ListParams {
-    const ACCEPTED: &'static str = "status, source, before (an incident id), limit (1-500)";
+    const ACCEPTED: &'static str =
+        "status, source, urgency (high, low), before (an incident id), limit (1-500)";
 }
 
 const _: () = assert!(MAX_PAGE == 500, "ListParams::ACCEPTED names the page size");
@@ -50,9 +53,21 @@ pub async fn list(
         before: params.before,
         limit,
     };
-    let store = app.store.clone();
-    let page = read_blocking("incidents".into(), move || store.list(&query)).await?;
-    let incidents = page.items.iter().map(views::incident).collect();
+    let urgency = match params.urgency.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(Urgency::parse(text).ok_or_else(|| {
+            ApiError::bad_request("invalid-urgency", format!("urgency {text:?} is not one of high, low"))
+        })?),
+    };
+    let (store, setup) = (app.store.clone(), app.notify.current());
+    let config = setup.clone();
+    let page = read_blocking("incidents".into(), move || match urgency {
+        None => store.list(&query),
+        Some(wanted) => crate::noise::list_by_urgency(&store, &config.config, query, wanted),
+    })
+    .await?;
+    let incidents =
+        page.items.iter().map(|i| views::incident_with_urgency(i, &setup.config)).collect();
     Ok(Json(IncidentPage { incidents, next_before: page.next }))
 }
 
@@ -92,7 +107,7 @@ pub async fn show(
         })
         .await?;
     Ok(Json(json!({
-        "incident": views::incident(&incident),
+        "incident": views::incident_with_urgency(&incident, &app.notify.current().config),
         "log": log,
         "log_before": page.next,
         "escalation": escalation.as_ref().map(super::notifications::escalation_view),
@@ -203,5 +218,6 @@ async fn change_status(
     let note = change.note.filter(|note| !note.trim().is_empty());
     let (action, incident) = respond::set_status(&app.store, id, to, caller.actor(), note).await?;
     tracing::info!(incident = incident.id, action = %json!(action).as_str().unwrap_or_default(), by = %caller.name, "incident status set by a person");
-    Ok(Json(json!({"action": action, "incident": views::incident(&incident)})))
+    let incident = views::incident_with_urgency(&incident, &app.notify.current().config);
+    Ok(Json(json!({"action": action, "incident": incident})))
 }

@@ -19,7 +19,16 @@ pub fn incident(incident: &Incident) -> answers::Incident {
         status: incident.status,
         summary: incident.summary.clone(),
         updated_at: timestamp(incident.updated_at),
+        urgency: None,
         url: incident.url.clone(),
+    }
+}
+
+/// The incident with its urgency, which the config decides.
+pub fn incident_with_urgency(incident: &Incident, config: &crate::config::Config) -> answers::Incident {
+    answers::Incident {
+        urgency: Some(crate::noise::urgency(config, incident)),
+        ..self::incident(incident)
     }
 }
 
