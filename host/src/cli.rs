@@ -4,6 +4,7 @@
 mod backup;
 mod failed;
 mod incidents;
+mod noise;
 mod notifications;
 mod output;
 mod people;
@@ -64,6 +65,12 @@ pub enum Command {
     Notifications(notifications::Command),
     /// Who is on call in each schedule, now or at --at.
     Oncall(notifications::OnCall),
+    /// Maintenance windows: list, start (for 2h, or until), end early.
+    #[command(subcommand)]
+    Maintenance(noise::Maintenance),
+    /// Heartbeats (dead-man's switches) and their last ping.
+    #[command(subcommand)]
+    Heartbeats(noise::Heartbeats),
     /// The people who may sign in to the console, and their passwords.
     #[command(subcommand)]
     People(people::Command),
@@ -158,6 +165,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Failed(command) => failed::run(command),
         Command::Notifications(command) => notifications::run(command),
         Command::Oncall(args) => notifications::oncall(args),
+        Command::Maintenance(command) => noise::maintenance(command),
+        Command::Heartbeats(command) => noise::heartbeats(command),
         Command::People(command) => people::run(command),
         Command::Audit(args) => people::audit(args),
         Command::Plugin(command) => plugin::run(command),

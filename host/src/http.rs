@@ -74,12 +74,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         ),
         (Method::GET, "/api/v1/maintenance", needs(Viewer), get(maintenance::list)),
         (Method::POST, "/api/v1/maintenance", needs(Responder), post(maintenance::start)),
-        (
-            Method::DELETE,
-            "/api/v1/maintenance/{name}",
-            needs(Responder),
-            delete(maintenance::end),
-        ),
+        (Method::DELETE, "/api/v1/maintenance/{name}", needs(Responder), delete(maintenance::end)),
         (Method::GET, "/api/v1/heartbeats", needs(Viewer), get(heartbeats::list)),
         (Method::POST, "/api/v1/heartbeats/{key}", Open, post(heartbeats::ping)),
         (Method::GET, "/api/v1/oncall", needs(Viewer), get(oncall::oncall)),

@@ -25,6 +25,7 @@ mod file_permissions;
 mod links;
 mod migration;
 mod monitoring;
+mod noise;
 mod notifications;
 mod operations;
 mod page_headers;

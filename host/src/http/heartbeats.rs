@@ -26,9 +26,8 @@ pub async fn ping(
         ));
     };
     let time_scale = setup.config.notifications.time_scale;
-    let pinged = heartbeats::ping(&app.store, heartbeat, time_scale, now_millis())
-        .await
-        .map_err(|error| match error {
+    let pinged = heartbeats::ping(&app.store, heartbeat, time_scale, now_millis()).await.map_err(
+        |error| match error {
             Retried::Attempt(error) => ApiError::from(error),
             Retried::Commit(CommitError::Unavailable(why)) => {
                 ApiError::from(crate::store::Error::Unavailable(why))
@@ -40,7 +39,8 @@ pub async fn ping(
                 "too many pings at once; try again",
             )
             .retry_after(1),
-        })?;
+        },
+    )?;
     Ok(Json(Pinged {
         heartbeat: heartbeat.name.clone(),
         next_due: views::timestamp(pinged.next_due),

@@ -56,7 +56,10 @@ pub async fn list(
     let urgency = match params.urgency.as_deref() {
         None | Some("") => None,
         Some(text) => Some(Urgency::parse(text).ok_or_else(|| {
-            ApiError::bad_request("invalid-urgency", format!("urgency {text:?} is not one of high, low"))
+            ApiError::bad_request(
+                "invalid-urgency",
+                format!("urgency {text:?} is not one of high, low"),
+            )
         })?),
     };
     let (store, setup) = (app.store.clone(), app.notify.current());

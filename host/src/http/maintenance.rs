@@ -112,7 +112,9 @@ fn millis(field: &str, text: &str) -> Result<Millis, ApiError> {
     let at = text.parse::<jiff::Timestamp>().map_err(|error| {
         ApiError::bad_request(
             "invalid-time",
-            format!("{field} {text:?} is not an RFC 3339 time such as 2026-03-29T07:00:00Z: {error}"),
+            format!(
+                "{field} {text:?} is not an RFC 3339 time such as 2026-03-29T07:00:00Z: {error}"
+            ),
         )
     })?;
     Ok(at.as_millisecond().max(0) as Millis)

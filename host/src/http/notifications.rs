@@ -84,6 +84,7 @@ pub fn escalation_view(escalation: &Escalation) -> Value {
             .map(crate::notify::engine::describe)
             .collect::<Vec<_>>(),
         "notified_count": escalation.notified.len(),
+        "held": escalation.held,
     })
 }
 

@@ -25,7 +25,10 @@ pub fn incident(incident: &Incident) -> answers::Incident {
 }
 
 /// The incident with its urgency, which the config decides.
-pub fn incident_with_urgency(incident: &Incident, config: &crate::config::Config) -> answers::Incident {
+pub fn incident_with_urgency(
+    incident: &Incident,
+    config: &crate::config::Config,
+) -> answers::Incident {
     answers::Incident {
         urgency: Some(crate::noise::urgency(config, incident)),
         ..self::incident(incident)
