@@ -490,3 +490,37 @@ fn heartbeats_are_pinged_listed_and_a_miss_opens_an_incident_over_http() {
     let metrics = host.get_text("/metrics", Some(TOKEN)).1;
     assert!(metrics.contains("inbound_heartbeats_missed_total{heartbeat=\"cron\"}"), "{metrics}");
 }
+
+#[test]
+fn a_responder_starts_and_ends_a_window_in_the_console_and_sees_the_heartbeats() {
+    let host = Host::start(&api_config(
+        "\n[[heartbeats]]\nname = \"cron\"\nkey = \"beat-key-0123456789abcdefghij\"\ninterval_minutes = 60\nescalation_policy = \"support-oncall\"\n",
+    ));
+    let viewer = support::ConsoleSession::from_sign_in(
+        &host,
+        &support::console_sign_in(&host, "viewer-token-0123456789abcdefghij", None),
+    );
+    let (status, page) = viewer.get("/ui/maintenance");
+    assert_eq!(status, 200);
+    assert!(!page.contains("id=\"start-window\""), "a viewer gets no form");
+    assert!(page.contains("data-heartbeat=\"cron\"") && page.contains("waiting"), "{page}");
+
+    let responder =
+        support::ConsoleSession::from_sign_in(&host, &support::console_sign_in(&host, TOKEN, None));
+    let csrf = responder.csrf();
+    let fields = [("name", "deploy"), ("hours", "2"), ("source", "support"), ("after", "quiet")];
+    let (status, page) = responder.post("/ui/maintenance", &csrf, &fields);
+    assert!(status == 200 || status == 303, "{status}: {page}");
+    let (_, page) = responder.get("/ui/maintenance");
+    assert!(page.contains("data-window=\"deploy\" class=\"active\""), "{page}");
+    assert!(page.contains("stays quiet") && page.contains("End now"), "{page}");
+    let (status, page) = responder.post("/ui/maintenance", &csrf, &[("name", "x"), ("hours", "3")]);
+    assert_eq!(status, 400, "{page}");
+
+    let (_, api) = send(&host, "GET", "/api/v1/maintenance", TOKEN, None);
+    assert_eq!(api["windows"][0]["after"], "quiet", "{api}");
+    let (status, _) = responder.post("/ui/maintenance/deploy/end", &csrf, &[]);
+    assert!(status == 200 || status == 303);
+    let (_, page) = responder.get("/ui/maintenance");
+    assert!(page.contains("data-window=\"deploy\" class=\"ended\""), "{page}");
+}

@@ -9,6 +9,7 @@ pub mod incidents;
 pub mod mine;
 pub mod oidc;
 pub mod oncall;
+pub mod quiet;
 pub mod sign_in;
 pub mod sources;
 

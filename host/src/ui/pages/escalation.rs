@@ -10,7 +10,7 @@ use crate::ui::view::{Time, time};
 pub struct EscalationView {
     pub policy: String,
     /// In words: "escalating", "accepted: no further levels", ...
-    pub state: &'static str,
+    pub state: String,
     /// "level 2 (schedule:primary)" and when, while levels are still due.
     pub next: Option<(String, Time)>,
     pub levels: Vec<LevelRow>,
@@ -52,6 +52,12 @@ pub fn view(
         EscalationState::Exhausted => "every level fired; nobody accepted",
         EscalationState::ResolvedNoticeDue => "resolved: telling everyone notified",
         EscalationState::Closed => "closed",
+    };
+    let state = match &escalation.held {
+        Some(held) if escalation.state == EscalationState::Active => {
+            format!("not paging: {}", held.reason)
+        }
+        _ => state.to_string(),
     };
     let next = match (escalation.state, escalation.due_at) {
         (EscalationState::Active, Some(due)) => {

@@ -1,6 +1,7 @@
 //! `GET /ui/`: incidents, newest first, filtered by status and source, with
 //! counts per status and pages of 50.
 
+use crate::noise::Urgency;
 use crate::store::{Incident, ListQuery, Status};
 use crate::ui::error::read;
 use crate::ui::render::page;
@@ -20,6 +21,7 @@ const PAGE: usize = 50;
 pub struct Params {
     status: Option<String>,
     source: Option<String>,
+    urgency: Option<String>,
     before: Option<String>,
 }
 
@@ -29,6 +31,8 @@ pub struct Row {
     pub status: &'static str,
     pub summary: String,
     pub priority: &'static str,
+    /// `high` or `low` (`noise::urgency`).
+    pub urgency: &'static str,
     pub source: String,
     pub created: Time,
 }
@@ -47,6 +51,7 @@ struct IncidentsPage {
     chrome: Chrome,
     status: &'static str,
     source: String,
+    urgency: &'static str,
     sources: Vec<String>,
     tabs: Vec<Tab>,
     rows: Vec<Row>,
@@ -65,6 +70,10 @@ impl IncidentsPage {
     fn is_source(&self, name: &str) -> bool {
         self.source == name
     }
+
+    fn is_urgency(&self, name: &str) -> bool {
+        self.urgency == name
+    }
 }
 
 pub async fn list(
@@ -82,13 +91,24 @@ pub async fn list(
         })?),
     };
     let source = params.source.filter(|s| !s.is_empty());
+    let urgency = match params.urgency.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(Urgency::parse(text).ok_or_else(|| {
+            UiError::bad_request(format!("urgency {text:?} is not one of high, low"))
+        })?),
+    };
     let before = super::parse_optional_id(params.before.as_deref(), "an incident id")?;
     let generation = *console.app.store.watch_changes().borrow();
     let store = console.app.store.clone();
     let query = ListQuery { status, source: source.clone(), before, limit: PAGE };
     let counted_source = source.clone();
+    let setup = console.app.notify.current();
+    let config = setup.clone();
     let (page_of, counts) = read("incidents", move || {
-        let page = store.list(&query)?;
+        let page = match urgency {
+            None => store.list(&query)?,
+            Some(wanted) => crate::noise::list_by_urgency(&store, &config.config, query, wanted)?,
+        };
         let counts = store.counts(counted_source.as_deref())?;
         Ok::<_, anyhow::Error>((page, counts))
     })
@@ -102,8 +122,9 @@ pub async fn list(
         // Incidents outlive a source removed from the config.
         sources.push(source.clone());
     }
-    let link =
-        |status: Option<Status>, before: Option<u64>| list_href(status, source.as_deref(), before);
+    let link = |status: Option<Status>, before: Option<u64>| {
+        with_urgency(list_href(status, source.as_deref(), before), urgency)
+    };
     let mut tabs = vec![Tab {
         label: "All",
         value: "all",
@@ -124,9 +145,10 @@ pub async fn list(
         chrome: signed_in.chrome("incidents"),
         status: status.map(name).unwrap_or(""),
         source: source.clone().unwrap_or_default(),
+        urgency: urgency.map(Urgency::as_str).unwrap_or(""),
         sources,
         tabs,
-        rows: page_of.items.iter().map(row).collect(),
+        rows: page_of.items.iter().map(|incident| row(incident, &setup.config)).collect(),
         older_href: page_of.next.map(|before| link(status, Some(before))),
         newest_href: before.map(|_| link(status, None)),
         generation,
@@ -134,8 +156,9 @@ pub async fn list(
     page(template)
 }
 
-pub fn row(incident: &Incident) -> Row {
+pub fn row(incident: &Incident, config: &crate::config::Config) -> Row {
     Row {
+        urgency: crate::noise::urgency(config, incident).as_str(),
         id: incident.id,
         status: name(incident.status),
         summary: incident.summary.clone(),
@@ -169,6 +192,15 @@ pub fn priority(incident: &Incident) -> &'static str {
         Some(High) => "high",
         Some(Urgent) => "urgent",
         None => "—",
+    }
+}
+
+/// `href` with `urgency=` added when a filter by urgency is in use.
+fn with_urgency(href: String, urgency: Option<Urgency>) -> String {
+    match urgency {
+        None => href,
+        Some(urgency) if href.contains('?') => format!("{href}&urgency={}", urgency.as_str()),
+        Some(urgency) => format!("{href}?urgency={}", urgency.as_str()),
     }
 }
 

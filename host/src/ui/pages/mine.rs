@@ -46,7 +46,7 @@ pub async fn list(
     };
     page(MinePage {
         chrome: signed_in.chrome("mine"),
-        rows: incidents.iter().map(row).collect(),
+        rows: incidents.iter().map(|i| row(i, &console.app.notify.current().config)).collect(),
         generation,
         is_person,
     })
