@@ -197,11 +197,36 @@ pub fn notification_channels<'a>(channels: impl Iterator<Item = &'a str>) {
     }
 }
 
+/// Maintenance windows in effect now (config and run time).
+pub const MAINTENANCE_ACTIVE: &str = "inbound_maintenance_windows_active";
+/// Per heartbeat: 1 while pinged in time, 0 while missed (none before its
+/// first ping).
+pub const HEARTBEAT_UP: &str = "inbound_heartbeat_up";
+
 /// The text exposition, with the incident gauges read from storage now.
-pub fn render(handle: &PrometheusHandle, store: &Store) -> Result<String, crate::store::Error> {
+pub fn render(
+    handle: &PrometheusHandle,
+    store: &Store,
+    config: &crate::config::Config,
+) -> Result<String, crate::store::Error> {
     let available = store.is_ready();
     metrics::gauge!(STORAGE_AVAILABLE).set(if available { 1.0 } else { 0.0 });
+    for reason in ["maintenance", "low_urgency"] {
+        metrics::counter!(crate::notify::HELD, "reason" => reason).increment(0);
+    }
     if available {
+        let now = crate::store::now_millis();
+        let windows = crate::noise::maintenance::all(config, store)?;
+        let active = windows.iter().filter(|window| window.is_active(now)).count();
+        metrics::gauge!(MAINTENANCE_ACTIVE).set(active as f64);
+        for heartbeat in crate::heartbeats::list(config, store)? {
+            let up = match heartbeat.state {
+                "up" => 1.0,
+                "missed" => 0.0,
+                _ => continue,
+            };
+            metrics::gauge!(HEARTBEAT_UP, "heartbeat" => heartbeat.name).set(up);
+        }
         for (status, count) in store.count_by_status()? {
             metrics::gauge!(INCIDENTS, "status" => status_name(status)).set(count as f64);
         }

@@ -378,6 +378,8 @@ fn windows_are_made_listed_and_ended_through_the_api_and_the_cli_by_role() {
         (made["state"].as_str(), made["created_by"].as_str()),
         (Some("active"), Some("token ops"))
     );
+    let metrics = host.get_text("/metrics", Some(TOKEN)).1;
+    assert!(metrics.contains("inbound_maintenance_windows_active 1"), "{metrics}");
     let (status, again) = send(&host, "POST", "/api/v1/maintenance", TOKEN, Some(body));
     assert_eq!((status, again["error"]["code"].as_str()), (409, Some("window-conflict")));
     for (bad, code) in [
@@ -474,6 +476,8 @@ fn heartbeats_are_pinged_listed_and_a_miss_opens_an_incident_over_http() {
     // A minute lasts 100 ms here (time_scale = 600).
     assert!(poll(Duration::from_secs(10), || list()["state"] == "missed"), "{}", list());
     let incident = list()["incident"].clone();
+    let metrics = host.get_text("/metrics", Some(TOKEN)).1;
+    assert!(metrics.contains("inbound_heartbeat_up{heartbeat=\"cron\"} 0"), "{metrics}");
     let shown = host.incident(&incident);
     assert_eq!(shown["incident"]["source"], "heartbeats");
     assert_eq!(shown["incident"]["status"], "pending");

@@ -100,4 +100,15 @@ pub fn print(config: &Config) {
             config.webhook_url(source)
         );
     }
+    for heartbeat in &config.heartbeats {
+        println!(
+            "heartbeat {:?} (every {} minutes, grace {}, escalation policy {:?}): POST {}/api/v1/heartbeats/{}",
+            heartbeat.name,
+            heartbeat.interval_minutes,
+            heartbeat.grace_minutes,
+            heartbeat.escalation_policy,
+            config.public_url(),
+            heartbeat.key.as_deref().unwrap_or_default()
+        );
+    }
 }

@@ -16,7 +16,7 @@ pub async fn render(State(app): State<Arc<AppState>>) -> Result<impl IntoRespons
     crate::telemetry::notification_channels(setup.config.channels.iter().map(|c| c.name.as_str()));
     let store = app.store.clone();
     let text = read_blocking("the incident counts".into(), move || {
-        crate::telemetry::render(handle, &store)
+        crate::telemetry::render(handle, &store, &setup.config)
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
