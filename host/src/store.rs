@@ -41,8 +41,8 @@ pub use changes::{ChangeSet, ReadCheck, Write};
 pub use embedded::{CompactReport, check_file, compact_file};
 pub use engine::{Engine, Snapshot, SnapshotReads};
 pub use error::Error;
-pub use keyed::{Keyed, RecordKind, put_record, record_absent};
 pub use incident_rules::{NewIncident, Reopen, cut_chars};
+pub use keyed::{Keyed, RecordKind, put_record, record_absent};
 pub use model::*;
 pub use options::{DEFAULT_CACHE_MIB, StoreOptions, WriterOptions};
 pub use outbox::{

@@ -51,6 +51,7 @@ pub fn plan(
             last_error: None,
             sent_at: None,
             version: 1,
+            held: false,
         })
     };
     match escalation.state {

@@ -53,7 +53,11 @@ impl<T: DeserializeOwned + Serialize> Keyed<T> {
             .filter_map(|(name, raw)| match serde_json::from_slice(&raw) {
                 Ok(value) => Some(Keyed { name, value, raw }),
                 Err(error) => {
-                    tracing::warn!(kind = kind.as_str(), name, "unreadable record skipped: {error}");
+                    tracing::warn!(
+                        kind = kind.as_str(),
+                        name,
+                        "unreadable record skipped: {error}"
+                    );
                     None
                 }
             })
