@@ -1152,7 +1152,7 @@ fn plugin_check_recognises_a_notifier() {
         let (code, stdout, stderr) = support::inbound(&["plugin", "check", &notifier(name)], &[]);
         assert_eq!(code, 0, "{stderr}");
         assert!(
-            stdout.starts_with("ok: ") && stdout.contains("implements inbound:notifier@0.1.0"),
+            stdout.starts_with("ok: ") && stdout.contains("implements inbound:notifier@0.2.0"),
             "{stdout}"
         );
     }
