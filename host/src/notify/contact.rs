@@ -12,8 +12,8 @@
 //! database the same commit claims the notifications). Only then is it
 //! sent, and then recorded as any attempt is: nothing is marked sent before
 //! its message was accepted, so a crash in between resends it (same
-//! idempotency key), never loses it. A slot taken is spent, also by an
-//! attempt that fails: a receiver that is down is not tried faster.
+//! idempotency key), never loses it. An attempt that delivered nothing (a
+//! render error, a receiver that refused or was down) gives its slot back.
 
 use super::counters;
 use super::delivery::{self, Attempt, Job};
@@ -64,10 +64,40 @@ pub async fn deliver(contact: &Contact<'_>, listed: Vec<Notification>) -> anyhow
             // Another host took the slot or the notifications: next pass.
             return Ok(());
         };
-        record = Some(taken);
-        send(contact, batch).await?;
+        record = if send(contact, batch).await? {
+            Some(taken)
+        } else {
+            release(contact, taken, now).await?
+        };
     }
     Ok(())
+}
+
+/// Gives back the slot taken at `at` by an attempt that delivered nothing
+/// (a render error, a receiver that refused or was down): the person got
+/// no message, so it counts against nobody. Returns the record as it is now.
+async fn release(
+    contact: &Contact<'_>,
+    taken: Keyed<ContactRecord>,
+    at: Millis,
+) -> anyhow::Result<Option<Keyed<ContactRecord>>> {
+    let mut value = taken.value.clone();
+    if let Some(index) = value.sent.iter().rposition(|&sent| sent == at) {
+        value.sent.remove(index);
+    }
+    let changes = ChangeSet {
+        reads: vec![taken.unchanged(RecordKind::Contact)],
+        writes: vec![put_record(RecordKind::Contact, &contact.key, &value)],
+    };
+    match contact.store.commit(changes).await {
+        Ok(()) => {
+            let raw = serde_json::to_vec(&value).expect("a contact record serializes");
+            Ok(Some(Keyed { name: contact.key.clone(), value, raw }))
+        }
+        // Another host changed it meanwhile: keep the slot spent, read anew.
+        Err(CommitError::Conflict) => read_record(contact).await,
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The listed notifications as they are now, still pending and due.
@@ -164,7 +194,8 @@ async fn take_slot(
 }
 
 /// Sends `batch` (one slot taken): alone, or as one digest, and records it.
-async fn send(contact: &Contact<'_>, batch: Vec<Notification>) -> anyhow::Result<()> {
+/// Returns whether any message was delivered.
+async fn send(contact: &Contact<'_>, batch: Vec<Notification>) -> anyhow::Result<bool> {
     let store = contact.store.clone();
     let ids: Vec<_> = batch.iter().map(|n| n.incident).collect();
     let incidents = tokio::task::spawn_blocking(move || {
@@ -189,27 +220,29 @@ async fn send(contact: &Contact<'_>, batch: Vec<Notification>) -> anyhow::Result
     if !gone.writes.is_empty() {
         commit(contact.store, gone).await?;
     }
-    let changes = match items.as_slice() {
-        [] => return Ok(()),
+    let (changes, delivered) = match items.as_slice() {
+        [] => return Ok(false),
         [(notification, incident)] => {
             let (outcome, sent) =
                 delivery::attempt(setup.clone(), contact.client, notification, incident, now).await;
             let about = format!("notification {}", notification.id);
             counters::attempt(&outcome, &notification.recipient.channel, 1, &about);
-            delivery::record(&setup, notification, &outcome, sent, (contact.clock)())
+            let delivered = sent > notification.messages_sent;
+            (delivery::record(&setup, notification, &outcome, sent, (contact.clock)()), delivered)
         }
         _ => digest(contact, &items, now).await,
     };
-    commit(contact.store, changes).await
+    commit(contact.store, changes).await?;
+    Ok(delivered)
 }
 
 /// Renders and sends `items` as one digest; returns the commit recording it
-/// on every notification.
+/// on every notification, and whether any message of it was delivered.
 async fn digest(
     contact: &Contact<'_>,
     items: &[(Notification, Incident)],
     now: Millis,
-) -> ChangeSet {
+) -> (ChangeSet, bool) {
     let setup = contact.setup.clone();
     let (first, last) = (&items[0].0, &items[items.len() - 1].0);
     let id = format!("inbound-digest-{}-{}-{}", first.id, last.id, items.len());
@@ -227,10 +260,11 @@ async fn digest(
     };
     let channel = first.recipient.channel.clone();
     let job = Job { channel: &channel, key: id.clone(), sent: 0 };
-    let (outcome, _) = delivery::send(setup.clone(), contact.client, job, move |notifiers, ch| {
-        notifiers.render_digest(&wit, ch)
-    })
-    .await;
+    let (outcome, sent) =
+        delivery::send(setup.clone(), contact.client, job, move |notifiers, ch| {
+            notifiers.render_digest(&wit, ch)
+        })
+        .await;
     let count = items.len();
     counters::attempt(&outcome, &channel, count as u64, &format!("digest {id}"));
     if matches!(outcome, Attempt::Sent(_)) {
@@ -261,7 +295,7 @@ async fn digest(
             next.next_attempt_at = *due.get_or_insert(next.next_attempt_at);
         }
     }
-    changes
+    (changes, sent > 0)
 }
 
 /// Holds `queue` until `free`: pending, due then, marked held; the first
