@@ -311,6 +311,7 @@ async fn hold(
         .channel(&queue[0].recipient.channel)
         .and_then(|channel| channel.throttle())
         .map_or(0, |throttle| throttle.window_minutes);
+    let channel = queue[0].recipient.channel.clone();
     let mut changes = ChangeSet::default();
     let mut newly = 0;
     for notification in queue {
@@ -339,9 +340,9 @@ async fn hold(
                 attempt: notification.attempts,
                 outcome: "held".into(),
                 detail: format!(
-                    "{} messages in {window_minutes} minutes reached this contact already; held for a digest, due in {} ms when a slot frees",
+                    "this contact had its {} messages in {window_minutes} minutes; held for a digest, due when a slot frees in {} s",
                     contact.window.max_messages,
-                    free - now
+                    (free - now).div_ceil(1000)
                 ),
             },
         };
@@ -350,7 +351,6 @@ async fn hold(
     if changes.writes.is_empty() {
         return Ok(());
     }
-    let channel = contact.key.split('\u{1f}').next().unwrap_or_default().to_string();
     match contact.store.commit(changes).await {
         Ok(()) => {
             metrics::counter!(counters::HELD, "channel" => channel).increment(newly);
