@@ -26,7 +26,7 @@ POSTGRES_SUITE := $(foreach t,storage zendesk_lifecycle sandbox plugin_cache con
 	crash_safety config_errors api operations plugin_api_versions plugin_settings \
 	alertmanager_e2e signatures abuse_limits bad_input notifications escalation_clock \
 	monitoring links early_refusals refusal_log ui_browser tls client_limits reverse_proxy \
-	page_headers people noise,$(t)::)
+	page_headers people noise throttle,$(t)::)
 # Single tests about the redb file (its path, its lock, compaction), or
 # that start a second host on the same config expecting a fresh database.
 # The kill-during-delivery test waits for a notification its killed host had
@@ -68,7 +68,7 @@ SERVED_PLUGINS := -p inbound-zendesk -p inbound-alertmanager -p inbound-notify-w
 	-p inbound-notify-slack -p inbound-notify-email -p inbound-notify-ntfy
 TEST_PLUGINS := -p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
 	-p inbound-test-api-v0-2-0 -p inbound-test-future-api -p inbound-test-hostile-notifier \
-	-p inbound-test-unregistered
+	-p inbound-test-unregistered -p inbound-test-notifier-v0-1-0
 
 ## What `make run` needs: no test plugins, no Python toolchain.
 served-plugins: toolchain

@@ -141,7 +141,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             let config = Config::load(&args.config)?;
             // Plugins, their settings and storage, as `serve` would meet them.
             let checked = inbound::preflight::check(&config)?;
-            for warning in config.warnings() {
+            for warning in config.warnings().iter().chain(&checked.warnings) {
                 eprintln!("warning: {warning}");
             }
             println!("{}: ok", config.file.display());

@@ -12,12 +12,15 @@
 //! each channel's share of it (lanes.rs), and the only shared resource is
 //! the storage writer's group commit.
 
+pub mod contact;
+pub mod counters;
 pub mod delivery;
 pub mod engine;
 pub mod lanes;
 pub mod links;
 pub mod render;
 pub mod setup;
+pub mod throttle;
 pub mod transport;
 
 use crate::config::Config;
@@ -32,11 +35,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub const SENT: &str = "inbound_notifications_sent_total";
-pub const FAILED: &str = "inbound_notifications_failed_total";
-pub const RETRIED: &str = "inbound_notification_retries_total";
+pub use counters::{DIGESTS, FAILED, HELD, RETRIED, SENT};
 /// Incidents whose due level paged nobody, by why: `maintenance`, `low_urgency`.
-pub const HELD: &str = "inbound_pages_held_total";
+pub const PAGES_HELD: &str = "inbound_pages_held_total";
 
 /// Where the engine gets the time from: the system clock in production, a
 /// hand-set one in tests.
@@ -74,11 +75,6 @@ impl Clock for ManualClock {
 
 /// Due items taken per pass: bounds one commit and one spawn burst.
 const BATCH: usize = 64;
-/// A notification claimed by a host sharing the database is due again after
-/// this many of its channel's timeouts plus the margin, should that host
-/// die mid-attempt.
-const CLAIM_TIMEOUTS: u32 = 4;
-const CLAIM_MARGIN: Duration = Duration::from_secs(60);
 /// The longest the loop sleeps without looking: picks up config reloads
 /// and anything a lost wake-up would delay.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -188,7 +184,7 @@ impl Notify {
                 Ok(()) => {
                     fired += 1;
                     if let Some(reason) = plan.held {
-                        metrics::counter!(HELD, "reason" => reason).increment(1);
+                        metrics::counter!(PAGES_HELD, "reason" => reason).increment(1);
                     }
                 }
                 // Accepted, resolved or fired meanwhile: the next pass sees it.
@@ -242,12 +238,35 @@ impl Notify {
             let started =
                 lanes::take(&self.lanes, due, setup.as_ref(), &self.store.outbox_signal());
             let none_started = started.is_empty();
-            for (notification, slot) in started {
+            for batch in started {
                 let this = self.clone();
+                let setup = setup.clone();
                 tasks.push(tokio::spawn(async move {
-                    let id = notification.id;
-                    if let Err(error) = this.deliver(notification).await {
-                        tracing::error!(notification = id, "delivery failed to record: {error:#}");
+                    let lanes::Batch { notifications, contact, slot } = batch;
+                    let channel = &notifications[0].recipient.channel;
+                    match contact.zip(setup.throttle(channel)) {
+                        Some((key, window)) => {
+                            let clock = || this.clock.now();
+                            let to = contact::Contact {
+                                store: &this.store,
+                                setup: setup.clone(),
+                                client: &this.client,
+                                clock: &clock,
+                                key,
+                                window,
+                            };
+                            if let Err(error) = contact::deliver(&to, notifications).await {
+                                tracing::error!(contact = %to.key, "delivery failed to record: {error:#}");
+                            }
+                        }
+                        None => {
+                            for notification in notifications {
+                                let id = notification.id;
+                                if let Err(error) = this.deliver(notification).await {
+                                    tracing::error!(notification = id, "delivery failed to record: {error:#}");
+                                }
+                            }
+                        }
                     }
                     drop(slot);
                 }));
@@ -299,20 +318,8 @@ impl Notify {
                 notification.messages_sent,
             ),
         };
-        let channel = notification.recipient.channel.clone();
-        match &outcome {
-            delivery::Attempt::Sent(_) => {
-                metrics::counter!(SENT, "channel" => channel.clone()).increment(1)
-            }
-            delivery::Attempt::Retry { detail, .. } => {
-                tracing::warn!(notification = id, channel = %channel, "delivery failed, will retry: {detail}");
-                metrics::counter!(RETRIED, "channel" => channel.clone()).increment(1)
-            }
-            delivery::Attempt::Failed(detail) => {
-                tracing::warn!(notification = id, channel = %channel, "notification failed: {detail}");
-                metrics::counter!(FAILED, "channel" => channel.clone()).increment(1)
-            }
-        }
+        let about = format!("notification {id}");
+        counters::attempt(&outcome, &notification.recipient.channel, 1, &about);
         let recorded_at = self.clock.now();
         let changes = delivery::record(&setup, &notification, &outcome, sent, recorded_at);
         match self.store.commit(changes).await {
@@ -333,10 +340,7 @@ impl Notify {
         setup: &Setup,
         notification: Notification,
     ) -> anyhow::Result<Option<Notification>> {
-        let timeout = setup
-            .channel(&notification.recipient.channel)
-            .map_or(Duration::ZERO, |channel| setup.channel_timeout(channel));
-        let lease = timeout * CLAIM_TIMEOUTS + CLAIM_MARGIN;
+        let lease = setup.claim_lease(&notification.recipient.channel);
         let mut claimed = notification.clone();
         claimed.next_attempt_at = self.clock.now() + lease.as_millis() as u64;
         claimed.version += 1;

@@ -29,6 +29,9 @@ use std::sync::Arc;
 pub struct Checked {
     /// Integration name, plugin path and API version, in config order.
     pub plugins: Vec<(String, String, ApiVersion)>,
+    /// What works but is likely not what was meant (a throttle on a channel
+    /// whose notifier has no digests).
+    pub warnings: Vec<String>,
     /// Days the certificate of `[server.tls]` is still valid, if TLS is on.
     pub tls_days_left: Option<i64>,
 }
@@ -95,8 +98,8 @@ pub fn check(config: &Config) -> Result<Checked, ConfigError> {
     }
     crate::app::source_settings::check(config, &plugins)?;
     probe_settings_of_older_plugins(config, &plugins)?;
-    notifiers::check(config, cache)?;
-    Ok(Checked { plugins: loaded, tls_days_left })
+    let warnings = notifiers::check(config, cache)?;
+    Ok(Checked { plugins: loaded, tls_days_left, warnings })
 }
 
 /// `path` is a folder owned by the user running this process.

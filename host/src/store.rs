@@ -28,6 +28,7 @@ mod outbox;
 mod page;
 mod postgres;
 mod queries;
+mod record_kind;
 mod repeats;
 mod retry;
 mod session;

@@ -82,6 +82,11 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         crate::notify::RETRIED,
         "Delivery attempts that failed and were rescheduled, by channel."
     );
+    metrics::describe_counter!(
+        crate::notify::HELD,
+        "Notifications held by their contact's throttle for a digest, by channel."
+    );
+    metrics::describe_counter!(crate::notify::DIGESTS, "Digests delivered, by channel.");
     metrics::describe_gauge!(
         WEBHOOKS_IN_FLIGHT,
         "Webhooks being handled now, out of server.max_concurrent_webhooks; read when scraped."
@@ -191,7 +196,13 @@ pub fn webhooks_in_flight(count: usize) {
 /// failure, or it misses it (contrib/prometheus/alerts.yml).
 pub fn notification_channels<'a>(channels: impl Iterator<Item = &'a str>) {
     for channel in channels {
-        for counter in [crate::notify::SENT, crate::notify::FAILED, crate::notify::RETRIED] {
+        for counter in [
+            crate::notify::SENT,
+            crate::notify::FAILED,
+            crate::notify::RETRIED,
+            crate::notify::HELD,
+            crate::notify::DIGESTS,
+        ] {
             metrics::counter!(counter, "channel" => channel.to_string()).increment(0);
         }
     }
@@ -212,7 +223,7 @@ pub fn render(
     let available = store.is_ready();
     metrics::gauge!(STORAGE_AVAILABLE).set(if available { 1.0 } else { 0.0 });
     for reason in ["maintenance", "low_urgency"] {
-        metrics::counter!(crate::notify::HELD, "reason" => reason).increment(0);
+        metrics::counter!(crate::notify::PAGES_HELD, "reason" => reason).increment(0);
     }
     if available {
         let now = crate::store::now_millis();

@@ -42,6 +42,7 @@ mod service_files;
 mod signatures;
 mod storage;
 mod storage_failures;
+mod throttle;
 mod tls;
 mod ui_browser;
 mod zendesk_lifecycle;

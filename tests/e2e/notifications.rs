@@ -16,17 +16,17 @@ use support::{
     Host, KEY, TOKEN, free_port, plugin_wasm, poll, storage_section, ticket, workspace_root,
 };
 
-const SECRET: &str = "webhook-secret-0123456789abcdef";
+pub(crate) const SECRET: &str = "webhook-secret-0123456789abcdef";
 const WAIT: Duration = Duration::from_secs(20);
 
-fn python() -> &'static str {
+pub(crate) fn python() -> &'static str {
     // Debian's python3 has python3-aiosmtpd (make test-deps); prefer it over
     // whatever `python3` is first on PATH.
     if std::path::Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" }
 }
 
 /// `docs/examples/receiver.py`, logging each request as a JSON line.
-struct Receiver {
+pub(crate) struct Receiver {
     child: Child,
     log: PathBuf,
     port: u16,
@@ -34,7 +34,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn start(port: u16, fail_first: u32) -> Receiver {
+    pub(crate) fn start(port: u16, fail_first: u32) -> Receiver {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("requests.jsonl");
         let port_file = dir.path().join("port");
@@ -56,11 +56,11 @@ impl Receiver {
         Receiver { child, log, port, _dir: dir }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn requests(&self) -> Vec<Value> {
+    pub(crate) fn requests(&self) -> Vec<Value> {
         read_lines(&self.log)
     }
 
@@ -128,7 +128,7 @@ fn read_lines(path: &PathBuf) -> Vec<Value> {
         .collect()
 }
 
-fn notifier(name: &str) -> String {
+pub(crate) fn notifier(name: &str) -> String {
     plugin_wasm(name).display().to_string()
 }
 
@@ -166,6 +166,9 @@ name = "oncall"
         storage = storage_section(),
     )
 }
+
+/// A channel's `[channels.throttle]` turned off.
+const UNTHROTTLED: &str = "  [channels.throttle]\n  max_messages = 0\n";
 
 fn webhook_channel(name: &str, url: &str) -> String {
     format!(
@@ -527,7 +530,8 @@ fn now_ms() -> u128 {
 
 /// One person's receivers stall (an SMTP server that accepts and never
 /// greets, a webhook that answers a byte a second); another person's are
-/// healthy. A burst of incidents paging both: the healthy person's pages
+/// healthy. A burst of incidents paging both (throttles off: this is about
+/// the delivery slots, tests/e2e/throttle.rs about throttles): the healthy person's pages
 /// arrive at once, because a stalled channel holds only its share of the
 /// delivery slots and its backlog does not hide the others'.
 #[test]
@@ -549,7 +553,7 @@ timeout_ms = 3000
   port = {smtp_port}
   tls = "none"
   from = "inbound <inbound@example.com>"
-
+{unthrottled}
 {slow_hook}
 {hook}
 [[people]]
@@ -561,9 +565,11 @@ name = "ada"
 contacts = [{{ channel = "hook", address = "ada" }}]
 "#,
         email = notifier("notify_email"),
+        unthrottled = UNTHROTTLED,
         slow_hook = webhook_channel("slow-hook", &format!("http://127.0.0.1:{trickle_port}/hook"))
-            .replace("timeout_ms = 2000", "timeout_ms = 3000"),
-        hook = webhook_channel("hook", &healthy.url()),
+            .replace("timeout_ms = 2000", "timeout_ms = 3000")
+            + UNTHROTTLED,
+        hook = webhook_channel("hook", &healthy.url()) + UNTHROTTLED,
     );
     let policy = "[[escalation_policies.levels]]\nnotify = [\"person:mallory\", \"person:ada\"]\n";
     let host = Host::start(&config(policy, &rest));
@@ -1152,7 +1158,7 @@ fn plugin_check_recognises_a_notifier() {
         let (code, stdout, stderr) = support::inbound(&["plugin", "check", &notifier(name)], &[]);
         assert_eq!(code, 0, "{stderr}");
         assert!(
-            stdout.starts_with("ok: ") && stdout.contains("implements inbound:notifier@0.1.0"),
+            stdout.starts_with("ok: ") && stdout.contains("implements inbound:notifier@0.2.0"),
             "{stdout}"
         );
     }

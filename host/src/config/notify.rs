@@ -78,10 +78,55 @@ pub struct ChannelConfig {
     /// `[notifications] max_concurrent_deliveries` (at least 1), so a channel
     /// whose receiver stalls cannot hold every slot.
     pub max_concurrent: Option<usize>,
+    /// How many messages one contact may get per window; what would exceed
+    /// it is held and sent as one digest. Default by kind: [`ThrottleConfig`].
+    pub throttle: Option<ThrottleConfig>,
 }
 
 fn default_channel_timeout() -> u64 {
     10_000
+}
+
+/// `[channels.throttle]`: at most `max_messages` messages to one contact (a
+/// person's address on the channel, or the channel itself for a `channel:`
+/// target) per `window_minutes`; `max_messages = 0` turns it off. A key
+/// left out takes its kind's default: email 5 per 10 minutes (an inbox is
+/// read in bulk), HTTP channels 10 per 10 minutes (chat, push, webhooks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleConfig {
+    pub max_messages: Option<u32>,
+    pub window_minutes: Option<u32>,
+}
+
+/// A channel's throttle in force: both numbers positive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    pub max_messages: u32,
+    pub window_minutes: u32,
+}
+
+/// Defaults of `[channels.throttle]`, by kind of channel.
+pub const EMAIL_THROTTLE: Throttle = Throttle { max_messages: 5, window_minutes: 10 };
+pub const HTTP_THROTTLE: Throttle = Throttle { max_messages: 10, window_minutes: 10 };
+/// Largest `max_messages`: past it a throttle throttles nothing a person
+/// could read, and each contact's record keeps that many send times.
+pub const MAX_THROTTLE_MESSAGES: u32 = 1000;
+/// Longest `window_minutes`: a day.
+pub const MAX_THROTTLE_WINDOW_MINUTES: u32 = 24 * 60;
+
+impl ChannelConfig {
+    /// The throttle in force: the configured numbers over the kind's
+    /// defaults; none when `max_messages = 0`.
+    pub fn throttle(&self) -> Option<Throttle> {
+        let default = if self.smtp.is_some() { EMAIL_THROTTLE } else { HTTP_THROTTLE };
+        let set = self.throttle.unwrap_or_default();
+        let throttle = Throttle {
+            max_messages: set.max_messages.unwrap_or(default.max_messages),
+            window_minutes: set.window_minutes.unwrap_or(default.window_minutes),
+        };
+        (throttle.max_messages > 0 && throttle.window_minutes > 0).then_some(throttle)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -226,5 +271,41 @@ mod tests {
         assert_eq!(Target::parse("team:y"), None);
         assert_eq!(Target::parse("person:"), None);
         assert_eq!(Target::parse("ada"), None);
+    }
+
+    fn channel(smtp: bool, throttle: Option<ThrottleConfig>) -> ChannelConfig {
+        ChannelConfig {
+            name: "c".into(),
+            plugin: "n.wasm".into(),
+            url: (!smtp).then(|| "https://hooks.example.com/x".into()),
+            url_env: None,
+            smtp: smtp.then(|| SmtpConfig {
+                host: "smtp.example.com".into(),
+                port: None,
+                tls: SmtpTls::Starttls,
+                username: None,
+                password: None,
+                password_env: None,
+                from: "inbound@example.com".into(),
+            }),
+            signing_secret: None,
+            signing_secret_env: None,
+            settings: toml::Table::new(),
+            timeout_ms: 10_000,
+            max_concurrent: None,
+            throttle,
+        }
+    }
+
+    #[test]
+    fn throttles_default_by_kind_and_zero_turns_them_off() {
+        assert_eq!(channel(true, None).throttle(), Some(EMAIL_THROTTLE));
+        assert_eq!(channel(false, None).throttle(), Some(HTTP_THROTTLE));
+        let some = |max, window| Some(ThrottleConfig { max_messages: max, window_minutes: window });
+        assert_eq!(
+            channel(true, some(Some(2), None)).throttle(),
+            Some(Throttle { max_messages: 2, window_minutes: 10 })
+        );
+        assert_eq!(channel(false, some(Some(0), Some(5))).throttle(), None);
     }
 }

@@ -6,7 +6,10 @@
 use super::addresses::{check_http_url, is_email_address, is_mailbox};
 use super::checks::{UniqueNames, all_positive, known};
 use super::errors::{ConfigError, Errors};
-use super::notify::{MAX_LINK_VALID_HOURS, MAX_NAME_CHARS, PersonConfig, Target};
+use super::notify::{
+    MAX_LINK_VALID_HOURS, MAX_NAME_CHARS, MAX_THROTTLE_MESSAGES, MAX_THROTTLE_WINDOW_MINUTES,
+    PersonConfig, Target,
+};
 use super::oncall::Schedule;
 use super::schema::Config;
 use super::secrets::{MIN_KEY_CHARS, Secret};
@@ -105,6 +108,28 @@ impl Config {
                     named("max_concurrent"),
                     "must be greater than 0; remove the key to use its default (a quarter of [notifications] max_concurrent_deliveries)",
                 ));
+            }
+            if let Some(throttle) = channel.throttle {
+                if throttle.max_messages.is_some_and(|max| max > MAX_THROTTLE_MESSAGES) {
+                    return Err(errors.at_key(
+                        at("throttle.max_messages"),
+                        named("throttle.max_messages"),
+                        format!(
+                            "must be at most {MAX_THROTTLE_MESSAGES}; 0 turns the throttle off, and without the key the channel's kind sets it (email 5, HTTP 10)"
+                        ),
+                    ));
+                }
+                if let Some(window) = throttle.window_minutes
+                    && !(1..=MAX_THROTTLE_WINDOW_MINUTES).contains(&window)
+                {
+                    return Err(errors.at_key(
+                        at("throttle.window_minutes"),
+                        named("throttle.window_minutes"),
+                        format!(
+                            "must be between 1 and {MAX_THROTTLE_WINDOW_MINUTES} (a day); to turn the throttle off set max_messages = 0"
+                        ),
+                    ));
+                }
             }
             let secret = Secret {
                 errors,
@@ -453,6 +478,35 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, String> {
         Config::parse(std::path::Path::new("config.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn throttle_numbers_are_checked_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("n.wasm"), b"").unwrap();
+        let file = dir.path().join("config.toml");
+        let channel = |throttle: &str| {
+            format!(
+                "[[channels]]\nname = \"hook\"\nplugin = \"n.wasm\"\nurl = \"https://hooks.example.com/x\"\n\n  [channels.throttle]\n  {throttle}\n"
+            )
+        };
+        assert!(Config::parse(&file, &channel("max_messages = 0")).is_ok());
+        let error = Config::parse(&file, &channel("window_minutes = 0")).unwrap_err().to_string();
+        assert!(
+            error.ends_with(
+                "config.toml:7: channels[0].throttle.window_minutes (channel \"hook\"): must be between 1 and 1440 (a day); to turn the throttle off set max_messages = 0"
+            ),
+            "{error}"
+        );
+        let error = Config::parse(&file, &channel("max_messages = 1001")).unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "channels[0].throttle.max_messages (channel \"hook\"): must be at most 1000"
+            ),
+            "{error}"
+        );
+        let error = Config::parse(&file, &channel("max = 3")).unwrap_err().to_string();
+        assert!(error.contains("unknown field `max`"), "{error}");
     }
 
     #[test]

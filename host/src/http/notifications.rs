@@ -60,6 +60,7 @@ pub fn notification_view(notification: &Notification) -> Value {
             .then(|| views::timestamp(notification.next_attempt_at)),
         "sent_at": notification.sent_at.map(views::timestamp),
         "last_error": notification.last_error,
+        "held": notification.held,
         "idempotency_key": notification.idempotency_key(),
     })
 }

@@ -94,17 +94,45 @@ pub async fn attempt(
     incident: &Incident,
     now: Millis,
 ) -> (Attempt, u32) {
-    let mut sent = notification.messages_sent;
-    let Some(channel) = setup.channel(&notification.recipient.channel).cloned() else {
+    let wit_notification = to_wit(&setup, notification, incident, now);
+    let job = Job {
+        channel: &notification.recipient.channel,
+        key: notification.idempotency_key(),
+        sent: notification.messages_sent,
+    };
+    send(setup, client, job, move |notifiers, channel| notifiers.render(&wit_notification, channel))
+        .await
+}
+
+/// What one attempt sends: through which channel, under which idempotency
+/// key, and how many of its messages an earlier attempt delivered.
+pub struct Job<'a> {
+    pub channel: &'a str,
+    pub key: String,
+    pub sent: u32,
+}
+
+/// One attempt: `render` (blocking, off the async runtime, in a render
+/// slot), then every message from `job.sent` on, all within the channel's
+/// timeout. Returns how it ended and how many messages are now sent.
+pub async fn send(
+    setup: std::sync::Arc<Setup>,
+    client: &reqwest::Client,
+    job: Job<'_>,
+    render: impl FnOnce(
+        &render::NotifierHost,
+        &render::Channel,
+    ) -> Result<Vec<Message>, render::RenderError>
+    + Send
+    + 'static,
+) -> (Attempt, u32) {
+    let mut sent = job.sent;
+    let Some(channel) = setup.channel(job.channel).cloned() else {
         return (
-            Attempt::Failed(format!(
-                "the channel {:?} is no longer configured",
-                notification.recipient.channel
-            )),
+            Attempt::Failed(format!("the channel {:?} is no longer configured", job.channel)),
             sent,
         );
     };
-    let wit_notification = to_wit(&setup, notification, incident, now);
     let wit_channel = render::Channel {
         name: channel.name.clone(),
         settings: serde_json::to_string(&channel.settings).unwrap_or_else(|_| "{}".into()),
@@ -125,17 +153,17 @@ pub async fn attempt(
         Attempt::Retry { detail, retry_after: None }
     };
     let renderer = setup.clone();
-    let render = async {
+    let rendering = async {
         let slot = setup.notifiers.slots.clone().acquire_owned().await.ok()?;
         Some(
             tokio::task::spawn_blocking(move || {
                 let _slot = slot;
-                renderer.notifiers.render(&wit_notification, &wit_channel)
+                render(&renderer.notifiers, &wit_channel)
             })
             .await,
         )
     };
-    let messages = match tokio::time::timeout_at(deadline, render).await {
+    let messages = match tokio::time::timeout_at(deadline, rendering).await {
         Err(_) => return (out_of_time(sent, None), sent),
         Ok(None) => {
             return (
@@ -152,7 +180,7 @@ pub async fn attempt(
             return (Attempt::Failed(format!("the render task failed: {error}")), sent);
         }
     };
-    let key = notification.idempotency_key();
+    let key = job.key;
     let mut last = String::from("nothing to send");
     for message in messages.iter().skip(sent as usize) {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());

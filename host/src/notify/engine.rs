@@ -77,6 +77,7 @@ fn changes(
             last_error: None,
             sent_at: None,
             version: 1,
+            held: false,
         })
     };
     match escalation.state {

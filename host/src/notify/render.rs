@@ -1,5 +1,9 @@
 //! Notifier plugins: loading `inbound:notifier` components and running one
-//! `render` call in a sandbox.
+//! `render` (or `render-digest`) call in a sandbox.
+//!
+//! Both versions load: 0.2.0 is 0.1.0 plus `render-digest`, and its `types`
+//! interface holds every 0.1.0 type unchanged, so the 0.1.0 bindings share
+//! the 0.2.0 types (`with:`) and the host speaks one set of types.
 //!
 //! Notifiers get their own engine and instance pool, apart from the
 //! integrations', so rendering a backlog of notifications can never take an
@@ -18,20 +22,37 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 pub mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit/notifier/v0.1.0",
-        world: "notifier",
-    });
+    pub mod v0_2_0 {
+        wasmtime::component::bindgen!({
+            path: "wit/notifier/v0.2.0",
+            world: "notifier",
+        });
+    }
+
+    pub mod v0_1_0 {
+        wasmtime::component::bindgen!({
+            path: "wit/notifier/v0.1.0",
+            world: "notifier",
+            with: { "inbound:notifier/types@0.1.0": super::v0_2_0::inbound::notifier::types },
+        });
+    }
 }
 
-pub use bindings::inbound::notifier::types::{
-    Channel, Email, HttpRequest, Incident, Kind, Message, Notification, Recipient,
+use bindings::v0_2_0::inbound::notifier::types::RenderError as Refusal;
+pub use bindings::v0_2_0::inbound::notifier::types::{
+    Channel, Digest, Email, HttpRequest, Incident, Kind, Message, Notification, Recipient,
 };
 
-/// The `inbound:notifier` versions this host loads.
-pub const SUPPORTED_VERSIONS: &[&str] = &["0.1.0"];
-const RENDERER: &str = "inbound:notifier/renderer@0.1.0";
-const TYPES: &str = "inbound:notifier/types@0.1.0";
+/// The `inbound:notifier` versions this host loads, oldest first.
+pub const SUPPORTED_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
+const RENDERERS: [&str; 2] = ["inbound:notifier/renderer@0.1.0", "inbound:notifier/renderer@0.2.0"];
+const TYPES: [&str; 2] = ["inbound:notifier/types@0.1.0", "inbound:notifier/types@0.2.0"];
+
+/// A channel's loaded notifier, by the version it was built against.
+enum Loaded {
+    V0_1(bindings::v0_1_0::NotifierPre<RenderState>),
+    V0_2(bindings::v0_2_0::NotifierPre<RenderState>),
+}
 
 /// Limits of one render call. Rendering is string formatting: a second is
 /// generous, and catches a loop without holding a delivery slot long.
@@ -105,13 +126,15 @@ pub enum RenderError {
     TooManyMessages(usize, usize),
     #[error("no notifier is loaded for channel {0:?}")]
     NotLoaded(String),
+    #[error("the notifier of channel {0:?} predates digests (inbound:notifier@0.1.0)")]
+    NoDigests(String),
 }
 
 /// The notifiers' engine and every channel's loaded component.
 pub struct NotifierHost {
     engine: Engine,
     linker: Linker<RenderState>,
-    channels: HashMap<String, bindings::NotifierPre<RenderState>>,
+    channels: HashMap<String, Loaded>,
     pub limits: RenderLimits,
     /// One permit per pooled instance: a render waits here rather than
     /// fail to get an instance.
@@ -131,7 +154,9 @@ impl NotifierHost {
             .map_err(anyhow::Error::from)
             .context("cannot link the WASI interfaces for notifiers")?;
         // `types` has no functions; a component may still import it.
-        linker.instance(TYPES).map_err(anyhow::Error::from)?;
+        for types in TYPES {
+            linker.instance(types).map_err(anyhow::Error::from)?;
+        }
         Ok(NotifierHost {
             engine,
             linker,
@@ -154,22 +179,35 @@ impl NotifierHost {
             .with_context(|| {
                 format!("cannot compile the notifier {} for channel {channel:?}", path.display())
             })?;
-        check_world(&self.engine, &component).with_context(|| {
+        let version = check_world(&self.engine, &component).with_context(|| {
             format!("cannot load the notifier {} for channel {channel:?}", path.display())
         })?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .and_then(bindings::NotifierPre::new)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!(
-                    "the notifier {} does not fit the inbound:notifier world this host provides",
-                    path.display()
-                )
-            })?;
+        let pre = self.linker.instantiate_pre(&component).and_then(|pre| match version {
+            "0.1.0" => bindings::v0_1_0::NotifierPre::new(pre).map(Loaded::V0_1),
+            _ => bindings::v0_2_0::NotifierPre::new(pre).map(Loaded::V0_2),
+        });
+        let pre = pre.map_err(anyhow::Error::from).with_context(|| {
+            format!(
+                "the notifier {} does not fit the inbound:notifier world this host provides",
+                path.display()
+            )
+        })?;
         self.channels.insert(channel.to_string(), pre);
         Ok(())
+    }
+
+    /// The `inbound:notifier` version `channel`'s notifier was built
+    /// against, if one is loaded.
+    pub fn version(&self, channel: &str) -> Option<&'static str> {
+        self.channels.get(channel).map(|loaded| match loaded {
+            Loaded::V0_1(_) => "0.1.0",
+            Loaded::V0_2(_) => "0.2.0",
+        })
+    }
+
+    /// Whether `channel`'s notifier renders digests (0.2.0 and later).
+    pub fn renders_digests(&self, channel: &str) -> bool {
+        matches!(self.channels.get(channel), Some(Loaded::V0_2(_)))
     }
 
     /// Renders `notification` with `channel`'s notifier. Blocking.
@@ -178,7 +216,44 @@ impl NotifierHost {
         notification: &Notification,
         channel: &Channel,
     ) -> Result<Vec<Message>, RenderError> {
-        let pre = self
+        self.call(channel, |loaded, store| match loaded {
+            Loaded::V0_1(pre) => pre.instantiate(&mut *store).and_then(|instance| {
+                instance.inbound_notifier_renderer().call_render(store, notification, channel)
+            }),
+            Loaded::V0_2(pre) => pre.instantiate(&mut *store).and_then(|instance| {
+                instance.inbound_notifier_renderer().call_render(store, notification, channel)
+            }),
+        })
+    }
+
+    /// Renders `digest` with `channel`'s notifier, which must be 0.2.0 or
+    /// later. Blocking.
+    pub fn render_digest(
+        &self,
+        digest: &Digest,
+        channel: &Channel,
+    ) -> Result<Vec<Message>, RenderError> {
+        self.call(channel, |loaded, store| match loaded {
+            Loaded::V0_1(_) => Ok(Err(Refusal {
+                code: "no-digests".into(),
+                message: RenderError::NoDigests(channel.name.clone()).to_string(),
+            })),
+            Loaded::V0_2(pre) => pre.instantiate(&mut *store).and_then(|instance| {
+                instance.inbound_notifier_renderer().call_render_digest(store, digest, channel)
+            }),
+        })
+    }
+
+    /// One call into `channel`'s notifier in a fresh sandboxed store.
+    fn call(
+        &self,
+        channel: &Channel,
+        call: impl FnOnce(
+            &Loaded,
+            &mut Store<RenderState>,
+        ) -> wasmtime::Result<Result<Vec<Message>, Refusal>>,
+    ) -> Result<Vec<Message>, RenderError> {
+        let loaded = self
             .channels
             .get(&channel.name)
             .ok_or_else(|| RenderError::NotLoaded(channel.name.clone()))?;
@@ -204,9 +279,7 @@ impl NotifierHost {
         let ticks =
             (self.limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks + 1);
-        let outcome = pre.instantiate(&mut store).and_then(|instance| {
-            instance.inbound_notifier_renderer().call_render(&mut store, notification, channel)
-        });
+        let outcome = call(loaded, &mut store);
         match outcome {
             Ok(Ok(messages)) if messages.len() > self.limits.max_messages => {
                 Err(RenderError::TooManyMessages(messages.len(), self.limits.max_messages))
@@ -231,16 +304,29 @@ impl NotifierHost {
     }
 }
 
-/// A notifier exports the renderer and imports nothing but WASI 0.2 (linked
-/// empty) and the function-less `types` interface.
-fn check_world(engine: &Engine, component: &wasmtime::component::Component) -> anyhow::Result<()> {
+/// A notifier exports the renderer of one supported version and imports
+/// nothing but WASI 0.2 (linked empty) and the function-less `types`
+/// interface. Returns the version.
+fn check_world(
+    engine: &Engine,
+    component: &wasmtime::component::Component,
+) -> anyhow::Result<&'static str> {
     let ty = component.component_type();
     let extra: Vec<String> = ty
         .imports(engine)
         .map(|(name, _)| name.to_string())
-        .filter(|name| !(name == TYPES || (name.starts_with("wasi:") && name.contains("@0.2."))))
+        .filter(|name| {
+            !(TYPES.contains(&name.as_str())
+                || (name.starts_with("wasi:") && name.contains("@0.2.")))
+        })
         .collect();
     let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    let version = RENDERERS
+        .iter()
+        .zip(SUPPORTED_VERSIONS)
+        .rev()
+        .find(|(renderer, _)| exports.iter().any(|name| name == *renderer))
+        .map(|(_, version)| *version);
     let mut problems = Vec::new();
     if !extra.is_empty() {
         problems.push(format!(
@@ -248,17 +334,17 @@ fn check_world(engine: &Engine, component: &wasmtime::component::Component) -> a
             extra.join(", ")
         ));
     }
-    if !exports.iter().any(|name| name == RENDERER) {
+    if version.is_none() {
         let found = exports.iter().find(|name| name.starts_with("inbound:"));
         problems.push(format!(
-            "it does not export {RENDERER} (supported inbound:notifier versions: {}){}",
+            "it does not export {} (supported inbound:notifier versions: {}){}",
+            RENDERERS.join(" or "),
             SUPPORTED_VERSIONS.join(", "),
             found.map(|name| format!("; it exports {name}")).unwrap_or_default()
         ));
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("the component is not an inbound:notifier: {}", problems.join("; "))
+    match version {
+        Some(version) if problems.is_empty() => Ok(version),
+        _ => anyhow::bail!("the component is not an inbound:notifier: {}", problems.join("; ")),
     }
 }

@@ -4,9 +4,10 @@
 
 use super::links::LinkSigner;
 use super::render::NotifierHost;
+use super::throttle::Window;
 use crate::config::Config;
 use crate::config::notify::{ChannelConfig, Target};
-use crate::store::{Millis, Recipient, Shift};
+use crate::store::{Millis, Notification, NotificationKind, Recipient, Shift};
 use std::path::Path;
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ impl Setup {
         let mut notifiers = NotifierHost::new()?;
         for channel in &config.channels {
             notifiers.load(&channel.name, &config.resolve(&channel.plugin), cache_dir)?;
+        }
+        for warning in unthrottled(&config, &notifiers) {
+            tracing::warn!("{warning}");
         }
         let links = config.notifications.link_secret.as_deref().map(LinkSigner::new);
         Ok(Setup { config, notifiers, links })
@@ -127,6 +131,44 @@ impl Setup {
     pub fn channel_timeout(&self, channel: &ChannelConfig) -> Duration {
         Duration::from_millis(channel.timeout_ms)
     }
+
+    /// How long a claim on `channel`'s notifications holds on a shared
+    /// database: longer than any attempt (a few messages, each up to the
+    /// channel's timeout), should the claiming host die mid-attempt.
+    pub fn claim_lease(&self, channel: &str) -> Duration {
+        let timeout = self.channel(channel).map_or(Duration::ZERO, |c| self.channel_timeout(c));
+        timeout * 4 + Duration::from_secs(60)
+    }
+
+    /// `channel`'s throttle in real time: none when it is off or the
+    /// channel's notifier renders no digests (0.1.0).
+    pub fn throttle(&self, channel: &str) -> Option<Window> {
+        if !self.notifiers.renders_digests(channel) {
+            return None;
+        }
+        let throttle = self.channel(channel)?.throttle()?;
+        Some(Window {
+            max_messages: throttle.max_messages,
+            length: self.delay(throttle.window_minutes).max(1),
+        })
+    }
+}
+
+/// A throttle configured on a channel whose notifier cannot render digests
+/// (0.1.0) does nothing: such channels send one message per notification.
+pub fn unthrottled(config: &Config, notifiers: &NotifierHost) -> Vec<String> {
+    config
+        .channels
+        .iter()
+        .filter(|channel| channel.throttle.is_some_and(|t| t.max_messages != Some(0)))
+        .filter(|channel| notifiers.version(&channel.name) == Some("0.1.0"))
+        .map(|channel| {
+            format!(
+                "channel {:?} has [channels.throttle], but its notifier is built for inbound:notifier@0.1.0, which has no digests, so the channel is not throttled (one message per notification); rebuild the notifier with inbound-notifier-sdk 0.4 or remove the table",
+                channel.name
+            )
+        })
+        .collect()
 }
 
 impl super::lanes::Caps for Setup {
@@ -142,5 +184,12 @@ impl super::lanes::Caps for Setup {
             .and_then(|c| c.max_concurrent)
             .unwrap_or(default)
             .clamp(1, self.total())
+    }
+
+    /// Triggered notifications on a throttled channel; resolved notices
+    /// go as they come.
+    fn throttled(&self, notification: &Notification) -> bool {
+        notification.kind == NotificationKind::Triggered
+            && self.throttle(&notification.recipient.channel).is_some()
     }
 }

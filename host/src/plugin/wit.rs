@@ -171,9 +171,9 @@ mod tests {
             "plugins/sdk/wit/plugin.wit differs from host/wit/v0.3.0/plugin.wit: copy it over"
         );
         assert!(
-            include_str!("../../wit/notifier/v0.1.0/notifier.wit")
+            include_str!("../../wit/notifier/v0.2.0/notifier.wit")
                 == include_str!("../../../plugins/notifier-sdk/wit/notifier.wit"),
-            "plugins/notifier-sdk/wit/notifier.wit differs from host/wit/notifier/v0.1.0: copy it over"
+            "plugins/notifier-sdk/wit/notifier.wit differs from host/wit/notifier/v0.2.0: copy it over"
         );
     }
 

@@ -4,16 +4,17 @@
 //! every notification later: `missing-secret` (the webhook notifier signs
 //! each request, so it needs `signing_secret`) and `invalid-settings`. Any
 //! other outcome passes: the sample is no real incident, and a notifier may
-//! refuse it for that.
+//! refuse it for that. A throttle on a channel whose notifier has no digests
+//! is a warning.
 
 use crate::config::{Config, ConfigError};
 use crate::notify::render::{self, NotifierHost, RenderError};
 use crate::store::now_millis;
 use std::path::Path;
 
-pub fn check(config: &Config, cache: Option<&Path>) -> Result<(), ConfigError> {
+pub fn check(config: &Config, cache: Option<&Path>) -> Result<Vec<String>, ConfigError> {
     if config.channels.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut notifiers = NotifierHost::new().map_err(|error| {
         config.error_at(
@@ -55,7 +56,7 @@ pub fn check(config: &Config, cache: Option<&Path>) -> Result<(), ConfigError> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(crate::notify::setup::unthrottled(config, &notifiers))
 }
 
 /// A new incident for the first person with a contact on `channel`, or for

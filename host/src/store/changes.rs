@@ -6,9 +6,9 @@
 //! what makes concurrent deliveries of the same new ticket create one incident.
 
 use super::accounts::{AuditEntry, StoredSession};
-use super::keyed::RecordKind;
 use super::model::{FailedDelivery, FailureId, Incident, IncidentId, LogEntry};
 use super::outbox::{Escalation, Notification, NotificationId};
+use super::record_kind::RecordKind;
 use super::shifts::Shift;
 
 #[derive(Debug, Clone, PartialEq)]

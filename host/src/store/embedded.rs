@@ -271,6 +271,14 @@ impl Engine for Embedded {
         keyed::records(&self.read()?, kind)
     }
 
+    fn record(
+        &self,
+        kind: crate::store::keyed::RecordKind,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        keyed::record(&self.read()?, kind, name)
+    }
+
     fn expired(&self, cutoffs: RetentionCutoffs) -> Result<ChangeSet, Error> {
         retention::expired(&self.read()?, cutoffs)
     }

@@ -150,6 +150,9 @@ pub trait Engine: Send + Sync {
     /// Every keyed record of `kind` (`keyed.rs`), by name, as stored.
     fn records(&self, kind: RecordKind) -> Result<Vec<(String, Vec<u8>)>, Error>;
 
+    /// The keyed record `name` of `kind`, as stored, if there is one.
+    fn record(&self, kind: RecordKind, name: &str) -> Result<Option<Vec<u8>>, Error>;
+
     /// One chunk of what `cutoffs` expire (at most
     /// [`SWEEP_CHUNK`](super::queries::SWEEP_CHUNK) of each kind), as a
     /// change set for [`Store::commit`](super::Store::commit); empty when

@@ -10,31 +10,9 @@
 //! put, delete, check unchanged), and a new kind costs no migration.
 
 use super::changes::{ReadCheck, Write};
+pub use super::record_kind::RecordKind;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-
-/// What a keyed record is. Its text is the stored key's first part: never
-/// rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RecordKind {
-    /// A maintenance window made through the API, CLI or console, by name.
-    Maintenance,
-    /// A heartbeat's last ping and timer, by the heartbeat's name.
-    Heartbeat,
-    /// What one contact (channel and address) was sent lately, and what is
-    /// held for its next digest.
-    Contact,
-}
-
-impl RecordKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::Maintenance => "maintenance",
-            RecordKind::Heartbeat => "heartbeat",
-            RecordKind::Contact => "contact",
-        }
-    }
-}
 
 /// A record as stored: its value and the exact bytes it was read from,
 /// which a change that depends on it checks again at commit.

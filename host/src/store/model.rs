@@ -176,7 +176,7 @@ pub enum LogKind {
         channel: String,
         recipient: String,
         attempt: u32,
-        /// `sent`, `retrying` or `failed`.
+        /// `sent`, `retrying`, `failed`, `held` (for a digest) or `retry-requested`.
         outcome: String,
         detail: String,
     },

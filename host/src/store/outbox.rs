@@ -40,6 +40,15 @@ pub struct Recipient {
     pub address: Option<String>,
 }
 
+impl Recipient {
+    /// Who a throttle counts for (`notify/throttle.rs`): the channel and the
+    /// address, or the channel alone for a `channel:` target. Also the name
+    /// of the contact's keyed record.
+    pub fn contact_key(&self) -> String {
+        format!("{}\u{1f}{}", self.channel, self.address.as_deref().unwrap_or_default())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FiredLevel {
     pub level: u32,
@@ -137,6 +146,14 @@ pub struct Notification {
     pub last_error: Option<String>,
     pub sent_at: Option<Millis>,
     pub version: u64,
+    /// Held by its contact's throttle: pending until a slot frees, then sent
+    /// in a digest with the contact's other held notifications.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub held: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl Notification {

@@ -308,6 +308,14 @@ impl Engine for Postgres {
         self.read(|db| async move { keyed::records(&db, kind).await })
     }
 
+    fn record(
+        &self,
+        kind: crate::store::keyed::RecordKind,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        self.read(|db| async move { keyed::record(&db, kind, name).await })
+    }
+
     fn list(&self, query: &ListQuery) -> Result<Page<Incident>, Error> {
         self.read(|db| async move { reads::list(&db, query).await })
     }

@@ -31,12 +31,25 @@ pub struct NotificationQuery {
 pub struct DueFilter {
     pub in_flight: std::collections::HashSet<NotificationId>,
     pub full_channels: std::collections::HashSet<String>,
+    /// Contacts ([`Recipient::contact_key`](super::outbox::Recipient::contact_key))
+    /// being delivered to now: their notifications wait for that delivery.
+    pub busy_contacts: std::collections::HashSet<String>,
+    /// Only this contact's notifications (a digest gathering them).
+    pub only_contact: Option<String>,
 }
 
 impl DueFilter {
     pub fn admits(&self, notification: &Notification) -> bool {
+        let contact = || notification.recipient.contact_key();
         !self.in_flight.contains(&notification.id)
             && !self.full_channels.contains(&notification.recipient.channel)
+            && (self.busy_contacts.is_empty() || !self.busy_contacts.contains(&contact()))
+            && self.only_contact.as_ref().is_none_or(|only| *only == contact())
+    }
+
+    /// Every due notification of one contact.
+    pub fn contact(key: &str) -> DueFilter {
+        DueFilter { only_contact: Some(key.to_string()), ..DueFilter::default() }
     }
 }
 

@@ -1,8 +1,12 @@
 //! The Rust SDK for inbound notifier plugins.
 //!
 //! A notifier renders one notification into messages (HTTP requests to the
-//! channel's destination, or emails); the host delivers them. Implement
-//! [`Notifier`] and register it with [`register_notifier!`]:
+//! channel's destination, or emails); the host delivers them. When a
+//! contact's throttle held notifications, the host sends them later as one
+//! [`Digest`]: [`Notifier::render_digest`] renders it, by default through
+//! `render` with [`Digest::title`] as the summary and [`Digest::text`] as the
+//! details, so a notifier that does nothing more still sends a readable
+//! digest. Implement [`Notifier`] and register it with [`register_notifier!`]:
 //!
 //! ```no_run
 //! use inbound_notifier_sdk::{Channel, Message, Notification, Notifier, RenderError};
@@ -25,7 +29,7 @@
 
 extern crate self as inbound_notifier_sdk;
 
-/// Bindings generated from `wit/notifier.wit` in this crate (`inbound:notifier@0.1.0`).
+/// Bindings generated from `wit/notifier.wit` in this crate (`inbound:notifier@0.2.0`).
 pub mod bindings {
     wit_bindgen::generate!({
         path: "wit",
@@ -38,11 +42,12 @@ pub mod bindings {
 }
 
 pub use bindings::inbound::notifier::types::{
-    Channel, Email, HttpRequest, Incident, Kind, Message, Notification, Recipient, RenderError,
+    Channel, Digest, Email, HttpRequest, Incident, Kind, Message, Notification, Recipient,
+    RenderError,
 };
 
 /// The `inbound:notifier` version this SDK builds against.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.2.0";
 
 /// What a notifier implements: one notification in, messages out.
 pub trait Notifier {
@@ -50,6 +55,104 @@ pub trait Notifier {
     /// without retry (the message is shown to the operator); a panic fails
     /// it too, with the panic message.
     fn render(notification: Notification, channel: Channel) -> Result<Vec<Message>, RenderError>;
+
+    /// Renders a digest of held notifications for `channel`. By default:
+    /// `render` of [`Digest::as_notification`] (the title as its summary,
+    /// the plain-text list as its details). Errors fail every notification
+    /// in the digest, as `render`'s fail one.
+    fn render_digest(digest: Digest, channel: Channel) -> Result<Vec<Message>, RenderError> {
+        Self::render(digest.as_notification(), channel)
+    }
+}
+
+impl Digest {
+    /// "12 more incidents from support" (sources in order of appearance).
+    pub fn title(&self) -> String {
+        let mut sources: Vec<&str> = Vec::new();
+        for notification in &self.notifications {
+            let source = notification.incident.source.as_str();
+            if !sources.contains(&source) {
+                sources.push(source);
+            }
+        }
+        let from = match sources.as_slice() {
+            [] => String::new(),
+            [one] => format!(" from {one}"),
+            [first, second] => format!(" from {first} and {second}"),
+            [first, rest @ ..] => format!(" from {first} and {} other sources", rest.len()),
+        };
+        format!("{} more incidents{from}", self.notifications.len())
+    }
+
+    /// The digest as plain text: the title, then each incident with its
+    /// priority, its link and its one-click accept link.
+    ///
+    /// ```text
+    /// 2 more incidents from support:
+    ///
+    /// - #42 Printer on fire (urgent)
+    ///   Open:   https://example.zendesk.com/agent/tickets/42
+    ///   Accept: https://inbound.example.com/ack/...
+    /// - #43 Coffee machine empty
+    /// ```
+    pub fn text(&self) -> String {
+        let mut text = format!("{}:\n", self.title());
+        for notification in &self.notifications {
+            text.push_str(&format!("\n{}", Digest::item(notification)));
+        }
+        text
+    }
+
+    /// One incident of [`Digest::text`]: a line, and its links indented.
+    pub fn item(notification: &Notification) -> String {
+        let incident = &notification.incident;
+        let summary = incident.summary.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut item = format!("- #{} {summary}", incident.id);
+        if let Some(priority) = &incident.priority {
+            item.push_str(&format!(" ({priority})"));
+        }
+        item.push('\n');
+        if let Some(url) = &incident.url {
+            item.push_str(&format!("  Open:   {url}\n"));
+        }
+        if let Some(url) = &notification.accept_url {
+            item.push_str(&format!("  Accept: {url}\n"));
+        }
+        item
+    }
+
+    /// The digest as one notification, for a notifier that renders nothing
+    /// else: the first incident with the title as its summary and
+    /// [`Digest::text`] as its details, the digest's id, and no links (one
+    /// link cannot act on every incident; each is in the text).
+    pub fn as_notification(&self) -> Notification {
+        let first = self.notifications.first();
+        let incident = Incident {
+            summary: self.title(),
+            details: self.text(),
+            url: None,
+            ..first.map(|n| n.incident.clone()).unwrap_or(Incident {
+                id: 0,
+                source: String::new(),
+                status: "pending".into(),
+                summary: String::new(),
+                details: String::new(),
+                priority: None,
+                url: None,
+                created_at: 0,
+            })
+        };
+        Notification {
+            id: self.id.clone(),
+            kind: Kind::Triggered,
+            incident,
+            level: first.map_or(0, |n| n.level),
+            recipient: self.recipient.clone(),
+            accept_url: None,
+            resolve_url: None,
+            sent_at: self.sent_at,
+        }
+    }
 }
 
 impl RenderError {
@@ -121,6 +224,9 @@ macro_rules! register_notifier {
                 fn render(notification: $crate::Notification, channel: $crate::Channel) -> __Answer {
                     <$notifier as $crate::Notifier>::render(notification, channel)
                 }
+                fn render_digest(digest: $crate::Digest, channel: $crate::Channel) -> __Answer {
+                    <$notifier as $crate::Notifier>::render_digest(digest, channel)
+                }
             }
             $crate::bindings::__export_notifier!(__InboundRenderer with_types_in $crate::bindings);
         };
@@ -132,6 +238,8 @@ macro_rules! register_notifier {
             >;
             const _: fn($crate::Notification, $crate::Channel) -> __Answer =
                 <$notifier as $crate::Notifier>::render;
+            const _: fn($crate::Digest, $crate::Channel) -> __Answer =
+                <$notifier as $crate::Notifier>::render_digest;
         };
     };
 }
@@ -139,4 +247,70 @@ macro_rules! register_notifier {
 #[doc(hidden)]
 pub mod __private {
     pub use wit_bindgen;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notification(id: u64, source: &str, accept: Option<&str>) -> Notification {
+        Notification {
+            id: format!("inbound-{id}-{id}"),
+            kind: Kind::Triggered,
+            incident: Incident {
+                id,
+                source: source.into(),
+                status: "pending".into(),
+                summary: format!("Printer {id}\non fire"),
+                details: "long".into(),
+                priority: (id == 42).then(|| "urgent".into()),
+                url: Some(format!("https://example.com/t/{id}")),
+                created_at: 0,
+            },
+            level: 0,
+            recipient: Recipient { person: Some("ada".into()), address: Some("ada".into()) },
+            accept_url: accept.map(str::to_string),
+            resolve_url: None,
+            sent_at: 1,
+        }
+    }
+
+    fn digest(notifications: Vec<Notification>) -> Digest {
+        Digest {
+            id: "inbound-digest-1-2-2".into(),
+            recipient: Recipient { person: Some("ada".into()), address: Some("ada".into()) },
+            notifications,
+            sent_at: 1,
+        }
+    }
+
+    #[test]
+    fn the_plain_text_digest_lists_every_incident_with_its_links() {
+        let digest = digest(vec![
+            notification(42, "support", Some("https://inbound.example.com/ack/a")),
+            notification(43, "support", None),
+        ]);
+        assert_eq!(
+            digest.text(),
+            "2 more incidents from support:\n\n\
+             - #42 Printer 42 on fire (urgent)\n  Open:   https://example.com/t/42\n  Accept: https://inbound.example.com/ack/a\n\n\
+             - #43 Printer 43 on fire\n  Open:   https://example.com/t/43\n"
+        );
+        let one = digest.as_notification();
+        assert_eq!(one.id, "inbound-digest-1-2-2");
+        assert_eq!(one.incident.summary, "2 more incidents from support");
+        assert_eq!(one.accept_url, None);
+    }
+
+    #[test]
+    fn the_title_names_the_sources() {
+        let three = digest(vec![
+            notification(1, "support", None),
+            notification(2, "alerts", None),
+            notification(3, "billing", None),
+        ]);
+        assert_eq!(three.title(), "3 more incidents from support and 2 other sources");
+        let two = digest(vec![notification(1, "support", None), notification(2, "alerts", None)]);
+        assert_eq!(two.title(), "2 more incidents from support and alerts");
+    }
 }

@@ -1,8 +1,11 @@
-//! Email: one message per notification to the person's address. The host
+//! Email: one message per notification (or per digest of notifications a
+//! contact's throttle held) to the person's address. The host
 //! sends it through the channel's SMTP server and sets `Message-ID` from the
 //! notification's id, so a resend after a crash can be recognised.
 
-use inbound_notifier_sdk::{Channel, Email, Kind, Message, Notification, Notifier, RenderError};
+use inbound_notifier_sdk::{
+    Channel, Digest, Email, Kind, Message, Notification, Notifier, RenderError,
+};
 use serde::Deserialize;
 
 struct EmailNotifier;
@@ -14,18 +17,38 @@ struct Settings {
     subject_prefix: Option<String>,
 }
 
+/// The person's address: an email channel cannot be a target by itself.
+fn address(
+    recipient: &inbound_notifier_sdk::Recipient,
+    channel: &Channel,
+) -> Result<String, RenderError> {
+    recipient.address.clone().ok_or_else(|| {
+        RenderError::new(
+            "no-address",
+            format!(
+                "the email channel {:?} can only notify people (with an email address in [[people]]), not be a target by itself",
+                channel.name
+            ),
+        )
+    })
+}
+
 impl Notifier for EmailNotifier {
+    fn render_digest(digest: Digest, channel: Channel) -> Result<Vec<Message>, RenderError> {
+        let settings: Settings = channel.settings()?;
+        let to = address(&digest.recipient, &channel)?;
+        let prefix = settings.subject_prefix.unwrap_or_else(|| "[inbound]".into());
+        let subject = format!("{prefix} {}", one_line(&digest.title()));
+        let text = format!(
+            "{}\nThese were held back so as not to flood you: each is listed once, here.\n",
+            digest.text()
+        );
+        Ok(vec![Message::Email(Email { to: vec![to], subject, text, html: None })])
+    }
+
     fn render(notification: Notification, channel: Channel) -> Result<Vec<Message>, RenderError> {
         let settings: Settings = channel.settings()?;
-        let to = notification.recipient.address.clone().ok_or_else(|| {
-            RenderError::new(
-                "no-address",
-                format!(
-                    "the email channel {:?} can only notify people (with an email address in [[people]]), not be a target by itself",
-                    channel.name
-                ),
-            )
-        })?;
+        let to = address(&notification.recipient, &channel)?;
         let incident = &notification.incident;
         let prefix = settings.subject_prefix.unwrap_or_else(|| "[inbound]".into());
         let what = match notification.kind {

@@ -10,8 +10,12 @@
 //! A triggered notification carries an `http` action that POSTs the
 //! notification's signed accept link: one tap on the phone accepts the
 //! incident, and the incident's page is the notification's click target.
+//!
+//! A digest of notifications a contact's throttle held is one push (a few
+//! when long) listing each incident by number and summary, with its link;
+//! one tap cannot accept them all, so it carries no Accept action.
 
-use inbound_notifier_sdk::{Channel, Kind, Message, Notification, Notifier, RenderError};
+use inbound_notifier_sdk::{Channel, Digest, Kind, Message, Notification, Notifier, RenderError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -32,20 +36,88 @@ const TITLE_MAX: usize = 200;
 
 impl Notifier for Ntfy {
     fn render(notification: Notification, channel: Channel) -> Result<Vec<Message>, RenderError> {
-        let settings: Settings = channel.settings()?;
-        if !valid_topic(&settings.topic) {
-            return Err(RenderError::invalid_settings(format!(
-                "topic {:?} is not an ntfy topic: 1 to 64 letters, digits, '-' or '_'",
-                settings.topic
-            )));
-        }
-        let mut message = Message::post_json("/", &payload(&notification, &settings.topic))
-            .header("idempotency-key", notification.id.clone());
-        if let Some(token) = &channel.secret {
-            message = message.header("authorization", format!("Bearer {token}"));
-        }
-        Ok(vec![message])
+        let topic = topic(&channel)?;
+        let body = payload(&notification, &topic);
+        Ok(vec![publish(&channel, &body, notification.id.clone())])
     }
+
+    fn render_digest(digest: Digest, channel: Channel) -> Result<Vec<Message>, RenderError> {
+        let topic = topic(&channel)?;
+        let parts = digest_payloads(&digest, &topic);
+        let count = parts.len();
+        Ok(parts
+            .iter()
+            .enumerate()
+            .map(|(part, body)| {
+                let key = if count == 1 {
+                    digest.id.clone()
+                } else {
+                    format!("{}-{}", digest.id, part + 1)
+                };
+                publish(&channel, body, key)
+            })
+            .collect())
+    }
+}
+
+fn topic(channel: &Channel) -> Result<String, RenderError> {
+    let settings: Settings = channel.settings()?;
+    if !valid_topic(&settings.topic) {
+        return Err(RenderError::invalid_settings(format!(
+            "topic {:?} is not an ntfy topic: 1 to 64 letters, digits, '-' or '_'",
+            settings.topic
+        )));
+    }
+    Ok(settings.topic)
+}
+
+fn publish(channel: &Channel, body: &Value, key: String) -> Message {
+    let mut message = Message::post_json("/", body).header("idempotency-key", key);
+    if let Some(token) = &channel.secret {
+        message = message.header("authorization", format!("Bearer {token}"));
+    }
+    message
+}
+
+/// A digest as ntfy messages: each incident one line (number, summary,
+/// link), as many lines per message as its 4096 bytes hold.
+pub fn digest_payloads(digest: &Digest, topic: &str) -> Vec<Value> {
+    let mut parts: Vec<String> = vec![String::new()];
+    for notification in &digest.notifications {
+        let incident = &notification.incident;
+        let summary = incident.summary.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut line = cut(&format!("#{} {summary}", incident.id), 300);
+        if let Some(url) = web_url(incident.url.as_deref()) {
+            line.push_str(&format!(" {url}"));
+        }
+        line.push('\n');
+        let last = parts.last_mut().expect("one part at least");
+        if last.len() + line.len() > MESSAGE_MAX && !last.is_empty() {
+            parts.push(line);
+        } else {
+            last.push_str(&line);
+        }
+    }
+    let urgent = digest.notifications.iter().map(|n| priority(&n.incident)).max().unwrap_or(3);
+    let count = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(part, text)| {
+            let title = if count == 1 {
+                digest.title()
+            } else {
+                format!("{} ({}/{count})", digest.title(), part + 1)
+            };
+            json!({
+                "topic": topic,
+                "title": cut(&title, TITLE_MAX),
+                "message": cut(text.trim_end(), MESSAGE_MAX),
+                "priority": urgent,
+                "tags": ["rotating_light"],
+            })
+        })
+        .collect()
 }
 
 fn valid_topic(topic: &str) -> bool {

@@ -1,4 +1,5 @@
-//! The generic webhook notifier: one signed JSON `POST` per notification.
+//! The generic webhook notifier: one signed JSON `POST` per notification,
+//! or per digest of notifications a contact's throttle held.
 //!
 //! The body is the versioned document of docs/notifications.md
 //! (`"version": 1`). Receivers verify it with the channel's signing secret:
@@ -6,7 +7,7 @@
 //! where `<timestamp>` is the `x-inbound-timestamp` header (Unix seconds).
 
 use hmac::{Hmac, Mac};
-use inbound_notifier_sdk::{Channel, Message, Notification, Notifier, RenderError};
+use inbound_notifier_sdk::{Channel, Digest, Message, Notification, Notifier, RenderError};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
@@ -25,32 +26,77 @@ struct Settings {
 
 impl Notifier for Webhook {
     fn render(notification: Notification, channel: Channel) -> Result<Vec<Message>, RenderError> {
-        let settings: Settings = channel.settings()?;
-        let secret = channel.secret.as_deref().ok_or_else(|| {
-            RenderError::new(
-                "missing-secret",
-                format!(
-                    "the webhook channel {:?} needs a signing secret so receivers can verify it: set signing_secret_env in its [[channels]] entry",
-                    channel.name
-                ),
-            )
-        })?;
         let body = body(&notification).to_string();
-        let timestamp = notification.sent_at.to_string();
-        let message = Message::Http(inbound_notifier_sdk::HttpRequest {
-            method: "POST".into(),
-            url: settings.path,
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("idempotency-key".into(), notification.id.clone()),
-                ("x-inbound-notification-id".into(), notification.id.clone()),
-                ("x-inbound-timestamp".into(), timestamp.clone()),
-                ("x-inbound-signature".into(), format!("v1={}", sign(secret, &timestamp, &body))),
-            ],
-            body: body.into_bytes(),
-        });
-        Ok(vec![message])
+        Ok(vec![signed(&channel, &notification.id, notification.sent_at, body)?])
     }
+
+    fn render_digest(digest: Digest, channel: Channel) -> Result<Vec<Message>, RenderError> {
+        let body = digest_body(&digest).to_string();
+        Ok(vec![signed(&channel, &digest.id, digest.sent_at, body)?])
+    }
+}
+
+/// The `POST` of `body`, with the idempotency key `id` and the signature.
+fn signed(channel: &Channel, id: &str, sent_at: u64, body: String) -> Result<Message, RenderError> {
+    let settings: Settings = channel.settings()?;
+    let secret = channel.secret.as_deref().ok_or_else(|| {
+        RenderError::new(
+            "missing-secret",
+            format!(
+                "the webhook channel {:?} needs a signing secret so receivers can verify it: set signing_secret_env in its [[channels]] entry",
+                channel.name
+            ),
+        )
+    })?;
+    let timestamp = sent_at.to_string();
+    Ok(Message::Http(inbound_notifier_sdk::HttpRequest {
+        method: "POST".into(),
+        url: settings.path,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("idempotency-key".into(), id.to_string()),
+            ("x-inbound-notification-id".into(), id.to_string()),
+            ("x-inbound-timestamp".into(), timestamp.clone()),
+            ("x-inbound-signature".into(), format!("v1={}", sign(secret, &timestamp, &body))),
+        ],
+        body: body.into_bytes(),
+    }))
+}
+
+/// A digest's body: `type` `incident.digest`, its own `id`, the title and
+/// plain text a person reads, and every notification as the body it would
+/// have had alone, without `version` and the incident's `details` (a
+/// digest of hundreds stays small).
+pub fn digest_body(digest: &Digest) -> serde_json::Value {
+    let notifications: Vec<serde_json::Value> = digest
+        .notifications
+        .iter()
+        .map(|notification| {
+            let mut item = body(notification);
+            if let Some(item) = item.as_object_mut() {
+                item.remove("version");
+                item.remove("sent_at");
+                item.remove("recipient");
+            }
+            if let Some(incident) = item["incident"].as_object_mut() {
+                incident.remove("details");
+            }
+            item
+        })
+        .collect();
+    json!({
+        "version": BODY_VERSION,
+        "type": "incident.digest",
+        "id": digest.id,
+        "sent_at": digest.sent_at,
+        "recipient": {
+            "person": digest.recipient.person,
+            "address": digest.recipient.address,
+        },
+        "title": digest.title(),
+        "text": digest.text(),
+        "notifications": notifications,
+    })
 }
 
 /// The documented JSON body, version 1.

@@ -26,7 +26,7 @@ pub fn check(
             println!(
                 "ok: {} implements inbound:notifier@{} ({} KiB, compiled and linked in {} ms)",
                 plugin.display(),
-                inbound::notify::render::SUPPORTED_VERSIONS.join(", "),
+                notifiers.version(&integration).unwrap_or("?"),
                 size / 1024,
                 started.elapsed().as_millis()
             );

@@ -1,4 +1,4 @@
-//! Keyed records in redb (`store/keyed.rs`): the read; the writer puts and
+//! Keyed records in redb (`store/keyed.rs`): the reads; the writer puts and
 //! deletes them in `writer.rs`.
 
 use super::tables::KEYED;
@@ -19,4 +19,14 @@ pub fn records(txn: &ReadTransaction, kind: RecordKind) -> Result<Vec<(String, V
         found.push((name.to_string(), value.value().to_vec()));
     }
     Ok(found)
+}
+
+/// The keyed record `name` of `kind`, if there is one.
+pub fn record(
+    txn: &ReadTransaction,
+    kind: RecordKind,
+    name: &str,
+) -> Result<Option<Vec<u8>>, Error> {
+    let table = txn.open_table(KEYED)?;
+    Ok(table.get((kind.as_str(), name))?.map(|value| value.value().to_vec()))
 }

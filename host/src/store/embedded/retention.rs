@@ -180,6 +180,7 @@ mod tests {
             last_error: None,
             sent_at: None,
             version: 1,
+            held: false,
         }
     }
 

@@ -343,14 +343,22 @@ pub(super) async fn due_notifications(
 ) -> Result<Vec<Notification>, Error> {
     let in_flight: Vec<i64> = filter.in_flight.iter().map(|&id| sql_id(id)).collect();
     let full: Vec<String> = filter.full_channels.iter().cloned().collect();
-    // The channel lives in the record (JSON): the due index orders
-    // the scan and the filter drops what is left out.
-    let sql = "SELECT id, record FROM notifications WHERE due_at <= $1 \
-               AND NOT (id = ANY($2)) \
-               AND NOT ((convert_from(record, 'UTF8')::jsonb #>> '{recipient,channel}') \
-                        = ANY($3)) \
+    let busy: Vec<String> = filter.busy_contacts.iter().cloned().collect();
+    // The channel and address live in the record (JSON): the due index
+    // orders the scan and the filter drops what is left out. The contact
+    // is `Recipient::contact_key`: channel, U+001F, address or nothing.
+    let sql = "SELECT id, record FROM ( \
+                 SELECT id, record, due_at, (j #>> '{recipient,channel}') AS channel, \
+                        (j #>> '{recipient,channel}') || chr(31) \
+                          || coalesce(j #>> '{recipient,address}', '') AS contact \
+                 FROM (SELECT id, record, due_at, convert_from(record, 'UTF8')::jsonb AS j \
+                       FROM notifications WHERE due_at <= $1) due) listed \
+               WHERE NOT (id = ANY($2)) AND NOT (channel = ANY($3)) \
+                 AND NOT (contact = ANY($5)) AND ($6::text IS NULL OR contact = $6) \
                ORDER BY due_at, id LIMIT $4";
-    let found = rows(db, sql, &[&sql_id(now), &in_flight, &full, &(limit as i64)]).await?;
+    let params: [&(dyn ToSql + Sync); 6] =
+        [&sql_id(now), &in_flight, &full, &(limit as i64), &busy, &filter.only_contact];
+    let found = rows(db, sql, &params).await?;
     Ok(records(found)?.into_iter().map(|(_, n)| n).collect())
 }
 
