@@ -87,6 +87,22 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
         "Notifications held by their contact's throttle for a digest, by channel."
     );
     metrics::describe_counter!(crate::notify::DIGESTS, "Digests delivered, by channel.");
+    metrics::describe_counter!(
+        crate::notify::PAGES_HELD,
+        "Incidents whose due level paged nobody, by reason (maintenance, low_urgency)."
+    );
+    metrics::describe_gauge!(
+        MAINTENANCE_ACTIVE,
+        "Maintenance windows in effect; read when scraped."
+    );
+    metrics::describe_gauge!(
+        HEARTBEAT_UP,
+        "1 while a heartbeat is pinged in time, 0 while missed, by heartbeat."
+    );
+    metrics::describe_counter!(
+        crate::heartbeats::MISSED,
+        "Heartbeats missed, each opening an incident, by heartbeat."
+    );
     metrics::describe_gauge!(
         WEBHOOKS_IN_FLIGHT,
         "Webhooks being handled now, out of server.max_concurrent_webhooks; read when scraped."

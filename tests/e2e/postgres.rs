@@ -281,6 +281,8 @@ name = "hook"
 plugin = "{plugin}"
 url = "http://127.0.0.1:{port}/hook"
 signing_secret = "webhook-secret-0123456789abcdef"
+# Counted one by one here: the throttle has its own test (throttle.rs).
+throttle = {{ max_messages = 0 }}
 "#,
         plugin = plugin_wasm("notify_webhook").display(),
         port = sink.port,
