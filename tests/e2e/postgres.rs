@@ -17,7 +17,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 use support::postgres::Cluster;
 use support::{
-    Authority, Host, KEY, StopOnDrop, plugin_wasm, poll, postgres_storage, ticket,
+    Authority, Host, KEY, StopOnDrop, TOKEN, plugin_wasm, poll, postgres_storage, ticket,
     zendesk_config_on,
 };
 
@@ -323,6 +323,82 @@ throttle = {{ max_messages = 0 }}
             .collect();
         assert_eq!(sent.len(), 2, "two levels, one notification each: {detail:#}");
     }
+}
+
+/// Noise control on two hosts sharing one database: a window started on one
+/// holds the other's escalations too, its end releases each incident once,
+/// and a missed heartbeat opens one incident, not one per host.
+#[test]
+fn a_window_and_a_heartbeat_act_once_across_two_hosts() {
+    let cluster = Cluster::start();
+    let url = cluster.new_database();
+    let sink = Sink::start();
+    let beat = "beat-key-0123456789abcdefghij";
+    let extra = format!(
+        r#"
+[notifications]
+time_scale = 600
+
+[[channels]]
+name = "hook"
+plugin = "{plugin}"
+url = "http://127.0.0.1:{port}/hook"
+signing_secret = "webhook-secret-0123456789abcdef"
+throttle = {{ max_messages = 0 }}
+
+[[heartbeats]]
+name = "cron"
+key = "{beat}"
+interval_minutes = 1
+grace_minutes = 0
+escalation_policy = "support-oncall"
+"#,
+        plugin = plugin_wasm("notify_webhook").display(),
+        port = sink.port,
+    );
+    let policy = "\n[[escalation_policies.levels]]\nnotify = [\"channel:hook\"]\n";
+    let config = zendesk_config_on(&postgres_storage(&url), &extra).replacen(
+        "name = \"support-oncall\"\nlevels = []\n",
+        &format!("name = \"support-oncall\"{policy}"),
+        1,
+    );
+    let hosts = [Host::start(&config), Host::start(&config)];
+    let (status, window) =
+        hosts[0].post_json("/api/v1/maintenance", &json!({"name": "deploy", "minutes": 60}));
+    assert_eq!(status, 201, "{window}");
+    let tickets = 4u64;
+    for id in 1..=tickets {
+        let (status, answer) = hosts[(id % 2) as usize].zendesk(&ticket(id, "New"));
+        assert_eq!(status, 202, "{answer}");
+    }
+    let held = poll(WAIT, || {
+        hosts[1].all_incidents().iter().all(|incident| {
+            hosts[1].incident(&incident["id"])["escalation"]["held"]["reason"]
+                == "maintenance deploy"
+        })
+    });
+    assert!(held, "{:#?}", hosts[1].all_incidents());
+    assert!(sink.bodies().is_empty(), "nobody paged during the window");
+
+    let ended = reqwest::blocking::Client::new()
+        .delete(hosts[1].url("/api/v1/maintenance/deploy"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(ended.status().as_u16(), 200);
+    let expected = tickets as usize;
+    assert!(poll(WAIT, || sink.bodies().len() >= expected), "{:#?}", sink.bodies());
+    let settled = poll(Duration::from_millis(1500), || sink.bodies().len() > expected);
+    assert!(!settled, "paged twice after the window: {:#?}", sink.bodies());
+
+    let (status, _) = hosts[0].post_raw(&format!("/api/v1/heartbeats/{beat}"), "text/plain", "");
+    assert_eq!(status, 200);
+    let missed =
+        || hosts[0].all_incidents().into_iter().filter(|i| i["source"] == "heartbeats").count();
+    assert!(poll(WAIT, || missed() >= 1));
+    let settled = poll(Duration::from_millis(1500), || missed() > 1);
+    assert!(!settled, "one incident per miss, not one per host");
+    assert!(poll(WAIT, || sink.bodies().len() == expected + 1), "the miss paged once");
 }
 
 #[test]
