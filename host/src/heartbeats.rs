@@ -132,8 +132,8 @@ pub async fn open_missed(
     let mut opened = 0;
     for keyed in all {
         let Some(due) = keyed.value.due_at.filter(|due| *due <= now) else { continue };
-        // A heartbeat removed from the config is not missed; its record stays
-        // until it is declared again and pinged.
+        // A heartbeat removed from the config is not missed. Its record
+        // stays: declared again, it counts as missed if its ping is overdue.
         let Some(heartbeat) = config.heartbeats.iter().find(|h| h.name == keyed.name) else {
             continue;
         };
