@@ -115,7 +115,11 @@ fn a_plugin_of_an_unsupported_version_is_refused_naming_both() {
 fn an_update_changes_an_open_incident_once_and_never_a_resolved_one() {
     let host = Host::start(&plugins_config(&[("hostile", "test_hostile", HOSTILE_KEY)]));
     let send = |body: &str| {
-        host.post_raw(&format!("/api/v1/events/hostile/{HOSTILE_KEY}"), "text/plain", body.into())
+        host.post_raw(
+            &format!("/api/v1/events/hostile/{HOSTILE_KEY}"),
+            "text/plain",
+            body.to_string(),
+        )
     };
     let (status, created) = send("ok disk");
     assert_eq!(status, 202, "{created}");
