@@ -42,7 +42,7 @@ pub use changes::{ChangeSet, ReadCheck, Write};
 pub use embedded::{CompactReport, check_file, compact_file};
 pub use engine::{Engine, Snapshot, SnapshotReads};
 pub use error::Error;
-pub use incident_rules::{NewIncident, Reopen, cut_chars};
+pub use incident_rules::{IncidentUpdate, NewIncident, Reopen, UpdateResolved, cut_chars};
 pub use keyed::{Keyed, RecordKind, put_record, record_absent};
 pub use model::*;
 pub use options::{DEFAULT_CACHE_MIB, StoreOptions, WriterOptions};

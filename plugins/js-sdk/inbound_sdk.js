@@ -6,7 +6,7 @@
  * `sdk.handler(onRequest)` where `onRequest(request)` returns the outcomes,
  * and `about`, made by `sdk.about({...})`: its name, version and the settings
  * a source of it accepts. componentize-js builds it into a WebAssembly
- * component against the WIT in `wit/` (world `plugin`, `inbound:plugin@0.3.0`):
+ * component against the WIT in `wit/` (world `plugin`, `inbound:plugin@0.4.0`):
  *
  *     import * as sdk from './inbound_sdk.js';
  *
@@ -31,13 +31,13 @@
  * `1n`; template strings print it as `1`, JSON.stringify refuses it).
  */
 
-import * as incidents from 'inbound:plugin/incidents@0.3.0';
-import * as state from 'inbound:plugin/state@0.3.0';
-import { log } from 'inbound:plugin/log@0.3.0';
+import * as incidents from 'inbound:plugin/incidents@0.4.0';
+import * as state from 'inbound:plugin/state@0.4.0';
+import { log } from 'inbound:plugin/log@0.4.0';
 
 // The plugin API the imports above and the WIT in wit/ are. A new API
 // version needs these specifiers changed with the WIT.
-export const API_VERSION = '0.3.0';
+export const API_VERSION = '0.4.0';
 
 // The host API as generated from the WIT: incidents.findOpen(key),
 // incidents.create(newIncident), state.get(key), ... An api-error is thrown
@@ -326,6 +326,19 @@ export function resolveOpen(key, note) {
   const found = incidents.findOpen(key);
   if (found === undefined || found === null) return null;
   return ['resolved', incidents.resolve(found.id, note ?? undefined)];
+}
+
+/**
+ * Changes an open incident's summary, details or priority (API 0.4.0); what
+ * is left out stays. Changing nothing changes and logs nothing; report a real
+ * change as `'commented'`. A resolved incident throws `invalid`.
+ */
+export function updateIncident(id, { summary, details, priority } = {}) {
+  return incidents.update(id, {
+    summary: summary ?? undefined,
+    details: details ?? undefined,
+    priority: priority ?? undefined,
+  });
 }
 
 export function outcome(action, incident) {

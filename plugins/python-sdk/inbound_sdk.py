@@ -36,7 +36,7 @@ from wit_world.exports import about as about_types
 from wit_world.imports import incidents, log, types
 
 # The plugin API the bindings in wit/ were generated from.
-API_VERSION = "0.3.0"
+API_VERSION = "0.4.0"
 
 Action = types.Action
 Incident = types.Incident
@@ -284,6 +284,19 @@ def resolve_open(key: str, note: Optional[str] = None) -> Optional[Tuple[Action,
     if found is None:
         return None
     return Action.RESOLVED, incidents.resolve(found.id, note)
+
+
+def update_incident(
+    incident_id: int,
+    summary: Optional[str] = None,
+    details: Optional[str] = None,
+    priority: Optional[Priority] = None,
+) -> Incident:
+    """Changes an open incident's summary, details or priority (API 0.4.0);
+    what is None stays. Changing nothing changes and logs nothing; report
+    a real change as ``Action.COMMENTED``. A resolved incident raises
+    ``invalid``."""
+    return incidents.update(incident_id, incidents.IncidentUpdate(summary, details, priority))
 
 
 def outcome(action: Action, incident: Incident) -> Outcome:

@@ -204,15 +204,10 @@ fn disk_alerts(instances: &[(&str, &str)], ends_at: Option<SystemTime>) -> Value
     Value::Array(alerts)
 }
 
-/// The texts of the incident's comments.
-fn comments(host: &Host, id: &Value) -> Vec<String> {
+/// The incident's log entries of type `kind`.
+fn entries(host: &Host, id: &Value, kind: &str) -> Vec<Value> {
     let log = host.incident(id)["log"].clone();
-    log.as_array()
-        .unwrap()
-        .iter()
-        .filter(|entry| entry["type"] == "comment")
-        .map(|entry| entry["text"].as_str().unwrap().to_string())
-        .collect()
+    log.as_array().unwrap().iter().filter(|entry| entry["type"] == kind).cloned().collect()
 }
 
 #[test]
@@ -232,7 +227,7 @@ fn alertmanager_group_mode_keeps_one_incident_per_group_until_every_alert_resolv
     assert_eq!(opened.len(), 1, "one incident for three alerts: {opened:?}");
     let incident = &opened[0];
     assert_eq!(incident["key"], "{}:{alertname=\"DiskFull\"}", "Alertmanager's groupKey");
-    assert_eq!(incident["summary"], "DiskFull: 3 alerts firing");
+    assert_eq!(incident["summary"], "DiskFull: 3 of 3 alerts firing");
     assert_eq!(incident["priority"], "urgent", "the highest severity firing");
     let details = incident["details"].as_str().unwrap();
     assert!(details.starts_with("3 of 3 alerts firing.\n"), "{details}");
@@ -242,15 +237,24 @@ fn alertmanager_group_mode_keeps_one_incident_per_group_until_every_alert_resolv
         assert!(details.contains(&format!("  Disk full on {instance}")), "{details}");
     }
 
-    // One alert ends: the group still fires, and its incident records it.
+    // One alert ends: the group still fires, and its incident is updated:
+    // summary and details rebuilt, the change logged, no comment.
     alertmanager.push(&disk_alerts(&[db2], Some(SystemTime::now() - Duration::from_secs(1))));
     let id = &incident["id"];
-    let update = poll("the group's change on its incident", || {
-        comments(&host, id).into_iter().find(|text| text.starts_with("2 of 3 alerts firing."))
+    let updated = poll("the group's change on its incident", || {
+        Some(host.incident(id)["incident"].clone())
+            .filter(|incident| incident["summary"] == "DiskFull: 2 of 3 alerts firing")
     });
-    assert!(update.contains("- resolved: instance=\"db2:9100\""), "{update}");
-    assert!(update.contains("- firing: instance=\"db3:9100\""), "{update}");
-    assert_eq!(host.incident(id)["incident"]["status"], "pending", "two alerts still fire");
+    let details = updated["details"].as_str().unwrap();
+    assert!(details.starts_with("2 of 3 alerts firing.\n"), "{details}");
+    assert!(details.contains("- resolved: instance=\"db2:9100\""), "{details}");
+    assert!(details.contains("- firing: instance=\"db3:9100\""), "{details}");
+    assert_eq!(updated["status"], "pending", "two alerts still fire");
+    assert_eq!(updated["priority"], "urgent", "db1 (critical) still fires");
+    let updates = entries(&host, id, "updated");
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0]["fields"], json!(["summary", "details"]));
+    assert!(entries(&host, id, "comment").is_empty(), "an update, not a comment");
 
     // The last two end: Alertmanager sends the group resolved.
     alertmanager.push(&disk_alerts(&[db1, db3], Some(SystemTime::now() - Duration::from_secs(1))));

@@ -7,7 +7,7 @@
 //! `validate-settings` judges the values after that. What a plugin returns
 //! here is lifted under the call's hostcall fuel (its memory limit, see
 //! `PluginHost::new_store`), then cut to the sizes below (by the
-//! conversions beside its bindings, `wit/since_v0_3_0.rs`).
+//! conversions beside its bindings, `wit/since_v0_4_0.rs`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};

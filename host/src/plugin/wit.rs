@@ -9,9 +9,10 @@
 pub mod since_v0_1_0;
 pub mod since_v0_2_0;
 pub mod since_v0_3_0;
+pub mod since_v0_4_0;
 
 /// The newest version: what `host_api.rs` implements and `inbound-sdk` targets.
-pub use since_v0_3_0 as latest;
+pub use since_v0_4_0 as latest;
 
 use super::CallState;
 use super::about::{PluginInfo, SettingsProblem};
@@ -46,6 +47,7 @@ api_versions! {
     V0_1_0 => "0.1.0",
     V0_2_0 => "0.2.0",
     V0_3_0 => "0.3.0",
+    V0_4_0 => "0.4.0",
 }
 
 impl ApiVersion {
@@ -66,10 +68,13 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     since_v0_1_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
     since_v0_2_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
     since_v0_3_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
-    // 0.2.0 shares 0.3.0's `types` (see `since_v0_2_0`), so its bindings
-    // opened the 0.3.0 name; a 0.2.0 component imports the types under its
-    // own. The interface has no functions: an empty instance serves it.
+    since_v0_4_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
+    // 0.2.0 and 0.3.0 share 0.4.0's `types` (see `since_v0_2_0`), so their
+    // bindings opened the 0.4.0 name; a 0.2.0 or 0.3.0 component imports the
+    // types under its own. The interface has no functions: an empty instance
+    // serves it.
     linker.instance("inbound:plugin/types@0.2.0")?;
+    linker.instance("inbound:plugin/types@0.3.0")?;
     Ok(())
 }
 
@@ -78,6 +83,7 @@ pub enum PluginPre {
     V0_1_0(since_v0_1_0::PluginPre<CallState>),
     V0_2_0(since_v0_2_0::PluginPre<CallState>),
     V0_3_0(since_v0_3_0::PluginPre<CallState>),
+    V0_4_0(since_v0_4_0::PluginPre<CallState>),
 }
 
 impl PluginPre {
@@ -86,6 +92,7 @@ impl PluginPre {
             ApiVersion::V0_1_0 => PluginPre::V0_1_0(since_v0_1_0::PluginPre::new(pre)?),
             ApiVersion::V0_2_0 => PluginPre::V0_2_0(since_v0_2_0::PluginPre::new(pre)?),
             ApiVersion::V0_3_0 => PluginPre::V0_3_0(since_v0_3_0::PluginPre::new(pre)?),
+            ApiVersion::V0_4_0 => PluginPre::V0_4_0(since_v0_4_0::PluginPre::new(pre)?),
         })
     }
 
@@ -94,6 +101,7 @@ impl PluginPre {
             PluginPre::V0_1_0(_) => ApiVersion::V0_1_0,
             PluginPre::V0_2_0(_) => ApiVersion::V0_2_0,
             PluginPre::V0_3_0(_) => ApiVersion::V0_3_0,
+            PluginPre::V0_4_0(_) => ApiVersion::V0_4_0,
         }
     }
 
@@ -120,6 +128,10 @@ impl PluginPre {
                 let instance = pre.instantiate(&mut *store)?;
                 instance.inbound_plugin_handler().call_handle(store, &request)
             }
+            PluginPre::V0_4_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                instance.inbound_plugin_handler().call_handle(store, &request)
+            }
         }
     }
 
@@ -129,6 +141,11 @@ impl PluginPre {
         match self {
             PluginPre::V0_1_0(_) | PluginPre::V0_2_0(_) => Ok(None),
             PluginPre::V0_3_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                let info = instance.inbound_plugin_about().call_describe(store)?;
+                Ok(Some(info.into()))
+            }
+            PluginPre::V0_4_0(pre) => {
                 let instance = pre.instantiate(&mut *store)?;
                 let info = instance.inbound_plugin_about().call_describe(store)?;
                 Ok(Some(info.into()))
@@ -151,6 +168,12 @@ impl PluginPre {
                     instance.inbound_plugin_about().call_validate_settings(store, settings)?;
                 Ok(answer.map_err(|problems| problems.into_iter().map(Into::into).collect()))
             }
+            PluginPre::V0_4_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                let answer =
+                    instance.inbound_plugin_about().call_validate_settings(store, settings)?;
+                Ok(answer.map_err(|problems| problems.into_iter().map(Into::into).collect()))
+            }
         }
     }
 }
@@ -166,9 +189,9 @@ mod tests {
     #[test]
     fn the_sdks_carry_the_newest_wit_unchanged() {
         assert!(
-            include_str!("../../wit/v0.3.0/plugin.wit")
+            include_str!("../../wit/v0.4.0/plugin.wit")
                 == include_str!("../../../plugins/sdk/wit/plugin.wit"),
-            "plugins/sdk/wit/plugin.wit differs from host/wit/v0.3.0/plugin.wit: copy it over"
+            "plugins/sdk/wit/plugin.wit differs from host/wit/v0.4.0/plugin.wit: copy it over"
         );
         assert!(
             include_str!("../../wit/notifier/v0.2.0/notifier.wit")
@@ -182,6 +205,6 @@ mod tests {
         for &version in ApiVersion::ALL {
             assert_eq!(ApiVersion::parse(version.as_str()), Some(version));
         }
-        assert_eq!(ApiVersion::parse("0.4.0"), None);
+        assert_eq!(ApiVersion::parse("0.5.0"), None);
     }
 }

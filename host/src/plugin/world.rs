@@ -66,7 +66,7 @@ fn check_names(imports: &[String], exports: &[String]) -> Result<ApiVersion, Wor
     }
 }
 
-/// "0.1.0, 0.2.0, 0.3.0": the versions this host implements, oldest first.
+/// "0.1.0, 0.2.0, 0.3.0, 0.4.0": the versions this host implements, oldest first.
 fn supported_versions() -> String {
     ApiVersion::ALL.iter().map(|version| version.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -203,7 +203,7 @@ mod tests {
         .unwrap_err();
         let text = error.to_string();
         assert!(
-            text.contains("supported: 0.1.0, 0.2.0, 0.3.0")
+            text.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0")
                 && text.contains("built against inbound:plugin@9.0.0"),
             "{text}"
         );

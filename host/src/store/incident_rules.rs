@@ -19,6 +19,22 @@ pub struct NewIncident {
     pub links: Vec<Link>,
 }
 
+/// What an update of an open incident changes: each `Some` field replaces
+/// the incident's, each `None` keeps it (a priority cannot be taken away).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentUpdate {
+    pub summary: Option<String>,
+    pub details: Option<String>,
+    pub priority: Option<Priority>,
+}
+
+/// An update of a resolved incident, which the rules refuse.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "incident {0} is resolved; a resolved incident's summary, details and priority do not change"
+)]
+pub struct UpdateResolved(pub IncidentId);
+
 /// A status change that the rules refuse.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("incident {0} is resolved; resolved incidents are never reopened")]
@@ -78,6 +94,43 @@ impl Incident {
         }
         let log = LogKind::StatusChanged { from: self.status, to, by, note };
         Ok(Some((Incident { status: to, ..self.clone() }, log)))
+    }
+
+    /// Updating an open incident on behalf of `by`, texts cut to their
+    /// limits as on creation: the changed incident and the log entry naming
+    /// the fields that changed, or `None` when nothing would change.
+    pub fn update(
+        &self,
+        changes: IncidentUpdate,
+        by: String,
+    ) -> Result<Option<(Incident, LogKind)>, UpdateResolved> {
+        if !self.status.is_open() {
+            return Err(UpdateResolved(self.id));
+        }
+        let mut updated = self.clone();
+        let mut fields = Vec::new();
+        if let Some(summary) = changes.summary.map(|text| cut_chars(&text, SUMMARY_MAX_CHARS))
+            && summary != updated.summary
+        {
+            updated.summary = summary;
+            fields.push("summary".to_string());
+        }
+        if let Some(details) = changes.details.map(|text| cut_chars(&text, DETAILS_MAX_CHARS))
+            && details != updated.details
+        {
+            updated.details = details;
+            fields.push("details".to_string());
+        }
+        if let Some(priority) = changes.priority
+            && updated.priority != Some(priority)
+        {
+            updated.priority = Some(priority);
+            fields.push("priority".to_string());
+        }
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((updated, LogKind::Updated { by, fields })))
     }
 }
 
@@ -151,6 +204,43 @@ mod tests {
                 note: Some("fixed".into())
             }
         );
+    }
+
+    #[test]
+    fn an_update_names_what_changed_cuts_texts_and_skips_equal_fields() {
+        let (updated, log) = incident(Status::Accepted)
+            .update(
+                IncidentUpdate {
+                    summary: Some("s".into()),
+                    details: Some("é".repeat(DETAILS_MAX_CHARS + 1)),
+                    priority: Some(Priority::High),
+                },
+                "plugin am".into(),
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(updated.details.chars().count(), DETAILS_MAX_CHARS);
+        assert_eq!((updated.status, updated.priority), (Status::Accepted, Some(Priority::High)));
+        assert_eq!(
+            log,
+            LogKind::Updated {
+                by: "plugin am".into(),
+                fields: vec!["details".into(), "priority".into()]
+            }
+        );
+        assert_eq!(updated.update(IncidentUpdate::default(), "a".into()), Ok(None));
+        let same = IncidentUpdate {
+            summary: Some("s".into()),
+            details: Some(updated.details.clone() + "more"),
+            priority: Some(Priority::High),
+        };
+        assert_eq!(updated.update(same, "a".into()), Ok(None), "cut to the same text");
+    }
+
+    #[test]
+    fn a_resolved_incident_is_not_updated() {
+        let changes = IncidentUpdate { summary: Some("new".into()), ..IncidentUpdate::default() };
+        assert_eq!(incident(Status::Resolved).update(changes, "a".into()), Err(UpdateResolved(7)));
     }
 
     #[test]

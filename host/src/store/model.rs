@@ -151,6 +151,13 @@ pub enum LogKind {
         url: String,
         by: String,
     },
+    /// A plugin changed an open incident's summary, details or priority
+    /// (plugin API 0.4.0 `incidents.update`).
+    Updated {
+        by: String,
+        /// What changed, in this order: `summary`, `details`, `priority`.
+        fields: Vec<String>,
+    },
     /// An escalation level fired (or the resolved notices went out).
     Escalated {
         level: u32,

@@ -238,6 +238,8 @@ pub struct Effects {
     pub accepted: bool,
     pub resolved: bool,
     pub commented: bool,
+    /// Its summary, details or priority changed (`incidents.update`).
+    pub updated: bool,
 }
 
 impl Effects {
@@ -247,18 +249,21 @@ impl Effects {
             LogKind::StatusChanged { to: Status::Accepted, .. } => self.accepted = true,
             LogKind::StatusChanged { to: Status::Resolved, .. } => self.resolved = true,
             LogKind::Comment { .. } => self.commented = true,
+            LogKind::Updated { .. } => self.updated = true,
             _ => {}
         }
     }
 
     /// True when `action` says what the call did (`unchanged` is always true:
-    /// it claims nothing).
+    /// it claims nothing). An update is reported as `commented`: the
+    /// incident's content changed, its status did not (plugin API 0.4.0
+    /// keeps the `action` enum of 0.3.0, see docs/plugin-api.md).
     pub fn allow(&self, action: Action) -> bool {
         match action {
             Action::Created => self.created,
             Action::Accepted => self.accepted,
             Action::Resolved => self.resolved,
-            Action::Commented => self.commented,
+            Action::Commented => self.commented || self.updated,
             Action::Unchanged => true,
         }
     }

@@ -1,6 +1,6 @@
 //! What a group's incident says (`incident_per = "group"`): its key,
-//! summary, details listing every alert, priority and links, and the text
-//! that records a change of the group on the incident.
+//! summary, details listing every alert, priority and links (on creation,
+//! and again on every update of the open incident), and its resolution note.
 //!
 //! Alertmanager sends the whole group each time (every alert still firing
 //! and those resolved since the last notification), so everything here is
@@ -29,23 +29,14 @@ pub fn incident_key(group: &Group) -> String {
     format!("{}{hash}", &group.key[..cut])
 }
 
-/// Where the plugin state remembers which alerts of the open incident's
-/// group were firing when last recorded.
+/// Where plugin versions before API 0.4.0 remembered which alerts of the
+/// open incident's group were firing; cleared when the group resolves.
 pub fn state_key(incident_key: &str) -> String {
     format!("group-firing/{}", fnv1a(incident_key))
 }
 
-/// A fingerprint of the set of firing alerts: what the state remembers, so
-/// a repeated notification records nothing.
-pub fn firing_digest(notification: &Notification) -> String {
-    let mut firing: Vec<&str> = firing(notification).map(|a| a.fingerprint.as_str()).collect();
-    firing.sort_unstable();
-    fnv1a(&firing.join(","))
-}
-
 pub fn new_incident(notification: &Notification, group: &Group, key: String) -> NewIncident {
-    let firing_count = firing(notification).count();
-    let summary = format!("{}: {firing_count} {} firing", name(group), plural(firing_count));
+    let summary = format!("{}: {}", name(group), counts(notification));
     let mut details = String::new();
     if let Some(description) = group.common_annotations.get("description") {
         let description = description.trim();
@@ -72,11 +63,6 @@ pub fn new_incident(notification: &Notification, group: &Group, key: String) -> 
         }
     }
     new
-}
-
-/// The comment recording a change of the firing alerts on the open incident.
-pub fn update(notification: &Notification, group: &Group) -> String {
-    truncate_chars(&alert_list(notification, group), DETAILS_MAX_CHARS)
 }
 
 /// The resolution note: the group's last alerts.
@@ -261,7 +247,7 @@ mod tests {
         let group = group(&[("alertname", "DiskFull")], &[("alertname", "DiskFull")]);
         let new = new_incident(&alerts, &group, incident_key(&group));
         assert_eq!(new.key, "{}:{alertname=\"DiskFull\"}");
-        assert_eq!(new.summary, "DiskFull: 2 alerts firing");
+        assert_eq!(new.summary, "DiskFull: 2 of 3 alerts firing");
         assert_eq!(
             new.details,
             "2 of 3 alerts firing.\nCommon labels: alertname=\"DiskFull\"\n\n\
@@ -282,20 +268,6 @@ mod tests {
     }
 
     #[test]
-    fn the_digest_follows_the_firing_alerts_only() {
-        use AlertStatus::*;
-        let both = notification(vec![alert("a", "db1", "", Firing), alert("b", "db2", "", Firing)]);
-        let reversed =
-            notification(vec![alert("b", "db2", "", Firing), alert("a", "db1", "", Firing)]);
-        let one_resolved =
-            notification(vec![alert("a", "db1", "", Firing), alert("b", "db2", "", Resolved)]);
-        let one = notification(vec![alert("a", "db1", "", Firing)]);
-        assert_eq!(firing_digest(&both), firing_digest(&reversed));
-        assert_ne!(firing_digest(&both), firing_digest(&one_resolved));
-        assert_eq!(firing_digest(&one_resolved), firing_digest(&one), "a resolved one left");
-    }
-
-    #[test]
     fn a_key_too_long_to_store_keeps_its_start_and_a_hash() {
         let mut long = group(&[], &[]);
         long.key = format!("{{}}:{{instance=\"{}\"}}", "ø".repeat(300));
@@ -310,7 +282,8 @@ mod tests {
     fn truncated_alerts_are_counted() {
         let mut group = group(&[], &[]);
         group.truncated = 7;
-        let text = update(&notification(vec![alert("a", "db1", "", AlertStatus::Firing)]), &group);
+        let alerts = notification(vec![alert("a", "db1", "", AlertStatus::Firing)]);
+        let text = new_incident(&alerts, &group, incident_key(&group)).details;
         assert!(text.starts_with("1 of 1 alert firing. 7 more not listed"), "{text}");
     }
 }

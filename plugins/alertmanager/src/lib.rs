@@ -23,17 +23,19 @@
 //! | group status | open incident | then                                      |
 //! |--------------|---------------|-------------------------------------------|
 //! | firing       | none          | create (every alert in the details)       |
-//! | firing       | yes           | comment the alerts when the firing set changed, else unchanged |
+//! | firing       | yes           | update summary, details (the alert list) and priority; `commented` when one changed, else unchanged |
 //! | resolved     | yes           | resolve                                   |
 //! | resolved     | none          | unchanged                                 |
 //!
-//! The host API cannot rewrite an incident, so the plugin state remembers
-//! which alerts fired when last recorded (a hash), and a change is a comment.
+//! An update is rebuilt from the notification alone (API 0.4.0's
+//! `incidents.update`): the host logs each real change on the incident
+//! (`updated` with the fields) and nothing for a repeat, so the plugin
+//! keeps no state and adds no comment.
 //!
 //! - [`settings`]: the source's `incident_per`
 //! - [`payload`]: the webhook body -> alerts, every field checked first
 //! - [`incident`]: an alert -> the new incident's summary, details, links
-//! - [`group`]: a group -> its incident, and the text of its changes
+//! - [`group`]: a group -> its incident (also what an update makes it), and its resolution note
 
 mod group;
 mod incident;
@@ -94,28 +96,28 @@ fn apply_group(notification: &Notification, group: &Group) -> Result<Option<Outc
     let remembered = group::state_key(&key);
     match group.status {
         AlertStatus::Firing => {
-            let firing = group::firing_digest(notification);
+            let wanted = group::new_incident(notification, group, key.clone());
             let Some(open) = incidents::find_open(&key) else {
-                let incident = incidents::create(&group::new_incident(notification, group, key))?;
-                state::set(&remembered, format!("{} {firing}", incident.id).as_bytes())?;
+                let incident = incidents::create(&wanted)?;
                 inbound_sdk::debug!("group {} firing: created incident {}", group.key, incident.id);
                 return Ok(Some(Outcome::new(Action::Created, &incident)));
             };
-            let current = format!("{} {firing}", open.id);
-            if state::get(&remembered).as_deref() == Some(current.as_bytes()) {
-                return Ok(Some(Outcome::new(Action::Unchanged, &open)));
+            // Summary, details and priority as a new incident would have
+            // them; the host changes (and logs) nothing when they match.
+            let (action, incident) = incidents::update_to(&open, &wanted)?;
+            if action != Action::Unchanged {
+                let counts = group::counts(notification);
+                inbound_sdk::debug!(
+                    "group {} changed, {counts}: updated incident {}",
+                    group.key,
+                    incident.id
+                );
             }
-            let incident = incidents::comment(open.id, None, &group::update(notification, group))?;
-            state::set(&remembered, current.as_bytes())?;
-            let counts = group::counts(notification);
-            inbound_sdk::debug!(
-                "group {} changed, {counts}: commented incident {}",
-                group.key,
-                incident.id
-            );
-            Ok(Some(Outcome::new(Action::Commented, &incident)))
+            Ok(Some(Outcome::new(action, &incident)))
         }
         AlertStatus::Resolved => {
+            // Plugin versions before API 0.4.0 remembered the firing alerts
+            // here; a resolved group clears what they left.
             state::delete(&remembered);
             let note = group::resolved_note(notification, group);
             if let Some((action, incident)) = incidents::resolve_open(&key, Some(&note))? {

@@ -5,7 +5,7 @@
 //! inbound-alertmanager`) builds the component first.
 
 use inbound::harness::{Harness, RunResult, TestRequest, plugin_wasm};
-use inbound::store::{Action, Priority, Status};
+use inbound::store::{Action, LogKind, Priority, Status};
 
 const DISK: &str = "5d1c3b1a2f8e9a01";
 const LATENCY: &str = "9e8f7a6b5c4d3e02";
@@ -144,15 +144,21 @@ fn log_texts(harness: &Harness, id: u64, kind: &str, field: &str) -> Vec<String>
 }
 
 #[test]
-fn a_group_update_is_commented_with_every_alert_and_the_resolution_lists_the_last() {
+fn a_group_update_rewrites_the_details_and_the_resolution_lists_the_last() {
     let harness = group_harness();
     let id = send(&harness, "group-firing-three.json").incidents()[0].id;
     let run = send(&harness, "group-one-resolved.json");
-    assert_eq!(run.actions(), [Action::Commented], "{run}");
-    let comments = log_texts(&harness, id, "comment", "text");
-    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(run.actions(), [Action::Commented], "an update is reported as commented: {run}");
+    assert!(log_texts(&harness, id, "comment", "text").is_empty(), "no comment, an update");
+    let (incident, log) = harness.incident(id).unwrap();
+    let log = serde_json::to_value(&log).unwrap();
+    let updates: Vec<&serde_json::Value> =
+        log.as_array().unwrap().iter().filter(|entry| entry["type"] == "updated").collect();
+    assert_eq!(updates.len(), 1, "{log}");
+    assert_eq!(updates[0]["fields"], serde_json::json!(["summary", "details"]));
+    assert_eq!(incident.summary, "DiskFull: 2 of 3 alerts firing");
     assert_eq!(
-        comments[0],
+        incident.details,
         r#"2 of 3 alerts firing.
 Common labels: alertname="DiskFull", job="node"
 
@@ -163,6 +169,12 @@ Common labels: alertname="DiskFull", job="node"
 - firing: instance="db3:9100", severity="warning" (since 2024-05-01T10:00:00.000Z)
   Disk 90% full on db3"#
     );
+    // Alertmanager repeats the notification: nothing changes, nothing is logged.
+    let run = send(&harness, "group-one-resolved.json");
+    assert_eq!(run.actions(), [Action::Unchanged], "{run}");
+    let (again, log_again) = harness.incident(id).unwrap();
+    let updated = log_again.iter().filter(|entry| matches!(entry.kind, LogKind::Updated { .. }));
+    assert_eq!((again.version, updated.count()), (incident.version, 1), "a repeat logs nothing");
     let run = send(&harness, "group-all-resolved.json");
     assert_eq!(run.actions(), [Action::Resolved], "{run}");
     let notes = log_texts(&harness, id, "status_changed", "note");
@@ -183,7 +195,7 @@ fn a_group_firing_again_after_resolution_opens_a_new_incident_from_that_notifica
     // The group's memory went with its resolution: the next firing creates.
     let run = send(&harness, "group-one-resolved.json");
     assert_eq!(run.actions(), [Action::Created], "{run}");
-    assert_eq!(run.incidents()[0].summary, "DiskFull: 2 alerts firing");
+    assert_eq!(run.incidents()[0].summary, "DiskFull: 2 of 3 alerts firing");
     assert_eq!(run.incidents()[0].priority, Some(Priority::Urgent));
 }
 

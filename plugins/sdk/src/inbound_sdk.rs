@@ -51,7 +51,7 @@ pub mod text;
 pub mod web_url;
 
 /// Bindings generated from the WIT package the host implements
-/// (`wit/plugin.wit` in this crate, `inbound:plugin@0.3.0`). Most plugins
+/// (`wit/plugin.wit` in this crate, `inbound:plugin@0.4.0`). Most plugins
 /// use the re-exports below instead.
 pub mod bindings {
     wit_bindgen::generate!({
@@ -70,7 +70,7 @@ pub use bindings::inbound::plugin::types::{
 };
 
 /// The `inbound:plugin` version this SDK builds against.
-pub const API_VERSION: &str = "0.3.0";
+pub const API_VERSION: &str = "0.4.0";
 
 /// What an integration implements: one webhook request in, the incidents it
 /// concerned out.
@@ -134,7 +134,7 @@ impl Request {
 /// `Cargo.toml`, and [`Plugin::settings`].
 ///
 /// The export exists only in wasm builds: the export's symbol name
-/// (`inbound:plugin/handler@0.3.0#handle`) is not one a native linker accepts,
+/// (`inbound:plugin/handler@0.4.0#handle`) is not one a native linker accepts,
 /// and a plugin crate is also built natively (as an rlib) for its unit tests.
 // rustfmt cannot parse `with_types_in` and would misplace a brace.
 #[rustfmt::skip]

@@ -2,7 +2,7 @@
 //! patterns most integrations are made of.
 
 pub use crate::bindings::inbound::plugin::incidents::{
-    accept, add_link, comment, create, find_latest, find_open, get, resolve,
+    IncidentUpdate, accept, add_link, comment, create, find_latest, find_open, get, resolve, update,
 };
 
 use crate::{Action, ApiError, Incident, Link, NewIncident, Outcome, Priority};
@@ -59,6 +59,52 @@ impl NewIncident {
         self.links.push(Link { label: label.into(), url: url.into() });
         self
     }
+}
+
+impl IncidentUpdate {
+    /// An update that changes nothing yet; set what should change with the
+    /// builder methods. Fields left out keep the incident's value.
+    pub fn new() -> Self {
+        IncidentUpdate { summary: None, details: None, priority: None }
+    }
+
+    pub fn summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = Some(summary.into());
+        self
+    }
+
+    pub fn details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
+    }
+
+    pub fn priority(mut self, priority: Priority) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+}
+
+impl Default for IncidentUpdate {
+    fn default() -> Self {
+        IncidentUpdate::new()
+    }
+}
+
+/// Brings the open incident `open` to what `wanted` describes (summary,
+/// details, priority; its key, url and links stay): `commented` when
+/// something changed (the action an update is reported as), `unchanged`
+/// when it already matched. Fails with `invalid` if it is resolved.
+pub fn update_to(open: &Incident, wanted: &NewIncident) -> Result<(Action, Incident), ApiError> {
+    let changes = IncidentUpdate {
+        summary: Some(wanted.summary.clone()),
+        details: Some(wanted.details.clone()),
+        priority: wanted.priority,
+    };
+    let updated = update(open.id, &changes)?;
+    let same = (&updated.summary, &updated.details, updated.priority)
+        == (&open.summary, &open.details, open.priority);
+    let action = if same { Action::Unchanged } else { Action::Commented };
+    Ok((action, updated))
 }
 
 impl Outcome {

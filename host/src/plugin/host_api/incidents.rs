@@ -6,7 +6,7 @@ use super::types::{self, ApiError};
 use super::{HostResult, storage_trap};
 use crate::plugin::CallState;
 use crate::plugin::wit::latest::inbound::plugin::incidents;
-use crate::store::{Incident, IncidentId, LogKind, NewIncident, Status};
+use crate::store::{Incident, IncidentId, IncidentUpdate, LogKind, NewIncident, Status};
 
 type Changed = HostResult<Result<types::Incident, ApiError>>;
 
@@ -51,6 +51,11 @@ impl incidents::Host for CallState {
 
     fn add_link(&mut self, id: IncidentId, link: types::Link) -> Changed {
         let result = self.add_link_to(id, link)?;
+        self.noted(result)
+    }
+
+    fn update(&mut self, id: IncidentId, changes: incidents::IncidentUpdate) -> Changed {
+        let result = self.update_incident(id, changes)?;
         self.noted(result)
     }
 }
@@ -179,6 +184,54 @@ impl CallState {
         self.spend_change();
         self.spend_stored_bytes(bytes);
         Ok(Ok(to_wit(&self.session()?.put_incident(incident, log))))
+    }
+}
+
+impl CallState {
+    fn update_incident(&mut self, id: IncidentId, changes: incidents::IncidentUpdate) -> Changed {
+        let max = self.limits.max_text_bytes;
+        let checks = changes
+            .summary
+            .as_deref()
+            .map_or(Ok(()), |text| self.check_text("the summary", text, max))
+            .and_then(|_| {
+                changes
+                    .details
+                    .as_deref()
+                    .map_or(Ok(()), |text| self.check_text("the details", text, max))
+            });
+        if let Err(error) = checks {
+            return Ok(Err(error));
+        }
+        let incident = match self.owned_incident(id)? {
+            Ok(incident) => incident,
+            Err(error) => return Ok(Err(error)),
+        };
+        let changes = IncidentUpdate {
+            summary: changes.summary,
+            details: changes.details,
+            priority: changes.priority.map(priority_from_wit),
+        };
+        let by = self.session()?.scope.actor.clone();
+        let (updated, log) = match incident.update(changes, by) {
+            Ok(Some(update)) => update,
+            // Nothing would change: nothing is written, logged or counted.
+            Ok(None) => return Ok(Ok(to_wit(&incident))),
+            Err(resolved) => return Ok(Err(ApiError::Invalid(resolved.to_string()))),
+        };
+        // What is stored anew: the texts that changed, as kept.
+        let bytes = [(&updated.summary, &incident.summary), (&updated.details, &incident.details)]
+            .iter()
+            .filter(|(new, old)| new != old)
+            .map(|(new, _)| new.len())
+            .sum();
+        let checks = self.check_action_budget().and_then(|_| self.check_stored_bytes(bytes));
+        if let Err(error) = checks {
+            return Ok(Err(error));
+        }
+        self.spend_change();
+        self.spend_stored_bytes(bytes);
+        Ok(Ok(to_wit(&self.session()?.put_incident(updated, log))))
     }
 }
 

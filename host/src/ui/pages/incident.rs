@@ -205,6 +205,9 @@ fn describe(entry: &LogEntry) -> Entry {
         LogKind::LinkAdded { label, url, by } => {
             plain("link", format!("Link added by {by}: {label}"), Some(url.clone()))
         }
+        LogKind::Updated { by, fields } => {
+            plain("updated", format!("Updated by {by}: {}", fields.join(", ")), None)
+        }
         LogKind::Escalated { level, round, notified, skipped } => {
             let mut lines = notified.clone();
             lines.extend(skipped.iter().map(|s| format!("not notified: {s}")));

@@ -231,6 +231,31 @@ fn run(body: &str) -> Result<Vec<Outcome>, Rejection> {
             Ok(vec![Outcome { action: Action::Created, incident: incident.id }])
         }
         "bad-outcome" => Ok(vec![Outcome { action: Action::Created, incident: 999_999 }]),
+        // `update KEY SUMMARY`: the open incident for KEY gets SUMMARY
+        // (API 0.4.0): `commented` when it changed, `unchanged` otherwise.
+        "update" => {
+            let (key, summary) = argument.split_once(' ').unwrap_or((argument, ""));
+            let open = incidents::find_open(key)
+                .ok_or_else(|| Rejection::new("not-open", format!("nothing open for {key:?}")))?;
+            let changes = incidents::IncidentUpdate::new().summary(summary);
+            let updated = incidents::update(open.id, &changes)?;
+            let action =
+                if updated.summary == open.summary { Action::Unchanged } else { Action::Commented };
+            Ok(vec![Outcome { action, incident: updated.id }])
+        }
+        // Opens KEY, resolves it and tries to update it: the answer is a
+        // new incident `KEY report` whose details say what update returned.
+        "update-resolved" => {
+            let incident = incidents::create(&NewIncident::new(argument, "to resolve"))?;
+            incidents::resolve(incident.id, None)?;
+            let changes = incidents::IncidentUpdate::new().summary("changed after resolving");
+            let result = incidents::update(incident.id, &changes).map(|i| i.summary);
+            let report = incidents::create(
+                &NewIncident::new(format!("{argument} report"), "update report")
+                    .details(format!("{result:?}")),
+            )?;
+            Ok(vec![Outcome { action: Action::Created, incident: report.id }])
+        }
         other => Err(Rejection::new("unknown-command", format!("unknown command {other:?}"))),
     }
 }
