@@ -380,3 +380,62 @@ fn an_old_notifiers_channel_gets_one_message_per_incident() {
     expected.sort();
     assert_eq!(ids, expected, "one message per incident");
 }
+
+/// The incident ids of the resolved notices the receiver got, one entry per
+/// notice, and how many messages carried them.
+fn resolved_notices(receiver: &Receiver) -> (Vec<u64>, usize) {
+    let mut ids = Vec::new();
+    let mut messages = 0;
+    for request in receiver.requests() {
+        let body: Value = serde_json::from_str(request["body"].as_str().unwrap()).unwrap();
+        let items: Vec<Value> = match body["type"].as_str() {
+            Some("incident.digest") => body["notifications"].as_array().unwrap().clone(),
+            _ => vec![body],
+        };
+        let resolved: Vec<u64> = items
+            .iter()
+            .filter(|item| item["type"] == "incident.resolved")
+            .map(|item| item["incident"]["id"].as_u64().unwrap())
+            .collect();
+        if !resolved.is_empty() {
+            messages += 1;
+        }
+        ids.extend(resolved);
+    }
+    (ids, messages)
+}
+
+/// A storm that resolves at once (the sender's outage is over) tells the
+/// person in a few messages too, not one resolved notice per incident.
+#[test]
+fn a_storm_that_resolves_sends_its_resolved_notices_in_a_few_messages() {
+    let receiver = Receiver::start(0, 0);
+    // time_scale 600: the 10-minute window lasts a second.
+    let host = Host::start(
+        &config(&receiver.url("/hook"), "max_messages = 3\n  window_minutes = 10", "")
+            .replace("time_scale = 60\n", "time_scale = 600\n"),
+    );
+    const INCIDENTS: u64 = 60;
+    let created = storm(&host, 1..=INCIDENTS);
+    assert_eq!(created.len(), INCIDENTS as usize);
+    assert!(
+        poll(Duration::from_secs(30), || coverage(&delivered(&receiver)).len() >= created.len()),
+        "every page delivered first"
+    );
+    for id in 1..=INCIDENTS {
+        let (status, answer) = host.zendesk(&ticket(id, "Solved"));
+        assert_eq!((status, answer["action"].as_str()), (202, Some("resolved")), "{answer}");
+    }
+    assert!(
+        poll(Duration::from_secs(30), || resolved_notices(&receiver).0.len() >= created.len()),
+        "resolved notices: {:?}",
+        resolved_notices(&receiver)
+    );
+    std::thread::sleep(Duration::from_millis(300)); // nothing more may arrive
+    let (ids, messages) = resolved_notices(&receiver);
+    let unique: HashSet<u64> = ids.iter().copied().collect();
+    assert_eq!(unique, created.iter().copied().collect::<HashSet<_>>());
+    assert_eq!(ids.len(), unique.len(), "a resolved notice sent twice");
+    assert!(messages <= 3 + 3, "{messages} messages for {INCIDENTS} resolved notices");
+    eprintln!("resolution storm: {INCIDENTS} resolved notices reached ada in {messages} messages");
+}

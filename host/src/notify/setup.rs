@@ -7,7 +7,7 @@ use super::render::NotifierHost;
 use super::throttle::Window;
 use crate::config::Config;
 use crate::config::notify::{ChannelConfig, Target};
-use crate::store::{Millis, Notification, NotificationKind, Recipient, Shift};
+use crate::store::{Millis, Notification, Recipient, Shift};
 use std::path::Path;
 use std::time::Duration;
 
@@ -186,10 +186,10 @@ impl super::lanes::Caps for Setup {
             .clamp(1, self.total())
     }
 
-    /// Triggered notifications on a throttled channel; resolved notices
-    /// go as they come.
+    /// Every notification on a throttled channel: pages, and resolved
+    /// notices too (a storm that resolves at once would otherwise send one
+    /// notice per incident).
     fn throttled(&self, notification: &Notification) -> bool {
-        notification.kind == NotificationKind::Triggered
-            && self.throttle(&notification.recipient.channel).is_some()
+        self.throttle(&notification.recipient.channel).is_some()
     }
 }

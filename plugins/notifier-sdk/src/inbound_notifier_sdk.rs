@@ -81,7 +81,22 @@ impl Digest {
             [first, second] => format!(" from {first} and {second}"),
             [first, rest @ ..] => format!(" from {first} and {} other sources", rest.len()),
         };
-        format!("{} more incidents{from}", self.notifications.len())
+        let resolved =
+            self.notifications.iter().filter(|n| matches!(n.kind, Kind::Resolved)).count();
+        let count = self.notifications.len();
+        match resolved {
+            0 => format!("{count} more incidents{from}"),
+            all if all == count => format!("{count} incidents resolved{from}"),
+            some => format!("{count} more incidents{from} ({some} resolved)"),
+        }
+    }
+
+    /// ` (resolved)` after a resolved notice's line, nothing after a page's.
+    pub fn resolved_mark(notification: &Notification) -> &'static str {
+        match notification.kind {
+            Kind::Resolved => " (resolved)",
+            Kind::Triggered => "",
+        }
     }
 
     /// The digest as plain text: the title, then each incident with its
@@ -111,6 +126,7 @@ impl Digest {
         if let Some(priority) = &incident.priority {
             item.push_str(&format!(" ({priority})"));
         }
+        item.push_str(Digest::resolved_mark(notification));
         item.push('\n');
         if let Some(url) = &incident.url {
             item.push_str(&format!("  Open:   {url}\n"));
@@ -312,5 +328,17 @@ mod tests {
         assert_eq!(three.title(), "3 more incidents from support and 2 other sources");
         let two = digest(vec![notification(1, "support", None), notification(2, "alerts", None)]);
         assert_eq!(two.title(), "2 more incidents from support and alerts");
+    }
+
+    #[test]
+    fn resolved_notices_are_counted_in_the_title_and_marked_in_the_list() {
+        let resolved =
+            |id| Notification { kind: Kind::Resolved, ..notification(id, "support", None) };
+        let mixed = digest(vec![notification(1, "support", None), resolved(2)]);
+        assert_eq!(mixed.title(), "2 more incidents from support (1 resolved)");
+        assert!(mixed.text().contains("- #2 Printer 2 on fire (resolved)\n"), "{}", mixed.text());
+        assert!(mixed.text().contains("- #1 Printer 1 on fire\n"), "{}", mixed.text());
+        let all = digest(vec![resolved(1), resolved(2)]);
+        assert_eq!(all.title(), "2 incidents resolved from support");
     }
 }

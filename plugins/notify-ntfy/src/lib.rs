@@ -87,6 +87,7 @@ pub fn digest_payloads(digest: &Digest, topic: &str) -> Vec<Value> {
         let incident = &notification.incident;
         let summary = incident.summary.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut line = cut(&format!("#{} {summary}", incident.id), 300);
+        line.push_str(Digest::resolved_mark(notification));
         if let Some(url) = web_url(incident.url.as_deref()) {
             line.push_str(&format!(" {url}"));
         }

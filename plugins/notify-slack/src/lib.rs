@@ -67,6 +67,7 @@ fn digest_payloads(digest: &Digest, prefix: Option<&str>) -> Vec<Value> {
         if let Some(priority) = &incident.priority {
             line.push_str(&format!(" ({priority})"));
         }
+        line.push_str(Digest::resolved_mark(notification));
         if let Some(url) = &notification.accept_url {
             line.push_str(&format!(" · <{url}|Accept>"));
         }
