@@ -295,6 +295,8 @@ fn new_depends_on_the_sdk_by_version_by_default() {
         "{manifest}"
     );
     assert!(manifest.contains("#   inbound-sdk = { git = "), "{manifest}");
+    let note = text(&output.stderr);
+    assert!(note.contains("--sdk-path") && note.contains("git line"), "says how to build: {note}");
     let readme = std::fs::read_to_string(crate_dir.join("README.md")).unwrap();
     assert!(!readme.contains("example.invalid"), "{readme}");
 }

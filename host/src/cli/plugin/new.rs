@@ -165,6 +165,14 @@ pub fn new(
         }
     }
     println!("  inbound plugin test");
+    if lang == Lang::Rust && sdk_path.is_none() {
+        // Cargo's "no matching package named `inbound-sdk`" would give no hint.
+        eprintln!(
+            "note: Cargo.toml depends on inbound-sdk {SDK_VERSION} by version; where no registry \
+             has it, build against a checkout instead: run `inbound plugin new` again with \
+             --sdk-path PATH/TO/inbound/plugins/sdk, or use the git line commented in Cargo.toml"
+        );
+    }
     Ok(())
 }
 
