@@ -6,6 +6,7 @@
 //! a fix or a limit lands in every version at once and an old plugin keeps
 //! the exact behaviour it was written against.
 
+mod forward;
 pub mod since_v0_1_0;
 pub mod since_v0_2_0;
 pub mod since_v0_3_0;
