@@ -577,8 +577,10 @@ contacts = [{{ channel = "hook", address = "ada" }}]
     const INCIDENTS: u64 = 50;
     let mut posted_at = std::collections::HashMap::new();
     for n in 1..=INCIDENTS {
+        // Taken before the post: a page may arrive before its 202 does.
+        let sent = now_ms();
         let id = created_id(&host, n, "New");
-        posted_at.insert(id, now_ms());
+        posted_at.insert(id, sent);
     }
     assert!(
         poll(Duration::from_secs(30), || healthy.received().len() >= INCIDENTS as usize),
