@@ -31,6 +31,7 @@
 //!
 //! - [`about`]: the settings a plugin accepts, and its judgement of them.
 //! - [`incidents`], [`state`]: the host API, plus helpers for common patterns.
+//! - [`outbound`]: what to send back to the sender when a person acts.
 //! - [`json`]: lenient parsing and field access whose errors name the field.
 //! - [`error`]: rejections (the sender's 400) and host API errors.
 //! - [`log`]: `trace!` .. `error!` into the host's log.
@@ -45,13 +46,14 @@ pub mod error;
 pub mod incidents;
 pub mod json;
 pub mod log;
+pub mod outbound;
 pub mod panic;
 pub mod state;
 pub mod text;
 pub mod web_url;
 
 /// Bindings generated from the WIT package the host implements
-/// (`wit/plugin.wit` in this crate, `inbound:plugin@0.4.0`). Most plugins
+/// (`wit/plugin.wit` in this crate, `inbound:plugin@0.5.0`). Most plugins
 /// use the re-exports below instead.
 pub mod bindings {
     wit_bindgen::generate!({
@@ -70,7 +72,7 @@ pub use bindings::inbound::plugin::types::{
 };
 
 /// The `inbound:plugin` version this SDK builds against.
-pub const API_VERSION: &str = "0.4.0";
+pub const API_VERSION: &str = "0.5.0";
 
 /// What an integration implements: one webhook request in, the incidents it
 /// concerned out.
@@ -97,6 +99,22 @@ pub trait Plugin {
     fn validate_settings(settings: &str) -> Result<(), Vec<about::SettingsProblem>> {
         let _ = settings;
         Ok(())
+    }
+
+    /// What to send the sender's API after `change` (a person's accept,
+    /// resolve or note; escalation exhausted; a maintenance window) to
+    /// `incident` (as it is now). Put `change.marker` into whatever the
+    /// sender will send back, so [`Plugin::handle`] can recognise the echo
+    /// ([`outbound::carries_marker`]). Called only for sources with a
+    /// `[sources.outbound]` table; the host API only reads here. The
+    /// default sends nothing.
+    fn on_change(
+        change: &outbound::Change,
+        incident: &Incident,
+        settings: &str,
+    ) -> Result<Vec<outbound::OutboundRequest>, String> {
+        let _ = (change, incident, settings);
+        Ok(Vec::new())
     }
 }
 
@@ -129,12 +147,13 @@ impl Request {
 }
 
 /// Exports a [`Plugin`] implementation as the component's `handler`, with
-/// the SDK's panic hook installed, and its `about`: the name (the crate's,
+/// the SDK's panic hook installed; its `about`: the name (the crate's,
 /// without `inbound-`), version and description from the plugin's
-/// `Cargo.toml`, and [`Plugin::settings`].
+/// `Cargo.toml`, and [`Plugin::settings`]; and its `outbound`
+/// ([`Plugin::on_change`]).
 ///
 /// The export exists only in wasm builds: the export's symbol name
-/// (`inbound:plugin/handler@0.4.0#handle`) is not one a native linker accepts,
+/// (`inbound:plugin/handler@0.5.0#handle`) is not one a native linker accepts,
 /// and a plugin crate is also built natively (as an rlib) for its unit tests.
 // rustfmt cannot parse `with_types_in` and would misplace a brace.
 #[rustfmt::skip]
@@ -167,6 +186,19 @@ macro_rules! register_plugin {
                 ) -> ::std::result::Result<(), ::std::vec::Vec<$crate::about::SettingsProblem>> {
                     $crate::panic::install_hook();
                     <$plugin as $crate::Plugin>::validate_settings(&settings)
+                }
+            }
+            impl $crate::bindings::exports::inbound::plugin::outbound::Guest for __InboundHandler {
+                fn on_change(
+                    change: $crate::outbound::Change,
+                    incident: $crate::Incident,
+                    settings: ::std::string::String,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::outbound::OutboundRequest>,
+                    ::std::string::String,
+                > {
+                    $crate::panic::install_hook();
+                    <$plugin as $crate::Plugin>::on_change(&change, &incident, &settings)
                 }
             }
             $crate::bindings::__export_plugin!(__InboundHandler with_types_in $crate::bindings);
