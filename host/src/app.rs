@@ -167,6 +167,17 @@ impl Live {
         })
     }
 
+    /// What the notify service needs to act back on senders: this
+    /// version's plugins and sources.
+    pub fn senders(&self) -> crate::notify::outbound::Senders {
+        crate::notify::outbound::Senders::new(
+            &self.config,
+            self.ingest.plugins.clone(),
+            self.ingest.calls.clone(),
+            self.sources.all(),
+        )
+    }
+
     /// Warns about example secrets (on loopback; elsewhere they are
     /// refused), policies that page nobody and a missing API token.
     pub fn log_sources(&self) {

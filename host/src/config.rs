@@ -158,6 +158,16 @@ impl Config {
         self.channels.iter().find(|channel| channel.name == name)
     }
 
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|source| source.name == name)
+    }
+
+    /// `[sources.outbound]` of the source `name`: set when its plugin may
+    /// act back on the sender.
+    pub fn outbound(&self, name: &str) -> Option<&SourceOutbound> {
+        self.source(name)?.outbound.as_ref()
+    }
+
     /// Whether `name` is in `[[people]]` with contacts: a shift taken
     /// before its person was removed would page nobody, so it is passed
     /// over and the rotation (or an override) stands instead.

@@ -17,10 +17,12 @@
 //! Modelled on Shopify's function-runner: a run returns everything an author
 //! needs to judge it (answer, incidents, log, time, memory), as text or JSON.
 
+mod change;
 pub mod fixture;
 mod request;
 mod run;
 
+pub use change::{ChangeRun, TestChange};
 pub use fixture::Fixture;
 pub use request::TestRequest;
 pub use run::{LogLine, RunResult};
@@ -52,6 +54,8 @@ pub struct Harness {
     source: Source,
     api_version: ApiVersion,
     reports: Arc<Mutex<Vec<CallReport>>>,
+    /// Changes asked so far, numbering their markers.
+    changes: std::sync::atomic::AtomicU64,
     // Dropped last: the database lives in it.
     _dir: tempfile::TempDir,
 }
@@ -123,6 +127,7 @@ impl Harness {
             },
             api_version,
             reports,
+            changes: Default::default(),
             _dir: dir,
         })
     }
@@ -203,6 +208,73 @@ impl Harness {
         // the one whose changes count.
         let report = self.reports.lock().expect("no panics while locked").pop();
         RunResult::new(status, answer, outcomes, report)
+    }
+
+    /// What the plugin would send its sender after `change` (plugin API
+    /// 0.5.0 `on-change`), as `inbound serve` asks it when the source has
+    /// `[sources.outbound]`: the incident as it is after the change, the
+    /// host API read-only. Nothing is sent and nothing changes; play the
+    /// sender's answer back with [`Harness::answer`].
+    pub fn change(&self, change: &TestChange) -> anyhow::Result<ChangeRun> {
+        let id = match change.incident {
+            Some(id) => id,
+            None => self.incidents().last().map(|i| i.id).context(
+                "there is no incident to change: send a request that creates one first",
+            )?,
+        };
+        let (mut incident, _) =
+            self.incident(id).with_context(|| format!("there is no incident {id}"))?;
+        if let Some(status) = change.status_after() {
+            incident.status = status;
+        }
+        let now = crate::store::now_millis();
+        let sequence = self.changes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let marker = format!("inbound-{id}-{sequence}");
+        let told = crate::store::SenderChange {
+            kind: change.kind,
+            by: change.by.clone(),
+            text: change.text.clone(),
+            at: now,
+        };
+        let session =
+            crate::store::Session::new(self.ingest.store.clone(), self.source.scope(), now)?;
+        let answer = self.plugins.on_change(
+            &self.loaded(),
+            session,
+            &told,
+            marker.clone(),
+            &incident,
+            &self.source.settings_json,
+            &self.source.limits,
+        );
+        let requests = match answer {
+            Ok(Some(requests)) => Ok(requests),
+            Ok(None) => Err(format!(
+                "the plugin is built against inbound:plugin@{}; on-change exists from 0.5.0",
+                self.api_version
+            )),
+            Err(error) => Err(error.to_string()),
+        };
+        Ok(ChangeRun { marker, requests })
+    }
+
+    /// Plays the sender's 2xx answer to `request` back as the host would:
+    /// kept in the source's state under its `remember-as` key (an empty
+    /// answer removes the key), for the next change to read.
+    pub fn answer(
+        &self,
+        request: &crate::plugin::outbound::SenderRequest,
+        body: &[u8],
+    ) -> anyhow::Result<()> {
+        let Some(key) = &request.remember_as else { return Ok(()) };
+        let value = (!body.iter().all(u8::is_ascii_whitespace)).then(|| body.to_vec());
+        let changes = crate::notify::outbound::remembered_changes(
+            &self.source.name,
+            vec![(key.clone(), value)],
+            self.source.limits.max_state_bytes_per_source,
+        );
+        self.runtime.block_on(self.ingest.store.commit(changes))?;
+        Ok(())
     }
 
     /// Every incident of the source, oldest first.

@@ -61,6 +61,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
             needs(Responder),
             post(incidents::resolve),
         ),
+        (Method::POST, "/api/v1/incidents/{id}/notes", needs(Responder), post(incidents::note)),
         (Method::GET, "/api/v1/failed", needs(Responder), get(failed::list)),
         (Method::GET, "/api/v1/failed/{id}", needs(Responder), get(failed::show)),
         (Method::POST, "/api/v1/failed/{id}/replay", needs(Responder), post(failed::replay)),

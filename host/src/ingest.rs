@@ -56,7 +56,7 @@ pub struct Source {
 
 impl Source {
     /// What the host API scopes a call of this source by.
-    fn scope(&self) -> SourceScope {
+    pub fn scope(&self) -> SourceScope {
         SourceScope {
             name: self.name.clone(),
             escalation_policy: self.escalation_policy.clone(),

@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod engine;
 pub mod lanes;
 pub mod links;
+pub mod outbound;
 pub mod render;
 pub mod setup;
 pub mod throttle;
@@ -26,7 +27,7 @@ pub mod transport;
 use crate::config::Config;
 use crate::store::{
     ChangeSet, CommitError, DeliveryStatus, LogEntry, LogKind, Millis, Notification,
-    NotificationId, ReadCheck, Store, Write,
+    NotificationId, NotificationKind, ReadCheck, Store, Write,
 };
 use arc_swap::ArcSwap;
 use lanes::Lanes;
@@ -309,7 +310,21 @@ impl Notify {
             notification
         };
         let now = self.clock.now();
+        let mut remembered = Vec::new();
         let (outcome, sent) = match &incident {
+            Some(incident) if notification.kind == NotificationKind::Outbound => {
+                let (outcome, sent, kept) = outbound::attempt(
+                    setup.clone(),
+                    &self.store,
+                    &self.client,
+                    &notification,
+                    incident,
+                    now,
+                )
+                .await;
+                remembered = kept;
+                (outcome, sent)
+            }
             Some(incident) => {
                 delivery::attempt(setup.clone(), &self.client, &notification, incident, now).await
             }
@@ -323,9 +338,18 @@ impl Notify {
         let recorded_at = self.clock.now();
         let changes = delivery::record(&setup, &notification, &outcome, sent, recorded_at);
         match self.store.commit(changes).await {
-            Ok(()) | Err(CommitError::Conflict) => Ok(()),
-            Err(error) => Err(error.into()),
+            Ok(()) => {}
+            Err(CommitError::Conflict) => return Ok(()),
+            Err(error) => return Err(error.into()),
         }
+        if let (false, Some(source)) = (remembered.is_empty(), notification.outbound_source()) {
+            let quota = outbound::state_quota(&setup, source);
+            let changes = outbound::remembered_changes(source, remembered, quota);
+            if let Err(error) = self.store.commit(changes).await {
+                tracing::warn!(source, notification = id, "an answer to remember was not kept: {error}");
+            }
+        }
+        Ok(())
     }
 
     /// Claims `notification` for one attempt by this host: commits it due

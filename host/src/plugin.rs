@@ -9,6 +9,7 @@ mod call_state;
 pub mod engine;
 mod host_api;
 pub mod limits;
+pub mod outbound;
 pub mod web_url;
 pub mod wit;
 pub mod world;
@@ -19,7 +20,7 @@ pub use engine::{Allocator, EngineSettings};
 pub use limits::CallLimits;
 pub use wit::ApiVersion;
 
-use crate::store::{Action, IncidentId, Session};
+use crate::store::{Action, Incident, IncidentId, SenderChange, Session};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
@@ -228,6 +229,7 @@ impl PluginHost {
             .build();
         let state = CallState {
             session,
+            read_only: false,
             log_name,
             limits: limits.clone(),
             memory: limits::MemoryMeter::new(
@@ -414,6 +416,48 @@ impl PluginHost {
             });
         }
         output
+    }
+}
+
+impl PluginHost {
+    /// What `plugin` wants sent to its sender about `change` to `incident`
+    /// (plugin API 0.5.0 `on-change`), checked; `Ok(None)` for a plugin
+    /// built before 0.5.0, which cannot say. The host API reads through
+    /// `session` and changes nothing. Blocking: call it off the runtime.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_change(
+        &self,
+        plugin: &LoadedPlugin,
+        session: Session,
+        change: &SenderChange,
+        marker: String,
+        incident: &Incident,
+        settings_json: &str,
+        limits: &CallLimits,
+    ) -> Result<Option<Vec<outbound::SenderRequest>>, CallError> {
+        if !plugin.pre.has_outbound() {
+            return Ok(None);
+        }
+        let stderr = MemoryOutputPipe::new(limits.max_stderr_bytes);
+        let source = session.scope.name.clone();
+        let mut store = self.new_store(Some(session), source, limits, &stderr);
+        store.data_mut().read_only = true;
+        let change = outbound::change_to_wit(change, marker);
+        let incident = host_api::to_wit(incident);
+        let answer = plugin.pre.on_change(&mut store, &change, &incident, settings_json);
+        let state = store.data();
+        match answer {
+            Ok(Some(Ok(requests))) => {
+                outbound::checked(requests, limits.max_key_bytes).map(Some)
+            }
+            Ok(Some(Err(why))) => Err(CallError::Rejected {
+                code: "refused".into(),
+                message: printable(&why, MAX_REJECTION_BYTES),
+            }),
+            Ok(None) => Ok(None),
+            Err(_) if state.memory.refused => Err(CallError::MemoryLimit(limits.memory_bytes)),
+            Err(error) => Err(classify_trap(error, limits, &stderr)),
+        }
     }
 }
 

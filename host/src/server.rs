@@ -29,11 +29,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         None => Store::open(&path, options, telemetry::batch)?,
     });
     let live = Live::build(config, store.clone())?;
-    let notify = crate::notify::Notify::new(
-        store.clone(),
-        crate::notify::Notify::setup(&live.config, Some(&app::plugin_cache_dir(&live.config)))?,
-        Arc::new(crate::notify::SystemClock),
-    );
+    let mut notify_setup =
+        crate::notify::Notify::setup(&live.config, Some(&app::plugin_cache_dir(&live.config)))?;
+    notify_setup.senders = Some(live.senders());
+    let notify =
+        crate::notify::Notify::new(store.clone(), notify_setup, Arc::new(crate::notify::SystemClock));
     telemetry::config_loaded(&live.config.file_sha256);
     let listen = live.config.server.listen.clone();
     // Connection limits apply to the listener, so a reload cannot change them.

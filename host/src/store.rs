@@ -47,8 +47,8 @@ pub use keyed::{Keyed, RecordKind, put_record, record_absent};
 pub use model::*;
 pub use options::{DEFAULT_CACHE_MIB, StoreOptions, WriterOptions};
 pub use outbox::{
-    DeliveryStatus, Escalation, EscalationState, FiredLevel, Held, Notification, NotificationId,
-    NotificationKind, Recipient,
+    ChangeKind, DeliveryStatus, Escalation, EscalationState, FiredLevel, Held, Notification,
+    NotificationId, NotificationKind, OUTBOUND_CHANNEL_PREFIX, Recipient, SenderChange,
 };
 pub use page::Page;
 pub use postgres::PostgresOptions;

@@ -74,6 +74,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<Console>>
             needs(Responder),
             post(pages::incident::resolve),
         ),
+        (Method::POST, "/ui/incidents/{id}/notes", needs(Responder), post(pages::incident::note)),
         (Method::GET, "/ui/failed", needs(Responder), get(pages::failed::list)),
         (Method::GET, "/ui/failed/{id}", needs(Responder), get(pages::failed::show)),
         (Method::POST, "/ui/failed/{id}/replay", needs(Responder), post(pages::failed::replay)),

@@ -35,7 +35,7 @@ pub async fn reload(app: &Arc<AppState>, by: &Requester) -> anyhow::Result<Reloa
     .context("the reload task failed")
     .and_then(|built| built);
     let previous = &current.config.file_sha256;
-    let (mut live, notify_setup) = match built {
+    let (mut live, mut notify_setup) = match built {
         Ok(built) => built,
         Err(error) => {
             telemetry::reloaded(previous, None);
@@ -80,6 +80,7 @@ pub async fn reload(app: &Arc<AppState>, by: &Requester) -> anyhow::Result<Reloa
     );
     end_sessions_of(app, &signed_out, &removed).await;
     app.audit_now(by.entry(Action::Reload, detail)).await;
+    notify_setup.senders = Some(live.senders());
     app.live.store(Arc::new(live));
     app.notify.reload(notify_setup);
     tracing::info!(sources = report.sources, "configuration reloaded");

@@ -65,6 +65,11 @@ impl WebhookSources {
             .map(|candidate| candidate.source.clone())
     }
 
+    /// Every source.
+    pub fn all(&self) -> impl Iterator<Item = Arc<Source>> + '_ {
+        self.by_integration.values().flatten().map(|candidate| candidate.source.clone())
+    }
+
     /// The integrations at least one source uses.
     pub fn integrations(&self) -> impl Iterator<Item = &str> {
         self.by_integration.keys().map(String::as_str)

@@ -65,6 +65,14 @@ pub enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Add a note to an incident's log (sent on to the sender when its
+    /// source acts back, docs/two-way.md).
+    Note {
+        id: u64,
+        text: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
@@ -161,6 +169,14 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Accept { id, note, remote } => change(&remote, id, "accept", note),
         Command::Resolve { id, note, remote } => change(&remote, id, "resolve", note),
+        Command::Note { id, text, remote } => {
+            let body = json!({"text": text});
+            remote.send(|client, base| {
+                client.post(format!("{base}/api/v1/incidents/{id}/notes")).json(&body)
+            })?;
+            println!("incident {id}: noted");
+            Ok(())
+        }
     }
 }
 

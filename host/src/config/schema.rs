@@ -395,6 +395,45 @@ pub struct SourceConfig {
     /// Zendesk fires one webhook per ticket).
     #[serde(default = "default_rate_burst")]
     pub rate_limit_burst: u32,
+    /// Where the plugin's requests back to the sender go, and with which
+    /// credentials (two-way integrations, `docs/two-way.md`). Without it
+    /// the plugin is never asked to act back.
+    pub outbound: Option<SourceOutbound>,
+}
+
+/// `[sources.outbound]`: the sender's API, as the operator allows it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceOutbound {
+    /// The sender's API origin, e.g. `https://acme.zendesk.com`: every
+    /// request goes there and nowhere else (validated to scheme, host and
+    /// port only).
+    pub url: String,
+    #[serde(default)]
+    pub auth: OutboundAuth,
+    /// `basic`: the user name (Zendesk API tokens: `agent@example.com/token`).
+    pub user: Option<String>,
+    pub user_env: Option<String>,
+    /// `basic` and `bearer`: the secret (resolved from `token_env`).
+    pub token: Option<String>,
+    pub token_env: Option<String>,
+    /// One attempt's time limit, all its requests together.
+    #[serde(default = "default_outbound_timeout")]
+    pub timeout_ms: u64,
+}
+
+/// How the host authenticates to the sender's API: the plugin never sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboundAuth {
+    #[default]
+    None,
+    Basic,
+    Bearer,
+}
+
+fn default_outbound_timeout() -> u64 {
+    10_000
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -8,7 +8,8 @@
 //! plugin's log. A field left out of a fixture is not compared, so a
 //! fixture says only what it means to pin down.
 
-use super::{Harness, RunResult, TestRequest};
+use super::change::request_json;
+use super::{ChangeRun, Harness, RunResult, TestChange, TestRequest};
 use crate::plugin::{ApiVersion, SettingsRefused};
 use crate::store::Action;
 use anyhow::Context;
@@ -51,6 +52,14 @@ pub struct FixtureRequest {
     /// `body_file` and `json` bodies unless given.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Instead of a webhook: a person's (or the host's) change to an
+    /// incident, for a plugin that acts back on its sender (`on-change`);
+    /// `expect.sent` lists the requests it must answer with.
+    pub change: Option<TestChange>,
+    /// The sender's 2xx answers to the requests, in order, played back
+    /// for their `remember-as` (e.g. `'{"silenceID": "s1"}'`).
+    #[serde(default)]
+    pub answers: Vec<String>,
     #[serde(default)]
     pub expect: Expect,
 }
@@ -73,6 +82,13 @@ pub struct Expect {
     pub logs: Vec<String>,
     /// The incidents the request concerned, in the order of its actions.
     pub incidents: Option<Vec<toml::Table>>,
+    /// For a `change`: the requests to the sender, in order; each listed
+    /// field must match: `method`, `path`, `remember_as`, `body_contains`,
+    /// `json` (every key given must be in the body, recursively). `[]`
+    /// means it sends nothing.
+    pub sent: Option<Vec<toml::Table>>,
+    /// For a `change`: text its refusal must contain.
+    pub refused_contains: Option<String>,
 }
 
 /// A fixture's result: empty `failures` is a pass.
@@ -141,6 +157,25 @@ impl Fixture {
         };
         let mut failures = Vec::new();
         for (index, request) in self.requests.iter().enumerate() {
+            if let Some(change) = &request.change {
+                let run = harness.change(change)?;
+                if let Ok(requests) = &run.requests {
+                    for (sent, answer) in requests.iter().zip(&request.answers) {
+                        harness.answer(sent, answer.as_bytes())?;
+                    }
+                }
+                let problems = request.expect.compare_change(&run);
+                if !problems.is_empty() {
+                    failures.push(format!(
+                        "request {} (change {:?}):\n{}\n  what the plugin sends:\n{}",
+                        index + 1,
+                        change.kind,
+                        problems.join("\n"),
+                        indent(&run.to_string(), "    ")
+                    ));
+                }
+                continue;
+            }
             let run = harness.send(request.to_test_request(dir)?);
             let problems = request.expect.compare(&run);
             if !problems.is_empty() {
@@ -190,6 +225,28 @@ impl FixtureRequest {
 }
 
 impl Expect {
+    /// Each difference between this expectation and what the plugin sends
+    /// for a change.
+    pub fn compare_change(&self, run: &ChangeRun) -> Vec<String> {
+        let mut problems = Vec::new();
+        match (&run.requests, &self.refused_contains) {
+            (Err(error), Some(text)) if !error.contains(text.as_str()) => problems
+                .push(format!("  refusal: expected it to contain {text:?}, got {error:?}")),
+            (Err(_), Some(_)) => {}
+            (Err(error), None) => problems.push(format!("  refused: {error}")),
+            (Ok(_), Some(text)) => {
+                problems.push(format!("  expected a refusal containing {text:?}; it answered"))
+            }
+            (Ok(requests), None) => {
+                if let Some(expected) = &self.sent {
+                    let actual: Vec<Value> = requests.iter().map(request_json).collect();
+                    problems.extend(compare_sent(expected, &actual));
+                }
+            }
+        }
+        problems
+    }
+
     /// Each difference between this expectation and `run`, as
     /// "  what: expected X, got Y" lines.
     pub fn compare(&self, run: &RunResult) -> Vec<String> {
@@ -274,6 +331,45 @@ fn compare_incidents(what: &str, expected: &[toml::Table], actual: &[Value]) -> 
     problems
 }
 
+/// Compares the requests a change sends with the expected ones.
+fn compare_sent(expected: &[toml::Table], actual: &[Value]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if expected.len() != actual.len() {
+        problems.push(format!("  sent: expected {} requests, got {}", expected.len(), actual.len()));
+    }
+    for (index, (want, got)) in expected.iter().zip(actual).enumerate() {
+        for (field, value) in want {
+            let want_value = serde_json::to_value(value).unwrap_or(Value::Null);
+            let matches = match field.as_str() {
+                "body_contains" => got["body"]
+                    .as_str()
+                    .is_some_and(|body| body.contains(value.as_str().unwrap_or(""))),
+                "json" => contains_json(&got["json"], &want_value),
+                field => got.get(field).is_some_and(|g| *g == want_value),
+            };
+            if !matches {
+                let shown = if field == "body_contains" { "body" } else { field.as_str() };
+                let got_value = got.get(shown).map_or("nothing".into(), Value::to_string);
+                problems.push(format!(
+                    "  sent[{index}].{field}: expected {want_value}, got {got_value}"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Whether `actual` has every key of `wanted` with the same value, objects
+/// compared the same way, recursively; anything else compared whole.
+fn contains_json(actual: &Value, wanted: &Value) -> bool {
+    match (actual, wanted) {
+        (Value::Object(actual), Value::Object(wanted)) => wanted
+            .iter()
+            .all(|(key, value)| actual.get(key).is_some_and(|got| contains_json(got, value))),
+        _ => actual == wanted,
+    }
+}
+
 fn words(actions: &[Action]) -> String {
     let words: Vec<String> = actions
         .iter()
@@ -306,6 +402,29 @@ mod tests {
             time: Duration::ZERO,
             memory_bytes: 0,
         }
+    }
+
+    #[test]
+    fn sent_requests_match_by_the_fields_given_and_json_by_subset() {
+        let actual = vec![json!({
+            "method": "PUT",
+            "path": "/api/v2/tickets/7.json",
+            "body": r#"{"ticket":{"comment":{"body":"Accepted by ada","public":false},"status":"open"}}"#,
+            "json": {"ticket": {"comment": {"body": "Accepted by ada", "public": false}, "status": "open"}},
+        })];
+        let want: Vec<toml::Table> = vec![toml::from_str(
+            r#"
+            method = "PUT"
+            body_contains = "by ada"
+            json = { ticket = { comment = { public = false } } }
+            "#,
+        )
+        .unwrap()];
+        assert!(compare_sent(&want, &actual).is_empty(), "{:?}", compare_sent(&want, &actual));
+        let wrong: Vec<toml::Table> =
+            vec![toml::from_str(r#"json = { ticket = { comment = { public = true } } }"#).unwrap()];
+        assert_eq!(compare_sent(&wrong, &actual).len(), 1);
+        assert_eq!(compare_sent(&[], &actual), ["  sent: expected 0 requests, got 1"]);
     }
 
     #[test]

@@ -114,6 +114,7 @@ impl From<RespondError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "incident-resolved", message)
             }
             RespondError::NoteTooLong => ApiError::bad_request("note-too-long", message),
+            RespondError::EmptyNote => ApiError::bad_request("note-empty", message),
             RespondError::Storage(_) => ApiError::internal(message),
             RespondError::Unavailable(_) => storage_unavailable(message),
             RespondError::Contended(_) => {

@@ -9,6 +9,7 @@ use crate::noise::Urgency;
 use crate::respond;
 use crate::store::{self, ListQuery, NotificationQuery, Status};
 use axum::Json;
+use axum::http::StatusCode;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use serde::Deserialize;
@@ -195,6 +196,31 @@ pub async fn resolve(
     change_status(&app, &caller, id, Status::Resolved, &body).await
 }
 
+/// `POST /api/v1/incidents/{id}/notes`, body `{"text": "..."}`: a person's
+/// note in the incident's log, in any status; passed on to the sender when
+/// the source acts back (docs/two-way.md).
+pub async fn note(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    IncidentId(id): IncidentId,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Note {
+        text: String,
+    }
+    let note: Note = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::bad_request("invalid-body", format!("the body must be {{\"text\": \"...\"}}: {error}"))
+    })?;
+    let by = respond::Actor { logged: caller.actor(), name: caller.name.clone() };
+    let config = &app.live.load().config;
+    let incident = respond::add_note(&app.store, config, id, &by, note.text).await?;
+    tracing::info!(incident = incident.id, by = %caller.name, "note added by a person");
+    let incident = views::incident_with_urgency(&incident, config);
+    Ok((StatusCode::CREATED, Json(json!({"incident": incident}))))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StatusChange {
@@ -219,7 +245,9 @@ async fn change_status(
         })?
     };
     let note = change.note.filter(|note| !note.trim().is_empty());
-    let (action, incident) = respond::set_status(&app.store, id, to, caller.actor(), note).await?;
+    let by = respond::Actor { logged: caller.actor(), name: caller.name.clone() };
+    let config = &app.live.load().config;
+    let (action, incident) = respond::set_status(&app.store, config, id, to, &by, note).await?;
     tracing::info!(incident = incident.id, action = %json!(action).as_str().unwrap_or_default(), by = %caller.name, "incident status set by a person");
     let incident = views::incident_with_urgency(&incident, &app.notify.current().config);
     Ok(Json(json!({"action": action, "incident": incident})))

@@ -62,6 +62,8 @@ pub fn notification_view(notification: &Notification) -> Value {
         "last_error": notification.last_error,
         "held": notification.held,
         "idempotency_key": notification.idempotency_key(),
+        // Outbound entries (two-way): what the sender is being told.
+        "change": notification.change,
     })
 }
 
@@ -193,7 +195,9 @@ pub async fn act(State(app): State<Arc<AppState>>, ApiPath(token): ApiPath<Strin
         LinkAction::Resolve => Status::Resolved,
     };
     let by = format!("{} via {} link", claims.person, claims.channel);
-    match respond::set_status(&app.store, claims.incident, to, by.clone(), None).await {
+    let actor = respond::Actor { logged: by.clone(), name: claims.person.clone() };
+    let config = &app.live.load().config;
+    match respond::set_status(&app.store, config, claims.incident, to, &actor, None).await {
         Ok((_, incident)) => {
             tracing::info!(incident = incident.id, by = %by, "incident status set by a one-click link");
             page(

@@ -53,6 +53,9 @@ pub fn to_wit(
         kind: match notification.kind {
             NotificationKind::Triggered => render::Kind::Triggered,
             NotificationKind::Resolved => render::Kind::Resolved,
+            // Never rendered by a notifier: the source's plugin renders it
+            // (`outbound.rs`). Named for the match only.
+            NotificationKind::Outbound => render::Kind::Triggered,
         },
         incident: render::Incident {
             id: incident.id,

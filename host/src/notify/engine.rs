@@ -10,8 +10,9 @@
 use super::setup::Setup;
 use crate::noise::{self, Decision, Window};
 use crate::store::{
-    ChangeSet, DeliveryStatus, Escalation, EscalationState, FiredLevel, Incident, LogEntry,
-    LogKind, Millis, Notification, NotificationKind, ReadCheck, Recipient, Status, Store, Write,
+    ChangeKind, ChangeSet, DeliveryStatus, Escalation, EscalationState, FiredLevel, Incident,
+    LogEntry, LogKind, Millis, Notification, NotificationKind, ReadCheck, Recipient, SenderChange,
+    Status, Store, Write,
 };
 
 /// What one due escalation commits, and whether it held a page back.
@@ -34,8 +35,40 @@ pub fn plan(
     now: Millis,
 ) -> Result<Plan, crate::store::Error> {
     let mut held = None;
-    let changes = changes(setup, store, windows, escalation, incident, now, &mut held)?;
+    let mut changes = changes(setup, store, windows, escalation, incident, now, &mut held)?;
+    if let Some(incident) = incident.filter(|i| setup.config.outbound(&i.source).is_some()) {
+        let next = changes.writes.iter().find_map(|write| match write {
+            Write::PutEscalation(next) => Some(next),
+            _ => None,
+        });
+        if let Some(change) = next.and_then(|next| told_sender(escalation, next, now)) {
+            changes.writes.push(super::outbound::entry(store, incident, change)?);
+        }
+    }
     Ok(Plan { changes, held })
+}
+
+/// What the incident's sender should hear of this step: that paging ran
+/// out with nobody accepting, or that a maintenance window began holding
+/// it. Once each: the step that changes it, never a recheck.
+fn told_sender(before: &Escalation, after: &Escalation, now: Millis) -> Option<SenderChange> {
+    let by = "inbound".to_string();
+    let window = |escalation: &Escalation| escalation.held.as_ref()?.window.clone();
+    if after.state == EscalationState::Exhausted
+        && before.state != EscalationState::Exhausted
+        && !after.fired.is_empty()
+    {
+        return Some(SenderChange { kind: ChangeKind::EscalationExhausted, by, text: None, at: now });
+    }
+    match window(after) {
+        Some(name) if window(before).as_ref() != Some(&name) => Some(SenderChange {
+            kind: ChangeKind::HeldForMaintenance,
+            by,
+            text: Some(name),
+            at: now,
+        }),
+        _ => None,
+    }
 }
 
 fn changes(
@@ -78,6 +111,7 @@ fn changes(
             sent_at: None,
             version: 1,
             held: false,
+            change: None,
         })
     };
     match escalation.state {
@@ -254,6 +288,9 @@ fn log(
 
 /// `ada via email` or `channel support-slack`, for logs.
 pub fn describe(recipient: &Recipient) -> String {
+    if let Some(source) = recipient.channel.strip_prefix(crate::store::OUTBOUND_CHANNEL_PREFIX) {
+        return format!("the sender of source {source}");
+    }
     match &recipient.person {
         Some(person) => format!("{person} via {}", recipient.channel),
         None => format!("channel {}", recipient.channel),

@@ -15,6 +15,9 @@ pub struct Setup {
     pub config: Config,
     pub notifiers: NotifierHost,
     pub links: Option<LinkSigner>,
+    /// The integration plugins of the same config, for sources that act
+    /// back on their sender; `None` until the server hands them over.
+    pub senders: Option<super::outbound::Senders>,
 }
 
 /// Who one target reached, or why it reached nobody.
@@ -35,7 +38,7 @@ impl Setup {
             tracing::warn!("{warning}");
         }
         let links = config.notifications.link_secret.as_deref().map(LinkSigner::new);
-        Ok(Setup { config, notifiers, links })
+        Ok(Setup { config, notifiers, links, senders: None })
     }
 
     pub fn channel(&self, name: &str) -> Option<&ChannelConfig> {
@@ -136,7 +139,13 @@ impl Setup {
     /// database: longer than any attempt (a few messages, each up to the
     /// channel's timeout), should the claiming host die mid-attempt.
     pub fn claim_lease(&self, channel: &str) -> Duration {
-        let timeout = self.channel(channel).map_or(Duration::ZERO, |c| self.channel_timeout(c));
+        let timeout = match channel.strip_prefix(crate::store::OUTBOUND_CHANNEL_PREFIX) {
+            Some(source) => self
+                .config
+                .outbound(source)
+                .map_or(Duration::ZERO, |outbound| Duration::from_millis(outbound.timeout_ms)),
+            None => self.channel(channel).map_or(Duration::ZERO, |c| self.channel_timeout(c)),
+        };
         timeout * 4 + Duration::from_secs(60)
     }
 
@@ -189,7 +198,11 @@ impl super::lanes::Caps for Setup {
     /// Every notification on a throttled channel: pages, and resolved
     /// notices too (a storm that resolves at once would otherwise send one
     /// notice per incident).
+    ///
+    /// A source's requests to its sender are never throttled, but each
+    /// incident's travel together the same way: in order, one at a time.
     fn throttled(&self, notification: &Notification) -> bool {
-        self.throttle(&notification.recipient.channel).is_some()
+        notification.kind == crate::store::NotificationKind::Outbound
+            || self.throttle(&notification.recipient.channel).is_some()
     }
 }

@@ -78,15 +78,41 @@ pub async fn send_http(
     idempotency_key: &str,
     timeout: Duration,
 ) -> Result<String, SendError> {
-    let url = resolve_url(channel_url, &request.url).map_err(SendError::final_)?;
+    let answer = exchange(client, channel_url, request, idempotency_key, None, timeout).await?;
+    Ok(answer.summary)
+}
+
+/// A 2xx answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The status line and the start of the body, for the log.
+    pub summary: String,
+    /// The body, up to [`RESPONSE_LIMIT_BYTES`].
+    pub body: Vec<u8>,
+}
+
+/// Sends one HTTP request under `base`'s origin and reads the answer;
+/// `authorization` is a credential only the host holds (a sender's API
+/// token), which the request itself may not name.
+pub async fn exchange(
+    client: &reqwest::Client,
+    base: &url::Url,
+    request: &HttpRequest,
+    idempotency_key: &str,
+    authorization: Option<&reqwest::header::HeaderValue>,
+    timeout: Duration,
+) -> Result<Answer, SendError> {
+    let url = resolve_url(base, &request.url).map_err(SendError::final_)?;
     let method = reqwest::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| SendError::final_(format!("{:?} is not an HTTP method", request.method)))?;
     let mut headers = reqwest::header::HeaderMap::new();
     for (name, value) in &request.headers {
         let lower = name.to_ascii_lowercase();
-        if HOST_HEADERS.contains(&lower.as_str()) {
+        if HOST_HEADERS.contains(&lower.as_str())
+            || (authorization.is_some() && lower == "authorization")
+        {
             return Err(SendError::final_(format!(
-                "the notifier set the header {name:?}, which is the host's"
+                "the plugin set the header {name:?}, which is the host's"
             )));
         }
         let name = reqwest::header::HeaderName::from_bytes(lower.as_bytes())
@@ -97,6 +123,11 @@ pub async fn send_http(
     }
     if !headers.contains_key("idempotency-key") {
         headers.insert("idempotency-key", idempotency_key.parse().expect("ascii key"));
+    }
+    if let Some(credential) = authorization {
+        let mut credential = credential.clone();
+        credential.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, credential);
     }
     let exchange = async {
         let mut response = client
@@ -130,7 +161,7 @@ pub async fn send_http(
         if text.trim().is_empty() { String::new() } else { format!(": {}", text.trim()) }
     );
     if status.is_success() {
-        return Ok(summary);
+        return Ok(Answer { summary, body });
     }
     if status.is_redirection() {
         return Err(SendError::final_(format!(

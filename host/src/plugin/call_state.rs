@@ -10,6 +10,9 @@ pub struct CallState {
     /// The request's storage session; `None` while the host reads what a
     /// plugin says about itself (`about`), where the host API traps.
     pub session: Option<Session>,
+    /// In `on-change` the host API reads only: every change is refused, and
+    /// the session is never committed.
+    pub read_only: bool,
     /// Whose log lines these are: the source, or the integration outside a request.
     pub log_name: String,
     pub limits: CallLimits,

@@ -11,7 +11,7 @@ mod incidents;
 mod log;
 mod state;
 
-pub use convert::action_from_wit;
+pub use convert::{action_from_wit, to_wit};
 
 use super::CallState;
 use super::wit::latest::inbound::plugin::types;

@@ -11,13 +11,15 @@ pub mod since_v0_1_0;
 pub mod since_v0_2_0;
 pub mod since_v0_3_0;
 pub mod since_v0_4_0;
+pub mod since_v0_5_0;
 
 /// The newest version: what `host_api.rs` implements and `inbound-sdk` targets.
-pub use since_v0_4_0 as latest;
+pub use since_v0_5_0 as latest;
 
 use super::CallState;
 use super::about::{PluginInfo, SettingsProblem};
-use latest::inbound::plugin::types::{Outcome, Rejection, Request};
+use latest::exports::inbound::plugin::outbound::{Change, OutboundRequest};
+use latest::inbound::plugin::types::{Incident, Outcome, Rejection, Request};
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, InstancePre, Linker};
 
@@ -49,6 +51,7 @@ api_versions! {
     V0_2_0 => "0.2.0",
     V0_3_0 => "0.3.0",
     V0_4_0 => "0.4.0",
+    V0_5_0 => "0.5.0",
 }
 
 impl ApiVersion {
@@ -70,12 +73,14 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     since_v0_2_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
     since_v0_3_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
     since_v0_4_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
-    // 0.2.0 and 0.3.0 share 0.4.0's `types` (see `since_v0_2_0`), so their
-    // bindings opened the 0.4.0 name; a 0.2.0 or 0.3.0 component imports the
-    // types under its own. The interface has no functions: an empty instance
-    // serves it.
+    since_v0_5_0::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)?;
+    // Older versions share the newest's `types` (see `since_v0_2_0`), so
+    // their bindings opened the newest's name; an older component imports
+    // the types under its own. The interface has no functions: an empty
+    // instance serves it.
     linker.instance("inbound:plugin/types@0.2.0")?;
     linker.instance("inbound:plugin/types@0.3.0")?;
+    linker.instance("inbound:plugin/types@0.4.0")?;
     Ok(())
 }
 
@@ -85,6 +90,7 @@ pub enum PluginPre {
     V0_2_0(since_v0_2_0::PluginPre<CallState>),
     V0_3_0(since_v0_3_0::PluginPre<CallState>),
     V0_4_0(since_v0_4_0::PluginPre<CallState>),
+    V0_5_0(since_v0_5_0::PluginPre<CallState>),
 }
 
 impl PluginPre {
@@ -94,6 +100,7 @@ impl PluginPre {
             ApiVersion::V0_2_0 => PluginPre::V0_2_0(since_v0_2_0::PluginPre::new(pre)?),
             ApiVersion::V0_3_0 => PluginPre::V0_3_0(since_v0_3_0::PluginPre::new(pre)?),
             ApiVersion::V0_4_0 => PluginPre::V0_4_0(since_v0_4_0::PluginPre::new(pre)?),
+            ApiVersion::V0_5_0 => PluginPre::V0_5_0(since_v0_5_0::PluginPre::new(pre)?),
         })
     }
 
@@ -103,6 +110,7 @@ impl PluginPre {
             PluginPre::V0_2_0(_) => ApiVersion::V0_2_0,
             PluginPre::V0_3_0(_) => ApiVersion::V0_3_0,
             PluginPre::V0_4_0(_) => ApiVersion::V0_4_0,
+            PluginPre::V0_5_0(_) => ApiVersion::V0_5_0,
         }
     }
 
@@ -133,6 +141,10 @@ impl PluginPre {
                 let instance = pre.instantiate(&mut *store)?;
                 instance.inbound_plugin_handler().call_handle(store, &request)
             }
+            PluginPre::V0_5_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                instance.inbound_plugin_handler().call_handle(store, &request)
+            }
         }
     }
 
@@ -147,6 +159,11 @@ impl PluginPre {
                 Ok(Some(info.into()))
             }
             PluginPre::V0_4_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                let info = instance.inbound_plugin_about().call_describe(store)?;
+                Ok(Some(info.into()))
+            }
+            PluginPre::V0_5_0(pre) => {
                 let instance = pre.instantiate(&mut *store)?;
                 let info = instance.inbound_plugin_about().call_describe(store)?;
                 Ok(Some(info.into()))
@@ -175,6 +192,38 @@ impl PluginPre {
                     instance.inbound_plugin_about().call_validate_settings(store, settings)?;
                 Ok(answer.map_err(|problems| problems.into_iter().map(Into::into).collect()))
             }
+            PluginPre::V0_5_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                let answer =
+                    instance.inbound_plugin_about().call_validate_settings(store, settings)?;
+                Ok(answer.map_err(|problems| problems.into_iter().map(Into::into).collect()))
+            }
+        }
+    }
+
+    /// Whether the plugin can act back on its sender (`outbound`, 0.5.0 on).
+    pub fn has_outbound(&self) -> bool {
+        matches!(self, PluginPre::V0_5_0(_))
+    }
+
+    /// The requests the plugin wants sent for `change`; `None` for versions
+    /// before 0.5.0, which send nothing back.
+    pub fn on_change(
+        &self,
+        store: &mut Store<CallState>,
+        change: &Change,
+        incident: &Incident,
+        settings: &str,
+    ) -> wasmtime::Result<Option<Result<Vec<OutboundRequest>, String>>> {
+        match self {
+            PluginPre::V0_5_0(pre) => {
+                let instance = pre.instantiate(&mut *store)?;
+                let answer = instance
+                    .inbound_plugin_outbound()
+                    .call_on_change(store, change, incident, settings)?;
+                Ok(Some(answer))
+            }
+            _ => Ok(None),
         }
     }
 }
@@ -190,9 +239,9 @@ mod tests {
     #[test]
     fn the_sdks_carry_the_newest_wit_unchanged() {
         assert!(
-            include_str!("../../wit/v0.4.0/plugin.wit")
+            include_str!("../../wit/v0.5.0/plugin.wit")
                 == include_str!("../../../plugins/sdk/wit/plugin.wit"),
-            "plugins/sdk/wit/plugin.wit differs from host/wit/v0.4.0/plugin.wit: copy it over"
+            "plugins/sdk/wit/plugin.wit differs from host/wit/v0.5.0/plugin.wit: copy it over"
         );
         assert!(
             include_str!("../../wit/notifier/v0.2.0/notifier.wit")
@@ -206,6 +255,6 @@ mod tests {
         for &version in ApiVersion::ALL {
             assert_eq!(ApiVersion::parse(version.as_str()), Some(version));
         }
-        assert_eq!(ApiVersion::parse("0.5.0"), None);
+        assert_eq!(ApiVersion::parse("0.6.0"), None);
     }
 }

@@ -9,6 +9,8 @@ const HOST_INTERFACES: &[&str] = &["types", "incidents", "state", "log"];
 const HANDLER: &str = "handler";
 /// Exported next to the handler from 0.3.0 on.
 const ABOUT: &str = "about";
+/// Exported beside them from 0.5.0 on (an SDK exports it for every plugin).
+const OUTBOUND: &str = "outbound";
 /// The usual reason a component built with an SDK exports no handler: the
 /// SDK only exports what the plugin registers, and an unregistered plugin
 /// still compiles.
@@ -27,6 +29,8 @@ pub struct WorldMismatch {
     pub found_version: Option<String>,
     /// True when a 0.3.0-or-later handler comes without `about`.
     pub missing_about: bool,
+    /// True when a 0.5.0-or-later handler comes without `outbound`.
+    pub missing_outbound: bool,
 }
 
 /// Checks the component's imports and exports; on success, the API version
@@ -49,24 +53,31 @@ fn check_names(imports: &[String], exports: &[String]) -> Result<ApiVersion, Wor
     let found_version = handler.map(|(_, version)| version.to_string()).or_else(|| {
         imports.iter().chain(exports).find_map(|n| inbound_interface(n).map(|(_, v)| v.to_string()))
     });
-    let missing_about = version.is_some_and(|version| {
-        version >= ApiVersion::V0_3_0
-            && !exports
-                .iter()
-                .any(|name| inbound_interface(name) == Some((ABOUT, version.as_str())))
-    });
+    let missing = |export: &str, since: ApiVersion| {
+        version.is_some_and(|version| {
+            version >= since
+                && !exports
+                    .iter()
+                    .any(|name| inbound_interface(name) == Some((export, version.as_str())))
+        })
+    };
+    let missing_about = missing(ABOUT, ApiVersion::V0_3_0);
+    let missing_outbound = missing(OUTBOUND, ApiVersion::V0_5_0);
     match version {
-        Some(version) if extra_imports.is_empty() && !missing_about => Ok(version),
+        Some(version) if extra_imports.is_empty() && !missing_about && !missing_outbound => {
+            Ok(version)
+        }
         _ => Err(WorldMismatch {
             extra_imports,
             missing_export: version.is_none(),
             found_version,
             missing_about,
+            missing_outbound,
         }),
     }
 }
 
-/// "0.1.0, 0.2.0, 0.3.0, 0.4.0": the versions this host implements, oldest first.
+/// "0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0": the versions this host implements, oldest first.
 fn supported_versions() -> String {
     ApiVersion::ALL.iter().map(|version| version.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -89,8 +100,13 @@ fn is_provided(name: &str, handler_version: Option<ApiVersion>) -> bool {
 }
 
 fn describe(mismatch: &WorldMismatch) -> String {
-    let WorldMismatch { extra_imports: extra, missing_export, found_version: found, missing_about } =
-        mismatch;
+    let WorldMismatch {
+        extra_imports: extra,
+        missing_export,
+        found_version: found,
+        missing_about,
+        missing_outbound,
+    } = mismatch;
     let supported = supported_versions();
     let mut problems = Vec::new();
     if !extra.is_empty() {
@@ -103,6 +119,12 @@ fn describe(mismatch: &WorldMismatch) -> String {
     if *missing_about {
         problems.push(format!(
             "it exports the handler of inbound:plugin@{} but not `about` (its name, version and settings), which every plugin exports from 0.3.0 on; the SDKs export it for you (Rust: `register_plugin!`, Python: `class About`, JavaScript: `export const about = sdk.about(...)`)",
+            found.as_deref().unwrap_or("?")
+        ));
+    }
+    if *missing_outbound {
+        problems.push(format!(
+            "it exports the handler of inbound:plugin@{} but not `outbound` (what to send back to the sender), which every plugin exports from 0.5.0 on, if only to send nothing; the SDKs export it for you",
             found.as_deref().unwrap_or("?")
         ));
     }
@@ -149,6 +171,7 @@ mod tests {
             let exports = names(&[
                 &format!("inbound:plugin/handler@{version}"),
                 &format!("inbound:plugin/about@{version}"),
+                &format!("inbound:plugin/outbound@{version}"),
             ]);
             assert_eq!(check_names(&imports, &exports), Ok(version));
         }
@@ -164,6 +187,16 @@ mod tests {
             check_names(&[], &names(&["inbound:plugin/handler@0.2.0"])),
             Ok(ApiVersion::V0_2_0)
         );
+    }
+
+    #[test]
+    fn from_0_5_0_a_handler_needs_its_outbound() {
+        let exports = names(&["inbound:plugin/handler@0.5.0", "inbound:plugin/about@0.5.0"]);
+        let error = check_names(&[], &exports).unwrap_err();
+        assert!(error.missing_outbound && !error.missing_about, "{error:?}");
+        assert!(error.to_string().contains("but not `outbound`"), "{error}");
+        let exports = names(&["inbound:plugin/handler@0.4.0", "inbound:plugin/about@0.4.0"]);
+        assert_eq!(check_names(&[], &exports), Ok(ApiVersion::V0_4_0));
     }
 
     #[test]
@@ -203,7 +236,7 @@ mod tests {
         .unwrap_err();
         let text = error.to_string();
         assert!(
-            text.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0")
+            text.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0")
                 && text.contains("built against inbound:plugin@9.0.0"),
             "{text}"
         );

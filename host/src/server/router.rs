@@ -96,6 +96,7 @@ mod tests {
                 RespondError::NotFound(3),
                 RespondError::Resolved(Reopen(3)),
                 RespondError::NoteTooLong,
+                RespondError::EmptyNote,
                 RespondError::Storage("disk".into()),
                 RespondError::Unavailable("reconnecting".into()),
                 RespondError::Contended(3),

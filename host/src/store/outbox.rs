@@ -97,7 +97,49 @@ pub struct Held {
 pub enum NotificationKind {
     Triggered,
     Resolved,
+    /// Requests back to the incident's sender about a [`SenderChange`]:
+    /// rendered by the source's plugin (`on-change`), sent to the source's
+    /// `[sources.outbound]` origin (`notify/outbound.rs`).
+    Outbound,
 }
+
+/// What a person or the host did to an incident, for its source's plugin to
+/// tell the sender (two-way integrations). Changes made by the source's own
+/// webhooks are never one: the sender already knows, and a loop could form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SenderChange {
+    pub kind: ChangeKind,
+    /// A person's name, or `inbound` for the host's own changes.
+    pub by: String,
+    /// The person's note, or the maintenance window's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Accepted,
+    Resolved,
+    Noted,
+    EscalationExhausted,
+    HeldForMaintenance,
+}
+
+/// The recipient of a source's requests back to its sender: one "contact"
+/// per incident, so an incident's requests go out in order, one at a time.
+pub fn sender_of(source: &str, incident: IncidentId) -> Recipient {
+    Recipient {
+        channel: format!("{OUTBOUND_CHANNEL_PREFIX}{source}"),
+        person: None,
+        address: Some(incident.to_string()),
+    }
+}
+
+/// Outbound entries' `channel`: `outbound:<source>`. Channel names are
+/// identifiers without `:`, so no configured channel can take it.
+pub const OUTBOUND_CHANNEL_PREFIX: &str = "outbound:";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +192,9 @@ pub struct Notification {
     /// in a digest with the contact's other held notifications.
     #[serde(default, skip_serializing_if = "is_false")]
     pub held: bool,
+    /// For [`NotificationKind::Outbound`]: the change to tell the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<SenderChange>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -158,8 +203,42 @@ fn is_false(value: &bool) -> bool {
 
 impl Notification {
     /// Stable across retries and restarts: receivers drop a resend by it.
+    /// For an outbound entry it is also the change's marker, which the
+    /// plugin writes into what the sender echoes back.
     pub fn idempotency_key(&self) -> String {
         format!("inbound-{}-{}", self.incident, self.id)
+    }
+
+    /// An outbound entry telling `source`'s sender about `change`, due at once.
+    pub fn to_sender(
+        id: NotificationId,
+        source: &str,
+        incident: IncidentId,
+        change: SenderChange,
+    ) -> Notification {
+        Notification {
+            id,
+            incident,
+            kind: NotificationKind::Outbound,
+            level: 0,
+            round: 0,
+            recipient: sender_of(source, incident),
+            created_at: change.at,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: change.at,
+            messages_sent: 0,
+            last_error: None,
+            sent_at: None,
+            version: 0,
+            held: false,
+            change: Some(change),
+        }
+    }
+
+    /// The source whose sender an outbound entry goes to.
+    pub fn outbound_source(&self) -> Option<&str> {
+        self.recipient.channel.strip_prefix(OUTBOUND_CHANNEL_PREFIX)
     }
 }
 

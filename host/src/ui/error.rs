@@ -74,7 +74,7 @@ impl From<RespondError> for UiError {
         let status = match error {
             RespondError::NotFound(_) => StatusCode::NOT_FOUND,
             RespondError::Resolved(_) => StatusCode::CONFLICT,
-            RespondError::NoteTooLong => StatusCode::BAD_REQUEST,
+            RespondError::NoteTooLong | RespondError::EmptyNote => StatusCode::BAD_REQUEST,
             RespondError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             RespondError::Unavailable(_) | RespondError::Contended(_) => {
                 StatusCode::SERVICE_UNAVAILABLE

@@ -76,6 +76,11 @@ impl CallState {
 
     /// Room for one more change; [`Self::spend_change`] once it is made.
     pub(super) fn check_action_budget(&self) -> Result<(), ApiError> {
+        if self.read_only {
+            return Err(ApiError::Invalid(
+                "the host API only reads in `on-change`: incidents and state change through webhooks (`handle`); keep an answer with `remember-as`".into(),
+            ));
+        }
         if self.changes_made >= self.limits.max_writes_per_call {
             return Err(ApiError::LimitExceeded(format!(
                 "a call may make at most {} changes",

@@ -1,13 +1,15 @@
-//! The host functions 0.2.0 and 0.3.0 import, forwarded to the newest
-//! host API: those versions' `incidents`, `state` and `log` are 0.4.0's
-//! minus `incidents.update`, over the same shared `types`, so each function
-//! only calls the newest. Expanded inside each version's bindings module,
-//! whose `inbound::plugin` names are that version's.
+//! The host functions older versions import, forwarded to the newest host
+//! API: those versions' `incidents`, `state` and `log` are the newest's
+//! (0.2.0 and 0.3.0 without `incidents.update`), over the same shared
+//! `types`, so each function only calls the newest; and their `about`
+//! answers, converted to the newest's. Expanded inside each version's
+//! bindings module, whose `inbound::plugin` names are that version's.
 
 /// Implements that version's `incidents`, `state` and `log` hosts on
-/// `CallState` by calling the newest ones.
+/// `CallState` by calling the newest ones; `$extra` are the `incidents`
+/// functions the version has beyond 0.2.0's.
 macro_rules! forward_to_latest {
-    () => {
+    ($($extra:item)*) => {
         type HostResult<T> = wasmtime::Result<T>;
         type Changed = HostResult<Result<Incident, ApiError>>;
 
@@ -43,6 +45,8 @@ macro_rules! forward_to_latest {
             fn add_link(&mut self, id: IncidentId, link: Link) -> Changed {
                 latest::incidents::Host::add_link(self, id, link)
             }
+
+            $($extra)*
         }
 
         impl state::Host for CallState {
@@ -74,4 +78,46 @@ macro_rules! forward_to_latest {
     };
 }
 
-pub(super) use forward_to_latest;
+/// Converts that version's `about` answers (0.3.0 on) to the newest's, whose
+/// conversions into the host's types live with the newest bindings.
+macro_rules! about_to_latest {
+    () => {
+        impl From<wit::PluginInfo> for PluginInfo {
+            fn from(info: wit::PluginInfo) -> Self {
+                latest_about::PluginInfo {
+                    name: info.name,
+                    version: info.version,
+                    description: info.description,
+                    settings: info.settings.map(|settings| settings.into_iter().map(setting).collect()),
+                }
+                .into()
+            }
+        }
+
+        fn setting(setting: wit::Setting) -> latest_about::Setting {
+            use latest_about::SettingKind as Latest;
+            latest_about::Setting {
+                name: setting.name,
+                kind: match setting.kind {
+                    wit::SettingKind::Text => Latest::Text,
+                    wit::SettingKind::Integer => Latest::Integer,
+                    wit::SettingKind::Number => Latest::Number,
+                    wit::SettingKind::Boolean => Latest::Boolean,
+                    wit::SettingKind::TextList => Latest::TextList,
+                    wit::SettingKind::TextMap => Latest::TextMap,
+                    wit::SettingKind::Any => Latest::Any,
+                },
+                required: setting.required,
+                description: setting.description,
+            }
+        }
+
+        impl From<wit::SettingsProblem> for SettingsProblem {
+            fn from(problem: wit::SettingsProblem) -> Self {
+                latest_about::SettingsProblem { setting: problem.setting, message: problem.message }.into()
+            }
+        }
+    };
+}
+
+pub(super) use {about_to_latest, forward_to_latest};

@@ -1,6 +1,6 @@
 //! Bindings of the frozen `inbound:plugin@0.2.0` (`host/wit/v0.2.0`), served
-//! by the newest host API: 0.2.0 is 0.4.0 without the `about` export and
-//! `incidents.update`, and its `types` interface is the same, so the types
+//! by the newest host API: 0.2.0 is 0.5.0 without the `about` and `outbound`
+//! exports and `incidents.update`, and its `types` interface is the same, so the types
 //! are shared (`with:`) and each host function only forwards.
 
 use self::inbound::plugin::{incidents, log, state};
@@ -14,7 +14,7 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
     // Only `types`: it declares no functions, so sharing it registers
     // nothing under the wrong version's name (see `wit::add_to_linker`).
-    with: { "inbound:plugin/types@0.2.0": super::since_v0_4_0::inbound::plugin::types },
+    with: { "inbound:plugin/types@0.2.0": super::since_v0_5_0::inbound::plugin::types },
 });
 
 super::forward::forward_to_latest!();

@@ -1,64 +1,34 @@
-//! Bindings of `inbound:plugin@0.4.0` (`host/wit/v0.4.0`), the newest version.
-//! `host_api.rs` implements its host interfaces directly.
+//! Bindings of the frozen `inbound:plugin@0.4.0` (`host/wit/v0.4.0`), served
+//! by the newest host API: 0.4.0 is 0.5.0 without the `outbound` export, and its `types` interface is the same, so the types are
+//! shared (`with:`) and each host function only forwards. Its `about`
+//! answers are converted to the newest's, whose conversions into the host's
+//! types live with the newest bindings.
+
+use self::exports::inbound::plugin::about as wit;
+use self::inbound::plugin::{incidents, log, state};
+use super::latest::exports::inbound::plugin::about as latest_about;
+use super::latest::inbound::plugin as latest;
+use crate::plugin::CallState;
+use crate::plugin::about::{PluginInfo, SettingsProblem};
+use latest::types::{ApiError, Incident, IncidentId, Link, NewIncident};
 
 wasmtime::component::bindgen!({
     path: "wit/v0.4.0",
     world: "plugin",
     imports: { default: trappable },
+    // Only `types`: it declares no functions, so sharing it registers
+    // nothing under the wrong version's name (see `wit::add_to_linker`).
+    with: { "inbound:plugin/types@0.4.0": super::since_v0_5_0::inbound::plugin::types },
 });
 
-use crate::plugin::about::{
-    MAX_DESCRIPTION_BYTES, MAX_NAME_BYTES, MAX_SETTINGS, PluginInfo, SettingKind, SettingSpec,
-    SettingsProblem,
-};
-use crate::plugin::printable;
-use exports::inbound::plugin::about as wit;
-
-impl From<wit::PluginInfo> for PluginInfo {
-    /// Everything a plugin says is cut to size and made printable: it ends
-    /// up in terminals, logs and error messages.
-    fn from(info: wit::PluginInfo) -> Self {
-        PluginInfo {
-            name: printable(&info.name, MAX_NAME_BYTES),
-            version: printable(&info.version, MAX_NAME_BYTES),
-            description: printable(&info.description, MAX_DESCRIPTION_BYTES),
-            settings: info.settings.map(|settings| {
-                settings.into_iter().take(MAX_SETTINGS).map(SettingSpec::from).collect()
-            }),
-        }
+super::forward::forward_to_latest! {
+    fn update(&mut self, id: IncidentId, changes: incidents::IncidentUpdate) -> Changed {
+        let changes = latest::incidents::IncidentUpdate {
+            summary: changes.summary,
+            details: changes.details,
+            priority: changes.priority,
+        };
+        latest::incidents::Host::update(self, id, changes)
     }
 }
-
-impl From<wit::Setting> for SettingSpec {
-    fn from(setting: wit::Setting) -> Self {
-        SettingSpec {
-            name: printable(&setting.name, MAX_NAME_BYTES),
-            kind: setting.kind.into(),
-            required: setting.required,
-            description: printable(&setting.description, MAX_DESCRIPTION_BYTES),
-        }
-    }
-}
-
-impl From<wit::SettingKind> for SettingKind {
-    fn from(kind: wit::SettingKind) -> Self {
-        match kind {
-            wit::SettingKind::Text => SettingKind::Text,
-            wit::SettingKind::Integer => SettingKind::Integer,
-            wit::SettingKind::Number => SettingKind::Number,
-            wit::SettingKind::Boolean => SettingKind::Boolean,
-            wit::SettingKind::TextList => SettingKind::TextList,
-            wit::SettingKind::TextMap => SettingKind::TextMap,
-            wit::SettingKind::Any => SettingKind::Any,
-        }
-    }
-}
-
-impl From<wit::SettingsProblem> for SettingsProblem {
-    fn from(problem: wit::SettingsProblem) -> Self {
-        SettingsProblem {
-            setting: problem.setting.map(|name| printable(&name, MAX_NAME_BYTES)),
-            message: printable(&problem.message, MAX_DESCRIPTION_BYTES),
-        }
-    }
-}
+super::forward::about_to_latest!();

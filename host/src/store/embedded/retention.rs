@@ -181,6 +181,7 @@ mod tests {
             sent_at: None,
             version: 1,
             held: false,
+            change: None,
         }
     }
 

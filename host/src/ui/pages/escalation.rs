@@ -113,6 +113,7 @@ fn row(notification: &Notification) -> NotificationRow {
         kind: match notification.kind {
             NotificationKind::Triggered => "page",
             NotificationKind::Resolved => "resolved notice",
+            NotificationKind::Outbound => "update to the sender",
         },
         level: notification.level + 1,
         channel: notification.recipient.channel.clone(),

@@ -66,6 +66,9 @@ struct IncidentPage {
     links: Vec<(String, WebLink)>,
     can_accept: bool,
     can_resolve: bool,
+    can_note: bool,
+    /// The source acts back on its sender: a note reaches it too.
+    tells_sender: bool,
     notice: Option<String>,
     log: Vec<Entry>,
     older_href: Option<String>,
@@ -125,6 +128,8 @@ pub async fn show(
         // A viewer sees no buttons: the route would answer 403 anyway.
         can_accept: incident.status == Status::Pending && signed_in.may(Role::Responder),
         can_resolve: incident.status.is_open() && signed_in.may(Role::Responder),
+        can_note: signed_in.may(Role::Responder),
+        tells_sender: console.app.live.load().config.outbound(&incident.source).is_some(),
         notice,
         log: log.items.iter().map(|(_, entry)| describe(entry)).collect(),
         older_href: log.next.map(|b| format!("/ui/incidents/{id}?log_before={b}")),
@@ -152,6 +157,7 @@ fn notice(done: &str) -> Option<String> {
             "accepted" => "Accepted.",
             "resolved" => "Resolved.",
             "unchanged" => "Nothing changed: the incident already had that status.",
+            "noted" => "Note added.",
             _ => return None,
         }
         .to_string(),
@@ -257,6 +263,29 @@ pub async fn resolve(
     set_status(&console, &signed_in, &id, Status::Resolved, &headers, form).await
 }
 
+/// `POST /ui/incidents/{id}/notes`: a person's note in the log (and to the
+/// sender, when the source acts back).
+pub async fn note(
+    State(console): State<Arc<Console>>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<RespondForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, UiError> {
+    let Form(form) = form.map_err(super::form_error)?;
+    csrf::check(&headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
+    let id = super::parse_id(&id, "an incident id")?;
+    let by = respond::Actor {
+        logged: signed_in.caller.actor(),
+        name: signed_in.caller.name.clone(),
+    };
+    let config = &console.app.live.load().config;
+    let text = form.note.unwrap_or_default();
+    respond::add_note(&console.app.store, config, id, &by, text).await.map_err(UiError::from)?;
+    tracing::info!(incident = id, by = %signed_in.caller.name, "note added in the console");
+    Ok(Redirect::to(&format!("/ui/incidents/{id}?done=noted")).into_response())
+}
+
 async fn set_status(
     console: &Console,
     signed_in: &SignedIn,
@@ -269,10 +298,14 @@ async fn set_status(
     csrf::check(headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
     let id = super::parse_id(id, "an incident id")?;
     let note = form.note.filter(|note| !note.trim().is_empty());
-    let (action, _) =
-        respond::set_status(&console.app.store, id, to, signed_in.caller.actor(), note)
-            .await
-            .map_err(UiError::from)?;
+    let by = respond::Actor {
+        logged: signed_in.caller.actor(),
+        name: signed_in.caller.name.clone(),
+    };
+    let config = &console.app.live.load().config;
+    let (action, _) = respond::set_status(&console.app.store, config, id, to, &by, note)
+        .await
+        .map_err(UiError::from)?;
     tracing::info!(incident = id, by = %signed_in.caller.name, "incident status set in the console");
     let done = serde_json::json!(action);
     let done = done.as_str().unwrap_or("unchanged");
