@@ -187,6 +187,15 @@ impl Live {
         for warning in self.config.warnings() {
             tracing::warn!("{warning}");
         }
+        for source in self.config.sources.iter().filter(|source| source.outbound.is_some()) {
+            let version = self.ingest.plugins.plugin(&source.integration).map(|p| p.api_version());
+            if let Some(version) = version.filter(|v| *v < crate::plugin::ApiVersion::V0_5_0) {
+                tracing::warn!(
+                    source = %source.name,
+                    "the source has [sources.outbound], but its plugin is built against inbound:plugin@{version}, before the outbound export: nothing will be sent back; rebuild it against plugin API 0.5.0 or remove the table"
+                );
+            }
+        }
         if self.tokens.is_empty() {
             tracing::warn!(
                 "no [[api.tokens]] configured: the incidents API, /metrics and reload answer 401 to everyone; add a token (docs/configuration.md)"

@@ -26,6 +26,12 @@ struct Alertmanager {
 
 impl Alertmanager {
     fn start(webhook: &str) -> Alertmanager {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Alertmanager::start_on(port, webhook)
+    }
+
+    /// On `port`, chosen before inbound starts: inbound's config names it.
+    fn start_on(port: u16, webhook: &str) -> Alertmanager {
         assert!(
             std::path::Path::new(ALERTMANAGER).is_file(),
             "{ALERTMANAGER} is missing: run `make test-deps` (apt-get install prometheus-alertmanager)"
@@ -37,7 +43,6 @@ impl Alertmanager {
              receivers:\n  - name: inbound\n    webhook_configs:\n      - url: '{webhook}'\n        send_resolved: true\n"
         );
         std::fs::write(dir.path().join("alertmanager.yml"), config).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(ALERTMANAGER)
             .arg(format!("--config.file={}", dir.path().join("alertmanager.yml").display()))
             .arg(format!("--storage.path={}", dir.path().join("data").display()))
@@ -266,5 +271,71 @@ fn alertmanager_group_mode_keeps_one_incident_per_group_until_every_alert_resolv
     assert!(
         resolved["log"].to_string().contains("resolved in Alertmanager: every alert of the group"),
         "{resolved}"
+    );
+}
+
+/// Alertmanager's silences, as its API lists them.
+fn silences(alertmanager: &Alertmanager) -> Vec<Value> {
+    reqwest::blocking::get(format!("{}/api/v2/silences", alertmanager.base))
+        .unwrap()
+        .json::<Value>()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Two-way: accepting an incident silences its alert in the real
+/// Alertmanager (its API shows the silence, the alert suppressed by it);
+/// resolving the incident expires the silence.
+#[test]
+fn accepting_silences_the_alert_in_alertmanager_until_the_incident_is_resolved() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut config = plugins_config(&[("alertmanager", "alertmanager", KEY)]);
+    config.push_str(&format!(
+        "\n[sources.outbound]\nurl = \"http://127.0.0.1:{port}\"\n\n[notifications]\nretry_initial_ms = 200\n"
+    ));
+    let host = Host::start(&config);
+    let alertmanager =
+        Alertmanager::start_on(port, &host.url(&format!("/api/v1/events/alertmanager/{KEY}")));
+    alertmanager.push(&disk_alerts(&[("db1:9100", "critical")], None));
+    let incident = poll("the alert's incident", || alertmanager_incidents(&host).into_iter().next());
+    let id = incident["id"].clone();
+
+    let (code, answer) =
+        host.post_json(&format!("/api/v1/incidents/{id}/accept"), &json!({"note": "looking"}));
+    assert_eq!(code, 200, "{answer}");
+    let silence = poll("a silence for the alert", || {
+        silences(&alertmanager).into_iter().find(|s| s["status"]["state"] == "active")
+    });
+    let matchers = silence["matchers"].as_array().unwrap();
+    let matcher = |name: &str| matchers.iter().find(|m| m["name"] == name).map(|m| m["value"].clone());
+    assert_eq!(matcher("alertname"), Some(json!("DiskFull")), "{silence}");
+    assert_eq!(matcher("instance"), Some(json!("db1:9100")), "{silence}");
+    assert!(silence["createdBy"].as_str().unwrap().contains("ops"), "{silence}");
+    assert!(silence["comment"].as_str().unwrap().contains(&format!("inbound-{id}-")), "{silence}");
+    let silence_id = silence["id"].as_str().unwrap().to_string();
+    poll("the alert silenced by it", || {
+        let alerts: Value =
+            reqwest::blocking::get(format!("{}/api/v2/alerts", alertmanager.base)).ok()?.json().ok()?;
+        alerts.as_array()?.iter().find(|a| {
+            a["status"]["state"] == "suppressed"
+                && a["status"]["silencedBy"].as_array().is_some_and(|by| by.contains(&json!(silence_id)))
+        }).cloned()
+    });
+    let sent = entries(&host, &id, "notification_attempt");
+    assert!(sent.iter().any(|e| e["outcome"] == "sent"), "the silence is on the log: {sent:?}");
+
+    let (code, answer) = host.post_json(&format!("/api/v1/incidents/{id}/resolve"), &json!({}));
+    assert_eq!(code, 200, "{answer}");
+    poll("the silence expired", || {
+        silences(&alertmanager)
+            .into_iter()
+            .find(|s| s["id"] == silence_id.as_str() && s["status"]["state"] == "expired")
+    });
+    assert_eq!(
+        silences(&alertmanager).iter().filter(|s| s["status"]["state"] == "active").count(),
+        0,
+        "no other silence was made"
     );
 }

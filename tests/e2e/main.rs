@@ -43,6 +43,7 @@ mod signatures;
 mod storage;
 mod storage_failures;
 mod throttle;
+mod two_way;
 mod tls;
 mod ui_browser;
 mod zendesk_lifecycle;

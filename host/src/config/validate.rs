@@ -432,6 +432,48 @@ mod tests {
         assert!(token("6f1d0c0e9b2a4f3c8d7e6a5b4c3d2e1f").is_ok());
     }
 
+    /// A source with `outbound` (a table under it) on a scratch plugin file.
+    fn outbound(table: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.wasm"), b"").unwrap();
+        let text = format!(
+            "[integrations.z]\nplugin = \"p.wasm\"\n\n[[escalation_policies]]\nname = \"p\"\nlevels = []\n\n[[sources]]\nname = \"s\"\nintegration = \"z\"\nescalation_policy = \"p\"\nkey = \"6f1d0c0e9b2a4f3c8d7e6a5b4c3d2e1f\"\n\n[sources.outbound]\n{table}\n"
+        );
+        Config::parse(&dir.path().join("config.toml"), &text).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn outbound_is_an_origin_with_the_credentials_its_auth_needs() {
+        let config = outbound(
+            "url = \"https://acme.zendesk.com/\"\nauth = \"basic\"\nuser = \"a@b.c/token\"\ntoken = \"t0k3n\"",
+        )
+        .unwrap();
+        let table = config.outbound("s").unwrap();
+        assert_eq!(table.url, "https://acme.zendesk.com", "kept as an origin");
+        assert_eq!((table.user.as_deref(), table.token.as_deref()), (Some("a@b.c/token"), Some("t0k3n")));
+        assert!(config.outbound("other").is_none());
+
+        let error = outbound("url = \"https://acme.zendesk.com/api/v2\"").unwrap_err();
+        assert!(error.contains("sources[0].outbound.url") && error.contains("is not an origin"), "{error}");
+        let error = outbound("url = \"ftp://acme.example\"").unwrap_err();
+        assert!(error.contains("is not an origin"), "{error}");
+        let error = outbound("url = \"https://acme.zendesk.com\"\nauth = \"basic\"\ntoken = \"t\"")
+            .unwrap_err();
+        assert!(error.contains("sources[0].outbound.user") && error.contains("missing"), "{error}");
+        let error = outbound("url = \"https://acme.zendesk.com\"\nauth = \"bearer\"").unwrap_err();
+        assert!(error.contains("sources[0].outbound.token"), "{error}");
+        let error = outbound("url = \"http://alertmanager.example:9093\"\nauth = \"bearer\"\ntoken = \"t\"")
+            .unwrap_err();
+        assert!(error.contains("clear text"), "{error}");
+        let error = outbound("url = \"https://acme.zendesk.com\"\ntoken = \"t\"").unwrap_err();
+        assert!(error.contains("auth is \"none\""), "{error}");
+        // Plain http without credentials (an Alertmanager on the same network) is fine.
+        assert!(outbound("url = \"http://alertmanager.example:9093\"").is_ok());
+        let error = outbound("url = \"https://acme.zendesk.com\"\nauth = \"bearer\"\ntoken_env = \"INBOUND_TEST_SURELY_UNSET_TOKEN\"")
+            .unwrap_err();
+        assert!(error.contains("INBOUND_TEST_SURELY_UNSET_TOKEN"), "{error}");
+    }
+
     #[test]
     fn plainly_chosen_source_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
