@@ -25,18 +25,26 @@ Raise ``Rejection`` (or use the field readers, which raise it) for a request the
 sender got wrong: the host answers 400 with its message and applies nothing.
 Any other exception fails the call (5xx, nothing applied, the event kept for
 replay) and its traceback reaches the operator.
+
+To act back on the sender when a person accepts, resolves or notes one of the
+source's incidents (API 0.5.0), give ``Handler`` an ``on_change`` method that
+returns requests built with ``put_json``, ``post_json``, ``delete`` or
+``request``; without one, nothing is sent (see ``Plugin.on_change``).
 """
 
 import json
+import re
+import sys
 from typing import Any, List, Optional, Tuple
 
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports import about as about_types
+from wit_world.exports import outbound as outbound_types
 from wit_world.imports import incidents, log, types
 
 # The plugin API the bindings in wit/ were generated from.
-API_VERSION = "0.4.0"
+API_VERSION = "0.5.0"
 
 Action = types.Action
 Incident = types.Incident
@@ -47,6 +55,10 @@ Priority = types.Priority
 Request = types.Request
 Setting = about_types.Setting
 SettingKind = about_types.SettingKind
+Change = outbound_types.Change
+ChangeKind = outbound_types.ChangeKind
+Method = outbound_types.Method
+OutboundRequest = outbound_types.OutboundRequest
 
 
 class Rejection(Exception):
@@ -76,10 +88,37 @@ class Plugin(exports.Handler):
     """Base class of a plugin's ``Handler``: turns a ``Rejection`` into the
     host's 400, a host API error into a ``host-api-error`` rejection (the
     plugin's bug; nothing is applied), and any other exception into a failed
-    call whose traceback the operator sees."""
+    call whose traceback the operator sees.
+
+    Defining it also gives its module the ``outbound`` export, ``Outbound``
+    (unless the module defines one), which calls ``Handler.on_change``: a
+    plugin that does not act back on the sender needs nothing more."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        module = sys.modules.get(cls.__module__)
+        if module is not None and "Outbound" not in vars(module):
+            module.Outbound = _outbound_export(module)
 
     def on_request(self, request: Request) -> List[Outcome]:
         raise NotImplementedError("define on_request in your Handler")
+
+    def on_change(
+        self, change: Change, incident: Incident, settings: str
+    ) -> Optional[List[OutboundRequest]]:
+        """What to send the sender's API after ``change`` (a person's accept,
+        resolve or note; escalation exhausted; a maintenance window) to
+        ``incident`` (as it is now); ``settings`` is the source's settings
+        table as JSON text. Put ``change.marker`` into whatever the sender will
+        send back, so ``on_request`` can recognise the echo
+        (``carries_marker``). Called only for sources with a
+        ``[sources.outbound]`` table; the host API only reads here.
+
+        Return at most 8 requests, sent in order; ``[]`` or ``None`` sends
+        nothing. Raise ``OutboundError("why")`` to fail the attempt with
+        that text, logged on the incident; any other exception fails it with
+        its traceback. The default sends nothing."""
+        return []
 
     def handle(self, request: Request) -> List[Outcome]:
         try:
@@ -92,6 +131,100 @@ class Plugin(exports.Handler):
             raise Err(types.Rejection("host-api-error", describe_api_error(error.value)))
         # Any other exception propagates: componentize-py prints its
         # traceback to stderr, which the host puts in the failure it reports.
+
+
+# --- Acting back on the sender (API 0.5.0) -----------------------------------
+
+
+class OutboundError(Exception):
+    """Why ``on_change`` cannot say what to send: the attempt fails and the
+    message is logged on the incident."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _outbound_export(module: Any) -> type:
+    """The ``Outbound`` export of a plugin module: calls ``on_change`` of the
+    module's ``Handler``, looked up at each call."""
+
+    class Outbound(exports.Outbound):
+        def on_change(
+            self, change: Change, incident: Incident, settings: str
+        ) -> List[OutboundRequest]:
+            return call_on_change(getattr(module, "Handler")(), change, incident, settings)
+
+    Outbound.__module__ = module.__name__
+    return Outbound
+
+
+def call_on_change(
+    plugin: "Plugin", change: Change, incident: Incident, settings: str
+) -> List[OutboundRequest]:
+    """``plugin.on_change`` as the ``outbound`` export answers it: ``None`` is
+    nothing to send; an ``OutboundError`` or a host API error (a write here)
+    fails the attempt with its text; any other exception propagates (its
+    traceback reaches the operator)."""
+    try:
+        return list(plugin.on_change(change, incident, settings) or [])
+    except OutboundError as failure:
+        raise Err(failure.message)
+    except Err as error:
+        if isinstance(error.value, str):
+            raise
+        raise Err(f"host API error: {describe_api_error(error.value)}")
+
+
+def request(
+    method: Method,
+    path: str,
+    body: bytes = b"",
+    headers: Optional[List[Tuple[str, str]]] = None,
+    remember_as: Optional[str] = None,
+) -> OutboundRequest:
+    """One request to the sender's API: ``path`` (and query) on the origin the
+    operator configured, starting with one ``/``. ``remember_as``: after a
+    2xx answer, the host keeps its body in the source's state under that key,
+    for a later call to read (``state.get``): the id of what it created."""
+    return OutboundRequest(method, path, list(headers or []), bytes(body), remember_as)
+
+
+def json_request(
+    method: Method, path: str, body: Any, remember_as: Optional[str] = None
+) -> OutboundRequest:
+    """A request carrying ``body`` as JSON (``content-type: application/json``)."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return request(
+        method,
+        path,
+        text.encode("utf-8"),
+        [("content-type", "application/json")],
+        remember_as,
+    )
+
+
+def post_json(path: str, body: Any, remember_as: Optional[str] = None) -> OutboundRequest:
+    return json_request(Method.POST, path, body, remember_as)
+
+
+def put_json(path: str, body: Any, remember_as: Optional[str] = None) -> OutboundRequest:
+    return json_request(Method.PUT, path, body, remember_as)
+
+
+def delete(path: str, remember_as: Optional[str] = None) -> OutboundRequest:
+    return request(Method.DELETE, path, remember_as=remember_as)
+
+
+# The host's marker: ``inbound-<incident>-<n>``.
+_MARKER = re.compile(r"inbound-[0-9]+-[0-9]")
+
+
+def carries_marker(text: str) -> bool:
+    """Whether ``text`` carries a marker the host gave an ``on_change`` call
+    (``inbound-<incident>-<n>``): the sender is echoing what this plugin
+    sent, and ``on_request`` should change nothing for it."""
+    return _MARKER.search(text) is not None
 
 
 # --- What the plugin says about itself ---------------------------------------
@@ -303,9 +436,11 @@ def outcome(action: Action, incident: Incident) -> Outcome:
     return Outcome(action, incident.id)
 
 
-def word(action: Action) -> str:
-    """``created``, not ``Action.CREATED``: as the host's answers say it."""
-    return action.name.lower()
+def word(value: Any) -> str:
+    """``created``, not ``Action.CREATED``; ``escalation-exhausted``, not
+    ``ChangeKind.ESCALATION_EXHAUSTED``: as the host's answers and logs say
+    it. Any of the WIT's enums."""
+    return value.name.lower().replace("_", "-")
 
 
 def is_web_url(url: str) -> bool:
