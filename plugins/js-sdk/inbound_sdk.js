@@ -3,10 +3,13 @@
  * Python SDKs.
  *
  * A plugin is an ES module (`app.js`) that exports `handler`, made by
- * `sdk.handler(onRequest)` where `onRequest(request)` returns the outcomes,
- * and `about`, made by `sdk.about({...})`: its name, version and the settings
- * a source of it accepts. componentize-js builds it into a WebAssembly
- * component against the WIT in `wit/` (world `plugin`, `inbound:plugin@0.4.0`):
+ * `sdk.handler(onRequest)` where `onRequest(request)` returns the outcomes;
+ * `about`, made by `sdk.about({...})`: its name, version and the settings a
+ * source of it accepts; and `outbound`, made by `sdk.outbound(onChange)`:
+ * what to send back to the sender when a person acts on one of its incidents
+ * (`sdk.outbound()` sends nothing). componentize-js builds it into a
+ * WebAssembly component against the WIT in `wit/` (world `plugin`,
+ * `inbound:plugin@0.5.0`):
  *
  *     import * as sdk from './inbound_sdk.js';
  *
@@ -20,6 +23,8 @@
  *       return [sdk.outcome(action, incident)];
  *     });
  *
+ *     export const outbound = sdk.outbound();
+ *
  * Throw a `Rejection` (or use the field readers, which throw it) for a request
  * the sender got wrong: the host answers 400 with its message and applies
  * nothing. Any other exception fails the call (5xx, nothing applied, the event
@@ -31,13 +36,13 @@
  * `1n`; template strings print it as `1`, JSON.stringify refuses it).
  */
 
-import * as incidents from 'inbound:plugin/incidents@0.4.0';
-import * as state from 'inbound:plugin/state@0.4.0';
-import { log } from 'inbound:plugin/log@0.4.0';
+import * as incidents from 'inbound:plugin/incidents@0.5.0';
+import * as state from 'inbound:plugin/state@0.5.0';
+import { log } from 'inbound:plugin/log@0.5.0';
 
 // The plugin API the imports above and the WIT in wit/ are. A new API
 // version needs these specifiers changed with the WIT.
-export const API_VERSION = '0.4.0';
+export const API_VERSION = '0.5.0';
 
 // The host API as generated from the WIT: incidents.findOpen(key),
 // incidents.create(newIncident), state.get(key), ... An api-error is thrown
@@ -129,6 +134,103 @@ export function about({ name, version, description = '', settings, checkSettings
 /** One setting for `about({ settings })`; optional unless `required`. */
 export function setting(name, kind, description, { required = false } = {}) {
   return { name, kind, required, description };
+}
+
+// --- Acting back on the sender (API 0.5.0) ----------------------------------
+
+/**
+ * Why `onChange` cannot say what to send: the attempt fails and the message
+ * is logged on the incident.
+ */
+export class OutboundError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'OutboundError';
+  }
+}
+
+/**
+ * The `outbound` export: `onChange(change, incident, settings)` says what to
+ * send the sender's API after `change` (a person's accept, resolve or note;
+ * escalation exhausted; a maintenance window) to `incident` (as it is now);
+ * `settings` is the source's settings as a JSON text. Put `change.marker`
+ * into whatever the sender will send back, so the handler can recognise the
+ * echo (`carriesMarker`). Called only for sources with a `[sources.outbound]`
+ * table; the host API only reads here.
+ *
+ * `change` is `{ kind, by, text, at, marker }`, `kind` one of 'accepted',
+ * 'resolved', 'noted', 'escalation-exhausted', 'held-for-maintenance' and
+ * `at` a BigInt (ms since the epoch). Return at most 8 requests (built with
+ * `putJson`, `postJson`, `delete`, `request`), sent in order; `[]` or nothing
+ * sends nothing. Throw an `OutboundError` to fail the attempt with its
+ * message, logged on the incident; any other exception fails it with its
+ * stack. `sdk.outbound()`, without `onChange`, sends nothing.
+ */
+export function outbound(onChange) {
+  return {
+    onChange(change, incident, settings) {
+      if (!onChange) return [];
+      try {
+        return [...(onChange(change, incident, settings) ?? [])];
+      } catch (error) {
+        if (error instanceof OutboundError) throw error.message;
+        if (isApiError(error)) throw `host API error: ${describeApiError(error.payload)}`;
+        console.error(error instanceof Error ? `${error}\n${error.stack}` : `uncaught ${String(error)}`);
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * One request to the sender's API. `method` is 'get', 'post', 'put', 'patch'
+ * or 'delete'; `path` (and query) is on the origin the operator configured,
+ * starting with one `/`; `body` bytes or a string (sent as UTF-8); `headers`
+ * `[[name, value]]`. `rememberAs`: after a 2xx answer, the host keeps its body
+ * in the source's state under that key, for a later call to read
+ * (`state.get`): the id of what it created.
+ */
+export function request(method, path, { body = new Uint8Array(), headers = [], rememberAs } = {}) {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  return { method, path, headers, body: bytes, rememberAs: rememberAs ?? undefined };
+}
+
+/**
+ * A request carrying `body` as JSON (`content-type: application/json`).
+ * BigInts (incident ids) are written as numbers (as strings past 2^53).
+ */
+export function jsonRequest(method, path, body, { rememberAs } = {}) {
+  const text = JSON.stringify(body, (_key, value) =>
+    typeof value === 'bigint' ? bigintToJson(value) : value,
+  );
+  return request(method, path, {
+    body: text,
+    headers: [['content-type', 'application/json']],
+    rememberAs,
+  });
+}
+
+function bigintToJson(value) {
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : value.toString();
+}
+
+export const postJson = (path, body, options) => jsonRequest('post', path, body, options);
+export const putJson = (path, body, options) => jsonRequest('put', path, body, options);
+
+/** A DELETE: `sdk.delete(path)`. */
+function deleteRequest(path, { rememberAs } = {}) {
+  return request('delete', path, { rememberAs });
+}
+export { deleteRequest as delete };
+
+/**
+ * Whether `text` carries a marker the host gave an `onChange` call
+ * (`inbound-<incident>-<n>`): the sender is echoing what this plugin sent,
+ * and the handler should change nothing for it.
+ */
+export function carriesMarker(text) {
+  return /inbound-[0-9]+-[0-9]/.test(text);
 }
 
 function isApiError(error) {
