@@ -5,15 +5,16 @@ CARGO ?= cargo
 # apt-get needs root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-deps plugins served-plugins rust-plugins python-plugins js-toolchain oidc-provider toolchain bench fuzz lint
+.PHONY: run test test-deps plugins served-plugins rust-plugins python-plugins js-toolchain js-plugins sdk-test oidc-provider toolchain bench fuzz lint
 
 ## Build the host and the plugins, then serve config.toml.
 run: served-plugins
 	$(CARGO) run --release -p inbound -- serve --config config.toml
 
-## Build the plugins, then run every test of the workspace, then the
-## end-to-end suite again on PostgreSQL (storage.backend = "postgres").
-test: plugins js-toolchain oidc-provider test-deps
+## Build the plugins, run the Python and JavaScript SDKs' tests, then every
+## test of the workspace, then the end-to-end suite again on PostgreSQL
+## (storage.backend = "postgres").
+test: plugins js-toolchain sdk-test oidc-provider test-deps
 	$(CARGO) test --release --workspace --no-fail-fast
 	INBOUND_TEST_STORAGE=postgres $(CARGO) test --release -p inbound --test e2e --no-fail-fast \
 		-- $(POSTGRES_SUITE) $(POSTGRES_SKIP)
@@ -87,11 +88,16 @@ COMPONENTIZE_PY := $(PY_VENV)/bin/componentize-py
 PY_INSTALLED := $(PY_VENV)/installed-$(COMPONENTIZE_PY_VERSION)
 WASM_OUT := target/wasm32-wasip2/release
 
-python-plugins: $(WASM_OUT)/inbound_grafana.wasm
+python-plugins: $(WASM_OUT)/inbound_grafana.wasm $(WASM_OUT)/inbound_test_outbound_py.wasm
 
 $(WASM_OUT)/inbound_grafana.wasm: plugins/grafana/app.py plugins/python-sdk/inbound_sdk.py plugins/sdk/wit/plugin.wit $(PY_INSTALLED)
 	@mkdir -p $(WASM_OUT)
 	$(COMPONENTIZE_PY) -d plugins/sdk/wit -w plugin componentize -p plugins/grafana -p plugins/python-sdk app -o $@
+
+# A test plugin: the SDK's on_change and request helpers.
+$(WASM_OUT)/inbound_test_outbound_py.wasm: tests/plugins/outbound-py/app.py plugins/python-sdk/inbound_sdk.py plugins/sdk/wit/plugin.wit $(PY_INSTALLED)
+	@mkdir -p $(WASM_OUT)
+	$(COMPONENTIZE_PY) -d plugins/sdk/wit -w plugin componentize -p tests/plugins/outbound-py -p plugins/python-sdk app -o $@
 
 $(PY_INSTALLED):
 	@/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
@@ -121,6 +127,34 @@ $(JS_INSTALLED): plugins/js-sdk/toolchain/package.json plugins/js-sdk/toolchain/
 	cp plugins/js-sdk/toolchain/package.json plugins/js-sdk/toolchain/package-lock.json $(JS_TOOLS)/
 	npm ci --prefix $(JS_TOOLS) --no-audit --no-fund
 	@touch $@
+
+## JavaScript test plugins (the SDK's outbound and request helpers), each
+## built in a folder laid out as `inbound plugin new --lang javascript`
+## writes one: app.js, inbound_sdk.js and wit/ side by side.
+COMPONENTIZE_JS := $(JS_TOOLS)/node_modules/.bin/componentize-js
+JS_BUILD := target/js-plugins
+
+js-plugins: $(WASM_OUT)/inbound_test_outbound_js.wasm
+
+$(WASM_OUT)/inbound_test_outbound_js.wasm: tests/plugins/outbound-js/app.js plugins/js-sdk/inbound_sdk.js plugins/sdk/wit/plugin.wit $(JS_INSTALLED)
+	@mkdir -p $(WASM_OUT) $(JS_BUILD)/outbound-js/wit
+	cp tests/plugins/outbound-js/app.js plugins/js-sdk/inbound_sdk.js $(JS_BUILD)/outbound-js/
+	cp plugins/sdk/wit/plugin.wit $(JS_BUILD)/outbound-js/wit/
+	cd $(JS_BUILD)/outbound-js && $(CURDIR)/$(COMPONENTIZE_JS) app.js --wit wit --world-name plugin \
+		--disable http fetch-event --out $(CURDIR)/$@
+
+## The Python and JavaScript SDKs' tests (tests/sdk): their helpers natively
+## (Python against the bindings componentize-py generates from the WIT), and
+## the test plugins and Grafana as components, transpiled by the locked
+## toolchain's jco and run by node with the host API faked. node 20 needs
+## the flag for the components' extended constant expressions.
+PY_BINDINGS := target/python-sdk-bindings
+
+sdk-test: python-plugins js-plugins
+	rm -rf $(PY_BINDINGS)
+	$(COMPONENTIZE_PY) -d plugins/sdk/wit -w plugin bindings $(PY_BINDINGS)
+	PYTHONPATH=$(PY_BINDINGS):plugins/python-sdk $(PY_VENV)/bin/python tests/sdk/python_sdk_test.py
+	node --experimental-wasm-extended-const --test tests/sdk/js_sdk.test.mjs tests/sdk/outbound.test.mjs
 
 ## The OpenID Connect provider the console's sign-in tests run against:
 ## panva's oidc-provider (npm), driven by tests/e2e/oidc-provider/provider.mjs,
