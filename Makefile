@@ -153,7 +153,8 @@ PY_BINDINGS := target/python-sdk-bindings
 sdk-test: python-plugins js-plugins
 	rm -rf $(PY_BINDINGS)
 	$(COMPONENTIZE_PY) -d plugins/sdk/wit -w plugin bindings $(PY_BINDINGS)
-	PYTHONPATH=$(PY_BINDINGS):plugins/python-sdk $(PY_VENV)/bin/python tests/sdk/python_sdk_test.py
+	PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(PY_BINDINGS):plugins/python-sdk \
+		$(PY_VENV)/bin/python tests/sdk/python_sdk_test.py
 	node --experimental-wasm-extended-const --test tests/sdk/js_sdk.test.mjs tests/sdk/outbound.test.mjs
 
 ## The OpenID Connect provider the console's sign-in tests run against:
