@@ -54,7 +54,7 @@ for (const [lang, wasm] of [
       assert.equal(plugin.about.describe().version, '0.1.0', API);
     });
 
-    test('accepted: a PUT of a JSON note carrying the marker', () => {
+    test('accepted: a PUT of a JSON note carrying the marker, a POST remembered', () => {
       const requests = onChange(change('accepted'));
       assert.deepEqual(requests, [
         {
@@ -63,6 +63,13 @@ for (const [lang, wasm] of [
           headers: JSON_HEADERS,
           body: json({ note: 'Accepted by ada [inbound-1-3]' }),
           rememberAs: undefined,
+        },
+        {
+          method: 'post',
+          path: '/api/silences',
+          headers: JSON_HEADERS,
+          body: json({ matchers: [{ name: 'ticket', value: 'T-17' }], comment: 'inbound-1-3' }),
+          rememberAs: 'silence-T-17',
         },
       ]);
       assert.equal(host.logs.at(-1), 'info: T-17: accepted by ada');

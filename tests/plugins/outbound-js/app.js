@@ -34,8 +34,14 @@ export const outbound = sdk.outbound((change, incident, settings) => {
   const ticket = `${base}/tickets/${incident.key}`;
   sdk.info(`${incident.key}: ${change.kind} by ${change.by}`);
   switch (change.kind) {
-    case 'accepted':
-      return [sdk.putJson(ticket, { note: `Accepted by ${change.by} [${change.marker}]` })];
+    case 'accepted': {
+      const matchers = [{ name: 'ticket', value: incident.key }];
+      const silence = { matchers, comment: change.marker };
+      return [
+        sdk.putJson(ticket, { note: `Accepted by ${change.by} [${change.marker}]` }),
+        sdk.postJson(`${base}/silences`, silence, { rememberAs: `silence-${incident.key}` }),
+      ];
+    }
     case 'noted': {
       if (change.text === 'write') {
         sdk.incidents.comment(incident.id, undefined, 'not allowed here');

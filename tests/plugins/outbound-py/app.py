@@ -1,13 +1,15 @@
 """A Python plugin that acts back on the sender, for the tests: the SDK's
 ``Handler.on_change`` and its request helpers, one case per change kind.
-``outbound-js`` is the same plugin in JavaScript; both must answer alike.
+``outbound-js`` is the same plugin in JavaScript; both must answer alike
+(``tests/sdk/outbound.test.mjs``, and the fixtures in ``tests/sdk/fixtures``).
 
 ``handle`` takes ``{"id", "status": "firing" | "resolved", "comment"}``
 and ignores a request whose ``comment`` carries the host's marker (the
 sender echoing a note this plugin sent). ``on_change``, with the
 setting ``base`` (default ``/api``) before each path:
 
-- accepted: PUT ``{base}/tickets/{key}`` ``{"note": "Accepted by {by} [{marker}]"}``
+- accepted: PUT ``{base}/tickets/{key}`` ``{"note": "Accepted by {by} [{marker}]"}``,
+  then POST ``{base}/silences``, the answer remembered as ``silence-{key}``
 - noted: POST ``{base}/tickets/{key}/comments`` ``{"text", "incident", "marker"}``,
   remembered as ``comment-{key}``; a note ``write`` tries a host API write
   (which fails here) instead
@@ -49,12 +51,18 @@ class Handler(sdk.Plugin):
         ticket = f"{base}/tickets/{incident.key}"
         sdk.info(f"{incident.key}: {sdk.word(change.kind)} by {change.by}")
         if change.kind == sdk.ChangeKind.ACCEPTED:
-            return [sdk.put_json(ticket, {"note": f"Accepted by {change.by} [{change.marker}]"})]
+            matchers = [{"name": "ticket", "value": incident.key}]
+            silence = {"matchers": matchers, "comment": change.marker}
+            return [
+                sdk.put_json(ticket, {"note": f"Accepted by {change.by} [{change.marker}]"}),
+                sdk.post_json(f"{base}/silences", silence, remember_as=f"silence-{incident.key}"),
+            ]
         if change.kind == sdk.ChangeKind.NOTED:
             if change.text == "write":
                 incidents.comment(incident.id, None, "not allowed here")
             body = {"text": change.text, "incident": incident.id, "marker": change.marker}
-            return [sdk.post_json(f"{ticket}/comments", body, remember_as=f"comment-{incident.key}")]
+            remember = f"comment-{incident.key}"
+            return [sdk.post_json(f"{ticket}/comments", body, remember_as=remember)]
         if change.kind == sdk.ChangeKind.RESOLVED:
             requests = []
             silence = state.get(f"silence-{incident.key}")
