@@ -68,7 +68,7 @@ plugins: rust-plugins python-plugins
 SERVED_PLUGINS := -p inbound-zendesk -p inbound-alertmanager -p inbound-notify-webhook \
 	-p inbound-notify-slack -p inbound-notify-email -p inbound-notify-ntfy
 TEST_PLUGINS := -p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
-	-p inbound-test-api-v0-2-0 -p inbound-test-api-v0-3-0 -p inbound-test-future-api -p inbound-test-hostile-notifier \
+	-p inbound-test-api-v0-2-0 -p inbound-test-api-v0-3-0 -p inbound-test-api-v0-4-0 -p inbound-test-future-api -p inbound-test-hostile-notifier \
 	-p inbound-test-unregistered -p inbound-test-notifier-v0-1-0
 
 ## What `make run` needs: no test plugins, no Python toolchain.

@@ -1,9 +1,9 @@
 //! End to end: the plugin API grew (0.2.0 added links, 0.3.0 `about`, 0.4.0
-//! `incidents.update`) and plugins built against the frozen 0.1.0, 0.2.0 and
-//! 0.3.0 still load and work, next to a 0.4.0 plugin on the same host; a
-//! plugin of an unknown version is refused by name. The old plugins are
-//! tests/plugins/api-v0-1-0, api-v0-2-0 and api-v0-3-0 (raw bindings of
-//! host/wit/v0.1.0 ... v0.3.0, no SDK).
+//! `incidents.update`, 0.5.0 `outbound`) and plugins built against the
+//! frozen 0.1.0 ... 0.4.0 still load and work, next to a 0.5.0 plugin on the
+//! same host; a plugin of an unknown version is refused by name. The old
+//! plugins are tests/plugins/api-v0-1-0 ... api-v0-4-0 (raw bindings of
+//! host/wit/v0.1.0 ... v0.4.0, no SDK).
 
 use crate::support;
 
@@ -14,6 +14,7 @@ const OLD_KEY: &str = "old-plugin-key-0123456789abcdef";
 const NEW_KEY: &str = "alertmanager-key-0123456789abcd";
 const V0_2_0_KEY: &str = "v020-plugin-key-0123456789abcdef";
 const V0_3_0_KEY: &str = "v030-plugin-key-0123456789abcdef";
+const V0_4_0_KEY: &str = "v040-plugin-key-0123456789abcdef";
 const HOSTILE_KEY: &str = "hostile-key-0123456789abcdef0123";
 
 #[test]
@@ -22,6 +23,7 @@ fn plugins_of_every_supported_version_work_side_by_side() {
         ("old", "test_api_v0_1_0", OLD_KEY),
         ("v020", "test_api_v0_2_0", V0_2_0_KEY),
         ("v030", "test_api_v0_3_0", V0_3_0_KEY),
+        ("v040", "test_api_v0_4_0", V0_4_0_KEY),
         ("alertmanager", "alertmanager", NEW_KEY),
     ]));
     let old = |body: &str| {
@@ -45,7 +47,7 @@ fn plugins_of_every_supported_version_work_side_by_side() {
     assert_eq!(
         created["incident"]["links"],
         json!([{"label": "Status page", "url": "https://status.example/db"}]),
-        "a 0.2.0 plugin adds links through the shared 0.4.0 host API"
+        "a 0.2.0 plugin adds links through the shared newest host API"
     );
     let (status, created) = host.post_raw(
         &format!("/api/v1/events/v030/{V0_3_0_KEY}"),
@@ -54,6 +56,21 @@ fn plugins_of_every_supported_version_work_side_by_side() {
     );
     assert_eq!(status, 202, "{created}");
     assert_eq!(created["incident"]["summary"], "cache is down", "a 0.3.0 plugin works");
+    let v040 = |body: &str| {
+        host.post_raw(&format!("/api/v1/events/v040/{V0_4_0_KEY}"), "text/plain", body.to_string())
+    };
+    let (status, created) = v040("open queue");
+    assert_eq!(status, 202, "{created}");
+    let (status, updated) = v040("update queue queue is backed up");
+    assert_eq!((status, updated["action"].as_str()), (202, Some("commented")), "{updated}");
+    assert_eq!(
+        updated["incident"]["summary"], "queue is backed up",
+        "a 0.4.0 plugin's update is forwarded to the newest host API"
+    );
+    // A 0.4.0 plugin has no `outbound`: a person's accept asks it nothing.
+    let id = updated["incident"]["id"].clone();
+    let (status, _) = host.post_json(&format!("/api/v1/incidents/{id}/accept"), &json!({}));
+    assert_eq!(status, 200);
 
     let alert = json!({"version": "4", "alerts": [{"status": "firing", "fingerprint": "f1",
         "labels": {"alertname": "Up"}, "generatorURL": "http://prometheus.example/graph"}]});
@@ -73,6 +90,7 @@ fn plugins_of_every_supported_version_work_side_by_side() {
         ("0.1.0 plugin: open web", "0.1.0"),
         ("0.2.0 plugin: open db", "0.2.0"),
         ("0.3.0 plugin: open cache", "0.3.0"),
+        ("0.4.0 plugin: update queue", "0.4.0"),
     ] {
         let logged = host.wait_for_log(line, std::time::Duration::from_secs(10));
         assert!(logged, "the {what} log import works:\n{}", host.logs());
@@ -90,9 +108,17 @@ fn the_harness_reports_the_version_a_plugin_was_built_against() {
     assert_eq!(v030.api_version().as_str(), "0.3.0");
     let about = v030.about().unwrap().expect("a 0.3.0 plugin says what it is");
     assert_eq!((about.name.as_str(), about.settings), ("api-v0-3-0", Some(vec![])));
+    let v040 = inbound::harness::Harness::new(plugin_wasm("test_api_v0_4_0")).unwrap();
+    assert_eq!(v040.api_version().as_str(), "0.4.0");
+    assert_eq!(v040.send(inbound::harness::TestRequest::body("open x")).status, 202);
+    let run = v040
+        .change(&inbound::harness::TestChange::new(inbound::store::ChangeKind::Accepted))
+        .unwrap();
+    let refused = run.requests.unwrap_err();
+    assert!(refused.contains("on-change exists from 0.5.0"), "{refused}");
     let new = inbound::harness::Harness::new(plugin_wasm("alertmanager")).unwrap();
-    assert_eq!(new.api_version().as_str(), "0.4.0");
-    let about = new.about().unwrap().expect("a 0.4.0 plugin says what it is");
+    assert_eq!(new.api_version().as_str(), "0.5.0");
+    let about = new.about().unwrap().expect("a 0.5.0 plugin says what it is");
     assert_eq!(about.name, "alertmanager");
     let settings: Vec<String> = about.settings.unwrap().into_iter().map(|s| s.name).collect();
     assert_eq!(settings, ["incident_per"]);
@@ -103,7 +129,7 @@ fn a_plugin_of_an_unsupported_version_is_refused_naming_both() {
     let (code, stderr) =
         serve_expecting_failure(&plugins_config(&[("future", "test_future_api", OLD_KEY)]));
     assert_ne!(code, 0);
-    assert!(stderr.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0"), "{stderr}");
+    assert!(stderr.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0"), "{stderr}");
     assert!(stderr.contains("it was built against inbound:plugin@9.0.0"), "{stderr}");
     assert!(stderr.contains("it imports inbound:plugin/log@9.0.0"), "{stderr}");
 }

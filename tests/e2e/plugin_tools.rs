@@ -26,7 +26,7 @@ fn check_accepts_a_plugin_and_names_its_api_version() {
     let output = inbound(&["plugin", "check", plugin_wasm("alertmanager").to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(
-        text(&output.stdout).contains("implements inbound:plugin@0.4.0"),
+        text(&output.stdout).contains("implements inbound:plugin@0.5.0"),
         "{}",
         text(&output.stdout)
     );
@@ -73,7 +73,7 @@ fn check_refuses_what_serve_would_refuse() {
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains("imports evil:plugin/network@0.1.0")
-            && stderr.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0"),
+            && stderr.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0"),
         "{stderr}"
     );
 }
@@ -182,7 +182,7 @@ fn run_as_json_and_fails_on_a_non_2xx_answer() {
         run["time_us"].as_u64().is_some() && run["memory_bytes"].as_u64().unwrap() > 0,
         "{run}"
     );
-    assert_eq!(report["api_version"], "0.4.0");
+    assert_eq!(report["api_version"], "0.5.0");
 }
 
 /// Runs cargo for the generated crate with the workspace's target folder,

@@ -619,7 +619,7 @@ fn a_component_of_the_wrong_world_is_refused_at_start_up() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("imports evil:plugin/network@0.1.0"), "{stderr}");
     assert!(stderr.contains("does not export inbound:plugin/handler"), "{stderr}");
-    assert!(stderr.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0"), "{stderr}");
+    assert!(stderr.contains("supported: 0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0"), "{stderr}");
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
 
 /// The JavaScript project: built by componentize-js against the same WIT the
 /// Rust SDK carries, with the JavaScript SDK copied in (one file). The SDK's
-/// imports name the API version (`inbound:plugin/incidents@0.4.0`), so the
+/// imports name the API version (`inbound:plugin/incidents@0.5.0`), so the
 /// two change together (checked below).
 const JAVASCRIPT: &[(&str, &str)] = &[
     ("app.js", include_str!("template/javascript/app.js.tmpl")),
