@@ -215,6 +215,10 @@ fn incidents_commands_work_against_a_running_host() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("accepted"), "{stdout}");
 
+    let (code, stdout, stderr) = run(&["incidents", "note", &id, "fan replaced"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("noted"), "{stdout}");
+
     let (code, stdout, stderr) = run(&["incidents", "resolve", &id]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("resolved"), "{stdout}");
@@ -223,6 +227,7 @@ fn incidents_commands_work_against_a_running_host() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("pending -> accepted by user ops: looking"), "{stdout}");
     assert!(stdout.contains("accepted -> resolved by user ops"), "{stdout}");
+    assert!(stdout.contains("comment by ops: fan replaced"), "{stdout}");
     // What the plugin wrote for people: the details text and the links.
     assert!(stdout.contains("  details:\n    "), "{stdout}");
     assert!(stdout.contains("The printer on floor 3 is on fire."), "{stdout}");

@@ -336,6 +336,24 @@ fn plugin_test_passes_the_fixtures_shipped_with_each_plugin() {
     }
 }
 
+/// The same plugin written with the Python and the JavaScript SDK
+/// (tests/plugins/outbound-py, outbound-js) passes the same fixtures of
+/// changes (`on-change`): the requests, answers played back, refusals.
+#[test]
+fn plugin_test_runs_changes_the_same_for_the_python_and_javascript_sdks() {
+    let dir = workspace_root().join("tests/sdk/fixtures");
+    let fixtures = std::fs::read_dir(&dir).unwrap().count();
+    assert!(fixtures >= 5, "{fixtures}");
+    for (plugin, limits) in [("test_outbound_py", PYTHON_LIMITS), ("test_outbound_js", &[][..])] {
+        let (code, stdout, stderr) = plugin_test(&dir, &plugin_wasm(plugin), limits);
+        assert_eq!(code, 0, "{plugin}:\n{stdout}\n{stderr}");
+        assert!(
+            stdout.contains(&format!("test result: ok. {fixtures} passed; 0 failed")),
+            "{plugin}: {stdout}"
+        );
+    }
+}
+
 #[test]
 fn plugin_test_fails_a_wrong_expectation_with_a_diff_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
