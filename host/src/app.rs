@@ -169,8 +169,8 @@ impl Live {
 
     /// What the notify service needs to act back on senders: this
     /// version's plugins and sources.
-    pub fn senders(&self) -> crate::notify::outbound::Senders {
-        crate::notify::outbound::Senders::new(
+    pub fn senders(&self) -> crate::notify::senders::Senders {
+        crate::notify::senders::Senders::new(
             &self.config,
             self.ingest.plugins.clone(),
             self.ingest.calls.clone(),

@@ -20,6 +20,7 @@ pub mod lanes;
 pub mod links;
 pub mod outbound;
 pub mod render;
+pub mod senders;
 pub mod setup;
 pub mod throttle;
 pub mod transport;

@@ -8,7 +8,7 @@
 //! the update to the sender (`notify/outbound.rs`).
 
 use crate::config::Config;
-use crate::notify::outbound;
+use crate::notify::senders;
 use crate::store::{
     self, Action, ChangeKind, ChangeSet, CommitError, Incident, IncidentId, LogEntry, LogKind,
     ReadCheck, Reopen, Retried, SenderChange, Status, Store, Write, commit_with_retry, now_millis,
@@ -156,7 +156,7 @@ async fn tell_sender(
     }
     let (store, incident) = (store.clone(), incident.clone());
     // Allocating an id is a round trip on PostgreSQL: off the runtime.
-    let entry = tokio::task::spawn_blocking(move || outbound::entry(&store, &incident, change))
+    let entry = tokio::task::spawn_blocking(move || senders::entry(&store, &incident, change))
         .await
         .map_err(|error| RespondError::Storage(error.to_string()))??;
     Ok(Some(entry))

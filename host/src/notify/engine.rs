@@ -42,7 +42,7 @@ pub fn plan(
             _ => None,
         });
         if let Some(change) = next.and_then(|next| told_sender(escalation, next, now)) {
-            changes.writes.push(super::outbound::entry(store, incident, change)?);
+            changes.writes.push(super::senders::entry(store, incident, change)?);
         }
     }
     Ok(Plan { changes, held })

@@ -18,57 +18,15 @@ use super::delivery::Attempt;
 use super::render::HttpRequest;
 use super::setup::Setup;
 use super::transport;
-use crate::config::{Config, OutboundAuth, SourceOutbound};
+use super::senders::Senders;
+use crate::config::{OutboundAuth, SourceOutbound};
 use crate::ingest::Source;
+use crate::plugin::CallError;
 use crate::plugin::outbound::{MAX_REMEMBERED_BYTES, SenderRequest};
-use crate::plugin::{CallError, PluginHost};
-use crate::store::{
-    ChangeSet, Incident, Millis, Notification, SenderChange, Session, Store, Write,
-};
+use crate::store::{ChangeSet, Incident, Millis, Notification, Session, Store, Write};
 use base64::Engine as _;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
-
-/// What the outbound side needs from the running configuration: the
-/// integration plugins and the sources that act back.
-pub struct Senders {
-    plugins: Arc<PluginHost>,
-    /// Bounds plugin calls (webhooks' and these) to the instance pool.
-    calls: Arc<Semaphore>,
-    /// Sources with `[sources.outbound]`, by name.
-    sources: HashMap<String, Arc<Source>>,
-}
-
-impl Senders {
-    pub fn new(
-        config: &Config,
-        plugins: Arc<PluginHost>,
-        calls: Arc<Semaphore>,
-        sources: impl IntoIterator<Item = Arc<Source>>,
-    ) -> Senders {
-        let sources = sources
-            .into_iter()
-            .filter(|source| config.outbound(&source.name).is_some())
-            .map(|source| (source.name.clone(), source))
-            .collect();
-        Senders { plugins, calls, sources }
-    }
-}
-
-/// The outbox entry that tells `incident`'s sender about `change`;
-/// allocates the entry's id (a round trip on PostgreSQL). Put in the commit
-/// that makes the change, by every path but the source's own webhooks, when
-/// the source acts back (`Config::outbound`).
-pub fn entry(
-    store: &Store,
-    incident: &Incident,
-    change: SenderChange,
-) -> Result<Write, crate::store::Error> {
-    let id = store.allocate_notification_id()?;
-    Ok(Write::PutNotification(Notification::to_sender(id, &incident.source, incident.id, change)))
-}
 
 /// What one attempt kept for later: state values to set (`remember-as`),
 /// `None` to remove the key (an empty answer).
@@ -99,7 +57,7 @@ pub async fn attempt(
     let Some((senders, source)) = setup
         .senders
         .as_ref()
-        .and_then(|senders| Some((senders, senders.sources.get(source_name)?.clone())))
+        .and_then(|senders| Some((senders, senders.source(source_name)?)))
     else {
         return failed(format!("the source {source_name:?} is no longer configured"));
     };
@@ -277,7 +235,7 @@ pub fn state_quota(setup: &Setup, source: &str) -> u64 {
     setup
         .senders
         .as_ref()
-        .and_then(|senders| senders.sources.get(source))
+        .and_then(|senders| senders.source(source))
         .map_or(0, |source| source.limits.max_state_bytes_per_source)
 }
 

@@ -17,7 +17,7 @@ pub struct Setup {
     pub links: Option<LinkSigner>,
     /// The integration plugins of the same config, for sources that act
     /// back on their sender; `None` until the server hands them over.
-    pub senders: Option<super::outbound::Senders>,
+    pub senders: Option<super::senders::Senders>,
 }
 
 /// Who one target reached, or why it reached nobody.
