@@ -23,6 +23,13 @@ pub struct Actor {
     pub name: String,
 }
 
+impl Actor {
+    /// A token's or a signed-in person's caller.
+    pub fn of(caller: &crate::app::Caller) -> Actor {
+        Actor { logged: caller.actor(), name: caller.name.clone() }
+    }
+}
+
 /// Longest note a person may add, in bytes.
 pub const MAX_PERSON_NOTE_BYTES: usize = 4096;
 
@@ -80,15 +87,7 @@ pub async fn set_status(
         let changed = changed.revised(now);
         let kind = if to == Status::Resolved { ChangeKind::Resolved } else { ChangeKind::Accepted };
         let told = SenderChange { kind, by: by.name.clone(), text: note.clone(), at: now };
-        let mut writes = vec![
-            Write::PutIncident(changed.clone()),
-            Write::AppendLog { incident: id, entry: LogEntry { at: now, kind: log } },
-        ];
-        writes.extend(tell_sender(store, config, &changed, told).await?);
-        let changes = ChangeSet {
-            reads: vec![ReadCheck::IncidentVersion { id, expected: Some(current.version) }],
-            writes,
-        };
+        let changes = recorded(store, config, &current, &changed, log, told).await?;
         let action = if to == Status::Resolved { Action::Resolved } else { Action::Accepted };
         Ok((changes, (action, changed)))
     };
@@ -122,15 +121,7 @@ pub async fn add_note(
         };
         let told =
             SenderChange { kind: ChangeKind::Noted, by: by.name.clone(), text: Some(text.clone()), at: now };
-        let mut writes = vec![
-            Write::PutIncident(changed.clone()),
-            Write::AppendLog { incident: id, entry: LogEntry { at: now, kind: log } },
-        ];
-        writes.extend(tell_sender(store, config, &changed, told).await?);
-        let changes = ChangeSet {
-            reads: vec![ReadCheck::IncidentVersion { id, expected: Some(current.version) }],
-            writes,
-        };
+        let changes = recorded(store, config, &current, &changed, log, told).await?;
         Ok((changes, changed))
     };
     committed(store, id, attempt).await
@@ -142,6 +133,28 @@ async fn read(store: &Arc<Store>, id: IncidentId) -> Result<Incident, RespondErr
         .await
         .map_err(|error| RespondError::Storage(error.to_string()))??
         .ok_or(RespondError::NotFound(id))
+}
+
+/// The commit of a person's change: `current` becomes `changed` (if still
+/// at the version read), `log` is appended, and the sender is told when
+/// the source acts back.
+async fn recorded(
+    store: &Arc<Store>,
+    config: &Config,
+    current: &Incident,
+    changed: &Incident,
+    log: LogKind,
+    told: SenderChange,
+) -> Result<ChangeSet, RespondError> {
+    let id = current.id;
+    let entry = LogEntry { at: changed.updated_at, kind: log };
+    let mut writes =
+        vec![Write::PutIncident(changed.clone()), Write::AppendLog { incident: id, entry }];
+    writes.extend(tell_sender(store, config, changed, told).await?);
+    Ok(ChangeSet {
+        reads: vec![ReadCheck::IncidentVersion { id, expected: Some(current.version) }],
+        writes,
+    })
 }
 
 /// The outbox entry for `incident`'s sender, if its source acts back.

@@ -213,7 +213,7 @@ pub async fn note(
     let note: Note = serde_json::from_slice(&body).map_err(|error| {
         ApiError::bad_request("invalid-body", format!("the body must be {{\"text\": \"...\"}}: {error}"))
     })?;
-    let by = respond::Actor { logged: caller.actor(), name: caller.name.clone() };
+    let by = respond::Actor::of(&caller);
     let config = &app.live.load().config;
     let incident = respond::add_note(&app.store, config, id, &by, note.text).await?;
     tracing::info!(incident = incident.id, by = %caller.name, "note added by a person");
@@ -245,7 +245,7 @@ async fn change_status(
         })?
     };
     let note = change.note.filter(|note| !note.trim().is_empty());
-    let by = respond::Actor { logged: caller.actor(), name: caller.name.clone() };
+    let by = respond::Actor::of(caller);
     let config = &app.live.load().config;
     let (action, incident) = respond::set_status(&app.store, config, id, to, &by, note).await?;
     tracing::info!(incident = incident.id, action = %json!(action).as_str().unwrap_or_default(), by = %caller.name, "incident status set by a person");

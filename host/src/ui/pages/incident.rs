@@ -275,10 +275,7 @@ pub async fn note(
     let Form(form) = form.map_err(super::form_error)?;
     csrf::check(&headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
     let id = super::parse_id(&id, "an incident id")?;
-    let by = respond::Actor {
-        logged: signed_in.caller.actor(),
-        name: signed_in.caller.name.clone(),
-    };
+    let by = respond::Actor::of(&signed_in.caller);
     let config = &console.app.live.load().config;
     let text = form.note.unwrap_or_default();
     respond::add_note(&console.app.store, config, id, &by, text).await.map_err(UiError::from)?;
@@ -298,10 +295,7 @@ async fn set_status(
     csrf::check(headers, form.csrf.as_deref(), &signed_in.session.csrf)?;
     let id = super::parse_id(id, "an incident id")?;
     let note = form.note.filter(|note| !note.trim().is_empty());
-    let by = respond::Actor {
-        logged: signed_in.caller.actor(),
-        name: signed_in.caller.name.clone(),
-    };
+    let by = respond::Actor::of(&signed_in.caller);
     let config = &console.app.live.load().config;
     let (action, _) = respond::set_status(&console.app.store, config, id, to, &by, note)
         .await
