@@ -10,7 +10,8 @@
 //! - [`status`]: the status word and the source's settings -> Open/Pending/Solved
 //! - [`lifecycle`]: the decision, against a small `Host` trait
 //! - [`incident_text`]: summary, details, priority and link of a new incident
-//! - [`outbound`]: what a change made in inbound writes on the ticket
+//! - [`outbound`]: what a change made in inbound writes on the ticket, and
+//!   how its echo is recognised
 //!
 //! Built for `wasm32-wasip2`, the crate is the component the host loads.
 
@@ -261,6 +262,20 @@ mod tests {
         assert_eq!(error.code, "invalid-settings");
         assert!(error.message.contains("\"on_accept_status\""), "{}", error.message);
         assert!(host.calls.is_empty());
+    }
+
+    #[test]
+    fn the_trigger_s_echo_of_an_accept_changes_nothing() {
+        let mut host = FakeHost::default();
+        send(&mut host, "Open", "{}").unwrap();
+        host.accept_by_hand(1);
+        let note = "Accepted in inbound by ada: on it\\n\\n[inbound-1-1]";
+        let outcome = handle(&mut host, &guide_body("Pending", note), "{}").unwrap();
+        assert_eq!((outcome.action, outcome.incident), (Action::Unchanged, 1));
+        assert!(host.comments().is_empty());
+        let outcome = handle(&mut host, &guide_body("Open", "Thanks, Ada"), "{}").unwrap();
+        assert_eq!(outcome.action, Action::Commented);
+        assert_eq!(host.comments()[0].2, "Thanks, Ada");
     }
 
     #[test]

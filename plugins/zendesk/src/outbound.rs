@@ -10,7 +10,8 @@
 //!
 //! The ticket's trigger then posts the ticket back to inbound with that
 //! note as its latest comment. The note ends with the change's marker, so
-//! that echo can be told from an agent's comment.
+//! [`is_echo`] recognises it and the lifecycle changes nothing for it
+//! (`crate::lifecycle`).
 
 use inbound_sdk::Incident;
 use inbound_sdk::outbound::{Change, ChangeKind, OutboundRequest, carries_marker};
@@ -113,6 +114,12 @@ fn status(value: &Value, allowed: &[&'static str]) -> Result<&'static str, Strin
         .copied()
         .find(|allowed| word.as_deref() == Some(*allowed))
         .ok_or_else(|| value.to_string())
+}
+
+/// Whether the ticket's latest comment is one inbound wrote: the echo of a
+/// request from [`on_change`].
+pub fn is_echo(latest_comment: &str) -> bool {
+    carries_marker(latest_comment)
 }
 
 /// The requests that tell Zendesk about `change`: at most one, the ticket
