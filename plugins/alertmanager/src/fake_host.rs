@@ -27,7 +27,7 @@ impl Default for FakeHost {
             state: BTreeMap::new(),
             logs: Vec::new(),
             changes: 0,
-            max_changes: 256,
+            max_changes: crate::remember::CHANGES_PER_CALL,
         }
     }
 }
@@ -40,6 +40,11 @@ impl FakeHost {
     /// A new plugin call: the change budget starts again.
     pub fn next_call(&mut self) {
         self.changes = 0;
+    }
+
+    /// A person changing the incident in inbound, not through the plugin.
+    pub fn set_status_by_hand(&mut self, id: IncidentId, status: IncidentStatus) {
+        self.incidents[id as usize - 1].status = status;
     }
 
     fn spend(&mut self) -> Result<(), ApiError> {
@@ -122,6 +127,16 @@ impl Host for FakeHost {
         let incident = self.existing(id)?;
         incident.status = IncidentStatus::Resolved;
         Ok(incident.clone())
+    }
+
+    fn state_get(&mut self, key: &str) -> Option<Vec<u8>> {
+        self.state.get(key).cloned()
+    }
+
+    fn state_set(&mut self, key: &str, value: &[u8]) -> Result<(), ApiError> {
+        self.spend()?;
+        self.state.insert(key.into(), value.to_vec());
+        Ok(())
     }
 
     fn state_delete(&mut self, key: &str) {

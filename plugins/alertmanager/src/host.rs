@@ -15,6 +15,8 @@ pub trait Host {
     fn create(&mut self, new: &NewIncident) -> Result<Incident, ApiError>;
     fn update(&mut self, id: IncidentId, changes: &IncidentUpdate) -> Result<Incident, ApiError>;
     fn resolve(&mut self, id: IncidentId, note: &str) -> Result<Incident, ApiError>;
+    fn state_get(&mut self, key: &str) -> Option<Vec<u8>>;
+    fn state_set(&mut self, key: &str, value: &[u8]) -> Result<(), ApiError>;
     fn state_delete(&mut self, key: &str);
     fn log(&mut self, level: Level, message: &str);
 }
@@ -40,6 +42,14 @@ impl Host for SdkHost {
 
     fn resolve(&mut self, id: IncidentId, note: &str) -> Result<Incident, ApiError> {
         incidents::resolve(id, Some(note))
+    }
+
+    fn state_get(&mut self, key: &str) -> Option<Vec<u8>> {
+        state::get(key)
+    }
+
+    fn state_set(&mut self, key: &str, value: &[u8]) -> Result<(), ApiError> {
+        state::set(key, value)
     }
 
     fn state_delete(&mut self, key: &str) {
