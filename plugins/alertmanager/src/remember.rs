@@ -17,6 +17,7 @@
 //! not remembered; the incident then gets no silence, and says why.
 
 use crate::host::Host;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The host's limit on the changes of one call (not configurable).
@@ -85,15 +86,17 @@ pub fn remember_labels(
     id: u64,
     labels: &BTreeMap<String, String>,
 ) -> Result<(), NotRemembered> {
-    let labels: BTreeMap<&str, &str> = labels
+    // As a `Value`, whose reading and writing the plugin has anyway: a
+    // typed map would add its own (de)serializer to the component.
+    let labels: serde_json::Map<String, Value> = labels
         .iter()
         .filter(|(_, value)| !value.is_empty())
-        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
         .collect();
     if labels.is_empty() {
         return Err(NotRemembered::NoLabels);
     }
-    let json = serde_json::to_vec(&labels).unwrap_or_default();
+    let json = serde_json::to_vec(&Value::Object(labels)).unwrap_or_default();
     if json.len() > MAX_LABELS_BYTES {
         return Err(NotRemembered::TooLarge(json.len()));
     }
@@ -106,9 +109,16 @@ pub fn remember_labels(
 
 /// The labels kept for incident `id`, if any.
 pub fn labels(host: &mut impl Host, id: u64) -> Option<BTreeMap<String, String>> {
-    host.state_get(&labels_key(id))
-        .and_then(|json| serde_json::from_slice::<BTreeMap<String, String>>(&json).ok())
-        .filter(|labels| !labels.is_empty())
+    let Ok(Value::Object(kept)) =
+        serde_json::from_slice::<Value>(&host.state_get(&labels_key(id))?)
+    else {
+        return None;
+    };
+    let labels: BTreeMap<String, String> = kept
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_str()?.to_string())))
+        .collect();
+    (!labels.is_empty()).then_some(labels)
 }
 
 /// Forgets what was kept for incident `id`; a key that is not there costs
