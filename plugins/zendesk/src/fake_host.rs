@@ -69,6 +69,11 @@ impl FakeHost {
         });
     }
 
+    /// A responder accepting the incident in inbound, not through the plugin.
+    pub fn accept_by_hand(&mut self, id: IncidentId) {
+        self.incidents[id as usize - 1].status = IncidentStatus::Accepted;
+    }
+
     /// A responder resolving the incident in inbound, not through the plugin.
     pub fn resolve_by_hand(&mut self, id: IncidentId) {
         self.incidents[id as usize - 1].status = IncidentStatus::Resolved;

@@ -10,12 +10,15 @@
 //! - [`status`]: the status word and the source's settings -> Open/Pending/Solved
 //! - [`lifecycle`]: the decision, against a small `Host` trait
 //! - [`incident_text`]: summary, details, priority and link of a new incident
+//! - [`outbound`]: what a change made in inbound writes on the ticket, and
+//!   how its echo is recognised
 //!
 //! Built for `wasm32-wasip2`, the crate is the component the host loads.
 
 mod fingerprint;
 mod incident_text;
 mod lifecycle;
+mod outbound;
 mod sdk_host;
 mod seen_comments;
 mod status;
@@ -26,7 +29,8 @@ mod ticket;
 pub mod fake_host;
 
 use inbound_sdk::about::{Setting, SettingKind, SettingsProblem};
-use inbound_sdk::{Outcome, Plugin, Rejection, Request};
+use inbound_sdk::outbound::{Change, OutboundRequest};
+use inbound_sdk::{Incident, Outcome, Plugin, Rejection, Request};
 /// The host API the lifecycle needs; public so the lifecycle can also run
 /// natively (the benchmark's no-WebAssembly baseline).
 pub use lifecycle::Host;
@@ -51,21 +55,47 @@ impl Plugin for Zendesk {
                 SettingKind::Text,
                 "What an On-hold ticket means: \"open\" (the default) or \"pending\" (acknowledged).",
             ),
+            Setting::new(
+                outbound::ON_ACCEPT_STATUS,
+                SettingKind::Text,
+                "The ticket status an accept in inbound sets: \"open\", \"pending\" or \"hold\"; unset (the default) keeps it.",
+            ),
+            Setting::new(
+                outbound::ON_RESOLVE_STATUS,
+                SettingKind::Text,
+                "\"solved\": a resolve in inbound solves the ticket; unset (the default) keeps its status.",
+            ),
+            Setting::new(
+                outbound::SYNC_NOTES,
+                SettingKind::Boolean,
+                "Whether notes written in inbound become internal notes on the ticket (default true).",
+            ),
         ])
     }
 
     fn validate_settings(settings: &str) -> Result<(), Vec<SettingsProblem>> {
-        let refused = match status::StatusWords::from_settings(settings) {
-            Ok(_) => return Ok(()),
-            Err(refused) => refused,
-        };
-        let named = [status::STATUS_ALIASES, status::ON_HOLD]
-            .into_iter()
-            .find(|setting| refused.message.contains(&format!("\"{setting}\"")));
-        Err(vec![match named {
-            Some(setting) => SettingsProblem::of(setting, refused.message),
-            None => SettingsProblem::general(refused.message),
-        }])
+        let mut problems = Vec::new();
+        if let Err(refused) = status::StatusWords::from_settings(settings) {
+            let named = [status::STATUS_ALIASES, status::ON_HOLD]
+                .into_iter()
+                .find(|setting| refused.message.contains(&format!("\"{setting}\"")));
+            problems.push(match named {
+                Some(setting) => SettingsProblem::of(setting, refused.message),
+                None => SettingsProblem::general(refused.message),
+            });
+        }
+        if let Err(refused) = outbound::OutboundSettings::from_settings(settings) {
+            problems.push(SettingsProblem::of(refused.setting, refused.message));
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    fn on_change(
+        change: &Change,
+        incident: &Incident,
+        settings: &str,
+    ) -> Result<Vec<OutboundRequest>, String> {
+        outbound::on_change(change, incident, settings)
     }
 }
 
@@ -74,6 +104,8 @@ impl Plugin for Zendesk {
 /// Settings come first: `inbound check` judges them with an empty body.
 pub fn handle(host: &mut impl Host, body: &[u8], settings: &str) -> Result<Outcome, Rejection> {
     let words = status::StatusWords::from_settings(settings)?;
+    outbound::OutboundSettings::from_settings(settings)
+        .map_err(|refused| Rejection::new("invalid-settings", refused.message))?;
     let ticket = ticket::Ticket::parse(body)?;
     let status = words.classify(&ticket.status)?;
     lifecycle::apply(host, &ticket, status)
@@ -196,6 +228,54 @@ mod tests {
         assert_eq!(error.code, "invalid-settings");
         assert!(error.message.contains("\"onhold\""), "{}", error.message);
         assert_eq!(handle(&mut host, b"", "{}").unwrap_err().code, "empty-body");
+    }
+
+    #[test]
+    fn outbound_settings_are_declared_after_the_older_ones_and_judged() {
+        // The host lists them in this order when it refuses an unknown key.
+        let declared: Vec<String> =
+            Zendesk::settings().unwrap().into_iter().map(|setting| setting.name).collect();
+        assert_eq!(
+            declared,
+            ["status_aliases", "on_hold", "on_accept_status", "on_resolve_status", "sync_notes"]
+        );
+        let problems = Zendesk::validate_settings(
+            r#"{"on_hold": "later", "on_resolve_status": "open", "sync_notes": true}"#,
+        )
+        .unwrap_err();
+        let named: Vec<Option<&str>> =
+            problems.iter().map(|problem| problem.setting.as_deref()).collect();
+        assert_eq!(named, [Some("on_hold"), Some("on_resolve_status")]);
+        assert!(problems[1].message.contains("a loop"), "{}", problems[1].message);
+        assert!(
+            Zendesk::validate_settings(
+                r#"{"on_accept_status": "pending", "on_resolve_status": "solved", "sync_notes": false}"#
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn wrong_outbound_settings_refuse_the_webhook_too() {
+        let mut host = FakeHost::default();
+        let error = send(&mut host, "Open", r#"{"on_accept_status": "solved"}"#).unwrap_err();
+        assert_eq!(error.code, "invalid-settings");
+        assert!(error.message.contains("\"on_accept_status\""), "{}", error.message);
+        assert!(host.calls.is_empty());
+    }
+
+    #[test]
+    fn the_trigger_s_echo_of_an_accept_changes_nothing() {
+        let mut host = FakeHost::default();
+        send(&mut host, "Open", "{}").unwrap();
+        host.accept_by_hand(1);
+        let note = "Accepted in inbound by ada: on it\\n\\n[inbound-1-1]";
+        let outcome = handle(&mut host, &guide_body("Pending", note), "{}").unwrap();
+        assert_eq!((outcome.action, outcome.incident), (Action::Unchanged, 1));
+        assert!(host.comments().is_empty());
+        let outcome = handle(&mut host, &guide_body("Open", "Thanks, Ada"), "{}").unwrap();
+        assert_eq!(outcome.action, Action::Commented);
+        assert_eq!(host.comments()[0].2, "Thanks, Ada");
     }
 
     #[test]

@@ -19,9 +19,30 @@
 //! On-hold is Open unless the source's `on_hold` setting says Pending. A
 //! resolved incident is never reopened: an Open or Pending event after it
 //! creates a new one.
+//!
+//! An event whose latest comment carries a marker is inbound's own note
+//! coming back through the trigger (`crate::outbound`). Its comment is never
+//! logged, and only Solved and Closed act on it:
+//!
+//! | status             | open incident | then                                |
+//! |--------------------|---------------|-------------------------------------|
+//! | New, Open, Pending | yes           | unchanged (a pending one stays so)  |
+//! | New, Open, Pending | none, had one | unchanged (no new incident)         |
+//! | New, Open, Pending | never had one | create, as without a marker         |
+//! | Solved, Closed     | any           | as without a marker                 |
+//!
+//! inbound's own requests only ever set a status its incident already has
+//! (open, pending or on-hold after an accept, solved after a resolve), so
+//! the echo changes nothing; a Solved ticket still resolves, because Zendesk
+//! says so even when an agent solved it without a comment after the note.
+//! Creating from an echo would loop: resolve in inbound, note on the still
+//! open ticket, echo, new incident. The price: an agent who reopens or sets
+//! Pending without a comment right after inbound's note is heard at the
+//! ticket's next update.
 
 use crate::fingerprint::fingerprint;
 use crate::incident_text::{DETAILS_MAX_CHARS, new_incident, present};
+use crate::outbound;
 use crate::seen_comments::SeenComments;
 use crate::status::TicketStatus;
 use crate::ticket::Ticket;
@@ -60,6 +81,7 @@ pub fn apply(
 ) -> Result<Outcome, Rejection> {
     let key = ticket.id.as_str();
     let outcome = |action, incident: &Incident| Outcome { action, incident: incident.id };
+    let echo = outbound::is_echo(&ticket.latest_comment);
     match (status, host.find_open(key)) {
         (TicketStatus::Solved, Some(incident)) => {
             // The comment first, so the incident's log reads in the order
@@ -88,11 +110,16 @@ pub fn apply(
         // ticket came back after its incident was resolved. Both make a new
         // incident; resolved incidents are never reopened.
         (TicketStatus::Open | TicketStatus::Pending, None) => {
+            if echo && let Some(latest) = host.find_latest(key) {
+                return Ok(outcome(Action::Unchanged, &latest));
+            }
             let incident = host.create(&new_incident(ticket))?;
             add_latest_comment(host, ticket, &incident, true)?;
             Ok(outcome(Action::Created, &incident))
         }
-        (TicketStatus::Pending, Some(incident)) if incident.status == IncidentStatus::Pending => {
+        (TicketStatus::Pending, Some(incident))
+            if incident.status == IncidentStatus::Pending && !echo =>
+        {
             add_latest_comment(host, ticket, &incident, false)?;
             host.accept(incident.id, &status_note(ticket))?;
             Ok(outcome(Action::Accepted, &incident))
@@ -126,7 +153,8 @@ fn add_latest_comment(
     just_created: bool,
 ) -> Result<bool, ApiError> {
     let comment = ticket.latest_comment.trim();
-    if comment.is_empty() {
+    // inbound's own note, echoed by the trigger: already in the incident's log.
+    if comment.is_empty() || outbound::is_echo(comment) {
         return Ok(false);
     }
     let state_key = comment_state_key(&ticket.id);
@@ -168,6 +196,7 @@ mod tests {
     use super::*;
     use crate::fake_host::{Call, FakeHost};
     use TicketStatus::{Open, Pending, Solved};
+    use inbound_sdk::outbound::{Change, ChangeKind};
 
     const ID: &str = "4711";
     const DESCRIPTION: &str = "The printer is on fire.";
@@ -557,6 +586,113 @@ mod tests {
         let author = author.unwrap();
         assert_eq!(author.chars().count(), AUTHOR_MAX_CHARS);
         assert!(author.len() <= 256);
+    }
+
+    // Echoes of inbound's own notes (crate::outbound).
+
+    /// The note `on_change` writes on the ticket for `kind` by ada.
+    fn inbound_note(host: &FakeHost, kind: ChangeKind, n: u32) -> String {
+        let change = Change {
+            kind,
+            by: "ada".into(),
+            text: Some("on it".into()),
+            at: 0,
+            marker: format!("inbound-1-{n}"),
+        };
+        let requests = outbound::on_change(&change, host.incident(1), "{}").unwrap();
+        let sent: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+        sent["ticket"]["comment"]["body"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn an_accept_s_echo_changes_nothing_and_logs_no_comment() {
+        let mut host = FakeHost::default();
+        send(&mut host, Open).unwrap();
+        host.accept_by_hand(1);
+        let note = inbound_note(&host, ChangeKind::Accepted, 1);
+        // Without on_accept_status the ticket stays Open; with it, Pending.
+        for status in [Open, Pending, Open] {
+            let writes_before = host.writes().len();
+            assert_eq!(ok(send_commented(&mut host, status, &note)), (Action::Unchanged, 1));
+            assert_eq!(host.writes().len(), writes_before, "{:?}", host.calls);
+        }
+        assert!(host.comments().is_empty());
+        assert_eq!(host.incident(1).status, IncidentStatus::Accepted);
+    }
+
+    #[test]
+    fn an_agent_comment_without_a_marker_is_still_logged() {
+        let mut host = FakeHost::default();
+        send(&mut host, Open).unwrap();
+        host.accept_by_hand(1);
+        let note = inbound_note(&host, ChangeKind::Accepted, 1);
+        send_commented(&mut host, Open, &note).unwrap();
+        assert_eq!(
+            ok(send_commented(&mut host, Open, "Saw the note from inbound, thanks")),
+            (Action::Commented, 1)
+        );
+        assert_eq!(
+            host.comments(),
+            [(1, Some("Grace".to_string()), "Saw the note from inbound, thanks".to_string())]
+        );
+        // Mentioning an incident is not a marker.
+        assert_eq!(
+            ok(send_commented(&mut host, Open, "see inbound-1 please")).0,
+            Action::Commented
+        );
+    }
+
+    #[test]
+    fn a_resolve_s_echo_opens_no_new_incident() {
+        let mut host = FakeHost::default();
+        send(&mut host, Open).unwrap();
+        host.resolve_by_hand(1);
+        let note = inbound_note(&host, ChangeKind::Resolved, 2);
+        let writes_before = host.writes().len();
+        // The ticket still Open (no on_resolve_status), or Solved.
+        for status in [Open, Pending, Solved] {
+            assert_eq!(ok(send_commented(&mut host, status, &note)), (Action::Unchanged, 1));
+        }
+        assert_eq!(host.incidents.len(), 1);
+        assert_eq!(host.writes().len(), writes_before, "{:?}", host.calls);
+        // The requester answers: a real update, a new incident.
+        assert_eq!(
+            ok(send_commented(&mut host, Open, "It is burning again")),
+            (Action::Created, 2)
+        );
+    }
+
+    #[test]
+    fn a_note_s_echo_does_not_accept_a_pending_incident() {
+        let mut host = FakeHost::default();
+        assert_eq!(ok(send(&mut host, Pending)).0, Action::Created);
+        for kind in [ChangeKind::Noted, ChangeKind::EscalationExhausted] {
+            let note = inbound_note(&host, kind, 3);
+            assert_eq!(ok(send_commented(&mut host, Pending, &note)), (Action::Unchanged, 1));
+        }
+        assert_eq!(host.incident(1).status, IncidentStatus::Pending);
+        assert!(host.comments().is_empty());
+        // The ticket's next real update accepts, as the table says.
+        assert_eq!(ok(send_commented(&mut host, Pending, "Waiting for you")).0, Action::Accepted);
+    }
+
+    #[test]
+    fn a_solved_ticket_resolves_even_when_inbound_wrote_its_latest_comment() {
+        let mut host = FakeHost::default();
+        send(&mut host, Open).unwrap();
+        host.accept_by_hand(1);
+        let note = inbound_note(&host, ChangeKind::Accepted, 4);
+        assert_eq!(ok(send_commented(&mut host, Solved, &note)), (Action::Resolved, 1));
+        assert!(host.comments().is_empty());
+    }
+
+    #[test]
+    fn an_echo_for_a_ticket_without_incidents_creates_one_without_the_comment() {
+        let mut host = FakeHost::default();
+        let note = "Note from ada in inbound: hi\n\n[inbound-9-1]";
+        assert_eq!(ok(send_commented(&mut host, Open, note)), (Action::Created, 1));
+        assert!(host.comments().is_empty());
+        assert!(!host.state.contains_key(&comment_state_key(ID)));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! templates use `open`, `hold`. Both are accepted in any case; translations
 //! come from the source's `status_aliases` setting.
 
+use crate::outbound::{ON_ACCEPT_STATUS, ON_RESOLVE_STATUS, SYNC_NOTES};
 use inbound_sdk::Rejection;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -67,9 +68,11 @@ impl StatusWords {
             match key.as_str() {
                 STATUS_ALIASES => words.aliases = aliases(value)?,
                 ON_HOLD => words.on_hold = on_hold(value)?,
+                // Judged by `crate::outbound`.
+                ON_ACCEPT_STATUS | ON_RESOLVE_STATUS | SYNC_NOTES => {}
                 other => {
                     return Err(invalid_settings(format!(
-                        "unknown setting \"{other}\" for a Zendesk source; known settings: status_aliases, on_hold"
+                        "unknown setting \"{other}\" for a Zendesk source; known settings: status_aliases, on_hold, on_accept_status, on_resolve_status, sync_notes"
                     )));
                 }
             }

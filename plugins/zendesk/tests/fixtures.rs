@@ -73,3 +73,29 @@ fn translated_status_words_come_from_the_settings() {
         "without the alias Løst is unknown"
     );
 }
+
+/// Every `tests/*.toml` fixture, each on an empty database, as `inbound
+/// plugin test` runs them: webhooks, and changes made in inbound with the
+/// requests the plugin sends back (plugin API 0.5.0 `on-change`).
+#[test]
+fn every_fixture_file_passes() {
+    let loaded = harness();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    let failed: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let fixture = inbound::harness::Fixture::load(path).unwrap();
+            let outcome = fixture.run(loaded.with_empty_database().unwrap(), &dir).unwrap();
+            (!outcome.failures.is_empty())
+                .then(|| format!("{}:\n{}", path.display(), outcome.failures.join("\n")))
+        })
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
