@@ -216,12 +216,13 @@ impl Harness {
     /// host API read-only. Nothing is sent and nothing changes; play the
     /// sender's answer back with [`Harness::answer`].
     pub fn change(&self, change: &TestChange) -> anyhow::Result<ChangeRun> {
-        let id = match change.incident {
-            Some(id) => id,
-            None => self.incidents().last().map(|i| i.id).context(
-                "there is no incident to change: send a request that creates one first",
-            )?,
-        };
+        let id =
+            match change.incident {
+                Some(id) => id,
+                None => self.incidents().last().map(|i| i.id).context(
+                    "there is no incident to change: send a request that creates one first",
+                )?,
+            };
         let (mut incident, _) =
             self.incident(id).with_context(|| format!("there is no incident {id}"))?;
         if let Some(status) = change.status_after() {

@@ -347,7 +347,11 @@ impl Notify {
             let quota = outbound::state_quota(&setup, source);
             let changes = outbound::remembered_changes(source, remembered, quota);
             if let Err(error) = self.store.commit(changes).await {
-                tracing::warn!(source, notification = id, "an answer to remember was not kept: {error}");
+                tracing::warn!(
+                    source,
+                    notification = id,
+                    "an answer to remember was not kept: {error}"
+                );
             }
         }
         Ok(())

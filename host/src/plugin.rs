@@ -447,9 +447,7 @@ impl PluginHost {
         let answer = plugin.pre.on_change(&mut store, &change, &incident, settings_json);
         let state = store.data();
         match answer {
-            Ok(Some(Ok(requests))) => {
-                outbound::checked(requests, limits.max_key_bytes).map(Some)
-            }
+            Ok(Some(Ok(requests))) => outbound::checked(requests, limits.max_key_bytes).map(Some),
             Ok(Some(Err(why))) => Err(CallError::Rejected {
                 code: "refused".into(),
                 message: printable(&why, MAX_REJECTION_BYTES),

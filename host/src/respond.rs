@@ -119,8 +119,12 @@ pub async fn add_note(
             text: text.clone(),
             by: by.logged.clone(),
         };
-        let told =
-            SenderChange { kind: ChangeKind::Noted, by: by.name.clone(), text: Some(text.clone()), at: now };
+        let told = SenderChange {
+            kind: ChangeKind::Noted,
+            by: by.name.clone(),
+            text: Some(text.clone()),
+            at: now,
+        };
         let changes = recorded(store, config, &current, &changed, log, told).await?;
         Ok((changes, changed))
     };
@@ -175,7 +179,11 @@ async fn tell_sender(
     Ok(Some(entry))
 }
 
-async fn committed<T, F, Fut>(store: &Arc<Store>, id: IncidentId, attempt: F) -> Result<T, RespondError>
+async fn committed<T, F, Fut>(
+    store: &Arc<Store>,
+    id: IncidentId,
+    attempt: F,
+) -> Result<T, RespondError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<(ChangeSet, T), RespondError>>,

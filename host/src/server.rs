@@ -32,8 +32,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let mut notify_setup =
         crate::notify::Notify::setup(&live.config, Some(&app::plugin_cache_dir(&live.config)))?;
     notify_setup.senders = Some(live.senders());
-    let notify =
-        crate::notify::Notify::new(store.clone(), notify_setup, Arc::new(crate::notify::SystemClock));
+    let notify = crate::notify::Notify::new(
+        store.clone(),
+        notify_setup,
+        Arc::new(crate::notify::SystemClock),
+    );
     telemetry::config_loaded(&live.config.file_sha256);
     let listen = live.config.server.listen.clone();
     // Connection limits apply to the listener, so a reload cannot change them.

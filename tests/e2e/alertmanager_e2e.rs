@@ -299,7 +299,8 @@ fn accepting_silences_the_alert_in_alertmanager_until_the_incident_is_resolved()
     let alertmanager =
         Alertmanager::start_on(port, &host.url(&format!("/api/v1/events/alertmanager/{KEY}")));
     alertmanager.push(&disk_alerts(&[("db1:9100", "critical")], None));
-    let incident = poll("the alert's incident", || alertmanager_incidents(&host).into_iter().next());
+    let incident =
+        poll("the alert's incident", || alertmanager_incidents(&host).into_iter().next());
     let id = incident["id"].clone();
 
     let (code, answer) =
@@ -309,19 +310,28 @@ fn accepting_silences_the_alert_in_alertmanager_until_the_incident_is_resolved()
         silences(&alertmanager).into_iter().find(|s| s["status"]["state"] == "active")
     });
     let matchers = silence["matchers"].as_array().unwrap();
-    let matcher = |name: &str| matchers.iter().find(|m| m["name"] == name).map(|m| m["value"].clone());
+    let matcher =
+        |name: &str| matchers.iter().find(|m| m["name"] == name).map(|m| m["value"].clone());
     assert_eq!(matcher("alertname"), Some(json!("DiskFull")), "{silence}");
     assert_eq!(matcher("instance"), Some(json!("db1:9100")), "{silence}");
     assert!(silence["createdBy"].as_str().unwrap().contains("ops"), "{silence}");
     assert!(silence["comment"].as_str().unwrap().contains(&format!("inbound-{id}-")), "{silence}");
     let silence_id = silence["id"].as_str().unwrap().to_string();
     poll("the alert silenced by it", || {
-        let alerts: Value =
-            reqwest::blocking::get(format!("{}/api/v2/alerts", alertmanager.base)).ok()?.json().ok()?;
-        alerts.as_array()?.iter().find(|a| {
-            a["status"]["state"] == "suppressed"
-                && a["status"]["silencedBy"].as_array().is_some_and(|by| by.contains(&json!(silence_id)))
-        }).cloned()
+        let alerts: Value = reqwest::blocking::get(format!("{}/api/v2/alerts", alertmanager.base))
+            .ok()?
+            .json()
+            .ok()?;
+        alerts
+            .as_array()?
+            .iter()
+            .find(|a| {
+                a["status"]["state"] == "suppressed"
+                    && a["status"]["silencedBy"]
+                        .as_array()
+                        .is_some_and(|by| by.contains(&json!(silence_id)))
+            })
+            .cloned()
     });
     let sent = entries(&host, &id, "notification_attempt");
     assert!(sent.iter().any(|e| e["outcome"] == "sent"), "the silence is on the log: {sent:?}");

@@ -86,6 +86,13 @@ fn start(dir: &std::path::Path) -> World {
 }
 
 impl World {
+    /// Ada accepts or resolves `id` through the API's code path.
+    async fn set_status(&self, id: u64, to: Status) {
+        let ada = inbound::respond::Actor { logged: "ada".into(), name: "ada".into() };
+        let config = &self.notify.current().config;
+        inbound::respond::set_status(&self.store, config, id, to, &ada, None).await.unwrap();
+    }
+
     async fn step(&self, at: u64) -> usize {
         self.clock.set(at);
         self.notify.step(at).await.unwrap()
@@ -145,9 +152,7 @@ async fn a_level_fires_at_its_delay_unless_accepted_and_repeats_then_stops() {
 
     assert_eq!(world.step(T0).await, 2, "level 0 of both, at once");
     assert_eq!(world.fired(ignored), vec![(0, 0, 0)]);
-    inbound::respond::set_status(&world.store, accepted, Status::Accepted, "ada".into(), None)
-        .await
-        .unwrap();
+    world.set_status(accepted, Status::Accepted).await;
 
     assert_eq!(world.step(T0 + 5 * MINUTE - 1).await, 0, "one millisecond early: nothing");
     assert_eq!(world.step(T0 + 5 * MINUTE).await, 1, "level 1 of the ignored one only");
@@ -164,9 +169,7 @@ async fn a_level_fires_at_its_delay_unless_accepted_and_repeats_then_stops() {
     assert_eq!(world.step(T0 + 24 * 60 * MINUTE).await, 0, "nothing after the last repeat");
 
     // Resolving sends one "resolved" notice to each person notified.
-    inbound::respond::set_status(&world.store, ignored, Status::Resolved, "ada".into(), None)
-        .await
-        .unwrap();
+    world.set_status(ignored, Status::Resolved).await;
     // The API stamps the change with the real time, after T0.
     assert_eq!(world.step(inbound::store::now_millis() + MINUTE).await, 1);
     let escalation = world.store.escalation_of(ignored).unwrap();

@@ -43,7 +43,7 @@ mod signatures;
 mod storage;
 mod storage_failures;
 mod throttle;
-mod two_way;
 mod tls;
+mod two_way;
 mod ui_browser;
 mod zendesk_lifecycle;

@@ -191,7 +191,12 @@ fn accept_note_and_resolve_reach_the_ticket_once_and_the_echo_changes_nothing() 
     assert_eq!(count(&log, "status_changed"), 2, "{log:#?}");
     assert_eq!(count(&log, "comment"), 1, "only the person's note: {log:#?}");
     assert_eq!(host.all_incidents().len(), 1);
-    assert_eq!(zendesk.updates().len(), 3, "the echoes sent nothing back: {:#?}", zendesk.entries());
+    assert_eq!(
+        zendesk.updates().len(),
+        3,
+        "the echoes sent nothing back: {:#?}",
+        zendesk.entries()
+    );
     let attempts: Vec<&Value> = log
         .iter()
         .filter(|e| e["type"] == "notification_attempt" && e["outcome"] == "sent")
@@ -232,7 +237,8 @@ fn a_rate_limited_update_waits_for_retry_after_and_is_sent() {
 fn refused_credentials_fail_the_update_and_not_the_accept() {
     let zendesk = FakeZendesk::start(0);
     let host = Host::start(
-        &config(&zendesk.base, "").replace(&format!("token = \"{API_TOKEN}\""), "token = \"wrong-token\""),
+        &config(&zendesk.base, "")
+            .replace(&format!("token = \"{API_TOKEN}\""), "token = \"wrong-token\""),
     );
     let new_ticket = ticket(9, "New");
     zendesk.connect(&host, std::slice::from_ref(&new_ticket));

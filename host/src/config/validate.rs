@@ -450,11 +450,17 @@ mod tests {
         .unwrap();
         let table = config.outbound("s").unwrap();
         assert_eq!(table.url, "https://acme.zendesk.com", "kept as an origin");
-        assert_eq!((table.user.as_deref(), table.token.as_deref()), (Some("a@b.c/token"), Some("t0k3n")));
+        assert_eq!(
+            (table.user.as_deref(), table.token.as_deref()),
+            (Some("a@b.c/token"), Some("t0k3n"))
+        );
         assert!(config.outbound("other").is_none());
 
         let error = outbound("url = \"https://acme.zendesk.com/api/v2\"").unwrap_err();
-        assert!(error.contains("sources[0].outbound.url") && error.contains("is not an origin"), "{error}");
+        assert!(
+            error.contains("sources[0].outbound.url") && error.contains("is not an origin"),
+            "{error}"
+        );
         let error = outbound("url = \"ftp://acme.example\"").unwrap_err();
         assert!(error.contains("is not an origin"), "{error}");
         let error = outbound("url = \"https://acme.zendesk.com\"\nauth = \"basic\"\ntoken = \"t\"")
@@ -462,8 +468,10 @@ mod tests {
         assert!(error.contains("sources[0].outbound.user") && error.contains("missing"), "{error}");
         let error = outbound("url = \"https://acme.zendesk.com\"\nauth = \"bearer\"").unwrap_err();
         assert!(error.contains("sources[0].outbound.token"), "{error}");
-        let error = outbound("url = \"http://alertmanager.example:9093\"\nauth = \"bearer\"\ntoken = \"t\"")
-            .unwrap_err();
+        let error = outbound(
+            "url = \"http://alertmanager.example:9093\"\nauth = \"bearer\"\ntoken = \"t\"",
+        )
+        .unwrap_err();
         assert!(error.contains("clear text"), "{error}");
         let error = outbound("url = \"https://acme.zendesk.com\"\ntoken = \"t\"").unwrap_err();
         assert!(error.contains("auth is \"none\""), "{error}");
@@ -529,10 +537,14 @@ fn validate_outbound(
         ));
     }
     if outbound.timeout_ms == 0 {
-        return Err(errors.at(at("timeout_ms"), "must be greater than 0; remove the key to use its default (10000)"));
+        return Err(errors.at(
+            at("timeout_ms"),
+            "must be greater than 0; remove the key to use its default (10000)",
+        ));
     }
     let user = secret.optional("user", outbound.user.as_deref(), outbound.user_env.as_deref())?;
-    let token = secret.optional("token", outbound.token.as_deref(), outbound.token_env.as_deref())?;
+    let token =
+        secret.optional("token", outbound.token.as_deref(), outbound.token_env.as_deref())?;
     match outbound.auth {
         OutboundAuth::None if user.is_some() || token.is_some() => {
             return Err(errors.at(
@@ -547,7 +559,9 @@ fn validate_outbound(
             secret.required("token", None, None)?;
         }
         OutboundAuth::Bearer if user.is_some() => {
-            return Err(errors.at(at("user"), "auth = \"bearer\" sends only the token; remove user"));
+            return Err(
+                errors.at(at("user"), "auth = \"bearer\" sends only the token; remove user")
+            );
         }
         _ => {}
     }

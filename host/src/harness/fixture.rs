@@ -230,8 +230,9 @@ impl Expect {
     pub fn compare_change(&self, run: &ChangeRun) -> Vec<String> {
         let mut problems = Vec::new();
         match (&run.requests, &self.refused_contains) {
-            (Err(error), Some(text)) if !error.contains(text.as_str()) => problems
-                .push(format!("  refusal: expected it to contain {text:?}, got {error:?}")),
+            (Err(error), Some(text)) if !error.contains(text.as_str()) => {
+                problems.push(format!("  refusal: expected it to contain {text:?}, got {error:?}"))
+            }
             (Err(_), Some(_)) => {}
             (Err(error), None) => problems.push(format!("  refused: {error}")),
             (Ok(_), Some(text)) => {
@@ -335,7 +336,11 @@ fn compare_incidents(what: &str, expected: &[toml::Table], actual: &[Value]) -> 
 fn compare_sent(expected: &[toml::Table], actual: &[Value]) -> Vec<String> {
     let mut problems = Vec::new();
     if expected.len() != actual.len() {
-        problems.push(format!("  sent: expected {} requests, got {}", expected.len(), actual.len()));
+        problems.push(format!(
+            "  sent: expected {} requests, got {}",
+            expected.len(),
+            actual.len()
+        ));
     }
     for (index, (want, got)) in expected.iter().zip(actual).enumerate() {
         for (field, value) in want {
@@ -412,14 +417,16 @@ mod tests {
             "body": r#"{"ticket":{"comment":{"body":"Accepted by ada","public":false},"status":"open"}}"#,
             "json": {"ticket": {"comment": {"body": "Accepted by ada", "public": false}, "status": "open"}},
         })];
-        let want: Vec<toml::Table> = vec![toml::from_str(
-            r#"
+        let want: Vec<toml::Table> = vec![
+            toml::from_str(
+                r#"
             method = "PUT"
             body_contains = "by ada"
             json = { ticket = { comment = { public = false } } }
             "#,
-        )
-        .unwrap()];
+            )
+            .unwrap(),
+        ];
         assert!(compare_sent(&want, &actual).is_empty(), "{:?}", compare_sent(&want, &actual));
         let wrong: Vec<toml::Table> =
             vec![toml::from_str(r#"json = { ticket = { comment = { public = true } } }"#).unwrap()];

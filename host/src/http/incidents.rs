@@ -9,9 +9,9 @@ use crate::noise::Urgency;
 use crate::respond;
 use crate::store::{self, ListQuery, NotificationQuery, Status};
 use axum::Json;
-use axum::http::StatusCode;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -211,7 +211,10 @@ pub async fn note(
         text: String,
     }
     let note: Note = serde_json::from_slice(&body).map_err(|error| {
-        ApiError::bad_request("invalid-body", format!("the body must be {{\"text\": \"...\"}}: {error}"))
+        ApiError::bad_request(
+            "invalid-body",
+            format!("the body must be {{\"text\": \"...\"}}: {error}"),
+        )
     })?;
     let by = respond::Actor::of(&caller);
     let config = &app.live.load().config;

@@ -58,7 +58,12 @@ fn told_sender(before: &Escalation, after: &Escalation, now: Millis) -> Option<S
         && before.state != EscalationState::Exhausted
         && !after.fired.is_empty()
     {
-        return Some(SenderChange { kind: ChangeKind::EscalationExhausted, by, text: None, at: now });
+        return Some(SenderChange {
+            kind: ChangeKind::EscalationExhausted,
+            by,
+            text: None,
+            at: now,
+        });
     }
     match window(after) {
         Some(name) if window(before).as_ref() != Some(&name) => Some(SenderChange {

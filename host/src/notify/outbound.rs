@@ -16,14 +16,16 @@
 
 use super::delivery::Attempt;
 use super::render::HttpRequest;
+use super::senders::Senders;
 use super::setup::Setup;
 use super::transport;
-use super::senders::Senders;
 use crate::config::{OutboundAuth, SourceOutbound};
 use crate::ingest::Source;
 use crate::plugin::CallError;
 use crate::plugin::outbound::{MAX_REMEMBERED_BYTES, SenderRequest};
-use crate::store::{ChangeSet, Incident, Millis, Notification, Session, Store, Write};
+use crate::store::{
+    ChangeSet, Incident, Millis, Notification, SenderChange, Session, Store, Write,
+};
 use base64::Engine as _;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,10 +56,8 @@ pub async fn attempt(
             "the source {source_name:?} no longer has [sources.outbound]; nothing was sent"
         ));
     };
-    let Some((senders, source)) = setup
-        .senders
-        .as_ref()
-        .and_then(|senders| Some((senders, senders.source(source_name)?)))
+    let Some((senders, source)) =
+        setup.senders.as_ref().and_then(|senders| Some((senders, senders.source(source_name)?)))
     else {
         return failed(format!("the source {source_name:?} is no longer configured"));
     };
@@ -76,7 +76,10 @@ pub async fn attempt(
         Err(_) => {
             return (
                 Attempt::Retry {
-                    detail: format!("the attempt used its whole timeout ({} ms) in the plugin", timeout.as_millis()),
+                    detail: format!(
+                        "the attempt used its whole timeout ({} ms) in the plugin",
+                        timeout.as_millis()
+                    ),
                     retry_after: None,
                 },
                 sent,
@@ -139,7 +142,8 @@ pub async fn attempt(
                 }
             }
             Err(error) if error.retry => {
-                let attempt = Attempt::Retry { detail: said(&error.detail), retry_after: error.retry_after };
+                let attempt =
+                    Attempt::Retry { detail: said(&error.detail), retry_after: error.retry_after };
                 return (attempt, sent, remembered);
             }
             Err(error) => return (Attempt::Failed(said(&error.detail)), sent, remembered),
@@ -164,9 +168,12 @@ async fn ask_plugin(
             source.integration
         )));
     };
-    let _slot = senders.calls.clone().acquire_owned().await.map_err(|_| {
-        CallError::StorageUnavailable("the host is shutting down".into())
-    })?;
+    let _slot = senders
+        .calls
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| CallError::StorageUnavailable("the host is shutting down".into()))?;
     let (plugins, store, source) = (senders.plugins.clone(), store.clone(), source.clone());
     tokio::task::spawn_blocking(move || {
         let session = Session::new(store, source.scope(), now)
@@ -257,9 +264,12 @@ mod tests {
 
     #[test]
     fn basic_auth_is_user_colon_token_in_base64() {
-        let header =
-            authorization(&outbound(OutboundAuth::Basic, Some("ada@example.com/token"), Some("s3cret")))
-                .unwrap();
+        let header = authorization(&outbound(
+            OutboundAuth::Basic,
+            Some("ada@example.com/token"),
+            Some("s3cret"),
+        ))
+        .unwrap();
         // base64("ada@example.com/token:s3cret")
         assert_eq!(header.to_str().unwrap(), "Basic YWRhQGV4YW1wbGUuY29tL3Rva2VuOnMzY3JldA==");
         let bearer = authorization(&outbound(OutboundAuth::Bearer, None, Some("t0k"))).unwrap();

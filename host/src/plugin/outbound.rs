@@ -74,7 +74,10 @@ pub fn checked(
     requests
         .into_iter()
         .enumerate()
-        .map(|(index, request)| check(request, max_key_bytes).map_err(|why| invalid(format!("request {}: {why}", index + 1))))
+        .map(|(index, request)| {
+            check(request, max_key_bytes)
+                .map_err(|why| invalid(format!("request {}: {why}", index + 1)))
+        })
         .collect()
 }
 
@@ -111,7 +114,10 @@ fn check(request: wit::OutboundRequest, max_key_bytes: usize) -> Result<SenderRe
     for (name, value) in &request.headers {
         let lower = name.to_ascii_lowercase();
         if HOST_HEADERS.contains(&lower.as_str()) {
-            return Err(format!("it sets the header {:?}, which only the host sets", printable(name, 64)));
+            return Err(format!(
+                "it sets the header {:?}, which only the host sets",
+                printable(name, 64)
+            ));
         }
         if reqwest::header::HeaderName::from_bytes(lower.as_bytes()).is_err()
             || reqwest::header::HeaderValue::from_str(value).is_err()
@@ -165,7 +171,8 @@ mod tests {
 
     #[test]
     fn anything_that_could_leave_the_origin_is_refused() {
-        for path in ["https://evil.example/x", "//evil.example/x", "x", "", "/a b", "/a\\b", "/a#b"] {
+        for path in ["https://evil.example/x", "//evil.example/x", "x", "", "/a b", "/a\\b", "/a#b"]
+        {
             let error = checked(vec![request(path)], 256).unwrap_err();
             assert!(matches!(error, CallError::InvalidResult(_)), "{path}: {error}");
         }

@@ -112,6 +112,9 @@ mod tests {
         assert_eq!(request.headers, [("content-type".to_string(), "application/json".to_string())]);
         assert_eq!(request.body, br#"{"a":1}"#);
         assert!(request.remember_as.is_none());
-        assert_eq!(OutboundRequest::delete("/y").remember_as("k").remember_as.as_deref(), Some("k"));
+        assert_eq!(
+            OutboundRequest::delete("/y").remember_as("k").remember_as.as_deref(),
+            Some("k")
+        );
     }
 }

@@ -88,7 +88,9 @@ macro_rules! about_to_latest {
                     name: info.name,
                     version: info.version,
                     description: info.description,
-                    settings: info.settings.map(|settings| settings.into_iter().map(setting).collect()),
+                    settings: info
+                        .settings
+                        .map(|settings| settings.into_iter().map(setting).collect()),
                 }
                 .into()
             }
@@ -114,7 +116,8 @@ macro_rules! about_to_latest {
 
         impl From<wit::SettingsProblem> for SettingsProblem {
             fn from(problem: wit::SettingsProblem) -> Self {
-                latest_about::SettingsProblem { setting: problem.setting, message: problem.message }.into()
+                latest_about::SettingsProblem { setting: problem.setting, message: problem.message }
+                    .into()
             }
         }
     };
