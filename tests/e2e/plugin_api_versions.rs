@@ -121,7 +121,7 @@ fn the_harness_reports_the_version_a_plugin_was_built_against() {
     let about = new.about().unwrap().expect("a 0.5.0 plugin says what it is");
     assert_eq!(about.name, "alertmanager");
     let settings: Vec<String> = about.settings.unwrap().into_iter().map(|s| s.name).collect();
-    assert_eq!(settings, ["incident_per"]);
+    assert_eq!(settings, ["incident_per", "silence_on_accept", "silence_hours"]);
 }
 
 #[test]

@@ -184,8 +184,19 @@ fn a_responder_opens_accepts_with_a_note_and_resolves_an_incident() {
         b.exists("#notice") && b.text("#notice") == "Resolved."
     });
     assert_eq!(browser.text("h1 .status"), "Resolved");
-    assert!(!browser.exists("form.respond"), "a resolved incident offers no action");
+    assert!(
+        !browser.exists("button[formaction$=\"/accept\"]")
+            && !browser.exists("button[formaction$=\"/resolve\"]"),
+        "a resolved incident offers no accept or resolve"
+    );
     assert_eq!(incident_status(&host, id), "resolved");
+
+    // A note is kept in any status.
+    browser.fill("#note", "root cause: a stuck fan");
+    browser.click("button[formaction$=\"/notes\"]");
+    browser.wait_until("the noted notice", |b| b.exists("#notice") && b.text("#notice") == "Note added.");
+    let newest = browser.text(".log .entry:first-child");
+    assert!(newest.contains("root cause: a stuck fan"), "the note is in the log: {newest}");
 }
 
 #[test]
