@@ -78,6 +78,7 @@ const API_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/admin/backup", "admin"),
     ("GET", "/api/v1/people", "admin"),
     ("PUT", "/api/v1/people/{name}/password", "admin"),
+    ("POST", "/api/v1/people/{name}/test", "admin"),
     ("GET", "/api/v1/audit", "admin"),
     ("GET", "/metrics", "metrics"),
 ];
