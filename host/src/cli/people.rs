@@ -82,16 +82,17 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             })?;
             if output.is_json() {
                 println!("{answer:#}");
-                return Ok(());
             }
             let checks: ContactChecks =
                 serde_json::from_value(answer).context("unexpected answer")?;
-            println!("{:<12}  {:<28}  {:<7}  ANSWER", "CHANNEL", "ADDRESS", "OUTCOME");
-            for check in &checks.checks {
-                println!(
-                    "{:<12}  {:<28}  {:<7}  {}",
-                    check.channel, check.address, check.outcome, check.detail
-                );
+            if !output.is_json() {
+                println!("{:<12}  {:<28}  {:<7}  ANSWER", "CHANNEL", "ADDRESS", "OUTCOME");
+                for check in &checks.checks {
+                    println!(
+                        "{:<12}  {:<28}  {:<7}  {}",
+                        check.channel, check.address, check.outcome, check.detail
+                    );
+                }
             }
             if checks.checks.iter().any(|check| check.outcome != "sent") {
                 bail!("a test message to {} failed", checks.person);
