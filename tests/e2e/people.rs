@@ -177,6 +177,7 @@ const CONSOLE_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/ui/failed/999999", "responder"),
     ("POST", "/ui/failed/999999/replay", "responder"),
     ("GET", "/ui/mine", "viewer"),
+    ("POST", "/ui/mine/test", "viewer"),
     ("GET", "/ui/oncall", "viewer"),
     ("POST", "/ui/calendar-key", "viewer"),
     ("GET", "/ui/maintenance", "viewer"),
