@@ -13,6 +13,7 @@ mod limits;
 pub mod maintenance;
 pub mod oidc;
 pub mod oncall;
+pub mod replies;
 pub mod passwords;
 mod reload;
 pub mod signature;

@@ -26,6 +26,7 @@ mod oncall;
 mod openapi;
 mod params;
 mod people;
+mod replies;
 mod views;
 
 pub use error::ApiError;
@@ -78,6 +79,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         (Method::DELETE, "/api/v1/maintenance/{name}", needs(Responder), delete(maintenance::end)),
         (Method::GET, "/api/v1/heartbeats", needs(Viewer), get(heartbeats::list)),
         (Method::POST, "/api/v1/heartbeats/{key}", Open, post(heartbeats::ping)),
+        (Method::POST, "/api/v1/channels/{name}/inbound", Open, post(replies::receive)),
         (Method::GET, "/api/v1/oncall", needs(Viewer), get(oncall::oncall)),
         (Method::POST, "/api/v1/schedules/{name}/shifts", needs(Responder), post(oncall::take)),
         (
@@ -94,6 +96,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         (Method::GET, "/api/v1/admin/backup", needs(Admin), get(backup::download)),
         (Method::GET, "/api/v1/people", needs(Admin), get(people::list)),
         (Method::PUT, "/api/v1/people/{name}/password", needs(Admin), put(people::set_password)),
+        (Method::POST, "/api/v1/people/{name}/test", needs(Admin), post(people::test_contacts)),
         (Method::GET, "/api/v1/audit", needs(Admin), get(people::audit)),
         (Method::GET, "/api/v1/openapi.json", Open, get(openapi::document)),
         (Method::GET, "/metrics", needs(Metrics), get(metrics::render)),

@@ -13,6 +13,7 @@
 //! the storage writer's group commit.
 
 pub mod contact;
+pub mod contact_check;
 pub mod counters;
 pub mod delivery;
 pub mod engine;
@@ -129,6 +130,15 @@ impl Notify {
 
     pub fn now(&self) -> Millis {
         self.clock.now()
+    }
+
+    /// A test message to each of `person`'s contacts, now (`contact_check`).
+    pub async fn check_contacts(
+        &self,
+        person: &str,
+        channel: Option<&str>,
+    ) -> Result<Vec<contact_check::ContactCheck>, contact_check::CheckError> {
+        contact_check::check(self.current(), &self.client, person, channel, self.clock.now()).await
     }
 
     /// Runs until the process ends: fires due escalations, starts due
@@ -300,6 +310,16 @@ impl Notify {
             return Ok(());
         };
         let setup = self.current();
+        if let Some(changes) = incident
+            .as_ref()
+            .and_then(|incident| delivery::cancelled(&notification, incident, self.clock.now()))
+        {
+            // A later rule step whose incident someone took meanwhile.
+            return match self.store.commit(changes).await {
+                Ok(()) | Err(CommitError::Conflict) => Ok(()),
+                Err(error) => Err(error.into()),
+            };
+        }
         // One host alone never lists a notification twice (`in_flight`);
         // hosts sharing a database must claim it first.
         let notification = if self.store.is_shared() {

@@ -79,6 +79,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<Console>>
         (Method::GET, "/ui/failed/{id}", needs(Responder), get(pages::failed::show)),
         (Method::POST, "/ui/failed/{id}/replay", needs(Responder), post(pages::failed::replay)),
         (Method::GET, "/ui/mine", needs(Viewer), get(pages::mine::list)),
+        (Method::POST, "/ui/mine/test", needs(Viewer), post(pages::mine::test)),
         (Method::GET, "/ui/oncall", needs(Viewer), get(pages::oncall::show)),
         (Method::POST, "/ui/oncall/{schedule}/take", needs(Responder), post(pages::oncall::take)),
         (

@@ -35,6 +35,7 @@ mod plugin_cache;
 mod plugin_settings;
 mod plugin_tools;
 mod postgres;
+mod reach;
 mod refusal_log;
 mod reverse_proxy;
 mod sandbox;

@@ -78,6 +78,7 @@ const API_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/admin/backup", "admin"),
     ("GET", "/api/v1/people", "admin"),
     ("PUT", "/api/v1/people/{name}/password", "admin"),
+    ("POST", "/api/v1/people/{name}/test", "admin"),
     ("GET", "/api/v1/audit", "admin"),
     ("GET", "/metrics", "metrics"),
 ];
@@ -176,6 +177,7 @@ const CONSOLE_ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/ui/failed/999999", "responder"),
     ("POST", "/ui/failed/999999/replay", "responder"),
     ("GET", "/ui/mine", "viewer"),
+    ("POST", "/ui/mine/test", "viewer"),
     ("GET", "/ui/oncall", "viewer"),
     ("POST", "/ui/calendar-key", "viewer"),
     ("GET", "/ui/maintenance", "viewer"),

@@ -27,10 +27,12 @@ pub enum Action {
     CalendarKey,
     /// A maintenance window started, planned or ended early.
     Maintenance,
+    /// Test messages sent to a person's contacts.
+    ContactTest,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -43,6 +45,7 @@ impl Action {
         Action::ShiftChange,
         Action::CalendarKey,
         Action::Maintenance,
+        Action::ContactTest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Action {
             Action::ShiftChange => "shift",
             Action::CalendarKey => "calendar_key",
             Action::Maintenance => "maintenance",
+            Action::ContactTest => "contact_test",
         }
     }
 }

@@ -6,13 +6,26 @@ use super::output::OutputArg;
 use super::remote::Remote;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use inbound::http::answers::{AuditPage, PasswordSet, PeoplePage};
+use inbound::http::answers::{AuditPage, ContactChecks, PasswordSet, PeoplePage};
 use std::io::{BufRead, IsTerminal};
 
 #[derive(Subcommand)]
 pub enum Command {
     /// List the people of [[people]]: role, email, whether a password is set.
     List {
+        #[command(flatten)]
+        output: OutputArg,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Send a test message to each of a person's contacts now, and show
+    /// what each receiver answered.
+    Test {
+        /// The person's name in [[people]].
+        name: String,
+        /// Only the contact on this channel.
+        #[arg(long)]
+        channel: Option<String>,
         #[command(flatten)]
         output: OutputArg,
         #[command(flatten)]
@@ -55,6 +68,34 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                     person.role.as_str(),
                     password
                 );
+            }
+            Ok(())
+        }
+        Command::Test { name, channel, output, remote } => {
+            let body = serde_json::json!({ "channel": channel });
+            let answer = remote.send(|client, base| {
+                let name = percent_encoding::utf8_percent_encode(
+                    &name,
+                    percent_encoding::NON_ALPHANUMERIC,
+                );
+                client.post(format!("{base}/api/v1/people/{name}/test")).json(&body)
+            })?;
+            if output.is_json() {
+                println!("{answer:#}");
+            }
+            let checks: ContactChecks =
+                serde_json::from_value(answer).context("unexpected answer")?;
+            if !output.is_json() {
+                println!("{:<12}  {:<28}  {:<7}  ANSWER", "CHANNEL", "ADDRESS", "OUTCOME");
+                for check in &checks.checks {
+                    println!(
+                        "{:<12}  {:<28}  {:<7}  {}",
+                        check.channel, check.address, check.outcome, check.detail
+                    );
+                }
+            }
+            if checks.checks.iter().any(|check| check.outcome != "sent") {
+                bail!("a test message to {} failed", checks.person);
             }
             Ok(())
         }

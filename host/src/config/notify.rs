@@ -178,10 +178,32 @@ pub struct PersonConfig {
     /// `match_claim = "email"`); also how they are known in the audit trail.
     #[serde(default)]
     pub email: Option<String>,
-    /// How to reach the person, tried all at once when they are notified.
+    /// How to reach the person: every contact at once when they are
+    /// notified, unless `rules` say otherwise.
     #[serde(default)]
     pub contacts: Vec<ContactConfig>,
+    /// The person's own notification rules: which of their contacts, and
+    /// how long after a level notifies them, while nobody accepts (push at
+    /// once, SMS after 3 minutes, a call after 6). Empty: every contact at
+    /// once.
+    #[serde(default)]
+    pub rules: Vec<NotificationRule>,
 }
+
+/// One step of a person's notification rules.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationRule {
+    /// A channel the person has a contact on.
+    pub channel: String,
+    /// Minutes after the level fired; the step is skipped if the incident
+    /// was accepted or resolved by then.
+    #[serde(default)]
+    pub after_minutes: u32,
+}
+
+/// The longest a rule may wait: a day.
+pub const MAX_RULE_MINUTES: u32 = 24 * 60;
 
 fn default_person_role() -> Role {
     Role::Responder

@@ -274,6 +274,28 @@ impl Config {
                     ));
                 }
             }
+            for (rule_index, rule) in person.rules.iter().enumerate() {
+                let key = format!("people[{index}].rules[{rule_index}]");
+                if !person.contacts.iter().any(|contact| contact.channel == rule.channel) {
+                    return Err(errors.at_key(
+                        &key,
+                        format!("{key}.channel (person {:?})", person.name),
+                        format!(
+                            "{:?} has no contact on channel {:?}; a rule picks one of the person's contacts: {}",
+                            person.name,
+                            rule.channel,
+                            known(person.contacts.iter().map(|c| c.channel.as_str()))
+                        ),
+                    ));
+                }
+                if rule.after_minutes > super::notify::MAX_RULE_MINUTES {
+                    return Err(errors.at_key(
+                        &key,
+                        format!("{key}.after_minutes (person {:?})", person.name),
+                        format!("must be at most {} (a day)", super::notify::MAX_RULE_MINUTES),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -82,6 +82,24 @@ pub struct PeoplePage {
     pub people: Vec<Person>,
 }
 
+/// `POST /api/v1/people/{name}/test`: a test message to each contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactChecks {
+    pub person: String,
+    pub checks: Vec<ContactCheckView>,
+}
+
+/// What one contact's test message did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactCheckView {
+    pub channel: String,
+    pub address: String,
+    /// `sent` or `failed`.
+    pub outcome: String,
+    /// The receiver's answer, or why it failed.
+    pub detail: String,
+}
+
 /// `PUT /api/v1/people/{name}/password`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PasswordSet {

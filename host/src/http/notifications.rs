@@ -101,7 +101,7 @@ pub async fn list(
         Some(text) => Some(DeliveryStatus::parse(text).ok_or_else(|| {
             ApiError::bad_request(
                 "invalid-status",
-                format!("status {text:?} is not one of pending, sent, failed"),
+                format!("status {text:?} is not one of pending, sent, failed, cancelled"),
             )
         })?),
     };

@@ -3,7 +3,9 @@
 //! /api/v1/people/{name}/password` (what `inbound people set-password`
 //! sends), and `GET /api/v1/audit`. All for admins.
 
-use super::answers::{AuditEntry, AuditPage, PasswordSet, PeoplePage, Person};
+use super::answers::{
+    AuditEntry, AuditPage, ContactCheckView, ContactChecks, PasswordSet, PeoplePage, Person,
+};
 use super::error::read_blocking;
 use super::params::{ApiPath, ApiQuery, QueryParams, page_limit};
 use super::{ApiError, views};
@@ -143,4 +145,52 @@ pub async fn audit(
         })
         .collect();
     Ok(Json(AuditPage { entries, next_before: page.next }))
+}
+
+/// `POST /api/v1/people/{name}/test`, body optional `{"channel": "sms"}`:
+/// a test message to each of the person's contacts (or that channel's),
+/// sent now, with what each receiver answered. Audited.
+pub async fn test_contacts(
+    State(app): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    client: Option<Extension<ClientAddress>>,
+    ApiPath(name): ApiPath<String>,
+    body: Bytes,
+) -> Result<Json<ContactChecks>, ApiError> {
+    #[derive(Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Asked {
+        channel: Option<String>,
+    }
+    let asked: Asked = if body.iter().all(u8::is_ascii_whitespace) {
+        Asked::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|error| {
+            ApiError::bad_request(
+                "invalid-body",
+                format!("the body must be empty or {{\"channel\": \"...\"}}: {error}"),
+            )
+        })?
+    };
+    let checks = app
+        .notify
+        .check_contacts(&name, asked.channel.as_deref())
+        .await
+        .map_err(|error| ApiError::not_found("unknown-contact", error.to_string()))?;
+    let detail = format!(
+        "test message to {name}: {}",
+        checks.iter().map(|c| format!("{} {}", c.channel, c.outcome)).collect::<Vec<_>>().join(", ")
+    );
+    let client = client.map(|Extension(address)| address.client);
+    app.audit_now(audit::Entry::by(&caller, Action::ContactTest, client, detail)).await;
+    let checks = checks
+        .into_iter()
+        .map(|check| ContactCheckView {
+            channel: check.channel,
+            address: check.address,
+            outcome: check.outcome.to_string(),
+            detail: check.detail,
+        })
+        .collect();
+    Ok(Json(ContactChecks { person: name, checks }))
 }

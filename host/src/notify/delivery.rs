@@ -34,7 +34,8 @@ pub fn to_wit(
     let recipient = &notification.recipient;
     let link = |action| {
         let signer = setup.links.as_ref()?;
-        if notification.kind != NotificationKind::Triggered {
+        // Incident 0 is a contact check's test message: nothing to act on.
+        if notification.kind != NotificationKind::Triggered || incident.id == 0 {
             return None;
         }
         let hours = setup.config.notifications.link_valid_hours;
@@ -232,6 +233,47 @@ pub async fn send(
         }
     }
     (Attempt::Sent(last), sent)
+}
+
+/// The commit that cancels a person's later rule step (`after_minutes`)
+/// whose incident is no longer pending when it comes due; `None` when it
+/// is to be sent.
+pub fn cancelled(notification: &Notification, incident: &Incident, now: Millis) -> Option<ChangeSet> {
+    if notification.after_minutes == 0
+        || notification.kind != NotificationKind::Triggered
+        || incident.status == crate::store::Status::Pending
+    {
+        return None;
+    }
+    let mut next = notification.clone();
+    next.version += 1;
+    next.status = DeliveryStatus::Cancelled;
+    let status = serde_json::to_value(incident.status).unwrap_or_default();
+    let entry = LogEntry {
+        at: now,
+        kind: LogKind::NotificationAttempt {
+            notification: notification.id,
+            channel: notification.recipient.channel.clone(),
+            recipient: describe(&notification.recipient),
+            attempt: notification.attempts,
+            outcome: "cancelled".into(),
+            detail: format!(
+                "not sent: the incident was {} before this rule's {} minutes",
+                status.as_str().unwrap_or("changed"),
+                notification.after_minutes
+            ),
+        },
+    };
+    Some(ChangeSet {
+        reads: vec![ReadCheck::NotificationVersion {
+            id: notification.id,
+            expected: Some(notification.version),
+        }],
+        writes: vec![
+            Write::PutNotification(next),
+            Write::AppendLog { incident: notification.incident, entry },
+        ],
+    })
 }
 
 /// The commit that records an attempt: the notification's new state and a

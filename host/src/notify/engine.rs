@@ -7,7 +7,7 @@
 //! fires once, even across a crash between commit and delivery, and never
 //! after an accept that committed first.
 
-use super::setup::Setup;
+use super::setup::{Paged, Setup};
 use crate::noise::{self, Decision, Window};
 use crate::store::{
     ChangeKind, ChangeSet, DeliveryStatus, Escalation, EscalationState, FiredLevel, Incident,
@@ -117,6 +117,7 @@ fn changes(
             version: 1,
             held: false,
             change: None,
+            after_minutes: 0,
         })
     };
     match escalation.state {
@@ -184,18 +185,27 @@ fn changes(
             let shifts = store.shifts(now)?;
             let resolved = setup.resolve(&level.notify, now, &shifts);
             let mut notified = Vec::new();
-            for recipient in &resolved.recipients {
-                let notification = new_notification(
+            for Paged { recipient, after_minutes } in &resolved.recipients {
+                let mut notification = new_notification(
                     NotificationKind::Triggered,
                     level_index as u32,
                     escalation.round,
                     recipient,
                 )?;
-                notified.push(describe(recipient));
-                writes.push(Write::PutNotification(notification));
-                if !next.notified.contains(recipient) {
-                    next.notified.push(recipient.clone());
+                if *after_minutes > 0 {
+                    // A person's later rule: durable in the outbox, due
+                    // then, skipped at delivery if accepted by then.
+                    notification.next_attempt_at = now + setup.delay(*after_minutes);
+                    notification.after_minutes = *after_minutes;
+                    notified.push(format!("{} after {after_minutes} min", describe(recipient)));
+                } else {
+                    notified.push(describe(recipient));
+                    // The resolved notice goes to contacts paged at once.
+                    if !next.notified.contains(recipient) {
+                        next.notified.push(recipient.clone());
+                    }
                 }
+                writes.push(Write::PutNotification(notification));
             }
             next.fired.push(FiredLevel {
                 level: level_index as u32,

@@ -23,8 +23,16 @@ pub struct Setup {
 /// Who one target reached, or why it reached nobody.
 #[derive(Debug, Default, PartialEq)]
 pub struct Resolved {
-    pub recipients: Vec<Recipient>,
+    pub recipients: Vec<Paged>,
     pub skipped: Vec<String>,
+}
+
+/// One contact to notify, and when: at once, or a person's rule's minutes
+/// after the level fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paged {
+    pub recipient: Recipient,
+    pub after_minutes: u32,
 }
 
 impl Setup {
@@ -50,9 +58,9 @@ impl Setup {
     /// is on call, `shifts` taken at run time included.
     pub fn resolve(&self, targets: &[String], now: Millis, shifts: &[Shift]) -> Resolved {
         let mut resolved = Resolved::default();
-        let mut add = |recipient: Recipient, resolved: &mut Resolved| {
-            if !resolved.recipients.contains(&recipient) {
-                resolved.recipients.push(recipient);
+        let mut add = |paged: Paged, resolved: &mut Resolved| {
+            if !resolved.recipients.iter().any(|known| known.recipient == paged.recipient) {
+                resolved.recipients.push(paged);
             }
         };
         for text in targets {
@@ -74,7 +82,8 @@ impl Setup {
                     None => resolved.skipped.push(format!("{text}: no such schedule")),
                 },
                 Some(Target::Channel(name)) if self.channel(&name).is_some() => {
-                    add(Recipient { channel: name, person: None, address: None }, &mut resolved)
+                    let recipient = Recipient { channel: name, person: None, address: None };
+                    add(Paged { recipient, after_minutes: 0 }, &mut resolved)
                 }
                 _ => resolved.skipped.push(format!("{text}: not a declared target")),
             }
@@ -82,26 +91,34 @@ impl Setup {
         resolved
     }
 
+    /// The person's contacts: all at once, or as their rules say (each
+    /// rule's channel, that many minutes after the level fired).
     fn person(
         &self,
         name: &str,
         resolved: &mut Resolved,
-        add: &mut impl FnMut(Recipient, &mut Resolved),
+        add: &mut impl FnMut(Paged, &mut Resolved),
     ) {
-        match self.config.person(name) {
-            Some(person) => {
-                for contact in &person.contacts {
-                    add(
-                        Recipient {
-                            channel: contact.channel.clone(),
-                            person: Some(person.name.clone()),
-                            address: Some(contact.address.clone()),
-                        },
-                        resolved,
-                    );
-                }
+        let Some(person) = self.config.person(name) else {
+            resolved.skipped.push(format!("person:{name}: no such person"));
+            return;
+        };
+        let recipient = |contact: &crate::config::notify::ContactConfig| Recipient {
+            channel: contact.channel.clone(),
+            person: Some(person.name.clone()),
+            address: Some(contact.address.clone()),
+        };
+        if person.rules.is_empty() {
+            for contact in &person.contacts {
+                add(Paged { recipient: recipient(contact), after_minutes: 0 }, resolved);
             }
-            None => resolved.skipped.push(format!("person:{name}: no such person")),
+            return;
+        }
+        for rule in &person.rules {
+            for contact in person.contacts.iter().filter(|c| c.channel == rule.channel) {
+                let paged = Paged { recipient: recipient(contact), after_minutes: rule.after_minutes };
+                add(paged, resolved);
+            }
         }
     }
 

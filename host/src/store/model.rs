@@ -183,7 +183,8 @@ pub enum LogKind {
         channel: String,
         recipient: String,
         attempt: u32,
-        /// `sent`, `retrying`, `failed`, `held` (for a digest) or `retry-requested`.
+        /// `sent`, `retrying`, `failed`, `held` (for a digest), `retry-requested`
+        /// or `cancelled` (a person's later rule, the incident taken meanwhile).
         outcome: String,
         detail: String,
     },

@@ -147,6 +147,9 @@ pub enum DeliveryStatus {
     Pending,
     Sent,
     Failed,
+    /// A person's later rule, not sent: the incident was accepted or
+    /// resolved before it was due.
+    Cancelled,
 }
 
 impl DeliveryStatus {
@@ -156,6 +159,7 @@ impl DeliveryStatus {
             DeliveryStatus::Pending => 0,
             DeliveryStatus::Sent => 1,
             DeliveryStatus::Failed => 2,
+            DeliveryStatus::Cancelled => 3,
         }
     }
 
@@ -164,6 +168,7 @@ impl DeliveryStatus {
             "pending" => Some(DeliveryStatus::Pending),
             "sent" => Some(DeliveryStatus::Sent),
             "failed" => Some(DeliveryStatus::Failed),
+            "cancelled" => Some(DeliveryStatus::Cancelled),
             _ => None,
         }
     }
@@ -195,6 +200,15 @@ pub struct Notification {
     /// For [`NotificationKind::Outbound`]: the change to tell the sender.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<SenderChange>,
+    /// A person's later notification rule: due this many minutes after the
+    /// level fired, and cancelled at delivery if the incident is no longer
+    /// pending. 0: at once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub after_minutes: u32,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
 }
 
 fn is_false(value: &bool) -> bool {
@@ -233,6 +247,7 @@ impl Notification {
             version: 0,
             held: false,
             change: Some(change),
+            after_minutes: 0,
         }
     }
 

@@ -182,6 +182,7 @@ mod tests {
             version: 1,
             held: false,
             change: None,
+            after_minutes: 0,
         }
     }
 

@@ -99,6 +99,7 @@ fn row(notification: &Notification) -> NotificationRow {
         DeliveryStatus::Pending => "pending",
         DeliveryStatus::Sent => "sent",
         DeliveryStatus::Failed => "failed",
+        DeliveryStatus::Cancelled => "cancelled",
     };
     let detail = match (notification.status, &notification.last_error, notification.sent_at) {
         (DeliveryStatus::Sent, _, Some(at)) => format!("sent {}", time(at).text),

@@ -1,0 +1,112 @@
+//! `POST /api/v1/channels/{name}/inbound`: a person's SMS reply to a page,
+//! posted by the channel's provider and signed with the channel's secret
+//! (`app/replies.rs`). Open: the signature is the credential. The answer is
+//! TwiML, which the provider texts back to the person.
+
+use super::error::read_blocking;
+use super::params::ApiPath;
+use super::ApiError;
+use crate::app::AppState;
+use crate::app::replies::{self, Command};
+use crate::respond::{self, Actor};
+use crate::store::{NotificationKind, NotificationQuery, Status};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// Pages scanned for "the newest page this person got" (`1`, `ACK`).
+const NEWEST_SCANNED: usize = 500;
+
+pub async fn receive(
+    State(app): State<Arc<AppState>>,
+    ApiPath(name): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let live = app.live.load();
+    let config = &live.config;
+    let Some(channel) = config.channel(&name) else {
+        return Err(ApiError::not_found("unknown-channel", format!("there is no channel {name:?}")));
+    };
+    let Some(secret) = channel.signing_secret.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "replies-off",
+            format!("channel {name:?} has no signing_secret, so a reply cannot be verified; set it to the provider's auth token"),
+        ));
+    };
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(&body).into_owned().collect();
+    let url = format!("{}/api/v1/channels/{name}/inbound", config.public_url());
+    let signature = headers
+        .get(replies::SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if !replies::verify(secret, &url, &params, signature) {
+        tracing::warn!(channel = %name, "a reply with a missing or wrong X-Twilio-Signature was refused");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "signature-invalid",
+            format!("the X-Twilio-Signature does not match this channel's secret for {url}"),
+        ));
+    }
+    let param = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let from = param("From").unwrap_or_default();
+    let person = config.people.iter().find(|person| {
+        person.contacts.iter().any(|c| c.channel == name && replies::same_number(&c.address, from))
+    });
+    let Some(person) = person else {
+        tracing::warn!(channel = %name, "a signed reply from a number no person has on this channel was refused");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "unknown-sender",
+            format!("no person has {from:?} as a contact on channel {name:?}"),
+        ));
+    };
+    let Some(command) = replies::parse(param("Body").unwrap_or_default()) else {
+        return Ok(twiml("inbound: reply ACK <number> to accept, RESOLVE <number> to resolve."));
+    };
+    let (to, asked) = match command {
+        Command::Accept(id) => (Status::Accepted, id),
+        Command::Resolve(id) => (Status::Resolved, id),
+    };
+    let id = match asked {
+        Some(id) => id,
+        None => match newest_page(&app, &person.name, &name).await? {
+            Some(id) => id,
+            None => return Ok(twiml("inbound: no page to you on this channel to answer.")),
+        },
+    };
+    let by = Actor { logged: format!("{} via {name} reply", person.name), name: person.name.clone() };
+    let answer = match respond::set_status(&app.store, config, id, to, &by, None).await {
+        Ok((action, _)) => {
+            tracing::info!(incident = id, person = %person.name, channel = %name, "incident status set by a reply");
+            let done = serde_json::to_value(action).unwrap_or_default();
+            format!("inbound: #{id} {}.", done.as_str().unwrap_or("done"))
+        }
+        Err(error) => format!("inbound: #{id} not changed: {error}"),
+    };
+    Ok(twiml(&answer))
+}
+
+/// The incident of the newest page `person` got on `channel`.
+async fn newest_page(app: &AppState, person: &str, channel: &str) -> Result<Option<u64>, ApiError> {
+    let store = app.store.clone();
+    let query = NotificationQuery { status: None, incident: None, before: None, limit: NEWEST_SCANNED };
+    let page = read_blocking("notifications".into(), move || store.notifications(&query)).await?;
+    Ok(page
+        .items
+        .iter()
+        .find(|n| {
+            n.kind == NotificationKind::Triggered
+                && n.recipient.channel == channel
+                && n.recipient.person.as_deref() == Some(person)
+        })
+        .map(|n| n.incident))
+}
+
+fn twiml(message: &str) -> Response {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], replies::twiml(message)).into_response()
+}
