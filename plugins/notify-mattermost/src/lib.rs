@@ -178,7 +178,9 @@ fn payload(notification: &Notification) -> Value {
         let links: Vec<String> =
             [("Accept", &notification.accept_url), ("Resolve", &notification.resolve_url)]
                 .into_iter()
-                .filter_map(|(label, url)| url.as_ref().map(|url| format!("[{label}]({url})")))
+                .filter_map(|(label, url)| {
+                    url.as_ref().map(|url| format!("[{label}]({})", link(url)))
+                })
                 .collect();
         if !links.is_empty() {
             parts.push(links.join(" · "));
@@ -280,7 +282,7 @@ impl Line {
         let ellipsis = if self.shortened { "…" } else { "" };
         let label = format!("#{} {}{ellipsis}", self.id, markdown(&self.summary));
         let mut line = match &self.url {
-            Some(url) => format!("- [{}]({url})", label.trim_end()),
+            Some(url) => format!("- [{}]({})", label.trim_end(), link(url)),
             None => format!("- {}", label.trim_end()),
         };
         if let Some(priority) = &self.priority {
@@ -290,7 +292,7 @@ impl Line {
             line.push_str(" (resolved)");
         }
         if let Some(accept) = &self.accept {
-            line.push_str(&format!(" · [Accept]({accept})"));
+            line.push_str(&format!(" · [Accept]({})", link(accept)));
         }
         line
     }
@@ -365,8 +367,13 @@ fn web_url(url: Option<&str>) -> Option<&str> {
     url.filter(|url| {
         (url.starts_with("https://") || url.starts_with("http://"))
             && url.len() <= URL_MAX
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control() || "()<>".contains(c))
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c))
     })
+}
+
+/// A URL as a Markdown link's target: parentheses would end it early.
+fn link(url: &str) -> String {
+    url.replace('(', "%28").replace(')', "%29")
 }
 
 /// At most `max` characters, cut on a character boundary and marked.
@@ -564,6 +571,12 @@ mod tests {
             assert!(!["@channel", "@all", "@here"].contains(&lower.as_str()), "{word}");
         }
         assert_eq!(markdown("a_b"), "a\\_b");
+        let mut wiki = numbered(9);
+        wiki.incident.url = Some("https://en.example.org/wiki/Fire_(disambiguation)".into());
+        assert_eq!(
+            Line::of(&wiki).markdown(),
+            "- [#9 Printer 9 on fire](https://en.example.org/wiki/Fire_%28disambiguation%29) (urgent) · [Accept](https://inbound.example.com/ack/9)"
+        );
         assert_eq!(plain("email@"), "email@");
     }
 

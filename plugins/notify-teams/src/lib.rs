@@ -400,7 +400,7 @@ impl Line {
             .collect();
         let label = format!("#{} {summary}{ellipsis}", self.id);
         let mut line = match &self.url {
-            Some(url) => format!("[{}]({url})", label.trim_end()),
+            Some(url) => format!("[{}]({})", label.trim_end(), link(url)),
             None => label.trim_end().to_string(),
         };
         if let Some(priority) = &self.priority {
@@ -410,7 +410,7 @@ impl Line {
             line.push_str(" (resolved)");
         }
         if let Some(accept) = &self.accept {
-            line.push_str(&format!(" · [Accept]({accept})"));
+            line.push_str(&format!(" · [Accept]({})", link(accept)));
         }
         line
     }
@@ -468,8 +468,13 @@ fn web_url(url: Option<&str>) -> Option<&str> {
     url.filter(|url| {
         (url.starts_with("https://") || url.starts_with("http://"))
             && url.len() <= URL_MAX
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c))
     })
+}
+
+/// A URL as a Markdown link's target: parentheses would end it early.
+fn link(url: &str) -> String {
+    url.replace('(', "%28").replace(')', "%29")
 }
 
 /// At most `max` characters, cut on a character boundary and marked.
