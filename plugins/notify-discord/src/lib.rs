@@ -209,8 +209,8 @@ fn field(name: &str, value: &str) -> Value {
     })
 }
 
-/// A digest as messages: the first embed of each with the digest's title,
-/// then one line per incident (its link, priority and Accept link) in
+/// A digest as messages: the first embed of each with the digest's title
+/// and its newest incident's creation, then one line per incident (its link, priority and Accept link) in
 /// embeds within Discord's limits. Lines are shortened (the Accept link
 /// first, then the summary) so that at most 16 messages hold them all.
 fn digest_payloads(digest: &Digest) -> Vec<Value> {
@@ -218,6 +218,8 @@ fn digest_payloads(digest: &Digest) -> Vec<Value> {
     let (content, allowed_mentions) = mention(&digest.recipient, paging);
     let color = if paging { RED } else { GREEN };
     let title = escape(&digest.title());
+    // The newest incident's creation: the same on every attempt.
+    let newest = digest.notifications.iter().map(|n| n.incident.created_at).max().unwrap_or(0);
     // Room for lines in one message: all of its embeds less the title (with
     // a "(16/16)"), the footer and a margin.
     let capacity = EMBEDS_TOTAL_MAX - TITLE_MAX - units(FOOTER) - 100;
@@ -263,7 +265,7 @@ fn digest_payloads(digest: &Digest) -> Vec<Value> {
                     let mut embed = json!({"description": description, "color": color});
                     if index == 0 {
                         embed["title"] = json!(cut(&title, TITLE_MAX));
-                        embed["timestamp"] = json!(iso8601(digest.sent_at * 1000));
+                        embed["timestamp"] = json!(iso8601(newest));
                         embed["footer"] = json!({"text": FOOTER});
                     }
                     embed
@@ -636,7 +638,7 @@ mod tests {
                     "description": "[#42 Printer 42 on fire](https://example.zendesk.com/agent/tickets/42) (urgent) · [Accept](https://inbound.example.com/ack/42)\n\
                                     [#43 Printer 43 on fire](https://example.zendesk.com/agent/tickets/43)",
                     "color": 0xD32F2F,
-                    "timestamp": "2026-03-28T12:10:00.000Z",
+                    "timestamp": "2026-03-28T11:59:59.000Z",
                     "footer": {"text": "inbound"},
                 }],
                 "allowed_mentions": {"parse": [], "users": ["123456789012345678"]},
