@@ -66,7 +66,8 @@ plugins: rust-plugins python-plugins
 
 # The plugins config.toml uses, and those only the tests use.
 SERVED_PLUGINS := -p inbound-zendesk -p inbound-alertmanager -p inbound-notify-webhook \
-	-p inbound-notify-slack -p inbound-notify-email -p inbound-notify-ntfy
+	-p inbound-notify-slack -p inbound-notify-email -p inbound-notify-ntfy \
+	-p inbound-notify-telegram -p inbound-notify-twilio
 TEST_PLUGINS := -p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
 	-p inbound-test-api-v0-2-0 -p inbound-test-api-v0-3-0 -p inbound-test-api-v0-4-0 -p inbound-test-future-api -p inbound-test-hostile-notifier \
 	-p inbound-test-unregistered -p inbound-test-notifier-v0-1-0
