@@ -271,12 +271,14 @@ fn digest_texts(digest: &Digest) -> Vec<Html> {
         groups.last_mut().expect("one group at least").push(line);
     }
     let count = groups.len();
+    let pages = digest.notifications.iter().any(|n| n.kind == Kind::Triggered);
+    let icon = if pages { "🚨 " } else { "✅ " };
     groups
         .into_iter()
         .enumerate()
         .map(|(part, lines)| {
             let mut text = Html::default();
-            text.text("🚨 ");
+            text.text(icon);
             if count == 1 {
                 text.bold(&title);
             } else {
@@ -693,7 +695,7 @@ mod tests {
     fn a_resolved_notice_is_short_and_silent() {
         let mut page = notification("Printer on fire");
         page.kind = Kind::Resolved;
-        let messages = Telegram::render(page, channel("{}", Some(TOKEN))).unwrap();
+        let messages = Telegram::render(page.clone(), channel("{}", Some(TOKEN))).unwrap();
         assert_eq!(
             body(&messages[0]),
             json!({
@@ -704,6 +706,18 @@ mod tests {
                 "disable_notification": true,
             })
         );
+        let mut second = notification("Coffee machine empty");
+        second.kind = Kind::Resolved;
+        let digest = Digest {
+            id: "inbound-digest-2".into(),
+            recipient: page_recipient(),
+            notifications: vec![page, second],
+            sent_at: 0,
+        };
+        let messages = Telegram::render_digest(digest, channel("{}", Some(TOKEN))).unwrap();
+        let text = body(&messages[0])["text"].as_str().unwrap().to_string();
+        assert!(text.starts_with("✅ <b>2 incidents resolved from support</b>"), "{text}");
+        assert!(!text.contains("Accept"), "{text}");
     }
 
     #[test]
