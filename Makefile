@@ -27,7 +27,7 @@ POSTGRES_SUITE := $(foreach t,storage zendesk_lifecycle sandbox plugin_cache con
 	crash_safety config_errors api operations plugin_api_versions plugin_settings \
 	alertmanager_e2e signatures abuse_limits bad_input notifications escalation_clock \
 	monitoring links early_refusals refusal_log ui_browser tls client_limits reverse_proxy \
-	page_headers people noise throttle two_way reach chat_channels,$(t)::)
+	page_headers people noise throttle two_way reach chat_channels phone_channels,$(t)::)
 # Single tests about the redb file (its path, its lock, compaction), or
 # that start a second host on the same config expecting a fresh database.
 # The kill-during-delivery test waits for a notification its killed host had
@@ -67,7 +67,8 @@ plugins: rust-plugins python-plugins
 # The plugins config.toml uses, and those only the tests use.
 SERVED_PLUGINS := -p inbound-zendesk -p inbound-alertmanager -p inbound-notify-webhook \
 	-p inbound-notify-slack -p inbound-notify-email -p inbound-notify-ntfy -p inbound-notify-teams \
-	-p inbound-notify-mattermost -p inbound-notify-discord
+	-p inbound-notify-mattermost -p inbound-notify-discord -p inbound-notify-telegram \
+	-p inbound-notify-twilio
 TEST_PLUGINS := -p inbound-test-hostile -p inbound-test-wrong-world -p inbound-test-api-v0-1-0 \
 	-p inbound-test-api-v0-2-0 -p inbound-test-api-v0-3-0 -p inbound-test-api-v0-4-0 -p inbound-test-future-api -p inbound-test-hostile-notifier \
 	-p inbound-test-unregistered -p inbound-test-notifier-v0-1-0

@@ -31,6 +31,7 @@ mod notifications;
 mod operations;
 mod page_headers;
 mod people;
+mod phone_channels;
 mod plugin_api_versions;
 mod plugin_cache;
 mod plugin_settings;
