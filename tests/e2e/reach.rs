@@ -127,13 +127,21 @@ fn a_later_rule_waits_and_is_cancelled_by_an_accept() {
     let started = Instant::now();
     assert!(poll(WAIT, || delivered(&receiver, "/push").len() == 2), "{:#?}", receiver.requests());
     assert!(delivered(&receiver, "/later").is_empty(), "the later rule waits");
-    let (code, _) = host.post_json(&format!("/api/v1/incidents/{taken}/accept"), &json!({}));
+    let (code, answer) = host.post_json(&format!("/api/v1/incidents/{taken}/accept"), &json!({}));
     assert_eq!(code, 200);
+    assert_eq!(answer["incident"]["status"], "accepted", "{answer}");
 
-    assert!(poll(WAIT, || delivered(&receiver, "/later") == [ignored]), "{:#?}", receiver.requests());
+    assert!(
+        poll(WAIT, || delivered(&receiver, "/later") == [ignored]),
+        "{:?}\n{}\n{}",
+        delivered(&receiver, "/later"),
+        host.get(&format!("/api/v1/notifications?incident={taken}")).1,
+        host.incident(&json!(taken))
+    );
     assert!(started.elapsed() >= Duration::from_secs(3), "after 3 minutes at time_scale 60");
     let cancelled = || {
-        let (_, page) = host.get(&format!("/api/v1/notifications?incident={taken}&status=cancelled"));
+        let (_, page) =
+            host.get(&format!("/api/v1/notifications?incident={taken}&status=cancelled"));
         page["notifications"].as_array().cloned().unwrap_or_default()
     };
     assert!(poll(WAIT, || cancelled().len() == 1), "the accepted one's later step is cancelled");
@@ -250,7 +258,8 @@ fn a_contact_check_reports_each_contact() {
         inbound(&[&["people", "test", "ada", "--channel", "push"][..], &remote[..]].concat(), &[]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("push") && stdout.contains("sent"), "{stdout}");
-    let test = receiver.requests().into_iter().find(|r| r["path"] == "/push").expect("a test message");
+    let test =
+        receiver.requests().into_iter().find(|r| r["path"] == "/push").expect("a test message");
     let body: Value = serde_json::from_str(test["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["incident"]["id"], 0);
     assert!(body["incident"]["summary"].as_str().unwrap().contains("Test message"), "{body}");

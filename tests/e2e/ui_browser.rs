@@ -194,7 +194,9 @@ fn a_responder_opens_accepts_with_a_note_and_resolves_an_incident() {
     // A note is kept in any status.
     browser.fill("#note", "root cause: a stuck fan");
     browser.click("button[formaction$=\"/notes\"]");
-    browser.wait_until("the noted notice", |b| b.exists("#notice") && b.text("#notice") == "Note added.");
+    browser.wait_until("the noted notice", |b| {
+        b.exists("#notice") && b.text("#notice") == "Note added."
+    });
     let newest = browser.text(".log .entry:first-child");
     assert!(newest.contains("root cause: a stuck fan"), "the note is in the log: {newest}");
 }

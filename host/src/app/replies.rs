@@ -73,9 +73,8 @@ fn signed_text(url: &str, params: &[(String, String)]) -> String {
 /// A phone number as written in contacts and by providers, compared
 /// without spaces, dashes or parentheses.
 pub fn same_number(a: &str, b: &str) -> bool {
-    let digits = |s: &str| -> String {
-        s.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
-    };
+    let digits =
+        |s: &str| -> String { s.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect() };
     !digits(a).is_empty() && digits(a) == digits(b)
 }
 
@@ -86,7 +85,9 @@ pub fn twiml(message: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;");
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{escaped}</Message></Response>")
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{escaped}</Message></Response>"
+    )
 }
 
 #[cfg(test)]

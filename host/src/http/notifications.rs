@@ -64,6 +64,8 @@ pub fn notification_view(notification: &Notification) -> Value {
         "idempotency_key": notification.idempotency_key(),
         // Outbound entries (two-way): what the sender is being told.
         "change": notification.change,
+        // A person's later rule: due that many minutes after the level.
+        "after_minutes": notification.after_minutes,
     })
 }
 

@@ -179,7 +179,11 @@ pub async fn test_contacts(
         .map_err(|error| ApiError::not_found("unknown-contact", error.to_string()))?;
     let detail = format!(
         "test message to {name}: {}",
-        checks.iter().map(|c| format!("{} {}", c.channel, c.outcome)).collect::<Vec<_>>().join(", ")
+        checks
+            .iter()
+            .map(|c| format!("{} {}", c.channel, c.outcome))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let client = client.map(|Extension(address)| address.client);
     app.audit_now(audit::Entry::by(&caller, Action::ContactTest, client, detail)).await;

@@ -3,9 +3,9 @@
 //! (`app/replies.rs`). Open: the signature is the credential. The answer is
 //! TwiML, which the provider texts back to the person.
 
+use super::ApiError;
 use super::error::read_blocking;
 use super::params::ApiPath;
-use super::ApiError;
 use crate::app::AppState;
 use crate::app::replies::{self, Command};
 use crate::respond::{self, Actor};
@@ -28,17 +28,21 @@ pub async fn receive(
     let live = app.live.load();
     let config = &live.config;
     let Some(channel) = config.channel(&name) else {
-        return Err(ApiError::not_found("unknown-channel", format!("there is no channel {name:?}")));
+        return Err(ApiError::not_found(
+            "unknown-channel",
+            format!("there is no channel {name:?}"),
+        ));
     };
     let Some(secret) = channel.signing_secret.as_deref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "replies-off",
-            format!("channel {name:?} has no signing_secret, so a reply cannot be verified; set it to the provider's auth token"),
+            format!(
+                "channel {name:?} has no signing_secret, so a reply cannot be verified; set it to the provider's auth token"
+            ),
         ));
     };
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(&body).into_owned().collect();
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let url = format!("{}/api/v1/channels/{name}/inbound", config.public_url());
     let signature = headers
         .get(replies::SIGNATURE_HEADER)
@@ -79,7 +83,8 @@ pub async fn receive(
             None => return Ok(twiml("inbound: no page to you on this channel to answer.")),
         },
     };
-    let by = Actor { logged: format!("{} via {name} reply", person.name), name: person.name.clone() };
+    let by =
+        Actor { logged: format!("{} via {name} reply", person.name), name: person.name.clone() };
     let answer = match respond::set_status(&app.store, config, id, to, &by, None).await {
         Ok((action, _)) => {
             tracing::info!(incident = id, person = %person.name, channel = %name, "incident status set by a reply");
@@ -94,7 +99,8 @@ pub async fn receive(
 /// The incident of the newest page `person` got on `channel`.
 async fn newest_page(app: &AppState, person: &str, channel: &str) -> Result<Option<u64>, ApiError> {
     let store = app.store.clone();
-    let query = NotificationQuery { status: None, incident: None, before: None, limit: NEWEST_SCANNED };
+    let query =
+        NotificationQuery { status: None, incident: None, before: None, limit: NEWEST_SCANNED };
     let page = read_blocking("notifications".into(), move || store.notifications(&query)).await?;
     Ok(page
         .items

@@ -209,7 +209,11 @@ async fn send(contact: &Contact<'_>, batch: Vec<Notification>) -> anyhow::Result
     let mut items: Vec<(Notification, Incident)> = Vec::new();
     for (notification, incident) in batch.into_iter().zip(incidents) {
         match incident {
-            Some(incident) => items.push((notification, incident)),
+            // A person's later rule step whose incident someone took meanwhile.
+            Some(incident) => match delivery::cancelled(&notification, &incident, now) {
+                Some(cancelled) => merge(&mut gone, cancelled),
+                None => items.push((notification, incident)),
+            },
             None => {
                 let failed = Attempt::Failed("the incident no longer exists".into());
                 let sent = notification.messages_sent;

@@ -39,10 +39,8 @@ pub async fn check(
     channel: Option<&str>,
     now: Millis,
 ) -> Result<Vec<ContactCheck>, CheckError> {
-    let found = setup
-        .config
-        .person(person)
-        .ok_or_else(|| CheckError::UnknownPerson(person.to_string()))?;
+    let found =
+        setup.config.person(person).ok_or_else(|| CheckError::UnknownPerson(person.to_string()))?;
     let contacts: Vec<_> = found
         .contacts
         .iter()

@@ -238,7 +238,11 @@ pub async fn send(
 /// The commit that cancels a person's later rule step (`after_minutes`)
 /// whose incident is no longer pending when it comes due; `None` when it
 /// is to be sent.
-pub fn cancelled(notification: &Notification, incident: &Incident, now: Millis) -> Option<ChangeSet> {
+pub fn cancelled(
+    notification: &Notification,
+    incident: &Incident,
+    now: Millis,
+) -> Option<ChangeSet> {
     if notification.after_minutes == 0
         || notification.kind != NotificationKind::Triggered
         || incident.status == crate::store::Status::Pending

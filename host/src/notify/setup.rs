@@ -116,7 +116,8 @@ impl Setup {
         }
         for rule in &person.rules {
             for contact in person.contacts.iter().filter(|c| c.channel == rule.channel) {
-                let paged = Paged { recipient: recipient(contact), after_minutes: rule.after_minutes };
+                let paged =
+                    Paged { recipient: recipient(contact), after_minutes: rule.after_minutes };
                 add(paged, resolved);
             }
         }

@@ -44,9 +44,14 @@ pub fn check(config: &Config, cache: Option<&Path>) -> Result<Vec<String>, Confi
                 return Err(config.error_at(
                     &at("name"),
                     &named("signing_secret"),
-                    format!(
-                        "its notifier refuses to send without one ({message}); generate one with `openssl rand -hex 32` and give the receiver the same"
-                    ),
+                    // A secret the provider issues (a bot token, an auth
+                    // token) is copied from it, not made up: say which.
+                    match channel.signing_secret {
+                        Some(_) => format!("its notifier refuses this secret: {message}"),
+                        None => format!(
+                            "its notifier refuses to send without one ({message}); for a webhook generate one with `openssl rand -hex 32` and give the receiver the same, for a provider (Telegram's bot token, Twilio's auth token) copy the one it issued"
+                        ),
+                    },
                 ));
             }
             "invalid-settings" => {

@@ -71,12 +71,13 @@ pub async fn test(
     let detail = format!(
         "test message to {}: {}",
         signed_in.caller.name,
-        checks.iter().map(|c| format!("{} {}", c.channel, c.outcome)).collect::<Vec<_>>().join(", ")
+        checks
+            .iter()
+            .map(|c| format!("{} {}", c.channel, c.outcome))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    console
-        .app
-        .audit_now(Entry::by(&signed_in.caller, Action::ContactTest, None, detail))
-        .await;
+    console.app.audit_now(Entry::by(&signed_in.caller, Action::ContactTest, None, detail)).await;
     render(&console, &signed_in, checks).await
 }
 
