@@ -211,6 +211,7 @@ mod tests {
             role: Role::Viewer,
             email: email.map(str::to_string),
             contacts: Vec::new(),
+            rules: Vec::new(),
         }
     }
 
