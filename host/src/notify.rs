@@ -29,7 +29,7 @@ pub mod transport;
 use crate::config::Config;
 use crate::store::{
     ChangeSet, CommitError, DeliveryStatus, LogEntry, LogKind, Millis, Notification,
-    NotificationId, NotificationKind, ReadCheck, Store, Write,
+    NotificationId, NotificationKind, NotificationQuery, ReadCheck, Store, Write,
 };
 use arc_swap::ArcSwap;
 use lanes::Lanes;
@@ -320,6 +320,11 @@ impl Notify {
                 Err(error) => Err(error.into()),
             };
         }
+        if notification.kind == NotificationKind::Outbound
+            && self.wait_for_earlier(&notification).await?
+        {
+            return Ok(());
+        }
         // One host alone never lists a notification twice (`in_flight`);
         // hosts sharing a database must claim it first.
         let notification = if self.store.is_shared() {
@@ -357,24 +362,56 @@ impl Notify {
         let about = format!("notification {id}");
         counters::attempt(&outcome, &notification.recipient.channel, 1, &about);
         let recorded_at = self.clock.now();
-        let changes = delivery::record(&setup, &notification, &outcome, sent, recorded_at);
-        match self.store.commit(changes).await {
-            Ok(()) => {}
-            Err(CommitError::Conflict) => return Ok(()),
-            Err(error) => return Err(error.into()),
-        }
+        let mut changes = delivery::record(&setup, &notification, &outcome, sent, recorded_at);
+        // What the sender answered is kept with the attempt's record, in
+        // one commit: a silence id is never sent without being kept. Its
+        // room in the state was checked before anything was sent.
         if let (false, Some(source)) = (remembered.is_empty(), notification.outbound_source()) {
             let quota = outbound::state_quota(&setup, source);
-            let changes = outbound::remembered_changes(source, remembered, quota);
-            if let Err(error) = self.store.commit(changes).await {
-                tracing::warn!(
-                    source,
-                    notification = id,
-                    "an answer to remember was not kept: {error}"
-                );
-            }
+            changes.writes.extend(outbound::remembered_changes(source, remembered, quota).writes);
         }
-        Ok(())
+        match self.store.commit(changes).await {
+            Ok(()) | Err(CommitError::Conflict) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// An incident's updates to its sender go out in order: while an
+    /// earlier one is pending (being sent, or waiting to retry, here or on
+    /// another host), this one waits until just after that one's next
+    /// attempt. Returns whether it waits.
+    async fn wait_for_earlier(&self, notification: &Notification) -> anyhow::Result<bool> {
+        let store = self.store.clone();
+        let query = NotificationQuery {
+            status: Some(DeliveryStatus::Pending),
+            incident: Some(notification.incident),
+            before: Some(notification.id),
+            limit: 100,
+        };
+        let earlier = tokio::task::spawn_blocking(move || store.notifications(&query)).await??;
+        let Some(due) = earlier
+            .items
+            .iter()
+            .filter(|n| n.kind == NotificationKind::Outbound)
+            .map(|n| n.next_attempt_at)
+            .max()
+        else {
+            return Ok(false);
+        };
+        let mut waiting = notification.clone();
+        waiting.version += 1;
+        waiting.next_attempt_at = due.max(self.clock.now()) + 1;
+        let changes = ChangeSet {
+            reads: vec![ReadCheck::NotificationVersion {
+                id: notification.id,
+                expected: Some(notification.version),
+            }],
+            writes: vec![Write::PutNotification(waiting)],
+        };
+        match self.store.commit(changes).await {
+            Ok(()) | Err(CommitError::Conflict) => Ok(true),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Claims `notification` for one attempt by this host: commits it due

@@ -71,6 +71,7 @@ name = "sms"
 plugin = "{webhook}"
 url = "{sms_url}"
 signing_secret = "{AUTH_TOKEN}"
+replies = true
 
 [[people]]
 name = "ada"

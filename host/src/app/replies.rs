@@ -5,9 +5,11 @@
 //! `POST /api/v1/channels/{name}/inbound`, signed with the channel's secret
 //! (its auth token): `X-Twilio-Signature` is base64(HMAC-SHA1(token, the URL
 //! it posted to, then every form parameter's name and value, sorted by
-//! name)). The sender's number finds the person by their contact on that
-//! channel; an unknown number is refused, as is a bad signature, and
-//! nothing changes.
+//! name)). The sender's number (E.164) finds the person by their contact
+//! on that channel; only a responder may act. An unknown number is refused,
+//! as is a bad signature, and nothing changes. Twilio's scheme signs no
+//! time, so a captured reply could be replayed: the provider's webhook must
+//! be HTTPS (see docs/notifications.md).
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -70,12 +72,18 @@ fn signed_text(url: &str, params: &[(String, String)]) -> String {
     text
 }
 
-/// A phone number as written in contacts and by providers, compared
-/// without spaces, dashes or parentheses.
+/// Whether two phone numbers are the same E.164 number (`+` and 8 to 15
+/// digits), compared without spaces, dashes, dots or parentheses. Anything
+/// else (a chat id, a user name) is never a match.
 pub fn same_number(a: &str, b: &str) -> bool {
-    let digits =
-        |s: &str| -> String { s.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect() };
-    !digits(a).is_empty() && digits(a) == digits(b)
+    let e164 = |s: &str| -> Option<String> {
+        let kept: String =
+            s.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+        let digits = kept.strip_prefix('+')?;
+        (digits.len() >= 8 && digits.len() <= 15 && digits.chars().all(|c| c.is_ascii_digit()))
+            .then_some(kept)
+    };
+    matches!((e164(a), e164(b)), (Some(a), Some(b)) if a == b)
 }
 
 /// A TwiML answer that texts `message` back to the sender.
@@ -133,6 +141,10 @@ mod tests {
         assert!(same_number("+47 123 45 678", "+4712345678"));
         assert!(!same_number("+4712345678", "+4712345679"));
         assert!(!same_number("", ""));
+        assert!(same_number("+1 (415) 555-0100", "+14155550100"));
+        // A chat id, or a number without its country code, is no phone number.
+        assert!(!same_number("123456789", "123456789"));
+        assert!(!same_number("4712345678", "+4712345678"));
     }
 
     #[test]

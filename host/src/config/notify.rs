@@ -81,6 +81,12 @@ pub struct ChannelConfig {
     /// How many messages one contact may get per window; what would exceed
     /// it is held and sent as one digest. Default by kind: [`ThrottleConfig`].
     pub throttle: Option<ThrottleConfig>,
+    /// People's SMS replies to this channel's pages act
+    /// (`POST /api/v1/channels/{name}/inbound`, signed with
+    /// `signing_secret` as Twilio signs). Off by default: a channel's secret
+    /// is shared with its receiver, who must not act as people.
+    #[serde(default)]
+    pub replies: bool,
 }
 
 fn default_channel_timeout() -> u64 {
@@ -316,6 +322,7 @@ mod tests {
             timeout_ms: 10_000,
             max_concurrent: None,
             throttle,
+            replies: false,
         }
     }
 

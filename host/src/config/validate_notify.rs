@@ -205,6 +205,13 @@ impl Config {
                 channel.signing_secret.as_deref(),
                 channel.signing_secret_env.as_deref(),
             )?;
+            if channel.replies && channel.signing_secret.is_none() {
+                return Err(errors.at_key(
+                    at("replies"),
+                    named("replies"),
+                    "replies are verified with the channel's signing_secret (the provider's auth token); set it, or remove replies",
+                ));
+            }
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! `POST /api/v1/channels/{name}/inbound`: a person's SMS reply to a page,
 //! posted by the channel's provider and signed with the channel's secret
-//! (`app/replies.rs`). Open: the signature is the credential. The answer is
-//! TwiML, which the provider texts back to the person.
+//! (`app/replies.rs`). Open: the signature is the credential; only a channel
+//! with `replies = true` takes replies. The answer is TwiML, which the
+//! provider texts back to the person.
 
 use super::ApiError;
 use super::error::read_blocking;
@@ -9,14 +10,15 @@ use super::params::ApiPath;
 use crate::app::AppState;
 use crate::app::replies::{self, Command};
 use crate::respond::{self, Actor};
-use crate::store::{NotificationKind, NotificationQuery, Status};
+use crate::roles::Role;
+use crate::store::{DeliveryStatus, NotificationKind, NotificationQuery, Status};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-/// Pages scanned for "the newest page this person got" (`1`, `ACK`).
+/// Notifications scanned for "the newest page this person got" (`1`, `ACK`).
 const NEWEST_SCANNED: usize = 500;
 
 pub async fn receive(
@@ -27,18 +29,17 @@ pub async fn receive(
 ) -> Result<Response, ApiError> {
     let live = app.live.load();
     let config = &live.config;
-    let Some(channel) = config.channel(&name) else {
+    // One answer for a channel that does not exist and one that takes no
+    // replies: a caller without the secret learns nothing about channels.
+    let secret = config
+        .channel(&name)
+        .filter(|channel| channel.replies)
+        .and_then(|channel| channel.signing_secret.as_deref());
+    let Some(secret) = secret else {
         return Err(ApiError::not_found(
-            "unknown-channel",
-            format!("there is no channel {name:?}"),
-        ));
-    };
-    let Some(secret) = channel.signing_secret.as_deref() else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
             "replies-off",
             format!(
-                "channel {name:?} has no signing_secret, so a reply cannot be verified; set it to the provider's auth token"
+                "no channel {name:?} takes replies; a channel needs replies = true and its signing_secret (the provider's auth token)"
             ),
         ));
     };
@@ -58,15 +59,20 @@ pub async fn receive(
     }
     let param = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     let from = param("From").unwrap_or_default();
+    // Replies act as the person: only someone who may answer pages.
     let person = config.people.iter().find(|person| {
-        person.contacts.iter().any(|c| c.channel == name && replies::same_number(&c.address, from))
+        person.role >= Role::Responder
+            && person
+                .contacts
+                .iter()
+                .any(|c| c.channel == name && replies::same_number(&c.address, from))
     });
     let Some(person) = person else {
-        tracing::warn!(channel = %name, "a signed reply from a number no person has on this channel was refused");
+        tracing::warn!(channel = %name, "a signed reply from a number no responder has on this channel was refused");
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "unknown-sender",
-            format!("no person has {from:?} as a contact on channel {name:?}"),
+            format!("no responder has {from:?} as a contact on channel {name:?}"),
         ));
     };
     let Some(command) = replies::parse(param("Body").unwrap_or_default()) else {
@@ -96,20 +102,31 @@ pub async fn receive(
     Ok(twiml(&answer))
 }
 
-/// The incident of the newest page `person` got on `channel`.
-async fn newest_page(app: &AppState, person: &str, channel: &str) -> Result<Option<u64>, ApiError> {
+/// The incident of the newest page `person` was sent on `channel`: sent,
+/// not merely written (a person's later rule is written when the level
+/// fires and sent minutes later, or never).
+async fn newest_page(
+    app: &AppState,
+    person: &str,
+    channel: &str,
+) -> Result<Option<u64>, ApiError> {
     let store = app.store.clone();
-    let query =
-        NotificationQuery { status: None, incident: None, before: None, limit: NEWEST_SCANNED };
+    let query = NotificationQuery {
+        status: Some(DeliveryStatus::Sent),
+        incident: None,
+        before: None,
+        limit: NEWEST_SCANNED,
+    };
     let page = read_blocking("notifications".into(), move || store.notifications(&query)).await?;
     Ok(page
         .items
         .iter()
-        .find(|n| {
+        .filter(|n| {
             n.kind == NotificationKind::Triggered
                 && n.recipient.channel == channel
                 && n.recipient.person.as_deref() == Some(person)
         })
+        .max_by_key(|n| n.sent_at)
         .map(|n| n.incident))
 }
 

@@ -96,8 +96,9 @@ fn test_incident(now: Millis) -> Incident {
 
 fn test_notification(recipient: Recipient, now: Millis, index: u64) -> Notification {
     Notification {
-        // Its idempotency key (`inbound-0-<ms><index>`) is new on every check.
-        id: now * 100 + index,
+        // Its idempotency key (`inbound-0-<n>`) is new on every check, even
+        // two in the same millisecond.
+        id: rand::random::<u64>() >> 1 | index,
         incident: 0,
         kind: NotificationKind::Triggered,
         level: 0,

@@ -24,7 +24,8 @@ use crate::ingest::Source;
 use crate::plugin::CallError;
 use crate::plugin::outbound::{MAX_REMEMBERED_BYTES, SenderRequest};
 use crate::store::{
-    ChangeSet, Incident, Millis, Notification, SenderChange, Session, Store, Write,
+    ChangeKind, ChangeSet, Incident, Millis, Notification, SenderChange, Session, Status, Store,
+    Write,
 };
 use base64::Engine as _;
 use std::sync::Arc;
@@ -64,6 +65,10 @@ pub async fn attempt(
     let Some(change) = notification.change.clone() else {
         return failed("the entry records no change".into());
     };
+    if change.kind == ChangeKind::EscalationExhausted && incident.status != Status::Pending {
+        let detail = "nothing to tell: the incident was accepted or resolved after its last page";
+        return (Attempt::Sent(detail.into()), sent, Vec::new());
+    }
     let timeout = Duration::from_millis(outbound.timeout_ms);
     let deadline = tokio::time::Instant::now() + timeout;
     let marker = notification.idempotency_key();
@@ -94,7 +99,9 @@ pub async fn attempt(
         Ok(Err(CallError::Rejected { message, .. })) => {
             return failed(format!("the plugin refused: {message}"));
         }
-        Ok(Err(error @ CallError::InvalidResult(_))) => return failed(error.to_string()),
+        Ok(Err(error @ (CallError::InvalidResult(_) | CallError::HostApiLimit(_)))) => {
+            return failed(error.to_string());
+        }
         // A trap, a timeout, storage away: another attempt may pass.
         Ok(Err(error)) => {
             return (
@@ -176,17 +183,34 @@ async fn ask_plugin(
         .map_err(|_| CallError::StorageUnavailable("the host is shutting down".into()))?;
     let (plugins, store, source) = (senders.plugins.clone(), store.clone(), source.clone());
     tokio::task::spawn_blocking(move || {
-        let session = Session::new(store, source.scope(), now)
-            .map_err(|error| CallError::StorageUnavailable(error.to_string()))?;
-        plugins.on_change(
+        let session = |store: Arc<Store>| {
+            Session::new(store, source.scope(), now)
+                .map_err(|error| CallError::StorageUnavailable(error.to_string()))
+        };
+        let requests = plugins.on_change(
             &plugin,
-            session,
+            session(store.clone())?,
             &change,
             marker,
             &incident,
             &source.settings_json,
             &source.limits,
-        )
+        )?;
+        // An answer to remember must fit the source's state before anything
+        // is sent: it is kept in the attempt's own record.
+        let mut state = session(store)?;
+        for key in requests.iter().flatten().filter_map(|r| r.remember_as.as_deref()) {
+            let after = state
+                .state_bytes_after(key, Some(MAX_REMEMBERED_BYTES))
+                .map_err(|error| CallError::StorageUnavailable(error.to_string()))?;
+            let quota = source.limits.max_state_bytes_per_source;
+            if after > quota {
+                return Err(CallError::HostApiLimit(format!(
+                    "the source's state ({after} bytes with an answer under {key:?}) would pass its {quota} bytes; nothing was sent"
+                )));
+            }
+        }
+        Ok(requests)
     })
     .await
     .map_err(|error| CallError::Trap(format!("the plugin task failed: {error}")))?

@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::ingest::Source;
 use crate::plugin::PluginHost;
-use crate::store::{Incident, Notification, SenderChange, Store, Write};
+use crate::store::{ChangeKind, Incident, Notification, SenderChange, Store, Write};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -52,5 +52,16 @@ pub fn entry(
     change: SenderChange,
 ) -> Result<Write, crate::store::Error> {
     let id = store.allocate_notification_id()?;
-    Ok(Write::PutNotification(Notification::to_sender(id, &incident.source, incident.id, change)))
+    let mut entry = Notification::to_sender(id, &incident.source, incident.id, change);
+    if entry.change.as_ref().is_some_and(|c| c.kind == ChangeKind::EscalationExhausted) {
+        // The last level has just paged: give its people time to answer
+        // before telling the sender nobody did (and say nothing if someone
+        // does, `outbound.rs`).
+        entry.next_attempt_at += EXHAUSTED_GRACE.as_millis() as u64;
+    }
+    Ok(Write::PutNotification(entry))
 }
+
+/// How long after the last level fired the sender hears that nobody
+/// accepted, in real time (not scaled: it is about people reading a page).
+pub const EXHAUSTED_GRACE: std::time::Duration = std::time::Duration::from_secs(15 * 60);

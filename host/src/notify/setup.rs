@@ -59,7 +59,9 @@ impl Setup {
     pub fn resolve(&self, targets: &[String], now: Millis, shifts: &[Shift]) -> Resolved {
         let mut resolved = Resolved::default();
         let mut add = |paged: Paged, resolved: &mut Resolved| {
-            if !resolved.recipients.iter().any(|known| known.recipient == paged.recipient) {
+            // A person's rules may name one contact twice (push now, push
+            // again after 10 minutes): each step is its own notification.
+            if !resolved.recipients.contains(&paged) {
                 resolved.recipients.push(paged);
             }
         };
