@@ -228,6 +228,18 @@ fn an_sms_reply_accepts_as_the_person_and_nothing_else_does() {
     let (code, _) = reply(&host, "+4799999999", &format!("ACK {first}"), AUTH_TOKEN);
     assert_eq!(code, 403, "a number that is nobody's contact");
     assert_eq!(status(first), "pending", "neither changed anything");
+    // A webhook channel's secret is shared with its receiver: without
+    // `replies = true` a channel takes no replies, however well signed.
+    let params = [("From", ADA_NUMBER), ("Body", "ACK 1")];
+    let url = format!("{PUBLIC_URL}/api/v1/channels/push/inbound");
+    let refused = reqwest::blocking::Client::new()
+        .post(host.url("/api/v1/channels/push/inbound"))
+        .header("X-Twilio-Signature", sign(&url, &params, SECRET))
+        .form(&params)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404, "a channel without replies");
+    assert_eq!(status(first), "pending");
 
     let (code, answer) = reply(&host, ADA_NUMBER, &format!("ack {first}"), AUTH_TOKEN);
     assert_eq!(code, 200, "{answer}");

@@ -105,11 +105,7 @@ pub async fn receive(
 /// The incident of the newest page `person` was sent on `channel`: sent,
 /// not merely written (a person's later rule is written when the level
 /// fires and sent minutes later, or never).
-async fn newest_page(
-    app: &AppState,
-    person: &str,
-    channel: &str,
-) -> Result<Option<u64>, ApiError> {
+async fn newest_page(app: &AppState, person: &str, channel: &str) -> Result<Option<u64>, ApiError> {
     let store = app.store.clone();
     let query = NotificationQuery {
         status: Some(DeliveryStatus::Sent),
