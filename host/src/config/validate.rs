@@ -369,6 +369,81 @@ fn policy_repeats(
     Ok(())
 }
 
+/// `[sources.outbound]`: an http(s) origin, nothing else; credentials as
+/// `auth` needs them, and never in clear text beyond this machine.
+fn validate_outbound(
+    outbound: &mut super::SourceOutbound,
+    errors: &Errors,
+    table: &str,
+    secret: Secret,
+) -> Result<(), ConfigError> {
+    use super::OutboundAuth;
+    let at = |field: &str| format!("{table}.{field}");
+    let parsed = url::Url::parse(&outbound.url).ok().filter(|url| {
+        matches!(url.scheme(), "https" | "http")
+            && url.host().is_some()
+            && url.username().is_empty()
+            && url.password().is_none()
+            && matches!(url.path(), "" | "/")
+            && url.query().is_none()
+            && url.fragment().is_none()
+    });
+    let Some(url) = parsed else {
+        return Err(errors.at(
+            at("url"),
+            format!(
+                "{:?} is not an origin; write the sender's scheme, host and port only, e.g. \"https://acme.zendesk.com\" (the plugin names the paths; credentials go in auth, user and token)",
+                outbound.url
+            ),
+        ));
+    };
+    outbound.url = url.origin().ascii_serialization();
+    let loopback = match url.host() {
+        Some(url::Host::Domain(host)) => host == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if outbound.auth != OutboundAuth::None && url.scheme() == "http" && !loopback {
+        return Err(errors.at(
+            at("url"),
+            format!("{} is plain http: credentials would cross the network in clear text; use https, or auth = \"none\"", outbound.url),
+        ));
+    }
+    if outbound.timeout_ms == 0 {
+        return Err(errors.at(
+            at("timeout_ms"),
+            "must be greater than 0; remove the key to use its default (10000)",
+        ));
+    }
+    let user = secret.optional("user", outbound.user.as_deref(), outbound.user_env.as_deref())?;
+    let token =
+        secret.optional("token", outbound.token.as_deref(), outbound.token_env.as_deref())?;
+    match outbound.auth {
+        OutboundAuth::None if user.is_some() || token.is_some() => {
+            return Err(errors.at(
+                at("auth"),
+                "user or token is set but auth is \"none\": say auth = \"basic\" or \"bearer\", or remove them",
+            ));
+        }
+        OutboundAuth::Basic if user.is_none() => {
+            secret.required("user", None, None)?;
+        }
+        OutboundAuth::Basic | OutboundAuth::Bearer if token.is_none() => {
+            secret.required("token", None, None)?;
+        }
+        OutboundAuth::Bearer if user.is_some() => {
+            return Err(
+                errors.at(at("user"), "auth = \"bearer\" sends only the token; remove user")
+            );
+        }
+        _ => {}
+    }
+    outbound.user = user;
+    outbound.token = token;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,79 +568,4 @@ mod tests {
             "{error}"
         );
     }
-}
-
-/// `[sources.outbound]`: an http(s) origin, nothing else; credentials as
-/// `auth` needs them, and never in clear text beyond this machine.
-fn validate_outbound(
-    outbound: &mut super::SourceOutbound,
-    errors: &Errors,
-    table: &str,
-    secret: Secret,
-) -> Result<(), ConfigError> {
-    use super::OutboundAuth;
-    let at = |field: &str| format!("{table}.{field}");
-    let parsed = url::Url::parse(&outbound.url).ok().filter(|url| {
-        matches!(url.scheme(), "https" | "http")
-            && url.host().is_some()
-            && url.username().is_empty()
-            && url.password().is_none()
-            && matches!(url.path(), "" | "/")
-            && url.query().is_none()
-            && url.fragment().is_none()
-    });
-    let Some(url) = parsed else {
-        return Err(errors.at(
-            at("url"),
-            format!(
-                "{:?} is not an origin; write the sender's scheme, host and port only, e.g. \"https://acme.zendesk.com\" (the plugin names the paths; credentials go in auth, user and token)",
-                outbound.url
-            ),
-        ));
-    };
-    outbound.url = url.origin().ascii_serialization();
-    let loopback = match url.host() {
-        Some(url::Host::Domain(host)) => host == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if outbound.auth != OutboundAuth::None && url.scheme() == "http" && !loopback {
-        return Err(errors.at(
-            at("url"),
-            format!("{} is plain http: credentials would cross the network in clear text; use https, or auth = \"none\"", outbound.url),
-        ));
-    }
-    if outbound.timeout_ms == 0 {
-        return Err(errors.at(
-            at("timeout_ms"),
-            "must be greater than 0; remove the key to use its default (10000)",
-        ));
-    }
-    let user = secret.optional("user", outbound.user.as_deref(), outbound.user_env.as_deref())?;
-    let token =
-        secret.optional("token", outbound.token.as_deref(), outbound.token_env.as_deref())?;
-    match outbound.auth {
-        OutboundAuth::None if user.is_some() || token.is_some() => {
-            return Err(errors.at(
-                at("auth"),
-                "user or token is set but auth is \"none\": say auth = \"basic\" or \"bearer\", or remove them",
-            ));
-        }
-        OutboundAuth::Basic if user.is_none() => {
-            secret.required("user", None, None)?;
-        }
-        OutboundAuth::Basic | OutboundAuth::Bearer if token.is_none() => {
-            secret.required("token", None, None)?;
-        }
-        OutboundAuth::Bearer if user.is_some() => {
-            return Err(
-                errors.at(at("user"), "auth = \"bearer\" sends only the token; remove user")
-            );
-        }
-        _ => {}
-    }
-    outbound.user = user;
-    outbound.token = token;
-    Ok(())
 }

@@ -125,12 +125,10 @@ fn check(request: wit::OutboundRequest, max_key_bytes: usize) -> Result<SenderRe
             return Err(format!("the header {:?} is not a valid header", printable(name, 64)));
         }
     }
-    if let Some(key) = &request.remember_as {
-        if key.is_empty() || key.len() > max_key_bytes || key.contains('\0') {
-            return Err(format!(
-                "its remember-as key must be 1 to {max_key_bytes} bytes without NUL"
-            ));
-        }
+    if let Some(key) = &request.remember_as
+        && (key.is_empty() || key.len() > max_key_bytes || key.contains('\0'))
+    {
+        return Err(format!("its remember-as key must be 1 to {max_key_bytes} bytes without NUL"));
     }
     let method = match request.method {
         wit::Method::Get => "GET",
