@@ -49,8 +49,14 @@ def read(call: str, value, at: str, field: str):
 
 
 # The Python type each reader gives (besides None).
-READ_TYPES = {"number_field": float, "opt_number_field": float, "integer_field": int,
-              "opt_integer_field": int, "bool_field": bool, "opt_bool_field": bool}
+READ_TYPES = {
+    "number_field": float,
+    "opt_number_field": float,
+    "integer_field": int,
+    "opt_integer_field": int,
+    "bool_field": bool,
+    "opt_bool_field": bool,
+}
 
 
 class Readers(unittest.TestCase):
@@ -90,10 +96,19 @@ class Readers(unittest.TestCase):
         self.assertTrue(math.isinf(body["big"]))
 
     def test_numbers_are_written_as_javascript_writes_them(self):
-        for number, text in [(0.1, "0.1"), (1e-7, "1e-7"), (1.25e-7, "1.25e-7"), (123.456, "123.456"),
-                             (1e20, "100000000000000000000"), (1e21, "1e+21"), (1.5e300, "1.5e+300"),
-                             (1.7976931348623157e308, "1.7976931348623157e+308"), (5e-324, "5e-324"),
-                             (2**64 - 1, "18446744073709551615"), (-(2**63), "-9223372036854775808")]:
+        for number, text in [
+            (0.1, "0.1"),
+            (1e-7, "1e-7"),
+            (1.25e-7, "1.25e-7"),
+            (123.456, "123.456"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (2**64 - 1, "18446744073709551615"),
+            (-(2**63), "-9223372036854775808"),
+        ]:
             self.assertEqual(sdk.string_or_number({"n": number}, "n"), text)
 
 

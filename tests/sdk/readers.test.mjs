@@ -38,10 +38,11 @@ test('there are shared cases', () => {
 cases.forEach((reader, number) => {
   const call = camel(reader.call);
   const { input, field, expect } = reader;
-  test(`case ${number}: ${call}(${JSON.stringify(input)}, '${reader.at ?? ''}', '${field}')`, () => {
+  const at = reader.at ?? '';
+  test(`case ${number}: ${call}(${JSON.stringify(input)}, '${at}', '${field}')`, () => {
     assert.equal(typeof sdk[call], 'function', `the SDK has ${call}`);
-    const at = reader.at ?? '';
-    const isError = expect !== null && typeof expect === 'object' && Object.keys(expect).join() === 'error';
+    const isError =
+      expect !== null && typeof expect === 'object' && Object.keys(expect).join() === 'error';
     if (isError) {
       assert.throws(
         () => read(call, input, at, field),
