@@ -157,7 +157,8 @@ sdk-test: python-plugins js-plugins
 	$(COMPONENTIZE_PY) -d plugins/sdk/wit -w plugin bindings $(PY_BINDINGS)
 	PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(PY_BINDINGS):plugins/python-sdk \
 		$(PY_VENV)/bin/python tests/sdk/python_sdk_test.py
-	node --experimental-wasm-extended-const --test tests/sdk/js_sdk.test.mjs tests/sdk/outbound.test.mjs
+	node --experimental-wasm-extended-const --test tests/sdk/js_sdk.test.mjs tests/sdk/readers.test.mjs \
+		tests/sdk/outbound.test.mjs
 
 ## The OpenID Connect provider the console's sign-in tests run against:
 ## panva's oidc-provider (npm), driven by tests/e2e/oidc-provider/provider.mjs,

@@ -67,8 +67,8 @@ def priority_of(settings):
 
 
 def new_incident(alert, at, fingerprint, priority):
-    labels = sdk.opt_object_field(alert, at, "labels")
-    annotations = sdk.opt_object_field(alert, at, "annotations")
+    labels = sdk.opt_object_field(alert, at, "labels") or {}
+    annotations = sdk.opt_object_field(alert, at, "annotations") or {}
     summary = annotations.get("summary") or labels.get("alertname") or f"Grafana alert {fingerprint}"
     details = []
     if annotations.get("description"):

@@ -354,11 +354,16 @@ export function kind(value) {
   }
 }
 
+// The readers below are the Rust SDK's, with the same semantics (a null field
+// is a missing one; absent is `undefined`); tests/sdk/readers.json holds the
+// cases all three SDKs' tests run. docs/plugin-guide.md, "Reading the
+// request", has the table.
+
 function field(obj, at, name, expected, required) {
   if (!isObject(obj)) {
     throw Rejection.invalidField(at || '(body)', `is ${kind(obj)}; expected an object`);
   }
-  const value = Object.hasOwn(obj, name) ? obj[name] : null;
+  const value = Object.hasOwn(obj, name) ? (obj[name] ?? null) : null;
   if (value === null && required) {
     throw Rejection.missingField(path(at, name), expected);
   }
@@ -391,12 +396,123 @@ export function listField(obj, at, name) {
   return value;
 }
 
-/** An optional object field; missing or null is an empty object. */
+/** An optional object field: `undefined` when missing or null. */
 export function optObjectField(obj, at, name) {
   const value = field(obj, at, name, 'an object', false);
-  if (value === null) return {};
+  if (value === null) return undefined;
   if (!isObject(value)) throw wrongKind(at, name, value, 'an object');
   return value;
+}
+
+function number(value, at, name) {
+  if (typeof value !== 'number') throw wrongKind(at, name, value, 'a number');
+  if (!Number.isFinite(value)) {
+    throw Rejection.invalidField(path(at, name), `is ${value}; expected a finite number`);
+  }
+  return value;
+}
+
+/** A required number field, integer or not. */
+export function numberField(obj, at, name) {
+  return number(field(obj, at, name, 'a number', true), at, name);
+}
+
+/** An optional number field: `undefined` when missing or null. */
+export function optNumberField(obj, at, name) {
+  const value = field(obj, at, name, 'a number', false);
+  return value === null ? undefined : number(value, at, name);
+}
+
+/**
+ * The largest integer every SDK reads exactly, 2^53 - 1: `JSON.parse` rounds
+ * larger ones, so all three SDKs refuse them.
+ */
+export const MAX_EXACT_INTEGER = Number.MAX_SAFE_INTEGER;
+
+function integer(value, at, name) {
+  if (typeof value !== 'number') throw wrongKind(at, name, value, 'an integer');
+  if (Number.isFinite(value) && !Number.isInteger(value)) {
+    throw Rejection.invalidField(
+      path(at, name),
+      `is ${value}, which has a fraction; expected an integer`,
+    );
+  }
+  if (!Number.isSafeInteger(value)) {
+    throw Rejection.invalidField(
+      path(at, name),
+      `is ${value}, beyond ±${MAX_EXACT_INTEGER}; expected an integer`,
+    );
+  }
+  return value + 0; // -0 is 0
+}
+
+/**
+ * A required integer field: a number without a fraction (`3.0` and `3e2`
+ * count), from -(2^53 - 1) to 2^53 - 1 (`MAX_EXACT_INTEGER`).
+ */
+export function integerField(obj, at, name) {
+  return integer(field(obj, at, name, 'an integer', true), at, name);
+}
+
+/** An optional integer field: `undefined` when missing or null. */
+export function optIntegerField(obj, at, name) {
+  const value = field(obj, at, name, 'an integer', false);
+  return value === null ? undefined : integer(value, at, name);
+}
+
+/** A required boolean field: `true` or `false`, nothing else. */
+export function boolField(obj, at, name) {
+  const value = field(obj, at, name, 'a boolean', true);
+  if (typeof value !== 'boolean') throw wrongKind(at, name, value, 'a boolean');
+  return value;
+}
+
+/** An optional boolean field: `undefined` when missing or null. */
+export function optBoolField(obj, at, name) {
+  const value = field(obj, at, name, 'a boolean', false);
+  if (value === null) return undefined;
+  if (typeof value !== 'boolean') throw wrongKind(at, name, value, 'a boolean');
+  return value;
+}
+
+/**
+ * A field senders may send as a JSON string or a number, as text: a string
+ * as it is, `'true'` or `'false'`, a number as `String(n)` writes it (`3.0`
+ * is `'3'`; `JSON.parse` has already rounded integers beyond 2^53).
+ * `undefined` when the field is missing or null, an array or an object, or
+ * when `obj` is not an object.
+ */
+export function stringOrNumber(obj, name) {
+  if (!isObject(obj) || !Object.hasOwn(obj, name)) return undefined;
+  const value = obj[name];
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+      return String(value);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * An optional string field; numbers and booleans are turned into text
+ * (`stringOrNumber`), anything else is `''`.
+ */
+export function textField(obj, name) {
+  return stringOrNumber(obj, name) ?? '';
+}
+
+/**
+ * The value of the first header called `name`, in any case; `undefined` when
+ * there is none. `request.headers` is an array of `[name, value]` pairs,
+ * names in lower case, in the order received.
+ */
+export function header(request, name) {
+  const wanted = name.toLowerCase();
+  const found = request.headers.find(([key]) => key.toLowerCase() === wanted);
+  return found === undefined ? undefined : found[1];
 }
 
 // --- Incidents ---------------------------------------------------------------

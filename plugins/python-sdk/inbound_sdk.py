@@ -32,7 +32,9 @@ returns requests built with ``put_json``, ``post_json``, ``delete`` or
 ``request``; without one, nothing is sent (see ``Plugin.on_change``).
 """
 
+import decimal
 import json
+import math
 import re
 import sys
 from typing import Any, List, Optional, Tuple
@@ -337,6 +339,11 @@ def kind(value: Any) -> str:
     return type(value).__name__
 
 
+# The readers below are the Rust SDK's, with the same semantics (a null field
+# is a missing one); tests/sdk/readers.json holds the cases all three SDKs'
+# tests run. docs/plugin-guide.md, "Reading the request", has the table.
+
+
 def _field(obj: Any, at: str, field: str, expected: str, required: bool) -> Any:
     if not isinstance(obj, dict):
         raise Rejection.invalid_field(at or "(body)", f"is {kind(obj)}; expected an object")
@@ -374,14 +381,158 @@ def list_field(obj: Any, at: str, field: str) -> list:
     return value
 
 
-def opt_object_field(obj: Any, at: str, field: str) -> dict:
-    """An optional object field; missing or null is an empty dict."""
+def opt_object_field(obj: Any, at: str, field: str) -> Optional[dict]:
+    """An optional object field: None when missing or null."""
     value = _field(obj, at, field, "an object", False)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
+    if value is not None and not isinstance(value, dict):
         raise _wrong_kind(at, field, value, "an object")
     return value
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int in Python; in JSON it is not a number.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number(value: Any, at: str, field: str) -> float:
+    if not _is_number(value):
+        raise _wrong_kind(at, field, value, "a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise Rejection.invalid_field(
+            path(at, field), f"is {_number_text(value)}; expected a finite number"
+        )
+    return number
+
+
+def number_field(obj: Any, at: str, field: str) -> float:
+    """A required number field, integer or not, as a float."""
+    return _number(_field(obj, at, field, "a number", True), at, field)
+
+
+def opt_number_field(obj: Any, at: str, field: str) -> Optional[float]:
+    """An optional number field: None when missing or null."""
+    value = _field(obj, at, field, "a number", False)
+    return None if value is None else _number(value, at, field)
+
+
+# The largest integer every SDK reads exactly: JavaScript's JSON.parse rounds
+# larger ones, so all three SDKs refuse them.
+MAX_EXACT_INTEGER = 2**53 - 1
+
+
+def _integer(value: Any, at: str, field: str) -> int:
+    if not _is_number(value):
+        raise _wrong_kind(at, field, value, "an integer")
+    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+        raise Rejection.invalid_field(
+            path(at, field), f"is {_number_text(value)}, which has a fraction; expected an integer"
+        )
+    if not (isinstance(value, int) or math.isfinite(value)) or abs(value) > MAX_EXACT_INTEGER:
+        raise Rejection.invalid_field(
+            path(at, field),
+            f"is {_number_text(value)}, beyond ±{MAX_EXACT_INTEGER}; expected an integer",
+        )
+    return int(value)  # -0.0 is 0
+
+
+def integer_field(obj: Any, at: str, field: str) -> int:
+    """A required integer field: a number without a fraction (``3.0`` and
+    ``3e2`` count), from -(2**53 - 1) to 2**53 - 1 (``MAX_EXACT_INTEGER``)."""
+    return _integer(_field(obj, at, field, "an integer", True), at, field)
+
+
+def opt_integer_field(obj: Any, at: str, field: str) -> Optional[int]:
+    """An optional integer field: None when missing or null."""
+    value = _field(obj, at, field, "an integer", False)
+    return None if value is None else _integer(value, at, field)
+
+
+def bool_field(obj: Any, at: str, field: str) -> bool:
+    """A required boolean field: ``true`` or ``false``, nothing else."""
+    value = _field(obj, at, field, "a boolean", True)
+    if not isinstance(value, bool):
+        raise _wrong_kind(at, field, value, "a boolean")
+    return value
+
+
+def opt_bool_field(obj: Any, at: str, field: str) -> Optional[bool]:
+    """An optional boolean field: None when missing or null."""
+    value = _field(obj, at, field, "a boolean", False)
+    if value is not None and not isinstance(value, bool):
+        raise _wrong_kind(at, field, value, "a boolean")
+    return value
+
+
+def string_or_number(obj: Any, field: str) -> Optional[str]:
+    """A field senders may send as a JSON string or a number, as text: a
+    string as it is, ``true`` or ``false``, an integer as its digits, any other
+    number as JavaScript writes it (``3.0`` is ``"3"``). None when the field
+    is missing or null, an array or an object, or when ``obj`` is not an
+    object."""
+    if not isinstance(obj, dict):
+        return None
+    value = obj.get(field)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if _is_number(value):
+        return _number_text(value)
+    return None
+
+
+def text_field(obj: Any, field: str) -> str:
+    """An optional string field; numbers and booleans are turned into text
+    (``string_or_number``), anything else is ``""``."""
+    text = string_or_number(obj, field)
+    return "" if text is None else text
+
+
+def _number_text(value: Any) -> str:
+    """An integer that fits in 64 bits as its digits (as the Rust SDK reads
+    it); any other number as JavaScript's ``String(n)`` writes it."""
+    if isinstance(value, int):
+        if -(2**63) <= value < 2**64:
+            return str(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "0"
+    # repr gives the shortest digits that read back as the same float.
+    _, digit_tuple, exponent = decimal.Decimal(repr(abs(value))).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    k, n = len(digits), len(digits) + exponent
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = f"{digits[:n]}.{digits[n:]}"
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        mantissa = digits if k == 1 else f"{digits[0]}.{digits[1:]}"
+        text = f"{mantissa}e{'+' if n > 0 else '-'}{abs(n - 1)}"
+    return "-" + text if value < 0 else text
+
+
+def header(request: Request, name: str) -> Optional[str]:
+    """The value of the first header called ``name``, in any case; None when
+    there is none. ``request.headers`` is a list of ``(name, value)`` pairs,
+    names in lower case, in the order received."""
+    wanted = name.lower()
+    for key, value in request.headers:
+        if key.lower() == wanted:
+            return value
+    return None
 
 
 # --- Incidents ---------------------------------------------------------------

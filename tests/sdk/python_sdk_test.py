@@ -1,4 +1,4 @@
-"""Unit tests of the Python SDK's (``plugins/python-sdk``) outbound helpers,
+"""Unit tests of the Python SDK's (``plugins/python-sdk``) field readers and outbound helpers,
 run natively against the bindings ``componentize-py bindings`` generates from
 ``plugins/sdk/wit`` (their host functions raise ``NotImplementedError``; the
 tests replace the ones they need). ``make sdk-test`` generates them and runs
@@ -6,6 +6,8 @@ this file, with both on ``PYTHONPATH``; ``outbound.test.mjs`` tests
 components built with the SDK. Not beside the SDK: componentize-py would
 pack it into every component built from that folder."""
 
+import json
+import math
 import pathlib
 import re
 import sys
@@ -18,6 +20,8 @@ from wit_world.imports import incidents
 from wit_world.imports import types as wit_types
 
 WIT = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "sdk" / "wit" / "plugin.wit"
+# The readers' cases shared with the Rust and JavaScript SDKs' tests.
+READER_CASES = json.loads((pathlib.Path(__file__).parent / "readers.json").read_text())
 
 CHANGE = sdk.Change(sdk.ChangeKind.ACCEPTED, "ada", None, 1, "inbound-42-17")
 INCIDENT = wit_types.Incident(
@@ -32,6 +36,80 @@ def plugin_module(source: str) -> types.ModuleType:
     sys.modules[name] = module
     exec(compile(source, name, "exec"), module.__dict__)
     return module
+
+
+def read(call: str, value, at: str, field: str):
+    """What the reader called ``call`` gives for ``field`` of ``value``."""
+    if call == "header":
+        request = sdk.Request("source", [tuple(pair) for pair in value["headers"]], b"", "{}")
+        return sdk.header(request, field)
+    if call in ("string_or_number", "text_field"):
+        return getattr(sdk, call)(value, field)
+    return getattr(sdk, call)(value, at, field)
+
+
+# The Python type each reader gives (besides None).
+READ_TYPES = {
+    "number_field": float,
+    "opt_number_field": float,
+    "integer_field": int,
+    "opt_integer_field": int,
+    "bool_field": bool,
+    "opt_bool_field": bool,
+}
+
+
+class Readers(unittest.TestCase):
+    def test_readers_agree_with_the_shared_cases(self):
+        self.assertGreater(len(READER_CASES), 100)
+        for case in READER_CASES:
+            with self.subTest(case=case):
+                at, expect = case.get("at", ""), case["expect"]
+                if isinstance(expect, dict) and set(expect) == {"error"}:
+                    with self.assertRaises(sdk.Rejection) as raised:
+                        read(case["call"], case["input"], at, case["field"])
+                    self.assertIn(expect["error"], raised.exception.message)
+                    continue
+                got = read(case["call"], case["input"], at, case["field"])
+                self.assertEqual(got, expect)
+                if got is not None and case["call"] in READ_TYPES:
+                    self.assertIs(type(got), READ_TYPES[case["call"]])
+
+    def test_a_null_object_field_is_none_and_a_nested_object_is_read_the_same(self):
+        body = sdk.parse_json(b'{"monitor": {"id": 3, "name": "db"}, "heartbeat": null}')
+        self.assertIsNone(sdk.opt_object_field(body, "", "heartbeat"))
+        monitor = sdk.opt_object_field(body, "", "monitor")
+        self.assertEqual(sdk.integer_field(monitor, "monitor", "id"), 3)
+        self.assertEqual(sdk.text_field(monitor, "id"), "3")
+
+    def test_what_only_python_parses_is_refused_too(self):
+        # json.loads reads 1e400 as inf, and NaN; the Rust SDK refuses both
+        # while parsing, JavaScript's JSON.parse refuses NaN.
+        body = sdk.parse_json(b'{"big": 1e400, "nan": NaN, "huge": ' + b"9" * 400 + b"}")
+        for field in ("big", "nan", "huge"):
+            with self.assertRaises(sdk.Rejection) as raised:
+                sdk.number_field(body, "", field)
+            self.assertIn(f"`{field}` is", raised.exception.message)
+            with self.assertRaises(sdk.Rejection):
+                sdk.integer_field(body, "", field)
+        self.assertEqual(sdk.string_or_number(body, "big"), "Infinity")
+        self.assertTrue(math.isinf(body["big"]))
+
+    def test_numbers_are_written_as_javascript_writes_them(self):
+        for number, text in [
+            (0.1, "0.1"),
+            (1e-7, "1e-7"),
+            (1.25e-7, "1.25e-7"),
+            (123.456, "123.456"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (2**64 - 1, "18446744073709551615"),
+            (-(2**63), "-9223372036854775808"),
+        ]:
+            self.assertEqual(sdk.string_or_number({"n": number}, "n"), text)
 
 
 class Markers(unittest.TestCase):

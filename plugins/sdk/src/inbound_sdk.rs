@@ -32,7 +32,8 @@
 //! - [`about`]: the settings a plugin accepts, and its judgement of them.
 //! - [`incidents`], [`state`]: the host API, plus helpers for common patterns.
 //! - [`outbound`]: what to send back to the sender when a person acts.
-//! - [`json`]: lenient parsing and field access whose errors name the field.
+//! - [`json`]: lenient parsing, and field readers whose errors name the
+//!   field; serde_json's `Value` and `Map`, re-exported.
 //! - [`error`]: rejections (the sender's 400) and host API errors.
 //! - [`log`]: `trace!` .. `error!` into the host's log.
 //! - [`text`]: character-safe truncation.
@@ -139,10 +140,14 @@ impl std::fmt::Display for Action {
 }
 
 impl Request {
-    /// The first header called `name` (names are lower case).
+    /// The value of the first header called `name`, in any case. `headers`
+    /// holds `(name, value)` pairs, names in lower case, in the order
+    /// received; a header sent twice is there twice.
     pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, value)| value.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
     }
 }
 
