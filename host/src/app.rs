@@ -31,7 +31,7 @@ pub use tokens::{Caller, CallerKind, Tokens, digest_hex};
 pub use webhook_source::{UnknownSource, WebhookSource, WebhookSources};
 
 use crate::config::{Config, OnPluginFailure};
-use crate::ingest::{EventLogOptions, FailurePolicy, Ingest, Source, StorageBudget};
+use crate::ingest::{EventLogOptions, FailurePolicy, Ingest, Shadow, Source, StorageBudget};
 use crate::plugin::{CallLimits, EngineSettings, PluginHost};
 use crate::store::Store;
 use anyhow::Context;
@@ -235,7 +235,6 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
         integration: source.integration.clone(),
         escalation_policy: source.escalation_policy.clone(),
         key: source.key().to_string(),
-        settings_json,
         storage_budget: StorageBudget::new(plugins.stored_mib_per_minute).map(Arc::new),
         on_failure: match source.on_plugin_failure {
             OnPluginFailure::Retry => {
@@ -243,7 +242,46 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
             }
             OnPluginFailure::Accept => FailurePolicy::Accept,
         },
+        shadow: load_shadow(config, source, &settings_json)?.map(Arc::new),
+        settings_json,
     })
+}
+
+/// The source's `[sources.shadow]` candidate, compiled in its own engine and
+/// judged on its settings as the live plugin is: a shadow that cannot load
+/// stops the start (or the reload) like a live plugin would.
+fn load_shadow(
+    config: &Config,
+    source: &crate::config::SourceConfig,
+    live_settings: &str,
+) -> anyhow::Result<Option<Shadow>> {
+    let Some(shadow) = &source.shadow else { return Ok(None) };
+    let settings = match &shadow.settings {
+        Some(table) => serde_json::to_string(table)?,
+        None => live_settings.to_string(),
+    };
+    let mut limits = call_limits(config, source);
+    if let Some(ms) = shadow.timeout_ms {
+        limits.timeout = Duration::from_millis(ms);
+    }
+    if let Some(mib) = shadow.memory_limit_mib {
+        limits.memory_bytes = mib << 20;
+    }
+    let file = config.resolve(&shadow.plugin);
+    let loaded = Shadow::load(&source.name, &file, settings, limits, Some(&plugin_cache_dir(config)))
+        .with_context(|| format!("source {:?}: [sources.shadow] cannot be loaded", source.name))?;
+    let (host, plugin, limits) = loaded.loaded();
+    let table: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(loaded.settings_json()).unwrap_or_default();
+    host.check_settings(plugin, &table, limits).map_err(|refused| {
+        anyhow::anyhow!(
+            "source {:?}: the shadow plugin {} refuses its settings: {refused}",
+            source.name,
+            file.display()
+        )
+    })?;
+    tracing::info!(source = %source.name, plugin = %file.display(), "shadow plugin loaded: compared on every event, never applied");
+    Ok(Some(loaded))
 }
 
 /// What one call of `source`'s plugin may use: its own limits, else its

@@ -44,6 +44,9 @@ pub fn integration_name(wasm: &Path) -> String {
         .to_string()
 }
 
+/// Compiled components the author's cache keeps (the newest used).
+const AUTHOR_CACHE_ENTRIES: usize = 16;
+
 /// The largest per-call memory limit a harness accepts.
 pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 
@@ -73,7 +76,12 @@ impl Harness {
             EngineSettings { max_concurrent_calls: 4, max_memory_bytes: MAX_MEMORY_BYTES };
         let mut plugins = PluginHost::new(&settings)?;
         let integration = integration_name(wasm);
-        plugins.load(&integration, wasm, None)?;
+        // Compiled once per build of the plugin: the author's edit-test loop.
+        let cache = crate::plugin::cache::user_cache_dir();
+        plugins.load(&integration, wasm, cache.as_deref())?;
+        if let Some(cache) = &cache {
+            crate::plugin::cache::prune(cache, AUTHOR_CACHE_ENTRIES);
+        }
         let api_version = plugins.plugin(&integration).expect("just loaded").api_version();
         let reports = Arc::new(Mutex::new(Vec::new()));
         let sink = reports.clone();
@@ -101,7 +109,7 @@ impl Harness {
     ) -> anyhow::Result<Harness> {
         let dir = tempfile::tempdir()
             .context("cannot create a temporary directory for the test database")?;
-        let store = Store::open(&dir.path().join("inbound.redb"), StoreOptions::default(), |_| {})?;
+        let store = Store::open(&dir.path().join("inbound.redb"), StoreOptions::scratch(), |_| {})?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -124,6 +132,7 @@ impl Harness {
                 limits: CallLimits::default(),
                 on_failure: FailurePolicy::default(),
                 storage_budget: None,
+                shadow: None,
             },
             api_version,
             reports,

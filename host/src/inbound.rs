@@ -30,6 +30,7 @@ pub mod noise;
 pub mod notify;
 pub mod plugin;
 pub mod preflight;
+pub mod replay;
 pub mod request_extensions;
 pub mod respond;
 pub mod retention;

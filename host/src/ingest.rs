@@ -14,9 +14,13 @@ mod budget;
 mod deliver;
 mod event_log;
 mod failure;
+pub mod outcome;
+pub mod shadow;
 
 pub use budget::{OverBudget, StorageBudget};
 pub use event_log::EventLogOptions;
+pub use outcome::Outcome;
+pub use shadow::{SHADOW_EVENTS, Shadow, ShadowDifference, ShadowReport};
 
 use crate::plugin::{CallError, CallLimits, PluginHost};
 use crate::store::{self, Action, FailureId, Incident, SourceScope, Store};
@@ -52,6 +56,9 @@ pub struct Source {
     pub on_failure: FailurePolicy,
     /// Bytes per minute this source may store; `None`: no budget.
     pub storage_budget: Option<Arc<StorageBudget>>,
+    /// A candidate plugin run beside the live one on every event, its
+    /// outcome compared and never applied (`[sources.shadow]`).
+    pub shadow: Option<Arc<Shadow>>,
 }
 
 impl Source {
@@ -73,6 +80,8 @@ pub struct Delivered {
     /// Set when the plugin failed and the source accepts failures: the
     /// outcome is then the fallback incident.
     pub failure: Option<FailureId>,
+    /// What the plugin read, kept when the source has a shadow to show it.
+    pub seen: Option<crate::store::Seen>,
 }
 
 #[derive(Debug, thiserror::Error)]

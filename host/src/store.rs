@@ -31,6 +31,7 @@ mod queries;
 mod record_kind;
 mod repeats;
 mod retry;
+mod seen;
 mod session;
 mod shared_bodies;
 mod shifts;
@@ -57,6 +58,7 @@ pub use queries::{
     SWEEP_CHUNK,
 };
 pub use retry::{Retried, commit_with_retry};
+pub use seen::{Seen, SeenFirst};
 pub use session::{Effects, Session, SourceScope};
 pub use shifts::{Shift, covers};
 pub use writer::{BatchStats, CommitError};

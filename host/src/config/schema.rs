@@ -399,6 +399,24 @@ pub struct SourceConfig {
     /// credentials (two-way integrations, `docs/two-way.md`). Without it
     /// the plugin is never asked to act back.
     pub outbound: Option<SourceOutbound>,
+    /// A candidate plugin run beside the live one on every event, compared
+    /// and never applied (`docs/plugin-guide.md`, "Upgrading a plugin
+    /// safely").
+    pub shadow: Option<SourceShadow>,
+}
+
+/// `[sources.shadow]`: the candidate and what it may use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceShadow {
+    /// The candidate component, relative to the config file.
+    pub plugin: PathBuf,
+    /// The candidate's settings; the source's own when absent.
+    pub settings: Option<toml::Table>,
+    /// The shadow's time limit per call; the source's when absent.
+    pub timeout_ms: Option<u64>,
+    /// The shadow's memory limit per call; the source's when absent.
+    pub memory_limit_mib: Option<usize>,
 }
 
 /// `[sources.outbound]`: the sender's API, as the operator allows it.

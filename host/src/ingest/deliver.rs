@@ -3,11 +3,13 @@
 //! ([`Ingest::replay`]).
 
 use super::event_log::{self, EventLogOptions, loggable_headers};
+use super::outcome::Outcome;
+use super::shadow::ShadowEvent;
 use super::{Delivered, DeliveryError, Ingest, Source};
 use crate::plugin::{CallError, LoadedPlugin, PluginHost, PluginRequest};
 use crate::store::{
     self, Action, ChangeSet, CommitError, FailureId, Incident, ReadCheck, Replayed, Retried,
-    Session, Store, Write, commit_with_retry, now_millis,
+    Seen, Session, Store, Write, commit_with_retry, now_millis,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,13 +39,19 @@ impl Ingest {
     ) -> Result<Delivered, DeliveryError> {
         let received_at = now_millis();
         let headers = Arc::new(loggable_headers(&headers));
-        match self.attempt(source, &headers, &body, received_at, &|_| ChangeSet::default()).await {
-            Ok(delivered) => Ok(delivered),
+        let attempted =
+            self.attempt(source, &headers, &body, received_at, &|_| ChangeSet::default()).await;
+        let mut seen = None;
+        let result = match attempted {
+            Ok(mut delivered) => {
+                seen = delivered.seen.take();
+                Ok(delivered)
+            }
             Err(AttemptError::Plugin(CallError::Rejected { code, message })) => {
                 Err(DeliveryError::Rejected { code, message })
             }
             Err(AttemptError::Plugin(error)) => {
-                self.keep_failed(source, &headers, body, received_at, error).await
+                self.keep_failed(source, &headers, body.clone(), received_at, error).await
             }
             Err(AttemptError::Storage(message) | AttemptError::Refused(message)) => {
                 Err(DeliveryError::Storage(message))
@@ -51,7 +59,23 @@ impl Ingest {
             Err(AttemptError::Unavailable(why)) => Err(DeliveryError::Unavailable(why)),
             Err(AttemptError::OverBudget(over)) => Err(DeliveryError::OverBudget(over)),
             Err(AttemptError::Contended) => Err(DeliveryError::Contended),
+        };
+        // After the live answer is settled, off its path. A live call that
+        // committed nothing leaves `seen` empty: the shadow then reads the
+        // store as it is, which is what the live call saw.
+        if let (Some(shadow), Some(live)) = (&source.shadow, Outcome::of_delivery(&result)) {
+            shadow.observe(ShadowEvent {
+                store: self.store.clone(),
+                scope: source.scope(),
+                headers,
+                body,
+                received_at,
+                seen: seen.unwrap_or_default(),
+                live,
+                live_incident: result.as_ref().ok().and_then(|d| d.outcomes.first()).map(|o| o.1.id),
+            });
         }
+        result
     }
 
     /// Runs a stored failed delivery through its source's plugin again. The
@@ -124,7 +148,7 @@ impl Ingest {
                 (self.store.clone(), self.plugins.clone(), plugin.clone());
             let (source, headers, body) = (source.clone(), headers.clone(), body.clone());
             let event_log = self.event_log;
-            let (mut changes, outcomes, plugin_time) = tokio::task::spawn_blocking(move || {
+            let (mut changes, outcomes, plugin_time, seen) = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
                 run_once(
                     &store,
@@ -142,7 +166,7 @@ impl Ingest {
             let finishing = finish(&outcomes);
             changes.reads.extend(finishing.reads);
             changes.writes.extend(finishing.writes);
-            Ok((changes, Delivered { outcomes, plugin_time, failure: None }))
+            Ok((changes, Delivered { outcomes, plugin_time, failure: None, seen }))
         };
         commit_with_retry(&self.store, one_call).await.map_err(|error| match error {
             Retried::Attempt(error) => error,
@@ -167,7 +191,9 @@ impl From<store::Error> for AttemptError {
     }
 }
 
-type Attempt = (ChangeSet, Vec<(Action, Incident)>, Duration);
+/// The changes to commit, the outcomes, the plugin's time and, when the
+/// source has a shadow, what the call read.
+type Attempt = (ChangeSet, Vec<(Action, Incident)>, Duration, Option<Seen>);
 
 /// One plugin call on a fresh snapshot. Blocking.
 #[allow(clippy::too_many_arguments)]
@@ -181,7 +207,10 @@ fn run_once(
     event_log: EventLogOptions,
     received_at: u64,
 ) -> Result<Attempt, AttemptError> {
-    let session = Session::new(store.clone(), source.scope(), received_at)?;
+    let mut session = Session::new(store.clone(), source.scope(), received_at)?;
+    if source.shadow.is_some() {
+        session.record_reads();
+    }
     let request = PluginRequest {
         headers: headers.to_vec(),
         body: body.to_vec(),
@@ -194,8 +223,22 @@ fn run_once(
         other => AttemptError::Plugin(other),
     })?;
 
-    // Every incident the plugin reports must be one this source can see,
-    // and what it says happened must be what the call did.
+    let outcomes = checked_outcomes(&mut session, reported)?;
+    let logged_bytes = event_log::record_event(&mut session, &outcomes, headers, body, event_log);
+    if let Some(budget) = &source.storage_budget {
+        budget.spend(output.stored_bytes + logged_bytes).map_err(AttemptError::OverBudget)?;
+    }
+    let (changes, seen) = session.into_parts();
+    Ok((changes, outcomes, output.elapsed, seen))
+}
+
+/// The incidents a call reported, each as the call left it. Every one must
+/// be an incident this source can see, and what the plugin says happened
+/// must be what the call did.
+pub(super) fn checked_outcomes(
+    session: &mut Session,
+    reported: Vec<(Action, crate::store::IncidentId)>,
+) -> Result<Vec<(Action, Incident)>, AttemptError> {
     let mut outcomes = Vec::with_capacity(reported.len());
     for (action, id) in reported {
         if !session.effects(id).allow(action) {
@@ -211,9 +254,5 @@ fn run_once(
         })?;
         outcomes.push((action, incident));
     }
-    let logged_bytes = event_log::record_event(&mut session, &outcomes, headers, body, event_log);
-    if let Some(budget) = &source.storage_budget {
-        budget.spend(output.stored_bytes + logged_bytes).map_err(AttemptError::OverBudget)?;
-    }
-    Ok((session.into_changes(), outcomes, output.elapsed))
+    Ok(outcomes)
 }

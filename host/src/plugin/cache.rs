@@ -8,7 +8,7 @@
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -40,7 +40,10 @@ pub fn load(
         // engine. The cache directory is created by inbound, private to its
         // user, and the file name carries the engine's compatibility hash.
         match unsafe { Component::deserialize_file(engine, &cached) } {
-            Ok(component) => return Ok((component, CacheOutcome::Hit)),
+            Ok(component) => {
+                mark_used(&cached);
+                return Ok((component, CacheOutcome::Hit));
+            }
             Err(error) => {
                 tracing::warn!(file = %cached.display(), error = %error, "ignoring unusable cached plugin")
             }
@@ -92,6 +95,46 @@ fn store(component: &Component, dir: &Path, target: &Path) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The cache of the tools an author runs in a loop (`inbound plugin test`,
+/// `check`, `run`, the harness): `INBOUND_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/inbound/plugins`, else `~/.cache/inbound/plugins`. An
+/// empty `INBOUND_CACHE_DIR` turns it off. A JavaScript or Python component
+/// is 12 MiB of interpreter that Cranelift needs seconds for; loaded from
+/// here it takes milliseconds.
+pub fn user_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("INBOUND_CACHE_DIR") {
+        return (!dir.is_empty()).then(|| PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::home_dir().map(|home| home.join(".cache")))?;
+    Some(base.join("inbound").join("plugins"))
+}
+
+/// Deletes all but the `keep` most recently used artifacts in `dir`: every
+/// build of a plugin under test leaves one, tens of MiB for a JavaScript one.
+pub fn prune(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut artifacts: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "cwasm"))
+        .filter_map(|path| Some((std::fs::metadata(&path).ok()?.modified().ok()?, path)))
+        .collect();
+    artifacts.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, path) in artifacts.into_iter().skip(keep) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Moves a hit's modification time to now, so [`prune`] keeps what is used.
+fn mark_used(artifact: &Path) {
+    if let Ok(file) = std::fs::File::options().append(true).open(artifact) {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+}
+
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     crate::files::create_private_dir(dir)?;
     #[cfg(unix)]
@@ -100,4 +143,30 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_keeps_the_most_recently_used_artifacts() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = std::time::SystemTime::now();
+        for (age, name) in [(30, "old.cwasm"), (20, "used.cwasm"), (10, "new.cwasm")] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"x").unwrap();
+            let file = std::fs::File::options().append(true).open(&path).unwrap();
+            file.set_modified(now - std::time::Duration::from_secs(age)).unwrap();
+        }
+        std::fs::write(dir.path().join("notes.txt"), b"not an artifact").unwrap();
+        mark_used(&dir.path().join("old.cwasm"));
+        prune(dir.path(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["new.cwasm", "notes.txt", "old.cwasm"]);
+    }
 }

@@ -13,6 +13,15 @@ pub struct StoreOptions {
 /// `storage.cache_mib`'s default.
 pub const DEFAULT_CACHE_MIB: usize = 32;
 
+impl StoreOptions {
+    /// For a database thrown away after use: commits skip the fsync (redb
+    /// engine only; PostgreSQL's durability is the server's).
+    pub fn scratch() -> StoreOptions {
+        let writer = WriterOptions { durable: false, ..WriterOptions::default() };
+        StoreOptions { writer, ..StoreOptions::default() }
+    }
+}
+
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions { writer: WriterOptions::default(), cache_bytes: DEFAULT_CACHE_MIB << 20 }
@@ -25,10 +34,14 @@ pub struct WriterOptions {
     pub max_batch: usize,
     /// Requests waiting for the writer before senders are made to wait.
     pub queue: usize,
+    /// Each commit reaches the disk before it is answered. Only a scratch
+    /// database (a replay's, the test harness's), thrown away after use,
+    /// turns this off: nothing else may answer before the fsync.
+    pub durable: bool,
 }
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        WriterOptions { max_batch: 1024, queue: 8192 }
+        WriterOptions { max_batch: 1024, queue: 8192, durable: true }
     }
 }

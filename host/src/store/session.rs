@@ -10,6 +10,7 @@ use super::engine::Snapshot;
 use super::error::Error;
 use super::incident_rules::NewIncident;
 use super::model::{Action, Incident, IncidentId, LogEntry, LogKind, Millis, Status};
+use super::seen::Seen;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -39,12 +40,22 @@ pub struct Session {
     /// Time spent waiting for storage reads (a round trip each on
     /// PostgreSQL): not the plugin's, so not counted against its deadline.
     storage_wait: std::time::Duration,
+    /// What the snapshot answered, kept when a shadow plugin will be shown
+    /// the same ([`Session::record_reads`]).
+    seen: Option<Seen>,
 }
 
 impl Session {
     pub fn new(store: Arc<Store>, scope: SourceScope, now: Millis) -> Result<Self, Error> {
-        Ok(Session {
-            snapshot: store.snapshot()?,
+        let snapshot = store.snapshot()?;
+        Ok(Session::over(store, snapshot, scope, now))
+    }
+
+    /// A session reading through `snapshot` (e.g. a
+    /// [`SeenFirst`](super::SeenFirst)) instead of the store's own.
+    pub fn over(store: Arc<Store>, snapshot: Snapshot, scope: SourceScope, now: Millis) -> Self {
+        Session {
+            snapshot,
             store,
             scope,
             now,
@@ -56,7 +67,14 @@ impl Session {
             effects: HashMap::new(),
             state_bytes: None,
             storage_wait: std::time::Duration::ZERO,
-        })
+            seen: None,
+        }
+    }
+
+    /// Keeps every answer the snapshot gives from now on, for
+    /// [`Session::into_parts`]. Off by default: it copies what is read.
+    pub fn record_reads(&mut self) {
+        self.seen.get_or_insert_with(Seen::default);
     }
 
     /// Time this call has waited for storage so far.
@@ -77,6 +95,9 @@ impl Session {
             Some(id) => *id,
             None => {
                 let id = self.timed(|s| s.snapshot.open_incident_id(&s.scope.name, key))?;
+                if let Some(seen) = &mut self.seen {
+                    seen.open_by_key.insert(key.to_string(), id);
+                }
                 self.changes.reads.push(ReadCheck::OpenIncident {
                     source: self.scope.name.clone(),
                     key: key.to_string(),
@@ -94,6 +115,9 @@ impl Session {
             Some(id) => *id,
             None => {
                 let id = self.timed(|s| s.snapshot.latest_incident_id(&s.scope.name, key))?;
+                if let Some(seen) = &mut self.seen {
+                    seen.latest_by_key.insert(key.to_string(), id);
+                }
                 self.changes.reads.push(ReadCheck::LatestIncident {
                     source: self.scope.name.clone(),
                     key: key.to_string(),
@@ -113,6 +137,9 @@ impl Session {
             return Ok(Some(incident.clone()));
         }
         let found = self.timed(|s| s.snapshot.incident(id))?;
+        if let Some(seen) = &mut self.seen {
+            seen.incidents.insert(id, found.clone());
+        }
         self.changes
             .reads
             .push(ReadCheck::IncidentVersion { id, expected: found.as_ref().map(|i| i.version) });
@@ -169,6 +196,9 @@ impl Session {
             return Ok(value.clone());
         }
         let value = self.timed(|s| s.snapshot.state(&s.scope.name, key))?;
+        if let Some(seen) = &mut self.seen {
+            seen.state.insert(key.to_string(), value.clone());
+        }
         self.changes.reads.push(ReadCheck::State {
             source: self.scope.name.clone(),
             key: key.to_string(),
@@ -184,7 +214,13 @@ impl Session {
     pub fn state_bytes_after(&mut self, key: &str, new_len: Option<usize>) -> Result<u64, Error> {
         let current = match self.state_bytes {
             Some(bytes) => bytes,
-            None => self.timed(|s| s.snapshot.state_bytes(&s.scope.name))? as i64,
+            None => {
+                let bytes = self.timed(|s| s.snapshot.state_bytes(&s.scope.name))?;
+                if let Some(seen) = &mut self.seen {
+                    seen.state_bytes = Some(bytes);
+                }
+                bytes as i64
+            }
         };
         let old = self.state_get(key)?.map_or(0, |v| (key.len() + v.len()) as i64);
         let new = new_len.map_or(0, |len| (key.len() + len) as i64);
@@ -228,6 +264,11 @@ impl Session {
 
     pub fn into_changes(self) -> ChangeSet {
         self.changes
+    }
+
+    /// The change set, and what the snapshot answered if reads were recorded.
+    pub fn into_parts(self) -> (ChangeSet, Option<Seen>) {
+        (self.changes, self.seen)
     }
 }
 

@@ -18,10 +18,11 @@ pub fn check(
     let started = Instant::now();
     let integration = inbound::harness::integration_name(plugin);
     // The same call `inbound serve` makes for each integration.
-    if let Err(error) = host.load(&integration, plugin, None) {
+    let cache = inbound::plugin::cache::user_cache_dir();
+    if let Err(error) = host.load(&integration, plugin, cache.as_deref()) {
         // Not an integration: it may be a notifier, loaded as `serve` loads a channel's.
         let mut notifiers = inbound::notify::render::NotifierHost::new()?;
-        if notifiers.load(&integration, plugin, None).is_ok() {
+        if notifiers.load(&integration, plugin, cache.as_deref()).is_ok() {
             let size = std::fs::metadata(plugin).map(|m| m.len()).unwrap_or(0);
             println!(
                 "ok: {} implements inbound:notifier@{} ({} KiB, compiled and linked in {} ms)",

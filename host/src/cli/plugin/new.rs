@@ -76,6 +76,37 @@ pub const COMPONENTIZE_JS_VERSION: &str = "0.23.0";
 /// with (0.26, which npm may otherwise hoist from jco, cannot read `wit/`).
 pub const PREVIEW2_SHIM_VERSION: &str = "0.17.9";
 
+/// The JavaScript project's `package-lock.json`: the locked toolchain's
+/// (every package and integrity hash `make test` installs), renamed for the
+/// project, its two packages as devDependencies. `npm ci` then installs
+/// exactly what this host was tested with, not whatever a range resolves
+/// to on the day.
+fn scaffold_lockfile(name: &str) -> anyhow::Result<String> {
+    let mut lock: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../plugins/js-sdk/toolchain/package-lock.json"))
+            .context("the toolchain's lockfile is not JSON")?;
+    let packages = lock["packages"].as_object_mut().context("the lockfile has no packages")?;
+    for (path, package) in packages.iter_mut() {
+        if !path.is_empty() {
+            package["dev"] = true.into();
+        }
+    }
+    packages.insert(
+        String::new(),
+        serde_json::json!({
+            "name": name,
+            "version": "0.1.0",
+            "devDependencies": {
+                "@bytecodealliance/componentize-js": COMPONENTIZE_JS_VERSION,
+                "@bytecodealliance/preview2-shim": PREVIEW2_SHIM_VERSION,
+            }
+        }),
+    );
+    lock["name"] = name.into();
+    lock["version"] = "0.1.0".into();
+    Ok(serde_json::to_string_pretty(&lock)? + "\n")
+}
+
 /// The language of a new plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
@@ -143,6 +174,12 @@ pub fn new(
         Lang::Python => PYTHON,
         Lang::Javascript => JAVASCRIPT,
     };
+    if lang == Lang::Javascript {
+        let lock = dir.join("package-lock.json");
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(&lock, scaffold_lockfile(name)?)
+            .with_context(|| format!("cannot write {}", lock.display()))?;
+    }
     for (file, template) in files.iter().chain(FIXTURES) {
         let target = dir.join(file);
         std::fs::create_dir_all(target.parent().expect("every file is in the crate folder"))
@@ -273,6 +310,16 @@ mod tests {
         assert_eq!(locked["@bytecodealliance/preview2-shim"], PREVIEW2_SHIM_VERSION);
         let makefile = file("Makefile");
         assert!(makefile.contains("--disable http fetch-event"), "{makefile}");
+        // And the lockfile npm ci installs from agrees with package.json, or
+        // npm ci refuses it.
+        let lock: serde_json::Value =
+            serde_json::from_str(&scaffold_lockfile("x").unwrap()).expect("valid JSON");
+        assert_eq!(lock["name"], "x");
+        assert_eq!(lock["packages"][""]["devDependencies"], *pinned);
+        let locked = &lock["packages"]["node_modules/@bytecodealliance/componentize-js"];
+        assert_eq!(locked["version"], COMPONENTIZE_JS_VERSION);
+        assert_eq!(locked["dev"], true);
+        assert!(makefile.contains("npm ci"), "{makefile}");
     }
 
     fn fill_for_test(template: &str) -> String {

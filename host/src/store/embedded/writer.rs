@@ -31,13 +31,14 @@ pub(super) fn spawn(
 ) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
     let (handle, mut queue) = WriterHandle::channel(options.queue);
     let max_batch = options.max_batch.max(1);
+    let durability = if options.durable { Durability::Immediate } else { Durability::None };
     let thread = std::thread::Builder::new().name("inbound-writer".into()).spawn(move || {
         let mut batch = Vec::with_capacity(max_batch);
         while let Some(first) = queue.blocking_recv() {
             batch.push(first);
             take_waiting(&mut batch, &mut queue, max_batch);
             let started = Instant::now();
-            let results = commit_batch(&slot, &batch);
+            let results = commit_batch(&slot, &batch, durability);
             on_batch(BatchStats::of(&results, started));
             if results.iter().any(Result::is_ok) {
                 slot.committed();
@@ -53,7 +54,11 @@ pub(super) fn spawn(
 /// Applies each change set whose reads still hold, commits once, and returns
 /// one result per change set in order. An I/O failure fails the slot, so
 /// the database is reopened before the next commit.
-fn commit_batch(slot: &DbSlot, batch: &[Job]) -> Vec<Result<(), CommitError>> {
+fn commit_batch(
+    slot: &DbSlot,
+    batch: &[Job],
+    durability: Durability,
+) -> Vec<Result<(), CommitError>> {
     let failed = |error: Error| {
         if let Error::Unavailable(why) = &error {
             slot.fail(why);
@@ -68,7 +73,7 @@ fn commit_batch(slot: &DbSlot, batch: &[Job]) -> Vec<Result<(), CommitError>> {
         Ok(txn) => txn,
         Err(error) => return failed(error.into()),
     };
-    if let Err(error) = txn.set_durability(Durability::Immediate) {
+    if let Err(error) = txn.set_durability(durability) {
         return failed(error.into());
     }
     let results = match apply_batch(&txn, batch) {

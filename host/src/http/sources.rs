@@ -1,0 +1,166 @@
+//! A source's candidate plugin: `GET /api/v1/sources/{name}/shadow`, what
+//! its `[sources.shadow]` has judged, and `POST /api/v1/sources/{name}/replay`,
+//! a candidate run over the source's stored events.
+
+use super::ApiError;
+use super::error::read_blocking;
+use super::params::{ApiQuery, QueryParams};
+use crate::app::AppState;
+use crate::ingest::{ShadowReport, Source};
+use crate::replay::{self, ReplayReport};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The largest candidate component accepted: a JavaScript or Python
+/// component carries its interpreter (12 to 40 MiB).
+pub const CANDIDATE_LIMIT_BYTES: usize = 64 << 20;
+
+/// A replay's own bound: it is exempt from `server.request_timeout_ms`
+/// (compiling a JavaScript candidate alone can take longer).
+pub const REPLAY_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// True for the routes that bound their own time instead of
+/// `server.request_timeout_ms`.
+pub fn bounds_its_own_time(path: &str) -> bool {
+    path.strip_prefix("/api/v1/sources/")
+        .and_then(|rest| rest.strip_suffix("/replay"))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+}
+
+fn source(app: &AppState, name: &str) -> Result<Arc<Source>, ApiError> {
+    app.live.load().sources.by_name(name).ok_or_else(|| {
+        ApiError::not_found("unknown-source", format!("there is no source {name:?}"))
+    })
+}
+
+/// `GET /api/v1/sources/{name}/shadow`: counts and the latest differences.
+pub async fn shadow(
+    State(app): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Json<ShadowReport>, ApiError> {
+    let source = source(&app, &name)?;
+    let shadow = source.shadow.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "no-shadow",
+            format!("source {name:?} has no [sources.shadow]; add one and reload"),
+        )
+    })?;
+    Ok(Json(shadow.report()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayParams {
+    since: Option<String>,
+    limit: Option<usize>,
+}
+
+impl QueryParams for ReplayParams {
+    const ACCEPTED: &'static str = "since (a duration: 90m, 7d), limit (1-10000)";
+}
+
+/// `POST /api/v1/sources/{name}/replay?since=7d&limit=1000`, the candidate
+/// component as the body: its outcomes on the source's stored events,
+/// compared with the live plugin's on the same events. Reads the live data,
+/// writes nothing of it.
+pub async fn replay(
+    State(app): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    ApiQuery(params): ApiQuery<ReplayParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ReplayReport>, ApiError> {
+    let source = source(&app, &name)?;
+    let live = app.live.load_full();
+    let since = match &params.since {
+        None => 0,
+        Some(text) => {
+            let ago = humantime::parse_duration(text).map_err(|error| {
+                ApiError::bad_request(
+                    "invalid-since",
+                    format!("since={text:?} is not a duration like 90m, 12h or 7d: {error}"),
+                )
+            })?;
+            crate::store::now_millis().saturating_sub(ago.as_millis() as u64)
+        }
+    };
+    let limit = params.limit.unwrap_or(replay::DEFAULT_EVENTS);
+    if !(1..=replay::MAX_EVENTS).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid-limit",
+            format!("limit must be 1 to {}", replay::MAX_EVENTS),
+        ));
+    }
+    let candidate =
+        super::body::read(&headers, body, CANDIDATE_LIMIT_BYTES, live.body_read_timeout * 4)
+            .await?;
+    if candidate.is_empty() {
+        return Err(ApiError::bad_request(
+            "candidate-missing",
+            "send the candidate component (.wasm) as the request body",
+        ));
+    }
+    let file = tempfile::Builder::new()
+        .suffix(".wasm")
+        .tempfile()
+        .and_then(|mut file| std::io::Write::write_all(&mut file, &candidate).map(|()| file))
+        .map_err(|error| ApiError::internal(format!("cannot keep the candidate: {error}")))?;
+    let live_plugin = live
+        .config
+        .integrations
+        .get(&source.integration)
+        .map(|integration| live.config.resolve(&integration.plugin))
+        .ok_or_else(|| ApiError::internal("the source's integration is not configured"))?;
+    let cache = crate::app::plugin_cache_dir(&live.config).join("candidates");
+    let work = async {
+        let (loading, path) = (source.clone(), file.path().to_path_buf());
+        let prepared = tokio::task::spawn_blocking(move || {
+            let prepared = replay::prepare(&loading, &live_plugin, &path, Some(&cache));
+            crate::plugin::cache::prune(&cache, 8);
+            prepared
+        })
+        .await
+        .map_err(|error| ApiError::internal(error.to_string()))?
+        .map_err(|error| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "candidate-refused", format!("{error:#}"))
+        })?;
+        let store = app.store.clone();
+        let collected = read_blocking(format!("the events of source {name}"), move || {
+            replay::events::collect(&store, &name, since, limit)
+        })
+        .await?;
+        replay::run(prepared, collected)
+            .await
+            .map_err(|error| ApiError::internal(format!("the replay failed: {error:#}")))
+    };
+    let report = tokio::time::timeout(REPLAY_TIMEOUT, work).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!(
+                "the replay took longer than {} s; replay fewer events (limit, since)",
+                REPLAY_TIMEOUT.as_secs()
+            ),
+        )
+    })??;
+    Ok(Json(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_replay_route_bounds_its_own_time() {
+        assert!(bounds_its_own_time("/api/v1/sources/support/replay"));
+        assert!(!bounds_its_own_time("/api/v1/sources//replay"));
+        assert!(!bounds_its_own_time("/api/v1/sources/a/b/replay"));
+        assert!(!bounds_its_own_time("/api/v1/sources/support/shadow"));
+        assert!(!bounds_its_own_time("/api/v1/events/zendesk/replay"));
+    }
+}
