@@ -27,7 +27,7 @@ POSTGRES_SUITE := $(foreach t,storage zendesk_lifecycle sandbox plugin_cache con
 	crash_safety config_errors api operations plugin_api_versions plugin_settings \
 	alertmanager_e2e signatures abuse_limits bad_input notifications escalation_clock \
 	monitoring links early_refusals refusal_log ui_browser tls client_limits reverse_proxy \
-	page_headers people noise throttle two_way reach chat_channels phone_channels,$(t)::)
+	page_headers people noise throttle two_way reach chat_channels phone_channels candidates,$(t)::)
 # Single tests about the redb file (its path, its lock, compaction), or
 # that start a second host on the same config expecting a fresh database.
 # The kill-during-delivery test waits for a notification its killed host had

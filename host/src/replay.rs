@@ -18,7 +18,7 @@ use crate::plugin::{EngineSettings, PluginHost};
 use crate::store::{Action, IncidentId, Millis, Store, StoreOptions};
 use anyhow::Context;
 use events::{Collected, Recorded, StoredEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -31,7 +31,7 @@ pub const MAX_EVENTS: usize = 10_000;
 const EXAMPLES: usize = 10;
 
 /// What a replay found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReplayReport {
     pub source: String,
     pub live_api_version: String,
@@ -41,7 +41,7 @@ pub struct ReplayReport {
     pub same: usize,
     pub different: usize,
     /// How many events differ in each field (see [`Outcome::differences`]).
-    pub by_field: BTreeMap<&'static str, usize>,
+    pub by_field: BTreeMap<String, usize>,
     /// Events where the live plugin, replayed, did not do what it did live.
     pub not_reproduced: usize,
     /// Events in the window left out: bodies the log had cut, and those
@@ -56,12 +56,12 @@ pub struct ReplayReport {
 }
 
 /// One event on which the candidate and the live plugin disagreed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReplayDifference {
     pub received_at: Millis,
     /// The incidents the event was logged on live (empty: a failed delivery).
     pub live_incidents: Vec<IncidentId>,
-    pub fields: Vec<&'static str>,
+    pub fields: Vec<String>,
     pub live: Outcome,
     pub candidate: Outcome,
 }
@@ -169,7 +169,7 @@ pub async fn run(prepared: Prepared, collected: Collected) -> anyhow::Result<Rep
         }
         report.different += 1;
         for field in &fields {
-            *report.by_field.entry(field).or_default() += 1;
+            *report.by_field.entry(field.to_string()).or_default() += 1;
         }
         if report.examples.len() < EXAMPLES {
             report.examples.push(ReplayDifference {
@@ -178,7 +178,7 @@ pub async fn run(prepared: Prepared, collected: Collected) -> anyhow::Result<Rep
                     Recorded::Logged(outcomes) => outcomes.iter().map(|(_, id)| *id).collect(),
                     Recorded::Failed { .. } => Vec::new(),
                 },
-                fields,
+                fields: fields.into_iter().map(str::to_string).collect(),
                 live: live_outcome,
                 candidate: candidate_outcome,
             });
@@ -237,32 +237,9 @@ impl ReplayReport {
                 example.live_incidents,
                 example.fields.join(", ")
             );
-            let _ = writeln!(text, "  live:      {}", describe(&example.live));
-            let _ = writeln!(text, "  candidate: {}", describe(&example.candidate));
+            let _ = writeln!(text, "  live:      {}", example.live.describe());
+            let _ = writeln!(text, "  candidate: {}", example.candidate.describe());
         }
         text
     }
-}
-
-/// One outcome in a line: the answer, then each incident's action and summary.
-fn describe(outcome: &Outcome) -> String {
-    use crate::ingest::outcome::Answer;
-    let answer = match &outcome.answer {
-        Answer::Accepted => "accepted".to_string(),
-        Answer::Rejected { code } => format!("rejected ({code})"),
-        Answer::Failed { code } => format!("failed ({code})"),
-    };
-    let incidents: Vec<String> = outcome
-        .incidents
-        .iter()
-        .map(|i| {
-            let name = |value: serde_json::Result<serde_json::Value>| {
-                value.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-            };
-            let priority = i.priority.map(|p| format!(", {}", name(serde_json::to_value(p))));
-            let action = name(serde_json::to_value(i.action));
-            format!("{action} {} {:?}{}", i.key, i.summary, priority.unwrap_or_default())
-        })
-        .collect();
-    if incidents.is_empty() { answer } else { format!("{answer}: {}", incidents.join("; ")) }
 }

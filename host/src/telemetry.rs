@@ -115,6 +115,10 @@ pub fn install() -> anyhow::Result<&'static PrometheusHandle> {
     metrics::describe_gauge!(BUILD_INFO, "1, labelled with the version of this build.");
     metrics::describe_gauge!(CONFIG_INFO, "1, labelled with the SHA-256 of the config in effect.");
     metrics::describe_counter!(RELOADS, "Configuration reloads, by result (success, failure).");
+    metrics::describe_counter!(
+        crate::ingest::SHADOW_EVENTS,
+        "Events a source's shadow plugin judged, by source and result (same, different, failed, skipped)."
+    );
     metrics::describe_gauge!(RELOAD_OK, "1 if the last configuration reload succeeded, else 0.");
     metrics::describe_counter!(
         STORAGE_ERRORS,

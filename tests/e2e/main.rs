@@ -15,6 +15,7 @@ mod alertmanager_e2e;
 mod api;
 mod backup;
 mod bad_input;
+mod candidates;
 mod chat_channels;
 mod client_limits;
 mod concurrency;

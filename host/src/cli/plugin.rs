@@ -1,11 +1,14 @@
 //! `inbound plugin ...`: the commands plugin authors use. Each lives in its
 //! own module; `main.rs` only dispatches to [`run`].
 
+mod candidate;
 mod check;
 mod new;
 mod run;
 mod test;
 
+use super::output::OutputArg;
+use super::remote::Remote;
 use clap::{Args, Subcommand};
 use inbound::plugin::CallLimits;
 use std::path::PathBuf;
@@ -34,7 +37,7 @@ impl LimitArgs {
     }
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum PluginCommand {
     /// Send request files to a plugin on the host's runtime and a temporary
     /// database; print the answer, actions, logs, time and memory of each.
@@ -108,6 +111,48 @@ pub enum PluginCommand {
         #[arg(long)]
         sdk_path: Option<PathBuf>,
     },
+    /// Run a candidate plugin over a source's stored events on a running
+    /// host, beside the live plugin, each on a scratch database (the live
+    /// data is only read), and report where their outcomes differ.
+    Replay {
+        /// The candidate component (.wasm).
+        plugin: PathBuf,
+        /// The source whose events to replay.
+        #[arg(long)]
+        source: String,
+        /// Only events received this long ago or later, e.g. 90m, 12h, 7d
+        /// (default: every stored event).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many events, the newest (default 1000, at most 10000).
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        output: OutputArg,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Show what a source's [sources.shadow] plugin has judged on a running
+    /// host: events it agreed on, those it did not, and the latest differences.
+    Shadow {
+        /// The source.
+        source: String,
+        #[command(flatten)]
+        output: OutputArg,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Make a source's [sources.shadow] plugin live: config.toml is edited
+    /// (comments kept) and checked; reload the host to apply it.
+    Promote {
+        /// The source.
+        source: String,
+        /// Also when other sources share the integration (their plugin changes too).
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        config: super::ConfigArg,
+    },
 }
 
 pub fn run(command: PluginCommand) -> anyhow::Result<()> {
@@ -121,5 +166,21 @@ pub fn run(command: PluginCommand) -> anyhow::Result<()> {
         }
         PluginCommand::Test { dir, plugin, limits } => test::test(&dir, plugin, &limits.limits()),
         PluginCommand::New { name, path, lang, sdk_path } => new::new(&name, path, lang, sdk_path),
+        PluginCommand::Replay { plugin, source, since, limit, output, remote } => {
+            candidate::replay(candidate::ReplayArgs {
+                candidate: &plugin,
+                source: &source,
+                since: since.as_deref(),
+                limit,
+                output,
+                remote: &remote,
+            })
+        }
+        PluginCommand::Shadow { source, output, remote } => {
+            candidate::shadow(&source, output, &remote)
+        }
+        PluginCommand::Promote { source, all, config } => {
+            candidate::promote(&source, all, &config.config)
+        }
     }
 }

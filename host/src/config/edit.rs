@@ -50,6 +50,84 @@ pub fn append_source(text: &str, source: &NewSource) -> Result<String, String> {
     Ok(document.to_string())
 }
 
+/// What promoting a source's shadow changed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Promoted {
+    pub integration: String,
+    pub plugin: String,
+    /// Other sources of the same integration, whose plugin changed too.
+    pub also: Vec<String>,
+}
+
+/// `text` with source `name`'s `[sources.shadow]` made live: its plugin
+/// becomes the integration's, its settings and limits (when given) the
+/// source's, and the shadow table is removed. The integration keeps its
+/// name, so the webhook URL senders use does not change. When other sources
+/// share the integration, their plugin changes too, so that needs `all`.
+pub fn promote_shadow(text: &str, name: &str, all: bool) -> Result<(String, Promoted), String> {
+    text.parse::<toml::Table>()
+        .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
+    let mut document: DocumentMut = text
+        .parse()
+        .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
+    let sources = document
+        .get_mut("sources")
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or("the file has no [[sources]]")?;
+    let index = sources
+        .iter()
+        .position(|source| source.get("name").and_then(Item::as_str) == Some(name))
+        .ok_or_else(|| format!("there is no source {name:?}"))?;
+    let integration = sources
+        .get(index)
+        .and_then(|source| source.get("integration"))
+        .and_then(Item::as_str)
+        .ok_or_else(|| format!("source {name:?} names no integration"))?
+        .to_string();
+    let also: Vec<String> = sources
+        .iter()
+        .enumerate()
+        .filter(|(i, source)| {
+            *i != index && source.get("integration").and_then(Item::as_str) == Some(&integration)
+        })
+        .filter_map(|(_, source)| source.get("name").and_then(Item::as_str).map(str::to_string))
+        .collect();
+    if !also.is_empty() && !all {
+        return Err(format!(
+            "integration {integration:?} is also used by {}: promoting replaces its plugin for them too, so the file was not changed; run again with --all to do so",
+            also.join(", ")
+        ));
+    }
+    let source = sources.get_mut(index).expect("found above");
+    let shadow = source
+        .remove("shadow")
+        .and_then(|item| item.into_table().ok())
+        .ok_or_else(|| format!("source {name:?} has no [sources.shadow] to promote"))?;
+    let plugin = shadow
+        .get("plugin")
+        .and_then(Item::as_str)
+        .ok_or_else(|| format!("source {name:?}'s shadow names no plugin"))?
+        .to_string();
+    for key in ["settings", "timeout_ms", "memory_limit_mib"] {
+        if let Some(item) = shadow.get(key) {
+            source[key] = item.clone();
+        }
+    }
+    let integrations = document
+        .entry("integrations")
+        .or_insert_with(|| Item::Table(Table::new()))
+        .as_table_mut()
+        .ok_or("`integrations` is not a table, so the file was not changed")?;
+    integrations.set_implicit(true);
+    let table = integrations
+        .entry(&integration)
+        .or_insert_with(|| Item::Table(Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| format!("[integrations.{integration}] is not a table"))?;
+    table["plugin"] = value(plugin.as_str());
+    Ok((document.to_string(), Promoted { integration, plugin, also }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +176,55 @@ mod tests {
     fn appending_to_a_file_without_sources_creates_the_list() {
         let out = append_source("[server]\n", &NEW).unwrap();
         assert!(out.contains("[[sources]]\nname = \"billing\""), "{out}");
+    }
+
+    const WITH_SHADOW: &str = r#"
+[integrations.zendesk]
+plugin = "zendesk-0.4.wasm" # the live one
+
+[[sources]]
+name = "support"
+integration = "zendesk"
+key = "k1"
+
+[sources.shadow]
+plugin = "zendesk-0.5.wasm"
+timeout_ms = 200
+
+[sources.shadow.settings]
+on_accept_status = "pending"
+
+[[sources]]
+name = "billing"
+integration = "zendesk"
+key = "k2"
+"#;
+
+    #[test]
+    fn promoting_makes_the_shadow_the_integrations_plugin_and_keeps_the_rest() {
+        let (text, promoted) = promote_shadow(WITH_SHADOW, "support", true).unwrap();
+        assert_eq!(promoted.also, ["billing"]);
+        let config: toml::Table = text.parse().unwrap();
+        assert_eq!(config["integrations"]["zendesk"]["plugin"].as_str(), Some("zendesk-0.5.wasm"));
+        let support = &config["sources"][0];
+        assert!(support.get("shadow").is_none(), "{text}");
+        assert_eq!(support["integration"].as_str(), Some("zendesk"), "the URL stays");
+        assert_eq!(support["timeout_ms"].as_integer(), Some(200));
+        assert_eq!(support["settings"]["on_accept_status"].as_str(), Some("pending"));
+        assert!(text.contains("# the live one"), "comments are kept: {text}");
+    }
+
+    #[test]
+    fn a_shared_integration_is_not_changed_without_all() {
+        let error = promote_shadow(WITH_SHADOW, "support", false).unwrap_err();
+        assert!(error.contains("also used by billing") && error.contains("--all"), "{error}");
+    }
+
+    #[test]
+    fn a_source_without_a_shadow_is_refused() {
+        let error = promote_shadow(WITH_SHADOW, "billing", true).unwrap_err();
+        assert!(error.contains("no [sources.shadow]"), "{error}");
+        let error = promote_shadow(WITH_SHADOW, "nobody", true).unwrap_err();
+        assert!(error.contains("no source"), "{error}");
     }
 }

@@ -88,6 +88,28 @@ impl Outcome {
         }
     }
 
+    /// One outcome in a line: the answer, then each incident's action and summary.
+    pub fn describe(&self) -> String {
+        let answer = match &self.answer {
+            Answer::Accepted => "accepted".to_string(),
+            Answer::Rejected { code } => format!("rejected ({code})"),
+            Answer::Failed { code } => format!("failed ({code})"),
+        };
+        let incidents: Vec<String> = self
+            .incidents
+            .iter()
+            .map(|i| {
+                let name = |value: serde_json::Result<serde_json::Value>| {
+                    value.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+                };
+                let priority = i.priority.map(|p| format!(", {}", name(serde_json::to_value(p))));
+                let action = name(serde_json::to_value(i.action));
+                format!("{action} {} {:?}{}", i.key, i.summary, priority.unwrap_or_default())
+            })
+            .collect();
+        if incidents.is_empty() { answer } else { format!("{answer}: {}", incidents.join("; ")) }
+    }
+
     /// What differs between `self` and `other`, by field name: `answer`,
     /// `incidents` (how many), then `action`, `key`, `status`, `summary`,
     /// `details`, `priority`, `url`, `links` of any incident. Empty when the

@@ -14,7 +14,7 @@ use super::deliver::checked_outcomes;
 use super::outcome::Outcome;
 use crate::plugin::{CallLimits, EngineSettings, LoadedPlugin, PluginHost, PluginRequest};
 use crate::store::{IncidentId, Millis, Seen, SeenFirst, Session, SourceScope, Store};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,13 +63,13 @@ impl std::fmt::Debug for Shadow {
 }
 
 /// One event on which the shadow and the live plugin disagreed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShadowDifference {
     pub received_at: Millis,
     /// The first incident the live plugin reported, if any.
     pub incident: Option<IncidentId>,
     /// What differs (see [`Outcome::differences`]).
-    pub fields: Vec<&'static str>,
+    pub fields: Vec<String>,
     pub live: Outcome,
     pub shadow: Outcome,
     /// The shadow read state the live call had not read: that answer
@@ -78,7 +78,7 @@ pub struct ShadowDifference {
 }
 
 /// What a shadow has judged since it was loaded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShadowReport {
     pub plugin: String,
     pub api_version: String,
@@ -207,7 +207,7 @@ impl Shadow {
         recent.push_front(ShadowDifference {
             received_at: event.received_at,
             incident: event.live_incident,
-            fields,
+            fields: fields.into_iter().map(str::to_string).collect(),
             live: event.live,
             shadow,
             read_beyond_live,
@@ -234,5 +234,34 @@ impl Shadow {
             read_beyond_live: load(&self.counts.read_beyond_live),
             differences: self.recent.lock().expect("no panics while locked").iter().cloned().collect(),
         }
+    }
+}
+
+impl ShadowReport {
+    /// The report as a person reads it.
+    pub fn to_text(&self, source: &str) -> String {
+        use std::fmt::Write;
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "shadow of source {source}: {} (inbound:plugin@{})",
+            self.plugin, self.api_version
+        );
+        let _ = writeln!(text, "  same:      {}", self.same);
+        let _ = writeln!(text, "  different: {}", self.different);
+        let _ = writeln!(text, "  failed:    {} (the shadow failed where the live plugin did not)", self.failed);
+        let _ = writeln!(text, "  skipped:   {} (its slots were busy)", self.skipped);
+        for difference in &self.differences {
+            let _ = writeln!(
+                text,
+                "\nevent received at {} (live incident {}): {}",
+                difference.received_at,
+                difference.incident.map_or("none".to_string(), |id| id.to_string()),
+                difference.fields.join(", ")
+            );
+            let _ = writeln!(text, "  live:   {}", difference.live.describe());
+            let _ = writeln!(text, "  shadow: {}", difference.shadow.describe());
+        }
+        text
     }
 }
