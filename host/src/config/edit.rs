@@ -124,7 +124,12 @@ pub fn promote_shadow(text: &str, name: &str, all: bool) -> Result<(String, Prom
         .or_insert_with(|| Item::Table(Table::new()))
         .as_table_mut()
         .ok_or_else(|| format!("[integrations.{integration}] is not a table"))?;
-    table["plugin"] = value(plugin.as_str());
+    // The new path takes the old one's place, with its comment.
+    let mut path = toml_edit::Value::from(plugin.as_str());
+    if let Some(old) = table.get("plugin").and_then(Item::as_value) {
+        *path.decor_mut() = old.decor().clone();
+    }
+    table["plugin"] = Item::Value(path);
     Ok((document.to_string(), Promoted { integration, plugin, also }))
 }
 
