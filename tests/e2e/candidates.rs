@@ -157,6 +157,16 @@ fn a_shadow_is_compared_on_every_event_and_never_applied() {
         assert!(metrics.contains(line), "no {line} in\n{metrics}");
     }
 
+    // The console's Sources page shows each shadow and its differences.
+    let console =
+        support::ConsoleSession::from_sign_in(&host, &support::console_sign_in(&host, TOKEN, None));
+    let (status, page) = console.get("/ui/sources");
+    assert_eq!(status, 200);
+    assert!(page.contains("1 same, 3 different, 0 failed, 0 skipped"), "{page}");
+    assert!(page.contains("3 same, 0 different"), "{page}");
+    assert!(page.contains("Latest differences of the shadow plugin"), "{page}");
+    assert!(page.contains("rejected (unknown-command)"), "{page}");
+
     // A source without a shadow, and one that does not exist.
     let (status, answer) = host.get("/api/v1/sources/nobody/shadow");
     assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("unknown-source")));

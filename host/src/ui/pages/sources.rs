@@ -25,6 +25,52 @@ pub struct SourceView {
     list_href: String,
     /// The newest incident: its id and when it opened.
     last: Option<(u64, Time)>,
+    /// What its `[sources.shadow]` has judged, when it has one.
+    shadow: Option<ShadowView>,
+}
+
+/// A shadow plugin's counts and its latest differences.
+pub struct ShadowView {
+    plugin: String,
+    same: u64,
+    different: u64,
+    failed: u64,
+    skipped: u64,
+    differences: Vec<DifferenceView>,
+}
+
+pub struct DifferenceView {
+    at: Time,
+    incident: Option<u64>,
+    fields: String,
+    live: String,
+    shadow: String,
+}
+
+/// The differences a source's card shows; the API lists all that are kept.
+const SHOWN_DIFFERENCES: usize = 5;
+
+fn shadow_view(source: &crate::ingest::Source) -> Option<ShadowView> {
+    let report = source.shadow.as_ref()?.report();
+    Some(ShadowView {
+        plugin: report.plugin,
+        same: report.same,
+        different: report.different,
+        failed: report.failed,
+        skipped: report.skipped,
+        differences: report
+            .differences
+            .into_iter()
+            .take(SHOWN_DIFFERENCES)
+            .map(|d| DifferenceView {
+                at: time(d.received_at),
+                incident: d.incident,
+                fields: d.fields.join(", "),
+                live: d.live.describe(),
+                shadow: d.shadow.describe(),
+            })
+            .collect(),
+    })
 }
 
 #[derive(Template)]
@@ -80,6 +126,7 @@ pub async fn list(
                 counts,
                 list_href: list_href(None, Some(&source.name), None),
                 last: last.map(|(id, at)| (id, time(at))),
+                shadow: live.sources.by_name(&source.name).and_then(|s| shadow_view(&s)),
             }
         })
         .collect();
