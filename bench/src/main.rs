@@ -196,6 +196,22 @@ struct Contestant {
     name: &'static str,
     result: WrkResult,
     rss_mib: f64,
+    /// Server CPU per acknowledged event, user and system, in microseconds.
+    cpu_us: (f64, f64),
+}
+
+/// Runs `load` against `server` and measures the server's CPU meanwhile:
+/// the result, and user and system CPU per acknowledged (2xx) event in µs.
+fn measured(
+    server: &Server,
+    load: impl FnOnce() -> anyhow::Result<WrkResult>,
+) -> anyhow::Result<(WrkResult, (f64, f64))> {
+    let (user_before, system_before) = server.cpu_seconds();
+    let result = load()?;
+    let (user_after, system_after) = server.cpu_seconds();
+    let events = (result.requests - result.non_2xx).max(1) as f64;
+    let per_event = |before: f64, after: f64| (after - before) / events * 1e6;
+    Ok((result, (per_event(user_before, user_after), per_event(system_before, system_after))))
 }
 
 fn run(options: &RunOptions) -> anyhow::Result<()> {
@@ -216,22 +232,25 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
     let config = servers::write_inbound_config(dir.path(), &wasm)?;
     let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
     let warmup = load(&server, 2, options.connections)?;
-    let result = load(&server, options.seconds, options.connections)?;
+    let (result, cpu_us) =
+        measured(&server, || load(&server, options.seconds, options.connections))?;
     let rss_mib = server.peak_rss_mib();
     server.stop();
     let acknowledged = (warmup.requests - warmup.non_2xx) + (result.requests - result.non_2xx);
     let db_bytes = std::fs::metadata(dir.path().join("data/inbound.redb"))?.len();
-    contestants.push(Contestant { name: "inbound (wasm plugin)", result, rss_mib });
+    contestants.push(Contestant { name: "inbound (wasm plugin)", result, rss_mib, cpu_us });
 
     let native_dir = tempfile::tempdir()?;
     let db = native_dir.path().join("native.redb");
     let server = Server::start(&me, &["serve-native", "--data", db.to_str().unwrap()])?;
     load(&server, 2, options.connections)?;
-    let result = load(&server, options.seconds, options.connections)?;
+    let (result, cpu_us) =
+        measured(&server, || load(&server, options.seconds, options.connections))?;
     contestants.push(Contestant {
         name: "native Rust, same storage",
         result,
         rss_mib: server.peak_rss_mib(),
+        cpu_us,
     });
     server.stop();
 
@@ -239,41 +258,56 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
     let db = ceiling_dir.path().join("ceiling.redb");
     let server = Server::start(&me, &["serve-ceiling", "--data", db.to_str().unwrap()])?;
     load(&server, 2, options.connections)?;
-    let result = load(&server, options.seconds, options.connections)?;
+    let (result, cpu_us) =
+        measured(&server, || load(&server, options.seconds, options.connections))?;
     contestants.push(Contestant {
         name: "durable ceiling (append)",
         result,
         rss_mib: server.peak_rss_mib(),
+        cpu_us,
     });
     server.stop();
 
     let server = Server::start(&me, &["serve-bare"])?;
     load(&server, 2, options.connections)?;
-    let result = load(&server, options.seconds, options.connections)?;
+    let (result, cpu_us) =
+        measured(&server, || load(&server, options.seconds, options.connections))?;
     contestants.push(Contestant {
         name: "bare axum handler",
         result,
         rss_mib: server.peak_rss_mib(),
+        cpu_us,
     });
     server.stop();
 
     println!(
-        "{:<28} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9}",
-        "", "events/s", "p50 ms", "p99 ms", "p999 ms", "non-2xx", "peak MiB"
+        "{:<28} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9} {:>18}",
+        "", "events/s", "p50 ms", "p99 ms", "p999 ms", "non-2xx", "peak MiB", "CPU µs/event (u+s)"
     );
     for c in &contestants {
         let r = &c.result;
+        let (user, system) = c.cpu_us;
         println!(
-            "{:<28} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9.1}",
+            "{:<28} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9.1} {:>7.0} ({:.0}+{:.0})",
             c.name,
             r.per_second(),
             r.p50_us as f64 / 1000.0,
             r.p99_us as f64 / 1000.0,
             r.p999_us as f64 / 1000.0,
             r.non_2xx + r.socket_errors,
-            c.rss_mib
+            c.rss_mib,
+            user + system,
+            user,
+            system
         );
     }
+    let cpu = |c: &Contestant| c.cpu_us.0 + c.cpu_us.1;
+    println!(
+        "server CPU per event: inbound {:.0} µs, {:.1}x the durable ceiling's {:.0} µs (target: 40 µs)",
+        cpu(&contestants[0]),
+        cpu(&contestants[0]) / cpu(&contestants[2]).max(0.001),
+        cpu(&contestants[2])
+    );
     let host = contestants[0].result.per_second();
     println!(
         "\nratio inbound / native: {:.2}    inbound / durable ceiling: {:.2}    native / durable ceiling: {:.2}    inbound / bare axum: {:.2}",

@@ -60,6 +60,23 @@ impl Server {
             .map_or(0.0, |kib| kib / 1024.0)
     }
 
+    /// CPU time the process has used so far, user and system, in seconds
+    /// (`/proc/<pid>/stat`): read before and after a load, it gives the
+    /// server's CPU per acknowledged event, which does not depend on how many
+    /// cores the machine has.
+    pub fn cpu_seconds(&self) -> (f64, f64) {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .unwrap_or_default();
+        // The command name (field 2) may hold spaces; count from its ')'.
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+        let ticks = |index: usize| {
+            fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / clock_ticks()
+        };
+        // utime and stime are fields 14 and 15; `rest` starts at field 3.
+        (ticks(11), ticks(12))
+    }
+
     /// SIGTERM and wait: a clean shutdown, so the database is closed.
     pub fn stop(mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
@@ -132,4 +149,11 @@ rate_limit_per_second = 0
     let path = dir.join("config.toml");
     std::fs::write(&path, config)?;
     Ok(path)
+}
+
+/// Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`).
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf reads a constant of the running system.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 { ticks as f64 } else { 100.0 }
 }
