@@ -65,8 +65,8 @@ impl Server {
     /// server's CPU per acknowledged event, which does not depend on how many
     /// cores the machine has.
     pub fn cpu_seconds(&self) -> (f64, f64) {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
         // The command name (field 2) may hold spaces; count from its ')'.
         let fields: Vec<&str> =
             stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());

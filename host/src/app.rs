@@ -242,18 +242,21 @@ fn ingest_source(config: &Config, source: &crate::config::SourceConfig) -> anyho
             }
             OnPluginFailure::Accept => FailurePolicy::Accept,
         },
-        shadow: load_shadow(config, source, &settings_json)?.map(Arc::new),
+        shadow: load_shadow(config, source, &settings_json, Some(&plugin_cache_dir(config)))?
+            .map(Arc::new),
         settings_json,
     })
 }
 
 /// The source's `[sources.shadow]` candidate, compiled in its own engine and
 /// judged on its settings as the live plugin is: a shadow that cannot load
-/// stops the start (or the reload) like a live plugin would.
-fn load_shadow(
+/// stops the start (or the reload) like a live plugin would; `inbound check`
+/// loads it the same way.
+pub fn load_shadow(
     config: &Config,
     source: &crate::config::SourceConfig,
     live_settings: &str,
+    cache_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<Option<Shadow>> {
     let Some(shadow) = &source.shadow else { return Ok(None) };
     let settings = match &shadow.settings {
@@ -268,7 +271,7 @@ fn load_shadow(
         limits.memory_bytes = mib << 20;
     }
     let file = config.resolve(&shadow.plugin);
-    let loaded = Shadow::load(&source.name, &file, settings, limits, Some(&plugin_cache_dir(config)))
+    let loaded = Shadow::load(&source.name, &file, settings, limits, cache_dir)
         .with_context(|| format!("source {:?}: [sources.shadow] cannot be loaded", source.name))?;
     let (host, plugin, limits) = loaded.loaded();
     let table: serde_json::Map<String, serde_json::Value> =

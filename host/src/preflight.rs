@@ -97,6 +97,13 @@ pub fn check(config: &Config) -> Result<Checked, ConfigError> {
         loaded.push((name.clone(), path.display().to_string(), version));
     }
     crate::app::source_settings::check(config, &plugins)?;
+    for (index, source) in config.sources.iter().enumerate() {
+        let settings = serde_json::to_string(&source.settings).unwrap_or_else(|_| "{}".into());
+        if let Err(error) = crate::app::load_shadow(config, source, &settings, cache) {
+            let key = format!("sources[{index}].shadow.plugin");
+            return Err(config.error_at(&key, &key, format!("{error:#}")));
+        }
+    }
     probe_settings_of_older_plugins(config, &plugins)?;
     let warnings = notifiers::check(config, cache)?;
     Ok(Checked { plugins: loaded, tls_days_left, warnings })

@@ -94,7 +94,10 @@ impl Scratch {
         })
     }
 
-    async fn run(&self, event: &StoredEvent) -> anyhow::Result<(Outcome, Vec<(Action, IncidentId)>)> {
+    async fn run(
+        &self,
+        event: &StoredEvent,
+    ) -> anyhow::Result<(Outcome, Vec<(Action, IncidentId)>)> {
         let result = self
             .ingest
             .deliver(&self.source, event.headers.clone(), event.body.clone().into())
@@ -233,7 +236,7 @@ impl ReplayReport {
             let _ = writeln!(
                 text,
                 "\nevent received at {} (live incidents {:?}): {}",
-                example.received_at,
+                crate::store::rfc3339_millis(example.received_at),
                 example.live_incidents,
                 example.fields.join(", ")
             );

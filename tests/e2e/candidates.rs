@@ -96,7 +96,11 @@ fn shadow_after(host: &Host, source: &str, events: u64) -> Value {
         report = answer;
         judged(&report) >= events
     });
-    assert!(done, "the shadow of {source} judged {} of {events} events: {report:#}", judged(&report));
+    assert!(
+        done,
+        "the shadow of {source} judged {} of {events} events: {report:#}",
+        judged(&report)
+    );
     report
 }
 
@@ -114,7 +118,11 @@ fn a_shadow_is_compared_on_every_event_and_never_applied() {
     // Both creations differ (details, link); the repeat is unchanged by
     // both, though the live call had just created the incident: the shadow
     // saw the world as the live call did.
-    assert_eq!((texts["same"].as_u64(), texts["different"].as_u64()), (Some(1), Some(3)), "{texts:#}");
+    assert_eq!(
+        (texts["same"].as_u64(), texts["different"].as_u64()),
+        (Some(1), Some(3)),
+        "{texts:#}"
+    );
     assert_eq!(texts["failed"], 0, "{texts:#}");
     // Shadows run in the background, so their differences may be listed in
     // any order: found by what they are.
@@ -170,10 +178,8 @@ fn a_shadow_is_compared_on_every_event_and_never_applied() {
     // A source without a shadow, and one that does not exist.
     let (status, answer) = host.get("/api/v1/sources/nobody/shadow");
     assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("unknown-source")));
-    let (code, out, _) = inbound(
-        &["plugin", "shadow", "texts", "--url", &host.url(""), "--token", TOKEN],
-        &[],
-    );
+    let (code, out, _) =
+        inbound(&["plugin", "shadow", "texts", "--url", &host.url(""), "--token", TOKEN], &[]);
     assert_eq!(code, 0);
     assert!(out.contains("different: 3") && out.contains("details, links"), "{out}");
 }
@@ -308,4 +314,21 @@ fn promoting_a_shadow_makes_it_live_after_a_reload() {
     assert_eq!(created["incident"]["details"], "raised by a 0.4.0 plugin", "{created:#}");
     let (status, _) = host.get("/api/v1/sources/texts/shadow");
     assert_eq!(status, 404, "the shadow is gone");
+}
+
+#[test]
+fn a_shadow_that_cannot_load_stops_the_start_and_check_names_it() {
+    let v040 = plugin_wasm("test_api_v0_4_0").display().to_string();
+    let broken = config().replacen(&v040, "/nonexistent/candidate.wasm", 1);
+    assert_ne!(broken, config());
+    let (code, stderr) = support::serve_expecting_failure(&broken);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("[sources.shadow] cannot be loaded"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, &broken).unwrap();
+    let (code, out, err) = inbound(&["check", "--config", file.to_str().unwrap()], &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("sources[0].shadow.plugin") && err.contains("candidate.wasm"), "{err}");
 }

@@ -127,7 +127,11 @@ pub async fn replay(
         .await
         .map_err(|error| ApiError::internal(error.to_string()))?
         .map_err(|error| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "candidate-refused", format!("{error:#}"))
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "candidate-refused",
+                format!("{error:#}"),
+            )
         })?;
         let store = app.store.clone();
         let collected = read_blocking(format!("the events of source {name}"), move || {

@@ -48,6 +48,5 @@ pub fn log_entry(seq: u64, entry: &LogEntry) -> Value {
 
 /// RFC 3339 in UTC with milliseconds.
 pub fn timestamp(millis: Millis) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
-    humantime::format_rfc3339_millis(time).to_string()
+    crate::store::rfc3339_millis(millis)
 }

@@ -8,8 +8,8 @@ use super::shadow::ShadowEvent;
 use super::{Delivered, DeliveryError, Ingest, Source};
 use crate::plugin::{CallError, LoadedPlugin, PluginHost, PluginRequest};
 use crate::store::{
-    self, Action, ChangeSet, CommitError, FailureId, Incident, ReadCheck, Replayed, Retried,
-    Seen, Session, Store, Write, commit_with_retry, now_millis,
+    self, Action, ChangeSet, CommitError, FailureId, Incident, ReadCheck, Replayed, Retried, Seen,
+    Session, Store, Write, commit_with_retry, now_millis,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,7 +72,11 @@ impl Ingest {
                 received_at,
                 seen: seen.unwrap_or_default(),
                 live,
-                live_incident: result.as_ref().ok().and_then(|d| d.outcomes.first()).map(|o| o.1.id),
+                live_incident: result
+                    .as_ref()
+                    .ok()
+                    .and_then(|d| d.outcomes.first())
+                    .map(|o| o.1.id),
             });
         }
         result
@@ -148,21 +152,22 @@ impl Ingest {
                 (self.store.clone(), self.plugins.clone(), plugin.clone());
             let (source, headers, body) = (source.clone(), headers.clone(), body.clone());
             let event_log = self.event_log;
-            let (mut changes, outcomes, plugin_time, seen) = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                run_once(
-                    &store,
-                    &plugins,
-                    &plugin,
-                    &source,
-                    &headers,
-                    &body,
-                    event_log,
-                    received_at,
-                )
-            })
-            .await
-            .map_err(|error| AttemptError::Storage(format!("plugin task failed: {error}")))??;
+            let (mut changes, outcomes, plugin_time, seen) =
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    run_once(
+                        &store,
+                        &plugins,
+                        &plugin,
+                        &source,
+                        &headers,
+                        &body,
+                        event_log,
+                        received_at,
+                    )
+                })
+                .await
+                .map_err(|error| AttemptError::Storage(format!("plugin task failed: {error}")))??;
             let finishing = finish(&outcomes);
             changes.reads.extend(finishing.reads);
             changes.writes.extend(finishing.writes);

@@ -23,10 +23,14 @@ pub struct Outcome {
 pub enum Answer {
     Accepted,
     /// The plugin refused the request as the sender's mistake (400).
-    Rejected { code: String },
+    Rejected {
+        code: String,
+    },
     /// The plugin failed: trapped, ran out of time or memory, or answered
     /// something the host refuses.
-    Failed { code: String },
+    Failed {
+        code: String,
+    },
 }
 
 /// One incident as the event left it.

@@ -114,8 +114,10 @@ impl Shadow {
         limits: CallLimits,
         cache_dir: Option<&Path>,
     ) -> anyhow::Result<Shadow> {
-        let engine =
-            EngineSettings { max_concurrent_calls: SLOTS as u32, max_memory_bytes: limits.memory_bytes };
+        let engine = EngineSettings {
+            max_concurrent_calls: SLOTS as u32,
+            max_memory_bytes: limits.memory_bytes,
+        };
         let mut host = PluginHost::new(&engine)?;
         let name = format!("shadow of {source}");
         host.load(&name, file, cache_dir)?;
@@ -232,7 +234,13 @@ impl Shadow {
             failed: load(&self.counts.failed),
             skipped: load(&self.counts.skipped),
             read_beyond_live: load(&self.counts.read_beyond_live),
-            differences: self.recent.lock().expect("no panics while locked").iter().cloned().collect(),
+            differences: self
+                .recent
+                .lock()
+                .expect("no panics while locked")
+                .iter()
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -249,13 +257,17 @@ impl ShadowReport {
         );
         let _ = writeln!(text, "  same:      {}", self.same);
         let _ = writeln!(text, "  different: {}", self.different);
-        let _ = writeln!(text, "  failed:    {} (the shadow failed where the live plugin did not)", self.failed);
+        let _ = writeln!(
+            text,
+            "  failed:    {} (the shadow failed where the live plugin did not)",
+            self.failed
+        );
         let _ = writeln!(text, "  skipped:   {} (its slots were busy)", self.skipped);
         for difference in &self.differences {
             let _ = writeln!(
                 text,
                 "\nevent received at {} (live incident {}): {}",
-                difference.received_at,
+                crate::store::rfc3339_millis(difference.received_at),
                 difference.incident.map_or("none".to_string(), |id| id.to_string()),
                 difference.fields.join(", ")
             );

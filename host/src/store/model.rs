@@ -14,6 +14,12 @@ pub fn now_millis() -> Millis {
         .unwrap_or(0)
 }
 
+/// RFC 3339 in UTC with milliseconds, as the API writes times.
+pub fn rfc3339_millis(millis: Millis) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {

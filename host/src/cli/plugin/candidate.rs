@@ -54,9 +54,8 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
 }
 
 pub fn shadow(source: &str, output: OutputArg, remote: &Remote) -> anyhow::Result<()> {
-    let answer = remote.send(|client, base| {
-        client.get(format!("{base}/api/v1/sources/{source}/shadow"))
-    })?;
+    let answer =
+        remote.send(|client, base| client.get(format!("{base}/api/v1/sources/{source}/shadow")))?;
     if output.is_json() {
         println!("{answer:#}");
         return Ok(());

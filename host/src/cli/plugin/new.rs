@@ -82,9 +82,10 @@ pub const PREVIEW2_SHIM_VERSION: &str = "0.17.9";
 /// exactly what this host was tested with, not whatever a range resolves
 /// to on the day.
 fn scaffold_lockfile(name: &str) -> anyhow::Result<String> {
-    let mut lock: serde_json::Value =
-        serde_json::from_str(include_str!("../../../../plugins/js-sdk/toolchain/package-lock.json"))
-            .context("the toolchain's lockfile is not JSON")?;
+    let mut lock: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../plugins/js-sdk/toolchain/package-lock.json"
+    ))
+    .context("the toolchain's lockfile is not JSON")?;
     let packages = lock["packages"].as_object_mut().context("the lockfile has no packages")?;
     for (path, package) in packages.iter_mut() {
         if !path.is_empty() {
@@ -176,7 +177,8 @@ pub fn new(
     };
     if lang == Lang::Javascript {
         let lock = dir.join("package-lock.json");
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         std::fs::write(&lock, scaffold_lockfile(name)?)
             .with_context(|| format!("cannot write {}", lock.display()))?;
     }
