@@ -3,7 +3,7 @@
 //! ([`Ingest::replay`]).
 
 use super::event_log::{self, EventLogOptions, loggable_headers};
-use super::outcome::Outcome;
+use super::outcome::{Outcome, Unaccounted, checked_outcomes};
 use super::shadow::ShadowEvent;
 use super::{Delivered, DeliveryError, Ingest, Source};
 use crate::plugin::{CallError, LoadedPlugin, PluginHost, PluginRequest};
@@ -228,36 +228,14 @@ fn run_once(
         other => AttemptError::Plugin(other),
     })?;
 
-    let outcomes = checked_outcomes(&mut session, reported)?;
+    let outcomes = checked_outcomes(&mut session, reported).map_err(|error| match error {
+        Unaccounted::Plugin(error) => AttemptError::Plugin(error),
+        Unaccounted::Storage(error) => AttemptError::from(error),
+    })?;
     let logged_bytes = event_log::record_event(&mut session, &outcomes, headers, body, event_log);
     if let Some(budget) = &source.storage_budget {
         budget.spend(output.stored_bytes + logged_bytes).map_err(AttemptError::OverBudget)?;
     }
     let (changes, seen) = session.into_parts();
     Ok((changes, outcomes, output.elapsed, seen))
-}
-
-/// The incidents a call reported, each as the call left it. Every one must
-/// be an incident this source can see, and what the plugin says happened
-/// must be what the call did.
-pub(super) fn checked_outcomes(
-    session: &mut Session,
-    reported: Vec<(Action, crate::store::IncidentId)>,
-) -> Result<Vec<(Action, Incident)>, AttemptError> {
-    let mut outcomes = Vec::with_capacity(reported.len());
-    for (action, id) in reported {
-        if !session.effects(id).allow(action) {
-            let action = serde_json::to_value(action).unwrap_or_default();
-            return Err(AttemptError::Plugin(CallError::InvalidResult(format!(
-                "it reported incident {id} as {action}, which this call did not do"
-            ))));
-        }
-        let incident = session.incident(id)?.ok_or_else(|| {
-            AttemptError::Plugin(CallError::InvalidResult(format!(
-                "it reported incident {id}, which this source does not have"
-            )))
-        })?;
-        outcomes.push((action, incident));
-    }
-    Ok(outcomes)
 }

@@ -5,7 +5,7 @@
 
 use super::{Delivered, DeliveryError};
 use crate::plugin::CallError;
-use crate::store::{Action, Incident, Link, Priority, Status};
+use crate::store::{self, Action, Incident, IncidentId, Link, Priority, Session, Status};
 use serde::{Deserialize, Serialize};
 
 /// One event's outcome under one plugin.
@@ -150,6 +150,38 @@ impl Outcome {
         }
         fields
     }
+}
+
+/// Why a call's reported outcomes cannot be accepted.
+pub(super) enum Unaccounted {
+    /// The plugin reported what it did not do, or an incident it cannot see.
+    Plugin(CallError),
+    Storage(store::Error),
+}
+
+/// The incidents a call reported, each as the call left it. Every one must
+/// be an incident this source can see, and what the plugin says happened
+/// must be what the call did.
+pub(super) fn checked_outcomes(
+    session: &mut Session,
+    reported: Vec<(Action, IncidentId)>,
+) -> Result<Vec<(Action, Incident)>, Unaccounted> {
+    let mut outcomes = Vec::with_capacity(reported.len());
+    for (action, id) in reported {
+        if !session.effects(id).allow(action) {
+            let action = serde_json::to_value(action).unwrap_or_default();
+            return Err(Unaccounted::Plugin(CallError::InvalidResult(format!(
+                "it reported incident {id} as {action}, which this call did not do"
+            ))));
+        }
+        let incident = session.incident(id).map_err(Unaccounted::Storage)?.ok_or_else(|| {
+            Unaccounted::Plugin(CallError::InvalidResult(format!(
+                "it reported incident {id}, which this source does not have"
+            )))
+        })?;
+        outcomes.push((action, incident));
+    }
+    Ok(outcomes)
 }
 
 #[cfg(test)]

@@ -10,8 +10,7 @@
 //! dropped; only the comparison of the two outcomes is kept: counts (also
 //! in `/metrics`) and the latest differences, in memory, per host.
 
-use super::deliver::checked_outcomes;
-use super::outcome::Outcome;
+use super::outcome::{Outcome, Unaccounted, checked_outcomes};
 use crate::plugin::{CallLimits, EngineSettings, LoadedPlugin, PluginHost, PluginRequest};
 use crate::store::{IncidentId, Millis, Seen, SeenFirst, Session, SourceScope, Store};
 use serde::{Deserialize, Serialize};
@@ -181,8 +180,8 @@ impl Shadow {
         let shadow = match output.result {
             Ok(reported) => match checked_outcomes(&mut session, reported) {
                 Ok(outcomes) => Outcome::accepted(&outcomes),
-                Err(super::deliver::AttemptError::Plugin(error)) => Outcome::refused(&error),
-                Err(_) => {
+                Err(Unaccounted::Plugin(error)) => Outcome::refused(&error),
+                Err(Unaccounted::Storage(_)) => {
                     self.count(&source, "skipped", &self.counts.skipped);
                     return;
                 }
