@@ -24,15 +24,20 @@ pub struct NewSource<'a> {
     pub key: &'a str,
 }
 
-/// `text` with a `[[sources]]` table appended after the existing ones.
-pub fn append_source(text: &str, source: &NewSource) -> Result<String, String> {
+/// `text` as a document whose edits keep its comments and layout.
+fn editable(text: &str) -> Result<DocumentMut, String> {
+    let refused = |error: &dyn std::fmt::Display| {
+        format!("the file is not valid TOML, so it was not changed: {error}")
+    };
     // The toml crate first: toml_edit 0.23 panics on some malformed documents
     // instead of returning an error (see `config::locate`).
-    text.parse::<toml::Table>()
-        .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
-    let mut document: DocumentMut = text
-        .parse()
-        .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
+    text.parse::<toml::Table>().map_err(|error| refused(&error))?;
+    text.parse().map_err(|error: toml_edit::TomlError| refused(&error))
+}
+
+/// `text` with a `[[sources]]` table appended after the existing ones.
+pub fn append_source(text: &str, source: &NewSource) -> Result<String, String> {
+    let mut document = editable(text)?;
     let sources = document
         .entry("sources")
         .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()))
@@ -65,11 +70,7 @@ pub struct Promoted {
 /// name, so the webhook URL senders use does not change. When other sources
 /// share the integration, their plugin changes too, so that needs `all`.
 pub fn promote_shadow(text: &str, name: &str, all: bool) -> Result<(String, Promoted), String> {
-    text.parse::<toml::Table>()
-        .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
-    let mut document: DocumentMut = text
-        .parse()
-        .map_err(|error| format!("the file is not valid TOML, so it was not changed: {error}"))?;
+    let mut document = editable(text)?;
     let sources = document
         .get_mut("sources")
         .and_then(Item::as_array_of_tables_mut)

@@ -168,7 +168,7 @@ impl Shadow {
                 return;
             }
         };
-        let (snapshot, beyond) = SeenFirst::new(Arc::new(event.seen), fresh);
+        let (snapshot, beyond) = SeenFirst::snapshot(Arc::new(event.seen), fresh);
         let session = Session::over(event.store.clone(), snapshot, event.scope, event.received_at);
         let request = PluginRequest {
             headers: event.headers.to_vec(),

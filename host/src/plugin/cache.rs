@@ -122,7 +122,7 @@ pub fn prune(dir: &Path, keep: usize) {
         .filter(|path| path.extension().is_some_and(|ext| ext == "cwasm"))
         .filter_map(|path| Some((std::fs::metadata(&path).ok()?.modified().ok()?, path)))
         .collect();
-    artifacts.sort_by(|a, b| b.0.cmp(&a.0));
+    artifacts.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
     for (_, path) in artifacts.into_iter().skip(keep) {
         let _ = std::fs::remove_file(path);
     }

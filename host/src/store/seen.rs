@@ -37,7 +37,7 @@ pub struct SeenFirst {
 impl SeenFirst {
     /// The snapshot, and a counter of the reads it could not answer from
     /// `seen`.
-    pub fn new(seen: Arc<Seen>, fresh: Snapshot) -> (Snapshot, Arc<AtomicU32>) {
+    pub fn snapshot(seen: Arc<Seen>, fresh: Snapshot) -> (Snapshot, Arc<AtomicU32>) {
         let beyond = Arc::new(AtomicU32::new(0));
         (Box::new(SeenFirst { seen, fresh, beyond: beyond.clone() }), beyond)
     }
@@ -130,7 +130,7 @@ mod tests {
         // The live call found no open incident for k and no state, then created 7.
         seen.open_by_key.insert("k".into(), None);
         seen.state.insert("fingerprint".into(), None);
-        let (view, beyond) = SeenFirst::new(Arc::new(seen), Box::new(Now(incident(7))));
+        let (view, beyond) = SeenFirst::snapshot(Arc::new(seen), Box::new(Now(incident(7))));
         assert_eq!(view.open_incident_id("s", "k").unwrap(), None);
         assert_eq!(view.state("s", "fingerprint").unwrap(), None);
         assert_eq!(beyond.load(Ordering::Relaxed), 0);
