@@ -265,9 +265,19 @@ pub fn load_shadow(
     };
     let mut limits = call_limits(config, source);
     if let Some(ms) = shadow.timeout_ms {
+        anyhow::ensure!(
+            (1..=60_000).contains(&ms),
+            "source {:?}: [sources.shadow] timeout_ms must be 1 to 60000",
+            source.name
+        );
         limits.timeout = Duration::from_millis(ms);
     }
     if let Some(mib) = shadow.memory_limit_mib {
+        anyhow::ensure!(
+            (1..=4096).contains(&mib),
+            "source {:?}: [sources.shadow] memory_limit_mib must be 1 to 4096",
+            source.name
+        );
         limits.memory_bytes = mib << 20;
     }
     let file = config.resolve(&shadow.plugin);

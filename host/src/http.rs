@@ -101,7 +101,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>
         (Method::PUT, "/api/v1/people/{name}/password", needs(Admin), put(people::set_password)),
         (Method::POST, "/api/v1/people/{name}/test", needs(Admin), post(people::test_contacts)),
         (Method::GET, "/api/v1/audit", needs(Admin), get(people::audit)),
-        (Method::GET, "/api/v1/sources/{name}/shadow", needs(Viewer), get(sources::shadow)),
+        (Method::GET, "/api/v1/sources/{name}/shadow", needs(Admin), get(sources::shadow)),
         (Method::POST, "/api/v1/sources/{name}/replay", needs(Admin), post(sources::replay)),
         (Method::GET, "/api/v1/openapi.json", Open, get(openapi::document)),
         (Method::GET, "/metrics", needs(Metrics), get(metrics::render)),

@@ -80,6 +80,8 @@ pub struct Delivered {
     /// Set when the plugin failed and the source accepts failures: the
     /// outcome is then the fallback incident.
     pub failure: Option<FailureId>,
+    /// With `failure`: the plugin's error code (`plugin-timeout`, ...).
+    pub failure_code: Option<String>,
     /// What the plugin read, kept when the source has a shadow to show it.
     pub seen: Option<crate::store::Seen>,
 }

@@ -76,14 +76,23 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new(plugin: &Path, live: &Source, cache_dir: Option<&Path>) -> anyhow::Result<Scratch> {
+    /// A scratch side; a plugin that does not load is a
+    /// [`PrepareError::Candidate`], anything else the host's.
+    fn new(
+        plugin: &Path,
+        live: &Source,
+        cache_dir: Option<&Path>,
+    ) -> Result<Scratch, PrepareError> {
         let engine =
             EngineSettings { max_concurrent_calls: 1, max_memory_bytes: live.limits.memory_bytes };
-        let mut host = PluginHost::new(&engine)?;
-        host.load(&live.integration, plugin, cache_dir)?;
+        let mut host = PluginHost::new(&engine).map_err(PrepareError::Host)?;
+        host.load(&live.integration, plugin, cache_dir).map_err(PrepareError::Candidate)?;
         let api_version = host.plugin(&live.integration).expect("just loaded").api_version();
-        let dir = tempfile::tempdir().context("cannot create a scratch database folder")?;
-        let store = Store::open(&dir.path().join("replay.redb"), StoreOptions::scratch(), |_| {})?;
+        let dir = tempfile::tempdir()
+            .context("cannot create a scratch database folder")
+            .map_err(PrepareError::Host)?;
+        let store = Store::open(&dir.path().join("replay.redb"), StoreOptions::scratch(), |_| {})
+            .map_err(PrepareError::Host)?;
         let source = Source { storage_budget: None, shadow: None, ..live.clone() };
         let log = EventLogOptions { body_cap: usize::MAX, count_repeats: false };
         Ok(Scratch {
@@ -123,21 +132,34 @@ pub struct Prepared {
     candidate: Scratch,
 }
 
+/// Why a replay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The candidate is not a component this host runs (not WebAssembly,
+    /// the wrong world, ...): the caller's to fix.
+    #[error("cannot load the candidate: {0:#}")]
+    Candidate(anyhow::Error),
+    /// The live plugin or a scratch database could not be set up: the host's.
+    #[error("cannot set up the replay: {0:#}")]
+    Host(anyhow::Error),
+}
+
 /// Loads the live plugin (`live_plugin`, the source's component) and
 /// `candidate` for `live`'s source. Blocking: compiling a JavaScript
-/// component takes seconds (`cache_dir` keeps the result). An error here is
-/// the candidate's (not a component, the wrong world, ...) or a broken live
-/// plugin file.
+/// component takes seconds (`cache_dir` keeps the result).
 pub fn prepare(
     live: &Source,
     live_plugin: &Path,
     candidate: &Path,
     cache_dir: Option<&Path>,
-) -> anyhow::Result<Prepared> {
-    let baseline =
-        Scratch::new(live_plugin, live, cache_dir).context("cannot load the live plugin")?;
-    let candidate =
-        Scratch::new(candidate, live, cache_dir).context("cannot load the candidate")?;
+) -> Result<Prepared, PrepareError> {
+    // The live plugin failing to load is the host's problem, not the caller's.
+    let baseline = Scratch::new(live_plugin, live, cache_dir).map_err(|error| match error {
+        PrepareError::Candidate(error) | PrepareError::Host(error) => {
+            PrepareError::Host(error.context("the live plugin"))
+        }
+    })?;
+    let candidate = Scratch::new(candidate, live, cache_dir)?;
     Ok(Prepared { baseline, candidate })
 }
 

@@ -24,6 +24,10 @@ pub const CANDIDATE_LIMIT_BYTES: usize = 64 << 20;
 /// (compiling a JavaScript candidate alone can take longer).
 pub const REPLAY_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// One replay at a time per host: each compiles a component and runs two
+/// plugins over up to 10,000 events beside the live traffic.
+static REPLAYS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// True for the routes that bound their own time instead of
 /// `server.request_timeout_ms`.
 pub fn bounds_its_own_time(path: &str) -> bool {
@@ -96,6 +100,14 @@ pub async fn replay(
             format!("limit must be 1 to {}", replay::MAX_EVENTS),
         ));
     }
+    let _turn = REPLAYS.try_acquire().map_err(|_| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "replay-busy",
+            "another replay is running on this host; retry when it is done",
+        )
+        .retry_after(10)
+    })?;
     let candidate =
         super::body::read(&headers, body, CANDIDATE_LIMIT_BYTES, live.body_read_timeout * 4)
             .await?;
@@ -105,11 +117,15 @@ pub async fn replay(
             "send the candidate component (.wasm) as the request body",
         ));
     }
-    let file = tempfile::Builder::new()
-        .suffix(".wasm")
-        .tempfile()
-        .and_then(|mut file| std::io::Write::write_all(&mut file, &candidate).map(|()| file))
-        .map_err(|error| ApiError::internal(format!("cannot keep the candidate: {error}")))?;
+    // Written off the async workers; the bytes are let go once on disk.
+    let file = tokio::task::spawn_blocking(move || {
+        let mut file = tempfile::Builder::new().suffix(".wasm").tempfile()?;
+        std::io::Write::write_all(&mut file, &candidate)?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|error| ApiError::internal(error.to_string()))?
+    .map_err(|error| ApiError::internal(format!("cannot keep the candidate: {error}")))?;
     let live_plugin = live
         .config
         .integrations
@@ -126,12 +142,13 @@ pub async fn replay(
         })
         .await
         .map_err(|error| ApiError::internal(error.to_string()))?
-        .map_err(|error| {
-            ApiError::new(
+        .map_err(|error| match error {
+            replay::PrepareError::Candidate(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "candidate-refused",
-                format!("{error:#}"),
-            )
+                error.to_string(),
+            ),
+            replay::PrepareError::Host(_) => ApiError::internal(error.to_string()),
         })?;
         let store = app.store.clone();
         let collected = read_blocking(format!("the events of source {name}"), move || {

@@ -70,7 +70,7 @@ impl Ingest {
                 headers,
                 body,
                 received_at,
-                seen: seen.unwrap_or_default(),
+                seen,
                 live,
                 live_incident: result
                     .as_ref()
@@ -171,7 +171,10 @@ impl Ingest {
             let finishing = finish(&outcomes);
             changes.reads.extend(finishing.reads);
             changes.writes.extend(finishing.writes);
-            Ok((changes, Delivered { outcomes, plugin_time, failure: None, seen }))
+            Ok((
+                changes,
+                Delivered { outcomes, plugin_time, failure: None, failure_code: None, seen },
+            ))
         };
         commit_with_retry(&self.store, one_call).await.map_err(|error| match error {
             Retried::Attempt(error) => error,

@@ -61,6 +61,7 @@ impl Ingest {
                     outcomes: vec![(Action::Created, fallback)],
                     plugin_time: Duration::ZERO,
                     failure: Some(failure_id),
+                    failure_code: Some(error.code().to_string()),
                     seen: None,
                 })
             }

@@ -79,8 +79,10 @@ impl Outcome {
         match result {
             // The fallback incident of a failure the source accepts is the
             // host's, not the plugin's outcome.
-            Ok(Delivered { failure: Some(_), .. }) => Some(Outcome {
-                answer: Answer::Failed { code: "plugin-failed".into() },
+            Ok(Delivered { failure: Some(_), failure_code, .. }) => Some(Outcome {
+                answer: Answer::Failed {
+                    code: failure_code.clone().unwrap_or_else(|| "plugin-failed".into()),
+                },
                 incidents: Vec::new(),
             }),
             Ok(delivered) => Some(Outcome::accepted(&delivered.outcomes)),

@@ -97,8 +97,9 @@ pub(super) struct ShadowEvent {
     pub headers: Arc<Vec<(String, String)>>,
     pub body: bytes::Bytes,
     pub received_at: Millis,
-    /// What the live call read (empty when it committed nothing).
-    pub seen: Seen,
+    /// What the live call read; `None` when it committed nothing, so the
+    /// store as it is now is what it saw.
+    pub seen: Option<Seen>,
     pub live: Outcome,
     pub live_incident: Option<IncidentId>,
 }
@@ -168,7 +169,10 @@ impl Shadow {
                 return;
             }
         };
-        let (snapshot, beyond) = SeenFirst::snapshot(Arc::new(event.seen), fresh);
+        let (snapshot, beyond) = match event.seen {
+            Some(seen) => SeenFirst::snapshot(Arc::new(seen), fresh),
+            None => (fresh, Arc::new(std::sync::atomic::AtomicU32::new(0))),
+        };
         let session = Session::over(event.store.clone(), snapshot, event.scope, event.received_at);
         let request = PluginRequest {
             headers: event.headers.to_vec(),
@@ -186,6 +190,11 @@ impl Shadow {
                     return;
                 }
             },
+            // Not the candidate's doing: nothing to compare.
+            Err(crate::plugin::CallError::StorageUnavailable(_)) => {
+                self.count(&source, "skipped", &self.counts.skipped);
+                return;
+            }
             Err(error) => Outcome::refused(&error),
         };
         let read_beyond_live = beyond.load(Ordering::Relaxed) > 0;

@@ -31,8 +31,9 @@ pub enum Recorded {
 pub struct Collected {
     /// Oldest first: the newest `limit` of the window.
     pub events: Vec<StoredEvent>,
-    /// Events whose body the log cut at `storage.event_body_cap_bytes`: a
-    /// replay would judge a different body, so they are not replayed.
+    /// Events whose body the log cut at `storage.event_body_cap_bytes`, or
+    /// keeps as text because it was not UTF-8: a replay would judge a
+    /// different body, so they are not replayed.
     pub truncated: usize,
     /// Events in the window beyond `limit` (the oldest are left out).
     pub over_limit: usize,
@@ -49,8 +50,9 @@ pub fn collect(
     limit: usize,
 ) -> Result<Collected, store::Error> {
     // By (time, content): the same webhook logged on several incidents.
-    let mut events: BTreeMap<(Millis, u64), StoredEvent> = BTreeMap::new();
-    let mut truncated = 0;
+    // Never more than `limit` held: the oldest is dropped as a newer one
+    // comes, so a source's whole history is never in memory at once.
+    let mut kept = Kept { limit, ..Kept::default() };
     let mut query =
         ListQuery { source: Some(source.to_string()), limit: PAGE, ..ListQuery::default() };
     loop {
@@ -60,29 +62,31 @@ pub fn collect(
             loop {
                 let log = store.log_after(incident.id, after, PAGE)?;
                 for (_, entry) in log.items {
-                    let LogKind::EventReceived { action, headers, body, body_truncated, .. } =
-                        entry.kind
+                    let LogKind::EventReceived {
+                        action,
+                        headers,
+                        body,
+                        body_truncated,
+                        body_bytes,
+                        ..
+                    } = entry.kind
                     else {
                         continue;
                     };
                     if entry.at < since {
                         continue;
                     }
-                    if body_truncated {
-                        truncated += 1;
+                    let key = (entry.at, content_hash(&headers, body.as_bytes()));
+                    if body_truncated || body_bytes != body.len() {
+                        kept.cut.insert(key);
                         continue;
                     }
-                    let key = (entry.at, content_hash(&headers, body.as_bytes()));
-                    let event = events.entry(key).or_insert_with(|| StoredEvent {
+                    kept.log(key, incident.id, action, || StoredEvent {
                         received_at: entry.at,
                         headers,
                         body: body.into_bytes(),
                         recorded: Recorded::Logged(Vec::new()),
                     });
-                    if let Recorded::Logged(outcomes) = &mut event.recorded {
-                        outcomes.push((action, incident.id));
-                        outcomes.sort_by_key(|(_, id)| *id);
-                    }
                 }
                 match log.next {
                     Some(next) => after = Some(next),
@@ -95,10 +99,60 @@ pub fn collect(
             None => break,
         }
     }
-    collect_failures(store, source, since, &mut events)?;
-    let over_limit = events.len().saturating_sub(limit);
-    let events = events.into_values().skip(over_limit).collect();
-    Ok(Collected { events, truncated, over_limit })
+    collect_failures(store, source, since, &mut kept)?;
+    Ok(Collected {
+        events: kept.events.into_values().collect(),
+        truncated: kept.cut.len(),
+        over_limit: kept.dropped.len(),
+    })
+}
+
+/// The newest `limit` events found so far, and the keys of those left out.
+#[derive(Default)]
+struct Kept {
+    limit: usize,
+    events: BTreeMap<(Millis, u64), StoredEvent>,
+    /// Older than the newest `limit`: dropped, and not taken again when the
+    /// same event turns up in another incident's log.
+    dropped: std::collections::HashSet<(Millis, u64)>,
+    /// Bodies the log did not keep whole.
+    cut: std::collections::HashSet<(Millis, u64)>,
+}
+
+impl Kept {
+    /// Records that the event `key` was logged on `incident` with `action`.
+    fn log(
+        &mut self,
+        key: (Millis, u64),
+        incident: IncidentId,
+        action: Action,
+        event: impl FnOnce() -> StoredEvent,
+    ) {
+        if self.dropped.contains(&key) {
+            return;
+        }
+        let event = self.events.entry(key).or_insert_with(event);
+        if let Recorded::Logged(outcomes) = &mut event.recorded {
+            outcomes.push((action, incident));
+            outcomes.sort_by_key(|(_, id)| *id);
+        }
+        self.keep_limit();
+    }
+
+    fn add(&mut self, key: (Millis, u64), event: StoredEvent) {
+        if !self.dropped.contains(&key) {
+            self.events.insert(key, event);
+            self.keep_limit();
+        }
+    }
+
+    fn keep_limit(&mut self) {
+        while self.events.len() > self.limit {
+            if let Some((oldest, _)) = self.events.pop_first() {
+                self.dropped.insert(oldest);
+            }
+        }
+    }
 }
 
 /// Failed deliveries of `source` since `since` that no replay has handled.
@@ -106,7 +160,7 @@ fn collect_failures(
     store: &Store,
     source: &str,
     since: Millis,
-    events: &mut BTreeMap<(Millis, u64), StoredEvent>,
+    kept: &mut Kept,
 ) -> Result<(), store::Error> {
     let mut before = None;
     loop {
@@ -120,7 +174,7 @@ fn collect_failures(
             }
             let Some((failure, body)) = store.failure(failure.id)? else { continue };
             let key = (failure.received_at, content_hash(&failure.headers, &body));
-            events.insert(
+            kept.add(
                 key,
                 StoredEvent {
                     received_at: failure.received_at,
@@ -161,4 +215,37 @@ pub fn actions_of(outcomes: &[(Action, IncidentId)]) -> Vec<String> {
     }
     actions.sort();
     actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(at: Millis) -> StoredEvent {
+        StoredEvent {
+            received_at: at,
+            headers: vec![],
+            body: b"{}".to_vec(),
+            recorded: Recorded::Logged(vec![]),
+        }
+    }
+
+    #[test]
+    fn only_the_newest_are_held_and_a_dropped_event_is_not_taken_again() {
+        let mut kept = Kept { limit: 2, ..Kept::default() };
+        for at in [30, 10, 20] {
+            kept.log((at, 1), at, Action::Created, || event(at));
+        }
+        // 10 was dropped when 20 came; seen again in another incident's log.
+        kept.log((10, 1), 99, Action::Created, || event(10));
+        // One event in two logs is one event, with both incidents.
+        kept.log((30, 1), 31, Action::Commented, || event(30));
+        let times: Vec<Millis> = kept.events.keys().map(|(at, _)| *at).collect();
+        assert_eq!(times, [20, 30]);
+        assert_eq!(kept.dropped.len(), 1);
+        assert_eq!(
+            kept.events[&(30, 1)].recorded,
+            Recorded::Logged(vec![(Action::Created, 30), (Action::Commented, 31)])
+        );
+    }
 }
