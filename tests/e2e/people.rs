@@ -80,6 +80,8 @@ const API_ROUTES: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/people/{name}/password", "admin"),
     ("POST", "/api/v1/people/{name}/test", "admin"),
     ("GET", "/api/v1/audit", "admin"),
+    ("GET", "/api/v1/sources/{name}/shadow", "admin"),
+    ("POST", "/api/v1/sources/{name}/replay", "admin"),
     ("GET", "/metrics", "metrics"),
 ];
 
