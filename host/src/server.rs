@@ -85,24 +85,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     notifier.abort();
     let _ = notifier.await;
     tracing::info!("stopped accepting requests; finishing storage writes");
-    // Shadow calls run after their answer, each within its plugin deadline;
-    // they hold the store, so they end before it is closed.
-    for source in app.live.load().sources.all() {
-        if let Some(shadow) = &source.shadow {
-            shadow.finished().await;
-        }
-    }
     // Every request has been answered, so each commit it waited for is on
     // disk already; closing only waits for the writer thread to end.
     if let Ok(app) = Arc::try_unwrap(app) {
         let AppState { store, live, notify, .. } = app;
         drop(live);
         drop(notify);
-        match Arc::try_unwrap(store) {
-            Ok(store) => store.close(),
-            Err(_) => tracing::warn!(
-                "storage is still in use at shutdown; redb checks the file at the next start"
-            ),
+        if let Ok(store) = Arc::try_unwrap(store) {
+            store.close();
         }
     }
     tracing::info!("shut down cleanly");

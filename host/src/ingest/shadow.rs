@@ -231,11 +231,6 @@ impl Shadow {
             .increment(1);
     }
 
-    /// Waits until no shadow call is running (each ends by its deadline).
-    pub async fn finished(&self) {
-        let _all = self.slots.acquire_many(SLOTS as u32).await;
-    }
-
     /// What the shadow has judged so far.
     pub fn report(&self) -> ShadowReport {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
