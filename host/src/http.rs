@@ -140,7 +140,10 @@ pub fn incident_view(incident: &crate::store::Incident) -> serde_json::Value {
 /// body: the test harness shows authors exactly what a sender would get.
 pub fn webhook_answer(result: Result<&Delivered, DeliveryError>) -> (u16, serde_json::Value) {
     match result {
-        Ok(delivered) => (202, events::answer(delivered)),
+        Ok(delivered) => (
+            202,
+            serde_json::to_value(events::answer(delivered)).expect("an answer always serializes"),
+        ),
         Err(error) => {
             let error = ApiError::from(error);
             (error.status.as_u16(), error.body())

@@ -17,7 +17,9 @@ use crate::store::{Held, Incident, Millis};
 pub use maintenance::Window;
 
 /// How urgent an incident is, by its source's `low_urgency` priorities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Urgency {
     High,

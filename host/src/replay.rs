@@ -31,7 +31,7 @@ pub const MAX_EVENTS: usize = 10_000;
 const EXAMPLES: usize = 10;
 
 /// What a replay found.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReplayReport {
     pub source: String,
     pub live_api_version: String,
@@ -56,7 +56,7 @@ pub struct ReplayReport {
 }
 
 /// One event on which the candidate and the live plugin disagreed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReplayDifference {
     pub received_at: Millis,
     /// The incidents the event was logged on live (empty: a failed delivery).

@@ -333,8 +333,11 @@ fn accepting_silences_the_alert_in_alertmanager_until_the_incident_is_resolved()
             })
             .cloned()
     });
-    let sent = entries(&host, &id, "notification_attempt");
-    assert!(sent.iter().any(|e| e["outcome"] == "sent"), "the silence is on the log: {sent:?}");
+    // The host records the attempt once Alertmanager has answered, so a
+    // moment after the silence exists.
+    poll("the silence's attempt on the incident's log", || {
+        entries(&host, &id, "notification_attempt").into_iter().find(|e| e["outcome"] == "sent")
+    });
 
     let (code, answer) = host.post_json(&format!("/api/v1/incidents/{id}/resolve"), &json!({}));
     assert_eq!(code, 200, "{answer}");

@@ -2,8 +2,9 @@
 //! host for an operator to look at and replay once the plugin is fixed.
 
 use super::output::OutputArg;
-use super::remote::{Remote, text};
+use super::remote::{Remote, read};
 use clap::Subcommand;
+use inbound::http::answers::{FailedDetail, FailedPage, FailedReplayed};
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -43,56 +44,68 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!("{page:#}");
                 return Ok(());
             }
-            let failures = page["failed_deliveries"].as_array().cloned().unwrap_or_default();
-            if failures.is_empty() {
+            let page: FailedPage = read(page)?;
+            if page.failed_deliveries.is_empty() {
                 println!("no failed deliveries");
                 return Ok(());
             }
             println!("{:>6}  {:<8}  {:<12}  {:<24}  ERROR", "ID", "STATE", "SOURCE", "RECEIVED");
-            for failure in &failures {
-                let state = if failure["replayed"].is_null() { "kept" } else { "replayed" };
+            for failure in &page.failed_deliveries {
+                let state = if failure.replayed.is_none() { "kept" } else { "replayed" };
                 println!(
                     "{:>6}  {:<8}  {:<12}  {:<24}  {}: {}",
-                    failure["id"],
+                    failure.id,
                     state,
-                    text(&failure["source"]),
-                    text(&failure["received_at"]),
-                    text(&failure["error_code"]),
-                    text(&failure["error"])
+                    failure.source,
+                    failure.received_at,
+                    failure.error_code,
+                    failure.error
                 );
             }
             Ok(())
         }
         Command::Show { id, output, remote } => {
-            let failure =
+            let answer =
                 remote.send(|client, base| client.get(format!("{base}/api/v1/failed/{id}")))?;
             if output.is_json() {
-                println!("{failure:#}");
+                println!("{answer:#}");
                 return Ok(());
             }
-            println!("failed delivery {id} from source {}", text(&failure["source"]));
-            for field in
-                ["received_at", "error_code", "error", "attempts", "fallback_incident", "replayed"]
-            {
-                println!("  {field}: {}", text(&failure[field]));
-            }
+            let FailedDetail { body, delivery: failure } = read(answer)?;
+            println!("failed delivery {id} from source {}", failure.source);
+            println!("  received_at: {}", failure.received_at);
+            println!("  error_code: {}", failure.error_code);
+            println!("  error: {}", failure.error);
+            println!("  attempts: {}", failure.attempts);
+            println!("  fallback_incident: {}", or_dash(failure.fallback_incident));
+            let replayed = failure.replayed.map(|r| {
+                format!("{} by {} (incident {})", r.at, r.action.as_str(), or_dash(r.incident))
+            });
+            println!("  replayed: {}", replayed.unwrap_or_else(|| "-".into()));
             println!("headers:");
-            for header in failure["headers"].as_array().into_iter().flatten() {
-                println!("  {}: {}", text(&header[0]), text(&header[1]));
+            for (name, value) in &failure.headers {
+                println!("  {name}: {value}");
             }
-            println!("body ({} bytes):\n{}", failure["body_bytes"], text(&failure["body"]));
+            println!("body ({} bytes):\n{body}", failure.body_bytes);
             Ok(())
         }
         Command::Replay { id, remote } => {
             let answer = remote
                 .send(|client, base| client.post(format!("{base}/api/v1/failed/{id}/replay")))?;
+            let answer: FailedReplayed = read(answer)?;
+            let (incident, status) = match &answer.incident {
+                Some(incident) => (incident.id.to_string(), incident.status.as_str()),
+                None => ("-".to_string(), "-"),
+            };
             println!(
-                "failed delivery {id} replayed: {} incident {} (status {})",
-                text(&answer["action"]),
-                answer["incident"]["id"],
-                text(&answer["incident"]["status"])
+                "failed delivery {id} replayed: {} incident {incident} (status {status})",
+                answer.action.as_str()
             );
             Ok(())
         }
     }
+}
+
+fn or_dash(value: Option<u64>) -> String {
+    value.map_or_else(|| "-".to_string(), |value| value.to_string())
 }

@@ -1,11 +1,12 @@
 //! `inbound incidents ...`: list, show, accept and resolve on a running host.
 
 use super::output::OutputArg;
-use super::remote::{Remote, text};
-use anyhow::Context;
+use super::remote::{Remote, read, text};
 use clap::Subcommand;
-use inbound::http::answers::IncidentPage;
-use serde_json::{Value, json};
+use inbound::http::answers::{
+    IncidentDetail, IncidentPage, LogKind, LogPageForward, StatusChanged,
+};
+use serde_json::json;
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -88,8 +89,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!("{page:#}");
                 return Ok(());
             }
-            let page: IncidentPage =
-                serde_json::from_value(page).context("the host's incident list is not one")?;
+            let page: IncidentPage = read(page)?;
             if page.incidents.is_empty() {
                 println!("no incidents");
                 return Ok(());
@@ -99,7 +99,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!(
                     "{:>6}  {:<8}  {:<12}  {:<24}  {}",
                     incident.id,
-                    text(&json!(incident.status)),
+                    incident.status.as_str(),
                     incident.source,
                     incident.created_at,
                     incident.summary
@@ -114,29 +114,31 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!("{shown:#}");
                 return Ok(());
             }
-            let incident = &shown["incident"];
-            println!("incident {}: {}", incident["id"], text(&incident["summary"]));
-            for field in [
-                "status",
-                "source",
-                "key",
-                "priority",
-                "escalation_policy",
-                "url",
-                "created_at",
-                "updated_at",
+            let shown: IncidentDetail = read(shown)?;
+            let incident = &shown.incident;
+            println!("incident {}: {}", incident.id, incident.summary);
+            let priority = incident.priority.map(|p| text(&json!(p)));
+            for (field, value) in [
+                ("status", incident.status.as_str()),
+                ("source", &incident.source),
+                ("key", &incident.key),
+                ("priority", priority.as_deref().unwrap_or("-")),
+                ("escalation_policy", &incident.escalation_policy),
+                ("url", incident.url.as_deref().unwrap_or("-")),
+                ("created_at", &incident.created_at),
+                ("updated_at", &incident.updated_at),
             ] {
-                println!("  {field}: {}", text(&incident[field]));
+                println!("  {field}: {value}");
             }
-            for link in incident["links"].as_array().into_iter().flatten() {
-                println!("  link: {} <{}>", text(&link["label"]), text(&link["url"]));
+            for link in &incident.links {
+                println!("  link: {} <{}>", link.label, link.url);
             }
-            print_details(incident["details"].as_str().unwrap_or_default());
+            print_details(&incident.details);
             println!("log (newest entries):");
-            for entry in shown["log"].as_array().into_iter().flatten() {
-                println!("  {}  {}", text(&entry["at"]), describe(entry));
+            for entry in &shown.log {
+                println!("  {}  {}", entry.at, describe(&entry.kind));
             }
-            if !shown["log_before"].is_null() {
+            if shown.log_before.is_some() {
                 println!("older entries: inbound incidents log {id}");
             }
             Ok(())
@@ -149,19 +151,15 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 let answer = remote.send(|client, base| {
                     client.get(format!("{base}/api/v1/incidents/{id}/log")).query(&query)
                 })?;
-                for entry in answer["entries"].as_array().into_iter().flatten() {
+                let answer: LogPageForward = read(answer)?;
+                for entry in &answer.entries {
                     if output.is_json() {
-                        println!("{entry}");
+                        println!("{}", serde_json::to_string(entry)?);
                     } else {
-                        println!(
-                            "{:>8}  {}  {}",
-                            entry["seq"],
-                            text(&entry["at"]),
-                            describe(entry)
-                        );
+                        println!("{:>8}  {}  {}", entry.seq, entry.at, describe(&entry.kind));
                     }
                 }
-                match answer["next_after"].as_u64() {
+                match answer.next_after {
                     Some(next) => after = Some(next),
                     None => return Ok(()),
                 }
@@ -185,10 +183,11 @@ fn change(remote: &Remote, id: u64, verb: &str, note: Option<String>) -> anyhow:
     let answer = remote.send(|client, base| {
         client.post(format!("{base}/api/v1/incidents/{id}/{verb}")).json(&body)
     })?;
+    let answer: StatusChanged = read(answer)?;
     println!(
         "incident {id}: {} (status {})",
-        text(&answer["action"]),
-        text(&answer["incident"]["status"])
+        answer.action.as_str(),
+        answer.incident.status.as_str()
     );
     Ok(())
 }
@@ -205,33 +204,52 @@ fn print_details(details: &str) {
 }
 
 /// One log entry as a short line.
-fn describe(entry: &Value) -> String {
-    match entry["type"].as_str().unwrap_or_default() {
-        "event_received" => {
-            let repeats = match entry["repeats"].as_u64() {
-                Some(n) => format!(
+fn describe(entry: &LogKind) -> String {
+    match entry {
+        LogKind::EventReceived { action, body_bytes, repeats, last_repeat_at, .. } => {
+            let repeats = match (repeats, last_repeat_at) {
+                (0, _) => String::new(),
+                (n, at) => format!(
                     ", and {n} identical since, the last at {}",
-                    text(&entry["last_repeat_at"])
+                    at.as_deref().unwrap_or("-")
                 ),
-                None => String::new(),
             };
+            format!("event received: {} ({body_bytes} bytes{repeats})", action.as_str())
+        }
+        LogKind::Created { by } => format!("created by {by}"),
+        LogKind::StatusChanged { by, from, note, to } => {
+            let note = note.as_ref().map(|note| format!(": {note}")).unwrap_or_default();
+            format!("{} -> {} by {by}{note}", from.as_str(), to.as_str())
+        }
+        LogKind::Comment { author, text, .. } => {
+            format!("comment by {}: {text}", author.as_deref().unwrap_or("-"))
+        }
+        LogKind::LinkAdded { label, url, by } => format!("link {label} <{url}> added by {by}"),
+        LogKind::Updated { by, fields } => format!("{} updated by {by}", fields.join(", ")),
+        LogKind::Escalated { level, round, notified, skipped } => {
+            let skipped = if skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; skipped {}", skipped.join(", "))
+            };
+            format!("level {level} (round {round}) notified {}{skipped}", or_nobody(notified))
+        }
+        LogKind::NotPaged { reason, .. } => format!("not paged: {reason}"),
+        LogKind::NotificationAttempt {
+            notification,
+            channel,
+            recipient,
+            attempt,
+            outcome,
+            detail,
+        } => {
             format!(
-                "event received: {} ({} bytes{repeats})",
-                text(&entry["action"]),
-                entry["body_bytes"]
+                "notification {notification} to {recipient} via {channel}, attempt {attempt}: {outcome} {detail}"
             )
         }
-        "created" => format!("created by {}", text(&entry["by"])),
-        "status_changed" => {
-            let note = entry["note"].as_str().map(|note| format!(": {note}")).unwrap_or_default();
-            format!(
-                "{} -> {} by {}{note}",
-                text(&entry["from"]),
-                text(&entry["to"]),
-                text(&entry["by"])
-            )
-        }
-        "comment" => format!("comment by {}: {}", text(&entry["author"]), text(&entry["text"])),
-        other => other.to_string(),
     }
+}
+
+fn or_nobody(names: &[String]) -> String {
+    if names.is_empty() { "nobody".to_string() } else { names.join(", ") }
 }

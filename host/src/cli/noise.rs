@@ -2,8 +2,7 @@
 //! what keeps the pager quiet, on a running host.
 
 use super::output::OutputArg;
-use super::remote::Remote;
-use anyhow::Context;
+use super::remote::{Remote, read};
 use clap::{Args, Subcommand};
 use inbound::http::answers::{HeartbeatPage, MaintenancePage, MaintenanceWindow};
 use serde_json::json;
@@ -75,8 +74,7 @@ pub fn maintenance(command: Maintenance) -> anyhow::Result<()> {
                 println!("{answer:#}");
                 return Ok(());
             }
-            let page: MaintenancePage =
-                serde_json::from_value(answer).context("unexpected answer")?;
+            let page: MaintenancePage = read(answer)?;
             if page.windows.is_empty() {
                 println!("no maintenance windows");
             }
@@ -108,8 +106,7 @@ pub fn maintenance(command: Maintenance) -> anyhow::Result<()> {
                 println!("{answer:#}");
                 return Ok(());
             }
-            let window: MaintenanceWindow =
-                serde_json::from_value(answer).context("unexpected answer")?;
+            let window: MaintenanceWindow = read(answer)?;
             print_window(&window);
             Ok(())
         }
@@ -117,8 +114,7 @@ pub fn maintenance(command: Maintenance) -> anyhow::Result<()> {
             let answer = remote.send(|client, base| {
                 client.delete(format!("{base}/api/v1/maintenance/{}", encode(&name)))
             })?;
-            let window: MaintenanceWindow =
-                serde_json::from_value(answer).context("unexpected answer")?;
+            let window: MaintenanceWindow = read(answer)?;
             print_window(&window);
             Ok(())
         }
@@ -152,8 +148,7 @@ pub fn heartbeats(command: Heartbeats) -> anyhow::Result<()> {
                 println!("{answer:#}");
                 return Ok(());
             }
-            let page: HeartbeatPage =
-                serde_json::from_value(answer).context("unexpected answer")?;
+            let page: HeartbeatPage = read(answer)?;
             if page.heartbeats.is_empty() {
                 println!("no [[heartbeats]] in the host's config");
                 return Ok(());

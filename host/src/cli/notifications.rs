@@ -2,9 +2,10 @@
 //! schedules of a running host.
 
 use super::output::OutputArg;
-use super::remote::{Remote, text};
-use anyhow::Context;
+use super::remote::{Remote, read, text};
 use clap::{Args, Subcommand};
+use inbound::http::answers::{NotificationAnswer, NotificationPage, OnCallPage};
+use serde_json::json;
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -51,7 +52,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!("{page:#}");
                 return Ok(());
             }
-            let notifications = page["notifications"].as_array().cloned().unwrap_or_default();
+            let NotificationPage { notifications, .. } = read(page)?;
             if notifications.is_empty() {
                 println!("no notifications");
                 return Ok(());
@@ -61,20 +62,20 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 "ID", "STATUS", "INCIDENT", "KIND", "LEVEL", "TO", "ATTEMPTS"
             );
             for n in &notifications {
-                let to = match n["person"].as_str() {
-                    Some(person) => format!("{person} via {}", text(&n["channel"])),
-                    None => format!("channel {}", text(&n["channel"])),
+                let to = match &n.person {
+                    Some(person) => format!("{person} via {}", n.channel),
+                    None => format!("channel {}", n.channel),
                 };
                 println!(
                     "{:>6}  {:<7}  {:<15} {:<9} {:<7}  {:<28} {:<10}  {}",
-                    n["id"],
-                    text(&n["status"]),
-                    n["incident"],
-                    text(&n["kind"]),
-                    n["level"],
+                    n.id,
+                    text(&json!(n.status)),
+                    n.incident,
+                    text(&json!(n.kind)),
+                    n.level,
                     to,
-                    n["attempts"],
-                    n["last_error"].as_str().unwrap_or_default()
+                    n.attempts,
+                    n.last_error.as_deref().unwrap_or_default()
                 );
             }
             Ok(())
@@ -83,10 +84,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             let answer = remote.send(|client, base| {
                 client.post(format!("{base}/api/v1/notifications/{id}/retry"))
             })?;
+            let NotificationAnswer { notification } = read(answer)?;
             println!(
                 "notification {id} queued again (incident {}, {})",
-                answer["notification"]["incident"],
-                text(&answer["notification"]["channel"])
+                notification.incident, notification.channel
             );
             Ok(())
         }
@@ -121,8 +122,7 @@ pub fn oncall(args: OnCall) -> anyhow::Result<()> {
         println!("{answer:#}");
         return Ok(());
     }
-    let page: inbound::http::answers::OnCallPage =
-        serde_json::from_value(answer).context("unexpected answer")?;
+    let page: OnCallPage = read(answer)?;
     if page.oncall.is_empty() {
         println!("no schedules");
     }

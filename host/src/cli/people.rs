@@ -3,7 +3,7 @@
 //! (admin token). Answers are read through the API's own types.
 
 use super::output::OutputArg;
-use super::remote::Remote;
+use super::remote::{Remote, read};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use inbound::http::answers::{AuditPage, ContactChecks, PasswordSet, PeoplePage};
@@ -53,7 +53,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 println!("{page:#}");
                 return Ok(());
             }
-            let page: PeoplePage = serde_json::from_value(page).context("unexpected answer")?;
+            let page: PeoplePage = read(page)?;
             if page.people.is_empty() {
                 println!("no [[people]] in the host's config");
                 return Ok(());
@@ -83,8 +83,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             if output.is_json() {
                 println!("{answer:#}");
             }
-            let checks: ContactChecks =
-                serde_json::from_value(answer).context("unexpected answer")?;
+            let checks: ContactChecks = read(answer)?;
             if !output.is_json() {
                 println!("{:<12}  {:<28}  {:<7}  ANSWER", "CHANNEL", "ADDRESS", "OUTCOME");
                 for check in &checks.checks {
@@ -109,7 +108,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 );
                 client.put(format!("{base}/api/v1/people/{name}/password")).json(&body)
             })?;
-            let set: PasswordSet = serde_json::from_value(answer).context("unexpected answer")?;
+            let set: PasswordSet = read(answer)?;
             println!("password of {} set; their console sessions ended", set.person);
             Ok(())
         }
@@ -174,7 +173,7 @@ pub fn audit(args: Audit) -> anyhow::Result<()> {
         println!("{page:#}");
         return Ok(());
     }
-    let page: AuditPage = serde_json::from_value(page).context("unexpected answer")?;
+    let page: AuditPage = read(page)?;
     if page.entries.is_empty() {
         println!("no audit entries");
         return Ok(());

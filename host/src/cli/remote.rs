@@ -4,7 +4,9 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use inbound::config::Config;
+use inbound::http::answers::{ErrorAnswer, Reloaded};
 use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,11 +41,7 @@ impl Remote {
         let body: Value =
             response.json().with_context(|| format!("{base} answered {status} without JSON"))?;
         if !status.is_success() {
-            bail!(
-                "{status}: {} ({})",
-                text(&body["error"]["message"]),
-                text(&body["error"]["code"])
-            );
+            bail!("{status}: {}", refusal(body));
         }
         Ok(body)
     }
@@ -58,12 +56,7 @@ impl Remote {
         let (_, response) = self.request(timeout, build)?;
         let status = response.status();
         if !status.is_success() {
-            let body: Value = response.json().unwrap_or_default();
-            bail!(
-                "{status}: {} ({})",
-                text(&body["error"]["message"]),
-                text(&body["error"]["code"])
-            );
+            bail!("{status}: {}", refusal(response.json().unwrap_or_default()));
         }
         Ok(response)
     }
@@ -109,11 +102,26 @@ impl Remote {
 /// `inbound reload`: `POST /api/v1/admin/reload`.
 pub fn reload(remote: &Remote) -> anyhow::Result<()> {
     let answer = remote.send(|client, base| client.post(format!("{base}/api/v1/admin/reload")))?;
-    println!("reloaded: {} sources", answer["sources"]);
-    for warning in answer["warnings"].as_array().into_iter().flatten() {
-        println!("warning: {}", text(warning));
+    let answer: Reloaded = read(answer)?;
+    println!("reloaded: {} sources", answer.sources);
+    for warning in &answer.warnings {
+        println!("warning: {warning}");
     }
     Ok(())
+}
+
+/// A 2xx answer as the type the API documents for it.
+pub fn read<T: DeserializeOwned>(answer: Value) -> anyhow::Result<T> {
+    serde_json::from_value(answer)
+        .context("the host's answer is not what this version of inbound expects (versions differ?)")
+}
+
+/// The host's error as `message (code)`; the body as it is when it is not one.
+fn refusal(body: Value) -> String {
+    match serde_json::from_value::<ErrorAnswer>(body.clone()) {
+        Ok(ErrorAnswer { error }) => format!("{} ({})", error.message, error.code),
+        Err(_) => text(&body),
+    }
 }
 
 pub fn text(value: &Value) -> String {

@@ -45,7 +45,9 @@ pub struct MaintenanceConfig {
 }
 
 /// What an incident held by a window does once the window ends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AfterWindow {
     /// Starts escalating from level 0: nobody has seen it yet.

@@ -2,6 +2,7 @@
 //! but answering whether it worked.
 
 use super::ApiError;
+use super::answers::ErrorAnswer;
 use super::answers::Reloaded;
 use crate::app::{self, AppState, Caller};
 use crate::request_extensions::ClientAddress;
@@ -10,6 +11,17 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use std::sync::Arc;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/reload",
+    operation_id = "reload",
+    summary = "Re-read config.toml and the plugins",
+    responses(
+        (status = 200, description = "Reloaded", body = Reloaded),
+        (status = 422, description = "The new config or a plugin is refused; the old one keeps serving", body = ErrorAnswer),
+    ),
+    tag = "admin"
+)]
 pub async fn reload(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,

@@ -6,6 +6,7 @@
 //! the download and nothing is left behind, whatever happens to the caller.
 
 use super::ApiError;
+use super::answers::ErrorAnswer;
 use super::error::read_blocking;
 use crate::app::audit::{self, Action};
 use crate::app::{AppState, Caller};
@@ -21,6 +22,19 @@ use std::sync::Arc;
 /// Bytes read from the copy per chunk of the answer.
 const CHUNK: usize = 256 << 10;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/backup",
+    operation_id = "backup",
+    summary = "A consistent copy of the database, taken while the host serves",
+    description = "The copy holds every change committed before the request; the host keeps taking commits meanwhile. `inbound backup DEST` downloads it and checks that it opens.",
+    responses(
+        (status = 200, description = "The redb database file", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 409, description = "The host runs on PostgreSQL: back it up with its own tools", body = ErrorAnswer),
+        (status = 500, description = "The copy could not be written", body = ErrorAnswer),
+    ),
+    tag = "admin"
+)]
 pub async fn download(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,

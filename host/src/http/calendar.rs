@@ -5,6 +5,7 @@
 //! Wrong keys count against the client like wrong tokens.
 
 use super::ApiError;
+use super::answers::ErrorAnswer;
 use super::params::{ApiPath, ApiQuery, QueryParams};
 use crate::app::{AppState, Refused, calendar, digest_hex, oncall};
 use crate::request_extensions::ClientAddress;
@@ -16,13 +17,18 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::net::IpAddr;
 use std::sync::Arc;
+use utoipa::IntoParams;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FeedParams {
+    /// A person's calendar feed key (the console's On call page); or send a
+    /// bearer token of role viewer or above.
     key: Option<String>,
     /// RFC 3339: where the feed's window starts (default now), at most a
     /// year ahead: to look at the turns around a later date.
+    #[param(format = DateTime)]
     from: Option<String>,
 }
 
@@ -54,6 +60,20 @@ impl FeedParams {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schedules/{name}/calendar.ics",
+    operation_id = "scheduleCalendar",
+    summary = "A schedule's upcoming turns as an iCalendar feed",
+    params(("name" = String, Path, description = "The schedule's name"), FeedParams),
+    responses(
+        (status = 200, description = "iCalendar (RFC 5545), one event per turn, in UTC", body = String, content_type = "text/calendar"),
+        (status = 400, description = "A from that is not valid", body = ErrorAnswer),
+        (status = 401, description = "Neither a feed key nor a bearer token of role viewer or above", body = ErrorAnswer),
+        (status = 404, description = "Unknown name", body = ErrorAnswer),
+    ),
+    tag = "on call"
+)]
 pub async fn schedule(
     State(app): State<Arc<AppState>>,
     client: Option<Extension<ClientAddress>>,
@@ -74,6 +94,20 @@ pub async fn schedule(
     Ok(ics(feed))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/people/{name}/calendar.ics",
+    operation_id = "personCalendar",
+    summary = "A person's upcoming turns across every schedule as an iCalendar feed",
+    params(("name" = String, Path, description = "The person's name"), FeedParams),
+    responses(
+        (status = 200, description = "iCalendar (RFC 5545), one event per turn, in UTC", body = String, content_type = "text/calendar"),
+        (status = 400, description = "A from that is not valid", body = ErrorAnswer),
+        (status = 401, description = "Neither a feed key nor a bearer token of role viewer or above", body = ErrorAnswer),
+        (status = 404, description = "Unknown name", body = ErrorAnswer),
+    ),
+    tag = "on call"
+)]
 pub async fn person(
     State(app): State<Arc<AppState>>,
     client: Option<Extension<ClientAddress>>,

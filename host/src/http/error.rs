@@ -2,6 +2,7 @@
 //! the right status. Each typed error of the layers below converts into it
 //! here, once, so handlers just use `?`.
 
+use super::answers::{ErrorAnswer, ErrorDetail};
 use crate::app::{
     ClientRateLimited, OVERLOADED_RETRY_AFTER, Overloaded, RateLimited, StorageFull, UnknownSource,
     signature,
@@ -12,7 +13,6 @@ use crate::store;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -47,13 +47,19 @@ impl ApiError {
 
     /// The JSON body of the answer.
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": {"code": self.code, "message": self.message}})
+        serde_json::to_value(self.answer()).expect("an error always serializes")
+    }
+
+    pub fn answer(&self) -> ErrorAnswer {
+        ErrorAnswer {
+            error: ErrorDetail { code: self.code.clone(), message: self.message.clone() },
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = self.body();
+        let body = self.answer();
         let mut response = (self.status, Json(body)).into_response();
         // For the one log line every refusal gets (`request_log`).
         response.extensions_mut().insert(crate::request_extensions::Refusal {

@@ -1,5 +1,7 @@
 //! `POST /api/v1/events/{integration}/{key}`: the webhook senders call.
 
+use super::answers::ErrorAnswer;
+use super::answers::EventAnswer;
 use super::body::{self, BodyError};
 use super::params::ApiPath;
 use super::{ApiError, views};
@@ -15,7 +17,6 @@ use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -80,6 +81,30 @@ impl From<Refusal> for ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{integration}/{key}",
+    operation_id = "receiveEvent",
+    summary = "Receive a webhook for the source with this key",
+    description = "The source's plugin maps the body to incident changes; 202 means they are durable.",
+    params(
+        ("integration" = String, Path, description = "The source's integration, e.g. zendesk"),
+        ("key" = String, Path, description = "The source's secret key"),
+    ),
+    request_body(content = Object, description = "The sender's JSON, as its plugin reads it"),
+    responses(
+        (status = 202, description = "Stored durably", body = EventAnswer),
+        (status = 400, description = "The plugin refused the request as the sender's mistake, or the body is not JSON", body = ErrorAnswer),
+        (status = 401, description = "A signing secret is configured and the signature is missing or wrong", body = ErrorAnswer),
+        (status = 404, description = "No source has this integration and key (unknown-source)", body = ErrorAnswer),
+        (status = 408, description = "The body did not arrive in time", body = ErrorAnswer),
+        (status = 413, description = "The body is over server.max_body_bytes", body = ErrorAnswer),
+        (status = 429, description = "Over the source's or the client's rate limit (Retry-After)", body = ErrorAnswer),
+        (status = 500, description = "The plugin failed and the source does not accept failures", body = ErrorAnswer),
+        (status = 503, description = "Overloaded, storage full, or the plugin failed (Retry-After)", body = ErrorAnswer),
+    ),
+    tag = "events"
+)]
 pub async fn receive(
     State(app): State<Arc<AppState>>,
     Extension(request_id): Extension<RequestId>,
@@ -112,9 +137,9 @@ pub async fn receive(
     Ok(response)
 }
 
-fn outcome(answer: &Result<(StatusCode, Json<Value>), Refusal>) -> &str {
+fn outcome(answer: &Result<(StatusCode, Json<EventAnswer>), Refusal>) -> &str {
     match answer {
-        Ok((_, body)) => body["action"].as_str().unwrap_or("unchanged"),
+        Ok((_, body)) => body.action.as_str(),
         Err(refusal) => refusal.outcome(),
     }
 }
@@ -125,7 +150,7 @@ async fn deliver(
     request_id: &RequestId,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), Refusal> {
+) -> Result<(StatusCode, Json<EventAnswer>), Refusal> {
     let started = Instant::now();
     let source = &webhook.source;
     if let Some(rate) = &webhook.rate {
@@ -157,7 +182,7 @@ async fn deliver(
     tracing::info!(
         request_id = %request_id.0,
         source = %source.name,
-        action = %answer["action"].as_str().unwrap_or_default(),
+        action = answer.action.as_str(),
         incident = delivered.outcomes.first().map(|(_, i)| i.id),
         plugin_us = delivered.plugin_time.as_micros() as u64,
         latency_us = started.elapsed().as_micros() as u64,
@@ -168,19 +193,6 @@ async fn deliver(
 
 /// The `202` body for a delivered event: the first outcome in full, every
 /// outcome by id.
-pub fn answer(delivered: &Delivered) -> Value {
-    let (action, incident) = match delivered.outcomes.first() {
-        Some((action, incident)) => (json!(action), json!(views::incident(incident))),
-        None => (json!("unchanged"), Value::Null),
-    };
-    let outcomes: Vec<Value> = delivered
-        .outcomes
-        .iter()
-        .map(|(action, incident)| json!({"action": action, "incident_id": incident.id}))
-        .collect();
-    let mut answer = json!({"action": action, "incident": incident, "outcomes": outcomes});
-    if let Some(failure) = delivered.failure {
-        answer["failed_delivery"] = json!(failure);
-    }
-    answer
+pub fn answer(delivered: &Delivered) -> EventAnswer {
+    views::event_answer(&delivered.outcomes, delivered.failure)
 }

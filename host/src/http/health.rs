@@ -8,6 +8,16 @@ use axum::http::StatusCode;
 use std::sync::Arc;
 
 /// The process is up and serving HTTP.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    summary = "The process is up",
+    responses(
+        (status = 200, description = "Up", body = Health),
+    ),
+    tag = "meta"
+)]
 pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok".to_string() })
 }
@@ -15,6 +25,17 @@ pub async fn healthz() -> Json<Health> {
 /// Storage can commit (the database is open, not waiting to be reopened
 /// after a disk failure, and its disk is above the free-space floor) and
 /// every configured integration's plugin is loaded.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    summary = "Storage open and every plugin loaded",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready", body = Readiness),
+    ),
+    tag = "meta"
+)]
 pub async fn readyz(State(app): State<Arc<AppState>>) -> (StatusCode, Json<Readiness>) {
     let storage = app.store.is_ready();
     let live = app.live.load();

@@ -2,6 +2,7 @@
 //! is the credential, as a webhook URL's is); `GET /api/v1/heartbeats`
 //! (viewer) lists each with its last ping.
 
+use super::answers::ErrorAnswer;
 use super::answers::{HeartbeatPage, HeartbeatView, Pinged};
 use super::error::read_blocking;
 use super::params::ApiPath;
@@ -14,6 +15,19 @@ use axum::extract::State;
 use std::sync::Arc;
 
 /// `POST /api/v1/heartbeats/{key}`: the sender is alive.
+#[utoipa::path(
+    post,
+    path = "/api/v1/heartbeats/{key}",
+    operation_id = "pingHeartbeat",
+    summary = "A heartbeat's ping: the sender is alive; resolves the incident of a miss",
+    params(("key" = String, Path, description = "The heartbeat's secret key")),
+    responses(
+        (status = 200, description = "Pinged", body = Pinged),
+        (status = 404, description = "unknown-heartbeat", body = ErrorAnswer),
+        (status = 503, description = "Storage is unavailable or full", body = ErrorAnswer),
+    ),
+    tag = "noise"
+)]
 pub async fn ping(
     State(app): State<Arc<AppState>>,
     ApiPath(key): ApiPath<String>,
@@ -49,6 +63,16 @@ pub async fn ping(
 }
 
 /// `GET /api/v1/heartbeats`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/heartbeats",
+    operation_id = "listHeartbeats",
+    summary = "Heartbeats with their last ping",
+    responses(
+        (status = 200, description = "The heartbeats", body = HeartbeatPage),
+    ),
+    tag = "noise"
+)]
 pub async fn list(State(app): State<Arc<AppState>>) -> Result<Json<HeartbeatPage>, ApiError> {
     let (store, setup) = (app.store.clone(), app.notify.current());
     let listed =

@@ -3,6 +3,7 @@
 //! plans one and `DELETE /api/v1/maintenance/{name}` ends one early
 //! (responder). Audited; read by escalation on every host.
 
+use super::answers::ErrorAnswer;
 use super::answers::{MaintenancePage, MaintenanceWindow};
 use super::params::ApiPath;
 use super::{ApiError, views};
@@ -18,21 +19,35 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/maintenance",
+    operation_id = "listMaintenance",
+    summary = "Maintenance windows, the config's and those made at run time, by start",
+    responses(
+        (status = 200, description = "The windows", body = MaintenancePage),
+    ),
+    tag = "noise"
+)]
 pub async fn list(State(app): State<Arc<AppState>>) -> Result<Json<MaintenancePage>, ApiError> {
     let now = now_millis();
     let windows = maintenance::list(&app).await?;
     Ok(Json(MaintenancePage { windows: windows.iter().map(|w| window_view(w, now)).collect() }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct WindowRequest {
+pub struct WindowRequest {
     name: String,
     /// RFC 3339; default now.
+    #[schema(format = DateTime)]
     from: Option<String>,
     /// RFC 3339; or `minutes`.
+    #[schema(format = DateTime)]
     until: Option<String>,
+    /// Instead of `until`.
     minutes: Option<u64>,
     #[serde(default)]
     sources: Vec<String>,
@@ -44,6 +59,19 @@ struct WindowRequest {
 
 /// `POST /api/v1/maintenance`, body `{"name", "minutes" | "until", "from",
 /// "sources", "priorities", "after"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/maintenance",
+    operation_id = "startMaintenance",
+    summary = "Start or plan a maintenance window: levels due in it page nobody",
+    request_body = WindowRequest,
+    responses(
+        (status = 201, description = "Started", body = MaintenanceWindow),
+        (status = 400, description = "invalid-body, or a time, source or priority that is not valid", body = ErrorAnswer),
+        (status = 409, description = "A window of this name exists", body = ErrorAnswer),
+    ),
+    tag = "noise"
+)]
 pub async fn start(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -71,6 +99,19 @@ pub async fn start(
 }
 
 /// `DELETE /api/v1/maintenance/{name}`: ends a run-time window now.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/maintenance/{name}",
+    operation_id = "endMaintenance",
+    summary = "End a run-time maintenance window now",
+    params(("name" = String, Path, description = "The window's name")),
+    responses(
+        (status = 200, description = "Ended", body = MaintenanceWindow),
+        (status = 404, description = "unknown-window", body = ErrorAnswer),
+        (status = 409, description = "A window of the config cannot be ended here", body = ErrorAnswer),
+    ),
+    tag = "noise"
+)]
 pub async fn end(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,

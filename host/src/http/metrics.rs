@@ -8,6 +8,16 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use std::sync::Arc;
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
+    ),
+    tag = "meta"
+)]
 pub async fn render(State(app): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
     let handle =
         app.metrics.ok_or_else(|| ApiError::internal("metrics are not enabled in this process"))?;

@@ -6,6 +6,8 @@
 //! - `GET /ack/{token}` shows a confirmation page and changes nothing (mail
 //!   scanners fetch links); the page's `POST /ack/{token}` acts.
 
+use super::answers::ErrorAnswer;
+use super::answers::{NotificationAnswer, NotificationPage};
 use super::error::read_blocking;
 use super::params::{ApiPath, ApiQuery, NotificationId, QueryParams, page_limit};
 use super::{ApiError, views};
@@ -15,21 +17,28 @@ use crate::notify::RetryError;
 use crate::notify::links::{LinkAction, LinkError};
 use crate::request_extensions::ClientAddress;
 use crate::respond::{self, RespondError};
-use crate::store::{DeliveryStatus, Escalation, Notification, NotificationQuery, Status};
+use crate::store::{DeliveryStatus, NotificationQuery, Status};
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::IntoParams;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    #[param(value_type = Option<DeliveryStatus>)]
     status: Option<String>,
+    /// Only this incident's notifications.
+    #[param(minimum = 1)]
     incident: Option<u64>,
+    /// `next_before` of the previous page.
     before: Option<u64>,
+    /// Notifications per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 
@@ -38,66 +47,23 @@ impl QueryParams for ListParams {
         "status (pending, sent, failed), incident (an incident id), before, limit (1-500)";
 }
 
-/// Fired levels and people notified that the incident detail shows: the
-/// newest, with the counts; a storm of repeats or a person with hundreds of
-/// contacts cannot make the answer grow without bound.
-pub const DETAIL_ESCALATION_ITEMS: usize = 50;
-
-pub fn notification_view(notification: &Notification) -> Value {
-    json!({
-        "id": notification.id,
-        "incident": notification.incident,
-        "kind": notification.kind,
-        "level": notification.level,
-        "round": notification.round,
-        "channel": notification.recipient.channel,
-        "person": notification.recipient.person,
-        "address": notification.recipient.address,
-        "status": notification.status,
-        "attempts": notification.attempts,
-        "created_at": views::timestamp(notification.created_at),
-        "next_attempt_at": (notification.status == DeliveryStatus::Pending)
-            .then(|| views::timestamp(notification.next_attempt_at)),
-        "sent_at": notification.sent_at.map(views::timestamp),
-        "last_error": notification.last_error,
-        "held": notification.held,
-        "idempotency_key": notification.idempotency_key(),
-        // Outbound entries (two-way): what the sender is being told.
-        "change": notification.change,
-        // A person's later rule: due that many minutes after the level.
-        "after_minutes": notification.after_minutes,
-    })
-}
-
-/// The escalation with its newest fired levels and latest people notified
-/// (oldest first), and how many there are in all.
-pub fn escalation_view(escalation: &Escalation) -> Value {
-    let newest = |count: usize| count.saturating_sub(DETAIL_ESCALATION_ITEMS);
-    json!({
-        "policy": escalation.policy,
-        "state": escalation.state,
-        "next_level": escalation.next_level,
-        "round": escalation.round,
-        "next_at": escalation.due_at.map(views::timestamp),
-        "fired": escalation.fired[newest(escalation.fired.len())..].iter().map(|f| json!({
-            "level": f.level, "round": f.round,
-            "due_at": views::timestamp(f.due_at), "fired_at": views::timestamp(f.fired_at),
-        })).collect::<Vec<_>>(),
-        "fired_count": escalation.fired.len(),
-        "notified": escalation.notified[newest(escalation.notified.len())..]
-            .iter()
-            .map(crate::notify::engine::describe)
-            .collect::<Vec<_>>(),
-        "notified_count": escalation.notified.len(),
-        "held": escalation.held,
-    })
-}
-
 /// `GET /api/v1/notifications?status=&incident=&before=&limit=`, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    operation_id = "listNotifications",
+    summary = "List notifications (the outbox), newest first",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page", body = NotificationPage),
+        (status = 400, description = "A parameter is not valid", body = ErrorAnswer),
+    ),
+    tag = "notifications"
+)]
 pub async fn list(
     State(app): State<Arc<AppState>>,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NotificationPage>, ApiError> {
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(text) => Some(DeliveryStatus::parse(text).ok_or_else(|| {
@@ -115,30 +81,59 @@ pub async fn list(
     };
     let store = app.store.clone();
     let page = read_blocking("notifications".into(), move || store.notifications(&query)).await?;
-    let notifications: Vec<Value> = page.items.iter().map(notification_view).collect();
-    Ok(Json(json!({"notifications": notifications, "next_before": page.next})))
+    Ok(Json(NotificationPage {
+        next_before: page.next,
+        notifications: page.items.iter().map(views::notification).collect(),
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/{id}",
+    operation_id = "showNotification",
+    summary = "One notification",
+    params(("id" = u64, Path, minimum = 1, description = "The notification's id")),
+    responses(
+        (status = 200, description = "The notification", body = NotificationAnswer),
+        (status = 400, description = "invalid-id", body = ErrorAnswer),
+        (status = 404, description = "unknown-notification", body = ErrorAnswer),
+    ),
+    tag = "notifications"
+)]
 pub async fn show(
     State(app): State<Arc<AppState>>,
     NotificationId(id): NotificationId,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NotificationAnswer>, ApiError> {
     let store = app.store.clone();
     let found = read_blocking(format!("notification {id}"), move || store.notification(id)).await?;
     let notification = found.ok_or_else(|| {
         ApiError::not_found("unknown-notification", format!("there is no notification {id}"))
     })?;
-    Ok(Json(json!({"notification": notification_view(&notification)})))
+    Ok(Json(NotificationAnswer { notification: views::notification(&notification) }))
 }
 
 /// `POST /api/v1/notifications/{id}/retry`: a failed notification back in
 /// the outbox, due now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications/{id}/retry",
+    operation_id = "retryNotification",
+    summary = "Put a failed notification back in the outbox, due now, with a fresh set of attempts",
+    params(("id" = u64, Path, minimum = 1, description = "The notification's id")),
+    responses(
+        (status = 200, description = "Queued again", body = NotificationAnswer),
+        (status = 400, description = "invalid-id", body = ErrorAnswer),
+        (status = 404, description = "unknown-notification", body = ErrorAnswer),
+        (status = 409, description = "not-failed", body = ErrorAnswer),
+    ),
+    tag = "notifications"
+)]
 pub async fn retry(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
     client: Option<Extension<ClientAddress>>,
     NotificationId(id): NotificationId,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NotificationAnswer>, ApiError> {
     let notification =
         app.notify.retry(id, &caller.actor()).await.map_err(|error| match error {
             RetryError::NotFound(_) => {
@@ -152,10 +147,24 @@ pub async fn retry(
     let detail = format!("retried notification {id} of incident {}", notification.incident);
     let client = client.map(|Extension(address)| address.client);
     app.audit(audit::Entry::by(&caller, Action::NotificationRetry, client, detail));
-    Ok(Json(json!({"notification": notification_view(&notification)})))
+    Ok(Json(NotificationAnswer { notification: views::notification(&notification) }))
 }
 
 /// `GET /ack/{token}`: what the link would do, and a button that does it.
+#[utoipa::path(
+    get,
+    path = "/ack/{token}",
+    operation_id = "confirmLink",
+    summary = "One-click link: a confirmation page; changes nothing",
+    params(("token" = String, Path, description = "The signed token of the link")),
+    responses(
+        (status = 200, description = "The page, with a button that POSTs", body = String, content_type = "text/html"),
+        (status = 403, description = "Not a valid link", body = String, content_type = "text/html"),
+        (status = 404, description = "Links are off or the incident is unknown", body = String, content_type = "text/html"),
+        (status = 410, description = "Expired", body = String, content_type = "text/html"),
+    ),
+    tag = "links"
+)]
 pub async fn confirm(
     State(app): State<Arc<AppState>>,
     ApiPath(token): ApiPath<String>,
@@ -180,13 +189,28 @@ pub async fn confirm(
         incident.id,
         escape(&incident.source),
         escape(&incident.summary),
-        json!(incident.status).as_str().unwrap_or_default(),
+        incident.status.as_str(),
         escape(&claims.person),
     );
     page(StatusCode::OK, &format!("{verb} incident #{}", incident.id), &body)
 }
 
 /// `POST /ack/{token}`: accepts or resolves as the person the link was sent to.
+#[utoipa::path(
+    post,
+    path = "/ack/{token}",
+    operation_id = "actOnLink",
+    summary = "One-click link: accept or resolve as the person the link was sent to",
+    params(("token" = String, Path, description = "The signed token of the link")),
+    responses(
+        (status = 200, description = "Done", body = String, content_type = "text/html"),
+        (status = 403, description = "Not a valid link", body = String, content_type = "text/html"),
+        (status = 404, description = "Links are off or the incident is unknown", body = String, content_type = "text/html"),
+        (status = 409, description = "Already resolved", body = String, content_type = "text/html"),
+        (status = 410, description = "Expired", body = String, content_type = "text/html"),
+    ),
+    tag = "links"
+)]
 pub async fn act(State(app): State<Arc<AppState>>, ApiPath(token): ApiPath<String>) -> Response {
     let claims = match verify(&app, &token) {
         Ok(claims) => claims,
@@ -205,11 +229,7 @@ pub async fn act(State(app): State<Arc<AppState>>, ApiPath(token): ApiPath<Strin
             page(
                 StatusCode::OK,
                 "Done",
-                &format!(
-                    "<p>Incident #{} is now {}.</p>",
-                    incident.id,
-                    json!(incident.status).as_str().unwrap_or_default()
-                ),
+                &format!("<p>Incident #{} is now {}.</p>", incident.id, incident.status.as_str()),
             )
         }
         Err(RespondError::NotFound(_)) => {

@@ -4,6 +4,7 @@
 //! is stored in the database, honoured by escalation on every host, shown
 //! by `inbound oncall` and the console, and audited.
 
+use super::answers::ErrorAnswer;
 use super::answers::{OnCallEntry, OnCallPage, ShiftView};
 use super::params::{ApiPath, ApiQuery, QueryParams};
 use super::{ApiError, views};
@@ -17,12 +18,16 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OnCallParams {
+    /// Only this schedule.
     schedule: Option<String>,
     /// RFC 3339; default now.
+    #[param(format = DateTime)]
     at: Option<String>,
 }
 
@@ -30,6 +35,19 @@ impl QueryParams for OnCallParams {
     const ACCEPTED: &'static str = "schedule, at (RFC 3339)";
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/oncall",
+    operation_id = "onCall",
+    summary = "Who is on call in each schedule (or one), now or at a given time",
+    params(OnCallParams),
+    responses(
+        (status = 200, description = "The person on call per schedule and when their turn ends", body = OnCallPage),
+        (status = 400, description = "A time that is not RFC 3339", body = ErrorAnswer),
+        (status = 404, description = "unknown-schedule", body = ErrorAnswer),
+    ),
+    tag = "on call"
+)]
 pub async fn oncall(
     State(app): State<Arc<AppState>>,
     ApiQuery(params): ApiQuery<OnCallParams>,
@@ -75,18 +93,35 @@ pub async fn oncall(
     Ok(Json(OnCallPage { at: at.to_string(), oncall }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ShiftRequest {
+pub struct ShiftRequest {
     /// Who covers; a person may leave it out to mean themselves.
     person: Option<String>,
     /// RFC 3339; default now.
+    #[schema(format = DateTime)]
     from: Option<String>,
     /// RFC 3339; default the end of the turn running at `from`.
+    #[schema(format = DateTime)]
     until: Option<String>,
 }
 
 /// `POST /api/v1/schedules/{name}/shifts`, body `{"person", "from", "until"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/schedules/{name}/shifts",
+    operation_id = "takeShift",
+    summary = "Take a shift, or cover one until a time: the person is on call for the span (the latest taken wins)",
+    params(("name" = String, Path, description = "The schedule's name")),
+    request_body = ShiftRequest,
+    responses(
+        (status = 201, description = "Taken", body = ShiftView),
+        (status = 400, description = "invalid-body, or times that are not valid", body = ErrorAnswer),
+        (status = 403, description = "A responder may only take shifts for themselves", body = ErrorAnswer),
+        (status = 404, description = "unknown-schedule or unknown-person", body = ErrorAnswer),
+    ),
+    tag = "on call"
+)]
 pub async fn take(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -109,6 +144,19 @@ pub async fn take(
 }
 
 /// `DELETE /api/v1/schedules/{name}/shifts/{id}`: ends a shift early.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/schedules/{name}/shifts/{id}",
+    operation_id = "cancelShift",
+    summary = "End a shift taken at run time",
+    params(("name" = String, Path, description = "The schedule's name"), ("id" = u64, Path, description = "The shift's id")),
+    responses(
+        (status = 200, description = "Cancelled", body = ShiftView),
+        (status = 400, description = "invalid-id", body = ErrorAnswer),
+        (status = 404, description = "unknown-shift", body = ErrorAnswer),
+    ),
+    tag = "on call"
+)]
 pub async fn cancel(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,

@@ -3,6 +3,7 @@
 //! /api/v1/people/{name}/password` (what `inbound people set-password`
 //! sends), and `GET /api/v1/audit`. All for admins.
 
+use super::answers::ErrorAnswer;
 use super::answers::{
     AuditEntry, AuditPage, ContactCheckView, ContactChecks, PasswordSet, PeoplePage, Person,
 };
@@ -18,7 +19,18 @@ use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/people",
+    operation_id = "listPeople",
+    summary = "The people of [[people]]: role, email, whether a console password is set",
+    responses(
+        (status = 200, description = "People", body = PeoplePage),
+    ),
+    tag = "people"
+)]
 pub async fn list(State(app): State<Arc<AppState>>) -> Result<Json<PeoplePage>, ApiError> {
     let live = app.live.load_full();
     let store = app.store.clone();
@@ -40,15 +52,38 @@ pub async fn list(State(app): State<Arc<AppState>>) -> Result<Json<PeoplePage>, 
     Ok(Json(PeoplePage { people }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewPassword {
+pub struct NewPassword {
+    #[schema(min_length = 12, max_length = 1024)]
     password: String,
+}
+
+/// The optional body of a contact test.
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactTest {
+    /// Only the contacts on this channel.
+    channel: Option<String>,
 }
 
 /// `PUT /api/v1/people/{name}/password`, body `{"password": "..."}`: stores
 /// the Argon2id hash and ends every session the person holds, in one commit
 /// with its audit entry.
+#[utoipa::path(
+    put,
+    path = "/api/v1/people/{name}/password",
+    operation_id = "setPassword",
+    summary = "Set a person's console password (Argon2id in the database); ends their sessions",
+    params(("name" = String, Path, description = "The person's name")),
+    request_body = NewPassword,
+    responses(
+        (status = 200, description = "Set", body = PasswordSet),
+        (status = 400, description = "invalid-body, or a password shorter than 12 or longer than 1024 characters", body = ErrorAnswer),
+        (status = 404, description = "unknown-person", body = ErrorAnswer),
+    ),
+    tag = "people"
+)]
 pub async fn set_password(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -100,11 +135,16 @@ pub async fn set_password(
     Ok(Json(PasswordSet { person: name, sessions_ended: true }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
+    /// `next_before` of the previous page.
     before: Option<u64>,
+    /// Entries per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+    /// Only this action, e.g. `forbidden`, `sign_in`.
     action: Option<String>,
 }
 
@@ -112,6 +152,18 @@ impl QueryParams for AuditParams {
     const ACCEPTED: &'static str = "action, before (an entry id), limit (1-500)";
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    operation_id = "listAudit",
+    summary = "The audit trail, newest first",
+    params(AuditParams),
+    responses(
+        (status = 200, description = "A page of entries", body = AuditPage),
+        (status = 400, description = "A parameter is not valid", body = ErrorAnswer),
+    ),
+    tag = "people"
+)]
 pub async fn audit(
     State(app): State<Arc<AppState>>,
     ApiQuery(params): ApiQuery<AuditParams>,
@@ -150,6 +202,20 @@ pub async fn audit(
 /// `POST /api/v1/people/{name}/test`, body optional `{"channel": "sms"}`:
 /// a test message to each of the person's contacts (or that channel's),
 /// sent now, with what each receiver answered. Audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/people/{name}/test",
+    operation_id = "testPersonContacts",
+    summary = "Send a test message to each of a person's contacts now (or one channel's) and report what each receiver answered",
+    params(("name" = String, Path, description = "The person's name")),
+    request_body(content = Option<ContactTest>, description = "Optional; without it every contact is tried"),
+    responses(
+        (status = 200, description = "What each contact's test message did", body = ContactChecks),
+        (status = 400, description = "invalid-body", body = ErrorAnswer),
+        (status = 404, description = "unknown-person, or no contact on that channel", body = ErrorAnswer),
+    ),
+    tag = "people"
+)]
 pub async fn test_contacts(
     State(app): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
@@ -157,13 +223,8 @@ pub async fn test_contacts(
     ApiPath(name): ApiPath<String>,
     body: Bytes,
 ) -> Result<Json<ContactChecks>, ApiError> {
-    #[derive(Default, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Asked {
-        channel: Option<String>,
-    }
-    let asked: Asked = if body.iter().all(u8::is_ascii_whitespace) {
-        Asked::default()
+    let asked: ContactTest = if body.iter().all(u8::is_ascii_whitespace) {
+        ContactTest::default()
     } else {
         serde_json::from_slice(&body).map_err(|error| {
             ApiError::bad_request(

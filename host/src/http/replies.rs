@@ -5,6 +5,7 @@
 //! provider texts back to the person.
 
 use super::ApiError;
+use super::answers::ErrorAnswer;
 use super::error::read_blocking;
 use super::params::ApiPath;
 use crate::app::AppState;
@@ -21,6 +22,31 @@ use std::sync::Arc;
 /// Notifications scanned for "the newest page this person got" (`1`, `ACK`).
 const NEWEST_SCANNED: usize = 500;
 
+/// The form fields of a reply that the handler reads (the provider posts
+/// more); described for the OpenAPI document, parsed field by field.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, non_snake_case)]
+struct SmsReply {
+    /// The person's number.
+    From: String,
+    /// `ACK 42`, `1`, `RESOLVE 42`.
+    Body: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/{name}/inbound",
+    operation_id = "receiveChannelReply",
+    summary = "A person's SMS reply to a page (ACK 42, 1, RESOLVE 42), posted by the channel's provider and signed with the channel's secret (X-Twilio-Signature)",
+    params(("name" = String, Path, description = "The channel's name"), ("X-Twilio-Signature" = String, Header, description = "The provider's signature of the URL and the form")),
+    request_body(content = inline(SmsReply), content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "TwiML the provider texts back: what was done, or how to reply", body = String, content_type = "text/xml"),
+        (status = 403, description = "The signature is missing or wrong", body = ErrorAnswer),
+        (status = 404, description = "No channel of this name takes replies", body = ErrorAnswer),
+    ),
+    tag = "on call"
+)]
 pub async fn receive(
     State(app): State<Arc<AppState>>,
     ApiPath(name): ApiPath<String>,

@@ -3,6 +3,7 @@
 //! a candidate run over the source's stored events.
 
 use super::ApiError;
+use super::answers::ErrorAnswer;
 use super::error::read_blocking;
 use super::params::{ApiQuery, QueryParams};
 use crate::app::AppState;
@@ -15,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
+use utoipa::IntoParams;
 
 /// The largest candidate component accepted: a JavaScript or Python
 /// component carries its interpreter (12 to 40 MiB).
@@ -43,6 +45,18 @@ fn source(app: &AppState, name: &str) -> Result<Arc<Source>, ApiError> {
 }
 
 /// `GET /api/v1/sources/{name}/shadow`: counts and the latest differences.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sources/{name}/shadow",
+    operation_id = "showShadow",
+    summary = "What the source's shadow plugin has judged: counts and the latest differences",
+    params(("name" = String, Path, description = "The source's name")),
+    responses(
+        (status = 200, description = "The shadow's report since it was loaded", body = ShadowReport),
+        (status = 404, description = "unknown-source, or no-shadow", body = ErrorAnswer),
+    ),
+    tag = "sources"
+)]
 pub async fn shadow(
     State(app): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -57,10 +71,14 @@ pub async fn shadow(
     Ok(Json(shadow.report()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReplayParams {
+    /// A duration back from now: `90m`, `12h`, `7d`.
     since: Option<String>,
+    /// The newest events replayed (default 1000).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
@@ -72,6 +90,23 @@ impl QueryParams for ReplayParams {
 /// component as the body: its outcomes on the source's stored events,
 /// compared with the live plugin's on the same events. Reads the live data,
 /// writes nothing of it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sources/{name}/replay",
+    operation_id = "replaySource",
+    summary = "Replay the source's stored events through a candidate plugin beside the live one, on scratch databases",
+    params(("name" = String, Path, description = "The source's name"), ReplayParams),
+    request_body(content = Vec<u8>, description = "The candidate component (.wasm)", content_type = "application/wasm"),
+    responses(
+        (status = 200, description = "Where the candidate's outcomes differ from the live plugin's", body = ReplayReport),
+        (status = 400, description = "invalid-since, invalid-limit, candidate-missing", body = ErrorAnswer),
+        (status = 404, description = "unknown-source", body = ErrorAnswer),
+        (status = 413, description = "The candidate is over 64 MiB", body = ErrorAnswer),
+        (status = 422, description = "candidate-refused: not a component of the plugin world", body = ErrorAnswer),
+        (status = 429, description = "replay-busy: one replay runs at a time", body = ErrorAnswer),
+    ),
+    tag = "sources"
+)]
 pub async fn replay(
     State(app): State<Arc<AppState>>,
     Path(name): Path<String>,

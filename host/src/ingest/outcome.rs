@@ -9,7 +9,7 @@ use crate::store::{self, Action, Incident, IncidentId, Link, Priority, Session, 
 use serde::{Deserialize, Serialize};
 
 /// One event's outcome under one plugin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
     pub answer: Answer,
     /// The incidents the event concerned, in the plugin's order (empty
@@ -18,7 +18,7 @@ pub struct Outcome {
 }
 
 /// What the sender heard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Answer {
     Accepted,
@@ -34,7 +34,7 @@ pub enum Answer {
 }
 
 /// One incident as the event left it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncidentOutcome {
     pub action: Action,
     pub key: String,

@@ -62,7 +62,7 @@ impl std::fmt::Debug for Shadow {
 }
 
 /// One event on which the shadow and the live plugin disagreed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShadowDifference {
     pub received_at: Millis,
     /// The first incident the live plugin reported, if any.
@@ -77,7 +77,7 @@ pub struct ShadowDifference {
 }
 
 /// What a shadow has judged since it was loaded.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShadowReport {
     pub plugin: String,
     pub api_version: String,

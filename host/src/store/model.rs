@@ -20,7 +20,7 @@ pub fn rfc3339_millis(millis: Millis) -> String {
     humantime::format_rfc3339_millis(time).to_string()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pending,
@@ -42,6 +42,15 @@ impl Status {
         }
     }
 
+    /// As the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Accepted => "accepted",
+            Status::Resolved => "resolved",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Status> {
         match text {
             "pending" => Some(Status::Pending),
@@ -52,7 +61,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
@@ -62,7 +71,7 @@ pub enum Priority {
 }
 
 /// What a webhook did to one incident; also the `action` of the HTTP answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Created,
@@ -70,6 +79,19 @@ pub enum Action {
     Resolved,
     Commented,
     Unchanged,
+}
+
+impl Action {
+    /// As the API and the logs spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Accepted => "accepted",
+            Action::Resolved => "resolved",
+            Action::Commented => "commented",
+            Action::Unchanged => "unchanged",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,7 +118,7 @@ pub struct Incident {
 }
 
 /// A labelled link from an incident, e.g. to the graph behind an alert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Link {
     pub label: String,
     pub url: String,

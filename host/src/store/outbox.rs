@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub type NotificationId = u64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EscalationState {
     /// Levels fire while nobody accepts.
@@ -80,7 +80,7 @@ pub struct Escalation {
 }
 
 /// Why an escalation waits instead of paging (`noise/`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Held {
     /// As logged: `maintenance deploy`, `low urgency: outside working hours`.
     pub reason: String,
@@ -92,7 +92,7 @@ pub struct Held {
     pub then_quiet: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     Triggered,
@@ -106,7 +106,7 @@ pub enum NotificationKind {
 /// What a person or the host did to an incident, for its source's plugin to
 /// tell the sender (two-way integrations). Changes made by the source's own
 /// webhooks are never one: the sender already knows, and a loop could form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SenderChange {
     pub kind: ChangeKind,
     /// A person's name, or `inbound` for the host's own changes.
@@ -117,7 +117,7 @@ pub struct SenderChange {
     pub at: Millis,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Accepted,
@@ -141,7 +141,7 @@ pub fn sender_of(source: &str, incident: IncidentId) -> Recipient {
 /// identifiers without `:`, so no configured channel can take it.
 pub const OUTBOUND_CHANNEL_PREFIX: &str = "outbound:";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
