@@ -46,7 +46,8 @@ use std::sync::Arc;
 
 /// Every route the host serves: method, path, who may call it, handler.
 /// The one place the API's access rules are written (docs/people.md has
-/// them as a table, held equal to this one by a test).
+/// them as a table, held equal to this one and the console's by a test in
+/// `server/router.rs`).
 pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<Arc<AppState>>)> {
     use Access::Open;
     use Role::*;

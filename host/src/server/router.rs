@@ -106,4 +106,48 @@ mod tests {
             same_story(ApiError::from(api), UiError::from(console));
         }
     }
+
+    /// docs/people.md's table of roles names, for each role, exactly the
+    /// API routes and console pages that need it: the operators' copy of
+    /// the two route tables.
+    #[test]
+    fn the_roles_table_of_the_people_docs_names_every_protected_route_by_its_role() {
+        use crate::roles::Access;
+        use std::collections::BTreeSet;
+        let docs = include_str!("../../../docs/people.md");
+        let mut listed = BTreeSet::new();
+        for line in docs.lines().filter(|line| line.starts_with("| `")) {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let Some(role) = cells.first().and_then(|cell| cell.strip_prefix("| `")) else {
+                continue;
+            };
+            let role = role.trim_end_matches('`');
+            if !["metrics", "viewer", "responder", "admin"].contains(&role) || cells.len() < 4 {
+                continue;
+            }
+            for cell in &cells[2..4] {
+                for route in cell.split("`, `") {
+                    let route = route.trim_matches(|c| c == '`' || c == ' ' || c == '|');
+                    if route != "none" && !route.is_empty() {
+                        listed.insert((route.to_string(), role.to_string()));
+                    }
+                }
+            }
+        }
+        let api = crate::http::routes()
+            .into_iter()
+            .map(|(method, path, access, _)| (method, path, access));
+        let console =
+            crate::ui::routes().into_iter().map(|(method, path, access, _)| (method, path, access));
+        let served: BTreeSet<(String, String)> = api
+            .chain(console)
+            .filter_map(|(method, path, access)| match access {
+                Access::Needs(role) => {
+                    Some((format!("{method} {path}"), role.as_str().to_string()))
+                }
+                Access::Open => None,
+            })
+            .collect();
+        assert_eq!(listed, served);
+    }
 }
