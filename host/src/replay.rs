@@ -49,7 +49,9 @@ pub struct ReplayReport {
     pub left_out_truncated: usize,
     pub left_out_over_limit: usize,
     /// When the first and last replayed events were received.
+    #[schema(value_type = Option<u64>)]
     pub first_event_at: Option<Millis>,
+    #[schema(value_type = Option<u64>)]
     pub last_event_at: Option<Millis>,
     /// The first differences, in event order.
     pub examples: Vec<ReplayDifference>,
@@ -58,8 +60,11 @@ pub struct ReplayReport {
 /// One event on which the candidate and the live plugin disagreed.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReplayDifference {
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = u64)]
     pub received_at: Millis,
     /// The incidents the event was logged on live (empty: a failed delivery).
+    #[schema(value_type = Vec<u64>)]
     pub live_incidents: Vec<IncidentId>,
     pub fields: Vec<String>,
     pub live: Outcome,

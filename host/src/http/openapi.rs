@@ -243,6 +243,16 @@ mod tests {
         }
     }
 
+    /// Schemas are named after the API's types, never after a Rust
+    /// primitive that a type alias (`Millis`) leaked.
+    #[test]
+    fn no_schema_is_named_after_a_primitive() {
+        let document = generated();
+        for name in document["components"]["schemas"].as_object().unwrap().keys() {
+            assert!(name.starts_with(char::is_uppercase), "schema {name}");
+        }
+    }
+
     fn collect_references(value: &Value, found: &mut Vec<String>) {
         match value {
             Value::Object(map) => {

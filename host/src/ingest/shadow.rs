@@ -64,8 +64,11 @@ impl std::fmt::Debug for Shadow {
 /// One event on which the shadow and the live plugin disagreed.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShadowDifference {
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = u64)]
     pub received_at: Millis,
     /// The first incident the live plugin reported, if any.
+    #[schema(value_type = Option<u64>)]
     pub incident: Option<IncidentId>,
     /// What differs (see [`Outcome::differences`]).
     pub fields: Vec<String>,

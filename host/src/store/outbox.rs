@@ -114,6 +114,8 @@ pub struct SenderChange {
     /// The person's note, or the maintenance window's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    #[schema(value_type = u64)]
     pub at: Millis,
 }
 
