@@ -251,6 +251,15 @@ fn an_sms_reply_accepts_as_the_person_and_nothing_else_does() {
     // "1": the newest incident ada was paged for on this channel.
     let second = open(&host, 5);
     assert!(poll(WAIT, || delivered(&receiver, "/sms").contains(&second)));
+    // "1" means the newest page the host has recorded as sent, a moment
+    // after the provider has it.
+    let sms_sent = || {
+        let (_, page) = host.get(&format!("/api/v1/notifications?incident={second}&status=sent"));
+        page["notifications"]
+            .as_array()
+            .is_some_and(|sent| sent.iter().any(|n| n["channel"] == "sms"))
+    };
+    assert!(poll(WAIT, sms_sent), "the page to ada's phone is recorded as sent");
     let (code, answer) = reply(&host, "+47 123 45 678", "1", AUTH_TOKEN);
     assert_eq!(code, 200, "{answer}");
     assert_eq!(status(second), "accepted", "{answer}");

@@ -235,6 +235,7 @@ fn describe(entry: &LogKind) -> String {
             format!("level {level} (round {round}) notified {}{skipped}", or_nobody(notified))
         }
         LogKind::NotPaged { reason, .. } => format!("not paged: {reason}"),
+        LogKind::Other => "an entry this version of inbound does not know".to_string(),
         LogKind::NotificationAttempt {
             notification,
             channel,

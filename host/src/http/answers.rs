@@ -3,9 +3,10 @@
 //! construction rather than by field names spelt twice.
 //!
 //! Kept apart from the stored model so the storage format can change
-//! without changing the API. Fields are in alphabetical order: the order
-//! these answers had when they were built as JSON objects, so every answer
-//! stays the same byte for byte.
+//! without changing the API. Fields are in alphabetical order, the order
+//! these answers had when they were built as JSON objects; flattened and
+//! nested stored types (a log entry's kind, `Held`, `SenderChange`) keep
+//! their own order. Clients read JSON by name, never by position.
 
 use crate::config::noise::AfterWindow;
 use crate::noise::Urgency;
@@ -380,6 +381,10 @@ pub enum LogKind {
         outcome: String,
         recipient: String,
     },
+    /// Read only: a kind a newer host writes that this version does not
+    /// know, so an older command line still reads the rest of the log.
+    #[serde(other)]
+    Other,
 }
 
 fn is_zero(count: &u32) -> bool {
@@ -502,4 +507,23 @@ pub struct FailedReplayed {
     pub action: Action,
     pub incident: Option<Incident>,
     pub replayed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_entry_of_a_kind_this_version_does_not_know_still_reads() {
+        let entry: LogEntry = serde_json::from_str(
+            r#"{"at": "2026-12-08T00:00:00.000Z", "seq": 3, "type": "from_the_future", "x": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(entry.kind, LogKind::Other);
+        let known: LogEntry = serde_json::from_str(
+            r#"{"at": "2026-12-08T00:00:00.000Z", "seq": 4, "type": "created", "by": "plugin"}"#,
+        )
+        .unwrap();
+        assert_eq!(known.kind, LogKind::Created { by: "plugin".into() });
+    }
 }

@@ -30,8 +30,9 @@ const CHUNK: usize = 256 << 10;
     description = "The copy holds every change committed before the request; the host keeps taking commits meanwhile. `inbound backup DEST` downloads it and checks that it opens.",
     responses(
         (status = 200, description = "The redb database file", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 409, description = "The host runs on PostgreSQL: back it up with its own tools", body = ErrorAnswer),
         (status = 500, description = "The copy could not be written", body = ErrorAnswer),
+        (status = 501, description = "not-supported: the host runs on PostgreSQL; back it up with its own tools", body = ErrorAnswer),
+        (status = 503, description = "storage-unavailable", body = ErrorAnswer),
     ),
     tag = "admin"
 )]

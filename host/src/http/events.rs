@@ -182,7 +182,7 @@ async fn deliver(
     tracing::info!(
         request_id = %request_id.0,
         source = %source.name,
-        action = answer.action.as_str(),
+        action = %answer.action.as_str(),
         incident = delivered.outcomes.first().map(|(_, i)| i.id),
         plugin_us = delivered.plugin_time.as_micros() as u64,
         latency_us = started.elapsed().as_micros() as u64,

@@ -363,7 +363,7 @@ async fn change_status(
     let by = respond::Actor::of(caller);
     let config = &app.live.load().config;
     let (action, incident) = respond::set_status(&app.store, config, id, to, &by, note).await?;
-    tracing::info!(incident = incident.id, action = action.as_str(), by = %caller.name, "incident status set by a person");
+    tracing::info!(incident = incident.id, action = %action.as_str(), by = %caller.name, "incident status set by a person");
     let incident = views::incident_with_urgency(&incident, &app.notify.current().config);
     Ok(Json(StatusChanged { action, incident }))
 }

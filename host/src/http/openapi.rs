@@ -130,15 +130,18 @@ fn access_from_routes(document: &mut utoipa::openapi::OpenApi) {
         responses.entry("401".into()).or_insert_with(|| {
             error("No token, or one that is not valid (unauthorized)".into()).into()
         });
-        responses.insert(
-            "403".into(),
-            error(format!(
-                "The token's role is below {} (x-required-role); the code is needs_{}",
-                role.as_str(),
-                role.as_str()
-            ))
-            .into(),
+        // A handler's own 403 (a responder acting for someone else) stays,
+        // after the refusal every such route can give.
+        let by_role = format!(
+            "The token's role is below {} (x-required-role); the code is needs_{}",
+            role.as_str(),
+            role.as_str()
         );
+        let own = match responses.get("403") {
+            Some(utoipa::openapi::RefOr::T(own)) => format!("; or: {}", own.description),
+            _ => String::new(),
+        };
+        responses.insert("403".into(), error(format!("{by_role}{own}")).into());
     }
 }
 
@@ -226,6 +229,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A route's own refusal (a responder taking a shift for someone else)
+    /// is kept beside the role's.
+    #[test]
+    fn a_handlers_own_403_is_kept_beside_the_roles() {
+        let document = generated();
+        let refused =
+            &document["paths"]["/api/v1/schedules/{name}/shifts"]["post"]["responses"]["403"];
+        let description = refused["description"].as_str().unwrap();
+        assert!(description.contains("needs_responder"), "{description}");
+        assert!(description.contains("for themselves"), "{description}");
     }
 
     /// Every `$ref` points at a schema the document has: a type used in an

@@ -104,6 +104,8 @@ impl QueryParams for ReplayParams {
         (status = 413, description = "The candidate is over 64 MiB", body = ErrorAnswer),
         (status = 422, description = "candidate-refused: not a component of the plugin world", body = ErrorAnswer),
         (status = 429, description = "replay-busy: one replay runs at a time", body = ErrorAnswer),
+        (status = 500, description = "The host could not prepare or run the replay", body = ErrorAnswer),
+        (status = 503, description = "timeout: the replay ran past its 10 minutes", body = ErrorAnswer),
     ),
     tag = "sources"
 )]
