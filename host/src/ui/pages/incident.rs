@@ -188,7 +188,7 @@ fn describe(entry: &LogEntry) -> Entry {
             at,
             headline: format!(
                 "Webhook received: {}{}",
-                serde_json::json!(action).as_str().unwrap_or(""),
+                action.as_str(),
                 repeated(*repeats, *last_repeat_at)
             ),
             text: None,
