@@ -18,6 +18,7 @@ mod native;
 mod plugin_cost;
 mod postgres;
 mod servers;
+mod split;
 mod wrk;
 
 use clap::{Parser, Subcommand};
@@ -232,8 +233,10 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
     let config = servers::write_inbound_config(dir.path(), &wasm)?;
     let server = Server::start(&inbound, &["serve", "--config", config.to_str().unwrap()])?;
     let warmup = load(&server, 2, options.connections)?;
+    let before = split::read(&server)?;
     let (result, cpu_us) =
         measured(&server, || load(&server, options.seconds, options.connections))?;
+    let after = split::read(&server)?;
     let rss_mib = server.peak_rss_mib();
     server.stop();
     let acknowledged = (warmup.requests - warmup.non_2xx) + (result.requests - result.non_2xx);
@@ -308,6 +311,8 @@ fn run(options: &RunOptions) -> anyhow::Result<()> {
         cpu(&contestants[0]) / cpu(&contestants[2]).max(0.001),
         cpu(&contestants[2])
     );
+    let inbound_run = &contestants[0].result;
+    split::print(&before, &after, inbound_run.requests - inbound_run.non_2xx, inbound_run.seconds);
     let host = contestants[0].result.per_second();
     println!(
         "\nratio inbound / native: {:.2}    inbound / durable ceiling: {:.2}    native / durable ceiling: {:.2}    inbound / bare axum: {:.2}",

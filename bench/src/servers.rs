@@ -3,6 +3,7 @@
 //! processes so all three are measured the same way.
 
 use anyhow::{Context, bail};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -67,14 +68,21 @@ impl Server {
     pub fn cpu_seconds(&self) -> (f64, f64) {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // The command name (field 2) may hold spaces; count from its ')'.
-        let fields: Vec<&str> =
-            stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
-        let ticks = |index: usize| {
-            fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / clock_ticks()
-        };
-        // utime and stime are fields 14 and 15; `rest` starts at field 3.
-        (ticks(11), ticks(12))
+        stat_cpu(&stat)
+    }
+
+    /// CPU seconds (user + system) each thread name has used so far,
+    /// summed over the threads of that name (`/proc/<pid>/task/*/stat`).
+    pub fn thread_cpu_seconds(&self) -> BTreeMap<String, f64> {
+        let mut by_name = BTreeMap::new();
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id()));
+        for task in tasks.into_iter().flatten().flatten() {
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            if let Some((name, cpu)) = thread_cpu(&stat) {
+                *by_name.entry(name).or_default() += cpu;
+            }
+        }
+        by_name
     }
 
     /// SIGTERM and wait: a clean shutdown, so the database is closed.
@@ -135,6 +143,7 @@ levels = []
 [[api.tokens]]
 name = "bench"
 token = "{TOKEN}"
+role = "admin"
 
 [[sources]]
 name = "bench"
@@ -151,9 +160,43 @@ rate_limit_per_second = 0
     Ok(path)
 }
 
+/// User and system CPU seconds of one `/proc/.../stat` line.
+fn stat_cpu(stat: &str) -> (f64, f64) {
+    // The command name (field 2) may hold spaces; count from its ')'.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |index: usize| {
+        fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / clock_ticks()
+    };
+    // utime and stime are fields 14 and 15; `rest` starts at field 3.
+    (ticks(11), ticks(12))
+}
+
+/// A thread's name (field 2, in parentheses) and CPU seconds, user + system.
+fn thread_cpu(stat: &str) -> Option<(String, f64)> {
+    let name = stat.split_once('(')?.1.rsplit_once(')')?.0.to_string();
+    let (user, system) = stat_cpu(stat);
+    Some((name, user + system))
+}
+
 /// Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`).
 fn clock_ticks() -> f64 {
     // SAFETY: sysconf reads a constant of the running system.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks > 0 { ticks as f64 } else { 100.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_stat_line_gives_its_name_and_cpu() {
+        // Fields 14 and 15 (utime, stime) are 300 and 100 ticks; the name
+        // may hold spaces and parentheses.
+        let stat = "42 (tokio (rt) w) S 1 1 1 0 -1 4194560 10 0 0 0 300 100 0 0 20 0 3 0";
+        let (name, cpu) = thread_cpu(stat).expect("parsed");
+        assert_eq!(name, "tokio (rt) w");
+        assert!((cpu - 400.0 / clock_ticks()).abs() < 1e-9, "{cpu}");
+    }
 }

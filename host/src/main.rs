@@ -2,6 +2,14 @@
 
 mod cli;
 
+/// jemalloc instead of the system allocator: a webhook allocates and frees
+/// on different threads (the async workers, the plugin pool, the storage
+/// writer), which glibc's arenas handle poorly; measured in
+/// docs/performance.md.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::Parser;
 use std::process::ExitCode;
 
