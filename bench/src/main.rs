@@ -64,6 +64,10 @@ enum Command {
         /// Read snapshots beside the writer all the while, as webhooks do.
         #[arg(long)]
         reader: bool,
+        /// Percent of the events that update an older incident at random
+        /// instead of creating one.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+        updates: u8,
     },
     /// The web console's incident list over many stored incidents, alone.
     Console {
@@ -160,7 +164,9 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Plugin { wasm, body, iterations, memory_limit_mib }) => {
             plugin_cost::run(&wasm, &body, iterations, memory_limit_mib)
         }
-        Some(Command::Commits { batch, batches, reader }) => commits::run(batch, batches, reader),
+        Some(Command::Commits { batch, batches, reader, updates }) => {
+            commits::run(batch, batches, reader, updates)
+        }
         Some(Command::Console { incidents, seconds }) => console_pages(incidents, seconds),
         None => run(&RunOptions { seconds: 10, connections: 64, incidents: 1_000_000 }),
     }
